@@ -1,0 +1,123 @@
+"""What both engines share: grad mode, the topological order and the backward sweep.
+
+`Value` (one Python float per node) and `Tensor` (one numpy array per node) record the same kind
+of graph: every node knows the nodes it was computed from. Backpropagation is then the same
+algorithm for both, so it lives here once:
+
+1. find every node the root depends on, children before parents (a topological order);
+2. walk that order from the root back to the leaves, letting each node push its gradient into
+   its children with its own local rule (the chain rule, one node at a time).
+
+The walk is iterative, never recursive, so a graph a million nodes deep is as fine as a shallow one.
+The cyclic garbage collector is paused while the sweep runs: the sweep allocates many small
+objects but never makes a reference cycle, and letting the collector scan the whole graph again
+and again is where a naive engine spends most of its time.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+N = TypeVar("N")
+
+
+class GradMode:
+    """Whether new operations record their operands (a class attribute: cheap to read per op)."""
+
+    enabled: bool = True
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Compute without recording the graph, e.g. to evaluate a model over a grid of points.
+
+    Results made inside the block are plain leaves: they hold no references to their operands,
+    so nothing can be backpropagated through them and no graph memory is kept alive.
+    Works for `Value` and `Tensor` alike, and nests.
+    """
+    previous = GradMode.enabled
+    GradMode.enabled = False
+    try:
+        yield
+    finally:
+        GradMode.enabled = previous
+
+
+@contextmanager
+def enable_grad() -> Iterator[None]:
+    """Record the graph again inside a `no_grad()` block."""
+    previous = GradMode.enabled
+    GradMode.enabled = True
+    try:
+        yield
+    finally:
+        GradMode.enabled = previous
+
+
+def is_grad_enabled() -> bool:
+    """True when operations record the graph (the default)."""
+    return GradMode.enabled
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for the duration of the block, then restore it.
+
+    The engines make no reference cycles of their own, so every graph is freed by reference
+    counting; the collector only burns time re-scanning live graphs. A user who disabled it
+    keeps it disabled.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def topological_order(root: N, children: Callable[[N], Iterable[N]]) -> list[N]:
+    """Every node `root` depends on, each one listed after all of its children.
+
+    Iterative depth-first search with an explicit stack of child iterators, so the depth of
+    the graph is limited by memory, not by Python's recursion limit.
+    """
+    order: list[N] = []
+    seen = {id(root)}
+    stack = [(root, iter(children(root)))]
+    push, pop, emit, mark = stack.append, stack.pop, order.append, seen.add
+    while stack:
+        node, pending = stack[-1]
+        for child in pending:
+            if id(child) not in seen:
+                mark(id(child))
+                push((child, iter(children(child))))
+                break
+        else:
+            pop()
+            emit(node)
+    return order
+
+
+def backpropagate(
+    root: N,
+    children: Callable[[N], Iterable[N]],
+    local_step: Callable[[N], None],
+    seed: Callable[[list[N]], None],
+) -> list[N]:
+    """Run `local_step` on every node from `root` back to the leaves; return the order used.
+
+    `seed(order)` runs once the order is known and before any step: it resets what must start
+    from zero and puts d(root)/d(root) into the root. `local_step(node)` then adds the node's
+    gradient, times its local derivatives, into its children; visiting parents before children
+    means a node's gradient is complete (every path summed) before it is passed on.
+    """
+    with collector_paused():
+        order = topological_order(root, children)
+        seed(order)
+        for node in reversed(order):
+            local_step(node)
+    return order
