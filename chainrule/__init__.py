@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "Tensor": "tensor",
     "draw_dot": "viz",
+    "save_graph": "viz",
     "explain": "explain",
     "gradcheck": "check",
     "numerical_derivative": "check",
@@ -30,6 +31,7 @@ _LAZY = {
     "io": None,
     "viz": None,
     "check": None,
+    "calculus": None,
     "interop": None,
     "tensor": None,
 }

@@ -10,6 +10,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from .cli_graph import register as register_graph
+
 
 class UsageError(Exception):
     """A mistake in what the user asked for; reported in one line, exit status 2."""
@@ -44,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     demo = sub.add_parser("demo", help="run a short demonstration")
     demo.set_defaults(func=_engine_demo)
+    register_graph(sub)
     return parser
 
 
