@@ -42,6 +42,8 @@ def plot_function(
     tangent at `x0` is `f(x0) + f'(x0)·(x - x0)`: the line whose slope the lecture computes
     (`3x² - 4x + 5` at x = 3 has slope 14).
     """
+    if path is not None:
+        _check_png(path)
     grid = _grid(xs, x0)
     ys = [_value(f, x) for x in grid]
     slopes = [numerical_derivative(f, x, h=h, method="central") for x in grid]
@@ -95,6 +97,8 @@ def plot_activations(
     y.backward(); x.grad`), not a formula typed in here, so the picture also shows the engine
     at work; the closed forms are in `ACTIVATIONS` for comparison.
     """
+    if path is not None:
+        _check_png(path)
     grid = _grid(xs, None)
     fig = _figure(figsize=(12, 3.6))
     axes = fig.subplots(1, len(ACTIVATIONS))
@@ -121,9 +125,7 @@ def plot_activations(
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 100) -> str:
     """Save `fig` as PNG at `path`, atomically (the old file stays until the new one is whole)."""
-    path = os.fspath(path)
-    if not path.lower().endswith(".png"):
-        raise ValueError(f"cannot save {path}: plots are saved as PNG, give a path ending in .png")
+    path = _check_png(path)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     write_bytes_atomically(path, buffer.getvalue())
@@ -157,6 +159,13 @@ def _figure(figsize: tuple[float, float]) -> Figure:
 
 
 _FigureClass: Any = None
+
+
+def _check_png(path: str | os.PathLike[str]) -> str:
+    path = os.fspath(path)
+    if not path.lower().endswith(".png"):
+        raise ValueError(f"cannot save {path}: plots are saved as PNG, give a path ending in .png")
+    return path
 
 
 def _grid(xs: Iterable[Number] | None, x0: Number | None) -> list[float]:
