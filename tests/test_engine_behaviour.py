@@ -73,7 +73,7 @@ def test_no_grad_records_nothing_and_nests():
 
 
 def _live_values():
-    return sum(1 for o in gc.get_objects() if o.__class__ is Value)
+    return sum(1 for o in gc.get_objects() if type(o) is Value)
 
 
 def test_dropped_graph_is_freed_by_reference_counting():
