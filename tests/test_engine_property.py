@@ -94,7 +94,10 @@ def run_program(inputs, program):
     return vals, tens, root, troot
 
 
-@settings(max_examples=2000)
+GRAPHS = 2000
+
+
+@settings(max_examples=GRAPHS)
 @given(
     inputs=st.lists(
         st.floats(min_value=-3, max_value=3, allow_nan=False).filter(lambda x: abs(x) > 1e-3),
@@ -103,7 +106,8 @@ def run_program(inputs, program):
     ),
     program=st.lists(instruction, min_size=1, max_size=14),
 )
-def test_random_graphs_match_torch(inputs, program):
+def check_random_graph(inputs, program):
+    checked.append(len(program))
     vals, tens, root, troot = run_program(inputs, program)
     root.backward()
     troot.backward()
@@ -111,3 +115,13 @@ def test_random_graphs_match_torch(inputs, program):
         assert v.data == pytest.approx(t.item(), rel=1e-9, abs=1e-12)
         want = 0.0 if t.grad is None else t.grad.item()
         assert v.grad == pytest.approx(want, rel=1e-7, abs=1e-9)
+
+
+checked: list[int] = []
+
+
+def test_random_graphs_match_torch():
+    checked.clear()
+    check_random_graph()
+    # hypothesis stops early when it runs out of new examples; make sure it did not
+    assert len(checked) >= GRAPHS, f"only {len(checked)} graphs were checked"
