@@ -3,6 +3,7 @@
 import math
 import random
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -206,3 +207,12 @@ def test_accuracy_helpers():
     assert accuracy(scores, [1, 1, 1, 1]) == 0.5
     with pytest.raises(ValueError, match="4 scores but 3 labels"):
         binary_accuracy(scores, [1, 1, 1])
+
+
+def test_numpy_labels_are_accepted():
+    scores = [Value(0.5), Value(-0.2)]
+    assert hinge(scores, np.array([1, -1])).data == hinge(scores, [1, -1]).data
+    assert mse(scores, np.array([0.5, 0.0])).data == mse(scores, [0.5, 0.0]).data
+    rows = [[Value(0.1), Value(0.3)]]
+    assert cross_entropy(rows, np.array([1])).data == cross_entropy(rows, [1]).data
+    assert binary_accuracy(np.array([0.5, -0.2]), np.array([1, 1])) == 0.5
