@@ -170,3 +170,8 @@ def test_sigmoid_is_stable_at_extremes():
     assert Value(-800.0).sigmoid().data == 0.0
     assert Value(800.0).sigmoid().data == 1.0
     assert math.isclose(Value(-30.0).sigmoid().data, 1 / (1 + math.exp(30)), rel_tol=1e-12)
+
+
+def test_dot_weights_must_be_values():
+    with pytest.raises(TypeError, match="weights must be Values"):
+        dot([1.0, 2.0], [Value(1.0), Value(2.0)])
