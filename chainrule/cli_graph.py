@@ -187,6 +187,8 @@ def _parse(source: str) -> ast.Module:
     except SyntaxError as err:
         where = _position(err.lineno, err.offset, source)
         raise ProgramError(f"syntax error {where}: {err.msg}") from None
+    except ValueError as err:  # e.g. a NUL character (a SyntaxError on newer Pythons)
+        raise ProgramError(f"cannot parse the expression: {err}") from None
     except (RecursionError, MemoryError):
         raise ProgramError("the expression is nested too deeply to parse") from None
 

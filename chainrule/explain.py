@@ -81,6 +81,9 @@ class Explanation:
         self._names = names
         self._headers = headers  # parent name -> how it was computed ('e = a * b')
         self._unlabeled = unlabeled or []  # (name, data) of unlabeled inputs and constants
+        self._contributions: dict[str, list[float]] = {}
+        for s in steps:
+            self._contributions.setdefault(s.child, []).append(s.contribution)
 
     def name(self, node: Value) -> str:
         """The name this narration uses for `node` (its label, or n1, n2, ... when unlabeled)."""
@@ -97,7 +100,7 @@ class Explanation:
     def contributions(self, node: Value | str) -> list[float]:
         """What each edge out of `node` contributed to its gradient, in the order added."""
         key = node if isinstance(node, str) else self.name(node)
-        return [s.contribution for s in self.steps if s.child == key]
+        return list(self._contributions.get(key, []))
 
     def __len__(self) -> int:
         return len(self.steps)

@@ -170,11 +170,12 @@ def save_graph(
     fmt = _format_of(target)
     if not target.parent.is_dir() and str(target.parent):
         raise FileNotFoundError(f"cannot write {target}: folder {target.parent} does not exist")
-    graph = (
-        root
-        if not isinstance(root, Value)
-        else draw_dot(root, rankdir=rankdir, max_nodes=max_nodes, force=force)
-    )
+    if isinstance(root, Value):
+        graph = draw_dot(root, rankdir=rankdir, max_nodes=max_nodes, force=force)
+    elif hasattr(root, "pipe") and hasattr(root, "source"):  # a Digraph drawn already
+        graph = root
+    else:
+        raise TypeError(f"save_graph needs a Value or a graphviz.Digraph, got {root!r}")
     source = graph.source.encode("utf-8")
     if fmt == "dot":
         return write_bytes_atomically(target, source)

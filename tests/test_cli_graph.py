@@ -225,3 +225,8 @@ def test_long_chains():
         assert evaluate_program("+".join(["x"] * 9000), {"x": 1.0}).data == 9000.0
     except ProgramError as err:
         assert "nested too deeply" in str(err)
+
+
+def test_nul_character_is_a_clean_error():
+    with pytest.raises(ProgramError):
+        evaluate_program("x\0", {"x": 1.0})

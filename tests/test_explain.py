@@ -185,6 +185,17 @@ def lecture_style_cube(a):
     return out
 
 
+def lecture_style_mul(a, b):
+    out = Value(a.data * b.data, (a, b), "cmul")
+
+    def _backward():
+        a.grad += b.data * out.grad
+        b.grad += a.data * out.grad
+
+    out._backward = _backward
+    return out
+
+
 def test_custom_op_is_measured_not_narrated():
     x = Value(2.0, label="x")
     y = lecture_style_cube(x) * x  # x**4: dy/dx = 32 at 2
@@ -269,6 +280,7 @@ OPS = [
     "dot",
     "const_mul",
     "rsub",
+    "custom_mul",
 ]
 
 
@@ -330,6 +342,8 @@ def build(leaves, steps):
             out = 0.5 * a
         elif op == "rsub":
             out = 2.0 - a
+        elif op == "custom_mul":  # written the lecture's way; a and b may be the same Value
+            out = lecture_style_mul(a, b)
         else:
             continue
         if abs(out.data) > 1e6:
@@ -352,4 +366,8 @@ def test_totals_equal_backward_exactly(program):
     for s in ex:
         running[s.child] = running.get(s.child, 0.0) + s.contribution
         assert math.isclose(running[s.child], s.total, rel_tol=1e-9, abs_tol=1e-9)
-    assert len(ex) == sum(len(_children(n)) for n in topological_order(root, _children))
+    # one step per edge; a custom closure is measured once per distinct operand
+    assert len(ex) == sum(
+        len({id(k) for k in _children(n)}) if n._fn is not None else len(_children(n))
+        for n in topological_order(root, _children)
+    )

@@ -218,6 +218,8 @@ def test_bad_arguments(tmp_path):
         draw_dot(L, format="nope")
     with pytest.raises(ValueError, match="max_nodes"):
         draw_dot(L, max_nodes=0)
+    with pytest.raises(TypeError, match="Digraph"):
+        save_graph(1.5, tmp_path / "g.svg")
     assert list(tmp_path.iterdir()) == []
 
 
