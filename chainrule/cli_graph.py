@@ -483,7 +483,10 @@ def _parse_assignments(items: list[str], error: type[Exception]) -> dict[str, fl
         name, sep, text = item.partition("=")
         name = name.strip()
         if not sep:
-            raise error(f"--set {item}: expected NAME=VALUE, e.g. --set x1=2")
+            raise error(
+                f"--set {item}: expected NAME=VALUE, e.g. --set x1=2 "
+                "(an expression goes before --set)"
+            )
         if not name.isidentifier() or keyword.iskeyword(name):
             raise error(f"--set {item}: {name!r} is not a valid name (letters, digits, _)")
         if name in FUNCTIONS:
