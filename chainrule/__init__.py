@@ -20,7 +20,7 @@ _LAZY = {
     "Tensor": "tensor",
     "draw_dot": "viz",
     "save_graph": "viz",
-    "explain": "explain",
+    "explain": "narration",
     "gradcheck": "check",
     "numerical_derivative": "check",
     "nn": None,
@@ -53,7 +53,9 @@ def __getattr__(name: str) -> Any:
     module_name = _LAZY[name]
     if module_name is None:  # a submodule itself
         return importlib.import_module(f".{name}", __name__)
-    return getattr(importlib.import_module(f".{module_name}", __name__), name)
+    value = getattr(importlib.import_module(f".{module_name}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
 
 
 def __dir__() -> list[str]:

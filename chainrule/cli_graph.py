@@ -449,7 +449,7 @@ def run_graph(args: argparse.Namespace) -> int:
         )
     try:
         if args.explain:
-            from .explain import explain
+            from .narration import explain
 
             print(explain(root))
             print()

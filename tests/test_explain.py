@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 import chainrule
 from chainrule import Value, dot
 from chainrule.engine import _children
-from chainrule.explain import Explanation, Step, explain
 from chainrule.graph import topological_order
+from chainrule.narration import Explanation, Step, explain
 
 
 def lecture_L():

@@ -20,8 +20,6 @@ running the closure, so the totals stay right and the narration says what it can
 from __future__ import annotations
 
 import math
-import sys
-import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -456,18 +454,3 @@ def _fmt(x: float, digits: int) -> str:
 
 def _md(text: str) -> str:
     return text.replace("|", "\\|")
-
-
-# -- `chainrule.explain` is both this module and this function --------------------------------
-
-
-class _CallableModule(types.ModuleType):
-    """Importing `chainrule.explain` (the module) makes Python bind the package attribute
-    `chainrule.explain` to the module, hiding the function of the same name. Calling the module
-    calls the function, so `chainrule.explain(L)` works however the module was first reached."""
-
-    def __call__(self, root: Value, backward: bool = True) -> Explanation:
-        return explain(root, backward=backward)
-
-
-sys.modules[__name__].__class__ = _CallableModule
