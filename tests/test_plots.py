@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from matplotlib.figure import Figure
 from chainrule import data, plots
 from chainrule.train import History
 
+ROOT = str(Path(__file__).resolve().parents[1])  # this checkout, not an installed copy
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -167,7 +169,7 @@ def test_plots_work_headless_and_never_touch_the_backend(tmp_path):
         """
     )
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "MPLBACKEND")}
-    env["PYTHONPATH"] = os.getcwd()
+    env["PYTHONPATH"] = ROOT
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
