@@ -29,6 +29,8 @@ def atomic_path(path: str | os.PathLike[str], *, fsync: bool = True) -> Iterator
     """
     target = Path(path)
     folder = target.parent
+    if not folder.is_dir():  # say so plainly, not with the temporary file's name
+        raise FileNotFoundError(f"cannot write {target}: folder {folder} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     os.close(fd)
     tmp_path = Path(tmp)

@@ -19,9 +19,20 @@ the loop adds almost nothing around them: the data are turned into the engine's 
 before the first step, a full batch is the data itself (no copy), and parameters are listed
 once (the optimizer holds them). Evaluation runs under `no_grad()`, so it records no graph.
 
-Engines. Everything that depends on how a model computes (turning data into inputs, a batched
-forward pass, the loss, counting correct predictions) sits in one small class per engine,
-`ScalarEngine` here; `engine_for(model)` picks it. A new engine adds one class to `ENGINES`.
+Engines. Everything that depends on how a model computes sits in one small class per engine,
+`ScalarEngine` here; `engine_for(model)` picks it, and `fit`, `predict` and the plots only call
+these (all static methods):
+
+    owns(model) -> bool              is this model mine?
+    inputs(X), targets(list)         the data in the engine's own form, made once per run
+    take(data, index)                the rows `index` of either (a minibatch)
+    forward(model, inputs)           the outputs for a batch
+    loss(kind, outputs, targets)     a node to call backward() on ('hinge', ... or a callable)
+    penalty(params)                  sum of squared parameters, as a node (the L2 term)
+    scores(outputs)                  outputs as plain floats (one per row, or one row each)
+    correct(outputs, classes, thr)   how many outputs predict their class
+
+A new engine adds one such class to the front of `ENGINES`.
 """
 
 from __future__ import annotations

@@ -190,3 +190,9 @@ def test_nan_and_infinity_in_the_file_are_refused(saved):
     for constant in ("NaN", "Infinity", "-Infinity"):
         saved.write_text(text[:start] + constant + text[end:])
         check_error(saved, f"{constant} is not a valid weight")
+
+
+def test_save_into_a_missing_folder_says_which(trained, tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"folder .*nowhere does not exist"):
+        io.save(trained[0], tmp_path / "nowhere" / "model.json")
+    assert os.listdir(tmp_path) == []
