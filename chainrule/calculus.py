@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from ._write import write_bytes_atomically
+from .atomic import write_bytes
 from .check import numerical_derivative
 from .engine import Value
 
@@ -128,7 +128,7 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 100) -> st
     path = _check_png(path)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
-    write_bytes_atomically(path, buffer.getvalue())
+    write_bytes(path, buffer.getvalue())
     return path
 
 

@@ -25,7 +25,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._write import write_bytes_atomically
+from .atomic import write_bytes
 from .engine import Value, _children
 from .graph import topological_order
 
@@ -178,19 +178,19 @@ def save_graph(
         raise TypeError(f"save_graph needs a Value or a graphviz.Digraph, got {root!r}")
     source = graph.source.encode("utf-8")
     if fmt == "dot":
-        return write_bytes_atomically(target, source)
+        return write_bytes(target, source)
     graphviz = _import_graphviz()
     try:
         picture = graph.pipe(format=fmt)
     except graphviz.ExecutableNotFound:
         source_path = target.with_suffix(".dot")
-        write_bytes_atomically(source_path, source)
+        write_bytes(source_path, source)
         raise GraphvizNotFoundError(target, source_path) from None
     except graphviz.CalledProcessError as err:
         detail = (err.stderr or b"").decode("utf-8", "replace").strip().splitlines()
         why = detail[-1] if detail else f"exit status {err.returncode}"
         raise RuntimeError(f"Graphviz 'dot' failed to draw {target}: {why}") from None
-    return write_bytes_atomically(target, picture)
+    return write_bytes(target, picture)
 
 
 # -- helpers ------------------------------------------------------------------------------
