@@ -1,0 +1,272 @@
+"""Small datasets to train on, as plain Python lists for the scalar engine.
+
+Every loader returns `(X, y)`: `X` a list of rows (each a list of floats), `y` a list of labels.
+
+Labels. Multi-class sets give class indices 0..C-1 (for `losses.cross_entropy`). Two-class sets
+give, by `labels=`:
+
+* `'01'` (the default): 0 and 1, the class index, as scikit-learn gives it (for
+  `losses.bce_with_logits`);
+* `'pm1'`: -1 and +1 (class 0 -> -1, class 1 -> +1), what the SVM hinge loss of micrograd's
+  demo expects (`y*2 - 1` there).
+
+moons, circles and blobs come from scikit-learn's generators (imported only when used); xor and
+spirals are generated here with a private `random.Random(seed)`, so they need nothing and never
+touch the global generator. `seed=None` means a different draw each time.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import random
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = [
+    "DATASETS",
+    "blobs",
+    "circles",
+    "load",
+    "moons",
+    "spirals",
+    "toy",
+    "train_test_split",
+    "xor",
+]
+
+Rows = list[list[float]]
+Labels = list[int] | list[float]
+LABELS = ("01", "pm1")
+
+
+# -- checks and label coding --------------------------------------------------------------
+
+
+def _count(value: object, who: str, name: str, low: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"{who}: {name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def _noise(value: object, who: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ValueError(f"{who}: noise must be a number >= 0, got {value!r}")
+    return float(value)
+
+
+def _seed(value: object, who: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{who}: seed must be a non-negative integer or None, got {value!r}")
+    return int(value)
+
+
+def _coded(classes: Sequence[int], n_classes: int, labels: str, who: str) -> list[int]:
+    """Class indices as the requested labels ('01': as they are; 'pm1': 0 -> -1, 1 -> +1)."""
+    if labels not in LABELS:
+        raise ValueError(f"{who}: labels must be '01' or 'pm1', got {labels!r}")
+    if labels == "pm1":
+        if n_classes != 2:
+            raise ValueError(
+                f"{who}: labels='pm1' needs two classes, this set has {n_classes} "
+                "(use labels='01' for class indices)"
+            )
+        return [2 * int(c) - 1 for c in classes]
+    return [int(c) for c in classes]
+
+
+def _from_sklearn(X: Any, y: Any, n_classes: int, labels: str, who: str) -> tuple[Rows, Labels]:
+    return X.tolist(), _coded(y.tolist(), n_classes, labels, who)
+
+
+# -- scikit-learn's generators ---------------------------------------------------------------
+
+
+def moons(
+    n: int = 100, noise: float = 0.1, seed: int | None = None, labels: str = "01"
+) -> tuple[Rows, Labels]:
+    """Two interleaving half circles (micrograd's demo set: `moons(100, noise=0.1)`)."""
+    from sklearn.datasets import make_moons
+
+    who = "moons"
+    X, y = make_moons(
+        n_samples=_count(n, who, "n", 2), noise=_noise(noise, who), random_state=_seed(seed, who)
+    )
+    return _from_sklearn(X, y, 2, labels, who)
+
+
+def circles(
+    n: int = 100,
+    noise: float = 0.1,
+    factor: float = 0.5,
+    seed: int | None = None,
+    labels: str = "01",
+) -> tuple[Rows, Labels]:
+    """A small circle (class 1) inside a large one (class 0); `factor` is the radius ratio."""
+    from sklearn.datasets import make_circles
+
+    who = "circles"
+    if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
+        raise ValueError(f"{who}: factor must be a number in (0, 1), got {factor!r}")
+    X, y = make_circles(
+        n_samples=_count(n, who, "n", 2),
+        noise=_noise(noise, who),
+        factor=float(factor),
+        random_state=_seed(seed, who),
+    )
+    return _from_sklearn(X, y, 2, labels, who)
+
+
+def blobs(
+    n: int = 100,
+    centers: int = 3,
+    std: float = 1.0,
+    features: int = 2,
+    seed: int | None = None,
+    labels: str = "01",
+) -> tuple[Rows, Labels]:
+    """`centers` Gaussian clusters of spread `std` in `features` dimensions, one class each."""
+    from sklearn.datasets import make_blobs
+
+    who = "blobs"
+    centers = _count(centers, who, "centers", 2)
+    if isinstance(std, bool) or not isinstance(std, numbers.Real) or not std > 0:
+        raise ValueError(f"{who}: std must be a number > 0, got {std!r}")
+    X, y = make_blobs(
+        n_samples=_count(n, who, "n"),
+        centers=centers,
+        n_features=_count(features, who, "features"),
+        cluster_std=float(std),
+        random_state=_seed(seed, who),
+    )
+    return _from_sklearn(X, y, centers, labels, who)
+
+
+# -- generated here ------------------------------------------------------------------------
+
+
+def xor(
+    n: int = 100, noise: float = 0.1, seed: int | None = None, labels: str = "01"
+) -> tuple[Rows, Labels]:
+    """Points in the square [-1, 1]^2, class 1 where x and y have different signs.
+
+    The label comes from the clean point; Gaussian noise of standard deviation `noise` is then
+    added to each coordinate, so noisy points may stray across the axes. No straight line
+    separates the classes: the classic problem a single neuron cannot learn.
+    """
+    who = "xor"
+    n, noise = _count(n, who, "n"), _noise(noise, who)
+    rng = random.Random(_seed(seed, who))
+    X, classes = [], []
+    for _ in range(n):
+        a, b = rng.uniform(-1, 1), rng.uniform(-1, 1)
+        classes.append(int((a > 0) != (b > 0)))
+        X.append([a + rng.gauss(0, noise), b + rng.gauss(0, noise)])
+    return X, _coded(classes, 2, labels, who)
+
+
+def spirals(
+    n: int = 100,
+    classes: int = 2,
+    noise: float = 0.05,
+    turns: float = 1.0,
+    seed: int | None = None,
+    labels: str = "01",
+) -> tuple[Rows, Labels]:
+    """`classes` spiral arms wound around the origin, one class per arm.
+
+    Arm k starts at the centre at angle 2*pi*k/classes and makes `turns` turns outwards to
+    radius 1; `noise` is the standard deviation of the Gaussian added to each coordinate.
+    The n points are shared out as evenly as possible (the first arms get the remainder).
+    """
+    who = "spirals"
+    n = _count(n, who, "n")
+    k_classes = _count(classes, who, "classes", 2)
+    if n < k_classes:
+        raise ValueError(f"{who}: n = {n} is fewer than one point per class ({k_classes})")
+    noise = _noise(noise, who)
+    if isinstance(turns, bool) or not isinstance(turns, numbers.Real) or not turns > 0:
+        raise ValueError(f"{who}: turns must be a number > 0, got {turns!r}")
+    rng = random.Random(_seed(seed, who))
+    X, ys = [], []
+    for k in range(k_classes):
+        m = n // k_classes + (k < n % k_classes)
+        for i in range(m):
+            r = 0.05 + 0.95 * (i / (m - 1) if m > 1 else 1.0)  # keep off the shared centre
+            angle = 2 * math.pi * (k / k_classes + turns * r)
+            X.append(
+                [
+                    r * math.cos(angle) + rng.gauss(0, noise),
+                    r * math.sin(angle) + rng.gauss(0, noise),
+                ]
+            )
+            ys.append(k)
+    return X, _coded(ys, k_classes, labels, who)
+
+
+def toy() -> tuple[Rows, list[float]]:
+    """The lecture's four samples of three inputs, with targets +1 / -1 (fresh copies)."""
+    X = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+    y = [1.0, -1.0, -1.0, 1.0]
+    return X, y
+
+
+# -- splitting and loading by name -----------------------------------------------------------
+
+
+def train_test_split(
+    X: Sequence[Any], y: Sequence[Any], test_fraction: float = 0.25, seed: int | None = None
+) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
+    """Shuffle the samples and hold back `test_fraction` of them for testing.
+
+    Returns `X_train, X_test, y_train, y_test` (scikit-learn's order). The test set has
+    ceil(test_fraction * n) samples, and both parts must get at least one.
+    """
+    who = "train_test_split"
+    if len(X) != len(y):
+        raise ValueError(f"{who}: X has {len(X)} samples but y has {len(y)}")
+    if (
+        isinstance(test_fraction, bool)
+        or not isinstance(test_fraction, numbers.Real)
+        or not 0 < test_fraction < 1
+    ):
+        raise ValueError(f"{who}: test_fraction must be a number in (0, 1), got {test_fraction!r}")
+    n = len(X)
+    n_test = math.ceil(test_fraction * n)
+    if n_test >= n:
+        raise ValueError(
+            f"{who}: {n} sample(s) are too few to hold back {test_fraction} and still train"
+        )
+    order = list(range(n))
+    random.Random(_seed(seed, who)).shuffle(order)
+    test, train = order[:n_test], order[n_test:]
+    return [X[i] for i in train], [X[i] for i in test], [y[i] for i in train], [y[i] for i in test]
+
+
+# Dataset name -> loader taking keyword arguments. Other modules may register more.
+DATASETS: dict[str, Callable[..., tuple[Rows, Labels]]] = {
+    "moons": moons,
+    "circles": circles,
+    "blobs": blobs,
+    "xor": xor,
+    "spirals": spirals,
+    "toy": toy,
+}
+
+
+def load(name: str, **kwargs: Any) -> tuple[Rows, Labels]:
+    """The dataset called `name`, made with `kwargs` (e.g. `load('moons', n=100, seed=1)`)."""
+    if name not in DATASETS:
+        valid = ", ".join(repr(k) for k in DATASETS)
+        raise ValueError(f"unknown dataset {name!r}; valid: {valid}")
+    try:
+        return DATASETS[name](**kwargs)
+    except TypeError as err:
+        raise ValueError(f"dataset {name!r}: {err}") from None

@@ -1,0 +1,380 @@
+"""Optimizers and learning-rate schedules, with PyTorch's names and exact update rules.
+
+The lecture updates by hand: `p.data += -0.1 * p.grad` for every parameter. An optimizer is
+that loop, kept in an object so it can remember things between steps (a momentum buffer,
+Adam's running averages) and so the learning rate can change over time (a schedule).
+
+Optimizers read only `p.grad` and write only `p.data`, with arithmetic that means the same for
+a Python float and a numpy array, so one optimizer serves both engines: scalar `Value`s and
+`Tensor`s (whose `grad` is an array, or None before the first backward: such parameters are
+skipped, as in PyTorch). Array parameters are updated in place (`p.data -= ...`).
+
+    opt = SGD(model.parameters(), lr=0.1)
+    sched = LinearDecayLR(opt, total_steps=100)   # micrograd's 1.0 - 0.9*k/100
+    for k in range(100):
+        loss = ...
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+from .engine import Value
+
+__all__ = [
+    "SCHEDULES",
+    "SGD",
+    "Adam",
+    "ConstantLR",
+    "CosineAnnealingLR",
+    "LRScheduler",
+    "LinearDecayLR",
+    "Optimizer",
+    "get_scheduler",
+]
+
+
+# -- checks ------------------------------------------------------------------------------
+
+
+def _number(value: object, who: str, name: str, low: float = 0.0, below: float | None = None):
+    """A finite real number >= low (and < below, if given), else a ValueError naming it."""
+    ok = (
+        not isinstance(value, bool)
+        and isinstance(value, numbers.Real)
+        and math.isfinite(value)
+        and value >= low
+        and (below is None or value < below)
+    )
+    if not ok:
+        bound = f"in [{low}, {below})" if below is not None else f">= {low}"
+        raise ValueError(f"{who}: {name} must be a number {bound}, got {value!r}")
+    return float(value)
+
+
+def _param_list(params: object, who: str) -> list[Any]:
+    from .module import Module  # the base class knows how to find a model's parameters
+
+    if isinstance(params, Module):
+        params = params.parameters()
+    if params.__class__ is Value or not isinstance(params, Iterable):
+        raise TypeError(
+            f"{who}: params must be an iterable of parameters (e.g. model.parameters()), "
+            f"got {type(params).__name__}"
+        )
+    out = list(params)
+    if not out:
+        raise ValueError(f"{who}: got an empty parameter list")
+    seen: dict[int, int] = {}
+    for i, p in enumerate(out):
+        if not (hasattr(p, "data") and hasattr(p, "grad")):
+            raise TypeError(f"{who}: params[{i}] has no .data/.grad, got {type(p).__name__}")
+        if id(p) in seen:
+            raise ValueError(f"{who}: params[{i}] is the same parameter as params[{seen[id(p)]}]")
+        seen[id(p)] = i
+    return out
+
+
+def _copy(x: Any) -> Any:
+    """An independent copy of a gradient: arrays may later be changed in place by backward."""
+    return x.copy() if hasattr(x, "copy") else x
+
+
+def _zeros_like(x: Any) -> Any:
+    if isinstance(x, numbers.Real):
+        return 0.0
+    import numpy as np  # only reached for array gradients, so numpy is already loaded
+
+    return np.zeros_like(x)
+
+
+def _sqrt(x: Any) -> Any:
+    if isinstance(x, numbers.Real):
+        return math.sqrt(x)
+    import numpy as np
+
+    return np.sqrt(x)
+
+
+# -- optimizers --------------------------------------------------------------------------
+
+
+class Optimizer:
+    """Holds the parameters and the learning rate; subclasses define `step()`."""
+
+    def __init__(self, params: Iterable[Any], lr: float) -> None:
+        self.params = _param_list(params, type(self).__name__)
+        self.lr = lr
+        self.state: list[dict[str, Any]] = [{} for _ in self.params]
+
+    @property
+    def lr(self) -> float:
+        """The learning rate of the next `step()` (a schedule sets it between steps)."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = _number(value, type(self).__name__, "lr")
+
+    def zero_grad(self) -> None:
+        """Forget the last gradients: 0.0 for Values (they accumulate), None for Tensors."""
+        for p in self.params:
+            p.grad = 0.0 if p.__class__ is Value else None
+
+    def step(self) -> None:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({len(self.params)} parameters, lr={self._lr})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with momentum, weight decay and Nesterov.
+
+    With the defaults one step is the lecture's `p.data += -lr * p.grad`. Otherwise each step
+    is PyTorch's `torch.optim.SGD`, for each parameter p with gradient g:
+
+        g = g + weight_decay * p                       (L2 penalty folded into the gradient)
+        b = g on the first step, else momentum * b + (1 - dampening) * g
+        g = g + momentum * b if nesterov else b        (only when momentum != 0)
+        p = p - lr * g
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        dampening: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        self.momentum = _number(momentum, "SGD", "momentum")
+        self.weight_decay = _number(weight_decay, "SGD", "weight_decay")
+        self.dampening = _number(dampening, "SGD", "dampening")
+        if not isinstance(nesterov, bool):
+            raise ValueError(f"SGD: nesterov must be True or False, got {nesterov!r}")
+        if nesterov and (self.momentum == 0 or self.dampening != 0):
+            raise ValueError("SGD: nesterov needs a momentum > 0 and zero dampening")
+        self.nesterov = nesterov
+
+    def step(self) -> None:
+        """Update every parameter that has a gradient, once."""
+        lr, momentum, decay = self._lr, self.momentum, self.weight_decay
+        for p, state in zip(self.params, self.state):
+            g = p.grad
+            if g is None:
+                continue
+            if decay:
+                g = g + decay * p.data
+            if momentum:
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    buf = _copy(g)
+                else:
+                    buf *= momentum  # in place for arrays; a new float for Values
+                    buf += (1 - self.dampening) * g
+                state["momentum_buffer"] = buf
+                g = g + momentum * buf if self.nesterov else buf
+            p.data -= lr * g
+
+    def __repr__(self) -> str:
+        extra = "".join(
+            f", {name}={getattr(self, name)}"
+            for name in ("momentum", "weight_decay", "dampening")
+            if getattr(self, name)
+        )
+        nesterov = ", nesterov=True" if self.nesterov else ""
+        return f"SGD({len(self.params)} parameters, lr={self._lr}{extra}{nesterov})"
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), exactly PyTorch's `torch.optim.Adam` (not AdamW).
+
+    Keeps, per parameter, running averages of the gradient (m) and of its square (v), and steps
+    by m / sqrt(v): each weight gets its own step size, large where gradients are small and
+    steady. At step t, for each parameter p with gradient g:
+
+        g = g + weight_decay * p
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        p = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+        self.betas = (
+            _number(betas[0], "Adam", "betas[0]", 0.0, 1.0),
+            _number(betas[1], "Adam", "betas[1]", 0.0, 1.0),
+        )
+        self.eps = _number(eps, "Adam", "eps")
+        self.weight_decay = _number(weight_decay, "Adam", "weight_decay")
+
+    def step(self) -> None:
+        """Update every parameter that has a gradient, once."""
+        lr, (beta1, beta2), eps, decay = self._lr, self.betas, self.eps, self.weight_decay
+        w1 = 1 - beta1
+        for p, state in zip(self.params, self.state):
+            g = p.grad
+            if g is None:
+                continue
+            if decay:
+                g = g + decay * p.data
+            if not state:
+                state.update(step=0, exp_avg=_zeros_like(g), exp_avg_sq=_zeros_like(g))
+            t = state["step"] = state["step"] + 1
+            m, v = state["exp_avg"], state["exp_avg_sq"]
+            # m moves toward g by (1 - beta1), as torch's lerp computes it
+            m = m + w1 * (g - m) if w1 < 0.5 else g - (g - m) * (1 - w1)
+            v = v * beta2 + (1 - beta2) * g * g
+            state["exp_avg"], state["exp_avg_sq"] = m, v
+            step_size = lr / (1 - beta1**t)
+            denom = _sqrt(v) / math.sqrt(1 - beta2**t) + eps
+            p.data -= step_size * (m / denom)
+
+    def __repr__(self) -> str:
+        decay = f", weight_decay={self.weight_decay}" if self.weight_decay else ""
+        return (
+            f"Adam({len(self.params)} parameters, lr={self._lr}, betas={self.betas}, "
+            f"eps={self.eps}{decay})"
+        )
+
+
+# -- learning-rate schedules --------------------------------------------------------------
+
+
+class LRScheduler:
+    """Sets `optimizer.lr` from the step count, like `torch.optim.lr_scheduler`.
+
+    Made right after the optimizer: it remembers the optimizer's lr as `base_lr` and sets the
+    lr for step 0. Call `step()` once after each `optimizer.step()`. `lr_at(k)` tells the lr
+    of step k without changing anything (handy for plots and printing).
+    """
+
+    def __init__(self, optimizer: Optimizer) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(
+                f"{type(self).__name__}: needs an Optimizer, got {type(optimizer).__name__}"
+            )
+        self.optimizer = optimizer
+        self.base_lr = optimizer.lr
+        self.last_step = 0
+        optimizer.lr = self.lr_at(0)
+
+    def lr_at(self, k: int) -> float:
+        raise NotImplementedError
+
+    @property
+    def lr(self) -> float:
+        """The lr the optimizer uses for its next step."""
+        return self.optimizer.lr
+
+    def get_last_lr(self) -> list[float]:
+        """PyTorch's accessor: the current lr, in a list (one per parameter group)."""
+        return [self.optimizer.lr]
+
+    def step(self) -> None:
+        """Advance one step and set the optimizer's lr for it."""
+        self.last_step += 1
+        self.optimizer.lr = self.lr_at(self.last_step)
+
+    def _check_k(self, k: int) -> int:
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 0:
+            raise ValueError(f"{type(self).__name__}: step must be an integer >= 0, got {k!r}")
+        return int(k)
+
+
+def _steps(value: object, who: str, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{who}: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class ConstantLR(LRScheduler):
+    """`base_lr * factor` for the first `total_iters` steps, then `base_lr` (PyTorch's rule).
+
+    With the defaults (factor 1) the lr simply stays where it is: the constant schedule.
+    """
+
+    def __init__(self, optimizer: Optimizer, factor: float = 1.0, total_iters: int = 0) -> None:
+        self.factor = _number(factor, "ConstantLR", "factor")
+        if isinstance(total_iters, bool) or not isinstance(total_iters, numbers.Integral):
+            raise ValueError(f"ConstantLR: total_iters must be an integer, got {total_iters!r}")
+        if total_iters < 0:
+            raise ValueError(f"ConstantLR: total_iters must be >= 0, got {total_iters!r}")
+        self.total_iters = int(total_iters)
+        super().__init__(optimizer)
+
+    def lr_at(self, k: int) -> float:
+        k = self._check_k(k)
+        return self.base_lr * self.factor if k < self.total_iters else self.base_lr
+
+
+class LinearDecayLR(LRScheduler):
+    """micrograd's schedule: `base_lr * (1 - decay * k / total_steps)`, held after the end.
+
+    micrograd's demo uses `1.0 - 0.9*k/100`: `LinearDecayLR(SGD(params, lr=1.0), 100)`, the
+    lr falling from 1.0 to 0.109 at step 99 (0.1 from step 100 on).
+    """
+
+    def __init__(self, optimizer: Optimizer, total_steps: int, decay: float = 0.9) -> None:
+        self.total_steps = _steps(total_steps, "LinearDecayLR", "total_steps")
+        self.decay = _number(decay, "LinearDecayLR", "decay")
+        if self.decay > 1:
+            raise ValueError(f"LinearDecayLR: decay must be in [0, 1], got {decay!r}")
+        super().__init__(optimizer)
+
+    def lr_at(self, k: int) -> float:
+        k = min(self._check_k(k), self.total_steps)
+        return self.base_lr * (1.0 - self.decay * k / self.total_steps)
+
+
+class CosineAnnealingLR(LRScheduler):
+    """Half a cosine from `base_lr` down to `eta_min` over `T_max` steps, then held there.
+
+    PyTorch's formula, `eta_min + (base_lr - eta_min) * (1 + cos(pi * k / T_max)) / 2`; unlike
+    PyTorch it does not climb back up after `T_max`.
+    """
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
+        self.T_max = _steps(T_max, "CosineAnnealingLR", "T_max")
+        self.eta_min = _number(eta_min, "CosineAnnealingLR", "eta_min")
+        super().__init__(optimizer)
+
+    def lr_at(self, k: int) -> float:
+        k = min(self._check_k(k), self.T_max)
+        cos = (1 + math.cos(math.pi * k / self.T_max)) / 2
+        return self.eta_min + (self.base_lr - self.eta_min) * cos
+
+
+# Schedule names for a command line: name -> builder(optimizer, total_steps).
+SCHEDULES = {
+    "constant": lambda opt, total_steps: ConstantLR(opt),
+    "linear": lambda opt, total_steps: LinearDecayLR(opt, total_steps),
+    "cosine": lambda opt, total_steps: CosineAnnealingLR(opt, total_steps),
+}
+
+
+def get_scheduler(name: str, optimizer: Optimizer, total_steps: int) -> LRScheduler:
+    """The schedule called `name` ('constant', 'linear' = micrograd's, 'cosine')."""
+    if name not in SCHEDULES:
+        valid = ", ".join(repr(n) for n in SCHEDULES)
+        raise ValueError(f"unknown learning-rate schedule {name!r}; valid: {valid}")
+    return SCHEDULES[name](optimizer, total_steps)
