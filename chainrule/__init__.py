@@ -32,6 +32,7 @@ _LAZY = {
     "check": None,
     "interop": None,
     "tensor": None,
+    "layers": None,
 }
 
 __all__ = [
