@@ -475,10 +475,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             raise ValueError(
                 f"linear: bias of shape {bias.shape} does not fit output of shape {data.shape}"
             ) from None
-        args: tuple[Tensor, ...] = (x, weight, bias)
-    else:
-        args = (x, weight)
-    return _node(data, "linear", args)
+        return _node(data, "linear", (x, weight, bias))
+    return _binary(data, "linear", x, weight)
 
 
 def cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tensor:
@@ -563,6 +561,11 @@ def _d_sub(out: Tensor) -> None:  # d(a-b)/da = 1, d(a-b)/db = -1
 def _d_mul(out: Tensor) -> None:  # d(a*b)/da = b, d(a*b)/db = a
     a, b = out._args
     g = out.grad
+    if a is b:  # a*a: both paths at once, d(a*a)/da = 2a
+        ga = g * a.data
+        ga *= 2
+        _add_grad(a, ga)
+        return
     if a.requires_grad:
         _add_grad(a, g * b.data)
     if b.requires_grad:
@@ -769,6 +772,7 @@ _RULES: dict[str, Callable[[Tensor], None]] = {
 }
 
 _edges = attrgetter("_prev")  # what the shared walk follows: operands that need a gradient
+_needs_grad = attrgetter("requires_grad")
 
 
 def _local_step(node: Tensor) -> None:
@@ -813,10 +817,11 @@ def _spread(g: np.ndarray, like: np.ndarray, axis: Axis, keepdims: bool) -> np.n
     Written into a new array (not numpy's zero-copy `broadcast_to` view): it costs one fill,
     but the result belongs to the receiving tensor outright and needs no copy later.
     """
-    if axis is not None and not keepdims:
-        g = g.reshape(_kept_shape(like.shape, axis))
     out = np.empty(like.shape, like.dtype)
-    np.copyto(out, g)
+    if keepdims or g.ndim == 0:  # the shape already lines up with `like`
+        np.copyto(out, g)
+    else:
+        np.copyto(out, g.reshape(_kept_shape(like.shape, axis)))
     return out
 
 
@@ -895,7 +900,7 @@ def _node(data: Any, op: str, args: tuple[Tensor, ...], ctx: Any = None) -> Tens
     out.data = data if data.__class__ is _ndarray else _asarray(data)
     out.grad = None
     out.label = ""
-    prev = tuple([t for t in args if t.requires_grad]) if GradMode.enabled else ()
+    prev = tuple(filter(_needs_grad, args)) if GradMode.enabled else ()
     if prev:
         out.requires_grad = True
         out._op = op
