@@ -206,6 +206,9 @@ class Value:
         return _result(s, self, None, "sigmoid")
 
 
+_JUST_VALUE = frozenset({Value})
+
+
 # -- local derivatives, one rule per op: out.grad times d(out)/d(operand), added in ----------
 
 
@@ -309,9 +312,11 @@ def dot(ws: Sequence[Value], xs: Sequence[Operand], bias: Operand = 0.0) -> Valu
     """
     if len(ws) != len(xs):
         raise ValueError(f"dot: {len(ws)} weights but {len(xs)} inputs")
+    if not set(map(type, ws)) <= _JUST_VALUE:
+        raise TypeError("dot: the weights must be Values (they are what gets a gradient)")
+    if not set(map(type, xs)) <= _JUST_VALUE:  # checked in C: the common case copies nothing
+        xs = [x if x.__class__ is Value else _lift(x, "dot", None) for x in xs]
     bias = bias if bias.__class__ is Value else _lift(bias, "dot", None)
-    xs = [x if x.__class__ is Value else _lift(x, "dot", None) for x in xs]
-    ws = list(ws)
     total = reduce(add, map(mul, map(_get_data, ws), map(_get_data, xs)), bias.data)
     out = _result(total, None, None, "dot")
     if GradMode.enabled:

@@ -82,23 +82,26 @@ def collector_paused() -> Iterator[None]:
 def topological_order(root: N, children: Callable[[N], Iterable[N]]) -> list[N]:
     """Every node `root` depends on, each one listed after all of its children.
 
-    Iterative depth-first search with an explicit stack of child iterators, so the depth of
-    the graph is limited by memory, not by Python's recursion limit.
+    Iterative depth-first search, so the depth of the graph is limited by memory, not by
+    Python's recursion limit. A node is pushed with a `None` marker under its children; when
+    the marker comes back to the top, all its children are done and the node is emitted.
+    Nodes must hash by identity (the default `object.__hash__`), which is also the fastest key.
     """
     order: list[N] = []
-    seen = {id(root)}
-    stack = [(root, iter(children(root)))]
-    push, pop, emit, mark = stack.append, stack.pop, order.append, seen.add
+    seen: set[N] = set()
+    stack: list[N | None] = [root]
+    push, pop, extend, emit, mark = stack.append, stack.pop, stack.extend, order.append, seen.add
     while stack:
-        node, pending = stack[-1]
-        for child in pending:
-            if id(child) not in seen:
-                mark(id(child))
-                push((child, iter(children(child))))
-                break
-        else:
-            pop()
-            emit(node)
+        node = pop()
+        if node is None:  # all children of the node below the marker are in `order`
+            emit(pop())  # type: ignore[arg-type]
+            continue
+        if node in seen:
+            continue
+        mark(node)
+        push(node)
+        push(None)
+        extend(children(node))
     return order
 
 

@@ -59,7 +59,7 @@ def _values(items: object, who: str, what: str) -> list[Value]:
 
 def _numbers(items: object, n: int, who: str, what: str = "targets") -> list[float]:
     """`n` plain real numbers (targets and labels are data, not graph nodes)."""
-    if isinstance(items, (str, bytes)) or not isinstance(items, Sequence):
+    if not _is_list_like(items):
         raise TypeError(f"{who}: {what} must be a list of numbers, got {items!r}")
     if len(items) != n:
         raise ValueError(f"{who}: {n} predictions but {len(items)} {what}")
@@ -71,6 +71,15 @@ def _numbers(items: object, n: int, who: str, what: str = "targets") -> list[flo
             raise ValueError(f"{who}: {what}[{i}] must be a finite number, got {y!r}")
         out.append(float(y))
     return out
+
+
+def _is_list_like(items: object) -> bool:
+    """A list, tuple or array of data (numpy arrays of labels are welcome), not a string."""
+    return (
+        not isinstance(items, (str, bytes, Value))
+        and hasattr(items, "__len__")
+        and hasattr(items, "__getitem__")
+    )
 
 
 def _check_reduction(reduction: str, who: str) -> None:
@@ -195,7 +204,7 @@ def cross_entropy(
         raise TypeError(f"{who}: logits_rows must be a list of rows, got {logits_rows!r}")
     if not logits_rows:
         raise ValueError(f"{who}: logits_rows is empty")
-    if isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence):
+    if not _is_list_like(labels):
         raise TypeError(f"{who}: labels must be a list of class indices, got {labels!r}")
     if len(labels) != len(logits_rows):
         raise ValueError(f"{who}: {len(logits_rows)} rows but {len(labels)} labels")
@@ -249,7 +258,7 @@ def binary_accuracy(scores: Sequence[Operand], labels: Sequence[float]) -> float
     """
     if len(scores) != len(labels):
         raise ValueError(f"binary_accuracy: {len(scores)} scores but {len(labels)} labels")
-    if not scores:
+    if len(scores) == 0:
         raise ValueError("binary_accuracy: no scores")
     hits = sum((_score(s) > 0) == (_score(y) > 0) for s, y in zip(scores, labels))
     return hits / len(scores)
@@ -259,7 +268,7 @@ def categorical_accuracy(logits_rows: Sequence[Sequence[Operand]], labels: Seque
     """Fraction of rows whose largest score is at the label's index (ties: the first)."""
     if len(logits_rows) != len(labels):
         raise ValueError(f"categorical_accuracy: {len(logits_rows)} rows but {len(labels)} labels")
-    if not logits_rows:
+    if len(logits_rows) == 0:
         raise ValueError("categorical_accuracy: no rows")
     hits = 0
     for row, label in zip(logits_rows, labels):
@@ -270,6 +279,6 @@ def categorical_accuracy(logits_rows: Sequence[Sequence[Operand]], labels: Seque
 
 def accuracy(outputs: Sequence[object], labels: Sequence[float]) -> float:
     """`categorical_accuracy` when each output is a row of scores, else `binary_accuracy`."""
-    if outputs and isinstance(outputs[0], (list, tuple)):
+    if len(outputs) and isinstance(outputs[0], (list, tuple)):
         return categorical_accuracy(outputs, labels)  # type: ignore[arg-type]
     return binary_accuracy(outputs, labels)  # type: ignore[arg-type]

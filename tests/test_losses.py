@@ -3,6 +3,7 @@
 import math
 import random
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -101,10 +102,9 @@ def test_hinge_equals_micrograds_demo_formula():
     params = [Value(rng.uniform(-1, 1)) for _ in range(4)]
     losses = [(1 + -yi * si).relu() for yi, si in zip(labels, scores)]
     expected = sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in params)
-    assert hinge(scores, labels, params).data == pytest.approx(expected.data, rel=1e-15)
-    assert hinge(scores, labels).data == pytest.approx(
-        (sum(losses) * (1.0 / len(losses))).data, rel=1e-15
-    )
+    # the same float operations in the same order: equal to the last bit
+    assert hinge(scores, labels, params).data == expected.data
+    assert hinge(scores, labels).data == (sum(losses) * (1.0 / len(losses))).data
 
 
 def test_hinge_rejects_zero_one_labels_and_bad_alpha():
@@ -207,3 +207,12 @@ def test_accuracy_helpers():
     assert accuracy(scores, [1, 1, 1, 1]) == 0.5
     with pytest.raises(ValueError, match="4 scores but 3 labels"):
         binary_accuracy(scores, [1, 1, 1])
+
+
+def test_numpy_labels_are_accepted():
+    scores = [Value(0.5), Value(-0.2)]
+    assert hinge(scores, np.array([1, -1])).data == hinge(scores, [1, -1]).data
+    assert mse(scores, np.array([0.5, 0.0])).data == mse(scores, [0.5, 0.0]).data
+    rows = [[Value(0.1), Value(0.3)]]
+    assert cross_entropy(rows, np.array([1])).data == cross_entropy(rows, [1]).data
+    assert binary_accuracy(np.array([0.5, -0.2]), np.array([1, 1])) == 0.5

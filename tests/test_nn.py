@@ -449,3 +449,21 @@ def test_repr_shows_shape_and_parameter_count():
 
 def test_exported_lazily_from_the_package():
     assert chainrule.nn.MLP is MLP
+
+
+def test_the_lecture_loop_with_library_pieces():
+    from chainrule.data import toy
+    from chainrule.losses import mse
+    from chainrule.optim import SGD
+
+    xs, ys = toy()
+    model = MLP(3, [4, 4, 1], seed=1)
+    opt = SGD(model.parameters(), lr=0.1)
+    for _ in range(100):
+        loss = mse([model(x) for x in xs], ys, reduction="sum")  # the lecture's sum of squares
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if loss.data < 0.01:
+            break
+    assert loss.data < 0.01
