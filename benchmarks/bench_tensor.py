@@ -18,9 +18,12 @@ are taken twice: with numpy's BLAS and PyTorch pinned to one thread each, and wi
 libraries' default thread counts. The final losses of the two frameworks are printed side by
 side: they agree to float32 rounding, which shows that both did the same work.
 
-OpenBLAS reads OPENBLAS_CORETYPE (which CPU kernels to use) and OPENBLAS_L2_SIZE at start-up;
-the values in effect are printed. A generic core type such as Prescott slows numpy's matrix
-products; `--blas-env` reruns the script under a few settings to show their effect.
+OpenBLAS reads OPENBLAS_CORETYPE (which CPU kernels to use) and OPENBLAS_L2_SIZE when it is
+loaded; the values in effect, and the kernels chosen, are printed. `--blas-env` reruns the
+one-thread comparison under a few settings in fresh processes. On the machine these workloads
+were tuned on, forcing generic kernels (Prescott, shown as Katmai) made no difference beyond
+the run-to-run noise: the matrices here are too small for the kernel to matter, and the time
+goes to per-call overheads.
 
 Run: python benchmarks/bench_tensor.py [--repeats N] [--quick] [--check] [--blas-env]
 """
@@ -281,7 +284,10 @@ def main(argv: list[str] | None = None) -> int:
     from threadpoolctl import threadpool_info, threadpool_limits
 
     default_threads = torch.get_num_threads()
-    blas = ", ".join(f"{i['internal_api']} {i.get('version')}" for i in threadpool_info())
+    blas = ", ".join(
+        f"{i['internal_api']} {i.get('version')}, {i.get('architecture')} kernels"
+        for i in threadpool_info()
+    )
     env = ", ".join(f"{k}={os.environ[k]}" for k in BLAS_VARS if k in os.environ) or "none"
     print(f"numpy {np.__version__} ({blas}); torch {torch.__version__}; CPUs: {os.cpu_count()}")
     print(f"BLAS environment variables: {env}")
