@@ -35,7 +35,7 @@ the tensor's float type, so `0.5 * x` stays float32. Only float tensors can requ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from operator import attrgetter
 from typing import Any
@@ -153,6 +153,12 @@ class Tensor:
 
     def __len__(self) -> int:
         return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        """The sub-tensors along the first axis (each one indexed, so in the graph)."""
+        if not self.data.ndim:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self.data)))
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         # Lets np.asarray(t) and matplotlib read a tensor's values.
@@ -434,15 +440,21 @@ class Tensor:
     def softmax(self, axis: int = -1) -> Tensor:
         """e^x / Σ e^x along `axis`; the max is subtracted first so e^x cannot overflow."""
         x = self.data
-        e = np.exp(x - x.max(axis=axis, keepdims=True))
-        e /= e.sum(axis=axis, keepdims=True)
+        try:
+            e = np.exp(x - _max_reduce(x, axis=axis, keepdims=True))
+        except ValueError as err:
+            raise _axis_error("softmax", self, axis, err) from None
+        e /= _add_reduce(e, axis=axis, keepdims=True)
         return _unary(e, "softmax", self, axis)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
         """x - log Σ e^x along `axis`, computed without overflow (the log-sum-exp trick)."""
         x = self.data
-        z = x - x.max(axis=axis, keepdims=True)
-        z -= np.log(np.exp(z).sum(axis=axis, keepdims=True))
+        try:
+            z = x - _max_reduce(x, axis=axis, keepdims=True)
+        except ValueError as err:
+            raise _axis_error("log_softmax", self, axis, err) from None
+        z -= np.log(_add_reduce(np.exp(z), axis=axis, keepdims=True))
         return _unary(z, "log_softmax", self, axis)
 
 
@@ -1012,4 +1024,4 @@ def _matmul_error(a: Tensor, b: Tensor) -> ValueError:
 
 
 def _axis_error(op: str, t: Tensor, axis: Axis, err: Exception) -> ValueError:
-    return ValueError(f"{op}: bad axis {axis!r} for {_name(t)} of shape {t.shape}: {err}")
+    return ValueError(f"{op} over axis {axis!r} of {_name(t)} of shape {t.shape}: {err}")

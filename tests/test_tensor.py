@@ -459,8 +459,12 @@ def test_linear_and_reshape_errors_name_shapes():
         linear(Tensor(np.ones((2, 5))), Tensor(np.ones((4, 3))))
     with pytest.raises(ValueError, match=r"reshape: .* shape \(3, 4\) .* into shape \(5,\)"):
         Tensor(np.ones((3, 4))).reshape(5)
-    with pytest.raises(ValueError, match=r"sum: bad axis 2"):
+    with pytest.raises(ValueError, match=r"sum over axis 2 of a tensor of shape \(3, 4\)"):
         Tensor(np.ones((3, 4))).sum(axis=2)
+    with pytest.raises(ValueError, match=r"max over axis None .* shape \(0,\): zero-size"):
+        Tensor(np.ones(0)).max()
+    with pytest.raises(ValueError, match=r"softmax over axis 1 .* shape \(3,\)"):
+        Tensor(np.ones(3)).softmax(axis=1)
 
 
 # -- the graph: what is recorded, gradients that accumulate, no_grad ----------------------
@@ -605,3 +609,7 @@ def test_conversions():
     assert np.asarray(x.argmax(axis=1).data).tolist() == [1]
     with pytest.raises(TypeError, match="takes array data, got a Tensor"):
         Tensor(x)
+    rows = list(Tensor(np.arange(6.0).reshape(3, 2)))
+    assert len(rows) == 3 and rows[2].data.tolist() == [4.0, 5.0]
+    with pytest.raises(TypeError, match="0-d"):
+        list(Tensor(1.0))
