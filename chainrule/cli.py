@@ -20,30 +20,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _engine_demo(args: argparse.Namespace) -> int:
-    """A short tour of the engine: the lecture's L = d*f example, backpropagated."""
-    from .engine import Value
-
-    a, b, c, f = (Value(v, label=n) for v, n in ((2.0, "a"), (-3.0, "b"), (10.0, "c"), (-2.0, "f")))
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    L.backward()
-    for v in (L, d, f, e, c, a, b):
-        print(f"{v.label:>2}: data {v.data:8.4f}   grad dL/d{v.label} = {v.grad:8.4f}")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="chainrule", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    demo = sub.add_parser("demo", help="run a short demonstration")
-    demo.set_defaults(func=_engine_demo)
+    from . import cli_train
+
+    cli_train.register(sub)  # train, demo
     return parser
 
 

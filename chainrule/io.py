@@ -1,0 +1,244 @@
+"""Save and load models as small, versioned, human-readable JSON files.
+
+A model file holds what is needed to rebuild the model and nothing that could run code:
+
+    {"format": "chainrule.model", "version": 1,
+     "config": model.config(),          # the architecture: layer sizes, activations
+     "parameters": model.state_dict(),  # every weight, by name, as plain numbers
+     "metadata": {...}}                 # optional: accuracy, training time, data set ...
+
+Why JSON and not pickle: loading a pickle runs whatever code the file asks for, so a model
+file from someone else would be a program. Here `load` only parses JSON and rebuilds the model
+with `chainrule.nn.from_config`, and it checks everything it reads: a missing, truncated or
+edited file gives a `ModelFileError` that names the file and says what is wrong with it.
+
+Floats are written with Python's shortest round-trip repr, so a loaded model computes exactly
+the same numbers as the one that was saved. Files are written atomically (temporary file in
+the same folder, fsync, rename), so a crash mid-save never damages an existing file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+from .atomic import atomic_write
+
+__all__ = ["FORMAT", "VERSION", "ModelFileError", "save", "load", "read_metadata"]
+
+FORMAT = "chainrule.model"
+VERSION = 1
+
+
+class ModelFileError(ValueError):
+    """A model file that cannot be loaded: missing, unreadable, truncated or tampered with.
+
+    `path` is the file and `reason` what is wrong with it; the message holds both.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+def save(
+    model: Any, path: str | os.PathLike[str], *, metadata: dict[str, Any] | None = None
+) -> Path:
+    """Write `model` (its config and parameters) to `path` as JSON, atomically; return the path.
+
+    `metadata` is any JSON-compatible dict you want kept alongside (accuracy, data set, time).
+    Weights that are not finite numbers are refused up front, with their names: a NaN weight
+    means training diverged, and a file that cannot be loaded back is worse than no file.
+    """
+    path = Path(path)
+    try:
+        config, parameters = model.config(), model.state_dict()
+    except AttributeError:
+        raise TypeError(
+            f"save() needs a chainrule model with config() and state_dict(), "
+            f"got {type(model).__name__}"
+        ) from None
+    bad = _bad_leaves(parameters)
+    if bad:
+        raise ValueError(f"cannot save to {path}: parameter {bad[0]} is not a finite number")
+    document = {
+        "format": FORMAT,
+        "version": VERSION,
+        "config": config,
+        "parameters": parameters,
+        "metadata": dict(metadata or {}),
+    }
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot save to {path}: it is a folder")
+    with atomic_write(path) as handle:
+        json.dump(document, handle, allow_nan=False, indent=1)
+        handle.write("\n")
+    return path
+
+
+def load(path: str | os.PathLike[str]) -> Any:
+    """Rebuild the model stored at `path` (see `save`); any problem is a `ModelFileError`."""
+    model, _ = _read(path)
+    return model
+
+
+def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The `metadata` dict of a model file, after checking the whole file as `load` does."""
+    _, document = _read(path)
+    return document["metadata"]
+
+
+# -- reading and checking ---------------------------------------------------------------------
+
+
+def _read(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
+    from . import nn
+
+    document = _parse(path)
+    version = document.get("format"), document.get("version")
+    if version[0] != FORMAT:
+        raise ModelFileError(
+            path, f"not a chainrule model file (format is {version[0]!r}, expected {FORMAT!r})"
+        )
+    if type(version[1]) is not int:
+        raise ModelFileError(path, f"version must be an integer, got {version[1]!r}")
+    if version[1] != VERSION:
+        raise ModelFileError(
+            path,
+            f"file format version {version[1]} is not supported (this chainrule reads {VERSION})",
+        )
+    for key in ("config", "parameters"):
+        if not isinstance(document.get(key), dict):
+            raise ModelFileError(
+                path, f"'{key}' must be a JSON object, got {_kind(document.get(key))}"
+            )
+    metadata = document.setdefault("metadata", {})
+    if not isinstance(metadata, dict):
+        raise ModelFileError(path, f"'metadata' must be a JSON object, got {_kind(metadata)}")
+
+    try:
+        model = nn.from_config(document["config"])
+    except (ValueError, TypeError, KeyError, IndexError) as err:
+        raise ModelFileError(path, f"bad model config: {_describe(err)}") from None
+
+    parameters = document["parameters"]
+    bad = _bad_leaves(parameters)
+    if bad:
+        raise ModelFileError(path, f"parameter {bad[0]} is not a finite number: {bad[1]!r}")
+    _check_same_shape(path, model.state_dict(), parameters)
+    try:
+        model.load_state_dict(parameters)
+    except (ValueError, TypeError, KeyError, IndexError) as err:
+        raise ModelFileError(path, f"parameters do not fit the model: {_describe(err)}") from None
+    return model, document
+
+
+def _parse(path: str | os.PathLike[str]) -> dict[str, Any]:
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ModelFileError(path, "no such file") from None
+    except IsADirectoryError:
+        raise ModelFileError(path, "is a folder, not a model file") from None
+    except OSError as err:
+        raise ModelFileError(path, f"cannot read it ({err.strerror or err})") from None
+    if not raw.strip():
+        raise ModelFileError(path, "the file is empty")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ModelFileError(path, "not a model file (not UTF-8 text; binary data?)") from None
+    try:
+        document = json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as err:
+        what = err.msg.removesuffix(" starting at")
+        where = f"at line {err.lineno} column {err.colno}"
+        stripped = text.rstrip()
+        if err.pos >= len(stripped) or not stripped.endswith("}"):  # an object cut short
+            what = "it ends early (truncated?)"
+            where = f"at line {text.count(chr(10)) + 1}"
+        raise ModelFileError(path, f"not valid JSON: {what} {where}") from None
+    except ValueError as err:  # NaN / Infinity, refused by _refuse_constant
+        raise ModelFileError(path, str(err)) from None
+    if not isinstance(document, dict):
+        raise ModelFileError(path, f"not a chainrule model file (top level is {_kind(document)})")
+    return document
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a valid weight (only finite numbers are)")
+
+
+def _bad_leaves(tree: Any, prefix: str = "") -> tuple[str, Any] | None:
+    """The first leaf that is not a finite real number (bools excluded), with its name."""
+    if isinstance(tree, dict):
+        items: Any = tree.items()
+    elif isinstance(tree, (list, tuple)):
+        items = enumerate(tree)
+    else:
+        ok = type(tree) in (int, float) and math.isfinite(tree)
+        return None if ok else (prefix or "<root>", tree)
+    for key, value in items:
+        found = _bad_leaves(value, f"{prefix}.{key}" if prefix else str(key))
+        if found:
+            return found
+    return None
+
+
+def _check_same_shape(
+    path: str | os.PathLike[str], expected: Any, got: Any, name: str = ""
+) -> None:
+    """Names and sizes of the file's parameters must match those of the model they rebuild."""
+    where = f"parameter {name}" if name else "parameters"
+    if isinstance(expected, dict):
+        if not isinstance(got, dict):
+            raise ModelFileError(path, f"{where} should be an object, got {_kind(got)}")
+        missing = [k for k in expected if k not in got]
+        extra = [k for k in got if k not in expected]
+        if missing:
+            raise ModelFileError(
+                path, f"missing parameter {_join(name, missing[0])} ({len(missing)} missing in all)"
+            )
+        if extra:
+            raise ModelFileError(
+                path,
+                f"unexpected parameter {_join(name, extra[0])} "
+                "(not part of the model its config describes)",
+            )
+        for key in expected:
+            _check_same_shape(path, expected[key], got[key], _join(name, key))
+    elif isinstance(expected, (list, tuple)):
+        if not isinstance(got, list):
+            raise ModelFileError(
+                path, f"{where} should be a list of {len(expected)}, got {_kind(got)}"
+            )
+        if len(got) != len(expected):
+            raise ModelFileError(
+                path, f"{where} has {len(got)} entries, the model needs {len(expected)}"
+            )
+        for i, (e, g) in enumerate(zip(expected, got)):
+            _check_same_shape(path, e, g, _join(name, str(i)))
+    elif isinstance(got, (dict, list)):
+        raise ModelFileError(path, f"{where} should be a number, got {_kind(got)}")
+
+
+def _join(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
+def _kind(obj: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    if obj is None:
+        return "null"
+    return names.get(
+        type(obj), f"the number {obj!r}" if isinstance(obj, (int, float)) else type(obj).__name__
+    )
+
+
+def _describe(err: BaseException) -> str:
+    text = str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
+    return text or type(err).__name__

@@ -1,0 +1,495 @@
+"""The training loop: `fit(model, X, y)` runs the lecture's forward / zero_grad / backward / update
+cycle for you, with minibatches, a learning-rate schedule, a progress bar, held-out evaluation
+and a `History` of what happened at every step.
+
+    from chainrule import data, nn
+    from chainrule.train import fit
+
+    X, y = data.moons(100, noise=0.1, seed=1)
+    model = nn.MLP(2, [16, 16, 1], activation="relu", output_activation=None, seed=1)
+    history = fit(model, X, y, loss="hinge", lr=1.0, schedule="linear", steps=100)
+    history.train_accuracy[-1], history.final_train_accuracy
+
+Labels. Give class labels as the data sets do: 0/1 (or -1/+1) for two classes, 0..C-1 for more.
+`fit` turns them into what the loss needs: -1/+1 for `hinge`, 0/1 for `bce`, class indices for
+`cross_entropy`; `mse` gets the targets exactly as given (the lecture's +1/-1).
+
+Speed. A step is the model's forward pass, the loss, `backward()` and the optimizer's update;
+the loop adds almost nothing around them: the data are turned into the engine's numbers once,
+before the first step, a full batch is the data itself (no copy), and parameters are listed
+once (the optimizer holds them). Evaluation runs under `no_grad()`, so it records no graph.
+
+Engines. Everything that depends on how a model computes sits in one small class per engine,
+`ScalarEngine` here; `engine_for(model)` picks it, and `fit`, `predict` and the plots only call
+these (all static methods):
+
+    owns(model) -> bool              is this model mine?
+    inputs(X), targets(list)         the data in the engine's own form, made once per run
+    take(data, index)                the rows `index` of either (a minibatch)
+    forward(model, inputs)           the outputs for a batch
+    loss(kind, outputs, targets)     a node to call backward() on ('hinge', ... or a callable)
+    penalty(params)                  sum of squared parameters, as a node (the L2 term)
+    scores(outputs)                  outputs as plain floats (one per row, or one row each)
+    correct(outputs, classes, thr)   how many outputs predict their class
+
+A new engine adds one such class to the front of `ENGINES`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .engine import Value, dot
+from .graph import collector_paused, no_grad
+
+__all__ = [
+    "LOSSES",
+    "ENGINES",
+    "History",
+    "ScalarEngine",
+    "engine_for",
+    "fit",
+    "predict",
+    "predict_scores",
+]
+
+# Built-in losses by name; `fit` also takes any callable `loss(outputs, targets) -> node`.
+LOSSES = ("hinge", "mse", "bce", "cross_entropy")
+
+
+# -- the record of a run ----------------------------------------------------------------------
+
+
+@dataclass
+class History:
+    """What `fit` saw, step by step. Step k is the k-th update (0-based).
+
+    `loss[k]`, `train_accuracy[k]` and `lr[k]` describe step k: the loss and the accuracy of
+    the forward pass it backpropagated (on its batch, with k updates done, as micrograd
+    prints them) and the learning rate of its update. `step_time[k]` is its wall time in
+    seconds (forward, loss, backward, update). `test_accuracy[i]` was measured after
+    `eval_steps[i]` updates (0 = before training). `final_*` are measured on the whole sets
+    after the last update. Accuracies are fractions in [0, 1], None where undefined (targets
+    of a regression).
+    """
+
+    loss: list[float] = field(default_factory=list)
+    train_accuracy: list[float | None] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    step_time: list[float] = field(default_factory=list)
+    eval_steps: list[int] = field(default_factory=list)
+    test_accuracy: list[float | None] = field(default_factory=list)
+    final_train_accuracy: float | None = None
+    final_test_accuracy: float | None = None
+    threshold: float = 0.0
+    batch_size: int = 0
+    total_time: float = 0.0
+
+    @property
+    def steps(self) -> int:
+        """How many updates were made."""
+        return len(self.loss)
+
+    @property
+    def time_per_step(self) -> float:
+        """Mean wall time of one training step, in seconds (0.0 before any step)."""
+        return sum(self.step_time) / len(self.step_time) if self.step_time else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain lists and numbers, ready for `json.dump`."""
+        out = asdict(self)
+        out["steps"] = self.steps
+        out["time_per_step"] = self.time_per_step
+        return out
+
+    def __repr__(self) -> str:
+        if not self.loss:
+            return "History(no steps)"
+        acc = _percent(self.final_train_accuracy)
+        test = f", test accuracy {_percent(self.final_test_accuracy)}" if self.eval_steps else ""
+        return (
+            f"History({self.steps} steps, loss {self.loss[0]:.4g} -> {self.loss[-1]:.4g}, "
+            f"train accuracy {acc}{test}, {1e3 * self.time_per_step:.2f} ms/step)"
+        )
+
+
+def _percent(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f}%"
+
+
+# -- the engine seam ---------------------------------------------------------------------------
+
+
+class ScalarEngine:
+    """Models made of `Value`s (`chainrule.nn`): a model maps one row of numbers to a Value
+    (one output) or a list of Values (one per class), so a batch is a list of rows."""
+
+    name = "scalar"
+
+    @staticmethod
+    def owns(model: Any) -> bool:
+        """The fallback engine: any callable model whose parameters are Values."""
+        return callable(model)
+
+    @staticmethod
+    def inputs(X: Sequence[Sequence[float]]) -> list[list[Value]]:
+        """Each number as a constant Value, made once for the whole run (not once per step)."""
+        return [[Value(x) for x in row] for row in X]
+
+    @staticmethod
+    def targets(targets: list[Any]) -> list[Any]:
+        return targets
+
+    @staticmethod
+    def take(data: list[Any], index: list[int]) -> list[Any]:
+        return [data[i] for i in index]
+
+    @staticmethod
+    def forward(model: Any, inputs: list[list[Value]]) -> list[Any]:
+        return list(map(model, inputs))
+
+    @staticmethod
+    def loss(kind: str | Callable[..., Any], outputs: list[Any], targets: list[Any]) -> Any:
+        from . import losses
+
+        if kind == "hinge":
+            return losses.hinge(outputs, targets)
+        if kind == "mse":
+            return losses.mse(outputs, targets)
+        if kind == "bce":
+            return losses.bce_with_logits(outputs, targets)
+        if kind == "cross_entropy":
+            return losses.cross_entropy(outputs, targets)
+        return kind(outputs, targets)
+
+    @staticmethod
+    def penalty(params: list[Value]) -> Value:
+        """The sum of squared weights, as one node (the L2 term of micrograd's demo)."""
+        return dot(params, params, 0.0)
+
+    @staticmethod
+    def scores(outputs: list[Any]) -> list[float] | list[list[float]]:
+        """The outputs as plain numbers: one score per sample, or one row of scores."""
+        if outputs and isinstance(outputs[0], (list, tuple)):
+            return [[v.data for v in row] for row in outputs]
+        return [v.data if v.__class__ is Value else float(v) for v in outputs]
+
+    @staticmethod
+    def correct(outputs: list[Any], classes: list[int], threshold: float) -> int:
+        """How many outputs predict their class (score > threshold, or the largest score)."""
+        if outputs and isinstance(outputs[0], (list, tuple)):
+            hits = 0
+            for row, c in zip(outputs, classes):
+                data = [v.data for v in row]
+                hits += data.index(max(data)) == c
+            return hits
+        return sum((s.data > threshold) == c for s, c in zip(outputs, classes))
+
+
+# Tried in order; the first whose `owns(model)` is true runs the model. Keep the scalar engine
+# last: it accepts any callable.
+ENGINES: list[Any] = [ScalarEngine]
+
+
+def engine_for(model: Any) -> Any:
+    """The engine that knows how to run `model`."""
+    for engine in ENGINES:
+        if engine.owns(model):
+            return engine
+    raise TypeError(f"no engine can train a {type(model).__name__}: models must be callable")
+
+
+# -- predictions -------------------------------------------------------------------------------
+
+
+def predict_scores(model: Any, X: Sequence[Sequence[float]]) -> list[float] | list[list[float]]:
+    """The model's raw outputs for each row of `X`, as plain numbers, computed without a graph."""
+    engine = engine_for(model)
+    with no_grad():
+        return engine.scores(engine.forward(model, engine.inputs(X)))
+
+
+def predict(model: Any, X: Sequence[Sequence[float]], threshold: float = 0.0) -> list[int]:
+    """The class each row of `X` is predicted to be: 1 where the score > `threshold` (one
+    output), else the index of the largest score. No graph is recorded."""
+    scores = predict_scores(model, X)
+    if scores and isinstance(scores[0], (list, tuple)):
+        return [row.index(max(row)) for row in scores]
+    return [int(s > threshold) for s in scores]
+
+
+# -- the loop ------------------------------------------------------------------------------------
+
+
+def fit(
+    model: Any,
+    X: Sequence[Sequence[float]],
+    y: Sequence[float],
+    *,
+    loss: str | Callable[..., Any] = "hinge",
+    optimizer: Any = None,
+    lr: float | None = None,
+    l2: float = 0.0,
+    steps: int | None = None,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    schedule: Any = None,
+    X_test: Sequence[Sequence[float]] | None = None,
+    y_test: Sequence[float] | None = None,
+    eval_every: int | None = None,
+    progress: bool = True,
+    seed: int | None = None,
+) -> History:
+    """Train `model` on `(X, y)` and return the `History` of the run.
+
+    loss: 'hinge' (micrograd's demo), 'mse' (the lecture), 'bce' (on logits),
+        'cross_entropy' (several classes), or a callable `loss(outputs, targets) -> node`
+        that gets the model's outputs for a batch and the matching `y` as given.
+    optimizer: an optimizer over `model.parameters()`; default `SGD(lr=lr or 0.1)`.
+    l2: adds `l2 * sum(p*p)` over the parameters to the loss (micrograd's demo: 1e-4).
+    steps / epochs: how long to train (one of them; default 100 steps). An epoch is one pass
+        over the data in batches of `batch_size` (default: the whole set, one step).
+    schedule: None (the optimizer's lr throughout), 'constant', 'linear' (micrograd's
+        `lr * (1 - 0.9 k/steps)`), 'cosine', an `optim.LRScheduler` made on `optimizer`, or a
+        function `k -> lr`.
+    X_test, y_test: a held-out set, scored every `eval_every` steps (default: about 10
+        times in the run), before the first and after the last step.
+    progress: show a tqdm bar (a widget in notebooks); False prints nothing.
+    seed: the order of minibatches (the model's weights come from the model's own seed).
+    """
+    from . import optim
+
+    engine = engine_for(model)
+    n = _check_data(X, y, "X", "y")
+    if (X_test is None) != (y_test is None):
+        raise ValueError("fit: give both X_test and y_test, or neither")
+    if X_test is not None:
+        _check_data(X_test, y_test, "X_test", "y_test")
+    if not (callable(loss) or loss in LOSSES):
+        valid = ", ".join(repr(k) for k in LOSSES)
+        raise ValueError(f"fit: unknown loss {loss!r}; valid: {valid}, or a callable")
+    l2 = _nonneg(l2, "l2")
+    batch = n if batch_size is None else min(_positive(batch_size, "batch_size"), n)
+    per_epoch = math.ceil(n / batch)
+    if steps is not None and epochs is not None:
+        raise ValueError("fit: give steps or epochs, not both")
+    if epochs is not None:
+        total = _positive(epochs, "epochs") * per_epoch
+    else:
+        total = 100 if steps is None else _positive(steps, "steps")
+    every = max(1, total // 10) if eval_every is None else _positive(eval_every, "eval_every")
+
+    params = model.parameters()
+    if optimizer is None:
+        optimizer = optim.SGD(params, lr=0.1 if lr is None else lr)
+    elif lr is not None:
+        optimizer.lr = lr
+    scheduler, lr_at = _schedule(schedule, optimizer, total)
+
+    with no_grad():
+        width = _width(engine.forward(model, engine.inputs(X[:1]))[0])
+    task = _Task(loss, y, width)
+    inputs, targets = engine.inputs(X), engine.targets(task.targets(y))
+    classes = task.classes(y)
+    if X_test is not None:
+        test_inputs, test_classes = engine.inputs(X_test), task.classes(y_test)
+
+    history = History(threshold=task.threshold, batch_size=batch)
+    rng = random.Random(seed)
+    order = list(range(n))
+    bar = _progress_bar(total, progress)
+    record_loss, record_acc = history.loss.append, history.train_accuracy.append
+    record_lr, record_time = history.lr.append, history.step_time.append
+    forward, loss_of, correct = engine.forward, engine.loss, engine.correct
+    zero_grad, update = optimizer.zero_grad, optimizer.step
+    clock = time.perf_counter
+    started = clock()
+
+    def evaluate(done: int) -> None:
+        if X_test is not None:
+            history.eval_steps.append(done)
+            history.test_accuracy.append(_accuracy(engine, model, test_inputs, test_classes, task))
+
+    evaluate(0)
+    try:
+        for k in range(total):
+            t0 = clock()
+            if batch == n:
+                xb, yb, cb = inputs, targets, classes
+            else:
+                start = (k % per_epoch) * batch
+                if start == 0:
+                    rng.shuffle(order)
+                index = order[start : start + batch]
+                xb, yb, cb = engine.take(inputs, index), engine.take(targets, index), None
+                if classes is not None:
+                    cb = [classes[i] for i in index]
+            if lr_at is not None:
+                optimizer.lr = lr_at(k)
+            step_lr = optimizer.lr
+            with collector_paused():
+                outputs = forward(model, xb)
+                total_loss = loss_of(loss, outputs, yb)
+                if l2:
+                    total_loss = total_loss + l2 * engine.penalty(params)
+                zero_grad()
+                total_loss.backward()
+                update()
+                if scheduler is not None:
+                    scheduler.step()
+                value = float(total_loss.data)
+                hits = None if cb is None else correct(outputs, cb, task.threshold)
+                del outputs, total_loss  # free the graph while the collector is paused
+            record_time(clock() - t0)
+            record_loss(value)
+            record_acc(None if hits is None else hits / len(cb))
+            record_lr(step_lr)
+            if not math.isfinite(value):
+                raise FloatingPointError(
+                    f"fit: the loss became {value} at step {k}; lower the learning rate"
+                )
+            if (k + 1) % every == 0 or k + 1 == total:
+                evaluate(k + 1)
+            if bar is not None:
+                acc = "" if hits is None else f" acc {100 * hits / len(cb):.0f}%"
+                bar.set_postfix_str(f"loss {value:.4f}{acc} lr {step_lr:.3g}", refresh=False)
+                bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+    history.total_time = clock() - started
+    history.final_train_accuracy = _accuracy(engine, model, inputs, classes, task)
+    if X_test is not None:
+        history.final_test_accuracy = history.test_accuracy[-1]
+    return history
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+class _Task:
+    """What the labels mean for a loss: the loss's targets, the classes, the score threshold."""
+
+    def __init__(self, loss: Any, y: Sequence[float], width: int) -> None:
+        self.loss, self.width = loss, width
+        values = sorted(set(y))
+        if width > 1:
+            if loss in ("hinge", "mse", "bce"):
+                raise ValueError(
+                    f"fit: the {loss} loss needs a model with one output, this one has {width} "
+                    "(use loss='cross_entropy' for several classes)"
+                )
+            bad = [v for v in values if not _is_index(v, width)]
+            if bad:
+                raise ValueError(
+                    f"fit: labels must be class indices 0..{width - 1} for a model with "
+                    f"{width} outputs, got {bad[0]!r}"
+                )
+            self.binary, self.threshold = False, 0.0
+            return
+        if loss == "cross_entropy":
+            raise ValueError(
+                "fit: cross_entropy needs a model with one output per class (at least 2); "
+                "this one has 1 (use 'hinge' or 'bce' for two classes)"
+            )
+        self.binary = len(values) <= 2
+        if loss in ("hinge", "bce") and not self.binary:
+            raise ValueError(
+                f"fit: the {loss} loss is for two classes, the labels have {len(values)} "
+                f"distinct values (use loss='cross_entropy' and one output per class)"
+            )
+        # Two label values: the larger one is the positive class. Scores of hinge and bce
+        # split at 0; an mse model aims at the labels themselves, so it splits half way.
+        self.low, self.high = values[0], values[-1]
+        if len(values) == 1:  # one class present: say which side it is on
+            self.low, self.high = (values[0], 1) if values[0] < 1 else (0, values[0])
+        mid = (self.low + self.high) / 2
+        self.threshold = 0.0 if loss in ("hinge", "bce") else float(mid)
+
+    def targets(self, y: Sequence[float]) -> list[Any]:
+        """`y` coded for the loss: -1/+1 for hinge, 0/1 for bce, as given otherwise."""
+        if self.loss == "hinge":
+            return [1.0 if v == self.high else -1.0 for v in y]
+        if self.loss == "bce":
+            return [1.0 if v == self.high else 0.0 for v in y]
+        return list(y)
+
+    def classes(self, y: Sequence[float]) -> list[int] | None:
+        """Class of each label, for accuracy; None for regression targets."""
+        if self.width > 1:
+            return [int(v) for v in y]
+        if not self.binary:
+            return None
+        mid = (self.low + self.high) / 2
+        return [int(v > mid) for v in y]
+
+
+def _is_index(v: Any, width: int) -> bool:
+    return not isinstance(v, bool) and isinstance(v, numbers.Integral) and 0 <= v < width
+
+
+def _accuracy(engine: Any, model: Any, inputs: Any, classes: list[int] | None, task: _Task):
+    if classes is None:
+        return None
+    with no_grad():
+        return engine.correct(engine.forward(model, inputs), classes, task.threshold) / len(classes)
+
+
+def _width(output: Any) -> int:
+    return len(output) if isinstance(output, (list, tuple)) else 1
+
+
+def _check_data(X: Any, y: Any, xname: str, yname: str) -> int:
+    if isinstance(X, (str, bytes)) or not isinstance(X, Sequence) or not len(X):
+        raise ValueError(f"fit: {xname} must be a non-empty list of rows")
+    if isinstance(y, (str, bytes)) or not isinstance(y, Sequence):
+        raise ValueError(f"fit: {yname} must be a list of labels")
+    if len(X) != len(y):
+        raise ValueError(f"fit: {xname} has {len(X)} rows but {yname} has {len(y)} labels")
+    for i, v in enumerate(y):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+            raise ValueError(f"fit: {yname}[{i}] must be a finite number, got {v!r}")
+    return len(X)
+
+
+def _positive(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"fit: {name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _nonneg(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+        raise ValueError(f"fit: {name} must be a number >= 0, got {value!r}")
+    return float(value)
+
+
+def _schedule(schedule: Any, optimizer: Any, total: int) -> tuple[Any, Any]:
+    """(scheduler to step after each update, or function k -> lr to apply before it)."""
+    from . import optim
+
+    if schedule is None:
+        return None, None
+    if isinstance(schedule, str):
+        return optim.get_scheduler(schedule, optimizer, total), None
+    if isinstance(schedule, optim.LRScheduler):
+        if schedule.optimizer is not optimizer:
+            raise ValueError("fit: the schedule was made for a different optimizer")
+        return schedule, None
+    if callable(schedule):
+        return None, schedule
+    raise TypeError(f"fit: schedule must be a name, an LRScheduler or a function, got {schedule!r}")
+
+
+def _progress_bar(total: int, enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm  # a widget in Jupyter, text elsewhere; imported only when shown
+
+    return tqdm(total=total, desc="train", unit="step", dynamic_ncols=True)

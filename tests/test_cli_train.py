@@ -1,0 +1,210 @@
+"""`chainrule train` and `chainrule demo`, run as a user runs them."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chainrule import cli, data, io, plots
+from chainrule.train import predict
+
+RUN = ["model.json", "loss.png", "boundary.png"]
+ROOT = str(Path(__file__).resolve().parents[1])  # this checkout, not an installed copy
+PNG = b"\x89PNG\r\n\x1a\n"
+QUICK = ["--samples", "40", "--test-samples", "30", "--steps", "15", "--quiet"]
+
+
+def chainrule(*args, cwd):
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    cmd = [sys.executable, "-m", "chainrule", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=env, timeout=300)
+
+
+def percent(label, text):
+    return float(re.search(rf"{label} accuracy (\d+\.\d)%", text).group(1))
+
+
+def snapshot(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+# -- success ---------------------------------------------------------------------------------------
+
+
+def test_train_writes_the_model_and_both_pictures(tmp_path):
+    out = tmp_path / "runs" / "moons"
+    args = ["train", "--data", "moons", "--model", "2,8,1", "--activation", "relu"]
+    result = chainrule(*args, *QUICK, "--out", str(out), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(os.listdir(out)) == sorted(RUN)
+    for name in ("loss.png", "boundary.png"):
+        assert (out / name).read_bytes().startswith(PNG)
+    assert "Traceback" not in result.stderr and result.stderr == ""  # --quiet: no bar
+    train, test = percent("train", result.stdout), percent("test", result.stdout)
+    assert "ms/step" in result.stdout and "30 held-out points" in result.stdout
+    # the saved model is the trained one: its accuracy on the same draw is the one printed
+    model = io.load(out / "model.json")
+    X, y = data.moons(40, noise=0.1, seed=1)
+    hits = sum(p == c for p, c in zip(predict(model, X), y))
+    assert 100 * hits / 40 == pytest.approx(train, abs=0.05)
+    meta = io.read_metadata(out / "model.json")
+    assert meta["train_accuracy"] * 100 == pytest.approx(train, abs=0.05)
+    assert meta["test_accuracy"] * 100 == pytest.approx(test, abs=0.05)
+    assert meta["steps"] == 15 and meta["seconds_per_step"] > 0
+
+
+def test_demo_reaches_the_targets_and_prints_its_time(tmp_path):
+    out = tmp_path / "runs" / "demo"
+    out.mkdir(parents=True)
+    for name in RUN:  # an earlier demo: the demo replaces its own default folder
+        (out / name).write_text("old")
+    result = chainrule("demo", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(os.listdir(out)) == sorted(RUN)
+    assert all((out / name).read_bytes() != b"old" for name in RUN)
+    assert percent("train", result.stdout) == 100.0
+    assert percent("test", result.stdout) >= 97.0
+    assert "100 held-out points" in result.stdout
+    assert re.search(r"training \d+\.\d\d s \(100 steps, \d+\.\d\d ms/step\)", result.stdout)
+    assert "100/100" in result.stderr  # the progress bar
+    assert "chainrule train --data moons --samples 100 --noise 0.1" in result.stdout
+    meta = io.read_metadata(out / "model.json")
+    assert meta["train_accuracy"] == 1.0 and meta["test_accuracy"] >= 0.97
+
+
+def test_toy_data_has_no_boundary_picture(tmp_path):
+    args = ["train", "--data", "toy", "--loss", "mse", "--activation", "tanh", "--lr", "0.4"]
+    result = chainrule(*args, "--schedule", "constant", "--out", "toy", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert sorted(os.listdir(tmp_path / "toy")) == ["loss.png", "model.json"]
+    assert "no held-out points" in result.stdout
+
+
+def test_help_documents_every_flag(tmp_path):
+    result = chainrule("train", "--help", cwd=tmp_path)
+    assert result.returncode == 0
+    flags = ["--data", "--samples", "--noise", "--classes", "--test-samples", "--test-fraction",
+             "--data-seed", "--model", "--activation", "--output-activation", "--seed", "--loss",
+             "--l2", "--optimizer", "--lr", "--momentum", "--schedule", "--steps", "--epochs",
+             "--batch-size", "--eval-every", "--out", "--force", "--quiet"]  # fmt: skip
+    for flag in flags:
+        assert re.search(rf"^\s+{flag}\b.*\S", result.stdout, re.M), flag
+    assert "demo" in chainrule("--help", cwd=tmp_path).stdout
+
+
+# -- existing output -------------------------------------------------------------------------------
+
+
+def test_an_existing_run_needs_force_and_is_then_replaced(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "run"
+    assert cli.main(["train", *QUICK, "--out", "run"]) == 0
+    before = snapshot(out)
+    refused = chainrule("train", *QUICK, "--seed", "5", "--out", "run", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == (
+        "chainrule train: error: --out run already holds a run (model.json, loss.png, "
+        "boundary.png); pass --force to replace it, or choose another --out"
+    )
+    assert snapshot(out) == before
+    assert cli.main(["train", *QUICK, "--seed", "5", "--out", "run", "--force"]) == 0
+    after = snapshot(out)
+    assert sorted(after) == sorted(RUN) and after["model.json"] != before["model.json"]
+
+
+def test_an_out_that_is_a_file_is_refused_and_kept(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    for command in (["train", "--out", "notes.txt"], ["demo", "--out", "notes.txt"]):
+        result = chainrule(*command, cwd=tmp_path)
+        assert result.returncode == 2
+        assert result.stderr == "chainrule " + command[0] + (
+            ": error: --out notes.txt is a file, not a folder\n"
+        )
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_a_failure_while_writing_changes_nothing(tmp_path, monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(plots, "plot_decision_boundary", broken)
+    args = ["train", "--samples", "20", "--steps", "2", "--quiet"]
+    assert cli.main([*args, "--out", str(tmp_path / "new")]) == 2
+    assert "cannot write the run into" in capsys.readouterr().err
+    assert os.listdir(tmp_path) == []  # no half-made folder, no temporary folder
+
+    old = tmp_path / "old"
+    old.mkdir()
+    for name in RUN:
+        (old / name).write_text(f"old {name}")
+    (old / "notes.txt").write_text("mine")
+    assert cli.main([*args, "--out", str(old), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.strip()
+        == f"chainrule train: error: cannot write the run into {old}: No space left on device"
+    )
+    assert snapshot(old) == {n: f"old {n}".encode() for n in RUN} | {"notes.txt": b"mine"}
+
+
+def test_force_keeps_files_that_are_not_part_of_the_run(tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assert cli.main(["train", "--samples", "20", "--steps", "2", "--quiet", "--out", str(out)]) == 0
+    assert sorted(os.listdir(out)) == sorted([*RUN, "notes.txt"])
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+# -- bad requests: one line on stderr, exit status 2, nothing written ----------------------------
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--data", "moon"], "invalid choice: 'moon' (choose from 'moons', 'circles', 'blobs'"),
+        (["--model", "3,4,1"], "--model starts with 3 inputs, but moons has 2 features"),
+        (["--model", "2,4,2"], "--model ends with 2 outputs, but --loss hinge on moons needs 1"),
+        (
+            ["--data", "blobs", "--model", "2,8,2"],
+            "ends with 2 outputs, but --loss cross_entropy on blobs needs 3 (one per class)",
+        ),
+        (
+            ["--data", "blobs", "--loss", "hinge"],
+            "--loss hinge is for two classes, but blobs has 3",
+        ),
+        (["--data", "blobs", "--noise", "0.2"], "--noise does not apply to --data blobs"),
+        (["--data", "toy", "--test-samples", "5"], "--test-samples needs a generated data set"),
+        (["--model", "2,x,1"], "argument --model: must be layer sizes like 2,16,16,1"),
+        (["--model", "2"], "argument --model: must be layer sizes"),
+        (["--lr", "-1"], "argument --lr: must be a number > 0, got '-1'"),
+        (["--lr", "fast"], "argument --lr: must be a number > 0, got 'fast'"),
+        (["--steps", "0"], "argument --steps: must be a whole number >= 1, got '0'"),
+        (["--steps", "5", "--epochs", "2"], "argument --epochs: not allowed with argument --steps"),
+        (
+            ["--test-fraction", "1.5"],
+            "argument --test-fraction: must be a fraction between 0 and 1",
+        ),
+        (
+            ["--classes", "1", "--data", "spirals"],
+            "argument --classes: must be a whole number >= 2",
+        ),
+        (
+            ["--optimizer", "adam", "--momentum", "0.9"],
+            "--momentum applies to --optimizer sgd only",
+        ),
+        (["--optimizer", "rmsprop"], "argument --optimizer: invalid choice: 'rmsprop'"),
+        (["--wings", "2"], "unrecognized arguments: --wings 2"),
+    ],
+)
+def test_bad_requests_get_one_line_and_status_2(tmp_path, args, message):
+    result = chainrule("train", *args, "--out", "run", cwd=tmp_path)
+    assert result.returncode == 2, result.stdout
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "error: " in lines[0]
+    assert message in lines[0], lines[0]
+    assert os.listdir(tmp_path) == []
