@@ -24,6 +24,7 @@ from .module import Module
 from .tensor import Tensor, linear
 
 __all__ = [
+    "ACTIVATIONS",
     "BUILDERS",
     "Linear",
     "ReLU",
@@ -32,6 +33,7 @@ __all__ = [
     "Tanh",
     "TensorModule",
     "from_config",
+    "mlp",
 ]
 
 
@@ -197,6 +199,39 @@ class Sequential(TensorModule):
                 raise TypeError(f"Sequential.config: layer {i} ({type(layer).__name__}) has none")
             configs.append(layer.config())
         return {"type": "Sequential", "layers": configs}
+
+
+# Activation name (as `chainrule.nn` spells them) -> layer; 'linear' / None: no layer.
+ACTIVATIONS: dict[str, type[TensorModule]] = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
+
+
+def mlp(
+    sizes: list[int],
+    activation: str | None = "relu",
+    output_activation: str | None = None,
+    seed: int | None = None,
+    dtype: Any = np.float32,
+) -> Sequential:
+    """A multi-layer perceptron on the tensor engine: the twin of `chainrule.nn.MLP`.
+
+    `sizes` lists the layer widths, inputs first (`[64, 128, 10]`); the hidden layers use
+    `activation` and the last one `output_activation` ('relu', 'tanh', 'sigmoid', or
+    'linear'/None for none). `seed` makes the initial weights reproducible.
+    """
+    if len(sizes) < 2:
+        raise ValueError(f"mlp: sizes must list the inputs and at least one layer, got {sizes!r}")
+    for name in (activation, output_activation):
+        if name not in (None, "linear", *ACTIVATIONS):
+            valid = ", ".join(repr(k) for k in (*ACTIVATIONS, "linear"))
+            raise ValueError(f"mlp: unknown activation {name!r}; valid: {valid} (or None)")
+    rng = np.random.default_rng(seed)
+    layers: list[Module] = []
+    for i, (nin, nout) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(Linear(nin, nout, seed=rng, dtype=dtype))
+        name = output_activation if i == len(sizes) - 2 else activation
+        if name in ACTIVATIONS:
+            layers.append(ACTIVATIONS[name]())
+    return Sequential(*layers)
 
 
 # -- rebuilding a model from its config (what a saved file holds) ---------------------------

@@ -44,7 +44,7 @@ import numpy as np
 
 from .graph import GradMode, backpropagate, no_grad, topological_order
 
-__all__ = ["Tensor", "cross_entropy", "linear", "no_grad"]
+__all__ = ["Tensor", "binary_cross_entropy_with_logits", "cross_entropy", "linear", "no_grad"]
 
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -328,12 +328,7 @@ class Tensor:
         return _unary(np.maximum(self.data, 0), "relu", self)
 
     def sigmoid(self) -> Tensor:
-        # 1 / (1 + e^-x) overflows for large negative x; e = e^-|x| never does, and
-        # e / (1 + e) keeps full precision in the negative tail where 1 - s would not.
-        x = self.data
-        e = np.exp(-np.abs(x))
-        s = 1 / (1 + e)
-        return _unary(np.where(x >= 0, s, e * s), "sigmoid", self)
+        return _unary(_sigmoid(self.data), "sigmoid", self)
 
     # -- reductions ---------------------------------------------------------------------------
 
@@ -549,6 +544,39 @@ def cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tenso
     return _unary(loss, "cross_entropy", logits, (y, e, total, reduction))
 
 
+def binary_cross_entropy_with_logits(
+    logits: Tensor, labels: Any, reduction: str = "mean"
+) -> Tensor:
+    """Binary cross-entropy of raw scores against labels in [0, 1], as one stable node, like
+    `torch.nn.functional.binary_cross_entropy_with_logits`.
+
+    Per element `log(1 + e^x) - x*y` (= -[y log s(x) + (1-y) log(1-s(x))]), with
+    `log(1 + e^x)` from `np.logaddexp(0, x)`, which never overflows; the gradient is the
+    one-line `sigmoid(x) - y`. `labels` must have the logits' shape.
+    """
+    if logits.__class__ is not Tensor:
+        logits = _lift(logits, None)
+        if logits is None:
+            raise TypeError("binary_cross_entropy_with_logits: the logits must be a Tensor")
+    x = logits.data
+    y = labels.data if isinstance(labels, Tensor) else _asarray(labels, dtype=x.dtype)
+    who = "binary_cross_entropy_with_logits"
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{who}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if y.shape != x.shape:
+        raise ValueError(
+            f"{who}: logits of shape {x.shape} need labels of the same shape, got {y.shape}"
+        )
+    terms = np.logaddexp(0, x) - x * y
+    if reduction == "none":
+        loss = terms
+    else:
+        loss = _add_reduce(terms, axis=None)
+        if reduction == "mean":
+            loss = loss / terms.dtype.type(max(terms.size, 1))
+    return _unary(loss, "bce_with_logits", logits, (y, reduction))
+
+
 # -- local derivatives, one rule per op: out.grad times d(out)/d(operand), added in ----------
 
 
@@ -758,6 +786,15 @@ def _d_cross_entropy(out: Tensor) -> None:  # d(-log softmax_y)/dlogits = softma
     _add_grad(out._args[0], grad)
 
 
+def _d_bce_with_logits(out: Tensor) -> None:  # d(log(1 + e^x) - x*y)/dx = sigmoid(x) - y
+    x = out._args[0]
+    y, reduction = out._ctx
+    g = out.grad
+    if reduction == "mean":
+        g = g / g.dtype.type(max(y.size, 1))
+    _add_grad(x, (_sigmoid(x.data) - y) * g)
+
+
 _RULES: dict[str, Callable[[Tensor], None]] = {
     "+": _d_add,
     "-": _d_sub,
@@ -781,6 +818,7 @@ _RULES: dict[str, Callable[[Tensor], None]] = {
     "softmax": _d_softmax,
     "log_softmax": _d_log_softmax,
     "cross_entropy": _d_cross_entropy,
+    "bce_with_logits": _d_bce_with_logits,
 }
 
 _edges = attrgetter("_prev")  # what the shared walk follows: operands that need a gradient
@@ -821,6 +859,15 @@ def _add_grad(t: Tensor, g: np.ndarray, fresh: bool = True) -> None:
         t.grad = old + g
     else:
         old += g
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-x) without overflow: that form overflows for large negative x, while
+    e = e^-|x| never does, and e / (1 + e) keeps full precision in the negative tail, where
+    1 - s would round to 0."""
+    e = np.exp(-np.abs(x))
+    s = 1 / (1 + e)
+    return np.where(x >= 0, s, e * s)
 
 
 def _spread(g: np.ndarray, like: np.ndarray, axis: Axis, keepdims: bool) -> np.ndarray:
