@@ -285,8 +285,10 @@ def main(argv: list[str] | None = None) -> int:
 
     default_threads = torch.get_num_threads()
     blas = ", ".join(
-        f"{i['internal_api']} {i.get('version')}, {i.get('architecture')} kernels"
+        f"{i['internal_api']} {i.get('version')}"
+        + (f", {i['architecture']} kernels" if i.get("architecture") else "")
         for i in threadpool_info()
+        if i.get("user_api") == "blas"
     )
     env = ", ".join(f"{k}={os.environ[k]}" for k in BLAS_VARS if k in os.environ) or "none"
     print(f"numpy {np.__version__} ({blas}); torch {torch.__version__}; CPUs: {os.cpu_count()}")
