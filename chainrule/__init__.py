@@ -19,7 +19,8 @@ __version__ = "0.1.0"
 _LAZY = {
     "Tensor": "tensor",
     "draw_dot": "viz",
-    "explain": "explain",
+    "save_graph": "viz",
+    "explain": "narration",
     "gradcheck": "check",
     "numerical_derivative": "check",
     "nn": None,
@@ -32,6 +33,7 @@ _LAZY = {
     "plots": None,
     "viz": None,
     "check": None,
+    "calculus": None,
     "interop": None,
     "tensor": None,
     "layers": None,
@@ -54,7 +56,9 @@ def __getattr__(name: str) -> Any:
     module_name = _LAZY[name]
     if module_name is None:  # a submodule itself
         return importlib.import_module(f".{name}", __name__)
-    return getattr(importlib.import_module(f".{module_name}", __name__), name)
+    value = getattr(importlib.import_module(f".{module_name}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
 
 
 def __dir__() -> list[str]:

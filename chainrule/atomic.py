@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_write", "atomic_path"]
+__all__ = ["atomic_write", "atomic_path", "write_bytes"]
 
 
 @contextmanager
@@ -63,6 +63,13 @@ def atomic_write(
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+
+
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write `data` to `path` in one step (see `atomic_write`); return the path written."""
+    with atomic_write(path, "wb") as handle:
+        handle.write(data)
+    return Path(path)
 
 
 def _fsync_file(path: Path) -> None:

@@ -10,6 +10,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from .cli_graph import register as register_graph
+
 
 class UsageError(Exception):
     """A mistake in what the user asked for; reported in one line, exit status 2."""
@@ -28,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     from . import cli_train
 
     cli_train.register(sub)  # train, demo
+    register_graph(sub)
     return parser
 
 
