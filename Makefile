@@ -34,6 +34,7 @@ demo: setup
 
 bench: setup
 	$(PY) benchmarks/bench_engine.py
+	$(PY) benchmarks/bench_tensor.py
 
 lint: setup
 	$(PY) -m ruff check .

@@ -36,6 +36,7 @@ _LAZY = {
     "calculus": None,
     "interop": None,
     "tensor": None,
+    "layers": None,
 }
 
 __all__ = [

@@ -40,6 +40,9 @@ DEMO_DATA_SEED = 1
 RUN_FILES = ("model.json", "loss.png", "boundary.png")
 LOSS_CHOICES = ("hinge", "mse", "bce", "cross_entropy")
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
+ENGINES = ("auto", "scalar", "tensor")
+# Fixed data sets (no draw to repeat for held-out points) hold back this fraction by default.
+DEFAULT_TEST_FRACTION = {"digits": 0.25}
 
 
 def register(sub: Any) -> None:
@@ -125,6 +128,13 @@ def register(sub: Any) -> None:
         default=DEMO_SEED,
         metavar="S",
         help=f"seed of the initial weights and the batch order (default: {DEMO_SEED})",
+    )
+    g.add_argument(
+        "--engine",
+        default="auto",
+        choices=ENGINES,
+        help="scalar (one Value per number, the lecture's MLP) or tensor (numpy arrays); "
+        "auto: tensor for data with more than 8 features or 1,000 points (default: auto)",
     )
 
     g = train.add_argument_group("training")
@@ -333,9 +343,23 @@ def run_train(args: argparse.Namespace) -> int:
     if args.momentum and args.optimizer != "sgd":
         raise UsageError("--momentum applies to --optimizer sgd only")
     out_act = args.output_activation or ("tanh" if loss == "mse" else "linear")
-    model = nn.MLP(
-        sizes[0], sizes[1:], activation=args.activation, output_activation=out_act, seed=args.seed
-    )
+    engine = args.engine
+    if engine == "auto":
+        engine = "tensor" if features > 8 or len(X) > 1000 else "scalar"
+    if engine == "tensor":
+        try:
+            from .layers import mlp
+        except ImportError as err:
+            raise UsageError(f"--engine tensor needs numpy ({err})") from None
+        model: Any = mlp(sizes, args.activation, out_act, seed=args.seed)
+    else:
+        model = nn.MLP(
+            sizes[0],
+            sizes[1:],
+            activation=args.activation,
+            output_activation=out_act,
+            seed=args.seed,
+        )
     lr = args.lr
     if lr is None:  # micrograd's 1.0 suits its hinge demo; other losses need gentler steps
         lr = 0.01 if args.optimizer == "adam" else 1.0 if loss == "hinge" else 0.1
@@ -354,7 +378,7 @@ def run_train(args: argparse.Namespace) -> int:
     say(f"data   {about_data}")
     say(
         f"model  MLP {'-'.join(map(str, sizes))}, {args.activation} hidden, {out_act} output, "
-        f"{model.num_parameters():,} parameters (seed {args.seed})"
+        f"{model.num_parameters():,} parameters (seed {args.seed}), {engine} engine"
     )
     say(f"train  {loss}{l2}, {args.optimizer} lr {lr:g} ({args.schedule}), {length}, {batch}")
 
@@ -376,6 +400,7 @@ def run_train(args: argparse.Namespace) -> int:
     )
     metadata = {
         "data": about_data,
+        "engine": engine,
         "loss": loss,
         "steps": history.steps,
         "final_loss": history.loss[-1],
@@ -420,6 +445,8 @@ def _load_data(args: argparse.Namespace) -> tuple[Any, Any, Any, Any, str]:
 
     loader = data.DATASETS[args.data]
     takes = set(inspect.signature(loader).parameters)
+    if args.test_samples is None and args.test_fraction is None:
+        args.test_fraction = DEFAULT_TEST_FRACTION.get(args.data)
     kwargs: dict[str, Any] = {}
     for flag, value, names in (
         ("--samples", args.samples, ("n",)),

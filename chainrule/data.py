@@ -10,9 +10,10 @@ give, by `labels=`:
 * `'pm1'`: -1 and +1 (class 0 -> -1, class 1 -> +1), what the SVM hinge loss of micrograd's
   demo expects (`y*2 - 1` there).
 
-moons, circles and blobs come from scikit-learn's generators (imported only when used); xor and
-spirals are generated here with a private `random.Random(seed)`, so they need nothing and never
-touch the global generator. `seed=None` means a different draw each time.
+moons, circles and blobs come from scikit-learn's generators, digits from its bundled copy
+(imported only when used); xor and spirals are generated here with a private
+`random.Random(seed)`, so they need nothing and never touch the global generator. `seed=None`
+means a different draw each time.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ __all__ = [
     "DATASETS",
     "blobs",
     "circles",
+    "digits",
     "load",
     "moons",
     "spirals",
@@ -211,6 +213,17 @@ def spirals(
     return X, _coded(ys, k_classes, labels, who)
 
 
+def digits() -> tuple[Rows, list[int]]:
+    """scikit-learn's 1,797 handwritten digits: 64 pixels per row scaled to [0, 1], labels
+    0..9. A fixed set (no draw): hold a part back with `train_test_split`. Too big for the
+    scalar engine to train in reasonable time; the tensor engine trains it in seconds
+    (`chainrule.digits.digits` gives the same data as numpy arrays, split)."""
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return (X / 16.0).tolist(), [int(v) for v in y]
+
+
 def toy() -> tuple[Rows, list[float]]:
     """The lecture's four samples of three inputs, with targets +1 / -1 (fresh copies)."""
     X = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
@@ -258,6 +271,7 @@ DATASETS: dict[str, Callable[..., tuple[Rows, Labels]]] = {
     "xor": xor,
     "spirals": spirals,
     "toy": toy,
+    "digits": digits,
 }
 
 

@@ -2,7 +2,9 @@
 
 Each loss takes a list of model outputs (`Value`s; plain numbers are treated as constants) and
 the targets, and returns one `Value` to call `backward()` on. Their values and gradients match
-PyTorch's functions of the same meaning (checked in the tests, float64).
+PyTorch's functions of the same meaning (checked in the tests, float64). Given a `Tensor` of
+outputs (a tensor model's batch) instead, each hands over to its twin in
+`chainrule.tensor_losses` and returns a Tensor.
 
 The graphs are kept small on purpose: sums of many terms are one `dot` node rather than a
 chain of additions, so backpropagating a loss over a batch stays cheap.
@@ -37,6 +39,12 @@ REDUCTIONS = ("mean", "sum")
 
 
 # -- helpers ----------------------------------------------------------------------------
+
+
+def _is_tensor(x: object) -> bool:
+    """A `chainrule.Tensor` (checked by name: this module must not import numpy)."""
+    cls = x.__class__
+    return cls.__name__ == "Tensor" and cls.__module__ == "chainrule.tensor"
 
 
 def _values(items: object, who: str, what: str) -> list[Value]:
@@ -108,6 +116,10 @@ def mse(preds: Sequence[Operand], targets: Sequence[float], reduction: str = "me
     PyTorch's `mse_loss` default. Either way it is one node for the sum of squares, over one
     node per difference.
     """
+    if _is_tensor(preds):  # a tensor model's batch of outputs
+        from . import tensor_losses
+
+        return tensor_losses.mse(preds, targets, reduction)
     who = "mse"
     _check_reduction(reduction, who)
     ps = _values(preds, who, "preds")
@@ -132,6 +144,10 @@ def hinge(
     margin of 1; otherwise it costs how far it falls short. The optional L2 term (pass the
     model's parameters) keeps the weights small, as in micrograd's demo (alpha 1e-4).
     """
+    if _is_tensor(scores):
+        from . import tensor_losses
+
+        return tensor_losses.hinge(scores, labels, params, alpha)
     who = "hinge"
     ss = _values(scores, who, "scores")
     ys = _numbers(labels, len(ss), who, "labels")
@@ -166,6 +182,10 @@ def bce_with_logits(
     The sign of each x picks one of two equal forms, so the gradient is exactly
     `sigmoid(x) - y` even at x = 0.
     """
+    if _is_tensor(logits):
+        from . import tensor_losses
+
+        return tensor_losses.bce_with_logits(logits, labels, reduction)
     who = "bce_with_logits"
     _check_reduction(reduction, who)
     xs = _values(logits, who, "logits")
@@ -198,6 +218,10 @@ def cross_entropy(
     with m the row's largest score, a constant: exp never overflows, the value and gradient
     (`softmax - onehot`) are unchanged. Matches PyTorch's `cross_entropy`.
     """
+    if _is_tensor(logits_rows):  # logits of shape (N, C)
+        from . import tensor_losses
+
+        return tensor_losses.cross_entropy(logits_rows, labels, reduction)
     who = "cross_entropy"
     _check_reduction(reduction, who)
     if isinstance(logits_rows, (Value, str, bytes)) or not isinstance(logits_rows, Sequence):

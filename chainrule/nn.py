@@ -317,8 +317,12 @@ def from_config(config: Mapping[str, Any]) -> Module:
     if not isinstance(config, Mapping):
         raise ValueError(f"model config must be a mapping, got {type(config).__name__}")
     kind = config.get("type")
+    if kind in TENSOR_LAYERS:  # a tensor model: built by chainrule.layers (needs numpy)
+        from .layers import from_config as tensor_from_config
+
+        return tensor_from_config(config)
     if kind not in BUILDERS:
-        valid = ", ".join(repr(k) for k in BUILDERS)
+        valid = ", ".join(repr(k) for k in (*BUILDERS, *TENSOR_LAYERS))
         raise ValueError(f"model config has unknown type {kind!r}; valid: {valid}")
     fields = {k: v for k, v in config.items() if k != "type"}
     if not all(isinstance(k, str) for k in fields):
@@ -329,3 +333,18 @@ def from_config(config: Mapping[str, Any]) -> Module:
         return BUILDERS[kind](**fields)
     except (TypeError, ValueError) as err:
         raise ValueError(f"bad {kind} config {dict(config)!r}: {err}") from None
+
+
+# -- the tensor layers, reachable from here too ----------------------------------------------
+
+# They live in chainrule.layers, which needs numpy; importing them on first use keeps the scalar
+# classes above free of any dependency (PEP 562 module __getattr__).
+TENSOR_LAYERS = ("Sequential", "Linear", "ReLU", "Tanh", "Sigmoid")
+
+
+def __getattr__(name: str) -> Any:
+    if name in TENSOR_LAYERS:
+        from . import layers
+
+        return getattr(layers, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

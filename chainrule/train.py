@@ -20,8 +20,8 @@ before the first step, a full batch is the data itself (no copy), and parameters
 once (the optimizer holds them). Evaluation runs under `no_grad()`, so it records no graph.
 
 Engines. Everything that depends on how a model computes sits in one small class per engine,
-`ScalarEngine` here; `engine_for(model)` picks it, and `fit`, `predict` and the plots only call
-these (all static methods):
+`ScalarEngine` here and `TensorEngine` in `chainrule.train_tensor`; `engine_for(model)` picks
+one, and `fit`, `predict` and the plots only call these (all static methods):
 
     owns(model) -> bool              is this model mine?
     inputs(X), targets(list)         the data in the engine's own form, made once per run
@@ -31,6 +31,7 @@ these (all static methods):
     penalty(params)                  sum of squared parameters, as a node (the L2 term)
     scores(outputs)                  outputs as plain floats (one per row, or one row each)
     correct(outputs, classes, thr)   how many outputs predict their class
+    width(outputs)                   how many numbers the model returns per sample
 
 A new engine adds one such class to the front of `ENGINES`.
 """
@@ -47,12 +48,14 @@ from typing import Any
 
 from .engine import Value, dot
 from .graph import collector_paused, no_grad
+from .train_tensor import TensorEngine
 
 __all__ = [
     "LOSSES",
     "ENGINES",
     "History",
     "ScalarEngine",
+    "TensorEngine",
     "engine_for",
     "fit",
     "predict",
@@ -191,10 +194,15 @@ class ScalarEngine:
             return hits
         return sum((s.data > threshold) == c for s, c in zip(outputs, classes))
 
+    @staticmethod
+    def width(outputs: list[Any]) -> int:
+        """How many numbers the model returns per sample (a list of them, or one Value)."""
+        return _width(outputs[0])
+
 
 # Tried in order; the first whose `owns(model)` is true runs the model. Keep the scalar engine
-# last: it accepts any callable.
-ENGINES: list[Any] = [ScalarEngine]
+# last: it accepts any callable. The tensor engine is `chainrule.train_tensor.TensorEngine`.
+ENGINES: list[Any] = [TensorEngine, ScalarEngine]
 
 
 def engine_for(model: Any) -> Any:
@@ -293,7 +301,7 @@ def fit(
     scheduler, lr_at = _schedule(schedule, optimizer, total)
 
     with no_grad():
-        width = _width(engine.forward(model, engine.inputs(X[:1]))[0])
+        width = engine.width(engine.forward(model, engine.inputs(X[:1])))
     task = _Task(loss, y, width)
     inputs, targets = engine.inputs(X), engine.targets(task.targets(y))
     classes = task.classes(y)
@@ -446,9 +454,9 @@ def _width(output: Any) -> int:
 
 
 def _check_data(X: Any, y: Any, xname: str, yname: str) -> int:
-    if isinstance(X, (str, bytes)) or not isinstance(X, Sequence) or not len(X):
+    if isinstance(X, (str, bytes)) or not _is_rows(X) or not len(X):
         raise ValueError(f"fit: {xname} must be a non-empty list of rows")
-    if isinstance(y, (str, bytes)) or not isinstance(y, Sequence):
+    if isinstance(y, (str, bytes)) or not _is_rows(y):
         raise ValueError(f"fit: {yname} must be a list of labels")
     if len(X) != len(y):
         raise ValueError(f"fit: {xname} has {len(X)} rows but {yname} has {len(y)} labels")
@@ -456,6 +464,11 @@ def _check_data(X: Any, y: Any, xname: str, yname: str) -> int:
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
             raise ValueError(f"fit: {yname}[{i}] must be a finite number, got {v!r}")
     return len(X)
+
+
+def _is_rows(data: Any) -> bool:
+    """A list or tuple, or an array (numpy's are not registered as Sequence)."""
+    return isinstance(data, Sequence) or (hasattr(data, "shape") and hasattr(data, "__len__"))
 
 
 def _positive(value: Any, name: str) -> int:

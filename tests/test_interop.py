@@ -1,0 +1,145 @@
+"""to_torch / from_torch: the same weights, outputs and gradients on both sides."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from chainrule import Value
+from chainrule.interop import from_torch, to_torch
+from chainrule.layers import Linear, ReLU, Sequential, Sigmoid, Tanh
+from chainrule.nn import MLP
+from chainrule.tensor import Tensor
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tensor_model():
+    return Sequential(
+        Linear(3, 8, seed=1), ReLU(), Linear(8, 8, seed=2), Tanh(), Linear(8, 2, seed=3), Sigmoid()
+    )
+
+
+def test_to_torch_sequential_same_outputs_and_gradients():
+    model = tensor_model()
+    theirs = to_torch(model)
+    assert isinstance(theirs, torch.nn.Module)
+    assert [type(m).__name__ for m in theirs] == [
+        "Linear",
+        "ReLU",
+        "Linear",
+        "Tanh",
+        "Linear",
+        "Sigmoid",
+    ]
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    out = model(x)
+    tout = theirs(torch.from_numpy(x))
+    assert tout.dtype == torch.float32
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-6, atol=1e-7)
+    out.sum().backward()
+    tout.sum().backward()
+    for p, tp in zip(model.parameters(), theirs.parameters()):
+        np.testing.assert_allclose(p.grad, tp.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_to_torch_copies_the_weights():
+    model = Sequential(Linear(2, 2, seed=0))
+    theirs = to_torch(model)
+    with torch.no_grad():
+        theirs[0].weight.add_(1.0)
+    assert not np.allclose(model.layers[0].weight.data, theirs[0].weight.detach().numpy())
+    single = to_torch(Linear(2, 3, seed=0, bias=False))
+    assert isinstance(single, torch.nn.Linear) and single.bias is None
+
+
+@pytest.mark.parametrize(
+    "activation, output_activation",
+    [("tanh", "tanh"), ("relu", None), ("sigmoid", "tanh"), ("relu", "sigmoid")],
+)
+def test_to_torch_scalar_mlp(activation, output_activation):
+    model = MLP(3, [4, 4, 2], activation=activation, output_activation=output_activation, seed=0)
+    theirs = to_torch(model)
+    assert theirs[0].weight.dtype == torch.float64  # exactly the Python floats
+    rows = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]]
+    tout = theirs(torch.tensor(rows, dtype=torch.float64))
+    loss = 0
+    for i, row in enumerate(rows):
+        out = model([Value(v) for v in row])
+        np.testing.assert_allclose([o.data for o in out], tout[i].detach().numpy(), rtol=1e-12)
+        loss = loss + out[0] + out[1] * 2
+    loss.backward()
+    (tout[:, 0] + tout[:, 1] * 2).sum().backward()
+    layers = [m for m in theirs if isinstance(m, torch.nn.Linear)]
+    for layer, tlayer in zip(model.layers, layers):
+        np.testing.assert_allclose(
+            [[w.grad for w in n.w] for n in layer.neurons], tlayer.weight.grad.numpy(), rtol=1e-10
+        )
+        np.testing.assert_allclose(
+            [n.b.grad for n in layer.neurons], tlayer.bias.grad.numpy(), rtol=1e-10
+        )
+
+
+def test_from_torch_round_trip():
+    theirs = torch.nn.Sequential(
+        torch.nn.Linear(4, 6),
+        torch.nn.ReLU(),
+        torch.nn.Sequential(torch.nn.Linear(6, 3), torch.nn.Tanh()),
+    )
+    ours = from_torch(theirs)
+    assert isinstance(ours, Sequential)
+    assert [type(m).__name__ for m in ours] == ["Linear", "ReLU", "Linear", "Tanh"]
+    assert ours.layers[0].weight.dtype == np.float32
+    x = np.random.default_rng(1).standard_normal((7, 4)).astype(np.float32)
+    np.testing.assert_allclose(
+        ours(x).data, theirs(torch.from_numpy(x)).detach().numpy(), rtol=1e-6, atol=1e-7
+    )
+    back = to_torch(ours)
+    for p, q in zip(theirs.parameters(), back.parameters()):
+        assert torch.equal(p, q)
+    single = from_torch(torch.nn.Linear(2, 5))
+    assert isinstance(single, Linear) and single.weight.shape == (5, 2)
+
+
+def test_from_torch_names_an_unsupported_layer():
+    theirs = torch.nn.Sequential(
+        torch.nn.Linear(4, 6), torch.nn.Dropout(0.5), torch.nn.Linear(6, 1)
+    )
+    with pytest.raises(TypeError, match=r"unsupported layer '1' \(Dropout"):
+        from_torch(theirs)
+
+
+def test_to_torch_rejects_what_it_cannot_convert():
+    with pytest.raises(TypeError, match="cannot convert Tensor"):
+        to_torch(Tensor([1.0]))
+
+
+def test_missing_torch_gives_a_clear_import_error():
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "from chainrule.interop import to_torch\n"
+        "from chainrule.layers import Linear\n"
+        "try:\n    to_torch(Linear(2, 2))\n"
+        "except ImportError as e:\n    print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert "needs PyTorch" in out.stdout and "pip install torch" in out.stdout
+
+
+def test_benchmark_runs_quickly():
+    cmd = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "bench_tensor.py"),
+        "--quick",
+        "--repeats",
+        "1",
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "ratio" in out.stdout and "digits test accuracy" in out.stdout
