@@ -164,7 +164,7 @@ def compare(args: argparse.Namespace) -> dict[str, float]:
     """Both workloads, both frameworks: times, ratios, losses and chainrule's accuracy."""
     import torch
 
-    from chainrule.digits import digits
+    from chainrule.data import digits_arrays as digits
     from chainrule.interop import to_torch
     from chainrule.layers import Linear, ReLU, Sequential
     from chainrule.tensor import Tensor, no_grad
@@ -294,7 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"numpy {np.__version__} ({blas}); torch {torch.__version__}; CPUs: {os.cpu_count()}")
     print(f"BLAS environment variables: {env}")
     steps = {"moons": 5 if args.quick else 100}
-    n_train = len(__import__("chainrule.digits").digits.digits(seed=args.seed)[0])
+    from chainrule.data import digits_arrays
+
+    n_train = len(digits_arrays(seed=args.seed)[0])
     steps["digits"] = (1 if args.quick else 20) * -(-n_train // 32)
 
     ok = True

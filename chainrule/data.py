@@ -29,6 +29,7 @@ __all__ = [
     "blobs",
     "circles",
     "digits",
+    "digits_arrays",
     "load",
     "moons",
     "spirals",
@@ -217,11 +218,32 @@ def digits() -> tuple[Rows, list[int]]:
     """scikit-learn's 1,797 handwritten digits: 64 pixels per row scaled to [0, 1], labels
     0..9. A fixed set (no draw): hold a part back with `train_test_split`. Too big for the
     scalar engine to train in reasonable time; the tensor engine trains it in seconds
-    (`chainrule.digits.digits` gives the same data as numpy arrays, split)."""
+    (`digits_arrays` gives the same data as numpy arrays, split)."""
     from sklearn.datasets import load_digits
 
     X, y = load_digits(return_X_y=True)
     return (X / 16.0).tolist(), [int(v) for v in y]
+
+
+def digits_arrays(test_fraction: float = 0.25, seed: int | None = 0, dtype: Any = None) -> Any:
+    """`(X_train, y_train, X_test, y_test)` of the digits as numpy arrays, for the tensor engine.
+
+    X has shape (n, 64) with pixels scaled to [0, 1] (the scale the default layer
+    initialisation expects), y holds class indices (int64). The split is stratified (every
+    digit in the same proportion on both sides) and seeded. `dtype` defaults to float32.
+    """
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"digits: test_fraction must be between 0 and 1, got {test_fraction!r}")
+    import numpy as np
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split as split
+
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).astype(np.float32 if dtype is None else dtype)
+    X_train, X_test, y_train, y_test = split(
+        X, y, test_size=test_fraction, random_state=seed, stratify=y
+    )
+    return X_train, y_train.astype(np.int64), X_test, y_test.astype(np.int64)
 
 
 def toy() -> tuple[Rows, list[float]]:

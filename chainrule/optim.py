@@ -181,7 +181,7 @@ class SGD(Optimizer):
                     buf = _copy(g)
                 else:
                     buf *= momentum  # in place for arrays; a new float for Values
-                    buf += (1 - self.dampening) * g
+                    buf += (1 - self.dampening) * g if self.dampening else g
                 state["momentum_buffer"] = buf
                 g = g + momentum * buf if self.nesterov else buf
             p.data -= lr * g

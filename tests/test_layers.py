@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from chainrule.digits import digits
+from chainrule.data import digits_arrays as digits
 from chainrule.layers import Linear, ReLU, Sequential, Sigmoid, Tanh, from_config
 from chainrule.optim import SGD
 from chainrule.tensor import Tensor, cross_entropy, no_grad

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from chainrule import Value, data, io, losses, optim
-from chainrule.digits import digits
+from chainrule.data import digits_arrays as digits
 from chainrule.interop import from_torch, to_torch
 from chainrule.layers import Linear, ReLU, Sequential, mlp
 from chainrule.nn import MLP
