@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .module import Module
+from .module import Module, build
 from .tensor import Tensor, linear
 
 __all__ = [
@@ -267,9 +267,4 @@ def from_config(config: Mapping[str, Any]) -> TensorModule:
     if kind not in BUILDERS:
         valid = ", ".join(repr(k) for k in ("Sequential", *BUILDERS))
         raise ValueError(f"layer config has unknown type {kind!r}; valid: {valid}")
-    if "seed" in fields:
-        raise ValueError(f"{kind} config must not carry a seed (weights come from the state)")
-    try:
-        return BUILDERS[kind](**fields)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"bad {kind} config {dict(config)!r}: {err}") from None
+    return build(kind, fields, BUILDERS)

@@ -8,7 +8,7 @@ class only has to store things in attributes: `parameters()`, `named_parameters(
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from .engine import Value
@@ -65,6 +65,23 @@ class Module:
             head = "\n".join(lines) + "\n"
         text = head + ")"
         return text + f"  # {self.num_parameters():,} parameters" if outermost else text
+
+
+def build(kind: str, fields: Mapping[str, Any], builders: Mapping[str, Callable[..., Any]]) -> Any:
+    """Call the builder registered for `kind` with a config's fields (all but "type").
+
+    The one place both engines turn a checked config back into a model: keys must be
+    strings, a seed is refused (a rebuilt model's weights come from its saved state, never from
+    a fresh draw), and a builder's complaint becomes a ValueError that quotes the config.
+    """
+    if not all(isinstance(k, str) for k in fields):
+        raise ValueError(f"{kind} config keys must be strings, got {list(fields)!r}")
+    if "seed" in fields:
+        raise ValueError(f"{kind} config must not carry a seed (weights come from the state)")
+    try:
+        return builders[kind](**fields)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"bad {kind} config {dict(fields, type=kind)!r}: {err}") from None
 
 
 def _walk(obj: object, prefix: str) -> Iterator[tuple[str, Any]]:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .engine import Value, dot
-from .module import Module
+from .module import Module, build
 
 __all__ = [
     "ACTIVATIONS",
@@ -324,15 +324,7 @@ def from_config(config: Mapping[str, Any]) -> Module:
     if kind not in BUILDERS:
         valid = ", ".join(repr(k) for k in (*BUILDERS, *TENSOR_LAYERS))
         raise ValueError(f"model config has unknown type {kind!r}; valid: {valid}")
-    fields = {k: v for k, v in config.items() if k != "type"}
-    if not all(isinstance(k, str) for k in fields):
-        raise ValueError(f"{kind} config keys must be strings, got {list(fields)!r}")
-    if "seed" in fields:
-        raise ValueError(f"{kind} config must not carry a seed (weights come from the state)")
-    try:
-        return BUILDERS[kind](**fields)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"bad {kind} config {dict(config)!r}: {err}") from None
+    return build(kind, {k: v for k, v in config.items() if k != "type"}, BUILDERS)
 
 
 # -- the tensor layers, reachable from here too ----------------------------------------------

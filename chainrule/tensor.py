@@ -35,6 +35,7 @@ the tensor's float type, so `0.5 * x` stays float32. Only float tensors can requ
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from operator import attrgetter
@@ -227,54 +228,19 @@ class Tensor:
     # -- elementwise arithmetic, numpy broadcasting both ways ---------------------------------
 
     def __add__(self, other: Any) -> Tensor:
-        b = other if other.__class__ is Tensor else _lift(other, self)
-        if b is None:
-            return NotImplemented
-        try:
-            data = self.data + b.data
-        except ValueError:
-            raise _broadcast_error("+", self, b) from None
-        return _binary(data, "+", self, b)
+        return _elementwise(self, other, "+", operator.add)
 
     def __sub__(self, other: Any) -> Tensor:
-        b = other if other.__class__ is Tensor else _lift(other, self)
-        if b is None:
-            return NotImplemented
-        try:
-            data = self.data - b.data
-        except ValueError:
-            raise _broadcast_error("-", self, b) from None
-        return _binary(data, "-", self, b)
+        return _elementwise(self, other, "-", operator.sub)
 
     def __mul__(self, other: Any) -> Tensor:
-        b = other if other.__class__ is Tensor else _lift(other, self)
-        if b is None:
-            return NotImplemented
-        try:
-            data = self.data * b.data
-        except ValueError:
-            raise _broadcast_error("*", self, b) from None
-        return _binary(data, "*", self, b)
+        return _elementwise(self, other, "*", operator.mul)
 
     def __truediv__(self, other: Any) -> Tensor:
-        b = other if other.__class__ is Tensor else _lift(other, self)
-        if b is None:
-            return NotImplemented
-        try:
-            data = self.data / b.data
-        except ValueError:
-            raise _broadcast_error("/", self, b) from None
-        return _binary(data, "/", self, b)
+        return _elementwise(self, other, "/", operator.truediv)
 
     def __pow__(self, other: Any) -> Tensor:
-        b = other if other.__class__ is Tensor else _lift(other, self)
-        if b is None:
-            return NotImplemented
-        try:
-            data = self.data**b.data
-        except ValueError:
-            raise _broadcast_error("**", self, b) from None
-        return _binary(data, "**", self, b)
+        return _elementwise(self, other, "**", operator.pow)
 
     def __neg__(self) -> Tensor:
         return _unary(-self.data, "neg", self)
@@ -929,6 +895,21 @@ def _unary(data: Any, op: str, a: Tensor, ctx: Any = None) -> Tensor:
         out._args = out._prev = ()
         out._ctx = None
     return out
+
+
+def _elementwise(a: Tensor, other: Any, op: str, compute: Callable[[Any, Any], Any]) -> Any:
+    """`a op other` with numpy broadcasting: the forward value of the five arithmetic ops.
+
+    A shape mismatch becomes a ValueError naming the op and both shapes, not numpy's message.
+    """
+    b = other if other.__class__ is Tensor else _lift(other, a)
+    if b is None:
+        return NotImplemented
+    try:
+        data = compute(a.data, b.data)
+    except ValueError:
+        raise _broadcast_error(op, a, b) from None
+    return _binary(data, op, a, b)
 
 
 def _binary(data: Any, op: str, a: Tensor, b: Tensor) -> Tensor:

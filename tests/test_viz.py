@@ -5,6 +5,7 @@ import xml.etree.ElementTree as ET
 
 import graphviz
 import pytest
+from lecture import lecture_L
 
 from chainrule import Value, dot
 from chainrule.viz import (
@@ -22,18 +23,6 @@ EDGE = re.compile(r"^\t(v\d+(?:op)?) -> (v\d+(?:op)?)(?: \[" + LABEL + ")?")
 
 def unquote(label):
     return label[1:-1] if label and label.startswith('"') else label
-
-
-def lecture_L():
-    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
-    c, f = Value(10.0, label="c"), Value(-2.0, label="f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return L
 
 
 def parse(graph):
@@ -54,7 +43,7 @@ def svg_texts(path):
 
 
 def test_lecture_graph_structure_and_records():
-    L = lecture_L()
+    L = lecture_L()[0]
     L.backward()
     graph = draw_dot(L)
     assert isinstance(graph, graphviz.Digraph)
@@ -117,11 +106,11 @@ def test_custom_op_without_name_links_operands_to_result():
 
 
 def test_same_graph_same_source():
-    assert draw_dot(lecture_L()).source == draw_dot(lecture_L()).source
+    assert draw_dot(lecture_L()[0]).source == draw_dot(lecture_L()[0]).source
 
 
 def test_svg_contains_each_label_data_and_grad(tmp_path):
-    L = lecture_L()
+    L = lecture_L()[0]
     L.backward()
     path = save_graph(L, tmp_path / "L.svg")
     texts = svg_texts(path)
@@ -143,13 +132,13 @@ def test_svg_contains_each_label_data_and_grad(tmp_path):
 
 @pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".pdf", b"%PDF")])
 def test_png_and_pdf_by_extension(tmp_path, suffix, magic):
-    path = save_graph(lecture_L(), tmp_path / f"g{suffix}")
+    path = save_graph(lecture_L()[0], tmp_path / f"g{suffix}")
     assert path.read_bytes().startswith(magic)
 
 
 def test_dot_source_needs_no_binary(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
-    path = save_graph(lecture_L(), tmp_path / "g.dot")
+    path = save_graph(lecture_L()[0], tmp_path / "g.dot")
     assert path.read_text().startswith("digraph {")
 
 
@@ -193,7 +182,7 @@ def test_missing_dot_binary_explains_and_saves_source(tmp_path, monkeypatch):
     target.write_text("old picture")
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no `dot` anywhere
     with pytest.raises(GraphvizNotFoundError) as info:
-        save_graph(lecture_L(), target)
+        save_graph(lecture_L()[0], target)
     message = str(info.value)
     assert "apt-get install graphviz" in message and "brew install graphviz" in message
     assert str(tmp_path / "g.dot") in message
@@ -203,7 +192,7 @@ def test_missing_dot_binary_explains_and_saves_source(tmp_path, monkeypatch):
 
 
 def test_bad_arguments(tmp_path):
-    L = lecture_L()
+    L = lecture_L()[0]
     with pytest.raises(ValueError, match="'.jpg'"):
         save_graph(L, tmp_path / "g.jpg")
     with pytest.raises(ValueError, match="no extension"):
@@ -224,10 +213,10 @@ def test_bad_arguments(tmp_path):
 
 
 def test_jupyter_shows_it_inline():
-    bundle = draw_dot(lecture_L())._repr_mimebundle_()
+    bundle = draw_dot(lecture_L()[0])._repr_mimebundle_()
     assert "<svg" in bundle["image/svg+xml"]
 
 
 def test_save_existing_digraph(tmp_path):
-    graph = draw_dot(lecture_L())
+    graph = draw_dot(lecture_L()[0])
     assert "data -8.0000" in " ".join(svg_texts(save_graph(graph, tmp_path / "g.svg")))
