@@ -120,15 +120,23 @@ def _read(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
     if not isinstance(metadata, dict):
         raise ModelFileError(path, f"'metadata' must be a JSON object, got {_kind(metadata)}")
 
-    try:
-        model = nn.from_config(document["config"])
-    except (ValueError, TypeError, KeyError, IndexError) as err:
-        raise ModelFileError(path, f"bad model config: {_describe(err)}") from None
-
     parameters = document["parameters"]
     bad = _bad_leaves(parameters)
     if bad:
         raise ModelFileError(path, f"parameter {bad[0]} is not a finite number: {bad[1]!r}")
+    try:  # size the architecture before building it: a tampered config must not allocate
+        needed = nn.parameter_count(document["config"])
+    except (ValueError, TypeError) as err:
+        raise ModelFileError(path, f"bad model config: {_describe(err)}") from None
+    stored = _count_leaves(parameters)
+    if needed > stored and needed > _BUILD_TO_DIAGNOSE:
+        raise ModelFileError(
+            path, f"the config describes {needed:,} parameters but the file holds {stored:,}"
+        )
+    try:
+        model = nn.from_config(document["config"])
+    except (ValueError, TypeError, KeyError, IndexError) as err:
+        raise ModelFileError(path, f"bad model config: {_describe(err)}") from None
     _check_same_shape(path, model.state_dict(), parameters)
     try:
         model.load_state_dict(parameters)
@@ -171,6 +179,21 @@ def _parse(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def _refuse_constant(name: str) -> float:
     raise ValueError(f"{name} is not a valid weight (only finite numbers are)")
+
+
+# A config that needs more parameters than the file holds cannot load. Small models are still
+# built, so that the error can name the missing parameters; past this size building would cost
+# real memory (a tampered `nouts: [10**9]`), so the mismatch is reported from the counts alone.
+_BUILD_TO_DIAGNOSE = 1_000_000
+
+
+def _count_leaves(tree: Any) -> int:
+    """How many numbers a (checked) parameter tree holds."""
+    if isinstance(tree, dict):
+        return sum(map(_count_leaves, tree.values()))
+    if isinstance(tree, (list, tuple)):
+        return sum(map(_count_leaves, tree))
+    return 1
 
 
 def _bad_leaves(tree: Any, prefix: str = "") -> tuple[str, Any] | None:

@@ -268,3 +268,25 @@ def from_config(config: Mapping[str, Any]) -> TensorModule:
         valid = ", ".join(repr(k) for k in ("Sequential", *BUILDERS))
         raise ValueError(f"layer config has unknown type {kind!r}; valid: {valid}")
     return build(kind, fields, BUILDERS)
+
+
+def parameter_count(config: Mapping[str, Any]) -> int:
+    """How many numbers a tensor model of this config learns, without building it."""
+    if not isinstance(config, Mapping):
+        raise ValueError(f"layer config must be a mapping, got {type(config).__name__}")
+    kind = config.get("type")
+    if kind == "Sequential":
+        layers = config.get("layers")
+        if not isinstance(layers, list):
+            raise ValueError(f"Sequential config needs a 'layers' list, got {layers!r}")
+        return sum(parameter_count(c) for c in layers)
+    if kind == "Linear":
+        nin, nout = config.get("nin"), config.get("nout")
+        for name, size in (("nin", nin), ("nout", nout)):
+            if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+                raise ValueError(f"Linear {name} must be a positive integer, got {size!r}")
+        return nin * nout + (nout if config.get("bias", True) else 0)
+    if kind in BUILDERS:  # activations learn nothing
+        return 0
+    valid = ", ".join(repr(k) for k in ("Sequential", *BUILDERS))
+    raise ValueError(f"layer config has unknown type {kind!r}; valid: {valid}")

@@ -30,6 +30,7 @@ __all__ = [
     "Neuron",
     "ScalarModule",
     "from_config",
+    "parameter_count",
 ]
 
 Seed = int | random.Random | None
@@ -325,6 +326,33 @@ def from_config(config: Mapping[str, Any]) -> Module:
         valid = ", ".join(repr(k) for k in (*BUILDERS, *TENSOR_LAYERS))
         raise ValueError(f"model config has unknown type {kind!r}; valid: {valid}")
     return build(kind, {k: v for k, v in config.items() if k != "type"}, BUILDERS)
+
+
+def parameter_count(config: Mapping[str, Any]) -> int:
+    """How many numbers a model of this config learns, worked out without building it.
+
+    Loading checks a file's config against the weights it holds with this before anything is
+    allocated, so a tampered config (a layer of a billion neurons) fails fast and cheaply.
+    """
+    if not isinstance(config, Mapping):
+        raise ValueError(f"model config must be a mapping, got {type(config).__name__}")
+    kind = config.get("type")
+    if kind in TENSOR_LAYERS:
+        from .layers import parameter_count as tensor_parameter_count
+
+        return tensor_parameter_count(config)
+    if kind == "Neuron":
+        return _count(config.get("nin"), "Neuron nin") + 1
+    if kind == "Layer":
+        return (_count(config.get("nin"), "Layer nin") + 1) * _count(config.get("nout"), "nout")
+    if kind == "MLP":
+        nouts = config.get("nouts")
+        if not isinstance(nouts, list) or not nouts:
+            raise ValueError(f"MLP nouts must be a non-empty list of sizes, got {nouts!r}")
+        sizes = [_count(config.get("nin"), "MLP nin")] + [_count(n, "MLP nouts") for n in nouts]
+        return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    valid = ", ".join(repr(k) for k in (*BUILDERS, *TENSOR_LAYERS))
+    raise ValueError(f"model config has unknown type {kind!r}; valid: {valid}")
 
 
 # -- the tensor layers, reachable from here too ----------------------------------------------

@@ -210,3 +210,12 @@ def test_nn_reexports_the_tensor_layers_lazily():
     code = "import sys, chainrule.nn; print('numpy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr  # the scalar classes need no numpy
+
+
+def test_parameter_count_from_config_matches_the_built_model():
+    from chainrule import layers
+
+    model = Sequential(Linear(64, 128), ReLU(), Linear(128, 10, bias=False), Tanh())
+    assert layers.parameter_count(model.config()) == model.num_parameters() == 64 * 128 + 128 + 1280
+    with pytest.raises(ValueError, match="nout"):
+        layers.parameter_count({"type": "Linear", "nin": 3, "nout": -1})

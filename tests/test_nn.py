@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import chainrule
-from chainrule import Value, no_grad
+from chainrule import Value, nn, no_grad
 from chainrule.module import Module
 from chainrule.nn import MLP, Layer, Neuron, from_config
 
@@ -467,3 +467,23 @@ def test_the_lecture_loop_with_library_pieces():
         if loss.data < 0.01:
             break
     assert loss.data < 0.01
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        Neuron(3, seed=0),
+        Layer(4, 5, seed=0),
+        MLP(3, [4, 4, 1], seed=0),
+        MLP(2, [16, 16, 1], activation="relu", output_activation=None, seed=0),
+    ],
+)
+def test_parameter_count_from_config_matches_the_built_model(model):
+    assert nn.parameter_count(model.config()) == model.num_parameters()
+
+
+def test_parameter_count_refuses_bad_sizes():
+    with pytest.raises(ValueError, match="nouts"):
+        nn.parameter_count({"type": "MLP", "nin": 2, "nouts": [4, True]})
+    with pytest.raises(ValueError, match="unknown type"):
+        nn.parameter_count({"type": "Conv2d"})
