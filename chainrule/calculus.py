@@ -9,15 +9,14 @@ whichever backend the notebook uses. Pass `path` to also save a PNG (written ato
 
 from __future__ import annotations
 
-import io
 import math
 import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from .atomic import write_bytes
 from .check import numerical_derivative
 from .engine import Value
+from .plots import new_figure, png_path, save_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -43,12 +42,12 @@ def plot_function(
     (`3x² - 4x + 5` at x = 3 has slope 14).
     """
     if path is not None:
-        _check_png(path)
+        png_path(path)
     grid = _grid(xs, x0)
     ys = [_value(f, x) for x in grid]
     slopes = [numerical_derivative(f, x, h=h, method="central") for x in grid]
 
-    fig = _figure(figsize=(10, 4))
+    fig = new_figure(figsize=(10, 4))
     ax_f, ax_d = fig.subplots(1, 2)
     ax_f.plot(grid, ys, label="f(x)", color="tab:blue")
     ax_d.plot(grid, slopes, label="f'(x) (numerical)", color="tab:orange")
@@ -98,9 +97,9 @@ def plot_activations(
     at work; the closed forms are in `ACTIVATIONS` for comparison.
     """
     if path is not None:
-        _check_png(path)
+        png_path(path)
     grid = _grid(xs, None)
-    fig = _figure(figsize=(12, 3.6))
+    fig = new_figure(figsize=(12, 3.6))
     axes = fig.subplots(1, len(ACTIVATIONS))
     for ax, (name, (act, _)) in zip(axes, ACTIVATIONS.items()):
         ys, ds = [], []
@@ -123,49 +122,7 @@ def plot_activations(
     return fig
 
 
-def save_figure(fig: Figure, path: str | os.PathLike[str], dpi: int = 100) -> str:
-    """Save `fig` as PNG at `path`, atomically (the old file stays until the new one is whole)."""
-    path = _check_png(path)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    write_bytes(path, buffer.getvalue())
-    return path
-
-
 # -- helpers ------------------------------------------------------------------------------
-
-
-def _figure(figsize: tuple[float, float]) -> Figure:
-    """A Figure outside pyplot: no backend to pick, headless-safe, nothing global to leak."""
-    global _FigureClass
-    if _FigureClass is None:
-        try:
-            from matplotlib.figure import Figure
-        except ImportError:
-            raise ImportError(
-                "plots need matplotlib: pip install 'chainrule[viz]' (or pip install matplotlib)"
-            ) from None
-
-        class ChainruleFigure(Figure):
-            """A matplotlib Figure that Jupyter shows as a PNG, whatever backend is active."""
-
-            def _repr_png_(self) -> bytes:
-                buffer = io.BytesIO()
-                self.savefig(buffer, format="png", bbox_inches="tight")
-                return buffer.getvalue()
-
-        _FigureClass = ChainruleFigure
-    return _FigureClass(figsize=figsize)
-
-
-_FigureClass: Any = None
-
-
-def _check_png(path: str | os.PathLike[str]) -> str:
-    path = os.fspath(path)
-    if not path.lower().endswith(".png"):
-        raise ValueError(f"cannot save {path}: plots are saved as PNG, give a path ending in .png")
-    return path
 
 
 def _grid(xs: Iterable[Number] | None, x0: Number | None) -> list[float]:

@@ -40,7 +40,7 @@ def plot_history(
     if not loss:
         raise ValueError("plot_history: the history has no steps to plot")
     if ax is None:
-        fig = _figure(figsize=(10, 4))
+        fig = new_figure(figsize=(10, 4))
         ax_loss, ax_acc = fig.subplots(1, 2)
     else:
         ax_loss, ax_acc = ax
@@ -126,7 +126,7 @@ def plot_decision_boundary(
         point_class = np.asarray([int(v > mid) for v in y])
 
     if ax is None:
-        fig = _figure(figsize=(6, 5.4))
+        fig = new_figure(figsize=(6, 5.4))
         ax = fig.add_subplot()
     else:
         fig = ax.figure
@@ -150,16 +150,25 @@ def plot_decision_boundary(
     return _save(fig, path)
 
 
-# -- figures without pyplot ---------------------------------------------------------------------
+# -- figures without pyplot (shared with chainrule.calculus) ----------------------------------
 
 _FIGURE_CLASS: Any = None
 
 
-def _figure(**kwargs: Any) -> Any:
-    """A matplotlib Figure that belongs to no backend and shows itself in Jupyter."""
+def new_figure(**kwargs: Any) -> Any:
+    """A matplotlib Figure that belongs to no backend and shows itself in Jupyter.
+
+    Made without pyplot, so no backend is ever chosen or switched (safe headless, and a
+    notebook's own backend is left alone); `_repr_png_` is how Jupyter displays it inline.
+    """
     global _FIGURE_CLASS
     if _FIGURE_CLASS is None:
-        from matplotlib.figure import Figure
+        try:
+            from matplotlib.figure import Figure
+        except ImportError:
+            raise ImportError(
+                "plots need matplotlib: pip install 'chainrule[viz]' (or pip install matplotlib)"
+            ) from None
 
         class PlotFigure(Figure):
             """A Figure that notebooks display as a PNG (no pyplot, no backend involved)."""
@@ -168,15 +177,30 @@ def _figure(**kwargs: Any) -> Any:
                 import io
 
                 buffer = io.BytesIO()
-                self.savefig(buffer, format="png")
+                self.savefig(buffer, format="png", bbox_inches="tight")
                 return buffer.getvalue()
 
         _FIGURE_CLASS = PlotFigure
     return _FIGURE_CLASS(**kwargs)
 
 
+def png_path(path: str | os.PathLike[str]) -> str:
+    """`path` as a string, if it names a PNG file (checked before any drawing starts)."""
+    path = os.fspath(path)
+    if not path.lower().endswith(".png"):
+        raise ValueError(f"cannot save {path}: plots are saved as PNG, give a path ending in .png")
+    return path
+
+
+def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 100) -> str:
+    """Save `fig` as PNG at `path`, atomically (the old file stays until the new one is whole)."""
+    path = png_path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi)
+    return path
+
+
 def _save(fig: Any, path: str | os.PathLike[str] | None) -> Any:
     if path is not None:
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format="png", dpi=100)
+        save_figure(fig, path)
     return fig
