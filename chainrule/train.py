@@ -27,7 +27,6 @@ one, and `fit`, `predict` and the plots only call these (all static methods):
     inputs(X), targets(list)         the data in the engine's own form, made once per run
     take(data, index)                the rows `index` of either (a minibatch)
     forward(model, inputs)           the outputs for a batch
-    loss(kind, outputs, targets)     a node to call backward() on ('hinge', ... or a callable)
     penalty(params)                  sum of squared parameters, as a node (the L2 term)
     scores(outputs)                  outputs as plain floats (one per row, or one row each)
     correct(outputs, classes, thr)   how many outputs predict their class
@@ -158,20 +157,6 @@ class ScalarEngine:
         return list(map(model, inputs))
 
     @staticmethod
-    def loss(kind: str | Callable[..., Any], outputs: list[Any], targets: list[Any]) -> Any:
-        from . import losses
-
-        if kind == "hinge":
-            return losses.hinge(outputs, targets)
-        if kind == "mse":
-            return losses.mse(outputs, targets)
-        if kind == "bce":
-            return losses.bce_with_logits(outputs, targets)
-        if kind == "cross_entropy":
-            return losses.cross_entropy(outputs, targets)
-        return kind(outputs, targets)
-
-    @staticmethod
     def penalty(params: list[Value]) -> Value:
         """The sum of squared weights, as one node (the L2 term of micrograd's demo)."""
         return dot(params, params, 0.0)
@@ -198,6 +183,23 @@ class ScalarEngine:
     def width(outputs: list[Any]) -> int:
         """How many numbers the model returns per sample (a list of them, or one Value)."""
         return _width(outputs[0])
+
+
+def compute_loss(kind: str | Callable[..., Any], outputs: Any, targets: Any) -> Any:
+    """The named loss, or `kind` itself if it is a callable: a node to call backward() on.
+
+    Each `chainrule.losses` function serves both engines (a Tensor of outputs goes to its tensor
+    version), so no engine needs a table of its own.
+    """
+    from . import losses
+
+    named = {
+        "hinge": losses.hinge,
+        "mse": losses.mse,
+        "bce": losses.bce_with_logits,
+        "cross_entropy": losses.cross_entropy,
+    }
+    return named[kind](outputs, targets) if isinstance(kind, str) else kind(outputs, targets)
 
 
 # Tried in order; the first whose `owns(model)` is true runs the model. Keep the scalar engine
@@ -314,7 +316,7 @@ def fit(
     bar = _progress_bar(total, progress)
     record_loss, record_acc = history.loss.append, history.train_accuracy.append
     record_lr, record_time = history.lr.append, history.step_time.append
-    forward, loss_of, correct = engine.forward, engine.loss, engine.correct
+    forward, correct = engine.forward, engine.correct
     zero_grad, update = optimizer.zero_grad, optimizer.step
     clock = time.perf_counter
     started = clock()
@@ -343,7 +345,7 @@ def fit(
             step_lr = optimizer.lr
             with collector_paused():
                 outputs = forward(model, xb)
-                total_loss = loss_of(loss, outputs, yb)
+                total_loss = compute_loss(loss, outputs, yb)
                 if l2:
                     total_loss = total_loss + l2 * engine.penalty(params)
                 zero_grad()

@@ -12,7 +12,7 @@ stays usable with the scalar engine alone.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = ["TensorEngine"]
@@ -59,20 +59,6 @@ class TensorEngine:
     @staticmethod
     def forward(model: Any, inputs: Any) -> Any:
         return model(inputs)
-
-    @staticmethod
-    def loss(kind: str | Callable[..., Any], outputs: Any, targets: Any) -> Any:
-        from . import tensor_losses
-
-        if kind == "hinge":
-            return tensor_losses.hinge(outputs, targets)
-        if kind == "mse":
-            return tensor_losses.mse(outputs, targets)
-        if kind == "bce":
-            return tensor_losses.bce_with_logits(outputs, targets)
-        if kind == "cross_entropy":
-            return tensor_losses.cross_entropy(outputs, targets)
-        return kind(outputs, targets)
 
     @staticmethod
     def penalty(params: list[Any]) -> Any:
