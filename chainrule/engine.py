@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import reduce
 from operator import add, attrgetter, mul
 
-from .graph import GradMode, backpropagate, no_grad, topological_order
+from .graph import backpropagate, grad_mode, no_grad, topological_order
 
 __all__ = ["Value", "dot", "no_grad", "zero_grad"]
 
@@ -319,7 +319,7 @@ def dot(ws: Sequence[Value], xs: Sequence[Operand], bias: Operand = 0.0) -> Valu
     bias = bias if bias.__class__ is Value else _lift(bias, "dot", None)
     total = reduce(add, map(mul, map(_get_data, ws), map(_get_data, xs)), bias.data)
     out = _result(total, None, None, "dot")
-    if GradMode.enabled:
+    if grad_mode.enabled:
         out._a = (bias, *ws, *xs)
     return out
 
@@ -343,7 +343,7 @@ def _result(data: Number, a: Value | None, b: Value | None, op: str) -> Value:
     out.grad = 0.0
     out.label = ""
     out._fn = None
-    if GradMode.enabled:
+    if grad_mode.enabled:
         out._op = op
         out._a = a
         out._b = b

@@ -17,6 +17,7 @@ and again is where a naive engine spends most of its time.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -24,10 +25,14 @@ from typing import TypeVar
 N = TypeVar("N")
 
 
-class GradMode:
-    """Whether new operations record their operands (a class attribute: cheap to read per op)."""
+class _GradMode(threading.local):
+    """Whether new operations record their operands: per thread, as in PyTorch, so a thread
+    that evaluates under `no_grad()` does not switch recording off for one that trains."""
 
     enabled: bool = True
+
+
+grad_mode = _GradMode()
 
 
 @contextmanager
@@ -38,28 +43,28 @@ def no_grad() -> Iterator[None]:
     so nothing can be backpropagated through them and no graph memory is kept alive.
     Works for `Value` and `Tensor` alike, and nests.
     """
-    previous = GradMode.enabled
-    GradMode.enabled = False
+    previous = grad_mode.enabled
+    grad_mode.enabled = False
     try:
         yield
     finally:
-        GradMode.enabled = previous
+        grad_mode.enabled = previous
 
 
 @contextmanager
 def enable_grad() -> Iterator[None]:
     """Record the graph again inside a `no_grad()` block."""
-    previous = GradMode.enabled
-    GradMode.enabled = True
+    previous = grad_mode.enabled
+    grad_mode.enabled = True
     try:
         yield
     finally:
-        GradMode.enabled = previous
+        grad_mode.enabled = previous
 
 
 def is_grad_enabled() -> bool:
     """True when operations record the graph (the default)."""
-    return GradMode.enabled
+    return grad_mode.enabled
 
 
 @contextmanager

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from .graph import GradMode, backpropagate, no_grad, topological_order
+from .graph import backpropagate, grad_mode, no_grad, topological_order
 
 __all__ = ["Tensor", "binary_cross_entropy_with_logits", "cross_entropy", "linear", "no_grad"]
 
@@ -884,7 +884,7 @@ def _unary(data: Any, op: str, a: Tensor, ctx: Any = None) -> Tensor:
     out.data = data if data.__class__ is _ndarray else _asarray(data)
     out.grad = None
     out.label = ""
-    if a.requires_grad and GradMode.enabled:
+    if a.requires_grad and grad_mode.enabled:
         out.requires_grad = True
         out._op = op
         out._args = out._prev = (a,)
@@ -918,7 +918,7 @@ def _binary(data: Any, op: str, a: Tensor, b: Tensor) -> Tensor:
     out.data = data if data.__class__ is _ndarray else _asarray(data)
     out.grad = None
     out.label = ""
-    if (a.requires_grad or b.requires_grad) and GradMode.enabled:
+    if (a.requires_grad or b.requires_grad) and grad_mode.enabled:
         out.requires_grad = True
         out._op = op
         out._args = args = (a, b)
@@ -940,7 +940,7 @@ def _node(data: Any, op: str, args: tuple[Tensor, ...], ctx: Any = None) -> Tens
     out.data = data if data.__class__ is _ndarray else _asarray(data)
     out.grad = None
     out.label = ""
-    prev = tuple(filter(_needs_grad, args)) if GradMode.enabled else ()
+    prev = tuple(filter(_needs_grad, args)) if grad_mode.enabled else ()
     if prev:
         out.requires_grad = True
         out._op = op

@@ -177,3 +177,24 @@ def test_prev_lists_distinct_children_like_the_lecture_set():
     b = Value(1.0)
     assert set((a * b)._prev) == {a, b}
     assert (a**2)._op == "**2" and (a**2)._prev == (a,)
+
+
+def test_no_grad_is_per_thread_like_pytorch():
+    import threading
+
+    inside, recorded = threading.Event(), threading.Event()
+    results = {}
+
+    def evaluate():
+        with no_grad():
+            inside.set()
+            recorded.wait(5)
+            results["eval"] = (Value(1.0) * 2)._prev
+
+    worker = threading.Thread(target=evaluate)
+    worker.start()
+    inside.wait(5)
+    results["train"] = (Value(1.0) * 2)._prev  # the main thread still records
+    recorded.set()
+    worker.join(5)
+    assert len(results["train"]) == 2 and results["eval"] == ()
