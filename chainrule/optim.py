@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .engine import Value
@@ -134,6 +134,16 @@ class Optimizer:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({len(self.params)} parameters, lr={self._lr})"
 
+    def _gradients(self, weight_decay: float) -> Iterator[tuple[Any, dict[str, Any], Any]]:
+        """(parameter, its state, its gradient + weight_decay * weight) for each parameter
+        that has a gradient: the part of `step()` every optimizer shares (L2 as PyTorch adds
+        it, into the gradient)."""
+        for p, state in zip(self.params, self.state):
+            g = p.grad
+            if g is None:
+                continue
+            yield p, state, (g + weight_decay * p.data if weight_decay else g)
+
 
 class SGD(Optimizer):
     """Stochastic gradient descent, optionally with momentum, weight decay and Nesterov.
@@ -168,13 +178,8 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         """Update every parameter that has a gradient, once."""
-        lr, momentum, decay = self._lr, self.momentum, self.weight_decay
-        for p, state in zip(self.params, self.state):
-            g = p.grad
-            if g is None:
-                continue
-            if decay:
-                g = g + decay * p.data
+        lr, momentum = self._lr, self.momentum
+        for p, state, g in self._gradients(self.weight_decay):
             if momentum:
                 buf = state.get("momentum_buffer")
                 if buf is None:
@@ -229,14 +234,9 @@ class Adam(Optimizer):
 
     def step(self) -> None:
         """Update every parameter that has a gradient, once."""
-        lr, (beta1, beta2), eps, decay = self._lr, self.betas, self.eps, self.weight_decay
+        lr, (beta1, beta2), eps = self._lr, self.betas, self.eps
         w1 = 1 - beta1
-        for p, state in zip(self.params, self.state):
-            g = p.grad
-            if g is None:
-                continue
-            if decay:
-                g = g + decay * p.data
+        for p, state, g in self._gradients(self.weight_decay):
             if not state:
                 state.update(step=0, exp_avg=_zeros_like(g), exp_avg_sq=_zeros_like(g))
             t = state["step"] = state["step"] + 1

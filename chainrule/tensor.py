@@ -880,21 +880,10 @@ def _unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 def _unary(data: Any, op: str, a: Tensor, ctx: Any = None) -> Tensor:
     """The result of a one-operand op: records `a` when it needs a gradient (and grad mode
     is on); otherwise the result is a plain leaf holding no reference to `a`."""
-    out = _new(Tensor)
-    out.data = data if data.__class__ is _ndarray else _asarray(data)
-    out.grad = None
-    out.label = ""
     if a.requires_grad and grad_mode.enabled:
-        out.requires_grad = True
-        out._op = op
-        out._args = out._prev = (a,)
-        out._ctx = ctx
-    else:
-        out.requires_grad = False
-        out._op = ""
-        out._args = out._prev = ()
-        out._ctx = None
-    return out
+        args = (a,)
+        return _recorded(data, op, args, args, ctx)
+    return _const(_as_array(data))
 
 
 def _elementwise(a: Tensor, other: Any, op: str, compute: Callable[[Any, Any], Any]) -> Any:
@@ -914,45 +903,42 @@ def _elementwise(a: Tensor, other: Any, op: str, compute: Callable[[Any, Any], A
 
 def _binary(data: Any, op: str, a: Tensor, b: Tensor) -> Tensor:
     """The result of a two-operand op; `_prev` lists only the operands that need a gradient."""
-    out = _new(Tensor)
-    out.data = data if data.__class__ is _ndarray else _asarray(data)
-    out.grad = None
-    out.label = ""
     if (a.requires_grad or b.requires_grad) and grad_mode.enabled:
-        out.requires_grad = True
-        out._op = op
-        out._args = args = (a, b)
+        args = (a, b)
         if a.requires_grad:
-            out._prev = args if b.requires_grad else (a,)
+            prev = args if b.requires_grad else (a,)
         else:
-            out._prev = (b,)
-    else:
-        out.requires_grad = False
-        out._op = ""
-        out._args = out._prev = ()
-    out._ctx = None
-    return out
+            prev = (b,)
+        return _recorded(data, op, args, prev, None)
+    return _const(_as_array(data))
 
 
 def _node(data: Any, op: str, args: tuple[Tensor, ...], ctx: Any = None) -> Tensor:
     """The result of an op of any number of operands (the general form of `_binary`)."""
-    out = _new(Tensor)
-    out.data = data if data.__class__ is _ndarray else _asarray(data)
-    out.grad = None
-    out.label = ""
     prev = tuple(filter(_needs_grad, args)) if grad_mode.enabled else ()
     if prev:
-        out.requires_grad = True
-        out._op = op
-        out._args = args
-        out._prev = prev
-        out._ctx = ctx
-    else:
-        out.requires_grad = False
-        out._op = ""
-        out._args = out._prev = ()
-        out._ctx = None
+        return _recorded(data, op, args, prev, ctx)
+    return _const(_as_array(data))
+
+
+def _recorded(
+    data: Any, op: str, args: tuple[Tensor, ...], prev: tuple[Tensor, ...], ctx: Any
+) -> Tensor:
+    """A node of the graph: made by `op` from `args`, of which `prev` need a gradient."""
+    out = _new(Tensor)
+    out.data = _as_array(data)
+    out.grad = None
+    out.requires_grad = True
+    out.label = ""
+    out._op = op
+    out._args = args
+    out._prev = prev
+    out._ctx = ctx
     return out
+
+
+def _as_array(data: Any) -> np.ndarray:
+    return data if data.__class__ is _ndarray else _asarray(data)
 
 
 def _const(array: np.ndarray) -> Tensor:
