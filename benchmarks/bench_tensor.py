@@ -56,13 +56,9 @@ def moons_data(seed: int) -> tuple[np.ndarray, np.ndarray]:
     return X.astype(np.float32), (2 * y - 1).astype(np.float32).reshape(-1, 1)
 
 
-def moons_chainrule(model: Any, X: np.ndarray, y: np.ndarray, steps: int) -> float:
-    from chainrule.optim import SGD
-    from chainrule.tensor import Tensor
-
-    params = model.parameters()
-    opt = SGD(params, lr=1.0)
-    Xt, yt = Tensor(X), Tensor(y)
+def moons_loop(model: Any, Xt: Any, yt: Any, steps: int, opt: Any, set_lr: Any) -> float:
+    """micrograd's demo loop, written once: both frameworks run exactly this code."""
+    params = list(model.parameters())
     for k in range(steps):
         scores = model(Xt)
         data_loss = (1 - yt * scores).relu().mean()
@@ -70,27 +66,30 @@ def moons_chainrule(model: Any, X: np.ndarray, y: np.ndarray, steps: int) -> flo
         loss = data_loss + reg_loss
         opt.zero_grad()
         loss.backward()
-        opt.lr = 1.0 - 0.9 * k / steps
+        set_lr(opt, 1.0 - 0.9 * k / steps)
         opt.step()
     return loss.item()
+
+
+def moons_chainrule(model: Any, X: np.ndarray, y: np.ndarray, steps: int) -> float:
+    from chainrule.optim import SGD
+    from chainrule.tensor import Tensor
+
+    def set_lr(opt: Any, lr: float) -> None:
+        opt.lr = lr
+
+    opt = SGD(model.parameters(), lr=1.0)
+    return moons_loop(model, Tensor(X), Tensor(y), steps, opt, set_lr)
 
 
 def moons_torch(model: Any, X: np.ndarray, y: np.ndarray, steps: int) -> float:
     import torch
 
-    params = list(model.parameters())
-    opt = torch.optim.SGD(params, lr=1.0)
-    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
-    for k in range(steps):
-        scores = model(Xt)
-        data_loss = (1 - yt * scores).relu().mean()
-        reg_loss = 1e-4 * sum((p * p).sum() for p in params)
-        loss = data_loss + reg_loss
-        opt.zero_grad()
-        loss.backward()
-        opt.param_groups[0]["lr"] = 1.0 - 0.9 * k / steps
-        opt.step()
-    return loss.item()
+    def set_lr(opt: Any, lr: float) -> None:
+        opt.param_groups[0]["lr"] = lr
+
+    opt = torch.optim.SGD(model.parameters(), lr=1.0)
+    return moons_loop(model, torch.from_numpy(X), torch.from_numpy(y), steps, opt, set_lr)
 
 
 def digits_batches(
