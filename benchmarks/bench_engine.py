@@ -105,7 +105,7 @@ def train(Value: type, forward: Callable, params: list, X: list, y: list, steps:
 
 def graph_nodes(root: Any) -> list:
     """Every node of a graph, for either engine (both keep their operands in `_prev`)."""
-    from chainrule.graph import topological_order
+    from chainrule.autograd import topological_order
 
     return topological_order(root, lambda v: tuple(v._prev))
 

@@ -165,8 +165,8 @@ def compare(args: argparse.Namespace) -> dict[str, float]:
 
     from chainrule.data import digits_arrays as digits
     from chainrule.interop import to_torch
-    from chainrule.layers import Linear, ReLU, Sequential
     from chainrule.tensor import Tensor, no_grad
+    from chainrule.tensor.layers import Linear, ReLU, Sequential
 
     steps = 5 if args.quick else 100
     epochs = 1 if args.quick else 20

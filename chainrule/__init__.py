@@ -10,8 +10,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from .autograd import enable_grad, is_grad_enabled, no_grad
 from .engine import Value, dot, zero_grad
-from .graph import enable_grad, is_grad_enabled, no_grad
 
 __version__ = "0.1.0"
 
@@ -20,23 +20,29 @@ _LAZY = {
     "Tensor": "tensor",
     "draw_dot": "viz",
     "save_graph": "viz",
-    "explain": "narration",
+    "explain": "viz",
     "gradcheck": "check",
     "numerical_derivative": "check",
+    "fit": "train",
     "nn": None,
     "losses": None,
     "optim": None,
     "data": None,
     "train": None,
-    "fit": "train",
     "io": None,
-    "plots": None,
     "viz": None,
     "check": None,
-    "calculus": None,
     "interop": None,
     "tensor": None,
-    "layers": None,
+    "models": None,
+    "autograd": None,
+}
+
+# Modules reachable under a short name: `chainrule.calculus.plot_function(...)`.
+_ALIASES = {
+    "plots": "viz.plots",
+    "calculus": "viz.calculus",
+    "layers": "tensor.layers",
 }
 
 __all__ = [
@@ -47,10 +53,13 @@ __all__ = [
     "enable_grad",
     "is_grad_enabled",
     *_LAZY,
+    *_ALIASES,
 ]
 
 
 def __getattr__(name: str) -> Any:
+    if name in _ALIASES:
+        return importlib.import_module(f".{_ALIASES[name]}", __name__)
     if name not in _LAZY:
         raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
     module_name = _LAZY[name]
@@ -62,4 +71,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | set(_ALIASES))

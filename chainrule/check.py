@@ -12,8 +12,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .autograd import no_grad
 from .engine import Value
-from .graph import no_grad
 
 __all__ = [
     "GradcheckEntry",

@@ -14,7 +14,7 @@ What differs from the lecture, and why:
   Here each op's local rule is a plain function found from `_op`, so a dropped graph is freed
   at once. `node._backward()` still works, and so does assigning your own closure to it.
 * `__slots__` and two child slots instead of a `set`: about a fifth of the memory per node.
-* The topological order is found iteratively (`chainrule.graph`), so a graph a million nodes
+* The topological order is found iteratively (`chainrule.autograd`), so a graph a million nodes
   deep backpropagates where a recursive sort dies at a depth of about a thousand.
 * `tanh` uses `math.tanh`, which is exact to the last bit and never overflows, where the
   lecture's `(e**2x - 1)/(e**2x + 1)` overflows for x > 355.
@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import reduce
 from operator import add, attrgetter, mul
 
-from .graph import backpropagate, grad_mode, no_grad, topological_order
+from .autograd import backpropagate, grad_mode, no_grad, topological_order
 
 __all__ = ["Value", "dot", "no_grad", "zero_grad"]
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .layers import Linear, ReLU, Sequential, Sigmoid, Tanh
+from .tensor.layers import Linear, ReLU, Sequential, Sigmoid, Tanh
 
 __all__ = ["from_torch", "to_torch"]
 

@@ -4,7 +4,7 @@ Each loss takes a list of model outputs (`Value`s; plain numbers are treated as 
 the targets, and returns one `Value` to call `backward()` on. Their values and gradients match
 PyTorch's functions of the same meaning (checked in the tests, float64). Given a `Tensor` of
 outputs (a tensor model's batch) instead, each hands over to its twin in
-`chainrule.tensor_losses` and returns a Tensor.
+`chainrule.tensor.losses` and returns a Tensor.
 
 The graphs are kept small on purpose: sums of many terms are one `dot` node rather than a
 chain of additions, so backpropagating a loss over a batch stays cheap.
@@ -44,7 +44,7 @@ REDUCTIONS = ("mean", "sum")
 def _is_tensor(x: object) -> bool:
     """A `chainrule.Tensor` (checked by name: this module must not import numpy)."""
     cls = x.__class__
-    return cls.__name__ == "Tensor" and cls.__module__ == "chainrule.tensor"
+    return cls.__name__ == "Tensor" and cls.__module__ == "chainrule.tensor.tensor"
 
 
 def _values(items: object, who: str, what: str) -> list[Value]:
@@ -117,7 +117,7 @@ def mse(preds: Sequence[Operand], targets: Sequence[float], reduction: str = "me
     node per difference.
     """
     if _is_tensor(preds):  # a tensor model's batch of outputs
-        from . import tensor_losses
+        from .tensor import losses as tensor_losses
 
         return tensor_losses.mse(preds, targets, reduction)
     who = "mse"
@@ -145,7 +145,7 @@ def hinge(
     model's parameters) keeps the weights small, as in micrograd's demo (alpha 1e-4).
     """
     if _is_tensor(scores):
-        from . import tensor_losses
+        from .tensor import losses as tensor_losses
 
         return tensor_losses.hinge(scores, labels, params, alpha)
     who = "hinge"
@@ -183,7 +183,7 @@ def bce_with_logits(
     `sigmoid(x) - y` even at x = 0.
     """
     if _is_tensor(logits):
-        from . import tensor_losses
+        from .tensor import losses as tensor_losses
 
         return tensor_losses.bce_with_logits(logits, labels, reduction)
     who = "bce_with_logits"
@@ -219,7 +219,7 @@ def cross_entropy(
     (`softmax - onehot`) are unchanged. Matches PyTorch's `cross_entropy`.
     """
     if _is_tensor(logits_rows):  # logits of shape (N, C)
-        from . import tensor_losses
+        from .tensor import losses as tensor_losses
 
         return tensor_losses.cross_entropy(logits_rows, labels, reduction)
     who = "cross_entropy"

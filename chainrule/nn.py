@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .engine import Value, dot
-from .module import Module, build
+from .models import Module, build
 
 __all__ = [
     "ACTIVATIONS",
@@ -319,7 +319,7 @@ def from_config(config: Mapping[str, Any]) -> Module:
         raise ValueError(f"model config must be a mapping, got {type(config).__name__}")
     kind = config.get("type")
     if kind in TENSOR_LAYERS:  # a tensor model: built by chainrule.layers (needs numpy)
-        from .layers import from_config as tensor_from_config
+        from .tensor.layers import from_config as tensor_from_config
 
         return tensor_from_config(config)
     if kind not in BUILDERS:
@@ -338,7 +338,7 @@ def parameter_count(config: Mapping[str, Any]) -> int:
         raise ValueError(f"model config must be a mapping, got {type(config).__name__}")
     kind = config.get("type")
     if kind in TENSOR_LAYERS:
-        from .layers import parameter_count as tensor_parameter_count
+        from .tensor.layers import parameter_count as tensor_parameter_count
 
         return tensor_parameter_count(config)
     if kind == "Neuron":
@@ -364,7 +364,7 @@ TENSOR_LAYERS = ("Sequential", "Linear", "ReLU", "Tanh", "Sigmoid")
 
 def __getattr__(name: str) -> Any:
     if name in TENSOR_LAYERS:
-        from . import layers
+        from .tensor import layers
 
         return getattr(layers, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

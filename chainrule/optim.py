@@ -60,7 +60,7 @@ def _number(value: object, who: str, name: str, low: float = 0.0, below: float |
 
 
 def _param_list(params: object, who: str) -> list[Any]:
-    from .module import Module  # the base class knows how to find a model's parameters
+    from .models import Module  # the base class knows how to find a model's parameters
 
     if isinstance(params, Module):
         params = params.parameters()

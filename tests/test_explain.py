@@ -10,9 +10,9 @@ from lecture import lecture_L, lecture_neuron
 
 import chainrule
 from chainrule import Value, dot
+from chainrule.autograd import topological_order
 from chainrule.engine import _children
-from chainrule.graph import topological_order
-from chainrule.narration import Explanation, Step, explain
+from chainrule.viz.narration import Explanation, Step, explain
 
 
 def test_lecture_L_six_steps_with_the_lecture_numbers():

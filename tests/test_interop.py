@@ -12,9 +12,9 @@ import torch
 
 from chainrule import Value
 from chainrule.interop import from_torch, to_torch
-from chainrule.layers import Linear, ReLU, Sequential, Sigmoid, Tanh
 from chainrule.nn import MLP
 from chainrule.tensor import Tensor
+from chainrule.tensor.layers import Linear, ReLU, Sequential, Sigmoid, Tanh
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -123,7 +123,7 @@ def test_missing_torch_gives_a_clear_import_error():
     code = (
         "import sys; sys.modules['torch'] = None\n"
         "from chainrule.interop import to_torch\n"
-        "from chainrule.layers import Linear\n"
+        "from chainrule.tensor.layers import Linear\n"
         "try:\n    to_torch(Linear(2, 2))\n"
         "except ImportError as e:\n    print(e)\n"
     )

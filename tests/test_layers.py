@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from chainrule.data import digits_arrays as digits
-from chainrule.layers import Linear, ReLU, Sequential, Sigmoid, Tanh, from_config
 from chainrule.optim import SGD
 from chainrule.tensor import Tensor, cross_entropy, no_grad
+from chainrule.tensor.layers import Linear, ReLU, Sequential, Sigmoid, Tanh, from_config
 
 
 def test_linear_init_follows_pytorch():

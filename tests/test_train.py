@@ -6,7 +6,7 @@ import math
 import pytest
 
 from chainrule import Value, data, is_grad_enabled, losses, nn, optim
-from chainrule.module import Module
+from chainrule.models import Module
 from chainrule.train import History, fit, predict, predict_scores
 
 

@@ -8,7 +8,7 @@ arrow from each operand into that op.
 
 Differences from the lecture's helper, and why:
 
-* The graph is walked with `chainrule.graph.topological_order` (iterative), so a deep graph
+* The graph is walked with `chainrule.autograd.topological_order` (iterative), so a deep graph
   does not hit Python's recursion limit; node names are positions in that order (`v0`, `v1`,
   ...), so the same graph always gives the same DOT source (ids would change from run to run).
 * An operand used twice (`a + a`) gets two arrows: the picture shows the reuse that makes
@@ -25,9 +25,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .atomic import write_bytes
-from .engine import Value, _children
-from .graph import topological_order
+from ..atomic import write_bytes
+from ..autograd import topological_order
+from ..engine import Value, _children
 
 if TYPE_CHECKING:  # graphviz is optional and heavy-ish: imported only when drawing
     import graphviz

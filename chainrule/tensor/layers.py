@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .module import Module, build
+from ..models import Module, build
 from .tensor import Tensor, linear
 
 __all__ = [

@@ -18,7 +18,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from .atomic import atomic_path
+from ..atomic import atomic_path
 
 __all__ = ["plot_history", "plot_decision_boundary"]
 
@@ -96,7 +96,7 @@ def plot_decision_boundary(
     """
     import numpy as np
 
-    from .train import predict_scores
+    from ..train.loop import predict_scores
 
     rows = [list(map(float, r)) for r in X]
     if not rows or any(len(r) != 2 for r in rows):

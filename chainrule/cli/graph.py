@@ -22,7 +22,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from .engine import Value
+from ..engine import Value
 
 __all__ = ["FUNCTIONS", "evaluate_program", "lecture_neuron", "register", "ProgramError"]
 
@@ -414,14 +414,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_graph(args: argparse.Namespace) -> int:
-    from .cli import UsageError
-    from .viz import (
+    from ..viz.dot import (
         SAVE_FORMATS,
         GraphTooLargeError,
         GraphvizNotFoundError,
         graph_size,
         save_graph,
     )
+    from .main import UsageError
 
     out = Path(args.out)
     if out.suffix.lower() not in SAVE_FORMATS:
@@ -449,7 +449,7 @@ def run_graph(args: argparse.Namespace) -> int:
         )
     try:
         if args.explain:
-            from .narration import explain
+            from ..viz.narration import explain
 
             print(explain(root))
             print()

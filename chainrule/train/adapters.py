@@ -27,10 +27,10 @@ class TensorEngine:
     @staticmethod
     def owns(model: Any) -> bool:
         """A tensor layer, or any model whose first parameter is a Tensor."""
-        tensor = sys.modules.get("chainrule.tensor")
+        tensor = sys.modules.get("chainrule.tensor.tensor")
         if tensor is None:  # no Tensor was ever made, so this model has none
             return False
-        layers = sys.modules.get("chainrule.layers")
+        layers = sys.modules.get("chainrule.tensor.layers")
         if layers is not None and isinstance(model, layers.TensorModule):
             return True
         parameters = getattr(model, "parameters", None)
@@ -62,7 +62,7 @@ class TensorEngine:
 
     @staticmethod
     def penalty(params: list[Any]) -> Any:
-        from .tensor_losses import squared_sum
+        from ..tensor.losses import squared_sum
 
         return squared_sum(params)
 

@@ -8,7 +8,7 @@ autograd is the same, piece for piece:
   its operands in the result;
 * every operation has a local rule (`_d_*` further down, found from `_op` in `_RULES`) that
   multiplies the incoming gradient by the local derivative and adds it into the operands;
-* `backward()` hands the graph to `chainrule.graph.backpropagate`, the very walk `Value` uses.
+* `backward()` hands the graph to `chainrule.autograd.backpropagate`, the very walk `Value` uses.
 
 What is new with arrays, and why:
 
@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from .graph import backpropagate, grad_mode, no_grad, topological_order
+from ..autograd import backpropagate, grad_mode, no_grad, topological_order
 
 __all__ = ["Tensor", "binary_cross_entropy_with_logits", "cross_entropy", "linear", "no_grad"]
 

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .cli import UsageError
+from .main import UsageError
 
 # micrograd's demo, and the defaults of `chainrule train`. The seeds were picked so that the
 # demo's run is a good one; other seeds are listed in the README's demo section.
@@ -47,7 +47,7 @@ DEFAULT_TEST_FRACTION = {"digits": 0.25}
 
 def register(sub: Any) -> None:
     """Add the `train` and `demo` subcommands to the `chainrule` parser."""
-    from .data import DATASETS
+    from ..data import DATASETS
 
     train = sub.add_parser(
         "train",
@@ -309,8 +309,9 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from . import io, nn, optim, plots
-    from .train import fit
+    from .. import io, nn, optim
+    from ..train.loop import fit
+    from ..viz import plots
 
     wall = time.perf_counter()
     say = (lambda *a: None) if args.quiet else print
@@ -348,7 +349,7 @@ def run_train(args: argparse.Namespace) -> int:
         engine = "tensor" if features > 8 or len(X) > 1000 else "scalar"
     if engine == "tensor":
         try:
-            from .layers import mlp
+            from ..tensor.layers import mlp
         except ImportError as err:
             raise UsageError(f"--engine tensor needs numpy ({err})") from None
         model: Any = mlp(sizes, args.activation, out_act, seed=args.seed)
@@ -441,7 +442,7 @@ def _pct(x: float | None) -> str:
 
 def _load_data(args: argparse.Namespace) -> tuple[Any, Any, Any, Any, str]:
     """Training and held-out points as the flags ask; flags a set does not take are errors."""
-    from . import data
+    from .. import data
 
     loader = data.DATASETS[args.data]
     takes = set(inspect.signature(loader).parameters)

@@ -14,8 +14,8 @@ import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from .check import numerical_derivative
-from .engine import Value
+from ..check import numerical_derivative
+from ..engine import Value
 from .plots import new_figure, png_path, save_figure
 
 if TYPE_CHECKING:

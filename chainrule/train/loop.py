@@ -20,7 +20,7 @@ before the first step, a full batch is the data itself (no copy), and parameters
 once (the optimizer holds them). Evaluation runs under `no_grad()`, so it records no graph.
 
 Engines. Everything that depends on how a model computes sits in one small class per engine,
-`ScalarEngine` here and `TensorEngine` in `chainrule.train_tensor`; `engine_for(model)` picks
+`ScalarEngine` here and `TensorEngine` in `chainrule.train.adapters`; `engine_for(model)` picks
 one, and `fit`, `predict` and the plots only call these (all static methods):
 
     owns(model) -> bool              is this model mine?
@@ -45,9 +45,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .engine import Value, dot
-from .graph import collector_paused, no_grad
-from .train_tensor import TensorEngine
+from ..autograd import collector_paused, no_grad
+from ..engine import Value, dot
+from .adapters import TensorEngine
 
 __all__ = [
     "LOSSES",
@@ -191,7 +191,7 @@ def compute_loss(kind: str | Callable[..., Any], outputs: Any, targets: Any) -> 
     Each `chainrule.losses` function serves both engines (a Tensor of outputs goes to its tensor
     version), so no engine needs a table of its own.
     """
-    from . import losses
+    from .. import losses
 
     named = {
         "hinge": losses.hinge,
@@ -203,7 +203,7 @@ def compute_loss(kind: str | Callable[..., Any], outputs: Any, targets: Any) -> 
 
 
 # Tried in order; the first whose `owns(model)` is true runs the model. Keep the scalar engine
-# last: it accepts any callable. The tensor engine is `chainrule.train_tensor.TensorEngine`.
+# last: it accepts any callable. The tensor engine is `chainrule.train.adapters.TensorEngine`.
 ENGINES: list[Any] = [TensorEngine, ScalarEngine]
 
 
@@ -273,7 +273,7 @@ def fit(
     progress: show a tqdm bar (a widget in notebooks); False prints nothing.
     seed: the order of minibatches (the model's weights come from the model's own seed).
     """
-    from . import optim
+    from .. import optim
 
     engine = engine_for(model)
     n = _check_data(X, y, "X", "y")
@@ -487,7 +487,7 @@ def _nonneg(value: Any, name: str) -> float:
 
 def _schedule(schedule: Any, optimizer: Any, total: int) -> tuple[Any, Any]:
     """(scheduler to step after each update, or function k -> lr to apply before it)."""
-    from . import optim
+    from .. import optim
 
     if schedule is None:
         return None, None

@@ -23,8 +23,8 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .engine import Value, _children, _power
-from .graph import topological_order
+from ..autograd import topological_order
+from ..engine import Value, _children, _power
 
 __all__ = ["Explanation", "Step", "explain"]
 
