@@ -10,8 +10,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from . import ops
 from .autograd import enable_grad, is_grad_enabled, no_grad
 from .engine import Value, dot, zero_grad
+from .ops import define_op
 
 __version__ = "0.1.0"
 
@@ -47,6 +49,8 @@ _ALIASES = {
 
 __all__ = [
     "Value",
+    "define_op",
+    "ops",
     "dot",
     "zero_grad",
     "no_grad",

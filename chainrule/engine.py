@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import reduce
 from operator import add, attrgetter, mul
 
+from . import ops
 from .autograd import backpropagate, grad_mode, no_grad, topological_order
 
 __all__ = ["Value", "dot", "no_grad", "zero_grad"]
@@ -194,7 +195,7 @@ class Value:
 
     def relu(self) -> Value:
         x = self.data
-        return _result(x if x > 0 else 0.0, self, None, "relu")
+        return _result(x if x > 0 or x != x else 0.0, self, None, "relu")  # nan stays nan
 
     def sigmoid(self) -> Value:
         x = self.data
@@ -205,6 +206,36 @@ class Value:
             s = e / (1.0 + e)
         return _result(s, self, None, "sigmoid")
 
+    def __abs__(self) -> Value:
+        return ops.ABS(self)
+
+    # -- every other op of the table (`chainrule.ops`): sin, cos, sqrt, ... and `define_op`'s
+
+    def _apply_op(self, op: ops.Op, args: tuple[object, ...]) -> Value:
+        """Record `op` applied to `args` (this Value among them): the table's generic path."""
+        operands = [a if a.__class__ is Value else _lift(a, op.name, self) for a in args]
+        try:
+            data = op.scalar(*[o.data for o in operands])
+        except (ValueError, ArithmeticError) as err:
+            raise _op_error(op, operands, err) from None
+        if data.__class__ is not float:
+            data = _real(data, op, operands)
+        return _result(data, operands[0], operands[1] if op.arity == 2 else None, op.name)
+
+
+def _table_method(op: ops.Op) -> Callable[[Value], Value]:
+    def method(self: Value) -> Value:
+        return op(self)
+
+    method.__name__ = op.name
+    method.__doc__ = f"{op.name}(self), recorded with its derivative {op.formula(0, ('x',), 'out')}"
+    return method
+
+
+for _method in ops.METHODS:  # the table's functions that Value does not spell out by hand
+    if not hasattr(Value, _method):
+        setattr(Value, _method, _table_method(ops.TABLE[_method]))
+del _method
 
 _JUST_VALUE = frozenset({Value})
 
@@ -247,7 +278,7 @@ def _d_exp(out: Value) -> None:  # d(e**a)/da = e**a
 
 
 def _d_log(out: Value) -> None:  # d(ln a)/da = 1/a
-    out._a.grad += out.grad / out._a.data
+    out._a.grad += (1 / out._a.data) * out.grad
 
 
 def _d_tanh(out: Value) -> None:  # d(tanh a)/da = 1 - tanh(a)**2
@@ -257,6 +288,8 @@ def _d_tanh(out: Value) -> None:  # d(tanh a)/da = 1 - tanh(a)**2
 def _d_relu(out: Value) -> None:  # d(relu a)/da = 1 if a > 0 else 0
     if out.data > 0:
         out._a.grad += out.grad
+    elif out.data != out.data:  # nan in, nan out
+        out._a.grad += out.data
 
 
 def _d_sigmoid(out: Value) -> None:  # d(s(a))/da = s(a) * (1 - s(a))
@@ -286,17 +319,32 @@ _RULES: dict[str, Callable[[Value], None]] = {
 }
 
 
+def _d_table(out: Value, op: ops.Op) -> None:  # any other row: local derivative x grad
+    a, b, g = out._a, out._b, out.grad
+    if b is None:
+        a.grad += op.partials[0](a.data, out.data) * g
+    else:
+        x, y = a.data, b.data
+        a.grad += op.partials[0](x, y, out.data) * g
+        b.grad += op.partials[1](x, y, out.data) * g
+
+
 def _local_step(node: Value) -> None:
     """One node's chain-rule step, whichever way its op was defined."""
     if node._fn is not None:  # a closure assigned the lecture's way
         node._fn()
         return
+    if node._a is None:
+        return
     rule = _RULES.get(node._op)
     if rule is not None:
-        if node._a is not None:
-            rule(node)
-    elif node._op.startswith("**") and node._a is not None:
+        rule(node)
+    elif node._op.startswith("**"):
         _d_pow_const(node)
+    else:
+        op = ops.TABLE.get(node._op)
+        if op is not None:
+            _d_table(node, op)
 
 
 # -- the fused neuron sum ----------------------------------------------------------------
@@ -372,12 +420,36 @@ def _unique(nodes: tuple[Value, ...]) -> tuple[Value, ...]:
 
 def _lift(other: object, op: str, node: Value | None) -> Value:
     """Wrap a plain number as a constant Value; anything else is a clear TypeError."""
+    if hasattr(other.__class__, "_apply_op"):  # another engine's node (a Tensor)
+        raise TypeError(
+            f"cannot combine a Value with a {type(other).__name__} in {op}: a Value holds one "
+            "number; use Tensors on both sides, or pass .item() of a one-element tensor"
+        )
     if isinstance(other, (int, float)) or (
         hasattr(other, "__float__") and not isinstance(other, (str, bytes))
     ):
         return Value(other)
     where = f" with {_name(node)}" if node is not None else ""
     raise TypeError(f"unsupported operand for {op}{where}: {type(other).__name__} {other!r}")
+
+
+def _op_error(op: ops.Op, operands: list[Value], err: Exception) -> Exception:
+    """`sqrt of a = -1.0 is undefined (sqrt needs a number >= 0)`: the op, names, values."""
+    given = ", ".join(f"{_name(o)} = {o.data}" for o in operands)
+    why = op.domain or str(err)
+    if isinstance(err, OverflowError):
+        return OverflowError(f"{op.name} of {given} overflows a float")
+    if isinstance(err, ZeroDivisionError):
+        return ZeroDivisionError(f"{op.name} of {given}: division by zero")
+    return ValueError(f"{op.name} of {given} is undefined ({why})")
+
+
+def _real(data: object, op: ops.Op, operands: list[Value]) -> float:
+    """A user op's result as a float; a complex or non-numeric result is named."""
+    if isinstance(data, complex) or not hasattr(data, "__float__") or isinstance(data, str):
+        given = ", ".join(f"{_name(o)} = {o.data}" for o in operands)
+        raise TypeError(f"{op.name} of {given} gave {data!r}, not a real number")
+    return float(data)  # type: ignore[arg-type]
 
 
 def _name(node: Value) -> str:

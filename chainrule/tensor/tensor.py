@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import ops
 from ..autograd import backpropagate, grad_mode, no_grad, topological_order
 
 __all__ = ["Tensor", "binary_cross_entropy_with_logits", "cross_entropy", "linear", "no_grad"]
@@ -295,6 +296,27 @@ class Tensor:
 
     def sigmoid(self) -> Tensor:
         return _unary(_sigmoid(self.data), "sigmoid", self)
+
+    def __abs__(self) -> Tensor:
+        return ops.ABS(self)
+
+    def _apply_op(self, op: ops.Op, args: tuple[Any, ...]) -> Tensor:
+        """Record the table's `op` applied to `args` (this tensor among them), elementwise."""
+        operands = []
+        for a in args:
+            t = a if a.__class__ is Tensor else _lift(a, self)
+            if t is None:
+                raise TypeError(
+                    f"{op.name}: unsupported operand {type(a).__name__} {a!r} with {_name(self)}"
+                )
+            operands.append(t)
+        try:
+            data = op.array(*[t.data for t in operands])
+        except ValueError:
+            if len(operands) == 2:
+                raise _broadcast_error(op.name, operands[0], operands[1]) from None
+            raise
+        return _node(data, op.name, tuple(operands), op)
 
     # -- reductions ---------------------------------------------------------------------------
 
@@ -791,10 +813,38 @@ _edges = attrgetter("_prev")  # what the shared walk follows: operands that need
 _needs_grad = attrgetter("requires_grad")
 
 
+def _d_table(out: Tensor) -> None:  # a row of the op table: g times each local derivative
+    op = out._ctx
+    args = out._args
+    g = out.grad
+    xs = [a.data for a in args]
+    for i, a in enumerate(args):
+        if a.requires_grad:
+            _add_grad(a, g * op.partials[i](*xs, out.data))
+
+
 def _local_step(node: Tensor) -> None:
     """One node's chain-rule step (leaves and constants have none)."""
     if node._op:
-        _RULES[node._op](node)
+        if node._ctx.__class__ is ops.Op:
+            _d_table(node)
+        else:
+            _RULES[node._op](node)
+
+
+def _table_method(op: ops.Op) -> Callable[[Tensor], Tensor]:
+    def method(self: Tensor) -> Tensor:
+        return op(self)
+
+    method.__name__ = op.name
+    method.__doc__ = f"{op.name}, elementwise; its derivative is {op.formula(0, ('x',), 'out')}"
+    return method
+
+
+for _method in ops.METHODS:  # the table's functions that Tensor does not spell out by hand
+    if not hasattr(Tensor, _method):
+        setattr(Tensor, _method, _table_method(ops.TABLE[_method]))
+del _method
 
 
 # -- gradient bookkeeping -------------------------------------------------------------------
