@@ -1,16 +1,43 @@
 """Check gradients against the definition of the derivative: nudge an input, watch the output.
 
 `numerical_derivative(f, x)` is the lecture's `(f(x + h) - f(x)) / h`, or the central
-difference `(f(x + h) - f(x - h)) / 2h`, whose error shrinks like h² instead of h. `gradcheck`
-compares what `backward()` says about every input with central differences, so a wrong local
-derivative (in a custom op, say) is caught with the input and both numbers named.
+difference `(f(x + h) - f(x - h)) / 2h`, whose error shrinks like h² instead of h.
+
+`gradcheck(fn, inputs)` works like `torch.autograd.gradcheck(func, inputs)`: it calls
+`fn(*inputs)` and compares what `backward()` says with central differences, for every element
+of every input, so a wrong local derivative (in a custom op, say) is caught with the input, the
+element and both numbers named. It returns True, or raises `GradcheckError` (whose `.report`
+has the numbers); `gradcheck_report` returns those numbers without judging.
+
+Inputs that are checked: `Value`s, and `Tensor`s with `requires_grad=True`, which must be
+float64 (in float32 a central difference with eps=1e-6 is mostly rounding noise, which is why
+PyTorch warns about it too). Anything else (numbers, tensors without `requires_grad`, flags) is
+passed to `fn` unchanged, as PyTorch does.
+
+What is compared (say `fn` returns outputs y_1..y_m, counting every element of a tensor output,
+and the inputs have elements x_1..x_n):
+
+* by default the whole Jacobian, entry by entry: row k from one backward pass seeded with the
+  one-hot vector e_k (`y.backward()` for a Value, `y.backward(gradient=e_k)` for a tensor),
+  column j from the central difference of every output in x_j. A scalar output is one row:
+  the gradient itself.
+* with `fast_mode=True`, the product vᵀJ for a fixed random vector v (seeded, so runs repeat):
+  one backward pass seeded with v against the central difference of sum_k v_k·y_k, still for
+  every input element. That is m times fewer backward passes and still catches any wrong
+  element of the gradient, unless v happens to hide it (probability zero for a continuous v).
+
+This module imports no numpy: the scalar engine works without it. Tensors are recognised only
+when the tensor engine has already been imported (an object cannot be a Tensor otherwise).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+import random
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .autograd import no_grad
 from .engine import Value
@@ -20,8 +47,12 @@ __all__ = [
     "GradcheckError",
     "GradcheckReport",
     "gradcheck",
+    "gradcheck_report",
     "numerical_derivative",
 ]
+
+# What a report prints in full; a bigger one prints its mismatches and a count of the rest.
+_MAX_ROWS = 24
 
 
 def numerical_derivative(
@@ -45,7 +76,13 @@ def numerical_derivative(
 
 @dataclass(frozen=True)
 class GradcheckEntry:
-    """One input: the gradient `backward()` gives and the one central differences give."""
+    """One compared number: what `backward()` gives and what central differences give.
+
+    `name` is what the report prints: the input (its label, or `inputs[i]`), with the element
+    index for a tensor (`W[1, 2]`). `position` is the input's place in `inputs`, `index` the
+    element (None for a Value), `output` the output element this entry is the derivative of
+    (None when `fn` returns one scalar, or in fast mode, where it is the projection vᵀy).
+    """
 
     name: str
     analytic: float
@@ -53,14 +90,26 @@ class GradcheckEntry:
     abs_error: float
     rel_error: float
     ok: bool
+    input: str = ""
+    position: int = 0
+    index: tuple[int, ...] | None = None
+    output: str | None = None
 
 
 class GradcheckReport:
-    """Per-input comparison of analytic and numeric gradients; `ok` if every input agrees."""
+    """Every compared number; `ok` if all of them agree within `atol + rtol·|numeric|`."""
 
-    def __init__(self, entries: list[GradcheckEntry], eps: float, atol: float, rtol: float):
+    def __init__(
+        self,
+        entries: list[GradcheckEntry],
+        eps: float,
+        atol: float,
+        rtol: float,
+        fast_mode: bool = False,
+    ):
         self.entries = entries
         self.eps, self.atol, self.rtol = eps, atol, rtol
+        self.fast_mode = fast_mode
 
     @property
     def ok(self) -> bool:
@@ -69,6 +118,14 @@ class GradcheckReport:
     @property
     def failures(self) -> list[GradcheckEntry]:
         return [e for e in self.entries if not e.ok]
+
+    @property
+    def worst(self) -> GradcheckEntry | None:
+        """The mismatch with the largest absolute error (NaN counts as largest), or None."""
+        failures = self.failures
+        if not failures:
+            return None
+        return max(failures, key=lambda e: math.inf if math.isnan(e.abs_error) else e.abs_error)
 
     def __bool__(self) -> bool:
         return self.ok
@@ -83,28 +140,41 @@ class GradcheckReport:
         return self.entries[i]
 
     def __repr__(self) -> str:
-        return f"<GradcheckReport {'ok' if self.ok else 'FAILED'}: {len(self.entries)} inputs>"
+        return f"<GradcheckReport {'ok' if self.ok else 'FAILED'}: {len(self.entries)} entries>"
 
     def __str__(self) -> str:
-        width = max([5, *(len(e.name) for e in self.entries)])
-        lines = [
-            f"{'input':<{width}}  {'backward':>14}  {'numeric':>14}  {'abs err':>9}  {'rel err':>9}"
-        ]
-        for e in self.entries:
+        shown = self.entries
+        if len(shown) > _MAX_ROWS:  # the mismatches first: they are what a reader looks for
+            shown = (self.failures + [e for e in self.entries if e.ok])[:_MAX_ROWS]
+        with_output = any(e.output is not None for e in shown)
+        width = max([5, *(len(e.name) for e in shown)])
+        owidth = max([6, *(len(e.output or "") for e in shown)])
+        head = f"{'input':<{width}}  " + (f"{'output':<{owidth}}  " if with_output else "")
+        lines = [head + f"{'backward':>14}  {'numeric':>14}  {'abs err':>9}  {'rel err':>9}"]
+        for e in shown:
+            out = f"{e.output or '':<{owidth}}  " if with_output else ""
             lines.append(
-                f"{e.name:<{width}}  {e.analytic:>14.8g}  {e.numeric:>14.8g}  "
+                f"{e.name:<{width}}  {out}{e.analytic:>14.8g}  {e.numeric:>14.8g}  "
                 f"{e.abs_error:>9.2e}  {e.rel_error:>9.2e}  {'ok' if e.ok else 'MISMATCH'}"
             )
+        if len(shown) < len(self.entries):
+            hidden = len(self.entries) - len(shown)
+            hidden_bad = len(self.failures) - sum(not e.ok for e in shown)
+            lines.append(
+                f"... {hidden} more entries"
+                + (f", {hidden_bad} of them mismatched" if hidden_bad else ", all ok")
+            )
         verdict = "all gradients agree" if self.ok else f"{len(self.failures)} mismatch(es)"
+        what = "vᵀ·Jacobian for a random v" if self.fast_mode else "Jacobian entries"
         lines.append(
-            f"{verdict} (central differences, eps={self.eps:g}; "
+            f"{verdict} ({what}; central differences, eps={self.eps:g}; "
             f"ok when abs err <= {self.atol:g} + {self.rtol:g}·|numeric|)"
         )
         return "\n".join(lines)
 
 
 class GradcheckError(AssertionError):
-    """backward() and the numerical derivative disagree; `report` has every input's numbers."""
+    """backward() and the numerical derivative disagree; `report` has every compared number."""
 
     def __init__(self, message: str, report: GradcheckReport) -> None:
         super().__init__(message)
@@ -112,73 +182,104 @@ class GradcheckError(AssertionError):
 
 
 def gradcheck(
-    fn: Callable[[list[Value]], Value],
-    inputs: Sequence[Value | float],
+    fn: Callable[..., Any],
+    inputs: Any,
+    *,
     eps: float = 1e-6,
     atol: float = 1e-5,
-    rtol: float = 1e-4,
-    raise_on_mismatch: bool = True,
-) -> GradcheckReport:
-    """Compare d fn / d input from `backward()` with central differences, for every input.
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    fast_mode: bool = False,
+) -> bool:
+    """True if `backward()` through `fn(*inputs)` agrees with central differences.
 
-    `fn` takes a list of Values (one per entry of `inputs`) and returns one Value. The inputs
-    are copied, so the caller's Values and their grads are left as they were. An input is ok
-    when `|analytic - numeric| <= atol + rtol * |numeric|`. On a mismatch this raises
-    `GradcheckError` naming the input(s) and both numbers, unless `raise_on_mismatch=False`.
+    As `torch.autograd.gradcheck(func, inputs)`: `inputs` is a tuple or list (one Value or
+    Tensor alone is wrapped in a tuple) and `fn` is called as `fn(*inputs)`; it returns a
+    Value, a Tensor, or a tuple/list of them. Every Value and every float64 Tensor with
+    `requires_grad=True` among the inputs is checked element by element (a float32 one is
+    refused); other inputs are passed through. The defaults are PyTorch's: eps=1e-6,
+    atol=1e-5, rtol=1e-3, and an entry agrees when `|analytic - numeric| <= atol +
+    rtol·|numeric|`. See the module notes for what `fast_mode` compares.
+
+    The inputs are copied, so the caller's Values and Tensors and their grads are left alone.
+    On a mismatch this raises `GradcheckError` naming the input (label and position), the
+    element and both numbers, with the full comparison in `err.report`; with
+    `raise_exception=False` it returns False instead.
+    """
+    report = gradcheck_report(fn, inputs, eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode)
+    if report.ok:
+        return True
+    if not raise_exception:
+        return False
+    raise GradcheckError(_failure_message(report), report)
+
+
+def gradcheck_report(
+    fn: Callable[..., Any],
+    inputs: Any,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    fast_mode: bool = False,
+) -> GradcheckReport:
+    """The numbers `gradcheck` compares, as a `GradcheckReport`, whether they agree or not.
+
+    Same arguments as `gradcheck`; `print(report)` shows a table, `report.ok` the verdict.
     """
     for what, v in (("eps", eps), ("atol", atol), ("rtol", rtol)):
         if not isinstance(v, (int, float)) or not v >= 0 or not math.isfinite(v):
             raise ValueError(f"gradcheck: {what} must be a non-negative number, got {v!r}")
     if eps == 0:
         raise ValueError("gradcheck: eps must be positive")
-    if not inputs:
-        raise ValueError("gradcheck needs at least one input")
-    names, points = [], []
-    for i, v in enumerate(inputs):
-        if isinstance(v, Value):
-            names.append(v.label or f"inputs[{i}]")
-            points.append(float(v.data))
-        elif isinstance(v, (int, float)) and not isinstance(v, bool):
-            names.append(f"inputs[{i}]")
-            points.append(float(v))
-        else:
-            raise TypeError(f"gradcheck: inputs[{i}] must be a Value or a number, got {v!r}")
+    args = _as_tuple(inputs)
+    slots = _checked_inputs(args)
 
-    leaves = [Value(x, label=n) for x, n in zip(points, names)]
-    out = _output(fn, leaves)
-    out.backward()
-    analytic = [leaf.grad for leaf in leaves]
+    # the analytic side: one forward pass, then one backward pass per row (or one, projected)
+    leaves = _fresh(args, slots)
+    outputs, out_names = _outputs(fn(*leaves), fn)
+    sizes = [_size(y) for y in outputs]
+    total = sum(sizes)
+    if fast_mode:
+        rng = random.Random(0)
+        v = [rng.uniform(-1.0, 1.0) for _ in range(total)]
+        rows = [_vjp(leaves, slots, outputs, sizes, v)]
+    else:
+        rows = []
+        for k in range(total):
+            one_hot = [0.0] * total
+            one_hot[k] = 1.0
+            rows.append(_vjp(leaves, slots, outputs, sizes, one_hot))
 
+    # the numeric side: every input element nudged both ways, every output read
+    leaves = _fresh(args, slots)
     entries = []
-    for i, (name, x) in enumerate(zip(names, points)):
+    for s, (pos, label) in enumerate(slots):
+        leaf = leaves[pos]
+        shape = _shape(leaf)
+        for j in range(_size(leaf)):
+            index = _unravel(j, shape) if shape is not None else None
+            x = _get(leaf, index)
+            _set(leaf, index, x + eps)
+            plus = _evaluate(fn, leaves, total)
+            _set(leaf, index, x - eps)
+            minus = _evaluate(fn, leaves, total)
+            _set(leaf, index, x)
+            column = [(p - m) / (2 * eps) for p, m in zip(plus, minus)]
+            name = label if index is None else f"{label}[{', '.join(map(str, index))}]"
+            if fast_mode:
+                numeric = math.fsum(vk * ck for vk, ck in zip(v, column))
+                pairs = [(None, rows[0][s][j], numeric)]
+            else:
+                pairs = [(out_names[k], rows[k][s][j], column[k]) for k in range(total)]
+            for output, analytic, numeric in pairs:
+                entries.append(
+                    _entry(name, analytic, numeric, atol, rtol, label, pos, index, output)
+                )
+    return GradcheckReport(entries, eps, atol, rtol, fast_mode=fast_mode)
 
-        def f_i(t: float, i: int = i) -> float:
-            moved = [
-                Value(t if j == i else p, label=n) for j, (p, n) in enumerate(zip(points, names))
-            ]
-            with no_grad():
-                return float(_output(fn, moved).data)
 
-        numeric = numerical_derivative(f_i, x, h=eps, method="central")
-        err = abs(analytic[i] - numeric)
-        scale = max(abs(analytic[i]), abs(numeric))
-        rel = err / scale if scale > 0 else 0.0
-        ok = err <= atol + rtol * abs(numeric)  # False for NaN, as it should be
-        entries.append(GradcheckEntry(name, analytic[i], numeric, err, rel, ok))
-    report = GradcheckReport(entries, eps, atol, rtol)
-    if raise_on_mismatch and not report.ok:
-        worst = max(
-            report.failures, key=lambda e: math.inf if math.isnan(e.abs_error) else e.abs_error
-        )
-        others = len(report.failures) - 1
-        raise GradcheckError(
-            f"gradcheck failed for {worst.name}: backward() gives {worst.analytic:.10g}, central "
-            f"differences give {worst.numeric:.10g} (abs error {worst.abs_error:.3g}, "
-            f"allowed {atol:g} + {rtol:g}·|numeric|)"
-            + (f"; {others} more input(s) disagree, see .report" if others else ""),
-            report,
-        )
-    return report
+# -- the pieces ------------------------------------------------------------------------------
 
 
 def _call(f: Callable[[float], float | Value], x: float) -> float:
@@ -186,11 +287,208 @@ def _call(f: Callable[[float], float | Value], x: float) -> float:
     return float(y.data if isinstance(y, Value) else y)
 
 
-def _output(fn: Callable[[list[Value]], Value], leaves: list[Value]) -> Value:
-    out = fn(leaves)
-    if not isinstance(out, Value):
-        raise TypeError(
-            f"gradcheck: fn must return a Value computed from its inputs, got "
-            f"{type(out).__name__} {out!r}"
+def _tensor_class() -> type | None:
+    """chainrule's Tensor class if the tensor engine is loaded, else None (importing nothing)."""
+    for module_name in ("chainrule.tensor", "chainrule.tensor.tensor"):
+        cls = getattr(sys.modules.get(module_name), "Tensor", None)
+        if isinstance(cls, type):
+            return cls
+    return None
+
+
+def _is_tensor(x: Any) -> bool:
+    cls = _tensor_class()
+    return cls is not None and isinstance(x, cls)
+
+
+def _as_tuple(inputs: Any) -> tuple[Any, ...]:
+    if isinstance(inputs, tuple):
+        return inputs
+    if isinstance(inputs, list):
+        return tuple(inputs)
+    return (inputs,)
+
+
+def _checked_inputs(args: tuple[Any, ...]) -> list[tuple[int, str]]:
+    """(position, name) of every input to check; a float32 tensor is refused."""
+    slots = []
+    for i, x in enumerate(args):
+        name = getattr(x, "label", "") or f"inputs[{i}]"
+        if isinstance(x, Value):
+            slots.append((i, name))
+        elif _is_tensor(x) and x.requires_grad:
+            if str(x.data.dtype) != "float64":
+                raise TypeError(
+                    f"gradcheck: {_describe(name, i)} is a {x.data.dtype} tensor; central "
+                    f"differences in {x.data.dtype} are mostly rounding error, so gradients "
+                    "are checked in float64 (PyTorch's gradcheck warns about this too): make it "
+                    "Tensor(data, dtype=np.float64, requires_grad=True)"
+                )
+            slots.append((i, name))
+    if not slots:
+        raise ValueError(
+            "gradcheck needs at least one input to check: a Value, or a float64 Tensor with "
+            f"requires_grad=True (got {len(args)} input(s), none of them one)"
         )
-    return out
+    return slots
+
+
+def _fresh(args: tuple[Any, ...], slots: list[tuple[int, str]]) -> list[Any]:
+    """The inputs, with every checked one replaced by a new leaf holding a copy of its data."""
+    leaves = list(args)
+    for pos, _ in slots:
+        x = args[pos]
+        if isinstance(x, Value):
+            leaves[pos] = Value(float(x.data), label=x.label)
+        else:
+            leaves[pos] = type(x)(x.data.copy(), requires_grad=True, label=x.label)
+    return leaves
+
+
+def _outputs(result: Any, fn: Callable[..., Any]) -> tuple[list[Any], list[str | None]]:
+    """`fn`'s outputs as a list, and a name for each of their elements."""
+    single = not isinstance(result, (tuple, list))
+    outputs = [result] if single else list(result)
+    if not outputs:
+        raise TypeError("gradcheck: fn returned an empty tuple; it must return at least one output")
+    names: list[str | None] = []
+    for o, y in enumerate(outputs):
+        if not (isinstance(y, Value) or _is_tensor(y)):
+            where = "fn" if single else f"output {o} of fn"
+            raise TypeError(
+                f"gradcheck: {where} must be a Value or a Tensor computed from the inputs, got "
+                f"{type(y).__name__} {y!r}"
+            )
+        base = "out" if single else f"outputs[{o}]"
+        shape = _shape(y)
+        if shape is None or (single and _size(y) == 1):
+            names.append(None if single else base)
+            continue
+        for j in range(_size(y)):
+            index = _unravel(j, shape)
+            names.append(f"{base}[{', '.join(map(str, index))}]")
+    return outputs, names
+
+
+def _vjp(
+    leaves: list[Any],
+    slots: list[tuple[int, str]],
+    outputs: list[Any],
+    sizes: list[int],
+    v: list[float],
+) -> list[list[float]]:
+    """vᵀJ by backward passes seeded with v: per checked input, one number per element."""
+    for pos, _ in slots:
+        leaf = leaves[pos]
+        leaf.grad = 0.0 if isinstance(leaf, Value) else None
+    start = 0
+    for y, n in zip(outputs, sizes):
+        seed = v[start : start + n]
+        start += n
+        if not any(seed):
+            continue
+        if isinstance(y, Value):
+            y.backward(seed[0])
+        elif y.requires_grad:  # else nothing checked reaches it: its rows are zero
+            gradient = y.data.copy()
+            gradient.reshape(-1)[:] = seed
+            y.backward(gradient=gradient)
+    grads = []
+    for pos, _ in slots:
+        leaf = leaves[pos]
+        if isinstance(leaf, Value):
+            grads.append([float(leaf.grad)])
+        elif leaf.grad is None:
+            grads.append([0.0] * _size(leaf))
+        else:
+            grads.append([float(g) for g in leaf.grad.reshape(-1).tolist()])
+    return grads
+
+
+def _evaluate(fn: Callable[..., Any], leaves: list[Any], total: int) -> list[float]:
+    """Every output element of `fn(*leaves)` as a float, computed without recording a graph."""
+    with no_grad():
+        outputs, _ = _outputs(fn(*leaves), fn)
+    values = []
+    for y in outputs:
+        if isinstance(y, Value):
+            values.append(float(y.data))
+        else:
+            values.extend(float(z) for z in y.data.reshape(-1).tolist())
+    if len(values) != total:
+        raise ValueError(
+            f"gradcheck: fn returned {len(values)} output elements after an input was nudged, "
+            f"{total} before: its outputs must not change shape"
+        )
+    return values
+
+
+def _entry(
+    name: str,
+    analytic: float,
+    numeric: float,
+    atol: float,
+    rtol: float,
+    label: str,
+    pos: int,
+    index: tuple[int, ...] | None,
+    output: str | None,
+) -> GradcheckEntry:
+    err = abs(analytic - numeric)
+    scale = max(abs(analytic), abs(numeric))
+    rel = err / scale if scale > 0 else 0.0
+    ok = err <= atol + rtol * abs(numeric)  # False for NaN, as it should be
+    return GradcheckEntry(name, analytic, numeric, err, rel, ok, label, pos, index, output)
+
+
+def _failure_message(report: GradcheckReport) -> str:
+    worst = report.worst
+    assert worst is not None
+    where = _describe(worst.input, worst.position)
+    if worst.index is not None:
+        where += f", element [{', '.join(map(str, worst.index))}]"
+    if worst.output is not None:
+        where += f", derivative of {worst.output}"
+    elif report.fast_mode:
+        where += ", projected on a random v"
+    others = len(report.failures) - 1
+    return (
+        f"gradcheck failed for {where}: backward() gives {worst.analytic:.10g}, central "
+        f"differences give {worst.numeric:.10g} (abs error {worst.abs_error:.3g}, "
+        f"allowed {report.atol:g} + {report.rtol:g}·|numeric|)"
+        + (f"; {others} more entries disagree, see .report" if others else "")
+    )
+
+
+def _describe(name: str, position: int) -> str:
+    positional = f"inputs[{position}]"
+    return f"input {positional}" if name == positional else f"input {name!r} ({positional})"
+
+
+def _shape(x: Any) -> tuple[int, ...] | None:
+    """A tensor's shape; None for a Value."""
+    return None if isinstance(x, Value) else tuple(x.data.shape)
+
+
+def _size(x: Any) -> int:
+    return 1 if isinstance(x, Value) else int(x.data.size)
+
+
+def _unravel(j: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The index of the j-th element, in C order (numpy's unravel_index, without numpy)."""
+    index = []
+    for n in reversed(shape):
+        j, i = divmod(j, n)
+        index.append(i)
+    return tuple(reversed(index))
+
+
+def _get(leaf: Any, index: tuple[int, ...] | None) -> float:
+    return float(leaf.data) if index is None else float(leaf.data[index])
+
+
+def _set(leaf: Any, index: tuple[int, ...] | None, x: float) -> None:
+    if index is None:
+        leaf.data = x
+    else:
+        leaf.data[index] = x
