@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from lecture import lecture_L, lecture_neuron
 
 import chainrule
-from chainrule import Value, dot
+from chainrule import Value, dot, ops
 from chainrule.autograd import topological_order
 from chainrule.engine import _children
 from chainrule.viz.narration import Explanation, Step, explain
@@ -103,7 +103,7 @@ def rule_for(root, child):
 @pytest.mark.parametrize(
     "build, child, rule, local",
     [
-        (lambda x: x.exp(), "x", "d(exp x)/dx = exp x", math.exp(0.5)),
+        (lambda x: x.exp(), "x", "d(exp x)/dx = L", math.exp(0.5)),  # the row: d(e^x)/dx = out
         (lambda x: x.log(), "x", "d(log x)/dx = 1/x", 2.0),
         (lambda x: x**3, "x", "d(x**3)/dx = 3 * x**2", 0.75),
         (lambda x: x**-1, "x", "d(x**-1)/dx = -1 * x**-2", -4.0),
@@ -238,6 +238,71 @@ def test_markdown_for_notebooks():
     md = explain(L)._repr_markdown_()
     assert md.count("\n| ") == 7  # the header and six steps
     assert "`d(a*b)/da = b`" in md
+
+
+# -- the op table speaks for every op it has -------------------------------------------------
+
+
+@pytest.fixture
+def cube():
+    op = ops.define_op("cube_explain", lambda x: x**3, lambda x, out: 3 * x**2, formula="3·x²")
+    yield op
+    del ops.TABLE["cube_explain"]
+
+
+def test_define_op_is_narrated_with_its_formula(cube):
+    x = Value(2.0, label="x")
+    y = cube(x)
+    y.label = "y"
+    ex = explain(y)
+    (step,) = ex
+    assert step.op == "cube_explain" and step.rule == "d(cube_explain x)/dx = 3·x²"
+    assert step.local == 12.0 and step.contribution == 12.0 == x.grad
+    assert "y = cube_explain(x)    with dy/dy = 1.0" in str(ex)
+
+
+def test_two_operand_table_ops_read_their_rows():
+    a, b = Value(2.0, label="a"), Value(4.0, label="b")
+    q = ops.TABLE["/"](a, b)
+    q.label = "q"
+    ex = explain(q)
+    assert [s.rule for s in ex] == ["d(a/b)/da = 1/b", "d(a/b)/db = -q/b"]
+    assert [s.local for s in ex] == [0.25, -0.125]
+    assert "q = a / b" in str(ex)
+    s = ops.TABLE["sin"](a * b)
+    assert explain(s)[0].rule == "d(sin n1)/dn1 = cos(n1)"
+
+
+def table_point(name):
+    """Operands inside every row's domain, away from kinks."""
+    return {"log": 0.7, "sqrt": 0.7, "**": 1.3}.get(name, 0.6), -0.4 if name != "**" else 0.8
+
+
+@pytest.mark.parametrize("name", sorted(ops.TABLE))
+def test_every_table_row_totals_equal_backward_exactly(name):
+    row = ops.TABLE[name]
+    first, second = table_point(name)
+    x = Value(first, label="x")
+    y = Value(second, label="y")
+    out = row(x, y) if row.arity == 2 else row(x * y if name not in ("log", "sqrt") else x)
+    out.label = "o"
+    root = (out * out).tanh()  # reuse and a chain on top
+    ex = explain(root, backward=False)
+    root.backward()
+    for node in topological_order(root, _children):
+        assert ex.grad(node) == node.grad, name
+    rules = [s.rule for s in ex if s.parent == "o"]
+    assert len(rules) == row.arity and all(r.startswith("d(") for r in rules)
+
+
+def test_power_of_a_zero_base_fails_as_the_engine_does():
+    a, k = Value(0.0, label="a"), Value(0.5, label="k")
+    with pytest.raises(ZeroDivisionError, match="zero"):
+        explain(a**k, backward=False)
+    with pytest.raises(ZeroDivisionError, match="zero"):
+        explain(a**0.5, backward=False)
+    flat = explain(a ** Value(2.0, label="k"), backward=False)
+    assert flat[1].rule.endswith("= 0 (at a = 0)") and flat.grad("k") == 0.0
 
 
 # -- totals equal backward() on many graphs ----------------------------------------------------

@@ -7,12 +7,13 @@ import graphviz
 import pytest
 from lecture import lecture_L
 
-from chainrule import Value, dot
+from chainrule import Value, dot, ops
 from chainrule.viz import (
     GraphTooLargeError,
     GraphvizNotFoundError,
     draw_dot,
     graph_size,
+    op_label,
     save_graph,
 )
 
@@ -220,3 +221,16 @@ def test_jupyter_shows_it_inline():
 def test_save_existing_digraph(tmp_path):
     graph = draw_dot(lecture_L()[0])
     assert "data -8.0000" in " ".join(svg_texts(save_graph(graph, tmp_path / "g.svg")))
+
+
+def test_op_labels_come_from_the_op_table():
+    cube = ops.define_op("cube_viz", lambda x: x**3, lambda x, out: 3 * x**2, formula="3·x²")
+    try:
+        a, b = Value(2.0, label="a"), Value(3.0, label="b")
+        q = ops.TABLE["/"](cube(a), b.sin())
+        _, op_names, edges = parse(draw_dot(q))
+        assert sorted(op_names.values()) == ["/", "cube_viz", "sin"]
+        assert op_label(q) == ops.TABLE["/"].symbol
+        assert sorted(e[2] for e in edges if e[2]) == ["left", "right"]  # order matters for /
+    finally:
+        del ops.TABLE["cube_viz"]

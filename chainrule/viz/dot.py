@@ -6,6 +6,12 @@ DOT source itself for `.dot`/`.gv`). The picture is the lecture's: a record per 
 `{ label | data 1.2345 | grad 0.5000 }`, a small oval per op pointing into its result, and an
 arrow from each operand into that op.
 
+A `Tensor` graph is drawn the same way, one record per tensor:
+`{ label | (3, 2) float32 | data ... | grad ... }`, with every number shown for a tensor of at
+most six elements and `mean, min, max` for a larger one. An op's oval reads as the op table
+(`chainrule.ops`) writes the op: `+`, `*`, `tanh`, a user's `define_op` name; the engines' own
+ops read `Σ w·x + b` (a fused neuron), `@`, `x·Wᵀ + b`, `sum axis=1`, ...
+
 Differences from the lecture's helper, and why:
 
 * The graph is walked with `chainrule.autograd.topological_order` (iterative), so a deep graph
@@ -27,7 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..atomic import write_bytes
 from ..autograd import topological_order
-from ..engine import Value, _children
+from .adapters import Adapter, adapter_for
+from .adapters import op_label as op_label
 
 if TYPE_CHECKING:  # graphviz is optional and heavy-ish: imported only when drawing
     import graphviz
@@ -59,13 +66,13 @@ INSTALL_HINT = (
 
 
 class GraphTooLargeError(ValueError):
-    """The graph has more Values than can be drawn readably (see `draw_dot`'s `max_nodes`)."""
+    """The graph has more nodes than can be drawn readably (see `draw_dot`'s `max_nodes`)."""
 
-    def __init__(self, count: int, limit: int) -> None:
+    def __init__(self, count: int, limit: int, what: str = "values") -> None:
         self.count = count
         self.limit = limit
         super().__init__(
-            f"the graph has {count} values, more than max_nodes={limit} can show readably; "
+            f"the graph has {count} {what}, more than max_nodes={limit} can show readably; "
             "draw a part of it by passing the root of a sub-expression (for example one "
             "neuron's output), or pass force=True to draw it all"
         )
@@ -84,40 +91,35 @@ class GraphvizNotFoundError(RuntimeError):
         )
 
 
-def graph_size(root: Value) -> int:
-    """How many Values `root` depends on, itself included (what `max_nodes` limits)."""
-    _check_root(root)
-    return len(topological_order(root, _children))
-
-
-def op_label(node: Value) -> str:
-    """How an op is written in the picture: `+`, `*`, `**2`, `tanh`, or `Σ w·x + b` for dot."""
-    if node._op == "dot":
-        return "Σ w·x + b"
-    return node._op
+def graph_size(root: Any) -> int:
+    """How many Values (or Tensors) `root` depends on, itself included (what `max_nodes`
+    limits); a Tensor graph counts its constants too, as the picture shows them."""
+    adapter = adapter_for(root)
+    return len(topological_order(root, adapter.children))
 
 
 def draw_dot(
-    root: Value,
+    root: Any,
     rankdir: str = "LR",
     format: str = "svg",
     max_nodes: int = 300,
     force: bool = False,
 ) -> graphviz.Digraph:
-    """The computation graph ending at `root`, as a `graphviz.Digraph`.
+    """The computation graph ending at `root` (a Value or a Tensor), as a `graphviz.Digraph`.
 
     `rankdir` is the direction the graph flows: 'LR' (left to right, the default), 'TB',
     'RL' or 'BT'. `format` is what `Digraph.render()` produces. Graphs of more than
-    `max_nodes` Values raise `GraphTooLargeError` unless `force=True`.
+    `max_nodes` nodes raise `GraphTooLargeError` unless `force=True`.
     """
-    _check_root(root)
+    adapter = adapter_for(root)
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"rankdir must be one of 'LR', 'RL', 'TB', 'BT', got {rankdir!r}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive integer, got {max_nodes!r}")
-    order = topological_order(root, _children)
+    children = adapter.children
+    order = topological_order(root, children)
     if len(order) > max_nodes and not force:
-        raise GraphTooLargeError(len(order), max_nodes)
+        raise GraphTooLargeError(len(order), max_nodes, adapter.kind)
 
     graphviz = _import_graphviz()
     try:
@@ -132,18 +134,19 @@ def draw_dot(
     ids = {id(node): f"v{i}" for i, node in enumerate(order)}
     for node in order:
         uid = ids[id(node)]
-        graph.node(uid, label=_record(node), shape="record")
-        kids = _children(node)
+        graph.node(uid, label=_record(node, adapter), shape="record")
+        kids = children(node)
         if not kids:
             continue
         if node._op:
             op_id = f"{uid}op"
-            graph.node(op_id, label=graphviz.escape(op_label(node)), shape="ellipse", height="0.3")
+            label = graphviz.escape(adapter.op_label(node))
+            graph.node(op_id, label=label, shape="ellipse", height="0.3")
             graph.edge(op_id, uid)
             into = op_id
         else:  # an op written by hand without a name: operands point straight at the result
             into = uid
-        for kid, edge_label in zip(kids, _edge_labels(node, kids)):
+        for kid, edge_label in zip(kids, adapter.edge_labels(node, kids)):
             if edge_label:
                 graph.edge(ids[id(kid)], into, label=graphviz.escape(edge_label))
             else:
@@ -152,14 +155,15 @@ def draw_dot(
 
 
 def save_graph(
-    root: Value | graphviz.Digraph,
+    root: Any,
     path: str | os.PathLike[str],
     *,
     rankdir: str = "LR",
     max_nodes: int = 300,
     force: bool = False,
 ) -> Path:
-    """Draw `root`'s graph (or an existing Digraph) into `path`; the extension picks the format.
+    """Draw `root`'s graph (a Value's, a Tensor's, or an existing Digraph) into `path`; the
+    extension picks the format.
 
     `.svg`, `.png`, `.pdf` are rendered by Graphviz's `dot`; `.dot` / `.gv` save the source.
     The file is replaced in one step, never left half-written. Without the `dot` program this
@@ -170,12 +174,16 @@ def save_graph(
     fmt = _format_of(target)
     if not target.parent.is_dir() and str(target.parent):
         raise FileNotFoundError(f"cannot write {target}: folder {target.parent} does not exist")
-    if isinstance(root, Value):
-        graph = draw_dot(root, rankdir=rankdir, max_nodes=max_nodes, force=force)
-    elif hasattr(root, "pipe") and hasattr(root, "source"):  # a Digraph drawn already
+    if hasattr(root, "pipe") and hasattr(root, "source"):  # a Digraph drawn already
         graph = root
     else:
-        raise TypeError(f"save_graph needs a Value or a graphviz.Digraph, got {root!r}")
+        try:
+            adapter_for(root)
+        except TypeError:
+            raise TypeError(
+                f"save_graph needs a Value, a Tensor or a graphviz.Digraph, got {root!r}"
+            ) from None
+        graph = draw_dot(root, rankdir=rankdir, max_nodes=max_nodes, force=force)
     source = graph.source.encode("utf-8")
     if fmt == "dot":
         return write_bytes(target, source)
@@ -196,13 +204,6 @@ def save_graph(
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _check_root(root: object) -> None:
-    if not isinstance(root, Value):
-        raise TypeError(
-            f"expected the Value at the end of a computation, got {type(root).__name__} {root!r}"
-        )
-
-
 def _format_of(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in SAVE_FORMATS:
@@ -210,12 +211,6 @@ def _format_of(path: Path) -> str:
         shown = f"'{path.suffix}'" if path.suffix else "no extension"
         raise ValueError(f"cannot save a graph as {path}: {shown} is not one of {known}")
     return SAVE_FORMATS[suffix]
-
-
-def _number(x: float) -> str:
-    """4 decimals as in the lecture; scientific notation where that would print 30 digits."""
-    x = float(x)
-    return f"{x:.4f}" if abs(x) < 1e9 or x != x else f"{x:.4e}"
 
 
 def _record_text(text: str) -> str:
@@ -226,21 +221,13 @@ def _record_text(text: str) -> str:
     return text.replace("\n", " ")
 
 
-def _record(node: Value) -> str:
+def _record(node: Any, adapter: Adapter) -> str:
+    """`{ label | data 1.0000 | grad 0.5000 }`, or a tensor's `{ label | shape | data | grad }`."""
     from graphviz import nohtml
 
     label = _record_text(str(node.label)) if node.label else ""
-    return nohtml(f"{{ {label} | data {_number(node.data)} | grad {_number(node.grad)} }}")
-
-
-def _edge_labels(node: Value, kids: tuple[Value, ...]) -> list[str]:
-    """Names for operand slots where the order matters and the op alone does not tell it."""
-    if node._op == "dot" and node._fn is None and len(kids) % 2 == 1:
-        n = len(kids) // 2
-        return ["b"] + [f"w{i}" for i in range(1, n + 1)] + [f"x{i}" for i in range(1, n + 1)]
-    if node._op == "**" and len(kids) == 2:
-        return ["base", "exponent"]
-    return [""] * len(kids)
+    fields = " | ".join(_record_text(f) for f in adapter.fields(node))
+    return nohtml(f"{{ {label} | {fields} }}")
 
 
 def _import_graphviz() -> Any:

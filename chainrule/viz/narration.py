@@ -19,12 +19,20 @@ running the closure, so the totals stay right and the narration says what it can
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
+from .. import ops
 from ..autograd import topological_order
 from ..engine import Value, _children, _power
+from .adapters import is_tensor
+from .labels import d as _d
+from .labels import distinct_names as _names
+from .labels import fmt as _fmt
+from .labels import md as _md
+from .labels import num as _num
+from .labels import term as _term
 
 __all__ = ["Explanation", "Step", "explain"]
 
@@ -166,8 +174,11 @@ class Explanation:
         return "\n".join(rows)
 
 
-def explain(root: Value, backward: bool = True) -> Explanation:
+def explain(root: Any, backward: bool = True) -> Explanation:
     """Narrate the backward pass from `root`: one step per edge, with the numbers.
+
+    `root` is a Value, or a one-element Tensor (a loss): a Tensor graph is narrated with
+    each gradient's shape and formula (`dL/dW = xᵀ · dL/dy`), see `tensor_narration`.
 
     With `backward=True` (the default) the graph's gradients are also filled in, exactly as
     `zero_grad()` followed by `root.backward()` would leave them, so a picture drawn afterwards
@@ -175,8 +186,14 @@ def explain(root: Value, backward: bool = True) -> Explanation:
     accumulated on the inputs by earlier backward calls. With `backward=False` no `.grad` is
     changed: the narration is computed on the side.
     """
+    if is_tensor(root):
+        from .tensor_narration import explain_tensor
+
+        return explain_tensor(root, backward)
     if not isinstance(root, Value):
-        raise TypeError(f"explain needs the Value at the end of a computation, got {root!r}")
+        raise TypeError(
+            f"explain needs the Value or Tensor at the end of a computation, got {root!r}"
+        )
     order = topological_order(root, _children)
     if backward:
         for node in order:
@@ -226,7 +243,7 @@ def explain(root: Value, backward: bool = True) -> Explanation:
     return Explanation(root_name, steps, names, grads, headers, unlabeled)
 
 
-# -- the local rules, one per op: the formula, and the numbers the engine computes ----------
+# -- the local rules: read from the op table, the numbers the engine computes ----------------
 
 # (child, rule text, local derivative or None, contribution, whether to add it to the total)
 _Local = tuple[Value, str, "float | None", float, bool]
@@ -237,8 +254,10 @@ def _local_steps(
 ) -> list[_Local]:
     """The steps from `node` into its operands, with the engine's float operations.
 
-    Each contribution is computed exactly as `engine._d_*` computes it (same operands, same
-    order), so adding them up reproduces `.grad` bit for bit.
+    The formula and the local derivative of every op of the table come from its row
+    (`row.formula`, `row.partials`), and each contribution is `local * g`, the product the
+    engine adds, so adding them up reproduces `.grad` bit for bit. The engine's own `dot`, a
+    constant exponent (`**2`, read through the `**` row) and custom closures are handled here.
     """
     if node._fn is not None:
         return _measured(node, g, names, totals)
@@ -246,86 +265,91 @@ def _local_steps(
     kids = _children(node)
     n = [names[id(k)] for k in kids]
     t = [_term(x) for x in n]
+    if op == "dot" and len(kids) % 2 == 1:
+        return _dot_steps(kids, n, t, g)
     out = _term(names[id(node)])
-    if op == "+":
-        a, b = kids
-        rule = f"d({t[0]} + {t[1]})/"
-        return [
-            (a, _slot(rule + _d(n[0]) + " = 1", kids, 0), 1.0, g, True),
-            (b, _slot(rule + _d(n[1]) + " = 1", kids, 1), 1.0, g, True),
-        ]
-    if op == "*":
-        a, b = kids
-        rule = f"d({t[0]}*{t[1]})/"
-        return [
-            (a, _slot(f"{rule}{_d(n[0])} = {t[1]}", kids, 0), b.data, b.data * g, True),
-            (b, _slot(f"{rule}{_d(n[1])} = {t[0]}", kids, 1), a.data, a.data * g, True),
-        ]
-    if op == "**":
-        a, b = kids
-        local_a = b.data * _power(a, b.data - 1, b)
-        steps: list[_Local] = [
-            (
-                a,
-                _slot(f"d({t[0]}**{t[1]})/{_d(n[0])} = {t[1]} * {t[0]}**({t[1]} - 1)", kids, 0),
-                local_a,
-                local_a * g,
-                True,
-            )
-        ]
-        rule_b = f"d({t[0]}**{t[1]})/{_d(n[1])} = {t[0]}**{t[1]} * log({n[0]})"
-        if a.data > 0:
-            local_b = node.data * math.log(a.data)
-            steps.append((b, _slot(rule_b, kids, 1), local_b, local_b * g, True))
-        elif a.data == 0 and b.data > 0:  # the engine's limit: flat in the exponent at 0
-            rule_b += f" = 0 (at {n[0]} = 0)"
-            steps.append((b, _slot(rule_b, kids, 1), 0.0, 0.0, False))
-        else:
-            raise ValueError(
-                f"d/d{n[1]} of {n[0]}**{n[1]} needs a positive base, but {n[0]} = {a.data}"
-            )
-        return steps
-    if op.startswith("**") and not isinstance(node._b, Value) and len(kids) == 1:
+    if op.startswith("**") and len(kids) == 1 and isinstance(node._b, (int, float)):
         (a,) = kids
         k = node._b
-        local = k * _power(a, k - 1, None)
+        local = _partial(ops.POW, 0, (a.data, k), node.data, kids)
         rule = f"d({t[0]}**{_num(k)})/{_d(n[0])} = {_num(k)} * {t[0]}**{_num(k - 1)}"
-        return [(a, rule, local, local * g, True)]
-    if op == "exp" and len(kids) == 1:
-        return [(kids[0], f"d(exp {t[0]})/{_d(n[0])} = exp {t[0]}", node.data, node.data * g, True)]
-    if op == "log" and len(kids) == 1:
-        a = kids[0]
-        return [(a, f"d(log {t[0]})/{_d(n[0])} = 1/{t[0]}", 1 / a.data, g / a.data, True)]
-    if op == "tanh" and len(kids) == 1:
-        local = 1 - node.data**2
-        return [(kids[0], f"d(tanh {t[0]})/{_d(n[0])} = 1 - {out}**2", local, local * g, True)]
-    if op == "relu" and len(kids) == 1:
-        rule = f"d(relu {t[0]})/{_d(n[0])} = 1 if {t[0]} > 0 else 0"
-        if node.data > 0:
-            return [(kids[0], rule, 1.0, g, True)]
-        return [(kids[0], rule, 0.0, 0.0, False)]  # the engine adds nothing here
-    if op == "sigmoid" and len(kids) == 1:
-        local = node.data * (1 - node.data)
-        rule = f"d(sigmoid {t[0]})/{_d(n[0])} = {out} * (1 - {out})"
-        return [(kids[0], rule, local, local * g, True)]
-    if op == "dot" and len(kids) % 2 == 1:
-        m = len(kids) // 2
-        rule = "d(Σ w·x + b)/"
-        steps = [(kids[0], _slot(f"{rule}{_d(n[0])} = 1 (the bias)", kids, 0), 1.0, g, True)]
-        for i in range(1, m + 1):
-            w, x = kids[i], kids[m + i]
-            wt, xt = t[i], t[m + i]
-            steps.append((w, _slot(f"{rule}{_d(n[i])} = {xt}", kids, i), x.data, x.data * g, True))
-            steps.append(
-                (x, _slot(f"{rule}{_d(n[m + i])} = {wt}", kids, m + i), w.data, w.data * g, True)
-            )
-        return steps
+        return [(a, rule, float(local), local * g, True)]
+    row = ops.TABLE.get(op)
+    if row is not None and row.arity == len(kids):
+        return _table_steps(node, row, kids, n, t, out, g)
     # An op with operands but no rule and no closure: the engine passes nothing back through it.
     what = f"op {op!r}" if op else "this unnamed op"
     return [
         (k, f"{what} has no backward rule: no gradient flows through it", 0.0, 0.0, False)
         for k in _distinct(kids)
     ]
+
+
+def _table_steps(
+    node: Value,
+    row: ops.Op,
+    kids: tuple[Value, ...],
+    n: list[str],
+    t: list[str],
+    out: str,
+    g: float,
+) -> list[_Local]:
+    """One step per operand of a table op: the row's formula, and its partial times `g`."""
+    head = _head(row, t)
+    xs = tuple(k.data for k in kids)
+    steps: list[_Local] = []
+    for i, kid in enumerate(kids):
+        rule = _slot(f"d({head})/{_d(n[i])} = {row.formula(i, tuple(t), out)}", kids, i)
+        if row is ops.POW and i == 1 and not xs[0] > 0:
+            # where log(base) is undefined the engine takes a limit (flat at 0) or refuses
+            if xs[0] == 0 and xs[1] > 0:
+                steps.append((kid, f"{rule} = 0 (at {n[0]} = 0)", 0.0, 0.0, False))
+                continue
+            raise ValueError(
+                f"d/d{n[1]} of {n[0]}**{n[1]} needs a positive base, but {n[0]} = {xs[0]}"
+            )
+        local = _partial(row, i, xs, node.data, kids)
+        steps.append((kid, rule, float(local), local * g, True))
+    return steps
+
+
+def _partial(row: ops.Op, i: int, xs: tuple[float, ...], out: float, kids: tuple[Value, ...]):
+    """The row's local derivative d out / d xs[i]; a zero base to a negative power fails with
+    the engine's message."""
+    try:
+        return row.partials[i](*xs, out)
+    except ZeroDivisionError:
+        if row is ops.POW and i == 0:
+            _power(kids[0], xs[1] - 1, kids[1] if len(kids) == 2 else None)  # says what failed
+        raise
+
+
+def _dot_steps(kids: tuple[Value, ...], n: list[str], t: list[str], g: float) -> list[_Local]:
+    """The fused neuron `b + Σ w·x`: d/db = 1, d/dw_i = x_i, d/dx_i = w_i (engine order)."""
+    m = len(kids) // 2
+    rule = "d(Σ w·x + b)/"
+    steps = [(kids[0], _slot(f"{rule}{_d(n[0])} = 1 (the bias)", kids, 0), 1.0, g, True)]
+    for i in range(1, m + 1):
+        w, x = kids[i], kids[m + i]
+        wt, xt = t[i], t[m + i]
+        steps.append((w, _slot(f"{rule}{_d(n[i])} = {xt}", kids, i), x.data, x.data * g, True))
+        steps.append(
+            (x, _slot(f"{rule}{_d(n[m + i])} = {wt}", kids, m + i), w.data, w.data * g, True)
+        )
+    return steps
+
+
+def _head(row: ops.Op, t: list[str]) -> str:
+    """The op inside `d(...)`: `a*b`, `a + b`, `a**k`, `tanh n`, `hypot(a, b)`."""
+    if row.symbol is not None and len(t) == 2:
+        gap = "" if row.symbol in _TIGHT else " "
+        return f"{t[0]}{gap}{row.symbol}{gap}{t[1]}"
+    if len(t) == 1:
+        return f"{row.name} {t[0]}"
+    return row.expression(*t)
+
+
+_TIGHT = frozenset({"*", "/", "**"})  # written without spaces in a rule, as the lecture does
 
 
 def _measured(
@@ -365,51 +389,24 @@ def _measured(
 # -- names and formatting -------------------------------------------------------------------
 
 
-def _names(order: list[Value], root: Value) -> dict[int, str]:
-    """A distinct name per node: its label; `x#2` for a repeated label; n1, n2, ... otherwise.
-
-    An unlabeled output is called L (the lecture's name for the loss) unless that is taken.
-    Numbering follows the topological order, so the same graph always gets the same names.
-    """
-    labels = {str(node.label) for node in order if node.label}
-    names: dict[int, str] = {}
-    used: dict[str, int] = {}
-    counter = 0
-    for node in order:
-        if node.label:
-            label = str(node.label)
-            used[label] = used.get(label, 0) + 1
-            names[id(node)] = label if used[label] == 1 else f"{label}#{used[label]}"
-        elif node is root and "L" not in labels:
-            names[id(node)] = "L"
-        else:
-            counter += 1
-            while f"n{counter}" in labels:
-                counter += 1
-            names[id(node)] = f"n{counter}"
-    return names
-
-
 def _expression(node: Value, names: dict[int, str]) -> str:
     """How `node` was computed, in its operands' names: `a * b`, `tanh(n)`, `b + w1·x1 + ...`."""
     kids = _children(node)
-    t = [_term(names[id(k)]) for k in kids]
+    n = [names[id(k)] for k in kids]
+    t = [_term(x) for x in n]
     op = node._op
     if node._fn is None:
-        if op in ("+", "*") and len(t) == 2:
-            return f"{t[0]} {op} {t[1]}"
-        if op == "**" and len(t) == 2:
-            return f"{t[0]}**{t[1]}"
-        if op.startswith("**") and len(t) == 1:
-            return f"{t[0]}{op}"
-        if op in ("exp", "log", "tanh", "relu", "sigmoid") and len(t) == 1:
-            return f"{op}({names[id(kids[0])]})"
         if op == "dot" and len(t) % 2 == 1:
             m = len(t) // 2
             terms = [f"{t[i]}·{t[m + i]}" for i in range(1, m + 1)]
             shown = terms if m <= 3 else [*terms[:2], "...", terms[-1]]
             return " + ".join([t[0], *shown])
-    return f"{op or 'op'}({', '.join(names[id(k)] for k in kids)})"
+        if op.startswith("**") and len(t) == 1 and isinstance(node._b, (int, float)):
+            return f"{t[0]}{op}"
+        row = ops.TABLE.get(op)
+        if row is not None and row.arity == len(t):
+            return row.expression(*(t if row.symbol is not None else n))
+    return f"{op or 'op'}({', '.join(n)})"
 
 
 def _slot(rule: str, kids: tuple[Value, ...], i: int) -> str:
@@ -422,35 +419,3 @@ def _slot(rule: str, kids: tuple[Value, ...], i: int) -> str:
 def _distinct(kids: tuple[Value, ...]) -> list[Value]:
     seen: set[int] = set()
     return [k for k in kids if not (id(k) in seen or seen.add(id(k)))]
-
-
-def _simple(name: str) -> bool:
-    base = name.split("#", 1)[0]
-    return base.isidentifier()
-
-
-def _d(name: str) -> str:
-    """`d` followed by a name, as in dL/da; names that are expressions get parentheses."""
-    return f"d{name}" if _simple(name) else f"d({name})"
-
-
-def _term(name: str) -> str:
-    """A name inside a formula: parenthesised when it is itself an expression (`x1*w1`)."""
-    return name if _simple(name) else f"({name})"
-
-
-def _num(k: float) -> str:
-    """An exponent as it reads in the op: 2 rather than 2.0."""
-    return str(int(k)) if isinstance(k, float) and k.is_integer() else str(k)
-
-
-def _fmt(x: float, digits: int) -> str:
-    """A number to `digits` significant digits, always with a decimal point: 6.0, -0.5, 1e-05."""
-    if not math.isfinite(x):
-        return repr(float(x))
-    short = f"{x:.{digits}g}"
-    return short if "e" in short else repr(float(short))
-
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|")
