@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from ..models import Module, build
-from .tensor import Tensor, linear
+from .functional import linear
+from .tensor import Tensor
 
 __all__ = [
     "ACTIVATIONS",

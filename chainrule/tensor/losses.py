@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor, binary_cross_entropy_with_logits
-from .tensor import cross_entropy as _cross_entropy
+from .functional import binary_cross_entropy_with_logits
+from .functional import cross_entropy as _cross_entropy
+from .tensor import Tensor
 
 __all__ = ["bce_with_logits", "cross_entropy", "hinge", "mse", "squared_sum"]
 
