@@ -1,19 +1,36 @@
-# Every target sets itself up from a fresh clone: virtualenv, package, dev dependencies, graphviz.
+# Every target sets itself up from a fresh clone, installing only what it needs, into one .venv.
+#
+# `make demo` installs the package with the extra `chainrule demo` uses (`train`: numpy, tqdm,
+# scikit-learn, matplotlib), nothing else: no torch, no pytest, no graphviz. `make test`,
+# `lint` and `bench` add the development requirements (torch, pytest, micrograd, ...) to the
+# same venv. Each level has its own stamp file, so a venv made by `make demo` is reused and
+# topped up by `make test`, and a venv made by `make test` already has what the demo needs.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.demo-installed
+DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: test demo lint bench setup clean graphviz
+.PHONY: test demo lint bench setup demo-setup clean graphviz
 
-setup: $(STAMP) graphviz
+setup: $(DEV_STAMP) graphviz
 
-$(STAMP): pyproject.toml requirements-dev.txt
+demo-setup: $(DEMO_STAMP)
+
+$(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+
+$(DEMO_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[train]"
+	touch $@
+
+# The development requirements include everything the extras name, so this also satisfies
+# the demo (its stamp is written too).
+$(DEV_STAMP): pyproject.toml requirements-dev.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	$(PY) -m pip install --quiet --no-deps -e .
-	touch $(STAMP)
+	touch $@ $(DEMO_STAMP)
 
 # The `dot` binary is a system package; install it where missing and apt-get is usable.
 graphviz:
@@ -29,7 +46,7 @@ test: setup
 	$(PY) -m pytest -q; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
-demo: setup
+demo: demo-setup
 	$(VENV)/bin/chainrule demo
 
 bench: setup
