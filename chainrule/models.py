@@ -1,28 +1,45 @@
-"""`Module`: what every model has in common, whichever engine its parameters live on.
+"""`Module`, what every model has in common whichever engine its parameters live on, and the
+one registry that rebuilds models of both engines from their configs.
 
 A model is a tree of attributes: sub-modules, lists of sub-modules, and parameters (scalar
 `Value`s or `Tensor`s). PyTorch finds parameters by walking that tree, and so do we, so a model
 class only has to store things in attributes: `parameters()`, `named_parameters()`,
-`zero_grad()` and the parameter count in `repr()` come for free.
+`zero_grad()`, the parameter count in `repr()` and `state_dict()` / `load_state_dict()` come for
+free. What differs between the engines (a float or an array, 0.0 or None for no gradient) is
+asked of the parameter's engine adapter (`chainrule.train.adapters`).
+
+Each engine registers the kinds of model it defines (`register_model`): the scalar `Neuron`,
+`Layer`, `MLP` in `chainrule.nn`, the tensor layers in `chainrule.tensor.layers`. `from_config`
+and `parameter_count` read that registry, so a saved model of either engine is rebuilt the same
+way, and only registered builders are ever called: loading a config never imports or evaluates
+anything the file names.
 """
 
 from __future__ import annotations
 
+import importlib
+import numbers
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from .engine import Value
+from .train.adapters import is_parameter, parameter_engine
 
-
-def is_parameter(obj: object) -> bool:
-    """A scalar `Value`, or a `Tensor` that asks for gradients."""
-    if obj.__class__ is Value:
-        return True
-    return getattr(obj, "requires_grad", False) is True and hasattr(obj, "grad")
+__all__ = [
+    "ConfigError",
+    "Module",
+    "ModelKind",
+    "check_size",
+    "from_config",
+    "parameter_count",
+    "register_model",
+    "register_model_home",
+]
 
 
 class Module:
-    """Base class of models: subclasses set attributes and implement `__call__`."""
+    """Base class of models: subclasses set attributes and implement `__call__` (and `config`,
+    to be saved and rebuilt)."""
 
     def named_parameters(self, prefix: str = "") -> list[tuple[str, Any]]:
         """Every parameter with a dotted name (`layers.0.neurons.3.w.1`), each listed once."""
@@ -40,12 +57,43 @@ class Module:
 
     def num_parameters(self) -> int:
         """How many numbers the model learns (a Tensor counts each of its elements)."""
-        return sum(1 if p.__class__ is Value else int(p.size) for p in self.parameters())
+        return sum(parameter_engine(p).size(p) for p in self.parameters())
 
     def zero_grad(self) -> None:
         """Forget the gradients of the last backward pass (call before each `backward()`)."""
         for p in self.parameters():
-            p.grad = 0.0 if p.__class__ is Value else None
+            parameter_engine(p).zero_grad(p)
+
+    def config(self) -> dict[str, Any]:
+        """A JSON-able description of the architecture; `from_config` rebuilds the model."""
+        raise NotImplementedError(f"{type(self).__name__} does not describe its config")
+
+    def state_dict(self) -> dict[str, Any]:
+        """Every parameter's values by name (`layers.0.neurons.1.w.2`), JSON-able: a Value's
+        number, a Tensor's nested lists. These are the learned weights."""
+        return {name: parameter_engine(p).saved(p) for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Set every parameter from `state` (as `state_dict` makes it), checking it all first.
+
+        Every name must be present, no unknown name may appear, and every value must fit its
+        parameter (a finite number; a Tensor's shape) or a ValueError/TypeError names the
+        entry, and the model is left exactly as it was: nothing is assigned until all passed.
+        """
+        if not isinstance(state, Mapping):
+            kind = type(state).__name__
+            raise TypeError(f"state must be a mapping of name -> values, got {kind}")
+        named = self.named_parameters()
+        known = {name for name, _ in named}
+        missing = [name for name, _ in named if name not in state]
+        extra = [name for name in state if name not in known]
+        if missing or extra:
+            parts = [f"missing {_names(missing)}"] if missing else []
+            parts += [f"unexpected {_names(extra)}"] if extra else []
+            raise ValueError(f"state does not fit {type(self).__name__}: " + "; ".join(parts))
+        values = [parameter_engine(p).restored(name, p, state[name]) for name, p in named]
+        for (_, p), value in zip(named, values):
+            parameter_engine(p).assign(p, value)
 
     def extra_repr(self) -> str:
         """What to show between the parentheses of `repr()`; subclasses describe their shape."""
@@ -67,21 +115,17 @@ class Module:
         return text + f"  # {self.num_parameters():,} parameters" if outermost else text
 
 
-def build(kind: str, fields: Mapping[str, Any], builders: Mapping[str, Callable[..., Any]]) -> Any:
-    """Call the builder registered for `kind` with a config's fields (all but "type").
+def check_size(value: object, what: str) -> int:
+    """A positive whole number of inputs or outputs (bools are refused: True is not a size)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{what} must be a positive integer, got {value!r}")
+    return int(value)
 
-    The one place both engines turn a checked config back into a model: keys must be
-    strings, a seed is refused (a rebuilt model's weights come from its saved state, never from
-    a fresh draw), and a builder's complaint becomes a ValueError that quotes the config.
-    """
-    if not all(isinstance(k, str) for k in fields):
-        raise ValueError(f"{kind} config keys must be strings, got {list(fields)!r}")
-    if "seed" in fields:
-        raise ValueError(f"{kind} config must not carry a seed (weights come from the state)")
-    try:
-        return builders[kind](**fields)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"bad {kind} config {dict(fields, type=kind)!r}: {err}") from None
+
+def _names(names: list[str], limit: int = 5) -> str:
+    shown = ", ".join(repr(n) for n in names[:limit])
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return f"{len(names)} parameter(s): {shown}{more}"
 
 
 def _walk(obj: object, prefix: str) -> Iterator[tuple[str, Any]]:
@@ -106,3 +150,84 @@ def _submodules(module: Module) -> Iterator[tuple[str, Module]]:
             for i, item in enumerate(value):
                 if isinstance(item, Module):
                     yield f"{name}.{i}", item
+
+
+# -- the registry: config -> model, for every engine ----------------------------------------
+
+
+class ConfigError(ValueError):
+    """A model config that cannot be rebuilt: the message says what is wrong with it."""
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    """How to rebuild one type of model from a config, and size it without building it.
+
+    `build(**fields)` gets the config's fields (all but "type") and returns the model;
+    `count(config)` says how many numbers such a model learns, checking the sizes it reads.
+    """
+
+    build: Callable[..., Module]
+    count: Callable[[Mapping[str, Any]], int]
+
+
+_KINDS: dict[str, ModelKind] = {}
+# Kinds registered by a module not imported yet (one that needs numpy): kind -> module name.
+_HOMES: dict[str, str] = {}
+
+
+def register_model(name: str, build: Callable[..., Module], count: Callable[..., int]) -> None:
+    """Make configs of type `name` rebuildable: each engine registers the models it defines."""
+    _KINDS[name] = ModelKind(build, count)
+
+
+def register_model_home(names: tuple[str, ...], module: str) -> None:
+    """Say which module registers the kinds `names` when imported: importing it is put off
+    until such a config is met, so an engine's dependencies load only when it is used."""
+    for name in names:
+        _HOMES.setdefault(name, module)
+
+
+def from_config(config: Mapping[str, Any]) -> Module:
+    """Build a fresh model (new random weights) of the architecture `config` describes.
+
+    `config` is what `model.config()` returned, of either engine; load the weights afterwards
+    with `model.load_state_dict(...)`. A malformed config raises a ValueError (`ConfigError`)
+    that says what is wrong. Keys must be strings, a seed is refused (a rebuilt model's weights
+    come from its saved state, never from a fresh draw), and a builder's complaint is reported
+    with the config it came from.
+    """
+    name, kind = _kind(config)
+    fields = {k: v for k, v in config.items() if k != "type"}
+    if not all(isinstance(k, str) for k in fields):
+        raise ConfigError(f"{name} config keys must be strings, got {list(fields)!r}")
+    if "seed" in fields:
+        raise ConfigError(f"{name} config must not carry a seed (weights come from the state)")
+    try:
+        return kind.build(**fields)
+    except ConfigError:
+        raise  # a nested config's own complaint (a layer of a Sequential) says it already
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"bad {name} config {dict(fields, type=name)!r}: {err}") from None
+
+
+def parameter_count(config: Mapping[str, Any]) -> int:
+    """How many numbers a model of this config learns, worked out without building it.
+
+    Loading checks a file's config against the weights it holds with this before anything is
+    allocated, so a tampered config (a layer of a billion neurons) fails fast and cheaply.
+    """
+    _, kind = _kind(config)
+    return kind.count(config)
+
+
+def _kind(config: Mapping[str, Any]) -> tuple[str, ModelKind]:
+    if not isinstance(config, Mapping):
+        raise ConfigError(f"model config must be a mapping, got {type(config).__name__}")
+    name = config.get("type")
+    if isinstance(name, str) and name not in _KINDS and name in _HOMES:
+        importlib.import_module(_HOMES[name])  # registers the kinds it defines
+    if not isinstance(name, str) or name not in _KINDS:
+        valid = ", ".join(repr(k) for k in dict.fromkeys([*_KINDS, *_HOMES]))
+        raise ConfigError(f"model config has unknown type {name!r}; valid: {valid}")
+    return name, _KINDS[name]

@@ -4,7 +4,9 @@ They keep the lecture's shape and attribute names (`Neuron.w`, `Neuron.b`, `Laye
 `MLP.layers`), so code written along with the lecture runs unchanged, and add what real use
 needs: a choice of activation per layer, reproducible initialisation from a seed, parameter
 names, a readable repr, and a `config()` / `state_dict()` pair that a saved model is rebuilt
-from (`from_config` + `load_state_dict`) without ever executing code from the file.
+from (`from_config` + `load_state_dict`) without ever executing code from the file. The
+rebuilding is `chainrule.models`', one registry for both engines: this module registers its
+three classes there, and says where the tensor layers (which need numpy) register theirs.
 
 Speed: a neuron's weighted sum is ONE graph node (`chainrule.dot`), bit-for-bit equal to the
 lecture's `sum(wi*xi ...) + b` but with one node instead of two per input; and a layer turns
@@ -13,18 +15,23 @@ plain-number inputs into `Value`s once, not once per neuron.
 
 from __future__ import annotations
 
-import math
 import numbers
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from .engine import Value, dot
-from .models import Module, build
+from .models import (
+    Module,
+    check_size,
+    from_config,
+    parameter_count,
+    register_model,
+    register_model_home,
+)
 
 __all__ = [
     "ACTIVATIONS",
-    "BUILDERS",
     "Layer",
     "MLP",
     "Neuron",
@@ -53,13 +60,6 @@ def _activation(name: str | None, what: str = "activation") -> str:
         return name
     valid = ", ".join(repr(n) for n in ACTIVATIONS)
     raise ValueError(f"unknown {what} {name!r}; valid: {valid} (or None for linear)")
-
-
-def _count(value: object, what: str) -> int:
-    """A positive whole number of inputs or outputs (bools are refused: True is not a size)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _rng(seed: Seed) -> Any:
@@ -93,54 +93,7 @@ def _inputs(x: Sequence[Input] | Input, nin: int, who: str) -> list[Value]:
 
 
 class ScalarModule(Module):
-    """What the scalar models share: rebuild from `config()`, save and restore weights."""
-
-    def config(self) -> dict[str, Any]:
-        """A JSON-able description of the architecture; `from_config` rebuilds the model."""
-        raise NotImplementedError(f"{type(self).__name__} does not describe its config")
-
-    def state_dict(self) -> dict[str, float]:
-        """Every parameter's value by name (`layers.0.neurons.1.w.2`): the learned weights."""
-        return {name: float(p.data) for name, p in self.named_parameters()}
-
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Set every parameter from `state` (as made by `state_dict`), checking it all first.
-
-        Every name must be present, no unknown name may appear, and every value must be a
-        finite real number; otherwise a ValueError/TypeError names the entry, and the model
-        is left exactly as it was (nothing is assigned until all entries passed).
-        """
-        if not isinstance(state, Mapping):
-            kind = type(state).__name__
-            raise TypeError(f"state must be a mapping of name -> number, got {kind}")
-        named = self.named_parameters()
-        missing = [name for name, _ in named if name not in state]
-        known = {name for name, _ in named}
-        extra = [name for name in state if name not in known]
-        if missing or extra:
-            parts = []
-            if missing:
-                parts.append(f"missing {_names(missing)}")
-            if extra:
-                parts.append(f"unexpected {_names(extra)}")
-            raise ValueError(f"state does not fit {type(self).__name__}: " + "; ".join(parts))
-        values = []
-        for name, _ in named:
-            v = state[name]
-            if isinstance(v, bool) or not isinstance(v, numbers.Real):
-                raise TypeError(f"state[{name!r}] must be a number, got {type(v).__name__} {v!r}")
-            v = float(v)
-            if not math.isfinite(v):
-                raise ValueError(f"state[{name!r}] must be finite, got {v}")
-            values.append(v)
-        for (_, p), v in zip(named, values):
-            p.data = v
-
-
-def _names(names: list[str], limit: int = 5) -> str:
-    shown = ", ".join(repr(n) for n in names[:limit])
-    more = f" and {len(names) - limit} more" if len(names) > limit else ""
-    return f"{len(names)} parameter(s): {shown}{more}"
+    """The base of the scalar models: a `Module` whose parameters are `Value`s."""
 
 
 class Neuron(ScalarModule):
@@ -151,7 +104,7 @@ class Neuron(ScalarModule):
     """
 
     def __init__(self, nin: int, activation: str | None = "tanh", seed: Seed = None) -> None:
-        self.nin = _count(nin, "Neuron nin")
+        self.nin = check_size(nin, "Neuron nin")
         self._activation = _activation(activation)
         self._act = ACTIVATIONS[self._activation]
         rng = _rng(seed)
@@ -179,8 +132,8 @@ class Layer(ScalarModule):
     def __init__(
         self, nin: int, nout: int, activation: str | None = "tanh", seed: Seed = None
     ) -> None:
-        self.nin = _count(nin, "Layer nin")
-        self.nout = _count(nout, "Layer nout")
+        self.nin = check_size(nin, "Layer nin")
+        self.nout = check_size(nout, "Layer nout")
         self._activation = _activation(activation)
         self._act = ACTIVATIONS[self._activation]
         rng = _rng(seed)
@@ -242,10 +195,10 @@ class MLP(ScalarModule):
         output_activation: str | None | _Same = SAME,
         seed: Seed = None,
     ) -> None:
-        self.nin = _count(nin, "MLP nin")
+        self.nin = check_size(nin, "MLP nin")
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Iterable):
             raise TypeError(f"MLP nouts must be a list of layer sizes, got {nouts!r}")
-        self.nouts = [_count(n, f"MLP nouts[{i}]") for i, n in enumerate(nouts)]
+        self.nouts = [check_size(n, f"MLP nouts[{i}]") for i, n in enumerate(nouts)]
         if not self.nouts:
             raise ValueError("MLP nouts must name at least one layer size, got []")
         self._activation = _activation(activation)
@@ -300,59 +253,30 @@ class MLP(ScalarModule):
 
 # -- rebuilding a model from its config (what a saved file holds) ---------------------------
 
-# Model type name -> builder taking the config's other fields as keyword arguments. Only these
-# are ever called: loading a config never imports or evaluates anything named in the file.
-BUILDERS: dict[str, Callable[..., Module]] = {
-    "Neuron": Neuron,
-    "Layer": Layer,
-    "MLP": MLP,
-}
+# `from_config(config)` and `parameter_count(config)` (imported above from chainrule.models)
+# serve both engines; these are the scalar kinds they know, with their parameter counts.
 
 
-def from_config(config: Mapping[str, Any]) -> Module:
-    """Build a fresh model (new random weights) of the architecture `config` describes.
-
-    `config` is what `model.config()` returned; load weights afterwards with
-    `model.load_state_dict(...)`. A malformed config raises ValueError saying what is wrong.
-    """
-    if not isinstance(config, Mapping):
-        raise ValueError(f"model config must be a mapping, got {type(config).__name__}")
-    kind = config.get("type")
-    if kind in TENSOR_LAYERS:  # a tensor model: built by chainrule.layers (needs numpy)
-        from .tensor.layers import from_config as tensor_from_config
-
-        return tensor_from_config(config)
-    if kind not in BUILDERS:
-        valid = ", ".join(repr(k) for k in (*BUILDERS, *TENSOR_LAYERS))
-        raise ValueError(f"model config has unknown type {kind!r}; valid: {valid}")
-    return build(kind, {k: v for k, v in config.items() if k != "type"}, BUILDERS)
+def _neuron_count(config: Mapping[str, Any]) -> int:
+    return check_size(config.get("nin"), "Neuron nin") + 1
 
 
-def parameter_count(config: Mapping[str, Any]) -> int:
-    """How many numbers a model of this config learns, worked out without building it.
+def _layer_count(config: Mapping[str, Any]) -> int:
+    nin = check_size(config.get("nin"), "Layer nin")
+    return (nin + 1) * check_size(config.get("nout"), "nout")
 
-    Loading checks a file's config against the weights it holds with this before anything is
-    allocated, so a tampered config (a layer of a billion neurons) fails fast and cheaply.
-    """
-    if not isinstance(config, Mapping):
-        raise ValueError(f"model config must be a mapping, got {type(config).__name__}")
-    kind = config.get("type")
-    if kind in TENSOR_LAYERS:
-        from .tensor.layers import parameter_count as tensor_parameter_count
 
-        return tensor_parameter_count(config)
-    if kind == "Neuron":
-        return _count(config.get("nin"), "Neuron nin") + 1
-    if kind == "Layer":
-        return (_count(config.get("nin"), "Layer nin") + 1) * _count(config.get("nout"), "nout")
-    if kind == "MLP":
-        nouts = config.get("nouts")
-        if not isinstance(nouts, list) or not nouts:
-            raise ValueError(f"MLP nouts must be a non-empty list of sizes, got {nouts!r}")
-        sizes = [_count(config.get("nin"), "MLP nin")] + [_count(n, "MLP nouts") for n in nouts]
-        return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
-    valid = ", ".join(repr(k) for k in (*BUILDERS, *TENSOR_LAYERS))
-    raise ValueError(f"model config has unknown type {kind!r}; valid: {valid}")
+def _mlp_count(config: Mapping[str, Any]) -> int:
+    nouts = config.get("nouts")
+    if not isinstance(nouts, list) or not nouts:
+        raise ValueError(f"MLP nouts must be a non-empty list of sizes, got {nouts!r}")
+    sizes = [check_size(config.get("nin"), "MLP nin")] + [check_size(n, "MLP nouts") for n in nouts]
+    return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+
+
+register_model("Neuron", Neuron, _neuron_count)
+register_model("Layer", Layer, _layer_count)
+register_model("MLP", MLP, _mlp_count)
 
 
 # -- the tensor layers, reachable from here too ----------------------------------------------
@@ -360,6 +284,7 @@ def parameter_count(config: Mapping[str, Any]) -> int:
 # They live in chainrule.layers, which needs numpy; importing them on first use keeps the scalar
 # classes above free of any dependency (PEP 562 module __getattr__).
 TENSOR_LAYERS = ("Sequential", "Linear", "ReLU", "Tanh", "Sigmoid")
+register_model_home(TENSOR_LAYERS, "chainrule.tensor.layers")  # loading one imports them
 
 
 def __getattr__(name: str) -> Any:

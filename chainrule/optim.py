@@ -7,7 +7,9 @@ Adam's running averages) and so the learning rate can change over time (a schedu
 Optimizers read only `p.grad` and write only `p.data`, with arithmetic that means the same for
 a Python float and a numpy array, so one optimizer serves both engines: scalar `Value`s and
 `Tensor`s (whose `grad` is an array, or None before the first backward: such parameters are
-skipped, as in PyTorch). Array parameters are updated in place (`p.data -= ...`).
+skipped, as in PyTorch). Array parameters are updated in place (`p.data -= ...`). The little
+that differs (what "no gradient" is, a square root, a buffer of zeros) is asked of each
+parameter's engine adapter (`chainrule.train.adapters`).
 
     opt = SGD(model.parameters(), lr=0.1)
     sched = LinearDecayLR(opt, total_steps=100)   # micrograd's 1.0 - 0.9*k/100
@@ -26,7 +28,8 @@ import numbers
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .engine import Value
+from .models import Module
+from .train.adapters import is_parameter, parameter_engine
 
 __all__ = [
     "SCHEDULES",
@@ -60,11 +63,9 @@ def _number(value: object, who: str, name: str, low: float = 0.0, below: float |
 
 
 def _param_list(params: object, who: str) -> list[Any]:
-    from .models import Module  # the base class knows how to find a model's parameters
-
     if isinstance(params, Module):
         params = params.parameters()
-    if params.__class__ is Value or not isinstance(params, Iterable):
+    if is_parameter(params) or not isinstance(params, Iterable):
         raise TypeError(
             f"{who}: params must be an iterable of parameters (e.g. model.parameters()), "
             f"got {type(params).__name__}"
@@ -82,27 +83,6 @@ def _param_list(params: object, who: str) -> list[Any]:
     return out
 
 
-def _copy(x: Any) -> Any:
-    """An independent copy of a gradient: arrays may later be changed in place by backward."""
-    return x.copy() if hasattr(x, "copy") else x
-
-
-def _zeros_like(x: Any) -> Any:
-    if isinstance(x, numbers.Real):
-        return 0.0
-    import numpy as np  # only reached for array gradients, so numpy is already loaded
-
-    return np.zeros_like(x)
-
-
-def _sqrt(x: Any) -> Any:
-    if isinstance(x, numbers.Real):
-        return math.sqrt(x)
-    import numpy as np
-
-    return np.sqrt(x)
-
-
 # -- optimizers --------------------------------------------------------------------------
 
 
@@ -113,6 +93,7 @@ class Optimizer:
         self.params = _param_list(params, type(self).__name__)
         self.lr = lr
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
+        self._engines = [parameter_engine(p) for p in self.params]
 
     @property
     def lr(self) -> float:
@@ -125,8 +106,8 @@ class Optimizer:
 
     def zero_grad(self) -> None:
         """Forget the last gradients: 0.0 for Values (they accumulate), None for Tensors."""
-        for p in self.params:
-            p.grad = 0.0 if p.__class__ is Value else None
+        for p, engine in zip(self.params, self._engines):
+            engine.zero_grad(p)
 
     def step(self) -> None:
         raise NotImplementedError
@@ -134,15 +115,15 @@ class Optimizer:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({len(self.params)} parameters, lr={self._lr})"
 
-    def _gradients(self, weight_decay: float) -> Iterator[tuple[Any, dict[str, Any], Any]]:
-        """(parameter, its state, its gradient + weight_decay * weight) for each parameter
-        that has a gradient: the part of `step()` every optimizer shares (L2 as PyTorch adds
-        it, into the gradient)."""
-        for p, state in zip(self.params, self.state):
+    def _gradients(self, weight_decay: float) -> Iterator[tuple[Any, dict[str, Any], Any, Any]]:
+        """(parameter, its state, its gradient + weight_decay * weight, its engine) for each
+        parameter that has a gradient: the part of `step()` every optimizer shares (L2 as
+        PyTorch adds it, into the gradient)."""
+        for p, state, engine in zip(self.params, self.state, self._engines):
             g = p.grad
             if g is None:
                 continue
-            yield p, state, (g + weight_decay * p.data if weight_decay else g)
+            yield p, state, (g + weight_decay * p.data if weight_decay else g), engine
 
 
 class SGD(Optimizer):
@@ -179,11 +160,11 @@ class SGD(Optimizer):
     def step(self) -> None:
         """Update every parameter that has a gradient, once."""
         lr, momentum = self._lr, self.momentum
-        for p, state, g in self._gradients(self.weight_decay):
+        for p, state, g, engine in self._gradients(self.weight_decay):
             if momentum:
                 buf = state.get("momentum_buffer")
                 if buf is None:
-                    buf = _copy(g)
+                    buf = engine.copy(g)  # backward may later add into g itself
                 else:
                     buf *= momentum  # in place for arrays; a new float for Values
                     buf += (1 - self.dampening) * g if self.dampening else g
@@ -236,9 +217,10 @@ class Adam(Optimizer):
         """Update every parameter that has a gradient, once."""
         lr, (beta1, beta2), eps = self._lr, self.betas, self.eps
         w1 = 1 - beta1
-        for p, state, g in self._gradients(self.weight_decay):
+        for p, state, g, engine in self._gradients(self.weight_decay):
             if not state:
-                state.update(step=0, exp_avg=_zeros_like(g), exp_avg_sq=_zeros_like(g))
+                zeros = engine.zeros_like
+                state.update(step=0, exp_avg=zeros(g), exp_avg_sq=zeros(g))
             t = state["step"] = state["step"] + 1
             m, v = state["exp_avg"], state["exp_avg_sq"]
             # m moves toward g by (1 - beta1), as torch's lerp computes it
@@ -246,7 +228,7 @@ class Adam(Optimizer):
             v = v * beta2 + (1 - beta2) * g * g
             state["exp_avg"], state["exp_avg_sq"] = m, v
             step_size = lr / (1 - beta1**t)
-            denom = _sqrt(v) / math.sqrt(1 - beta2**t) + eps
+            denom = engine.sqrt(v) / math.sqrt(1 - beta2**t) + eps
             p.data -= step_size * (m / denom)
 
     def __repr__(self) -> str:

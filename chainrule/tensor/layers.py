@@ -8,25 +8,24 @@ the scalar `MLP` would make 8,192 `dot` nodes.
 
 Every layer describes itself with `config()` (a JSON-able dict; `from_config` rebuilds the
 architecture) and its learned numbers with `state_dict()` (name -> nested lists), which
-`load_state_dict` checks and puts back: together they are what a saved model holds.
+`load_state_dict` checks and puts back: together they are what a saved model holds. Both come
+from `chainrule.models.Module`; the layers are registered in its one registry of model kinds,
+next to the scalar `MLP`.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
-from ..models import Module, build
-from .functional import linear
-from .tensor import Tensor
+from ..models import ConfigError, Module, check_size, from_config, parameter_count, register_model
+from . import Tensor, linear
 
 __all__ = [
     "ACTIVATIONS",
-    "BUILDERS",
     "Linear",
     "ReLU",
     "Sequential",
@@ -35,13 +34,8 @@ __all__ = [
     "TensorModule",
     "from_config",
     "mlp",
+    "parameter_count",
 ]
-
-
-def _count(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _as_tensor(x: Any, dtype: np.dtype) -> Tensor:
@@ -52,50 +46,11 @@ def _as_tensor(x: Any, dtype: np.dtype) -> Tensor:
 
 
 class TensorModule(Module):
-    """What the tensor layers share: a config to rebuild them, weights to save and restore."""
+    """The base of the tensor layers: a `Module` whose parameters are `Tensor`s."""
 
     def config(self) -> dict[str, Any]:
         """A JSON-able description of the architecture; `from_config` rebuilds it."""
         return {"type": type(self).__name__}
-
-    def state_dict(self) -> dict[str, list[Any]]:
-        """Every parameter's values by name (`layers.0.weight`), as nested lists (JSON-able)."""
-        return {name: p.data.tolist() for name, p in self.named_parameters()}
-
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Set every parameter from `state` (as `state_dict` makes it), all checked first.
-
-        Every name must be present, no unknown name may appear, and every value must have
-        its parameter's shape and be finite; otherwise a ValueError names the entry (and
-        both shapes), and the model is left exactly as it was.
-        """
-        if not isinstance(state, Mapping):
-            kind = type(state).__name__
-            raise TypeError(f"state must be a mapping of name -> values, got {kind}")
-        named = self.named_parameters()
-        known = {name for name, _ in named}
-        missing = [name for name, _ in named if name not in state]
-        extra = [name for name in state if name not in known]
-        if missing or extra:
-            parts = [f"missing {missing!r}"] if missing else []
-            parts += [f"unexpected {extra!r}"] if extra else []
-            raise ValueError(f"state does not fit {type(self).__name__}: " + "; ".join(parts))
-        arrays = []
-        for name, p in named:
-            try:
-                value = np.asarray(state[name], dtype=p.data.dtype)
-            except (TypeError, ValueError) as err:
-                raise ValueError(f"state[{name!r}] is not an array of numbers: {err}") from None
-            if value.shape != p.data.shape:
-                raise ValueError(
-                    f"state[{name!r}] has shape {value.shape}, but the parameter has shape "
-                    f"{p.data.shape}"
-                )
-            if not np.all(np.isfinite(value)):
-                raise ValueError(f"state[{name!r}] holds values that are not finite")
-            arrays.append(value)
-        for (_, p), value in zip(named, arrays):
-            p.data[...] = value  # in place: optimizers and views keep seeing the parameter
 
 
 class Linear(TensorModule):
@@ -114,8 +69,8 @@ class Linear(TensorModule):
         seed: int | np.random.Generator | None = None,
         dtype: Any = np.float32,
     ) -> None:
-        self.nin = _count(nin, "Linear nin")
-        self.nout = _count(nout, "Linear nout")
+        self.nin = check_size(nin, "Linear nin")
+        self.nout = check_size(nout, "Linear nout")
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         bound = 1.0 / math.sqrt(self.nin)
         w = rng.uniform(-bound, bound, (self.nout, self.nin)).astype(dtype)
@@ -237,57 +192,33 @@ def mlp(
 
 # -- rebuilding a model from its config (what a saved file holds) ---------------------------
 
-# Type name -> builder taking the config's other fields. Only these are ever called: loading a
-# config never imports or evaluates anything the file names.
-BUILDERS: dict[str, Callable[..., Module]] = {
-    "Linear": Linear,
-    "ReLU": ReLU,
-    "Tanh": Tanh,
-    "Sigmoid": Sigmoid,
-}
+# `from_config(config)` and `parameter_count(config)` (imported above from chainrule.models)
+# serve both engines; these are the tensor kinds they know, with their parameter counts.
 
 
-def from_config(config: Mapping[str, Any]) -> TensorModule:
-    """Build a fresh model (new random weights) of the architecture `config` describes.
-
-    `config` is what `model.config()` returned, e.g. `{"type": "Sequential", "layers":
-    [{"type": "Linear", "nin": 64, "nout": 128}, {"type": "ReLU"}, ...]}`; load the weights
-    afterwards with `load_state_dict`. A malformed config raises ValueError saying what.
-    """
-    if not isinstance(config, Mapping):
-        raise ValueError(f"layer config must be a mapping, got {type(config).__name__}")
-    kind = config.get("type")
-    fields = {k: v for k, v in config.items() if k != "type"}
-    if kind == "Sequential":
-        layers = fields.pop("layers", None)
-        if fields or not isinstance(layers, list):
-            raise ValueError(
-                f"Sequential config needs exactly a 'layers' list, got {dict(config)!r}"
-            )
-        return Sequential(*(from_config(c) for c in layers))
-    if kind not in BUILDERS:
-        valid = ", ".join(repr(k) for k in ("Sequential", *BUILDERS))
-        raise ValueError(f"layer config has unknown type {kind!r}; valid: {valid}")
-    return build(kind, fields, BUILDERS)
+def _sequential(layers: Any = None, **extra: Any) -> Sequential:
+    if extra or not isinstance(layers, list):
+        raise ConfigError(
+            f"Sequential config needs exactly a 'layers' list, got {dict(extra, layers=layers)!r}"
+        )
+    return Sequential(*(from_config(c) for c in layers))
 
 
-def parameter_count(config: Mapping[str, Any]) -> int:
-    """How many numbers a tensor model of this config learns, without building it."""
-    if not isinstance(config, Mapping):
-        raise ValueError(f"layer config must be a mapping, got {type(config).__name__}")
-    kind = config.get("type")
-    if kind == "Sequential":
-        layers = config.get("layers")
-        if not isinstance(layers, list):
-            raise ValueError(f"Sequential config needs a 'layers' list, got {layers!r}")
-        return sum(parameter_count(c) for c in layers)
-    if kind == "Linear":
-        nin, nout = config.get("nin"), config.get("nout")
-        for name, size in (("nin", nin), ("nout", nout)):
-            if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-                raise ValueError(f"Linear {name} must be a positive integer, got {size!r}")
-        return nin * nout + (nout if config.get("bias", True) else 0)
-    if kind in BUILDERS:  # activations learn nothing
-        return 0
-    valid = ", ".join(repr(k) for k in ("Sequential", *BUILDERS))
-    raise ValueError(f"layer config has unknown type {kind!r}; valid: {valid}")
+def _sequential_count(config: Mapping[str, Any]) -> int:
+    layers = config.get("layers")
+    if not isinstance(layers, list):
+        raise ValueError(f"Sequential config needs a 'layers' list, got {layers!r}")
+    return sum(parameter_count(c) for c in layers)
+
+
+def _linear_count(config: Mapping[str, Any]) -> int:
+    nin = check_size(config.get("nin"), "Linear nin")
+    nout = check_size(config.get("nout"), "Linear nout")
+    return nin * nout + (nout if config.get("bias", True) else 0)
+
+
+register_model("Sequential", _sequential, _sequential_count)
+register_model("Linear", Linear, _linear_count)
+register_model("ReLU", ReLU, lambda config: 0)  # activations learn nothing
+register_model("Tanh", Tanh, lambda config: 0)
+register_model("Sigmoid", Sigmoid, lambda config: 0)

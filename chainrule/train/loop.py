@@ -20,19 +20,9 @@ before the first step, a full batch is the data itself (no copy), and parameters
 once (the optimizer holds them). Evaluation runs under `no_grad()`, so it records no graph.
 
 Engines. Everything that depends on how a model computes sits in one small class per engine,
-`ScalarEngine` here and `TensorEngine` in `chainrule.train.adapters`; `engine_for(model)` picks
-one, and `fit`, `predict` and the plots only call these (all static methods):
-
-    owns(model) -> bool              is this model mine?
-    inputs(X), targets(list)         the data in the engine's own form, made once per run
-    take(data, index)                the rows `index` of either (a minibatch)
-    forward(model, inputs)           the outputs for a batch
-    penalty(params)                  sum of squared parameters, as a node (the L2 term)
-    scores(outputs)                  outputs as plain floats (one per row, or one row each)
-    correct(outputs, classes, thr)   how many outputs predict their class
-    width(outputs)                   how many numbers the model returns per sample
-
-A new engine adds one such class to the front of `ENGINES`.
+`ScalarEngine` and `TensorEngine` in `chainrule.train.adapters`; `engine_for(model)` picks one,
+and `fit`, `predict` and the plots only call these (`owns`, `inputs`, `targets`, `take`,
+`forward`, `penalty`, `scores`, `correct`, `width`: see that module).
 """
 
 from __future__ import annotations
@@ -46,8 +36,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..autograd import collector_paused, no_grad
-from ..engine import Value, dot
-from .adapters import TensorEngine
+from .adapters import ENGINES, ScalarEngine, TensorEngine, engine_for
 
 __all__ = [
     "LOSSES",
@@ -125,64 +114,7 @@ def _percent(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.1f}%"
 
 
-# -- the engine seam ---------------------------------------------------------------------------
-
-
-class ScalarEngine:
-    """Models made of `Value`s (`chainrule.nn`): a model maps one row of numbers to a Value
-    (one output) or a list of Values (one per class), so a batch is a list of rows."""
-
-    name = "scalar"
-
-    @staticmethod
-    def owns(model: Any) -> bool:
-        """The fallback engine: any callable model whose parameters are Values."""
-        return callable(model)
-
-    @staticmethod
-    def inputs(X: Sequence[Sequence[float]]) -> list[list[Value]]:
-        """Each number as a constant Value, made once for the whole run (not once per step)."""
-        return [[Value(x) for x in row] for row in X]
-
-    @staticmethod
-    def targets(targets: list[Any]) -> list[Any]:
-        return targets
-
-    @staticmethod
-    def take(data: list[Any], index: list[int]) -> list[Any]:
-        return [data[i] for i in index]
-
-    @staticmethod
-    def forward(model: Any, inputs: list[list[Value]]) -> list[Any]:
-        return list(map(model, inputs))
-
-    @staticmethod
-    def penalty(params: list[Value]) -> Value:
-        """The sum of squared weights, as one node (the L2 term of micrograd's demo)."""
-        return dot(params, params, 0.0)
-
-    @staticmethod
-    def scores(outputs: list[Any]) -> list[float] | list[list[float]]:
-        """The outputs as plain numbers: one score per sample, or one row of scores."""
-        if outputs and isinstance(outputs[0], (list, tuple)):
-            return [[v.data for v in row] for row in outputs]
-        return [v.data if v.__class__ is Value else float(v) for v in outputs]
-
-    @staticmethod
-    def correct(outputs: list[Any], classes: list[int], threshold: float) -> int:
-        """How many outputs predict their class (score > threshold, or the largest score)."""
-        if outputs and isinstance(outputs[0], (list, tuple)):
-            hits = 0
-            for row, c in zip(outputs, classes):
-                data = [v.data for v in row]
-                hits += data.index(max(data)) == c
-            return hits
-        return sum((s.data > threshold) == c for s, c in zip(outputs, classes))
-
-    @staticmethod
-    def width(outputs: list[Any]) -> int:
-        """How many numbers the model returns per sample (a list of them, or one Value)."""
-        return _width(outputs[0])
+# -- losses ----------------------------------------------------------------------------------
 
 
 def compute_loss(kind: str | Callable[..., Any], outputs: Any, targets: Any) -> Any:
@@ -200,19 +132,6 @@ def compute_loss(kind: str | Callable[..., Any], outputs: Any, targets: Any) -> 
         "cross_entropy": losses.cross_entropy,
     }
     return named[kind](outputs, targets) if isinstance(kind, str) else kind(outputs, targets)
-
-
-# Tried in order; the first whose `owns(model)` is true runs the model. Keep the scalar engine
-# last: it accepts any callable. The tensor engine is `chainrule.train.adapters.TensorEngine`.
-ENGINES: list[Any] = [TensorEngine, ScalarEngine]
-
-
-def engine_for(model: Any) -> Any:
-    """The engine that knows how to run `model`."""
-    for engine in ENGINES:
-        if engine.owns(model):
-            return engine
-    raise TypeError(f"no engine can train a {type(model).__name__}: models must be callable")
 
 
 # -- predictions -------------------------------------------------------------------------------
@@ -449,10 +368,6 @@ def _accuracy(engine: Any, model: Any, inputs: Any, classes: list[int] | None, t
         return None
     with no_grad():
         return engine.correct(engine.forward(model, inputs), classes, task.threshold) / len(classes)
-
-
-def _width(output: Any) -> int:
-    return len(output) if isinstance(output, (list, tuple)) else 1
 
 
 def _check_data(X: Any, y: Any, xname: str, yname: str) -> int:
