@@ -117,21 +117,12 @@ def _percent(x: float | None) -> str:
 # -- losses ----------------------------------------------------------------------------------
 
 
-def compute_loss(kind: str | Callable[..., Any], outputs: Any, targets: Any) -> Any:
-    """The named loss, or `kind` itself if it is a callable: a node to call backward() on.
+def compute_loss(loss: str | Callable[..., Any], outputs: Any, targets: Any) -> Any:
+    """The loss named `loss` in `chainrule.losses.LOSSES`, or `loss` itself if it is a callable:
+    a node to call backward() on. Each loss there serves both engines."""
+    from ..losses import LOSSES as named
 
-    Each `chainrule.losses` function serves both engines (a Tensor of outputs goes to its tensor
-    version), so no engine needs a table of its own.
-    """
-    from .. import losses
-
-    named = {
-        "hinge": losses.hinge,
-        "mse": losses.mse,
-        "bce": losses.bce_with_logits,
-        "cross_entropy": losses.cross_entropy,
-    }
-    return named[kind](outputs, targets) if isinstance(kind, str) else kind(outputs, targets)
+    return named[loss](outputs, targets) if isinstance(loss, str) else loss(outputs, targets)
 
 
 # -- predictions -------------------------------------------------------------------------------
