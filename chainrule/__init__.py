@@ -24,6 +24,8 @@ _LAZY = {
     "save_graph": "viz",
     "explain": "viz",
     "gradcheck": "check",
+    "gradcheck_report": "check",
+    "GradcheckError": "check",
     "numerical_derivative": "check",
     "fit": "train",
     "nn": None,
