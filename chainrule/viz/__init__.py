@@ -1,7 +1,8 @@
 """Seeing the computation: graph pictures (`dot.py`), the narrated backward pass
-(`narration.py`), training plots (`plots.py`) and calculus plots (`calculus.py`).
+(`narration.py` for Values, `tensor_narration.py` for Tensors), training plots (`plots.py`) and
+calculus plots (`calculus.py`). `adapters.py` is all that viz knows of each engine.
 
-graphviz and matplotlib are imported only when a picture is actually made.
+graphviz, matplotlib and numpy are imported only when a picture is made or a Tensor is met.
 """
 
 from .dot import (
@@ -14,6 +15,7 @@ from .dot import (
     save_graph,
 )
 from .narration import Explanation, Step, explain
+from .tensor_narration import TensorExplanation, TensorStep
 
 __all__ = [
     "SAVE_FORMATS",
@@ -21,6 +23,8 @@ __all__ = [
     "GraphTooLargeError",
     "GraphvizNotFoundError",
     "Step",
+    "TensorExplanation",
+    "TensorStep",
     "draw_dot",
     "explain",
     "graph_size",

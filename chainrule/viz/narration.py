@@ -15,6 +15,12 @@ last bit. That is deliberate: a narration that is nearly right would teach the w
 the test-suite checks the equality on many random graphs. An op written the lecture's way (a
 custom `_backward` closure) cannot be read as a formula; its contributions are measured by
 running the closure, so the totals stay right and the narration says what it cannot show.
+
+The formula and the local derivative of every op come from its row of the op table
+(`chainrule.ops`): `row.formula` in the graph's names, `row.partials` for the number, so an op
+added with `define_op` is narrated with its own formula. Only the engine's fused neuron (`dot`),
+a constant exponent (`x**2`, through the `**` row) and the engine's limits of `a**b` at a base
+<= 0 are written here. A Tensor graph is narrated by `tensor_narration`, with shapes.
 """
 
 from __future__ import annotations
