@@ -11,8 +11,10 @@ and a `History` of what happened at every step.
     history.train_accuracy[-1], history.final_train_accuracy
 
 Labels. Give class labels as the data sets do: 0/1 (or -1/+1) for two classes, 0..C-1 for more.
-`fit` turns them into what the loss needs: -1/+1 for `hinge`, 0/1 for `bce`, class indices for
-`cross_entropy`; `mse` gets the targets exactly as given (the lecture's +1/-1).
+`fit` turns them into what the loss needs (`chainrule.train.tasks`): -1/+1 for `hinge`, 0/1 for
+`bce`, class indices for `cross_entropy`; `mse` gets the targets exactly as given (the lecture's
++1/-1). The losses are `chainrule.losses.LOSSES`; `fit` also takes any callable
+`loss(outputs, targets) -> node`.
 
 Speed. A step is the model's forward pass, the loss, `backward()` and the optimizer's update;
 the loop adds almost nothing around them: the data are turned into the engine's numbers once,
@@ -35,24 +37,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .. import optim
 from ..autograd import collector_paused, no_grad
-from .adapters import ENGINES, ScalarEngine, TensorEngine, engine_for
+from ..losses import LOSSES
+from .adapters import engine_for
+from .tasks import Task, compute_loss
 
-__all__ = [
-    "LOSSES",
-    "ENGINES",
-    "History",
-    "ScalarEngine",
-    "TensorEngine",
-    "engine_for",
-    "fit",
-    "predict",
-    "predict_scores",
-]
-
-# Built-in losses by name; `fit` also takes any callable `loss(outputs, targets) -> node`.
-LOSSES = ("hinge", "mse", "bce", "cross_entropy")
-
+__all__ = ["LOSSES", "History", "fit", "predict", "predict_scores"]
 
 # -- the record of a run ----------------------------------------------------------------------
 
@@ -114,17 +105,6 @@ def _percent(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.1f}%"
 
 
-# -- losses ----------------------------------------------------------------------------------
-
-
-def compute_loss(loss: str | Callable[..., Any], outputs: Any, targets: Any) -> Any:
-    """The loss named `loss` in `chainrule.losses.LOSSES`, or `loss` itself if it is a callable:
-    a node to call backward() on. Each loss there serves both engines."""
-    from ..losses import LOSSES as named
-
-    return named[loss](outputs, targets) if isinstance(loss, str) else loss(outputs, targets)
-
-
 # -- predictions -------------------------------------------------------------------------------
 
 
@@ -183,8 +163,6 @@ def fit(
     progress: show a tqdm bar (a widget in notebooks); False prints nothing.
     seed: the order of minibatches (the model's weights come from the model's own seed).
     """
-    from .. import optim
-
     engine = engine_for(model)
     n = _check_data(X, y, "X", "y")
     if (X_test is None) != (y_test is None):
@@ -214,7 +192,7 @@ def fit(
 
     with no_grad():
         width = engine.width(engine.forward(model, engine.inputs(X[:1])))
-    task = _Task(loss, y, width)
+    task = Task(loss, y, width)
     inputs, targets = engine.inputs(X), engine.targets(task.targets(y))
     classes = task.classes(y)
     if X_test is not None:
@@ -293,68 +271,7 @@ def fit(
 # -- helpers -------------------------------------------------------------------------------------
 
 
-class _Task:
-    """What the labels mean for a loss: the loss's targets, the classes, the score threshold."""
-
-    def __init__(self, loss: Any, y: Sequence[float], width: int) -> None:
-        self.loss, self.width = loss, width
-        values = sorted(set(y))
-        if width > 1:
-            if loss in ("hinge", "mse", "bce"):
-                raise ValueError(
-                    f"fit: the {loss} loss needs a model with one output, this one has {width} "
-                    "(use loss='cross_entropy' for several classes)"
-                )
-            bad = [v for v in values if not _is_index(v, width)]
-            if bad:
-                raise ValueError(
-                    f"fit: labels must be class indices 0..{width - 1} for a model with "
-                    f"{width} outputs, got {bad[0]!r}"
-                )
-            self.binary, self.threshold = False, 0.0
-            return
-        if loss == "cross_entropy":
-            raise ValueError(
-                "fit: cross_entropy needs a model with one output per class (at least 2); "
-                "this one has 1 (use 'hinge' or 'bce' for two classes)"
-            )
-        self.binary = len(values) <= 2
-        if loss in ("hinge", "bce") and not self.binary:
-            raise ValueError(
-                f"fit: the {loss} loss is for two classes, the labels have {len(values)} "
-                f"distinct values (use loss='cross_entropy' and one output per class)"
-            )
-        # Two label values: the larger one is the positive class. Scores of hinge and bce
-        # split at 0; an mse model aims at the labels themselves, so it splits half way.
-        self.low, self.high = values[0], values[-1]
-        if len(values) == 1:  # one class present: say which side it is on
-            self.low, self.high = (values[0], 1) if values[0] < 1 else (0, values[0])
-        mid = (self.low + self.high) / 2
-        self.threshold = 0.0 if loss in ("hinge", "bce") else float(mid)
-
-    def targets(self, y: Sequence[float]) -> list[Any]:
-        """`y` coded for the loss: -1/+1 for hinge, 0/1 for bce, as given otherwise."""
-        if self.loss == "hinge":
-            return [1.0 if v == self.high else -1.0 for v in y]
-        if self.loss == "bce":
-            return [1.0 if v == self.high else 0.0 for v in y]
-        return list(y)
-
-    def classes(self, y: Sequence[float]) -> list[int] | None:
-        """Class of each label, for accuracy; None for regression targets."""
-        if self.width > 1:
-            return [int(v) for v in y]
-        if not self.binary:
-            return None
-        mid = (self.low + self.high) / 2
-        return [int(v > mid) for v in y]
-
-
-def _is_index(v: Any, width: int) -> bool:
-    return not isinstance(v, bool) and isinstance(v, numbers.Integral) and 0 <= v < width
-
-
-def _accuracy(engine: Any, model: Any, inputs: Any, classes: list[int] | None, task: _Task):
+def _accuracy(engine: Any, model: Any, inputs: Any, classes: list[int] | None, task: Task):
     if classes is None:
         return None
     with no_grad():
@@ -393,8 +310,6 @@ def _nonneg(value: Any, name: str) -> float:
 
 def _schedule(schedule: Any, optimizer: Any, total: int) -> tuple[Any, Any]:
     """(scheduler to step after each update, or function k -> lr to apply before it)."""
-    from .. import optim
-
     if schedule is None:
         return None, None
     if isinstance(schedule, str):
