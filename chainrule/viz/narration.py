@@ -319,7 +319,9 @@ def _table_steps(
     return steps
 
 
-def _partial(row: ops.Op, i: int, xs: tuple[float, ...], out: float, kids: tuple[Value, ...]):
+def _partial(
+    row: ops.Op, i: int, xs: tuple[float, ...], out: float, kids: tuple[Value, ...]
+) -> float:
     """The row's local derivative d out / d xs[i]; a zero base to a negative power fails with
     the engine's message."""
     try:

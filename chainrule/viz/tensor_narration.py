@@ -123,7 +123,7 @@ def explain_tensor(root: Any, backward: bool = True) -> TensorExplanation:
         )
     grad_order = topological_order(root, _edges) if root.requires_grad else [root]
     everything = topological_order(root, _operands)
-    numbers = {id(t): _as_number(t) for t in everything}  # one-number constants: their value
+    numbers = {id(t): _as_number(t) if t is not root else None for t in everything}
     names = distinct_names([t for t in everything if numbers[id(t)] is None], root)
     shown = {id(t): numbers[id(t)] or names[id(t)] for t in everything}
     if backward and root.requires_grad:
@@ -148,12 +148,29 @@ def explain_tensor(root: Any, backward: bool = True) -> TensorExplanation:
             rhs, shapes, note = _describe(node, kid, shown, _d_of(names[id(root)], names, node))
             local = _local(node, kid)
             raw.append((node, kid, rhs, shapes, note, g, local, got, totals[id(kid)]))
+    root_name = names[id(root)]
+    steps = _steps(raw, names, root_name)
+    grads = {names[id(t)]: totals[id(t)] for t in grad_order if id(t) in totals}
+    described = {
+        names[id(t)]: f"{shape_text(t.shape)} {t.dtype}" for t in everything if id(t) in names
+    }
+    constants = [
+        f"{names[id(t)]} {described[names[id(t)]]}"
+        for t in everything
+        if not t.requires_grad and id(t) in names and t is not root
+    ]
+    return TensorExplanation(
+        root_name, steps, names, grads, headers, shapes=described, constants=constants
+    )
+
+
+def _steps(raw: list[tuple[Any, ...]], names: dict[int, str], root_name: str) -> list[TensorStep]:
+    """The steps, each knowing how many contributions its operand receives in all."""
     counts: dict[int, int] = {}
     for _, kid, *_rest in raw:
         counts[id(kid)] = counts.get(id(kid), 0) + 1
     seen: dict[int, int] = {}
     steps = []
-    root_name = names[id(root)]
     r = _d(root_name)
     for node, kid, rhs, shapes, note, g, local, got, total in raw:
         seen[id(kid)] = seen.get(id(kid), 0) + 1
@@ -175,18 +192,7 @@ def explain_tensor(root: Any, backward: bool = True) -> TensorExplanation:
                 count=counts[id(kid)],
             )
         )
-    grads = {names[id(t)]: totals[id(t)] for t in grad_order if id(t) in totals}
-    described = {
-        names[id(t)]: f"{shape_text(t.shape)} {t.dtype}" for t in everything if id(t) in names
-    }
-    constants = [
-        f"{names[id(t)]} {described[names[id(t)]]}"
-        for t in everything
-        if not t.requires_grad and id(t) in names
-    ]
-    return TensorExplanation(
-        root_name, steps, names, grads, headers, shapes=described, constants=constants
-    )
+    return steps
 
 
 # -- the engine's numbers ------------------------------------------------------------------------
@@ -201,11 +207,9 @@ def _operands(t: Any) -> tuple[Any, ...]:
 
 
 def _engine_step() -> Any:
-    """The Tensor engine's one-node chain-rule step."""
-    try:
-        from ..tensor.rules import local_step
-    except ImportError:  # the rules before they had a module of their own
-        from ..tensor.tensor import _local_step as local_step
+    """The Tensor engine's one-node chain-rule step (imported here: it needs numpy)."""
+    from ..tensor.rules import local_step
+
     return local_step
 
 
