@@ -28,6 +28,9 @@ _LAZY = {
     "GradcheckError": "check",
     "numerical_derivative": "check",
     "fit": "train",
+    "grad": "derivatives",
+    "value_and_grad": "derivatives",
+    "hessian": "derivatives",
     "nn": None,
     "losses": None,
     "optim": None,
@@ -40,6 +43,7 @@ _LAZY = {
     "tensor": None,
     "models": None,
     "autograd": None,
+    "derivatives": None,
 }
 
 # Modules reachable under a short name: `chainrule.calculus.plot_function(...)`.

@@ -129,3 +129,34 @@ def backpropagate(
         for node in reversed(order):
             local_step(node)
     return order
+
+
+def sweep(
+    root: N,
+    seed: object,
+    children: Callable[[N], Iterable[N]],
+    vjp: Callable[[N, object], Iterable[tuple[N, object]]],
+    stop: Iterable[N] = (),
+) -> tuple[list[N], dict[int, object]]:
+    """The backward sweep with the gradients kept aside, as `torch.autograd.grad` keeps them.
+
+    Returns the topological order and a map id(node) -> d root / d node, starting from `seed`
+    at the root. `vjp(node, g)` yields `(operand, contribution)` pairs; contributions to the
+    same operand are added with `+`, so when they are graph nodes themselves (create_graph) the
+    sum is recorded too and can be differentiated again. Nodes in `stop` (the inputs being
+    differentiated with respect to) are treated as leaves: nothing behind them is visited.
+    No `.grad` attribute is read or written.
+    """
+    stops = {id(n) for n in stop}
+    order = topological_order(root, lambda n: () if id(n) in stops else children(n))
+    grads: dict[int, object] = {id(root): seed}
+    get = grads.get
+    for node in reversed(order):
+        g = get(id(node))
+        if g is None or id(node) in stops:
+            continue
+        for child, contribution in vjp(node, g):
+            key = id(child)
+            old = get(key)
+            grads[key] = contribution if old is None else old + contribution
+    return order, grads

@@ -29,7 +29,15 @@ from functools import reduce
 from operator import add, attrgetter, mul
 
 from . import ops
-from .autograd import backpropagate, grad_mode, no_grad, topological_order
+from .autograd import (
+    backpropagate,
+    enable_grad,
+    grad_mode,
+    no_grad,
+    sweep,
+    topological_order,
+)
+from .recorded import value_vjp
 
 __all__ = ["Value", "dot", "no_grad", "zero_grad"]
 
@@ -99,13 +107,20 @@ class Value:
         # An op written the lecture's way assigns its own closure; backward() will call it.
         self._fn = fn
 
-    def backward(self, gradient: float = 1.0) -> None:
+    def backward(self, gradient: float = 1.0, create_graph: bool = False) -> None:
         """Fill `grad` of every Value this one depends on, by the chain rule, output to inputs.
 
         Gradients of the Values you made yourself (inputs, weights: the leaves) *accumulate*
         over calls, as in PyTorch: call `zero_grad` between steps, as a training loop does.
         Intermediate nodes are reset first, so they always show this call's gradient.
+
+        With `create_graph=True` (PyTorch's meaning) the backward pass is itself recorded:
+        each `.grad` is then a `Value`, a node of a graph computed from this one, which can be
+        drawn (`draw_dot(x.grad)`) and differentiated again (`x.grad.backward()`).
         """
+        if create_graph:
+            _backward_recorded(self, gradient)
+            return
 
         def seed(order: list[Value]) -> None:
             for node in order:
@@ -345,6 +360,29 @@ def _local_step(node: Value) -> None:
         op = ops.TABLE.get(node._op)
         if op is not None:
             _d_table(node, op)
+
+
+def _backward_recorded(root: Value, gradient: float) -> None:
+    """`backward(create_graph=True)`: the sweep of `chainrule.recorded`, with Values as grads.
+
+    Leaves add the new gradient to what they hold, intermediates are overwritten, as in the
+    float sweep. A gradient that is a fresh node gets a name, `dL/dx`, for pictures.
+    """
+    with enable_grad():
+        order, grads = sweep(root, gradient, _children, value_vjp)
+    top = root.label or "L"
+    for node in order:
+        g = grads.get(id(node), 0.0)
+        if node._a is None and node is not root:
+            old = node.grad
+            g = g if _is_zero(old) else old + g
+        if g.__class__ is Value and not g.label and node.label:
+            g.label = f"d{top}/d{node.label}"
+        node.grad = g
+
+
+def _is_zero(x: object) -> bool:
+    return x.__class__ is not Value and x == 0
 
 
 # -- the fused neuron sum ----------------------------------------------------------------

@@ -98,7 +98,7 @@ TABLE: dict[str, Op] = {}
 
 # Op names the engines record for their own non-elementwise ops: not free for `define_op`.
 RESERVED = frozenset({
-    "dot", "@", "linear", "sum", "mean", "max", "reshape", "permute", "index", "softmax",
+    "dot", "@", "linear", "sum", "mean", "max", "reshape", "permute", "index", "scatter", "softmax",
     "log_softmax", "cross_entropy", "bce_with_logits",
 })  # fmt: skip
 

@@ -184,6 +184,11 @@ def _d_index(out: Tensor) -> None:  # each picked element gets its gradient back
     _add_grad(a, grad)
 
 
+def _d_scatter(out: Tensor) -> None:  # the inverse of indexing: pick the elements again
+    index, _ = out._ctx
+    _add_grad(out._args[0], out.grad[index])
+
+
 def _d_softmax(out: Tensor) -> None:  # ds_i/da_j = s_i (δ_ij - s_j)
     s = out.data
     axis = out._ctx
@@ -216,6 +221,7 @@ RULES: dict[str, Callable[[Tensor], None]] = {
     "reshape": _d_reshape,
     "permute": _d_permute,
     "index": _d_index,
+    "scatter": _d_scatter,
     "softmax": _d_softmax,
     "log_softmax": _d_log_softmax,
 }

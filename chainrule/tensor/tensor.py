@@ -32,9 +32,10 @@ from typing import Any
 import numpy as np
 
 from .. import ops
-from ..autograd import backpropagate, grad_mode, no_grad, topological_order
+from ..autograd import backpropagate, enable_grad, grad_mode, no_grad, sweep, topological_order
 from .errors import _axis_error, _broadcast_error, _matmul_error, _name
-from .grads import _add_grad
+from .grads import _add_grad, _is_basic
+from .recorded import tensor_vjp
 from .rules import local_step
 
 __all__ = ["Tensor", "no_grad"]
@@ -171,7 +172,7 @@ class Tensor:
 
     # -- the graph ------------------------------------------------------------------------
 
-    def backward(self, gradient: Any = None) -> None:
+    def backward(self, gradient: Any = None, create_graph: bool = False) -> None:
         """Fill `grad` of every tensor this one depends on, by the chain rule.
 
         Called on a one-element tensor (a loss), the gradient starts at 1. For any other
@@ -179,6 +180,9 @@ class Tensor:
         Leaves (tensors you made, such as weights) accumulate over calls as in PyTorch: zero
         them between steps (`Module.zero_grad`, `optimizer.zero_grad`). Intermediate tensors
         are reset first, so they always show this call's gradient.
+
+        With `create_graph=True` (PyTorch's meaning) the backward pass is recorded: each
+        `.grad` is then a `Tensor` computed from this graph, which can be differentiated again.
         """
         if not self.requires_grad:
             raise RuntimeError(
@@ -202,6 +206,10 @@ class Tensor:
                     f"{_name(self)} of shape {self.shape}"
                 )
             fresh = False  # the caller still holds it
+
+        if create_graph:
+            _backward_recorded(self, seed_grad)
+            return
 
         def seed(order: list[Tensor]) -> None:
             for node in order:
@@ -346,6 +354,16 @@ class Tensor:
             raise _axis_error("max", self, axis, err) from None
         return _unary(data, "max", self, (axis, keepdims))
 
+    def _scatter(self, shape: tuple[int, ...], index: Any) -> Tensor:
+        """A zero tensor of `shape` with this one added in at `index` (the gradient of
+        indexing; repeated indices add up)."""
+        data = np.zeros(shape, self.data.dtype)
+        if _is_basic(index):
+            data[index] = self.data
+        else:
+            np.add.at(data, index, self.data)
+        return _unary(data, "scatter", self, (index, shape))
+
     def argmax(self, axis: int | None = None) -> Tensor:
         """Index of the largest value (an integer tensor; not part of the graph)."""
         return _const(_asarray(self.data.argmax(axis=axis)))
@@ -439,6 +457,17 @@ class Tensor:
 
 _edges = attrgetter("_prev")  # what the shared walk follows: operands that need a gradient
 _needs_grad = attrgetter("requires_grad")
+
+
+def _backward_recorded(root: Tensor, seed: np.ndarray) -> None:
+    """`backward(create_graph=True)`: the recorded sweep, with Tensors as gradients."""
+    with enable_grad():
+        order, grads = sweep(root, _const(seed), _edges, tensor_vjp)
+    for node in order:
+        g = grads.get(id(node))
+        if not node._op and g is not None and node.grad is not None:
+            g = node.grad + g  # a leaf accumulates, as in the float sweep
+        node.grad = g
 
 
 def _table_method(op: ops.Op) -> Callable[[Tensor], Tensor]:

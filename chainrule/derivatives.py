@@ -1,0 +1,231 @@
+"""Derivatives as functions: `grad`, `value_and_grad` and `hessian`, in JAX's and HIPS autograd's
+shape, for functions of Values and of Tensors.
+
+`grad(f)` is a new function that returns df/dx. It evaluates `f` on its arguments turned into
+graph leaves, then runs the backward sweep with the gradients kept aside (no `.grad` of any
+node is touched, so a model captured inside `f` keeps its gradients). Each chain-rule step is
+recorded (`chainrule.recorded`), so the gradient is itself a function of the inputs: that is
+what lets `grad(grad(f))` work to any order. At the top level the sweep runs under `no_grad()`
+and the answer is of the kind that came in: a float for a float, an array for an array; given
+a Value or a Tensor (as an outer `grad` passes them in) the answer is a recorded node.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .autograd import enable_grad, no_grad, sweep
+from .engine import Value, _children
+from .recorded import value_vjp
+
+__all__ = ["grad", "hessian", "value_and_grad"]
+
+Argnums = int | Sequence[int]
+
+
+def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
+    """A function computing the gradient of the scalar function `f` with respect to the
+    argument(s) `argnums` (an int, or a tuple for a tuple of gradients). It nests:
+    `grad(grad(f))` is the second derivative."""
+
+    @functools.wraps(f)
+    def gradient(*args: Any) -> Any:
+        return _value_and_grad(f, argnums, args, "grad")[1]
+
+    gradient.__name__ = f"grad({getattr(f, '__name__', 'f')})"
+    return gradient
+
+
+def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
+    """Like `grad`, but the new function returns `(f(*args), gradient)` from one evaluation."""
+
+    @functools.wraps(f)
+    def both(*args: Any) -> tuple[Any, Any]:
+        return _value_and_grad(f, argnums, args, "value_and_grad")
+
+    return both
+
+
+def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
+    """A function computing the matrix of second derivatives of the scalar `f` with respect to
+    one argument: a 1-D Tensor or array (giving an n×n Tensor or array), or a list of numbers
+    or Values (giving a list of n lists of floats), as `torch.autograd.functional.hessian`."""
+
+    def matrix(*args: Any) -> Any:
+        nums = _check_argnums(argnums, len(args), "hessian")
+        (i,) = nums
+        lifted, kind = _lift(args[i], i, "hessian")
+        if kind == "list":
+            xs = lifted
+        elif getattr(lifted, "ndim", None) == 1:
+            xs = [lifted]
+        else:
+            raise ValueError(
+                f"hessian: argument {i} must be a 1-D tensor or array, or a list of numbers; "
+                f"got shape {getattr(lifted, 'shape', ())}"
+            )
+        call = list(args)
+        call[i] = lifted
+        with enable_grad():
+            out = _scalar_output(f(*call), "hessian")
+            first = _sweep(out, xs, record=True)
+            if kind == "list":
+                rows = [[_as_float(g) for g in _sweep(gi, xs, record=False)] for gi in first]
+                return rows
+            (g,) = first
+            rows = [_sweep(g[j], xs, record=False)[0] for j in range(len(g))]
+        import numpy as np
+
+        H = np.stack([np.asarray(getattr(r, "data", r), dtype=g.dtype) for r in rows])
+        return H if kind == "array" else type(lifted)(H)
+
+    return matrix
+
+
+# -- the machinery ----------------------------------------------------------------------------
+
+
+def _value_and_grad(f: Callable[..., Any], argnums: Argnums, args: tuple, who: str) -> Any:
+    nums = _check_argnums(argnums, len(args), who)
+    call = list(args)
+    kinds: list[str] = []
+    for i in nums:
+        call[i], kind = _lift(args[i], i, who)
+        kinds.append(kind)
+    record = "node" in kinds  # an outer grad is differentiating through this one
+    with enable_grad():
+        out = _scalar_output(f(*call), who)
+        inputs = [x for i in nums for x in (call[i] if isinstance(call[i], list) else [call[i]])]
+        grads = _sweep(out, inputs, record=record)
+    results = []
+    position = 0
+    for i, kind in zip(nums, kinds):
+        if kind == "list":
+            n = len(call[i])
+            results.append([_as_float(g) for g in grads[position : position + n]])
+            position += n
+        else:
+            results.append(_as_kind(grads[position], kind))
+            position += 1
+    value = out if record else _as_float(out)
+    gradient = results[0] if isinstance(argnums, int) else tuple(results)
+    return value, gradient
+
+
+def _sweep(out: Any, inputs: list[Any], record: bool) -> list[Any]:
+    """d out / d input for each input, recorded as graph nodes when `record`."""
+    if isinstance(out, Value):
+        vjp, children, seed = value_vjp, _children, 1.0
+    elif _is_tensor(out):
+        from .tensor.recorded import tensor_vjp
+
+        vjp, children = tensor_vjp, _tensor_edges
+        seed = type(out)(out.data * 0 + 1, dtype=out.dtype)
+    else:  # f did not use its inputs: every derivative is zero
+        return [_zero_like(x) for x in inputs]
+    if not record:
+        with no_grad():
+            _, grads = sweep(out, seed, children, vjp, stop=inputs)
+    else:
+        _, grads = sweep(out, seed, children, vjp, stop=inputs)
+    return [grads[id(x)] if id(x) in grads else _zero_like(x) for x in inputs]
+
+
+def _tensor_edges(t: Any) -> tuple[Any, ...]:
+    return t._prev
+
+
+def _check_argnums(argnums: Argnums, n: int, who: str) -> tuple[int, ...]:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if not nums or not all(isinstance(i, int) and not isinstance(i, bool) for i in nums):
+        raise TypeError(f"{who}: argnums must be an int or a tuple of ints, got {argnums!r}")
+    for i in nums:
+        if not -n <= i < n:
+            raise ValueError(
+                f"{who}: argnums={argnums!r} is out of range: the function was called with "
+                f"{n} argument{'s' if n != 1 else ''} (valid: 0..{n - 1})"
+            )
+    return tuple(i % n for i in nums)
+
+
+def _lift(x: Any, i: int, who: str) -> tuple[Any, str]:
+    """Argument `i` as a graph leaf, and the kind of answer to give back for it."""
+    if isinstance(x, Value) or _is_tensor(x):
+        if _is_tensor(x):
+            if x.dtype.kind != "f":
+                raise TypeError(
+                    f"{who}: argument {i} is a tensor of dtype {x.dtype}, which cannot be "
+                    "differentiated; make it a float tensor"
+                )
+            if not x.requires_grad:
+                return type(x)(x.data, requires_grad=True, label=x.label), "node"
+        return x, "node"
+    if isinstance(x, bool) or isinstance(x, (str, bytes)):
+        raise TypeError(f"{who}: argument {i} is {type(x).__name__} {x!r}, not differentiable")
+    if isinstance(x, (int, float)):
+        return Value(float(x)), "float"
+    if isinstance(x, (list, tuple)):
+        items = [v if isinstance(v, Value) else _number(v, i, who) for v in x]
+        return items, "list"
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and getattr(x, "shape", None) is not None:
+        if dtype.kind != "f":
+            raise TypeError(
+                f"{who}: argument {i} is an array of dtype {dtype}, which cannot be "
+                "differentiated; pass float data"
+            )
+        if x.shape == ():
+            return Value(float(x)), "float"
+        from .tensor import Tensor
+
+        return Tensor(x, requires_grad=True), "array"
+    raise TypeError(f"{who}: argument {i} is {type(x).__name__} {x!r}, not differentiable")
+
+
+def _number(v: Any, i: int, who: str) -> Value:
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return Value(float(v))
+    raise TypeError(f"{who}: argument {i} holds {type(v).__name__} {v!r}, not a number")
+
+
+def _scalar_output(out: Any, who: str) -> Any:
+    if isinstance(out, Value) or isinstance(out, (int, float)) and not isinstance(out, bool):
+        return out
+    if _is_tensor(out):
+        if out.size != 1:
+            raise ValueError(
+                f"{who}: the function must return a scalar (one number) to be differentiated, "
+                f"but it returned a tensor of shape {out.shape}; reduce it (.sum(), .mean())"
+            )
+        return out
+    raise TypeError(
+        f"{who}: the function must return a scalar Value or one-element Tensor, "
+        f"got {type(out).__name__} {out!r}"
+    )
+
+
+def _is_tensor(x: Any) -> bool:
+    module = sys.modules.get("chainrule.tensor.tensor")
+    return module is not None and isinstance(x, module.Tensor)
+
+
+def _zero_like(x: Any) -> Any:
+    return x.data * 0.0 if _is_tensor(x) else 0.0
+
+
+def _as_float(g: Any) -> float:
+    if isinstance(g, Value):
+        return float(g.data)
+    return float(g.item()) if _is_tensor(g) else float(g)
+
+
+def _as_kind(g: Any, kind: str) -> Any:
+    """A gradient in the kind its argument came in."""
+    if kind == "node":
+        return g
+    if kind == "float":
+        return _as_float(g)
+    return g.data if _is_tensor(g) else g  # "array"
