@@ -83,3 +83,16 @@ def test_headless_and_pyplot_free():
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_second_order_panels_are_exact_derivatives_with_tangents():
+    fig = plot_function(lambda x: x**3 - 2 * x, x0=1.5, order=2, xs=np.linspace(-2, 2, 41))
+    ax_f, ax_d, ax_dd = fig.axes
+    xs, ds = line(ax_d, "f'(x)")
+    np.testing.assert_allclose(ds, 3 * xs**2 - 2, rtol=1e-12)
+    xs, dds = line(ax_dd, "f''(x)")
+    np.testing.assert_allclose(dds, 6 * xs, rtol=1e-12, atol=1e-12)
+    tx, ty = line(ax_d, "tangent")  # the tangent of f' at 1.5 has slope f''(1.5) = 9
+    assert (ty[1] - ty[0]) / (tx[1] - tx[0]) == pytest.approx(9.0)
+    with pytest.raises(ValueError, match="order must be 1, 2 or 3"):
+        plot_function(f, order=4)

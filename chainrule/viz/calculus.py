@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..check import numerical_derivative
+from ..derivatives import grad
 from ..engine import Value
 from .plots import new_figure, png_path, save_figure
 
@@ -32,43 +33,43 @@ def plot_function(
     xs: Iterable[Number] | None = None,
     path: str | os.PathLike[str] | None = None,
     h: float = 1e-6,
+    order: int = 1,
 ) -> Figure:
-    """Plot `f` and its derivative side by side; with `x0`, also the tangent line at `x0`.
+    """Plot `f` and its derivatives side by side; with `x0`, also the tangent lines at `x0`.
 
-    The derivative is numerical (central differences with step `h`), so any Python function of
-    one number works, including one built from chainrule Values. `xs` are the points to
-    evaluate (default: 201 points over [-5, 5], or around `x0` if it lies outside). The
-    tangent at `x0` is `f(x0) + f'(x0)·(x - x0)`: the line whose slope the lecture computes
-    (`3x² - 4x + 5` at x = 3 has slope 14).
+    With `order=1` (the default) the derivative is numerical (central differences with step
+    `h`), so any Python function of one number works, including one built from chainrule
+    Values. With `order=2` (or 3) the panels show f, f′, f″ (and f‴), computed exactly by
+    `chainrule.grad` applied to itself, so `f` must accept a Value (write `x.tanh()`, `x**2`,
+    not `math.tanh`). `xs` are the points to evaluate (default: 201 points over [-5, 5], or
+    around `x0` if it lies outside). The tangent at `x0` is `f(x0) + f'(x0)·(x - x0)`: the
+    line whose slope the lecture computes (`3x² - 4x + 5` at x = 3 has slope 14); on the
+    derivative's panel the tangent's slope is f″(x0), the curvature Newton's method uses.
     """
+    if order not in (1, 2, 3):
+        raise ValueError(f"plot_function: order must be 1, 2 or 3, got {order!r}")
     if path is not None:
         png_path(path)
     grid = _grid(xs, x0)
-    ys = [_value(f, x) for x in grid]
-    slopes = [numerical_derivative(f, x, h=h, method="central") for x in grid]
+    derivs = _derivatives(f, order, h)
+    names = ["f(x)", "f'(x)", "f''(x)", "f'''(x)"]
+    how = " (numerical)" if order == 1 else " (chainrule.grad)"
+    colors = ["tab:blue", "tab:orange", "tab:green", "tab:purple"]
+    titles = ["f(x)", "its derivative", "its second derivative", "its third derivative"]
 
-    fig = new_figure(figsize=(10, 4))
-    ax_f, ax_d = fig.subplots(1, 2)
-    ax_f.plot(grid, ys, label="f(x)", color="tab:blue")
-    ax_d.plot(grid, slopes, label="f'(x) (numerical)", color="tab:orange")
+    fig = new_figure(figsize=(5 * (order + 1), 4))
+    axes = fig.subplots(1, order + 1)
+    for k, ax in enumerate(axes):
+        ys = [derivs[k](x) for x in grid]
+        ax.plot(grid, ys, label=names[k] + (how if k else ""), color=colors[k])
     if x0 is not None:
         x0 = float(x0)
-        y0 = _value(f, x0)
-        slope = numerical_derivative(f, x0, h=h, method="central")
-        half = (max(grid) - min(grid)) / 4
-        lo, hi = min(min(grid), x0), max(max(grid), x0)
-        tx = [max(x0 - half, lo), min(x0 + half, hi)]
-        ax_f.plot(
-            tx,
-            [y0 + slope * (t - x0) for t in tx],
-            "--",
-            color="tab:red",
-            label=f"tangent at x = {x0:g} (slope {slope:.4g})",
-        )
-        ax_f.plot([x0], [y0], "o", color="tab:red")
-        ax_d.plot([x0], [slope], "o", color="tab:red", label=f"f'({x0:g}) = {slope:.4g}")
-        ax_d.axvline(x0, color="tab:red", lw=0.6, alpha=0.5)
-    for ax, title in ((ax_f, "f(x)"), (ax_d, "its derivative")):
+        for k in range(order):
+            _tangent(axes[k], grid, x0, derivs[k](x0), derivs[k + 1](x0), names[k])
+        last = derivs[order](x0)
+        axes[order].plot([x0], [last], "o", color="tab:red", label=f"at x = {x0:g}: {last:.4g}")
+        axes[order].axvline(x0, color="tab:red", lw=0.6, alpha=0.5)
+    for ax, title in zip(axes, titles):
         ax.set_title(title)
         ax.set_xlabel("x")
         ax.grid(True, alpha=0.3)
@@ -77,6 +78,31 @@ def plot_function(
     if path is not None:
         save_figure(fig, path)
     return fig
+
+
+def _derivatives(f: Callable[[float], Any], order: int, h: float) -> list[Callable[[float], float]]:
+    """f and its first `order` derivatives, each a function of a float."""
+    if order == 1:
+        return [lambda x: _value(f, x), lambda x: numerical_derivative(f, x, h=h, method="central")]
+    derivs = [f]
+    for _ in range(order):
+        derivs.append(grad(derivs[-1]))
+    return [lambda x: _value(f, Value(x))] + [lambda x, d=d: _value(d, x) for d in derivs[1:]]
+
+
+def _tangent(ax: Any, grid: list[float], x0: float, y0: float, slope: float, name: str) -> None:
+    """The tangent of one panel's curve at x0, and the point it touches."""
+    half = (max(grid) - min(grid)) / 4
+    lo, hi = min(min(grid), x0), max(max(grid), x0)
+    tx = [max(x0 - half, lo), min(x0 + half, hi)]
+    ax.plot(
+        tx,
+        [y0 + slope * (t - x0) for t in tx],
+        "--",
+        color="tab:red",
+        label=f"tangent of {name} at x = {x0:g} (slope {slope:.4g})",
+    )
+    ax.plot([x0], [y0], "o", color="tab:red")
 
 
 # name -> (the Value method, the derivative in closed form, for the reader and the tests)
