@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from chainrule.cli.graph import ProgramError, evaluate_program
+from chainrule.cli.expressions import ProgramError, evaluate_program
 
 ROOT = Path(__file__).resolve().parents[1]
 NEURON = "tanh(x1*w1 + x2*w2 + b)"

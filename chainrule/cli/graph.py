@@ -5,362 +5,35 @@
         --set x1=2 x2=0 w1=-3 w2=1 b=6.8813735870195432 --out neuron.svg
     chainrule graph "e = a*b; d = e + c; L = d*f" --set a=2 b=-3 c=10 f=-2 --explain
 
-The expression language is a small, safe subset of Python: numbers, names given a value with
-`--set`, `+ - * / **`, unary minus, and calls to exp, log, tanh, relu, sigmoid. Statements
-`name = expression`, separated by `;` or new lines, name intermediate values (their names become
-labels in the picture and in the narration); the last statement is the output. The text is
-parsed with `ast` and only that whitelist of node types is evaluated; nothing is ever passed to
-`eval`, so `__import__('os')`, attribute access, lambdas and the like are refused.
+The expression language (numbers, names given a value with `--set`, `+ - * / **`, and the
+functions exp, log, tanh, relu, sigmoid) is parsed safely by `chainrule.cli.expressions`; this
+module is the command around it: its flags, the picture, the narration.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
 import keyword
 import math
-from collections.abc import Callable
 from pathlib import Path
 
-from ..engine import Value
-
-__all__ = ["FUNCTIONS", "evaluate_program", "lecture_neuron", "register", "ProgramError"]
-
-FUNCTIONS: dict[str, Callable[[Value], Value]] = {
-    "exp": Value.exp,
-    "log": Value.log,
-    "tanh": Value.tanh,
-    "relu": Value.relu,
-    "sigmoid": Value.sigmoid,
-}
-
-MAX_PROGRAM_CHARS = 20_000
-_LABEL_CHARS = 24  # sub-expressions up to this long are labelled with their own text
-
-_BINARY: dict[type, tuple[str, Callable[[object, object], object]]] = {
-    ast.Add: ("+", lambda a, b: a + b),
-    ast.Sub: ("-", lambda a, b: a - b),
-    ast.Mult: ("*", lambda a, b: a * b),
-    ast.Div: ("/", lambda a, b: a / b),
-    ast.Pow: ("**", lambda a, b: a**b),
-}
-
-# What people might type that is not allowed, said in words.
-_REFUSED: dict[type, str] = {
-    ast.Attribute: "attribute access",
-    ast.Subscript: "indexing",
-    ast.Lambda: "a lambda",
-    ast.Compare: "a comparison",
-    ast.BoolOp: "and/or",
-    ast.IfExp: "an if/else expression",
-    ast.List: "a list",
-    ast.Tuple: "a tuple",
-    ast.Dict: "a dict",
-    ast.Set: "a set",
-    ast.ListComp: "a comprehension",
-    ast.GeneratorExp: "a generator",
-    ast.JoinedStr: "an f-string",
-    ast.Starred: "a starred argument",
-    ast.NamedExpr: "the := operator",
-    ast.Await: "await",
-    ast.Yield: "yield",
-    ast.Import: "import",
-    ast.ImportFrom: "import",
-    ast.FunctionDef: "a function definition",
-    ast.AugAssign: "augmented assignment (+= and the like)",
-    ast.Not: "the operator not",
-    ast.Invert: "the operator ~",
-    ast.FloorDiv: "the operator //",
-    ast.Mod: "the operator %",
-    ast.MatMult: "the operator @",
-    ast.LShift: "the operator <<",
-    ast.RShift: "the operator >>",
-    ast.BitOr: "the operator |",
-    ast.BitXor: "the operator ^",
-    ast.BitAnd: "the operator &",
-}
-
-_ALLOWED = (
-    ast.Module,
-    ast.Expr,
-    ast.Assign,
-    ast.Name,
-    ast.Load,
-    ast.Store,
-    ast.Constant,
-    ast.BinOp,
-    ast.UnaryOp,
-    ast.Call,
-    ast.USub,
-    ast.UAdd,
-    *_BINARY,
+from ..viz.dot import (
+    SAVE_FORMATS,
+    GraphTooLargeError,
+    GraphvizNotFoundError,
+    graph_size,
+    save_graph,
 )
+from ..viz.narration import explain
+from .common import UsageError, positive_int
+from .expressions import FUNCTIONS, HELP_LANGUAGE, ProgramError, evaluate_program, lecture_neuron
 
-HELP_LANGUAGE = (
-    "use numbers, names given with --set, + - * / **, unary -, "
-    f"and the functions {', '.join(FUNCTIONS)}"
-)
-
-
-class ProgramError(ValueError):
-    """The expression cannot be drawn: bad syntax, an unknown name, a disallowed construct."""
-
-
-# -- the built-in example -----------------------------------------------------------------
-
-
-def lecture_neuron() -> Value:
-    """The lecture's neuron, o = tanh(x1*w1 + x2*w2 + b), with its labels (o.data = 0.7071...)."""
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    x1w1 = x1 * w1
-    x1w1.label = "x1*w1"
-    x2w2 = x2 * w2
-    x2w2.label = "x2*w2"
-    x1w1x2w2 = x1w1 + x2w2
-    x1w1x2w2.label = "x1*w1 + x2*w2"
-    n = x1w1x2w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
-
-
-# -- the safe expression evaluator --------------------------------------------------------
-
-
-def evaluate_program(source: str, values: dict[str, float]) -> Value:
-    """Evaluate `source` over the named inputs in `values`; return the output as a Value.
-
-    Inputs become Values labelled with their names; assigned names and short sub-expressions
-    label the intermediate nodes. Raises `ProgramError` with the position of the problem.
-    """
-    if len(source) > MAX_PROGRAM_CHARS:
-        raise ProgramError(
-            f"the expression is {len(source)} characters long; the limit is {MAX_PROGRAM_CHARS}"
-        )
-    if not source.strip():
-        raise ProgramError("the expression is empty")
-    tree = _parse(source)
-    _check_whitelist(tree, source)
-
-    inputs = {name: Value(float(v), label=name) for name, v in values.items()}
-    env: dict[str, Value | float] = dict(inputs)
-    used: set[str] = set()
-    named = {id(v) for v in inputs.values()}  # Values that already carry a name of their own
-    result: Value | float | None = None
-    result_name = "out"
-    for statement in tree.body:
-        if isinstance(statement, ast.Assign):
-            if len(statement.targets) != 1 or not isinstance(statement.targets[0], ast.Name):
-                raise ProgramError(
-                    f"{_where(statement, source)}: assign one name at a time (name = expression)"
-                )
-            name = statement.targets[0].id
-            _check_assignable(name, statement, source, values)
-            value = _evaluate(statement.value, source, env, used)
-            if isinstance(value, Value) and id(value) not in named:
-                value.label = name  # an assigned name beats the text of the sub-expression
-                named.add(id(value))
-            env[name] = value
-            result, result_name = value, name
-        else:  # ast.Expr, guaranteed by the whitelist
-            result, result_name = _evaluate(statement.value, source, env, used), "out"
-    unused = sorted(set(values) - used)
-    if unused:
-        raise ProgramError(
-            f"--set {unused[0]}={values[unused[0]]:g} is not used by the expression "
-            "(a typo in the name?)"
-        )
-    assert result is not None
-    if not isinstance(result, Value):
-        result = Value(float(result))
-    if not result.label:
-        result.label = result_name
-    return result
-
-
-def _parse(source: str) -> ast.Module:
-    try:
-        return ast.parse(source, mode="exec")
-    except SyntaxError as err:
-        where = _position(err.lineno, err.offset, source)
-        raise ProgramError(f"syntax error {where}: {err.msg}") from None
-    except ValueError as err:  # e.g. a NUL character (a SyntaxError on newer Pythons)
-        raise ProgramError(f"cannot parse the expression: {err}") from None
-    except (RecursionError, MemoryError):
-        raise ProgramError("the expression is nested too deeply to parse") from None
-
-
-def _check_whitelist(tree: ast.Module, source: str) -> None:
-    """Refuse the whole program, before evaluating anything, if any node is not allowed."""
-    for node in ast.walk(tree):  # breadth-first with a queue: no recursion
-        if isinstance(node, _ALLOWED):
-            if isinstance(node, ast.Constant):
-                _check_constant(node, source)
-            elif isinstance(node, ast.Call):
-                _check_call(node, source)
-            continue
-        what = _REFUSED.get(type(node))
-        if what is None:
-            if isinstance(node, ast.operator):
-                what = "that operator"
-            elif isinstance(node, ast.unaryop):
-                what = "that unary operator"
-            else:
-                what = f"Python's {type(node).__name__}"
-        anchor = node if hasattr(node, "col_offset") else _parent_with_position(tree, node)
-        raise ProgramError(f"{_where(anchor, source)}: {what} is not allowed; {HELP_LANGUAGE}")
-
-
-def _parent_with_position(tree: ast.AST, target: ast.AST) -> ast.AST:
-    """Operators carry no position; report the expression that uses them."""
-    for node in ast.walk(tree):
-        if getattr(node, "op", None) is target and hasattr(node, "col_offset"):
-            return node
-    return tree
-
-
-def _check_constant(node: ast.Constant, source: str) -> None:
-    value = node.value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        kind = "True/False" if isinstance(value, bool) else type(value).__name__
-        raise ProgramError(f"{_where(node, source)}: {kind} is not a number; {HELP_LANGUAGE}")
-
-
-def _check_call(node: ast.Call, source: str) -> None:
-    if not isinstance(node.func, ast.Name):
-        raise ProgramError(
-            f"{_where(node, source)}: only the functions {', '.join(FUNCTIONS)} can be called, "
-            "by name (write tanh(x), not x.tanh())"
-        )
-    name = node.func.id
-    if name not in FUNCTIONS:
-        raise ProgramError(
-            f"{_where(node, source)}: unknown function {name!r}; "
-            f"the functions are {', '.join(FUNCTIONS)}"
-        )
-    if node.keywords or len(node.args) != 1:
-        raise ProgramError(f"{_where(node, source)}: {name}() takes exactly one argument")
-
-
-def _check_assignable(name: str, node: ast.AST, source: str, values: dict[str, float]) -> None:
-    if name in FUNCTIONS:
-        raise ProgramError(f"{_where(node, source)}: {name!r} is a function, not a name to assign")
-    if name in values:
-        raise ProgramError(
-            f"{_where(node, source)}: {name!r} is given by --set and assigned in the expression; "
-            "use one or the other"
-        )
-
-
-def _evaluate(
-    expr: ast.expr, source: str, env: dict[str, Value | float], used: set[str]
-) -> Value | float:
-    """Evaluate one whitelisted expression tree, iteratively (post-order with an explicit stack).
-
-    Plain numbers stay numbers (so `x**2` keeps a constant exponent, shown as `**2`); any
-    operation on two numbers is done in float arithmetic, so `9**9**9` overflows at once
-    instead of computing a huge integer.
-    """
-    results: dict[int, Value | float] = {}
-    stack: list[tuple[ast.expr, bool]] = [(expr, False)]
-    while stack:
-        node, ready = stack.pop()
-        if isinstance(node, ast.Constant):
-            results[id(node)] = node.value
-            continue
-        if isinstance(node, ast.Name):
-            results[id(node)] = _lookup(node, source, env, used)
-            continue
-        operands = _operands(node)
-        if not ready:
-            stack.append((node, True))
-            stack.extend((child, False) for child in reversed(operands))
-            continue
-        args = [results.pop(id(child)) for child in operands]
-        value = _apply(node, args, source)
-        if isinstance(value, Value) and not value.label and all(a is not value for a in args):
-            text = ast.get_source_segment(source, node) or ""
-            if len(text) <= _LABEL_CHARS and "\n" not in text:
-                value.label = text
-        results[id(node)] = value
-    return results[id(expr)]
-
-
-def _operands(node: ast.expr) -> list[ast.expr]:
-    if isinstance(node, ast.BinOp):
-        return [node.left, node.right]
-    if isinstance(node, ast.UnaryOp):
-        return [node.operand]
-    if isinstance(node, ast.Call):
-        return list(node.args)
-    raise AssertionError(f"not whitelisted: {type(node).__name__}")  # _check_whitelist ran
-
-
-def _lookup(node: ast.Name, source: str, env: dict[str, Value | float], used: set[str]):
-    name = node.id
-    if name in env:
-        used.add(name)
-        return env[name]
-    if name in FUNCTIONS:
-        raise ProgramError(f"{_where(node, source)}: {name} is a function; call it as {name}(...)")
-    raise ProgramError(
-        f"{_where(node, source)}: unknown name {name!r}; give it a value with --set {name}=NUMBER"
-    )
-
-
-def _apply(node: ast.expr, args: list[Value | float], source: str) -> Value | float:
-    try:
-        if isinstance(node, ast.BinOp):
-            left, right = args
-            _, op = _BINARY[type(node.op)]
-            if not isinstance(left, Value) and not isinstance(right, Value):
-                return op(float(left), float(right))  # both plain numbers: fold in floats
-            if isinstance(node.op, ast.Pow) and not isinstance(right, Value):
-                return left**right  # a constant exponent: the op reads **2, as in the lecture
-            return op(left, _as_number(right))
-        if isinstance(node, ast.UnaryOp):
-            (x,) = args
-            return -x if isinstance(node.op, ast.USub) else x
-        (x,) = args  # a whitelisted call
-        fn = FUNCTIONS[node.func.id]  # type: ignore[attr-defined]
-        return fn(x if isinstance(x, Value) else Value(float(x)))
-    except (ArithmeticError, ValueError) as err:
-        text = ast.get_source_segment(source, node) or "the expression"
-        if isinstance(err, ZeroDivisionError) and isinstance(getattr(node, "op", None), ast.Div):
-            why = "division by zero"
-        elif isinstance(err, OverflowError) and err.args and isinstance(err.args[0], int):
-            why = "the result is too large for a float"  # math's errno-style OverflowError
-        else:
-            why = str(err)
-        raise ProgramError(f"{_where(node, source)}: cannot compute {text}: {why}") from None
-
-
-def _as_number(x: Value | float) -> Value | float:
-    return x if isinstance(x, Value) else float(x)
-
-
-def _position(lineno: int | None, offset: int | None, source: str) -> str:
-    column = f"column {offset}" if offset else "the end"
-    if "\n" in source.strip() and lineno:
-        return f"at line {lineno}, {column}"
-    return f"at {column}"
-
-
-def _where(node: ast.AST, source: str) -> str:
-    lineno = getattr(node, "lineno", None)
-    col = getattr(node, "col_offset", None)
-    return _position(lineno, None if col is None else col + 1, source)
-
-
-# -- the command ---------------------------------------------------------------------------
+__all__ = ["register", "run"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add `chainrule graph` to the command line (called from `chainrule.cli.build_parser`)."""
-    graph = subparsers.add_parser(
+    """Add `chainrule graph` to the command line (called from `chainrule.cli.main`)."""
+    command = subparsers.add_parser(
         "graph",
         help="draw the computation graph of an expression, with data and grad on every node",
         description=(
@@ -372,13 +45,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             + "; name intermediate values with statements like 'n = x1*w1 + b; o = tanh(n)'."
         ),
     )
-    graph.add_argument(
+    command.add_argument(
         "program",
         nargs="?",
         metavar="EXPRESSION",
         help="e.g. 'tanh(x1*w1 + x2*w2 + b)' or 'e = a*b; d = e + c; L = d*f'",
     )
-    graph.add_argument(
+    command.add_argument(
         "--set",
         dest="assignments",
         nargs="+",
@@ -387,42 +60,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="NAME=VALUE",
         help="the value of each input, e.g. --set x1=2 w1=-3",
     )
-    graph.add_argument(
+    command.add_argument(
         "--out",
         default="graph.svg",
         metavar="FILE",
         help="where to write the picture; .svg, .png, .pdf, or .dot for the source "
         "(default: graph.svg)",
     )
-    graph.add_argument(
+    command.add_argument(
         "--rankdir", default="LR", choices=["LR", "TB", "RL", "BT"], help="direction of flow"
     )
-    graph.add_argument(
+    command.add_argument(
         "--max-nodes",
-        type=_positive_int,
+        type=positive_int,
         default=300,
         metavar="N",
         help="refuse graphs with more values than this (default: 300)",
     )
-    graph.add_argument("--force", action="store_true", help="draw the graph whatever its size")
-    graph.add_argument(
+    command.add_argument("--force", action="store_true", help="draw the graph whatever its size")
+    command.add_argument(
         "--explain",
         action="store_true",
         help="also print the chain rule, step by step, with the numbers",
     )
-    graph.set_defaults(func=run_graph)
+    command.set_defaults(func=run)
 
 
-def run_graph(args: argparse.Namespace) -> int:
-    from ..viz.dot import (
-        SAVE_FORMATS,
-        GraphTooLargeError,
-        GraphvizNotFoundError,
-        graph_size,
-        save_graph,
-    )
-    from .main import UsageError
-
+def run(args: argparse.Namespace) -> int:
+    """Evaluate the expression, backpropagate, and save its picture where --out says."""
     out = Path(args.out)
     if out.suffix.lower() not in SAVE_FORMATS:
         shown = f"'{out.suffix}'" if out.suffix else "no extension"
@@ -430,7 +95,7 @@ def run_graph(args: argparse.Namespace) -> int:
             f"--out {args.out}: {shown} is not a format chainrule can write; "
             f"use one of {', '.join(SAVE_FORMATS)}"
         )
-    values = _parse_assignments(args.assignments, UsageError)
+    values = _parse_assignments(args.assignments)
     if args.program is None:
         if values:
             raise UsageError("--set gives values to an expression, but no expression was given")
@@ -449,8 +114,6 @@ def run_graph(args: argparse.Namespace) -> int:
         )
     try:
         if args.explain:
-            from ..viz.narration import explain
-
             print(explain(root))
             print()
         else:
@@ -460,54 +123,39 @@ def run_graph(args: argparse.Namespace) -> int:
 
     try:
         written = save_graph(root, out, rankdir=args.rankdir, max_nodes=args.max_nodes, force=True)
-    except GraphvizNotFoundError as err:
-        raise UsageError(str(err)) from None
-    except GraphTooLargeError as err:  # pragma: no cover - checked above
-        raise UsageError(str(err)) from None
-    except ImportError as err:
-        raise UsageError(str(err)) from None
     except OSError as err:
         reason = f"cannot write {out}: {err.strerror}" if err.strerror else str(err)
         raise UsageError(reason) from None
-    except RuntimeError as err:
-        raise UsageError(str(err)) from None
+    except (GraphvizNotFoundError, GraphTooLargeError, ImportError, RuntimeError) as err:
+        raise UsageError(str(err)) from None  # no `dot` program, no graphviz package, ...
     name = root.label or "output"
     values_word = "value" if count == 1 else "values"
     print(f"wrote {written} ({count} {values_word}; {name} = {root.data:.4f}, grads from backward)")
     return 0
 
 
-def _parse_assignments(items: list[str], error: type[Exception]) -> dict[str, float]:
+def _parse_assignments(items: list[str]) -> dict[str, float]:
+    """The values of `--set NAME=VALUE ...`, checked: valid, unused by functions, given once."""
     values: dict[str, float] = {}
     for item in items:
         name, sep, text = item.partition("=")
         name = name.strip()
         if not sep:
-            raise error(
+            raise UsageError(
                 f"--set {item}: expected NAME=VALUE, e.g. --set x1=2 "
                 "(an expression goes before --set)"
             )
         if not name.isidentifier() or keyword.iskeyword(name):
-            raise error(f"--set {item}: {name!r} is not a valid name (letters, digits, _)")
+            raise UsageError(f"--set {item}: {name!r} is not a valid name (letters, digits, _)")
         if name in FUNCTIONS:
-            raise error(f"--set {item}: {name!r} is a function name; pick another name")
+            raise UsageError(f"--set {item}: {name!r} is a function name; pick another name")
         if name in values:
-            raise error(f"--set {item}: {name} is given twice")
+            raise UsageError(f"--set {item}: {name} is given twice")
         try:
             number = float(text)
         except ValueError:
-            raise error(f"--set {item}: {text.strip()!r} is not a number") from None
+            raise UsageError(f"--set {item}: {text.strip()!r} is not a number") from None
         if not math.isfinite(number):
-            raise error(f"--set {item}: give a finite number")
+            raise UsageError(f"--set {item}: give a finite number")
         values[name] = number
     return values
-
-
-def _positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
-    return n

@@ -1,7 +1,9 @@
 """The `chainrule` command line: `chainrule train | demo | graph`.
 
-Each subcommand lives in its own module and registers itself here. Errors the user can fix
-(a bad flag, a missing file) print one line and exit with status 2, never a traceback.
+Each subcommand lives in its own module and registers itself here; what they share (the
+`UsageError`, flag types) is in `common.py`, so imports flow one way: common <- commands <- main.
+Errors the user can fix (a bad flag, a missing file) print one line and exit with status 2,
+never a traceback.
 """
 
 from __future__ import annotations
@@ -10,11 +12,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from .. import __version__
+from .common import UsageError
 from .graph import register as register_graph
-
-
-class UsageError(Exception):
-    """A mistake in what the user asked for; reported in one line, exit status 2."""
+from .train import register as register_train
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,20 +25,12 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="chainrule", description=__doc__.splitlines()[0])
-    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    from . import train as cli_train
-
-    cli_train.register(sub)  # train, demo
+    register_train(sub)  # train, demo
     register_graph(sub)
     return parser
-
-
-def _version() -> str:
-    from .. import __version__
-
-    return f"chainrule {__version__}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
