@@ -371,7 +371,7 @@ def _backward_recorded(root: Value, gradient: float) -> None:
     with enable_grad():
         order, grads = sweep(root, gradient, _children, value_vjp)
     top = root.label or "L"
-    for node in order:
+    for node in reversed(order):  # from the output down: a shared gradient is named nearest it
         g = grads.get(id(node), 0.0)
         if node._a is None and node is not root:
             old = node.grad

@@ -70,9 +70,12 @@ def value_vjp(node: Any, g: Any) -> Iterator[tuple[Any, Any]]:
 
 
 def _times(local: Any, g: Any) -> Any:
-    """`local * g`, without recording a multiplication by the constant 1 (from + and -)."""
+    """`local * g`, without recording a multiplication by a constant 1 (the local derivative
+    of `+`, or the seed d root/d root): the product would be the other factor, bit for bit."""
     if local.__class__ is int and local == 1:
         return g
+    if g.__class__ is float and g == 1.0:
+        return local
     return local * g
 
 

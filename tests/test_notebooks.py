@@ -24,6 +24,7 @@ def test_the_notebooks_are_there():
     assert [p.name for p in NOTEBOOKS] == [
         "01_backprop_from_scratch.ipynb",
         "02_moons_demo.ipynb",
+        "03_derivatives_of_derivatives.ipynb",
     ]
 
 
@@ -66,7 +67,7 @@ def test_notebook_runs(path, kernel_env, tmp_path):
     # the pictures really were produced (a silent failure to draw would not raise)
     kinds = {k for c in ran for o in c.outputs for k in o.get("data", {})}
     assert "image/png" in kinds
-    if path.name.startswith("01"):
+    if path.name.startswith(("01", "03")):
         assert "image/svg+xml" in kinds  # draw_dot graphs rendered inline
 
 
