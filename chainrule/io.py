@@ -9,8 +9,9 @@ A model file holds what is needed to rebuild the model and nothing that could ru
 
 Why JSON and not pickle: loading a pickle runs whatever code the file asks for, so a model
 file from someone else would be a program. Here `load` only parses JSON and rebuilds the model
-with `chainrule.nn.from_config`, and it checks everything it reads: a missing, truncated or
-edited file gives a `ModelFileError` that names the file and says what is wrong with it.
+with `chainrule.nn.from_config` (the one model registry of `chainrule.models`, which knows the
+models of both engines), and it checks everything it reads: a missing, truncated or edited file
+gives a `ModelFileError` that names the file and says what is wrong with it.
 
 Floats are written with Python's shortest round-trip repr, so a loaded model computes exactly
 the same numbers as the one that was saved. Files are written atomically (temporary file in
@@ -25,6 +26,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from . import nn  # the models of both engines, rebuilt from their configs
 from .atomic import atomic_write
 
 __all__ = ["FORMAT", "VERSION", "ModelFileError", "save", "load", "read_metadata"]
@@ -96,8 +98,6 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def _read(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
-    from . import nn
-
     document = _parse(path)
     version = document.get("format"), document.get("version")
     if version[0] != FORMAT:
