@@ -294,3 +294,26 @@ def test_value_and_tensor_do_not_mix_silently():
         ops.MUL(Value(1.0), Tensor(np.array([1.0])))
     with pytest.raises(TypeError, match="Tensor"):
         Value(1.0) * Tensor(np.array([1.0]))
+
+
+# -- the expression parser of `chainrule graph` reads the same table ------------------------
+
+
+def test_the_expression_parser_accepts_every_function_row_and_define_op():
+    from chainrule.cli.expressions import FUNCTIONS, ProgramError, evaluate_program
+
+    for name in ("sin", "cos", "sqrt", "abs", "softplus", "silu", "gelu", "exp", "tanh"):
+        assert name in FUNCTIONS
+        out = evaluate_program(f"y = {name}(x)", {"x": 0.7})
+        assert out.data == ops.TABLE[name].scalar(0.7)
+    hyp = define_op("hyp_expr_test", lambda x, y: (x * x + y * y) ** 0.5,
+                    lambda x, y, out: (x / out, y / out))  # fmt: skip
+    try:
+        out = evaluate_program("h = hyp_expr_test(a, 4)", {"a": 3.0})
+        assert out.data == 5.0 and out._op == "hyp_expr_test"
+        with pytest.raises(ProgramError, match="takes 2 arguments"):
+            evaluate_program("h = hyp_expr_test(a)", {"a": 3.0})
+    finally:
+        del ops.TABLE["hyp_expr_test"]
+    with pytest.raises(ProgramError, match="unknown function 'hyp_expr_test'"):
+        evaluate_program("h = hyp_expr_test(a, 4)", {"a": 3.0})

@@ -3,9 +3,10 @@ graph of `Value`s.
 
     evaluate_program("e = a*b; d = e + c; L = d*f", {"a": 2, "b": -3, "c": 10, "f": -2})
 
-Numbers, names given a value, `+ - * / **`, unary minus, and calls to exp, log, tanh, relu,
-sigmoid. Statements `name = expression`, separated by `;` or new lines, name intermediate values
-(their names become labels in the picture and in the narration); the last statement is the
+Numbers, names given a value, `+ - * / **`, unary minus, and calls to the functions of the op
+table (`chainrule.ops`: exp, log, tanh, relu, sigmoid, sin, cos, sqrt, abs, ..., and any op
+made with `define_op`). Statements `name = expression`, separated by `;` or new lines, name
+intermediate values (their names become labels in the picture and in the narration); the last statement is the
 output. The text is parsed with `ast` and only that whitelist of node types is evaluated;
 nothing is ever passed to `eval`, so `__import__('os')`, attribute access, lambdas and the like
 are refused with a `ProgramError` that says where and why.
@@ -14,8 +15,9 @@ are refused with a `ProgramError` that says where and why.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 
+from .. import ops
 from ..engine import Value
 
 __all__ = [
@@ -27,14 +29,25 @@ __all__ = [
     "lecture_neuron",
 ]
 
-# The functions an expression may call: name -> the Value method that applies it.
-FUNCTIONS: dict[str, Callable[[Value], Value]] = {
-    "exp": Value.exp,
-    "log": Value.log,
-    "tanh": Value.tanh,
-    "relu": Value.relu,
-    "sigmoid": Value.sigmoid,
-}
+class _FunctionTable(Mapping[str, ops.Op]):
+    """The functions an expression may call: every row of the op table that reads as a
+    function, `sin(x)` (not an infix operator), looked up live, so an op added with
+    `chainrule.define_op` can be called by name at once."""
+
+    def _rows(self) -> dict[str, ops.Op]:
+        return {**ops.functions(1), **ops.functions(2)}
+
+    def __getitem__(self, name: str) -> ops.Op:
+        return self._rows()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows())
+
+    def __len__(self) -> int:
+        return len(self._rows())
+
+
+FUNCTIONS = _FunctionTable()
 
 MAX_PROGRAM_CHARS = 20_000
 _LABEL_CHARS = 24  # sub-expressions up to this long are labelled with their own text
@@ -243,8 +256,10 @@ def _check_call(node: ast.Call, source: str) -> None:
             f"{_where(node, source)}: unknown function {name!r}; "
             f"the functions are {', '.join(FUNCTIONS)}"
         )
-    if node.keywords or len(node.args) != 1:
-        raise ProgramError(f"{_where(node, source)}: {name}() takes exactly one argument")
+    arity = FUNCTIONS[name].arity
+    if node.keywords or len(node.args) != arity:
+        wanted = "exactly one argument" if arity == 1 else f"{arity} arguments"
+        raise ProgramError(f"{_where(node, source)}: {name}() takes {wanted}")
 
 
 def _check_assignable(name: str, node: ast.AST, source: str, values: dict[str, float]) -> None:
@@ -326,9 +341,8 @@ def _apply(node: ast.expr, args: list[Value | float], source: str) -> Value | fl
         if isinstance(node, ast.UnaryOp):
             (x,) = args
             return -x if isinstance(node.op, ast.USub) else x
-        (x,) = args  # a whitelisted call
-        fn = FUNCTIONS[node.func.id]  # type: ignore[attr-defined]
-        return fn(x if isinstance(x, Value) else Value(float(x)))
+        fn = FUNCTIONS[node.func.id]  # type: ignore[attr-defined]  (a whitelisted call)
+        return fn(*(x if isinstance(x, Value) else Value(float(x)) for x in args))
     except (ArithmeticError, ValueError) as err:
         text = ast.get_source_segment(source, node) or "the expression"
         if isinstance(err, ZeroDivisionError) and isinstance(getattr(node, "op", None), ast.Div):

@@ -6,7 +6,7 @@
     chainrule graph "e = a*b; d = e + c; L = d*f" --set a=2 b=-3 c=10 f=-2 --explain
 
 The expression language (numbers, names given a value with `--set`, `+ - * / **`, and the
-functions exp, log, tanh, relu, sigmoid) is parsed safely by `chainrule.cli.expressions`; this
+functions of the op table, `chainrule.ops`) is parsed safely by `chainrule.cli.expressions`; this
 module is the command around it: its flags, the picture, the narration.
 """
 
