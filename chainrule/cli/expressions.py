@@ -4,12 +4,12 @@ graph of `Value`s.
     evaluate_program("e = a*b; d = e + c; L = d*f", {"a": 2, "b": -3, "c": 10, "f": -2})
 
 Numbers, names given a value, `+ - * / **`, unary minus, and calls to the functions of the op
-table (`chainrule.ops`: exp, log, tanh, relu, sigmoid, sin, cos, sqrt, abs, ..., and any op
-made with `define_op`). Statements `name = expression`, separated by `;` or new lines, name
-intermediate values (their names become labels in the picture and in the narration); the last statement is the
-output. The text is parsed with `ast` and only that whitelist of node types is evaluated;
-nothing is ever passed to `eval`, so `__import__('os')`, attribute access, lambdas and the like
-are refused with a `ProgramError` that says where and why.
+table (`chainrule.ops`: exp, log, tanh, relu, sigmoid, sin, cos, sqrt, abs, ..., and any op made
+with `define_op`). Statements `name = expression`, separated by `;` or new lines, name
+intermediate values (their names become labels in the picture and in the narration); the last
+statement is the output. The text is parsed with `ast` and only that whitelist of node types is
+evaluated; nothing is ever passed to `eval`, so `__import__('os')`, attribute access, lambdas
+and the like are refused with a `ProgramError` that says where and why.
 """
 
 from __future__ import annotations
