@@ -3,7 +3,9 @@
 `to_torch(model)` gives a `torch.nn.Module` that computes what the chainrule model computes, so
 a model that outgrows chainrule keeps training in PyTorch (GPUs, distributed training) from
 where it is, without retraining. `from_torch(module)` brings a PyTorch stack of `Linear` and
-activation layers back as a tensor `Sequential`.
+activation layers back as a tensor `Sequential`. The convolution, normalisation, embedding and
+dropout layers convert through the tables of `chainrule.interop_layers`, running statistics and
+the training mode included.
 
 PyTorch is optional: it is imported inside the functions, and only they need it.
 """
@@ -35,19 +37,21 @@ def _torch() -> Any:
 def to_torch(model: Any, dtype: Any = None) -> Any:
     """A `torch.nn.Module` with the same weights and activations as `model`.
 
-    `model` is a tensor `Sequential` of `Linear`/`ReLU`/`Tanh`/`Sigmoid` layers (or one such
-    layer), or a scalar `MLP` or `Layer` (`chainrule.nn`). The PyTorch copy has its own
-    weights (changing one model does not change the other) and `requires_grad` set, ready
-    to train. `dtype` (a torch dtype) defaults to the model's own precision: the tensor
-    model's dtype (float32 unless made otherwise), and float64 for the scalar engine, whose
-    numbers are Python floats, so the weights carry over exactly. A scalar model's PyTorch
+    `model` is a tensor `Sequential` of `Linear`/`ReLU`/`Tanh`/`Sigmoid` layers and the layers
+    of `chainrule.interop_layers` (Conv2d, MaxPool2d, Flatten, Embedding, BatchNorm1d,
+    LayerNorm, Dropout), or one such layer, or a scalar `MLP` or `Layer` (`chainrule.nn`).
+    The PyTorch copy has its own weights (changing one model does not change the other),
+    `requires_grad` set, ready to train, and the model's training mode. `dtype` (a torch
+    dtype) defaults to the model's own precision: the tensor model's dtype (float32 unless
+    made otherwise), and float64 for the scalar engine, whose numbers are Python floats, so
+    the weights carry over exactly. A scalar model's PyTorch
     copy takes a batch (N, nin) and returns (N, nout), also for one output.
     """
     torch = _torch()
     if isinstance(model, Sequential):
         layers = [_layer_to_torch(torch, layer, i, dtype) for i, layer in enumerate(model)]
-        return torch.nn.Sequential(*layers)
-    if isinstance(model, (Linear, ReLU, Tanh, Sigmoid)):
+        return torch.nn.Sequential(*layers).train(model.training)
+    if isinstance(model, (Linear, ReLU, Tanh, Sigmoid)) or type(model) in _to_table():
         return _layer_to_torch(torch, model, 0, dtype)
     if hasattr(model, "layers") or hasattr(model, "neurons"):
         return _scalar_to_torch(torch, model, torch.float64 if dtype is None else dtype)
@@ -57,7 +61,16 @@ def to_torch(model: Any, dtype: Any = None) -> Any:
     )
 
 
+def _to_table() -> dict[type, Any]:
+    from .interop_layers import TO_TORCH
+
+    return TO_TORCH
+
+
 def _layer_to_torch(torch: Any, layer: Any, i: int, dtype: Any) -> Any:
+    convert = _to_table().get(type(layer))
+    if convert is not None:
+        return convert(layer, torch, dtype).train(layer.training)
     if isinstance(layer, Linear):
         weight = torch.from_numpy(np.array(layer.weight.data))  # a copy, never shared
         if dtype is not None:
@@ -75,7 +88,7 @@ def _layer_to_torch(torch: Any, layer: Any, i: int, dtype: Any) -> Any:
             return getattr(torch.nn, theirs)()
     raise TypeError(
         f"to_torch: layer {i} ({type(layer).__name__}) has no PyTorch counterpart here; "
-        "supported: Linear, ReLU, Tanh, Sigmoid"
+        f"supported: Linear, ReLU, Tanh, Sigmoid, {', '.join(t.__name__ for t in _to_table())}"
     )
 
 
@@ -108,12 +121,13 @@ def _scalar_to_torch(torch: Any, model: Any, dtype: Any) -> Any:
 
 def from_torch(module: Any, dtype: Any = np.float32) -> Any:
     """A chainrule tensor model with `module`'s weights: a `torch.nn.Sequential` (nested ones
-    are flattened) of `Linear`, `ReLU`, `Tanh` and `Sigmoid` becomes a `Sequential` (one such
-    layer on its own becomes that layer). Weights are copied, as `dtype` (float32 default)."""
+    are flattened) of `Linear`, `ReLU`, `Tanh`, `Sigmoid` and the layers `to_torch` makes
+    becomes a `Sequential` (one such layer on its own becomes that layer). Weights and running
+    statistics are copied, as `dtype` (float32 default); the training mode is kept."""
     torch = _torch()
     if isinstance(module, torch.nn.Sequential):
         layers = [_layer_from_torch(torch, m, name, dtype) for name, m in _flat(torch, module)]
-        return Sequential(*layers)
+        return Sequential(*layers).train(module.training)
     return _layer_from_torch(torch, module, "0", dtype)
 
 
@@ -130,7 +144,15 @@ def _flat(torch: Any, module: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 
 def _layer_from_torch(torch: Any, m: Any, name: str, dtype: Any) -> Any:
+    from .interop_layers import FROM_TORCH
+
     nn = torch.nn
+    kind = type(m).__name__
+    if kind in FROM_TORCH and type(m) is getattr(nn, kind):
+        try:
+            return FROM_TORCH[kind](m, dtype).train(m.training)
+        except TypeError as err:
+            raise TypeError(f"from_torch: layer {name!r} ({m!r}): {err}") from None
     if isinstance(m, nn.Linear):
         layer = Linear(m.in_features, m.out_features, bias=m.bias is not None, dtype=dtype)
         layer.weight.data[...] = m.weight.detach().cpu().numpy()
@@ -142,5 +164,5 @@ def _layer_from_torch(torch: Any, m: Any, name: str, dtype: Any) -> Any:
             return ours()
     raise TypeError(
         f"from_torch: unsupported layer {name!r} ({m!r}); supported: Linear, ReLU, Tanh, "
-        "Sigmoid, and Sequential stacks of them"
+        f"Sigmoid, {', '.join(FROM_TORCH)}, and Sequential stacks of them"
     )

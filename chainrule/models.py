@@ -41,6 +41,14 @@ class Module:
     """Base class of models: subclasses set attributes and implement `__call__` (and `config`,
     to be saved and rebuilt)."""
 
+    # Training or evaluation mode, as in PyTorch: BatchNorm and Dropout behave differently in
+    # each. A class default, so models need no __init__ call; `train()` / `eval()` set it on
+    # every module of the tree.
+    training: bool = True
+    # Attributes that hold state which is saved but not learned (BatchNorm's running
+    # statistics): PyTorch's buffers. They go into `state_dict()` beside the parameters.
+    _buffer_names: tuple[str, ...] = ()
+
     def named_parameters(self, prefix: str = "") -> list[tuple[str, Any]]:
         """Every parameter with a dotted name (`layers.0.neurons.3.w.1`), each listed once."""
         seen: set[int] = set()
@@ -59,6 +67,35 @@ class Module:
         """How many numbers the model learns (a Tensor counts each of its elements)."""
         return sum(parameter_engine(p).size(p) for p in self.parameters())
 
+    def named_modules(self, prefix: str = "") -> list[tuple[str, Module]]:
+        """This module and every module inside it, with dotted names ('' for this one)."""
+        return list(_walk_modules(self, prefix))
+
+    def named_buffers(self, prefix: str = "") -> list[tuple[str, Any]]:
+        """Saved state that is not learned (running statistics), by dotted name."""
+        out = []
+        for name, module in _walk_modules(self, prefix):
+            for attr in module._buffer_names:
+                value = getattr(module, attr, None)
+                if value is not None:
+                    out.append((f"{name}.{attr}" if name else attr, value))
+        return out
+
+    def train(self, mode: bool = True) -> Module:
+        """Put every module of the tree in training mode (False: evaluation); returns self.
+
+        BatchNorm normalises with the batch's statistics in training and with its running
+        statistics in evaluation; Dropout drops only in training. As in PyTorch, a fresh
+        model trains: call `eval()` before predicting and `train()` before the next step.
+        """
+        for _, module in _walk_modules(self, ""):
+            module.training = bool(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode for every module of the tree (`train(False)`); returns self."""
+        return self.train(False)
+
     def zero_grad(self) -> None:
         """Forget the gradients of the last backward pass (call before each `backward()`)."""
         for p in self.parameters():
@@ -70,8 +107,10 @@ class Module:
 
     def state_dict(self) -> dict[str, Any]:
         """Every parameter's values by name (`layers.0.neurons.1.w.2`), JSON-able: a Value's
-        number, a Tensor's nested lists. These are the learned weights."""
-        return {name: parameter_engine(p).saved(p) for name, p in self.named_parameters()}
+        number, a Tensor's nested lists. These are the learned weights, followed by the
+        buffers (`named_buffers`: running statistics), which a saved model needs too."""
+        named = self.named_parameters() + self.named_buffers()
+        return {name: parameter_engine(p).saved(p) for name, p in named}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Set every parameter from `state` (as `state_dict` makes it), checking it all first.
@@ -83,7 +122,7 @@ class Module:
         if not isinstance(state, Mapping):
             kind = type(state).__name__
             raise TypeError(f"state must be a mapping of name -> values, got {kind}")
-        named = self.named_parameters()
+        named = self.named_parameters() + self.named_buffers()
         known = {name for name, _ in named}
         missing = [name for name, _ in named if name not in state]
         extra = [name for name in state if name not in known]
@@ -138,6 +177,13 @@ def _walk(obj: object, prefix: str) -> Iterator[tuple[str, Any]]:
     elif isinstance(obj, (list, tuple)):
         for i, value in enumerate(obj):
             yield from _walk(value, f"{prefix}.{i}" if prefix else str(i))
+
+
+def _walk_modules(module: Module, prefix: str) -> Iterator[tuple[str, Module]]:
+    """The module and its sub-modules (depth first, in attribute order), each with its name."""
+    yield prefix, module
+    for name, child in _submodules(module):
+        yield from _walk_modules(child, f"{prefix}.{name}" if prefix else name)
 
 
 def _submodules(module: Module) -> Iterator[tuple[str, Module]]:

@@ -285,6 +285,13 @@ register_model("MLP", MLP, _mlp_count)
 # classes above free of any dependency (PEP 562 module __getattr__).
 TENSOR_LAYERS = ("Sequential", "Linear", "ReLU", "Tanh", "Sigmoid")
 register_model_home(TENSOR_LAYERS, "chainrule.tensor.layers")  # loading one imports them
+# The layers of makemore and of convolutional nets, each group in its own module.
+register_model_home(("Conv2d", "MaxPool2d", "Flatten"), "chainrule.tensor.conv_layers")
+register_model_home(
+    ("Embedding", "BatchNorm1d", "LayerNorm", "Dropout"), "chainrule.tensor.mlp_layers"
+)
+TENSOR_LAYERS += ("Conv2d", "MaxPool2d", "Flatten", "Embedding", "BatchNorm1d", "LayerNorm")
+TENSOR_LAYERS += ("Dropout",)
 
 
 def __getattr__(name: str) -> Any:

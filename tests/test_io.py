@@ -149,7 +149,7 @@ def test_empty_and_binary_and_garbled_files(tmp_path):
         (lambda d: d.update(config=[1]), ["'config' must be a JSON object", "a list"]),
         (lambda d: d.update(parameters=None), ["'parameters' must be a JSON object", "null"]),
         (lambda d: d.update(metadata=3), ["'metadata' must be a JSON object", "the number 3"]),
-        (lambda d: d["config"].update(type="Conv2d"), ["bad model config", "'Conv2d'"]),
+        (lambda d: d["config"].update(type="Conv3d"), ["bad model config", "'Conv3d'"]),
         (lambda d: d["config"].update(type="os.system"), ["unknown type 'os.system'"]),
         (lambda d: d["config"].update(activation="swish"), ["bad model config", "'swish'"]),
         (lambda d: d["config"].update(nouts=[6, 7, 1]), ["missing parameter"]),

@@ -92,7 +92,7 @@ def test_config_round_trip_is_json():
 @pytest.mark.parametrize(
     "config, message",
     [
-        ({"type": "Conv2d"}, "unknown type 'Conv2d'"),
+        ({"type": "Conv3d"}, "unknown type 'Conv3d'"),
         ({"type": "Linear", "nin": 0, "nout": 2}, "nin must be a positive integer"),
         ({"type": "Linear", "nin": 2}, "bad Linear config"),
         ({"type": "Sequential"}, "needs exactly a 'layers' list"),

@@ -486,4 +486,4 @@ def test_parameter_count_refuses_bad_sizes():
     with pytest.raises(ValueError, match="nouts"):
         nn.parameter_count({"type": "MLP", "nin": 2, "nouts": [4, True]})
     with pytest.raises(ValueError, match="unknown type"):
-        nn.parameter_count({"type": "Conv2d"})
+        nn.parameter_count({"type": "Conv3d"})

@@ -2,12 +2,29 @@
 
 `tensor.py` holds the `Tensor` class and the ops it records; `rules.py` their backward rules,
 over the array helpers of `grads.py`; `functional.py` the fused ops of `torch.nn.functional`
-(`linear`, `cross_entropy`, ...); `layers.py` the PyTorch-named layers and `losses.py` the
-tensor side of the loss table. Importing this package imports numpy; the scalar engine never
-does.
+(`linear`, `cross_entropy`, ...), with `conv.py` (`conv2d`, `max_pool2d`), `norm.py`
+(`batch_norm`, `layer_norm`) and `embedding.py` (`embedding`, `dropout`) beside it;
+`layers.py` the PyTorch-named layers (`conv_layers.py` and `mlp_layers.py` hold the newer
+ones) and `losses.py` the tensor side of the loss table. Importing this package imports
+numpy; the scalar engine never does.
 """
 
+from .conv import conv2d, max_pool2d
+from .embedding import dropout, embedding
 from .functional import binary_cross_entropy_with_logits, cross_entropy, linear
+from .norm import batch_norm, layer_norm
 from .tensor import Tensor, no_grad
 
-__all__ = ["Tensor", "binary_cross_entropy_with_logits", "cross_entropy", "linear", "no_grad"]
+__all__ = [
+    "Tensor",
+    "batch_norm",
+    "binary_cross_entropy_with_logits",
+    "conv2d",
+    "cross_entropy",
+    "dropout",
+    "embedding",
+    "layer_norm",
+    "linear",
+    "max_pool2d",
+    "no_grad",
+]

@@ -194,3 +194,11 @@ RULES.update(
         "bce_with_logits": _d_bce_with_logits,
     }
 )
+
+# The other functional ops, each in its module with its rules: reachable from here too, as
+# from torch.nn.functional.
+from .conv import conv2d, max_pool2d  # noqa: E402
+from .embedding import dropout, embedding  # noqa: E402
+from .norm import batch_norm, layer_norm  # noqa: E402
+
+__all__ += ["batch_norm", "conv2d", "dropout", "embedding", "layer_norm", "max_pool2d"]

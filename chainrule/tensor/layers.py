@@ -222,3 +222,28 @@ register_model("Linear", Linear, _linear_count)
 register_model("ReLU", ReLU, lambda config: 0)  # activations learn nothing
 register_model("Tanh", Tanh, lambda config: 0)
 register_model("Sigmoid", Sigmoid, lambda config: 0)
+
+
+# -- the layers of the next lectures, defined in their own modules ---------------------------
+
+# Conv2d, MaxPool2d, Flatten (conv_layers.py) and Embedding, BatchNorm1d, LayerNorm, Dropout
+# (mlp_layers.py) are built on the classes above, so they are imported here on first use
+# (PEP 562), which keeps `chainrule.tensor.layers` the one place every tensor layer is found.
+LAYER_HOMES = {
+    "Conv2d": "conv_layers",
+    "MaxPool2d": "conv_layers",
+    "Flatten": "conv_layers",
+    "Embedding": "mlp_layers",
+    "BatchNorm1d": "mlp_layers",
+    "LayerNorm": "mlp_layers",
+    "Dropout": "mlp_layers",
+}
+__all__ += list(LAYER_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name in LAYER_HOMES:
+        import importlib
+
+        return getattr(importlib.import_module(f".{LAYER_HOMES[name]}", __package__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -259,8 +259,12 @@ class TensorEngine:
 
     @staticmethod
     def inputs(X: Sequence[Sequence[float]]) -> Any:
+        """float32, the type networks train in; an integer array stays as it is (token ids
+        for an Embedding, which takes no floats)."""
         import numpy as np
 
+        if isinstance(X, np.ndarray) and X.dtype.kind in "iu":
+            return X
         return np.asarray(X, dtype=np.float32)
 
     @staticmethod

@@ -33,7 +33,8 @@ import math
 import numbers
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -111,7 +112,7 @@ def _percent(x: float | None) -> str:
 def predict_scores(model: Any, X: Sequence[Sequence[float]]) -> list[float] | list[list[float]]:
     """The model's raw outputs for each row of `X`, as plain numbers, computed without a graph."""
     engine = engine_for(model)
-    with no_grad():
+    with no_grad(), evaluating(model):
         return engine.scores(engine.forward(model, engine.inputs(X)))
 
 
@@ -190,7 +191,7 @@ def fit(
         optimizer.lr = lr
     scheduler, lr_at = _schedule(schedule, optimizer, total)
 
-    with no_grad():
+    with no_grad(), evaluating(model):
         width = engine.width(engine.forward(model, engine.inputs(X[:1])))
     task = Task(loss, y, width)
     inputs, targets = engine.inputs(X), engine.targets(task.targets(y))
@@ -215,6 +216,9 @@ def fit(
             history.test_accuracy.append(_accuracy(engine, model, test_inputs, test_classes, task))
 
     evaluate(0)
+    was_training = getattr(model, "training", None)
+    if was_training is not None:
+        model.train()  # BatchNorm and Dropout behave as in training for the steps
     try:
         for k in range(total):
             t0 = clock()
@@ -261,6 +265,8 @@ def fit(
     finally:
         if bar is not None:
             bar.close()
+        if was_training is not None:
+            model.train(was_training)
     history.total_time = clock() - started
     history.final_train_accuracy = _accuracy(engine, model, inputs, classes, task)
     if X_test is not None:
@@ -274,8 +280,23 @@ def fit(
 def _accuracy(engine: Any, model: Any, inputs: Any, classes: list[int] | None, task: Task):
     if classes is None:
         return None
-    with no_grad():
+    with no_grad(), evaluating(model):
         return engine.correct(engine.forward(model, inputs), classes, task.threshold) / len(classes)
+
+
+@contextmanager
+def evaluating(model: Any) -> Iterator[None]:
+    """The model in evaluation mode for the block (BatchNorm's running statistics, no dropout),
+    then back in the mode it was in. Models without modes (any callable) are left alone."""
+    was_training = getattr(model, "training", None)
+    if was_training is None or not callable(getattr(model, "train", None)):
+        yield
+        return
+    model.train(False)
+    try:
+        yield
+    finally:
+        model.train(was_training)
 
 
 def _check_data(X: Any, y: Any, xname: str, yname: str) -> int:

@@ -1,0 +1,254 @@
+"""Convolution and max pooling on the tensor engine: `conv2d` and `max_pool2d`, as
+`torch.nn.functional` has them, each one node of the graph with a backward pass written by hand.
+
+Images are NCHW, PyTorch's layout: (batch, channels, height, width); one image (C, H, W) is
+taken too. A convolution is turned into ONE matrix product by im2col ("image to columns"): every
+k x k patch the kernel visits is copied out as a column, so sliding the kernel over the image
+becomes multiplying the weight matrix by the matrix of patches. numpy's BLAS then does all the
+arithmetic, and the Python cost is a handful of array operations per layer, however large the
+batch. The derivation of each backward pass is written next to it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .grads import _add_grad
+from .rules import RULES
+from .tensor import Tensor, _lift, _node, _unary
+
+__all__ = ["conv2d", "conv_output_size", "max_pool2d", "pair"]
+
+_matmul = np.matmul
+_dot = np.dot
+
+
+def pair(value: Any, what: str) -> tuple[int, int]:
+    """An int or a pair of ints (height, width), as PyTorch's `kernel_size=3` or `(3, 5)`."""
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(items) != 2 or not all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items
+    ):
+        raise ValueError(f"{what} must be an int or a pair of ints, got {value!r}")
+    return int(items[0]), int(items[1])
+
+
+def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    """How many positions a kernel takes along one axis: floor((size + 2p - k) / s) + 1."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def _as_input(x: Any, like: Tensor | None, who: str) -> Tensor:
+    if x.__class__ is Tensor:
+        return x
+    t = _lift(x, like)
+    if t is None:
+        raise TypeError(f"{who}: the input must be a Tensor or an array, got {type(x).__name__}")
+    return t
+
+
+def _batched(x: Tensor, who: str, shape_hint: str) -> tuple[Tensor, bool]:
+    """(x as a batch (N, C, H, W), whether it was one image (C, H, W) to be unbatched)."""
+    if x.ndim == 4:
+        return x, False
+    if x.ndim == 3:
+        return x.reshape((1, *x.shape)), True
+    raise ValueError(f"{who}: expected input of shape {shape_hint}, got {x.shape}")
+
+
+def _padded(x: np.ndarray, ph: int, pw: int, fill: float = 0.0) -> np.ndarray:
+    """x with `ph` rows and `pw` columns of `fill` on each side of the last two axes."""
+    if not ph and not pw:
+        return x
+    N, C, H, W = x.shape
+    out = np.full((N, C, H + 2 * ph, W + 2 * pw), fill, x.dtype)
+    out[:, :, ph : ph + H, pw : pw + W] = x
+    return out
+
+
+def _window(i: int, j: int, sh: int, sw: int, OH: int, OW: int) -> tuple[Any, ...]:
+    """The index of the pixels that kernel offset (i, j) meets at every output position."""
+    rows = slice(i, i + sh * (OH - 1) + 1, sh)
+    columns = slice(j, j + sw * (OW - 1) + 1, sw)
+    return (slice(None), slice(None), rows, columns)
+
+
+# -- convolution ------------------------------------------------------------------------------
+
+
+def conv2d(
+    input: Any,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+) -> Tensor:
+    """2-D convolution (cross-correlation, as in every deep-learning library), like
+    `torch.nn.functional.conv2d` without dilation and groups.
+
+    `input` (N, C, H, W) or (C, H, W); `weight` (O, C, KH, KW); `bias` (O,) or None. The
+    output is (N, O, OH, OW) with OH = floor((H + 2*padding - KH) / stride) + 1, and so OW.
+
+    The forward pass, with xp the input padded with zeros:
+
+        out[n, o, p, q] = b[o] + sum_{c,i,j} W[o, c, i, j] * xp[n, c, s*p + i, s*q + j]
+
+    im2col copies every patch into a column, cols[n, (c,i,j), (p,q)] = xp[n, c, s*p+i, s*q+j],
+    so that with W2 = W reshaped to (O, C*KH*KW) the whole sum is one product per image:
+    out[n] = W2 @ cols[n] + b (one batched BLAS call for the batch).
+    """
+    who = "conv2d"
+    x = _as_input(input, weight, who)
+    sh, sw = pair(stride, f"{who}: stride")
+    ph, pw = pair(padding, f"{who}: padding")
+    if sh < 1 or sw < 1 or ph < 0 or pw < 0:
+        raise ValueError(
+            f"{who}: stride must be >= 1 and padding >= 0, got {stride!r} and {padding!r}"
+        )
+    if weight.ndim != 4:
+        raise ValueError(f"{who}: weight must have shape (O, C, KH, KW), got {weight.shape}")
+    O, C, KH, KW = weight.shape
+    x4, one = _batched(x, who, f"(N, {C}, H, W) or ({C}, H, W)")
+    N, Cx, H, W = x4.shape
+    if Cx != C:
+        raise ValueError(
+            f"{who}: expected input of shape (N, {C}, H, W) (weight {weight.shape} takes {C} "
+            f"channels), got {x.shape}"
+        )
+    if bias is not None and bias.shape != (O,):
+        raise ValueError(f"{who}: bias must have shape ({O},), got {bias.shape}")
+    OH, OW = conv_output_size(H, KH, sh, ph), conv_output_size(W, KW, sw, pw)
+    if OH < 1 or OW < 1:
+        raise ValueError(
+            f"{who}: the {KH}x{KW} kernel does not fit the input of size {H}x{W} with padding "
+            f"{(ph, pw)}"
+        )
+    xp = _padded(x4.data, ph, pw)
+    cols = np.empty((N, C, KH, KW, OH, OW), xp.dtype)
+    for i in range(KH):  # KH*KW strided copies: each moves a whole batch of pixels
+        for j in range(KW):
+            cols[:, :, i, j] = xp[_window(i, j, sh, sw, OH, OW)]
+    cols = cols.reshape(N, C * KH * KW, OH * OW)
+    W2 = weight.data.reshape(O, C * KH * KW)
+    out = _matmul(W2, cols)  # (N, O, OH*OW)
+    if bias is not None:
+        out += bias.data[:, None]
+    out = out.reshape(N, O, OH, OW)
+    ctx = (cols, xp.shape, (sh, sw), (ph, pw))
+    args = (x4, weight) if bias is None else (x4, weight, bias)
+    result = _node(out, "conv2d", args, ctx)
+    return result.reshape(out.shape[1:]) if one else result
+
+
+def _d_conv2d(out: Tensor) -> None:
+    """The backward pass of `conv2d`.
+
+    out[n] = W2 @ cols[n] + b is a matrix product, so its rule is the matmul rule per image,
+    summed over the batch for the weights they share. With G[n] = dL/dout[n], (O, OH*OW):
+
+        dL/dW2      = sum_n G[n] @ cols[n]^T    (O, C*KH*KW), reshaped to W's shape
+        dL/db[o]    = sum_{n,p,q} G[n, o, p, q]
+        dL/dcols[n] = W2^T @ G[n]               (C*KH*KW, OH*OW)
+
+    and col2im sends each column's gradient back to the pixels it was copied from: a pixel
+    that appeared in several patches (every pixel does when the stride is smaller than the
+    kernel) collects the sum, dxp[n, c, s*p+i, s*q+j] += dcols[n, (c,i,j), (p,q)]. Cutting
+    the padding off dxp gives dL/dx.
+    """
+    args = out._args
+    x, weight = args[0], args[1]
+    cols, padded_shape, (sh, sw), (ph, pw) = out._ctx
+    N, O, OH, OW = out.data.shape
+    G = out.grad.reshape(N, O, OH * OW)
+    if weight.requires_grad:
+        dW = _matmul(G, cols.transpose(0, 2, 1)).sum(axis=0)
+        _add_grad(weight, dW.reshape(weight.data.shape))
+    if len(args) == 3 and args[2].requires_grad:
+        _add_grad(args[2], G.sum(axis=(0, 2)))
+    if x.requires_grad:
+        _, C, KH, KW = weight.data.shape
+        dcols = _matmul(weight.data.reshape(O, -1).T, G).reshape(N, C, KH, KW, OH, OW)
+        dxp = np.zeros(padded_shape, dcols.dtype)
+        for i in range(KH):
+            for j in range(KW):
+                dxp[_window(i, j, sh, sw, OH, OW)] += dcols[:, :, i, j]
+        H, W = padded_shape[2] - 2 * ph, padded_shape[3] - 2 * pw
+        _add_grad(x, dxp[:, :, ph : ph + H, pw : pw + W])
+
+
+# -- max pooling ------------------------------------------------------------------------------
+
+
+def max_pool2d(
+    input: Any,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+) -> Tensor:
+    """The largest value of each window, like `torch.nn.functional.max_pool2d` (no dilation,
+    no ceil_mode): `stride` defaults to `kernel_size`, and the padding (at most half the
+    kernel, as in PyTorch) is -inf, so it is never the maximum.
+
+    Computed as a running maximum over the KH*KW kernel offsets, each one strided slice of the
+    whole batch, so a 2x2 pool is three `np.maximum` calls on quarter-size arrays.
+    """
+    who = "max_pool2d"
+    x = _as_input(input, None, who)
+    KH, KW = pair(kernel_size, f"{who}: kernel_size")
+    sh, sw = (KH, KW) if stride is None else pair(stride, f"{who}: stride")
+    ph, pw = pair(padding, f"{who}: padding")
+    if min(KH, KW, sh, sw) < 1 or ph < 0 or pw < 0:
+        raise ValueError(f"{who}: kernel_size and stride must be >= 1 and padding >= 0")
+    if 2 * ph > KH or 2 * pw > KW:
+        raise ValueError(
+            f"{who}: padding {(ph, pw)} must be at most half the kernel size {(KH, KW)}"
+        )
+    if x.dtype.kind != "f":
+        raise TypeError(f"{who}: expected a float input, got dtype {x.dtype}")
+    x4, one = _batched(x, who, "(N, C, H, W) or (C, H, W)")
+    N, C, H, W = x4.shape
+    OH, OW = conv_output_size(H, KH, sh, ph), conv_output_size(W, KW, sw, pw)
+    if OH < 1 or OW < 1:
+        raise ValueError(
+            f"{who}: the {KH}x{KW} window does not fit the input of size {H}x{W} "
+            f"(input shape {x.shape})"
+        )
+    xp = _padded(x4.data, ph, pw, -np.inf)
+    out = xp[_window(0, 0, sh, sw, OH, OW)].copy()
+    for i in range(KH):
+        for j in range(KW):
+            if i or j:
+                np.maximum(out, xp[_window(i, j, sh, sw, OH, OW)], out=out)
+    result = _unary(out, "max_pool2d", x4, (xp, (KH, KW), (sh, sw), (ph, pw)))
+    return result.reshape(out.shape[1:]) if one else result
+
+
+def _d_max_pool2d(out: Tensor) -> None:
+    """The backward pass of `max_pool2d`: each window's gradient goes to its maximum.
+
+    out[n, c, p, q] = max_{i,j} xp[n, c, s*p + i, s*q + j], so d out / d xp is 1 at the
+    element that is the maximum and 0 elsewhere. Where several elements of a window tie, the
+    first in row-major order takes it all, as PyTorch does (it records that element's index):
+    the offsets are visited in that order, and an output already served is skipped. Windows
+    that overlap (stride < kernel) add their gradients into the same pixel.
+    """
+    x = out._args[0]
+    xp, (KH, KW), (sh, sw), (ph, pw) = out._ctx
+    m, g = out.data, out.grad
+    OH, OW = m.shape[2], m.shape[3]
+    dxp = np.zeros(xp.shape, g.dtype)
+    free = np.ones(m.shape, bool)  # outputs whose gradient is still to be placed
+    for i in range(KH):
+        for j in range(KW):
+            window = _window(i, j, sh, sw, OH, OW)
+            hit = xp[window] == m
+            hit &= free
+            free &= ~hit
+            dxp[window] += np.where(hit, g, 0)
+    H, W = xp.shape[2] - 2 * ph, xp.shape[3] - 2 * pw
+    _add_grad(x, dxp[:, :, ph : ph + H, pw : pw + W])
+
+
+RULES.update({"conv2d": _d_conv2d, "max_pool2d": _d_max_pool2d})

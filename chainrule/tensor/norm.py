@@ -1,0 +1,231 @@
+"""Normalisation on the tensor engine: `batch_norm` and `layer_norm`, as `torch.nn.functional`
+has them, each one fused node with its backward pass written by hand.
+
+Both compute xhat = (x - mean) / sqrt(var + eps) over some axes and then weight * xhat + bias;
+they differ in the axes. BatchNorm averages each feature over the batch (so a sample's output
+depends on the other samples of its batch, and evaluation needs running statistics instead);
+LayerNorm averages each sample over its own features. Written as a chain of small ops the
+normalisation would cost a dozen nodes and arrays; as one node its gradient is the closed form
+derived below, a few passes over the batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .grads import _add_grad
+from .rules import RULES
+from .tensor import Tensor, _lift, _node
+
+__all__ = ["batch_norm", "layer_norm"]
+
+_add_reduce = np.add.reduce
+
+
+def _data(t: Any) -> np.ndarray | None:
+    return None if t is None else (t.data if isinstance(t, Tensor) else np.asarray(t))
+
+
+def _as_input(x: Any, who: str) -> Tensor:
+    if x.__class__ is Tensor:
+        return x
+    t = _lift(x, None)
+    if t is None:
+        raise TypeError(f"{who}: the input must be a Tensor or an array, got {type(x).__name__}")
+    return t
+
+
+def _affine(xhat: np.ndarray, w: np.ndarray | None, b: np.ndarray | None) -> np.ndarray:
+    """weight * xhat + bias, into xhat's own array when it can (it is kept for backward)."""
+    out = xhat * w if w is not None else xhat.copy()
+    if b is not None:
+        out += b
+    return out
+
+
+def _d_normalized(dxhat: np.ndarray, xhat: np.ndarray, invstd: np.ndarray, axes: Any) -> Any:
+    """dL/dx of xhat = (x - mean(x)) * invstd, with mean and variance taken over `axes`.
+
+    With n the number of elements averaged, d mean / dx_k = 1/n and d var / dx_k =
+    2 (x_k - mean) / n; the chain rule through both gives, per group averaged together,
+
+        dL/dx = invstd / n * (n * dxhat - sum(dxhat) - xhat * sum(dxhat * xhat))
+
+    (the two sums over `axes`): the gradient of xhat itself, less its mean, less its
+    projection on xhat. This is the closed form Andrej Karpathy derives in makemore part 4.
+    """
+    n = xhat.size // invstd.size
+    total = _add_reduce(dxhat, axis=axes, keepdims=True)
+    projection = _add_reduce(dxhat * xhat, axis=axes, keepdims=True)
+    dx = dxhat * xhat.dtype.type(n)
+    dx -= total
+    dx -= xhat * projection
+    dx *= invstd / xhat.dtype.type(n)
+    return dx
+
+
+# -- BatchNorm --------------------------------------------------------------------------------
+
+
+def batch_norm(
+    input: Any,
+    running_mean: Any,
+    running_var: Any,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Batch normalisation of `input` (N, C) or (N, C, L) per channel C, like
+    `torch.nn.functional.batch_norm` (same arguments, same order).
+
+    training=True: normalise with the batch's mean and (biased) variance over N (and L), and
+    update `running_mean` / `running_var` in place, when given, as PyTorch does:
+    running = (1 - momentum) * running + momentum * batch statistic, the variance's unbiased
+    (times n / (n - 1)). training=False: normalise with the running statistics.
+    """
+    who = "batch_norm"
+    x = _as_input(input, who)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"{who}: expected input of shape (N, C) or (N, C, L), got {x.shape}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{who}: expected a float input, got dtype {x.dtype}")
+    C = x.shape[1]
+    axes: tuple[int, ...] = (0,) if x.ndim == 2 else (0, 2)
+    view = (1, C) if x.ndim == 2 else (1, C, 1)  # a per-channel array against the batch
+    rm, rv = _data(running_mean), _data(running_var)
+    for name, t in (("running_mean", rm), ("running_var", rv), ("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (C,):
+            raise ValueError(f"{who}: {name} must have shape ({C},), got {tuple(t.shape)}")
+    X = x.data
+    if training:
+        n = X.size // C
+        if n <= 1:
+            raise ValueError(
+                f"{who}: expected more than 1 value per channel when training, got input of "
+                f"shape {x.shape}"
+            )
+        mean = X.mean(axis=axes, keepdims=True)
+        centred = X - mean
+        var = np.mean(centred * centred, axis=axes, keepdims=True)
+        if rm is not None:
+            rm *= 1 - momentum
+            rm += momentum * mean.reshape(C)
+        if rv is not None:
+            rv *= 1 - momentum
+            rv += (momentum * n / (n - 1)) * var.reshape(C)
+    else:
+        if rm is None or rv is None:
+            raise ValueError(
+                f"{who}: evaluation (training=False) needs running_mean and running_var"
+            )
+        centred = X - rm.reshape(view)
+        var = rv.reshape(view)
+    invstd = 1.0 / np.sqrt(var + X.dtype.type(eps))
+    invstd = invstd.astype(X.dtype, copy=False)
+    xhat = centred
+    xhat *= invstd
+    w = None if weight is None else weight.data.reshape(view)
+    b = None if bias is None else bias.data.reshape(view)
+    out = _affine(xhat, w, b)
+    args = tuple(t for t in (x, weight, bias) if t is not None)
+    ctx = (xhat, invstd, axes, training, weight is not None, bias is not None)
+    return _node(out, "batch_norm", args, ctx)
+
+
+def _d_batch_norm(out: Tensor) -> None:
+    """out = weight * xhat + bias, per channel:
+
+        dL/dweight = sum over the batch of G * xhat       dL/dbias = sum of G
+        dL/dxhat   = G * weight
+
+    and dL/dx is `_d_normalized` in training (the mean and variance are the batch's, so they
+    depend on x); in evaluation they are constants and dL/dx = dL/dxhat * invstd.
+    """
+    args = out._args
+    x = args[0]
+    xhat, invstd, axes, training, has_w, has_b = out._ctx
+    g = out.grad
+    w = args[1] if has_w else None
+    b = args[1 + has_w] if has_b else None
+    if w is not None and w.requires_grad:
+        _add_grad(w, _add_reduce(g * xhat, axis=axes))
+    if b is not None and b.requires_grad:
+        _add_grad(b, _add_reduce(g, axis=axes))
+    if x.requires_grad:
+        dxhat = g if w is None else g * w.data.reshape(invstd.shape)
+        if training:
+            _add_grad(x, _d_normalized(dxhat, xhat, invstd, axes))
+        else:
+            _add_grad(x, dxhat * invstd)
+
+
+# -- LayerNorm --------------------------------------------------------------------------------
+
+
+def layer_norm(
+    input: Any,
+    normalized_shape: int | tuple[int, ...] | list[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Layer normalisation over the last dimensions (`normalized_shape`), like
+    `torch.nn.functional.layer_norm`: each sample is normalised with its own mean and
+    (biased) variance, then scaled by `weight` and shifted by `bias` (both of that shape).
+    The same in training and evaluation: there are no running statistics.
+    """
+    who = "layer_norm"
+    x = _as_input(input, who)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if not k or x.shape[x.ndim - k :] != shape or x.ndim < k:
+        raise ValueError(
+            f"{who}: expected input of shape (*, {', '.join(map(str, shape))}) "
+            f"(normalized_shape {shape}), got {x.shape}"
+        )
+    if x.dtype.kind != "f":
+        raise TypeError(f"{who}: expected a float input, got dtype {x.dtype}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != shape:
+            raise ValueError(f"{who}: {name} must have shape {shape}, got {t.shape}")
+    X = x.data
+    axes = tuple(range(X.ndim - k, X.ndim))
+    mean = X.mean(axis=axes, keepdims=True)
+    xhat = X - mean
+    var = np.mean(xhat * xhat, axis=axes, keepdims=True)
+    invstd = (1.0 / np.sqrt(var + X.dtype.type(eps))).astype(X.dtype, copy=False)
+    xhat *= invstd
+    w = None if weight is None else weight.data
+    out = _affine(xhat, w, None if bias is None else bias.data)
+    args = tuple(t for t in (x, weight, bias) if t is not None)
+    ctx = (xhat, invstd, axes, weight is not None, bias is not None)
+    return _node(out, "layer_norm", args, ctx)
+
+
+def _d_layer_norm(out: Tensor) -> None:
+    """out = weight * xhat + bias, elementwise over the normalised dimensions:
+
+    dL/dweight = G * xhat summed over the leading (batch) axes,  dL/dbias = G summed so
+    dL/dx      = `_d_normalized`(G * weight), the statistics being each sample's own.
+    """
+    args = out._args
+    x = args[0]
+    xhat, invstd, axes, has_w, has_b = out._ctx
+    g = out.grad
+    w = args[1] if has_w else None
+    b = args[1 + has_w] if has_b else None
+    lead = tuple(range(g.ndim - len(axes)))
+    if w is not None and w.requires_grad:
+        _add_grad(w, _add_reduce(g * xhat, axis=lead))
+    if b is not None and b.requires_grad:
+        _add_grad(b, _add_reduce(g, axis=lead))
+    if x.requires_grad:
+        dxhat = g if w is None else g * w.data
+        _add_grad(x, _d_normalized(dxhat, xhat, invstd, axes))
+
+
+RULES.update({"batch_norm": _d_batch_norm, "layer_norm": _d_layer_norm})
