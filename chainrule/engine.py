@@ -271,7 +271,8 @@ def _d_mul(out: Value) -> None:  # d(a*b)/da = b, d(a*b)/db = a
 
 def _d_pow_const(out: Value) -> None:  # d(a**k)/da = k * a**(k-1)
     a, k = out._a, out._b
-    a.grad += k * _power(a, k - 1, None) * out.grad
+    if k != 0:  # a**0 is the constant 1: slope 0, even at a = 0 where a**-1 is undefined
+        a.grad += k * _power(a, k - 1, None) * out.grad
 
 
 def _d_pow(out: Value) -> None:  # d(a**b)/da = b * a**(b-1),  d(a**b)/db = a**b * ln(a)
@@ -300,11 +301,9 @@ def _d_tanh(out: Value) -> None:  # d(tanh a)/da = 1 - tanh(a)**2
     out._a.grad += (1 - out.data**2) * out.grad
 
 
-def _d_relu(out: Value) -> None:  # d(relu a)/da = 1 if a > 0 else 0
-    if out.data > 0:
+def _d_relu(out: Value) -> None:  # d(relu a)/da = 1 if a > 0 else 0 (and 1 at nan, as torch)
+    if out.data != 0:  # relu's result is 0 exactly where a <= 0
         out._a.grad += out.grad
-    elif out.data != out.data:  # nan in, nan out
-        out._a.grad += out.data
 
 
 def _d_sigmoid(out: Value) -> None:  # d(s(a))/da = s(a) * (1 - s(a))

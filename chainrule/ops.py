@@ -255,7 +255,8 @@ def _softplus(x: float) -> float:
 def _softplus_array(x: Any) -> Any:
     import numpy as np
 
-    return np.where(x > _SOFTPLUS_THRESHOLD, x, np.logaddexp(0, x))
+    with np.errstate(invalid="ignore"):  # nan in, nan out, without a warning
+        return np.where(x > _SOFTPLUS_THRESHOLD, x, np.logaddexp(0, x))
 
 
 _GELU_C = math.sqrt(2.0 / math.pi)
@@ -272,16 +273,26 @@ def _gelu_partial(x: Any, out: Any) -> Any:
     return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _GELU_C * (1.0 + 3.0 * _GELU_K * x * x)
 
 
+# NaN follows PyTorch: relu passes a nan's gradient on (its derivative there is 1, so `step` is 1
+# at nan), and abs has derivative 0 there (`sign(nan)` is 0).
+
+
 def _step_scalar(x: float) -> float:
-    return 1.0 if x > 0 else (x if x != x else 0.0)  # nan stays nan
+    return 0.0 if x <= 0 else 1.0  # 1 where x > 0 or x is nan
 
 
 def _sign_scalar(x: float) -> float:
-    return 1.0 if x > 0 else (-1.0 if x < 0 else x)  # sign(0) = 0, sign(nan) = nan
+    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)  # 0 at 0 and at nan
 
 
 def _step_array(x: Any) -> Any:
-    return (x > 0).astype(x.dtype) if getattr(x, "dtype", None) is not None else _step_scalar(x)
+    return (~(x <= 0)).astype(x.dtype)
+
+
+def _sign_array(x: Any) -> Any:
+    import numpy as np
+
+    return np.where(np.isnan(x), 0, np.sign(x)).astype(x.dtype, copy=False)
 
 
 def _relu_array(x: Any) -> Any:
@@ -290,16 +301,17 @@ def _relu_array(x: Any) -> Any:
     return np.maximum(x, 0)  # propagates nan, as PyTorch's relu does
 
 
-def _zero(*xs: Any) -> Any:
-    """The derivative of a piecewise-constant op: 0 (as `0 * x`, so arrays keep their shape)."""
-    return 0 * xs[0]
+def _zero(*xs: Any) -> int:
+    """The derivative of a piecewise-constant op: 0, even at nan (the engines multiply it by
+    the incoming gradient, which gives it its shape)."""
+    return 0
 
 
 # -- the built-in rows -----------------------------------------------------------------------
 # Derivatives use the rows themselves (TANH, COS, STEP, ...), so they are differentiable too.
 
 STEP = _builtin("step", _step_scalar, (_zero,), ("0",), array=_step_array)
-SIGN = _builtin("sign", _sign_scalar, (_zero,), ("0",), numpy_name="sign")
+SIGN = _builtin("sign", _sign_scalar, (_zero,), ("0",), array=_sign_array)
 
 ADD = _builtin("+", operator.add, (lambda x, y, out: 1, lambda x, y, out: 1), ("1", "1"),
                array=operator.add, symbol="+")  # fmt: skip

@@ -48,7 +48,8 @@ def value_vjp(node: Any, g: Any) -> Iterator[tuple[Any, Any]]:
         return
     b = node._b
     if op_name.startswith("**") and op_name != "**":  # a constant exponent, kept in _b
-        yield a, ops.POW.partials[0](a, b, node) * g
+        if b != 0:  # a**0 is the constant 1: nothing flows back
+            yield a, ops.POW.partials[0](a, b, node) * g
         return
     op = ops.TABLE.get(op_name)
     if op is None:

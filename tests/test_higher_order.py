@@ -74,7 +74,11 @@ def torch_derivatives(inputs, program, order=3):
     return out.item(), found
 
 
-floats = st.floats(min_value=-2, max_value=2, allow_nan=False).filter(lambda x: abs(x) > 1e-2)
+# Whole numbers are left out: at exactly x = 1, torch's third derivative of x**x is 2 (its
+# power rule special-cases the base 1), where the true value, and chainrule's, is 3.
+floats = st.floats(min_value=-2, max_value=2, allow_nan=False).filter(
+    lambda x: abs(x) > 1e-2 and x != round(x)
+)
 
 
 @settings(max_examples=150, deadline=None)

@@ -306,8 +306,8 @@ def test_the_expression_parser_accepts_every_function_row_and_define_op():
         assert name in FUNCTIONS
         out = evaluate_program(f"y = {name}(x)", {"x": 0.7})
         assert out.data == ops.TABLE[name].scalar(0.7)
-    hyp = define_op("hyp_expr_test", lambda x, y: (x * x + y * y) ** 0.5,
-                    lambda x, y, out: (x / out, y / out))  # fmt: skip
+    define_op("hyp_expr_test", lambda x, y: (x * x + y * y) ** 0.5,
+              lambda x, y, out: (x / out, y / out))  # fmt: skip
     try:
         out = evaluate_program("h = hyp_expr_test(a, 4)", {"a": 3.0})
         assert out.data == 5.0 and out._op == "hyp_expr_test"
@@ -317,3 +317,38 @@ def test_the_expression_parser_accepts_every_function_row_and_define_op():
         del ops.TABLE["hyp_expr_test"]
     with pytest.raises(ProgramError, match="unknown function 'hyp_expr_test'"):
         evaluate_program("h = hyp_expr_test(a, 4)", {"a": 3.0})
+
+
+def test_a_zeroth_power_is_flat_even_at_zero():
+    x = Value(0.0)
+    (x**0).backward()
+    assert x.grad == 0.0  # torch.pow(0., 0) has gradient 0 too
+    t = Tensor(np.array([0.0, 2.0]), requires_grad=True)
+    (t**0).sum().backward()
+    assert t.grad.tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("name", [n for n in BUILTINS if ops.TABLE[n].arity == 1 and n != "step"])
+def test_nan_in_nan_out_as_torch_on_both_engines(name):
+    """Every row's value and gradient at nan are PyTorch's: nan is never turned into a number
+    silently (relu(nan) is nan), and the few gradients torch defines there (relu passes the
+    gradient on, abs gives 0) are the same."""
+    op = ops.TABLE[name]
+    nan = float("nan")
+    t = torch.tensor(nan, dtype=torch.float64, requires_grad=True)
+    out = TWINS[name][0](t)
+    out.backward()
+    want, want_grad = out.item(), t.grad.item()
+    v = Value(nan)
+    y = op(v)
+    y.backward()
+    assert y.data == pytest.approx(want, nan_ok=True)
+    assert v.grad == pytest.approx(want_grad, nan_ok=True)
+    x = Tensor(np.array([nan, 0.5]), requires_grad=True)
+    op(x).sum().backward()
+    assert x.grad[0] == pytest.approx(want_grad, nan_ok=True)
+    fast = getattr(Tensor(np.array([nan]), requires_grad=True), name, None)
+    if fast is not None:  # the hand-written method, where there is one
+        z = fast()
+        z.sum().backward()
+        assert z.data[0] == pytest.approx(want, nan_ok=True)

@@ -130,8 +130,8 @@ def _d_tanh(out: Tensor) -> None:  # d(tanh a)/da = 1 - tanh(a)**2
     _add_grad(out._args[0], out.grad * (1 - t * t))
 
 
-def _d_relu(out: Tensor) -> None:  # d(relu a)/da = 1 where a > 0, else 0
-    _add_grad(out._args[0], out.grad * (out.data > 0))
+def _d_relu(out: Tensor) -> None:  # d(relu a)/da = 1 where a > 0 (or nan, as torch), else 0
+    _add_grad(out._args[0], out.grad * (out.data != 0))  # relu is 0 exactly where a <= 0
 
 
 def _d_sigmoid(out: Tensor) -> None:  # d(s(a))/da = s(a) * (1 - s(a))
