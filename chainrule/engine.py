@@ -3,8 +3,11 @@
 A `Value` wraps one number (`data`), remembers the Values it was computed from (`_prev`) and the
 operation that made it (`_op`), and receives d(output)/d(itself) in `grad` when `backward()` runs.
 
-Each operation below is written the way the lecture writes it: the forward value, and next to it
-the local derivative that the backward pass multiplies by the incoming gradient (the chain rule).
+Each operation below computes its forward value the way the lecture writes it. Its local
+derivative, which the backward pass multiplies by the incoming gradient (the chain rule), is
+the op's row in the table `chainrule.ops`; `engine_rules.py` holds the float fast path of the
+lecture's ops, checked against those rows, and `recorded.py` the path that records the
+backward pass so it can be differentiated again. `engine_messages.py` words the errors.
 
 What differs from the lecture, and why:
 
@@ -37,6 +40,8 @@ from .autograd import (
     sweep,
     topological_order,
 )
+from .engine_messages import _name, _number, _op_error, _power, _real
+from .engine_rules import _local_step
 from .recorded import value_vjp
 
 __all__ = ["Value", "dot", "no_grad", "zero_grad"]
@@ -57,6 +62,10 @@ class Value:
 
     __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_fn")
 
+    # numpy, meeting `array * value`, must not build an array of objects: it steps aside, and
+    # Python calls `Value.__rmul__`, which says to use a Tensor.
+    __array_ufunc__ = None
+
     def __init__(
         self, data: Number, _children: Iterable[Value] = (), _op: str = "", label: str = ""
     ) -> None:
@@ -64,13 +73,8 @@ class Value:
             raise TypeError(
                 f"Value(...) takes a number, got a Value ({data!r}); use that Value itself"
             )
-        if not isinstance(data, (int, float)):
-            if isinstance(data, (str, bytes)) or not hasattr(data, "__float__"):
-                what = f" for {label!r}" if label else ""
-                raise TypeError(
-                    f"Value data must be a real number{what}, got {type(data).__name__} {data!r}"
-                )
-            data = float(data)  # numpy scalars and friends
+        if data.__class__ is not float and data.__class__ is not int:
+            data = _number(data, label)
         self.data = data
         self.grad = 0.0
         self.label = label
@@ -144,7 +148,7 @@ class Value:
     def __float__(self) -> float:
         return float(self.data)
 
-    # -- arithmetic: forward value here, local derivative in the matching _d_* rule -------
+    # -- arithmetic: the forward value here, the local derivative in engine_rules.py -------
 
     def __add__(self, other: Operand) -> Value:
         other = other if other.__class__ is Value else _lift(other, "+", self)
@@ -185,11 +189,15 @@ class Value:
         return other + (-self)
 
     def __truediv__(self, other: Operand) -> Value:  # self / other == self * other**-1
-        if other.__class__ is not Value and not isinstance(other, (int, float)):
-            return NotImplemented
+        if other.__class__ is not Value:
+            other = _lift(other, "/", self)
+        if other.data == 0:
+            raise ZeroDivisionError(f"division by zero: {_name(self)} / {_name(other)} = 0.0")
         return self * other**-1
 
     def __rtruediv__(self, other: Number) -> Value:  # other / self
+        if self.data == 0:
+            raise ZeroDivisionError(f"division by zero: {other!r} / {_name(self)} = 0.0")
         return other * self**-1
 
     def exp(self) -> Value:
@@ -253,112 +261,6 @@ for _method in ops.METHODS:  # the table's functions that Value does not spell o
 del _method
 
 _JUST_VALUE = frozenset({Value})
-
-
-# -- local derivatives, one rule per op: out.grad times d(out)/d(operand), added in ----------
-
-
-def _d_add(out: Value) -> None:  # d(a+b)/da = 1, d(a+b)/db = 1
-    out._a.grad += out.grad
-    out._b.grad += out.grad
-
-
-def _d_mul(out: Value) -> None:  # d(a*b)/da = b, d(a*b)/db = a
-    a, b = out._a, out._b
-    a.grad += b.data * out.grad
-    b.grad += a.data * out.grad
-
-
-def _d_pow_const(out: Value) -> None:  # d(a**k)/da = k * a**(k-1)
-    a, k = out._a, out._b
-    if k != 0:  # a**0 is the constant 1: slope 0, even at a = 0 where a**-1 is undefined
-        a.grad += k * _power(a, k - 1, None) * out.grad
-
-
-def _d_pow(out: Value) -> None:  # d(a**b)/da = b * a**(b-1),  d(a**b)/db = a**b * ln(a)
-    a, b = out._a, out._b
-    a.grad += b.data * _power(a, b.data - 1, b) * out.grad
-    if a.data > 0:
-        b.grad += out.data * math.log(a.data) * out.grad
-    elif a.data == 0 and b.data > 0:
-        pass  # a**b is flat at 0 in b (PyTorch uses the same limit)
-    else:
-        raise ValueError(
-            f"d/d{_name(b)} of {_name(a)}**{_name(b)} needs a positive base, "
-            f"but {_name(a)} = {a.data}"
-        )
-
-
-def _d_exp(out: Value) -> None:  # d(e**a)/da = e**a
-    out._a.grad += out.data * out.grad
-
-
-def _d_log(out: Value) -> None:  # d(ln a)/da = 1/a
-    out._a.grad += (1 / out._a.data) * out.grad
-
-
-def _d_tanh(out: Value) -> None:  # d(tanh a)/da = 1 - tanh(a)**2
-    out._a.grad += (1 - out.data**2) * out.grad
-
-
-def _d_relu(out: Value) -> None:  # d(relu a)/da = 1 if a > 0 else 0 (and 1 at nan, as torch)
-    if out.data != 0:  # relu's result is 0 exactly where a <= 0
-        out._a.grad += out.grad
-
-
-def _d_sigmoid(out: Value) -> None:  # d(s(a))/da = s(a) * (1 - s(a))
-    out._a.grad += out.data * (1 - out.data) * out.grad
-
-
-def _d_dot(out: Value) -> None:  # d(b + Σ w_i x_i)/db = 1, /dw_i = x_i, /dx_i = w_i
-    g = out.grad
-    kids = out._a
-    n = len(kids) // 2
-    kids[0].grad += g
-    for w, x in zip(kids[1 : n + 1], kids[n + 1 :]):
-        w.grad += x.data * g
-        x.grad += w.data * g
-
-
-_RULES: dict[str, Callable[[Value], None]] = {
-    "+": _d_add,
-    "*": _d_mul,
-    "**": _d_pow,
-    "exp": _d_exp,
-    "log": _d_log,
-    "tanh": _d_tanh,
-    "relu": _d_relu,
-    "sigmoid": _d_sigmoid,
-    "dot": _d_dot,
-}
-
-
-def _d_table(out: Value, op: ops.Op) -> None:  # any other row: local derivative x grad
-    a, b, g = out._a, out._b, out.grad
-    if b is None:
-        a.grad += op.partials[0](a.data, out.data) * g
-    else:
-        x, y = a.data, b.data
-        a.grad += op.partials[0](x, y, out.data) * g
-        b.grad += op.partials[1](x, y, out.data) * g
-
-
-def _local_step(node: Value) -> None:
-    """One node's chain-rule step, whichever way its op was defined."""
-    if node._fn is not None:  # a closure assigned the lecture's way
-        node._fn()
-        return
-    if node._a is None:
-        return
-    rule = _RULES.get(node._op)
-    if rule is not None:
-        rule(node)
-    elif node._op.startswith("**"):
-        _d_pow_const(node)
-    else:
-        op = ops.TABLE.get(node._op)
-        if op is not None:
-            _d_table(node, op)
 
 
 def _backward_recorded(root: Value, gradient: float) -> None:
@@ -462,55 +364,10 @@ def _lift(other: object, op: str, node: Value | None) -> Value:
             f"cannot combine a Value with a {type(other).__name__} in {op}: a Value holds one "
             "number; use Tensors on both sides, or pass .item() of a one-element tensor"
         )
-    if isinstance(other, (int, float)) or (
-        hasattr(other, "__float__") and not isinstance(other, (str, bytes))
-    ):
-        return Value(other)
     where = f" with {_name(node)}" if node is not None else ""
-    raise TypeError(f"unsupported operand for {op}{where}: {type(other).__name__} {other!r}")
-
-
-def _op_error(op: ops.Op, operands: list[Value], err: Exception) -> Exception:
-    """`sqrt of a = -1.0 is undefined (sqrt needs a number >= 0)`: the op, names, values."""
-    given = ", ".join(f"{_name(o)} = {o.data}" for o in operands)
-    why = op.domain or str(err)
-    if isinstance(err, OverflowError):
-        return OverflowError(f"{op.name} of {given} overflows a float")
-    if isinstance(err, ZeroDivisionError):
-        return ZeroDivisionError(f"{op.name} of {given}: division by zero")
-    return ValueError(f"{op.name} of {given} is undefined ({why})")
-
-
-def _real(data: object, op: ops.Op, operands: list[Value]) -> float:
-    """A user op's result as a float; a complex or non-numeric result is named."""
-    if isinstance(data, complex) or not hasattr(data, "__float__") or isinstance(data, str):
-        given = ", ".join(f"{_name(o)} = {o.data}" for o in operands)
-        raise TypeError(f"{op.name} of {given} gave {data!r}, not a real number")
-    return float(data)  # type: ignore[arg-type]
-
-
-def _name(node: Value) -> str:
-    return node.label if node.label else "an unlabeled Value"
-
-
-def _power(base: Value, exponent: Number, exp_node: Value | None) -> float:
-    """`base.data ** exponent` with Python's semantics, but errors that say what happened."""
-    x = base.data
     try:
-        result = x**exponent
-    except ZeroDivisionError:
-        raise ZeroDivisionError(
-            f"{_name(base)} ** {exponent}: {_name(base)} = {x} is zero, "
-            "and zero cannot be raised to a negative power"
-        ) from None
-    except OverflowError:
-        raise OverflowError(
-            f"{_name(base)} ** {exponent} overflows a float ({x} ** {exponent})"
-        ) from None
-    if isinstance(result, complex):
-        what = _name(exp_node) if exp_node is not None else str(exponent)
-        raise ValueError(
-            f"{_name(base)} ** {what}: a negative base ({x}) to a fractional power "
-            f"({exponent}) is not a real number"
-        )
-    return result
+        return Value(_number(other, ""))
+    except TypeError as err:
+        raise TypeError(f"unsupported operand for {op}{where}: {err}") from None
+
+

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from chainrule import Tensor, Value, ops
-from chainrule.engine import _RULES as VALUE_FAST_PATHS
+from chainrule.engine_rules import _RULES as VALUE_FAST_PATHS
 from chainrule.ops import define_op
 
 # row name -> (PyTorch function, low, high): operands are sampled uniformly from [low, high].
