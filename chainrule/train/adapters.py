@@ -331,8 +331,11 @@ def batch_engine(outputs: Any) -> Any:
 
 
 def is_parameter(obj: object) -> bool:
-    """A learnable number of some engine: a `Value`, or a `Tensor` that asks for gradients."""
-    return any(engine.is_parameter(obj) for engine in ENGINES)
+    """A learnable number of some engine: a `Value`, or a `Tensor` that asks for gradients.
+
+    Asked of every attribute when a model lists its parameters, so it is written out (the
+    scalar test first: it is the cheapest, and an MLP's parameters are all Values)."""
+    return ScalarEngine.is_parameter(obj) or TensorEngine.is_parameter(obj)
 
 
 def parameter_engine(p: Any) -> Any:
