@@ -11,7 +11,7 @@ import importlib
 from typing import Any
 
 from . import ops
-from .autograd import enable_grad, is_grad_enabled, no_grad
+from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .engine import Value, dot, zero_grad
 from .ops import define_op
 
@@ -60,6 +60,7 @@ __all__ = [
     "dot",
     "zero_grad",
     "no_grad",
+    "detect_anomaly",
     "enable_grad",
     "is_grad_enabled",
     *_LAZY,

@@ -160,3 +160,45 @@ def sweep(
             old = get(key)
             grads[key] = contribution if old is None else old + contribution
     return order, grads
+
+
+# -- anomaly mode ---------------------------------------------------------------------------
+
+
+class AnomalyError(FloatingPointError):
+    """A nan or an infinity appeared while `detect_anomaly()` was on: raised by the first op
+    (forward) or chain-rule step (backward) that produced it, naming it and its operands."""
+
+
+_anomaly_switches: list[Callable[[bool], None]] = []
+_anomaly_depth = 0
+
+
+def register_anomaly_switch(switch: Callable[[bool], None]) -> None:
+    """Called by each engine as it is imported: `switch(True)` puts its checking versions of
+    node making and of the local step in place, `switch(False)` the fast ones back."""
+    _anomaly_switches.append(switch)
+    if _anomaly_depth:
+        switch(True)
+
+
+@contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Raise `AnomalyError` at the first op that makes a nan or inf, forward or backward.
+
+    Like `torch.autograd.detect_anomaly()`: it is for finding where a training run goes wrong,
+    and costs time, so it is off unless asked for. Off, the engines run their unchecked code:
+    the check is swapped in, not tested on every op. It applies to every thread while on.
+    """
+    global _anomaly_depth
+    _anomaly_depth += 1
+    if _anomaly_depth == 1:
+        for switch in _anomaly_switches:
+            switch(True)
+    try:
+        yield
+    finally:
+        _anomaly_depth -= 1
+        if _anomaly_depth == 0:
+            for switch in _anomaly_switches:
+                switch(False)

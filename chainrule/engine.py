@@ -31,12 +31,13 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import reduce
 from operator import add, attrgetter, mul
 
-from . import ops
+from . import anomaly, ops
 from .autograd import (
     backpropagate,
     enable_grad,
     grad_mode,
     no_grad,
+    register_anomaly_switch,
     sweep,
     topological_order,
 )
@@ -371,3 +372,15 @@ def _lift(other: object, op: str, node: Value | None) -> Value:
         raise TypeError(f"unsupported operand for {op}{where}: {err}") from None
 
 
+def _anomaly_switch(on: bool) -> None:
+    """Anomaly mode's switch for this engine: checked node making and steps, or the fast ones."""
+    global _result, _local_step
+    if on:
+        _result = anomaly.checked_value_result(_fast_result)
+        _local_step = anomaly.checked_step(_fast_step, _children, anomaly.finite_float)
+    else:
+        _result, _local_step = _fast_result, _fast_step
+
+
+_fast_result, _fast_step = _result, _local_step
+register_anomaly_switch(_anomaly_switch)

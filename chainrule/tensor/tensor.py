@@ -31,8 +31,16 @@ from typing import Any
 
 import numpy as np
 
-from .. import ops
-from ..autograd import backpropagate, enable_grad, grad_mode, no_grad, sweep, topological_order
+from .. import anomaly, ops
+from ..autograd import (
+    backpropagate,
+    enable_grad,
+    grad_mode,
+    no_grad,
+    register_anomaly_switch,
+    sweep,
+    topological_order,
+)
 from .errors import _axis_error, _broadcast_error, _matmul_error, _name
 from .grads import _add_grad, _is_basic
 from .recorded import tensor_vjp
@@ -593,3 +601,17 @@ def _plain_index(index: Any) -> Any:
     if isinstance(index, tuple):
         return tuple(i.data if isinstance(i, Tensor) else i for i in index)
     return index
+
+
+def _anomaly_switch(on: bool) -> None:
+    """Anomaly mode's switch for this engine: checked node making and steps, or the fast ones."""
+    global _recorded, local_step
+    if on:
+        _recorded = anomaly.checked_tensor_node(_fast_recorded)
+        local_step = anomaly.checked_step(_fast_step, _edges, anomaly.finite_array)
+    else:
+        _recorded, local_step = _fast_recorded, _fast_step
+
+
+_fast_recorded, _fast_step = _recorded, local_step
+register_anomaly_switch(_anomaly_switch)
