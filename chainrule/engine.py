@@ -247,19 +247,7 @@ class Value:
         return _result(data, operands[0], operands[1] if op.arity == 2 else None, op.name)
 
 
-def _table_method(op: ops.Op) -> Callable[[Value], Value]:
-    def method(self: Value) -> Value:
-        return op(self)
-
-    method.__name__ = op.name
-    method.__doc__ = f"{op.name}(self), recorded with its derivative {op.formula(0, ('x',), 'out')}"
-    return method
-
-
-for _method in ops.METHODS:  # the table's functions that Value does not spell out by hand
-    if not hasattr(Value, _method):
-        setattr(Value, _method, _table_method(ops.TABLE[_method]))
-del _method
+ops.add_methods(Value)  # sin, cos, sqrt, ...: the table rows not spelled out above
 
 _JUST_VALUE = frozenset({Value})
 

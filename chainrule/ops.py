@@ -29,7 +29,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Op", "METHODS", "TABLE", "define_op", "functions", "get"]
+__all__ = ["Op", "METHODS", "TABLE", "add_methods", "define_op", "functions", "get"]
 
 Fn = Callable[..., Any]
 
@@ -106,6 +106,24 @@ RESERVED = frozenset({
 # they do not define by hand.
 METHODS = ("exp", "log", "tanh", "relu", "sigmoid", "sin", "cos", "sqrt", "abs", "softplus",
            "silu", "gelu")  # fmt: skip
+
+
+def add_methods(cls: type) -> None:
+    """Give an engine's class the table's functions it does not define by hand, as methods:
+    `Value(0.5).sin()`, `Tensor(...).gelu()`. One loop for both engines, so a row added to
+    `METHODS` is a method everywhere."""
+    for name in METHODS:
+        if not hasattr(cls, name):
+            setattr(cls, name, _method(TABLE[name]))
+
+
+def _method(op: Op) -> Callable[[Any], Any]:
+    def method(self: Any) -> Any:
+        return op(self)
+
+    method.__name__ = op.name
+    method.__doc__ = f"{op.name}, recorded with its derivative {op.formula(0, ('x',), 'out')}"
+    return method
 
 
 def get(name: str) -> Op | None:

@@ -83,19 +83,28 @@ def _kept_shape(shape: tuple[int, ...], axis: int | tuple[int, ...]) -> tuple[in
 
 
 def _unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum `g` over the axes that broadcasting added or stretched, so it has `shape` again.
+    """Sum `g` over the axes that broadcasting added or stretched, so it has `shape` again."""
+    g = sum_to_shape(g, shape)
+    return g if g.__class__ is _ndarray else _asarray(g)
+
+
+def sum_to_shape(g: Any, shape: tuple[int, ...]) -> Any:
+    """The sum of `g` over the axes broadcasting added or stretched, for an array or a Tensor
+    (the recorded backward pass sums with Tensor ops, so the sum is differentiable too).
 
     If `x` of shape (10,) was added to every row of a (32, 10) array, each of the 32 rows
     sent a gradient back to the same `x`: the total is the sum over that leading axis.
     An axis of size 1 that was stretched is summed the same way, keeping the axis.
     """
+    if g.shape == shape:
+        return g
     extra = g.ndim - len(shape)
     if extra > 0:
         g = g.sum(axis=tuple(range(extra)))
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
     if stretched:
         g = g.sum(axis=stretched, keepdims=True)
-    return g if g.__class__ is _ndarray else _asarray(g)
+    return g
 
 
 @lru_cache(maxsize=64)

@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import ops
 from .grads import _kept_shape
+from .grads import sum_to_shape as _unbroadcast
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -49,19 +50,6 @@ def tensor_vjp(node: Tensor, g: Tensor) -> Pairs:
 
 def _is_one(local: Any) -> bool:
     return local.__class__ is int and local == 1
-
-
-def _unbroadcast(g: Tensor, shape: tuple[int, ...]) -> Tensor:
-    """Sum `g` over the axes broadcasting added or stretched, with recorded sums."""
-    if g.shape == shape:
-        return g
-    extra = g.ndim - len(shape)
-    if extra > 0:
-        g = g.sum(axis=tuple(range(extra)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
-    if stretched:
-        g = g.sum(axis=stretched, keepdims=True)
-    return g
 
 
 def _matmul(node: Tensor, g: Tensor) -> Pairs:  # dA = G @ Bᵀ, dB = Aᵀ @ G

@@ -478,19 +478,7 @@ def _backward_recorded(root: Tensor, seed: np.ndarray) -> None:
         node.grad = g
 
 
-def _table_method(op: ops.Op) -> Callable[[Tensor], Tensor]:
-    def method(self: Tensor) -> Tensor:
-        return op(self)
-
-    method.__name__ = op.name
-    method.__doc__ = f"{op.name}, elementwise; its derivative is {op.formula(0, ('x',), 'out')}"
-    return method
-
-
-for _method in ops.METHODS:  # the table's functions that Tensor does not spell out by hand
-    if not hasattr(Tensor, _method):
-        setattr(Tensor, _method, _table_method(ops.TABLE[_method]))
-del _method
+ops.add_methods(Tensor)  # sin, cos, sqrt, ...: the table rows not spelled out above
 
 
 # -- gradient bookkeeping -------------------------------------------------------------------
