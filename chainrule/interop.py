@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .interop_layers import FROM_TORCH, TO_TORCH
 from .tensor.layers import Linear, ReLU, Sequential, Sigmoid, Tanh
 
 __all__ = ["from_torch", "to_torch"]
@@ -51,7 +52,7 @@ def to_torch(model: Any, dtype: Any = None) -> Any:
     if isinstance(model, Sequential):
         layers = [_layer_to_torch(torch, layer, i, dtype) for i, layer in enumerate(model)]
         return torch.nn.Sequential(*layers).train(model.training)
-    if isinstance(model, (Linear, ReLU, Tanh, Sigmoid)) or type(model) in _to_table():
+    if isinstance(model, (Linear, ReLU, Tanh, Sigmoid)) or type(model) in TO_TORCH:
         return _layer_to_torch(torch, model, 0, dtype)
     if hasattr(model, "layers") or hasattr(model, "neurons"):
         return _scalar_to_torch(torch, model, torch.float64 if dtype is None else dtype)
@@ -61,14 +62,8 @@ def to_torch(model: Any, dtype: Any = None) -> Any:
     )
 
 
-def _to_table() -> dict[type, Any]:
-    from .interop_layers import TO_TORCH
-
-    return TO_TORCH
-
-
 def _layer_to_torch(torch: Any, layer: Any, i: int, dtype: Any) -> Any:
-    convert = _to_table().get(type(layer))
+    convert = TO_TORCH.get(type(layer))
     if convert is not None:
         return convert(layer, torch, dtype).train(layer.training)
     if isinstance(layer, Linear):
@@ -88,7 +83,7 @@ def _layer_to_torch(torch: Any, layer: Any, i: int, dtype: Any) -> Any:
             return getattr(torch.nn, theirs)()
     raise TypeError(
         f"to_torch: layer {i} ({type(layer).__name__}) has no PyTorch counterpart here; "
-        f"supported: Linear, ReLU, Tanh, Sigmoid, {', '.join(t.__name__ for t in _to_table())}"
+        f"supported: Linear, ReLU, Tanh, Sigmoid, {', '.join(t.__name__ for t in TO_TORCH)}"
     )
 
 
@@ -144,8 +139,6 @@ def _flat(torch: Any, module: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 
 def _layer_from_torch(torch: Any, m: Any, name: str, dtype: Any) -> Any:
-    from .interop_layers import FROM_TORCH
-
     nn = torch.nn
     kind = type(m).__name__
     if kind in FROM_TORCH and type(m) is getattr(nn, kind):
