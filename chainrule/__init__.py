@@ -23,6 +23,7 @@ _LAZY = {
     "draw_dot": "viz",
     "save_graph": "viz",
     "explain": "viz",
+    "animate": "viz.animate",
     "gradcheck": "check",
     "gradcheck_report": "check",
     "GradcheckError": "check",
