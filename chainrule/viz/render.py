@@ -167,9 +167,12 @@ def _with_narration(images: list[Any], frames: list[Mapping[str, Any]], dpi: int
     margin = round(12 * scale)
     width = max(max(im.width for im in images), round(560 * scale))
     probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    totals: dict[str, int] = {}
+    for frame in frames:
+        totals[frame["phase"]] = totals.get(frame["phase"], 0) + 1
     blocks = []
     for frame in frames:
-        badge = f"{frame['phase']} {frame['index']}"
+        badge = f"{frame['phase']} {frame['index']} / {totals[frame['phase']]}"
         lines = [(badge, small, "badge")]
         lines += [(t, font, "text") for t in _wrap(probe, frame["text"], font, width - 2 * margin)]
         if frame["detail"]:
