@@ -28,7 +28,7 @@ import numbers
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .models import Module
+from .models import Module, check_size
 from .train.adapters import is_parameter, parameter_engine
 
 __all__ = [
@@ -283,12 +283,6 @@ class LRScheduler:
         return int(k)
 
 
-def _steps(value: object, who: str, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{who}: {name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 class ConstantLR(LRScheduler):
     """`base_lr * factor` for the first `total_iters` steps, then `base_lr` (PyTorch's rule).
 
@@ -317,7 +311,7 @@ class LinearDecayLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, total_steps: int, decay: float = 0.9) -> None:
-        self.total_steps = _steps(total_steps, "LinearDecayLR", "total_steps")
+        self.total_steps = check_size(total_steps, "LinearDecayLR: total_steps")
         self.decay = _number(decay, "LinearDecayLR", "decay")
         if self.decay > 1:
             raise ValueError(f"LinearDecayLR: decay must be in [0, 1], got {decay!r}")
@@ -336,7 +330,7 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
-        self.T_max = _steps(T_max, "CosineAnnealingLR", "T_max")
+        self.T_max = check_size(T_max, "CosineAnnealingLR: T_max")
         self.eta_min = _number(eta_min, "CosineAnnealingLR", "eta_min")
         super().__init__(optimizer)
 

@@ -43,10 +43,10 @@ def run_train(args: argparse.Namespace) -> int:
     if args.momentum and args.optimizer != "sgd":
         raise UsageError("--momentum applies to --optimizer sgd only")
     out_act = args.output_activation or ("tanh" if loss == "mse" else "linear")
-    engine = args.engine
-    if engine == "auto":
-        engine = "tensor" if features > 8 or len(X) > 1000 else "scalar"
-    model = _model(engine, sizes, args.activation, out_act, args.seed)
+    engine_name = args.engine
+    if engine_name == "auto":
+        engine_name = "tensor" if features > 8 or len(X) > 1000 else "scalar"
+    model = _model(engine_name, sizes, args.activation, out_act, args.seed)
     lr = args.lr
     if lr is None:  # micrograd's 1.0 suits its hinge demo; other losses need gentler steps
         lr = 0.01 if args.optimizer == "adam" else 1.0 if loss == "hinge" else 0.1
@@ -62,7 +62,7 @@ def run_train(args: argparse.Namespace) -> int:
     say(f"data   {about_data}")
     say(
         f"model  MLP {'-'.join(map(str, sizes))}, {args.activation} hidden, {out_act} output, "
-        f"{model.num_parameters():,} parameters (seed {args.seed}), {engine} engine"
+        f"{model.num_parameters():,} parameters (seed {args.seed}), {engine_name} engine"
     )
     say(f"train  {loss}{l2}, {args.optimizer} lr {lr:g} ({args.schedule}), {length}, {batch}")
 
@@ -84,7 +84,7 @@ def run_train(args: argparse.Namespace) -> int:
     )
     metadata = {
         "data": about_data,
-        "engine": engine,
+        "engine": engine_name,
         "loss": loss,
         "steps": history.steps,
         "final_loss": history.loss[-1],
@@ -139,9 +139,9 @@ def _loss_and_sizes(args: argparse.Namespace, features: int, n_classes: int) -> 
     return loss, sizes
 
 
-def _model(engine: str, sizes: list[int], activation: str, out_act: str, seed: int) -> Any:
-    """An MLP of these sizes on the chosen engine."""
-    if engine == "scalar":
+def _model(engine_name: str, sizes: list[int], activation: str, out_act: str, seed: int) -> Any:
+    """An MLP of these sizes on the engine named "scalar" or "tensor"."""
+    if engine_name == "scalar":
         return nn.MLP(
             sizes[0], sizes[1:], activation=activation, output_activation=out_act, seed=seed
         )

@@ -41,6 +41,7 @@ from typing import Any
 from .. import optim
 from ..autograd import collector_paused, no_grad
 from ..losses import LOSSES
+from ..models import check_size
 from .adapters import engine_for
 from .tasks import Task, compute_loss
 
@@ -174,15 +175,15 @@ def fit(
         valid = ", ".join(repr(k) for k in LOSSES)
         raise ValueError(f"fit: unknown loss {loss!r}; valid: {valid}, or a callable")
     l2 = _nonneg(l2, "l2")
-    batch = n if batch_size is None else min(_positive(batch_size, "batch_size"), n)
+    batch = n if batch_size is None else min(check_size(batch_size, "fit: batch_size"), n)
     per_epoch = math.ceil(n / batch)
     if steps is not None and epochs is not None:
         raise ValueError("fit: give steps or epochs, not both")
     if epochs is not None:
-        total = _positive(epochs, "epochs") * per_epoch
+        total = check_size(epochs, "fit: epochs") * per_epoch
     else:
-        total = 100 if steps is None else _positive(steps, "steps")
-    every = max(1, total // 10) if eval_every is None else _positive(eval_every, "eval_every")
+        total = 100 if steps is None else check_size(steps, "fit: steps")
+    every = max(1, total // 10) if eval_every is None else check_size(eval_every, "fit: eval_every")
 
     params = model.parameters()
     if optimizer is None:
@@ -315,12 +316,6 @@ def _check_data(X: Any, y: Any, xname: str, yname: str) -> int:
 def _is_rows(data: Any) -> bool:
     """A list or tuple, or an array (numpy's are not registered as Sequence)."""
     return isinstance(data, Sequence) or (hasattr(data, "shape") and hasattr(data, "__len__"))
-
-
-def _positive(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"fit: {name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _nonneg(value: Any, name: str) -> float:
