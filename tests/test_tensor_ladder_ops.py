@@ -156,6 +156,17 @@ def test_embedding_matches_torch_repeats_and_padding_row():
         close(w.grad, tw.grad)
 
 
+def test_embedding_gradient_of_a_large_table_scatters_without_a_one_hot_matrix():
+    idx = RNG.integers(0, 20, (300, 2))  # 5000 rows x 600 picks: past the one-hot limit
+    w, tw = pair(RNG.standard_normal((5000, 3)))
+    out = embedding(idx, w)
+    theirs = F.embedding(torch.tensor(idx), tw)
+    g = RNG.standard_normal(out.shape)
+    out.backward(g)
+    theirs.backward(torch.tensor(g))
+    close(w.grad, tw.grad)
+
+
 def test_embedding_refuses_floats_and_out_of_range_indices():
     w = Tensor(np.zeros((5, 2)), requires_grad=True)
     with pytest.raises(TypeError, match="integers"):

@@ -15,13 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from .grads import _add_grad
+from .grads import _add_grad, _ones
 from .rules import RULES
 from .tensor import Tensor, _lift, _node, _unary
 
 __all__ = ["conv2d", "conv_output_size", "max_pool2d", "pair"]
 
-_matmul = np.matmul
 _dot = np.dot
 
 
@@ -95,9 +94,10 @@ def conv2d(
 
         out[n, o, p, q] = b[o] + sum_{c,i,j} W[o, c, i, j] * xp[n, c, s*p + i, s*q + j]
 
-    im2col copies every patch into a column, cols[n, (c,i,j), (p,q)] = xp[n, c, s*p+i, s*q+j],
-    so that with W2 = W reshaped to (O, C*KH*KW) the whole sum is one product per image:
-    out[n] = W2 @ cols[n] + b (one batched BLAS call for the batch).
+    im2col copies every patch into a column, cols[(c,i,j), (n,p,q)] = xp[n, c, s*p+i, s*q+j]
+    (the patches of the whole batch side by side), so that with W2 = W reshaped to
+    (O, C*KH*KW) the whole sum is ONE matrix product, out = W2 @ cols + b, of shape
+    (O, N*OH*OW), then moved to (N, O, OH, OW).
     """
     who = "conv2d"
     x = _as_input(input, weight, who)
@@ -125,18 +125,19 @@ def conv2d(
             f"{who}: the {KH}x{KW} kernel does not fit the input of size {H}x{W} with padding "
             f"{(ph, pw)}"
         )
-    xp = _padded(x4.data, ph, pw)
-    cols = np.empty((N, C, KH, KW, OH, OW), xp.dtype)
+    xp = _padded(x4.data, ph, pw).transpose(1, 0, 2, 3)  # (C, N, H, W): channel-major
+    cols = np.empty((C, KH, KW, N, OH, OW), xp.dtype)
     for i in range(KH):  # KH*KW strided copies: each moves a whole batch of pixels
         for j in range(KW):
-            cols[:, :, i, j] = xp[_window(i, j, sh, sw, OH, OW)]
-    cols = cols.reshape(N, C * KH * KW, OH * OW)
-    W2 = weight.data.reshape(O, C * KH * KW)
-    out = _matmul(W2, cols)  # (N, O, OH*OW)
+            cols[:, i, j] = xp[_window(i, j, sh, sw, OH, OW)]
+    cols = cols.reshape(C * KH * KW, N * OH * OW)
+    out = _dot(weight.data.reshape(O, C * KH * KW), cols)  # (O, N*OH*OW)
     if bias is not None:
         out += bias.data[:, None]
-    out = out.reshape(N, O, OH, OW)
-    ctx = (cols, xp.shape, (sh, sw), (ph, pw))
+    # (N, O, OH, OW) as a view: the memory stays channel-major, which is the order the next
+    # layer's im2col reads and this layer's backward pass wants its gradient in (no copies).
+    out = out.reshape(O, N, OH, OW).transpose(1, 0, 2, 3)
+    ctx = (cols, (N, C, xp.shape[2], xp.shape[3]), (sh, sw), (ph, pw))
     args = (x4, weight) if bias is None else (x4, weight, bias)
     result = _node(out, "conv2d", args, ctx)
     return result.reshape(out.shape[1:]) if one else result
@@ -145,37 +146,36 @@ def conv2d(
 def _d_conv2d(out: Tensor) -> None:
     """The backward pass of `conv2d`.
 
-    out[n] = W2 @ cols[n] + b is a matrix product, so its rule is the matmul rule per image,
-    summed over the batch for the weights they share. With G[n] = dL/dout[n], (O, OH*OW):
+    out = W2 @ cols + b is a matrix product plus a bias, so its rule is the matmul rule.
+    With G = dL/dout laid out like the product, (O, N*OH*OW):
 
-        dL/dW2      = sum_n G[n] @ cols[n]^T    (O, C*KH*KW), reshaped to W's shape
-        dL/db[o]    = sum_{n,p,q} G[n, o, p, q]
-        dL/dcols[n] = W2^T @ G[n]               (C*KH*KW, OH*OW)
+        dL/dW2   = G @ cols^T     (O, C*KH*KW), reshaped to W's shape
+        dL/db[o] = sum over the batch and the positions of G[o]
+        dL/dcols = W2^T @ G       (C*KH*KW, N*OH*OW)
 
-    and col2im sends each column's gradient back to the pixels it was copied from: a pixel
+    and col2im sends each column's gradient back to the pixel it was copied from: a pixel
     that appeared in several patches (every pixel does when the stride is smaller than the
-    kernel) collects the sum, dxp[n, c, s*p+i, s*q+j] += dcols[n, (c,i,j), (p,q)]. Cutting
+    kernel) collects the sum, dxp[n, c, s*p+i, s*q+j] += dcols[(c,i,j), (n,p,q)]. Cutting
     the padding off dxp gives dL/dx.
     """
     args = out._args
     x, weight = args[0], args[1]
-    cols, padded_shape, (sh, sw), (ph, pw) = out._ctx
-    N, O, OH, OW = out.data.shape
-    G = out.grad.reshape(N, O, OH * OW)
+    cols, (N, C, Hp, Wp), (sh, sw), (ph, pw) = out._ctx
+    O, OH, OW = out.data.shape[1:]
+    G = np.ascontiguousarray(out.grad.transpose(1, 0, 2, 3)).reshape(O, N * OH * OW)
     if weight.requires_grad:
-        dW = _matmul(G, cols.transpose(0, 2, 1)).sum(axis=0)
-        _add_grad(weight, dW.reshape(weight.data.shape))
+        _add_grad(weight, _dot(G, cols.T).reshape(weight.data.shape))
     if len(args) == 3 and args[2].requires_grad:
-        _add_grad(args[2], G.sum(axis=(0, 2)))
+        _add_grad(args[2], _dot(G, _ones(G.shape[1], G.dtype)))
     if x.requires_grad:
-        _, C, KH, KW = weight.data.shape
-        dcols = _matmul(weight.data.reshape(O, -1).T, G).reshape(N, C, KH, KW, OH, OW)
-        dxp = np.zeros(padded_shape, dcols.dtype)
+        KH, KW = weight.data.shape[2:]
+        dcols = _dot(weight.data.reshape(O, -1).T, G).reshape(C, KH, KW, N, OH, OW)
+        dxp = np.zeros((C, N, Hp, Wp), dcols.dtype)
         for i in range(KH):
             for j in range(KW):
-                dxp[_window(i, j, sh, sw, OH, OW)] += dcols[:, :, i, j]
-        H, W = padded_shape[2] - 2 * ph, padded_shape[3] - 2 * pw
-        _add_grad(x, dxp[:, :, ph : ph + H, pw : pw + W])
+                dxp[_window(i, j, sh, sw, OH, OW)] += dcols[:, i, j]
+        dx = dxp[:, :, ph : Hp - ph, pw : Wp - pw].transpose(1, 0, 2, 3)
+        _add_grad(x, dx)
 
 
 # -- max pooling ------------------------------------------------------------------------------
@@ -216,11 +216,14 @@ def max_pool2d(
             f"(input shape {x.shape})"
         )
     xp = _padded(x4.data, ph, pw, -np.inf)
-    out = xp[_window(0, 0, sh, sw, OH, OW)].copy()
-    for i in range(KH):
-        for j in range(KW):
-            if i or j:
-                np.maximum(out, xp[_window(i, j, sh, sw, OH, OW)], out=out)
+    offsets = [(i, j) for i in range(KH) for j in range(KW)]
+    first = xp[_window(0, 0, sh, sw, OH, OW)]
+    if len(offsets) == 1:
+        out = first.copy()
+    else:
+        out = np.maximum(first, xp[_window(*offsets[1], sh, sw, OH, OW)])
+        for i, j in offsets[2:]:
+            np.maximum(out, xp[_window(i, j, sh, sw, OH, OW)], out=out)
     result = _unary(out, "max_pool2d", x4, (xp, (KH, KW), (sh, sw), (ph, pw)))
     return result.reshape(out.shape[1:]) if one else result
 
@@ -232,21 +235,36 @@ def _d_max_pool2d(out: Tensor) -> None:
     element that is the maximum and 0 elsewhere. Where several elements of a window tie, the
     first in row-major order takes it all, as PyTorch does (it records that element's index):
     the offsets are visited in that order, and an output already served is skipped. Windows
-    that overlap (stride < kernel) add their gradients into the same pixel.
+    that overlap (stride < kernel) add their gradients into the same pixel; windows that tile
+    the input (stride = kernel, the usual pool) write each pixel once, straight into place,
+    and the last offset takes every output not yet served without a comparison.
     """
     x = out._args[0]
     xp, (KH, KW), (sh, sw), (ph, pw) = out._ctx
     m, g = out.data, out.grad
     OH, OW = m.shape[2], m.shape[3]
-    dxp = np.zeros(xp.shape, g.dtype)
-    free = np.ones(m.shape, bool)  # outputs whose gradient is still to be placed
-    for i in range(KH):
-        for j in range(KW):
-            window = _window(i, j, sh, sw, OH, OW)
-            hit = xp[window] == m
-            hit &= free
-            free &= ~hit
-            dxp[window] += np.where(hit, g, 0)
+    tiled = (sh, sw) == (KH, KW) and not ph and not pw
+    covered = tiled and xp.shape[2] == OH * KH and xp.shape[3] == OW * KW
+    dxp = (np.empty if covered else np.zeros)(xp.shape, g.dtype)
+    offsets = [(i, j) for i in range(KH) for j in range(KW)]
+    hit = np.empty(m.shape, bool)
+    free = None  # outputs whose gradient is still to be placed (None: all of them)
+    for k, (i, j) in enumerate(offsets):
+        window = _window(i, j, sh, sw, OH, OW)
+        if tiled and k == len(offsets) - 1 and free is not None:
+            hit = free  # the maximum of a window nobody else claimed is here
+        else:
+            np.equal(xp[window], m, out=hit)
+            if free is not None:
+                hit &= free
+        if tiled:
+            np.multiply(g, hit, out=dxp[window])
+        else:
+            dxp[window] += g * hit
+        if free is None:
+            free = ~hit
+        elif hit is not free:
+            free ^= hit
     H, W = xp.shape[2] - 2 * ph, xp.shape[3] - 2 * pw
     _add_grad(x, dxp[:, :, ph : ph + H, pw : pw + W])
 
