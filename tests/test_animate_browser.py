@@ -189,3 +189,19 @@ def test_mount_with_only_svg_and_frames_and_two_players_on_a_page(page, lecture_
     page.evaluate("() => { window.players[1].play(); window.players[1].pause(); }")
     page.evaluate("() => window.players[0].destroy()")
     assert page.locator("#one .crp").count() == 0 and page.locator("#two .crp").count() == 1
+
+
+def test_two_notebook_outputs_play_side_by_side(page, lecture_page):
+    """`_repr_html_` twice on one page, as two cells of a notebook show it."""
+    _, anim, _ = lecture_page
+    page.set_content(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>"
+        f"{anim._repr_html_()}{anim._repr_html_()}</body></html>"
+    )
+    assert page.get_by_test_id("narration").all_inner_texts() == [anim.frames[0]["text"]] * 2
+    page.get_by_test_id("next").nth(1).click()
+    page.get_by_test_id("next").nth(1).click()
+    assert page.get_by_test_id("narration").all_inner_texts() == [
+        anim.frames[0]["text"],
+        anim.frames[2]["text"],
+    ]
