@@ -4,6 +4,7 @@
     chainrule graph "tanh(x1*w1 + x2*w2 + b)" \\
         --set x1=2 x2=0 w1=-3 w2=1 b=6.8813735870195432 --out neuron.svg
     chainrule graph "e = a*b; d = e + c; L = d*f" --set a=2 b=-3 c=10 f=-2 --explain
+    chainrule graph "e = a*b; d = e + c; L = d*f" --set a=2 b=-3 c=10 f=-2 --animate L.html
 
 The expression language (numbers, names given a value with `--set`, `+ - * / **`, and the
 functions of the op table, `chainrule.ops`) is parsed safely by `chainrule.cli.expressions`; this
@@ -15,8 +16,11 @@ from __future__ import annotations
 import argparse
 import keyword
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
+from ..viz.animate import SAVE_FORMATS as ANIMATION_FORMATS
+from ..viz.animate import animate
 from ..viz.dot import (
     SAVE_FORMATS,
     GraphTooLargeError,
@@ -62,10 +66,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     command.add_argument(
         "--out",
-        default="graph.svg",
         metavar="FILE",
         help="where to write the picture; .svg, .png, .pdf, or .dot for the source "
-        "(default: graph.svg)",
+        "(default: graph.svg, or none when --animate is given)",
+    )
+    command.add_argument(
+        "--animate",
+        metavar="FILE",
+        help="write the forward and backward pass step by step, each chain-rule step with its "
+        "narration: a player (.html) or a GIF (.gif)",
     )
     command.add_argument(
         "--rankdir", default="LR", choices=["LR", "TB", "RL", "BT"], help="direction of flow"
@@ -88,13 +97,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate the expression, backpropagate, and save its picture where --out says."""
-    out = Path(args.out)
-    if out.suffix.lower() not in SAVE_FORMATS:
-        shown = f"'{out.suffix}'" if out.suffix else "no extension"
-        raise UsageError(
-            f"--out {args.out}: {shown} is not a format chainrule can write; "
-            f"use one of {', '.join(SAVE_FORMATS)}"
-        )
+    out = None if args.animate and not args.out else Path(args.out or "graph.svg")
+    _check_format("--out", out, SAVE_FORMATS)
+    _check_format("--animate", args.animate, ANIMATION_FORMATS)
     values = _parse_assignments(args.assignments)
     if args.program is None:
         if values:
@@ -121,6 +126,10 @@ def run(args: argparse.Namespace) -> int:
     except (ArithmeticError, ValueError) as err:
         raise UsageError(f"backward failed: {err}") from None
 
+    if args.animate:
+        _save_animation(root, Path(args.animate), args)
+        if out is None:
+            return 0
     try:
         written = save_graph(root, out, rankdir=args.rankdir, max_nodes=args.max_nodes, force=True)
     except OSError as err:
@@ -132,6 +141,33 @@ def run(args: argparse.Namespace) -> int:
     values_word = "value" if count == 1 else "values"
     print(f"wrote {written} ({count} {values_word}; {name} = {root.data:.4f}, grads from backward)")
     return 0
+
+
+def _check_format(flag: str, path: str | Path | None, formats: Sequence[str]) -> None:
+    suffix = Path(path).suffix if path is not None else ""
+    if path is not None and suffix.lower() not in formats:
+        shown = f"'{suffix}'" if suffix else "no extension"
+        raise UsageError(
+            f"{flag} {path}: {shown} is not a format chainrule can write; "
+            f"use one of {', '.join(formats)}"
+        )
+
+
+def _save_animation(root: object, target: Path, args: argparse.Namespace) -> None:
+    """`--animate FILE`: the player (.html) or the GIF of the forward and backward pass."""
+    try:
+        movie = animate(root, rankdir=args.rankdir, max_nodes=args.max_nodes, force=True)
+        written = movie.save(target)
+    except OSError as err:
+        reason = f"cannot write {target}: {err.strerror}" if err.strerror else str(err)
+        raise UsageError(reason) from None
+    except (ArithmeticError, ValueError, ImportError, RuntimeError) as err:
+        raise UsageError(str(err)) from None  # no `dot` program, no Pillow, ...
+    counts = movie.counts
+    print(
+        f"wrote {written} ({len(movie)} frames: {counts['forward']} forward, "
+        f"{counts['backward']} backward)"
+    )
 
 
 def _parse_assignments(items: list[str]) -> dict[str, float]:
