@@ -28,8 +28,8 @@ from collections.abc import Callable, Sequence
 from operator import index
 from typing import Any
 
+from .adapters import ScalarEngine, batch_engine
 from .engine import Value, dot
-from .train.adapters import ScalarEngine, batch_engine
 
 __all__ = [
     "LOSSES",

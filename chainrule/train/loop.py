@@ -22,7 +22,7 @@ before the first step, a full batch is the data itself (no copy), and parameters
 once (the optimizer holds them). Evaluation runs under `no_grad()`, so it records no graph.
 
 Engines. Everything that depends on how a model computes sits in one small class per engine,
-`ScalarEngine` and `TensorEngine` in `chainrule.train.adapters`; `engine_for(model)` picks one,
+`ScalarEngine` and `TensorEngine` in `chainrule.adapters`; `engine_for(model)` picks one,
 and `fit`, `predict` and the plots only call these (`owns`, `inputs`, `targets`, `take`,
 `forward`, `penalty`, `scores`, `correct`, `width`: see that module).
 """
@@ -39,10 +39,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .. import optim
+from ..adapters import engine_for
 from ..autograd import collector_paused, no_grad
 from ..losses import LOSSES
 from ..models import check_size
-from .adapters import engine_for
 from .tasks import Task, compute_loss
 
 __all__ = ["LOSSES", "History", "fit", "predict", "predict_scores"]

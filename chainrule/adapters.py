@@ -42,7 +42,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ..engine import Value, dot
+from .engine import Value, dot
 
 __all__ = [
     "ENGINES",
