@@ -34,13 +34,13 @@ from __future__ import annotations
 
 import math
 import random
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from .autograd import no_grad
 from .engine import Value
+from .nodes import TensorNodes, ValueNodes, nodes_for
 
 __all__ = [
     "GradcheckEntry",
@@ -284,21 +284,7 @@ def gradcheck_report(
 
 def _call(f: Callable[[float], float | Value], x: float) -> float:
     y = f(x)
-    return float(y.data if isinstance(y, Value) else y)
-
-
-def _tensor_class() -> type | None:
-    """chainrule's Tensor class if the tensor engine is loaded, else None (importing nothing)."""
-    for module_name in ("chainrule.tensor", "chainrule.tensor.tensor"):
-        cls = getattr(sys.modules.get(module_name), "Tensor", None)
-        if isinstance(cls, type):
-            return cls
-    return None
-
-
-def _is_tensor(x: Any) -> bool:
-    cls = _tensor_class()
-    return cls is not None and isinstance(x, cls)
+    return ValueNodes.values(y)[0]
 
 
 def _as_tuple(inputs: Any) -> tuple[Any, ...]:
@@ -314,9 +300,10 @@ def _checked_inputs(args: tuple[Any, ...]) -> list[tuple[int, str]]:
     slots = []
     for i, x in enumerate(args):
         name = getattr(x, "label", "") or f"inputs[{i}]"
-        if isinstance(x, Value):
-            slots.append((i, name))
-        elif _is_tensor(x) and x.requires_grad:
+        nodes = nodes_for(x)
+        if nodes is None or not nodes.checkable(x):
+            continue
+        if nodes is TensorNodes:
             if str(x.data.dtype) != "float64":
                 raise TypeError(
                     f"gradcheck: {_describe(name, i)} is a {x.data.dtype} tensor; central "
@@ -324,7 +311,7 @@ def _checked_inputs(args: tuple[Any, ...]) -> list[tuple[int, str]]:
                     "are checked in float64 (PyTorch's gradcheck warns about this too): make it "
                     "Tensor(data, dtype=np.float64, requires_grad=True)"
                 )
-            slots.append((i, name))
+        slots.append((i, name))
     if not slots:
         raise ValueError(
             "gradcheck needs at least one input to check: a Value, or a float64 Tensor with "
@@ -338,10 +325,7 @@ def _fresh(args: tuple[Any, ...], slots: list[tuple[int, str]]) -> list[Any]:
     leaves = list(args)
     for pos, _ in slots:
         x = args[pos]
-        if isinstance(x, Value):
-            leaves[pos] = Value(float(x.data), label=x.label)
-        else:
-            leaves[pos] = type(x)(x.data.copy(), requires_grad=True, label=x.label)
+        leaves[pos] = _nodes(x).leaf(x)
     return leaves
 
 
@@ -353,7 +337,7 @@ def _outputs(result: Any, fn: Callable[..., Any]) -> tuple[list[Any], list[str |
         raise TypeError("gradcheck: fn returned an empty tuple; it must return at least one output")
     names: list[str | None] = []
     for o, y in enumerate(outputs):
-        if not (isinstance(y, Value) or _is_tensor(y)):
+        if nodes_for(y) is None:
             where = "fn" if single else f"output {o} of fn"
             raise TypeError(
                 f"gradcheck: {where} must be a Value or a Tensor computed from the inputs, got "
@@ -380,29 +364,15 @@ def _vjp(
     """vᵀJ by backward passes seeded with v: per checked input, one number per element."""
     for pos, _ in slots:
         leaf = leaves[pos]
-        leaf.grad = 0.0 if isinstance(leaf, Value) else None
+        _nodes(leaf).clear_grad(leaf)
     start = 0
     for y, n in zip(outputs, sizes):
         seed = v[start : start + n]
         start += n
         if not any(seed):
             continue
-        if isinstance(y, Value):
-            y.backward(seed[0])
-        elif y.requires_grad:  # else nothing checked reaches it: its rows are zero
-            gradient = y.data.copy()
-            gradient.reshape(-1)[:] = seed
-            y.backward(gradient=gradient)
-    grads = []
-    for pos, _ in slots:
-        leaf = leaves[pos]
-        if isinstance(leaf, Value):
-            grads.append([float(leaf.grad)])
-        elif leaf.grad is None:
-            grads.append([0.0] * _size(leaf))
-        else:
-            grads.append([float(g) for g in leaf.grad.reshape(-1).tolist()])
-    return grads
+        _nodes(y).backward(y, seed)
+    return [_nodes(leaves[pos]).grads(leaves[pos]) for pos, _ in slots]
 
 
 def _evaluate(fn: Callable[..., Any], leaves: list[Any], total: int) -> list[float]:
@@ -411,10 +381,7 @@ def _evaluate(fn: Callable[..., Any], leaves: list[Any], total: int) -> list[flo
         outputs, _ = _outputs(fn(*leaves), fn)
     values = []
     for y in outputs:
-        if isinstance(y, Value):
-            values.append(float(y.data))
-        else:
-            values.extend(float(z) for z in y.data.reshape(-1).tolist())
+        values.extend(_nodes(y).values(y))
     if len(values) != total:
         raise ValueError(
             f"gradcheck: fn returned {len(values)} output elements after an input was nudged, "
@@ -465,13 +432,20 @@ def _describe(name: str, position: int) -> str:
     return f"input {positional}" if name == positional else f"input {name!r} ({positional})"
 
 
+def _nodes(x: Any) -> Any:
+    """The engine adapter of a node already known to be one."""
+    nodes = nodes_for(x)
+    assert nodes is not None
+    return nodes
+
+
 def _shape(x: Any) -> tuple[int, ...] | None:
     """A tensor's shape; None for a Value."""
-    return None if isinstance(x, Value) else tuple(x.data.shape)
+    return _nodes(x).shape(x)
 
 
 def _size(x: Any) -> int:
-    return 1 if isinstance(x, Value) else int(x.data.size)
+    return _nodes(x).size(x)
 
 
 def _unravel(j: int, shape: tuple[int, ...]) -> tuple[int, ...]:

@@ -13,13 +13,12 @@ a Value or a Tensor (as an outer `grad` passes them in) the answer is a recorded
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from .autograd import enable_grad, no_grad, sweep
-from .engine import Value, _children
-from .recorded import value_vjp
+from .engine import Value
+from .nodes import TensorNodes, ValueNodes, nodes_for
 
 __all__ = ["grad", "hessian", "value_and_grad"]
 
@@ -117,25 +116,12 @@ def _value_and_grad(f: Callable[..., Any], argnums: Argnums, args: tuple, who: s
 
 def _sweep(out: Any, inputs: list[Any], record: bool) -> list[Any]:
     """d out / d input for each input, recorded as graph nodes when `record`."""
-    if isinstance(out, Value):
-        vjp, children, seed = value_vjp, _children, 1.0
-    elif _is_tensor(out):
-        from .tensor.recorded import tensor_vjp
-
-        vjp, children = tensor_vjp, _tensor_edges
-        seed = type(out)(out.data * 0 + 1, dtype=out.dtype)
-    else:  # f did not use its inputs: every derivative is zero
+    nodes = nodes_for(out)
+    if nodes is None:  # f did not use its inputs: every derivative is zero
         return [_zero_like(x) for x in inputs]
-    if not record:
-        with no_grad():
-            _, grads = sweep(out, seed, children, vjp, stop=inputs)
-    else:
-        _, grads = sweep(out, seed, children, vjp, stop=inputs)
+    with enable_grad() if record else no_grad():
+        _, grads = sweep(out, nodes.seed(out), nodes.edges, nodes.vjp, stop=inputs)
     return [grads[id(x)] if id(x) in grads else _zero_like(x) for x in inputs]
-
-
-def _tensor_edges(t: Any) -> tuple[Any, ...]:
-    return t._prev
 
 
 def _check_argnums(argnums: Argnums, n: int, who: str) -> tuple[int, ...]:
@@ -153,22 +139,18 @@ def _check_argnums(argnums: Argnums, n: int, who: str) -> tuple[int, ...]:
 
 def _lift(x: Any, i: int, who: str) -> tuple[Any, str]:
     """Argument `i` as a graph leaf, and the kind of answer to give back for it."""
-    if isinstance(x, Value) or _is_tensor(x):
-        if _is_tensor(x):
-            if x.dtype.kind != "f":
-                raise TypeError(
-                    f"{who}: argument {i} is a tensor of dtype {x.dtype}, which cannot be "
-                    "differentiated; make it a float tensor"
-                )
-            if not x.requires_grad:
-                return type(x)(x.data, requires_grad=True, label=x.label), "node"
-        return x, "node"
+    nodes = nodes_for(x)
+    if nodes is not None:
+        why = nodes.not_differentiable(x)
+        if why:
+            raise TypeError(f"{who}: argument {i} is {why}")
+        return nodes.as_input(x), "node"
     if isinstance(x, bool) or isinstance(x, (str, bytes)):
         raise TypeError(f"{who}: argument {i} is {type(x).__name__} {x!r}, not differentiable")
     if isinstance(x, (int, float)):
         return Value(float(x)), "float"
     if isinstance(x, (list, tuple)):
-        items = [v if isinstance(v, Value) else _number(v, i, who) for v in x]
+        items = [v if ValueNodes.owns(v) else _number(v, i, who) for v in x]
         return items, "list"
     dtype = getattr(x, "dtype", None)
     if dtype is not None and getattr(x, "shape", None) is not None:
@@ -179,7 +161,7 @@ def _lift(x: Any, i: int, who: str) -> tuple[Any, str]:
             )
         if x.shape == ():
             return Value(float(x)), "float"
-        from .tensor import Tensor
+        from .tensor import Tensor  # an array: the tensor engine (and numpy) are there
 
         return Tensor(x, requires_grad=True), "array"
     raise TypeError(f"{who}: argument {i} is {type(x).__name__} {x!r}, not differentiable")
@@ -192,34 +174,31 @@ def _number(v: Any, i: int, who: str) -> Value:
 
 
 def _scalar_output(out: Any, who: str) -> Any:
-    if isinstance(out, Value) or isinstance(out, (int, float)) and not isinstance(out, bool):
+    if isinstance(out, (int, float)) and not isinstance(out, bool):
         return out
-    if _is_tensor(out):
-        if out.size != 1:
-            raise ValueError(
-                f"{who}: the function must return a scalar (one number) to be differentiated, "
-                f"but it returned a tensor of shape {out.shape}; reduce it (.sum(), .mean())"
-            )
-        return out
-    raise TypeError(
-        f"{who}: the function must return a scalar Value or one-element Tensor, "
-        f"got {type(out).__name__} {out!r}"
-    )
-
-
-def _is_tensor(x: Any) -> bool:
-    module = sys.modules.get("chainrule.tensor.tensor")
-    return module is not None and isinstance(x, module.Tensor)
+    nodes = nodes_for(out)
+    if nodes is None:
+        raise TypeError(
+            f"{who}: the function must return a scalar Value or one-element Tensor, "
+            f"got {type(out).__name__} {out!r}"
+        )
+    if nodes.size(out) != 1:
+        raise ValueError(
+            f"{who}: the function must return a scalar (one number) to be differentiated, "
+            f"but it returned a {nodes.name} of shape {nodes.shape(out)}; reduce it "
+            "(.sum(), .mean())"
+        )
+    return out
 
 
 def _zero_like(x: Any) -> Any:
-    return x.data * 0.0 if _is_tensor(x) else 0.0
+    nodes = nodes_for(x)
+    return 0.0 if nodes is None else nodes.zeros_like(x)
 
 
 def _as_float(g: Any) -> float:
-    if isinstance(g, Value):
-        return float(g.data)
-    return float(g.item()) if _is_tensor(g) else float(g)
+    nodes = nodes_for(g)
+    return float(g) if nodes is None else nodes.values(g)[0]
 
 
 def _as_kind(g: Any, kind: str) -> Any:
@@ -228,4 +207,4 @@ def _as_kind(g: Any, kind: str) -> Any:
         return g
     if kind == "float":
         return _as_float(g)
-    return g.data if _is_tensor(g) else g  # "array"
+    return g.data if TensorNodes.owns(g) else g  # "array"
