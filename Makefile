@@ -11,9 +11,9 @@ PY := $(VENV)/bin/python
 DEMO_STAMP := $(VENV)/.demo-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: test demo lint bench setup demo-setup clean graphviz
+.PHONY: test demo lint bench setup demo-setup clean graphviz system-packages web
 
-setup: $(DEV_STAMP) graphviz
+setup: $(DEV_STAMP) system-packages
 
 demo-setup: $(DEMO_STAMP)
 
@@ -32,16 +32,42 @@ $(DEV_STAMP): pyproject.toml requirements-dev.txt | $(PY)
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@ $(DEMO_STAMP)
 
-# The `dot` binary is a system package; install it where missing and apt-get is usable.
-graphviz:
-	@command -v dot >/dev/null 2>&1 || { \
+# System programs the tests need, each with the Debian package that provides it: Graphviz's
+# `dot` (graph pictures), Chromium (the browser tests of the playground and the player), npm
+# (building the playground). Installed in one apt-get run where missing and apt-get is usable.
+SYSTEM_PACKAGES := dot:graphviz /usr/bin/chromium:chromium npm:npm
+
+system-packages:
+	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
+	  program=$${pair%%:*}; package=$${pair#*:}; \
+	  if [ "$${program#/}" != "$$program" ]; then [ -x "$$program" ] || missing="$$missing $$package"; \
+	  else command -v "$$program" >/dev/null 2>&1 || missing="$$missing $$package"; fi; \
+	done; \
+	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null) \
-	      || echo "warning: could not install graphviz; graph rendering tests will fail"; \
-	  else echo "warning: graphviz 'dot' not found; install it (e.g. apt-get install graphviz)"; fi; }
+	    echo "installing system packages:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	      || echo "warning: could not install$$missing; the tests that need them will fail"; \
+	  else echo "warning: missing system packages:$$missing (e.g. apt-get install$$missing)"; fi; \
+	fi
+
+graphviz: system-packages
+
+# The browser playground: npm installs exactly what package-lock.json pins (npm ci), then
+# web/build.mjs copies Pyodide, viz.js and a zip of chainrule/ into web/dist. The build runs
+# every time (about a second), so the zip always holds the package as it is now.
+WEB_MODULES := web/node_modules/.package-lock.json
+
+$(WEB_MODULES): web/package.json web/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "error: building the playground needs Node.js and npm (apt-get install npm)" >&2; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+web: $(WEB_MODULES)
+	cd web && npm run --silent build
 
 # pytest exits 5 when it collected nothing: an empty run must fail loudly, not pass.
-test: setup
+test: setup web
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$rc
@@ -57,4 +83,4 @@ lint: setup
 	$(PY) -m ruff check .
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache web/node_modules web/dist

@@ -1,4 +1,4 @@
-"""The `chainrule` command line: `chainrule train | demo | graph`.
+"""The `chainrule` command line: `chainrule train | demo | graph | playground`.
 
 Each subcommand lives in its own module and registers itself here; what they share (the
 `UsageError`, flag types) is in `common.py`, so imports flow one way: common <- commands <- main.
@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from .. import __version__
 from .common import UsageError
 from .graph import register as register_graph
+from .playground import register as register_playground
 from .train import register as register_train
 
 
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     register_train(sub)  # train, demo
     register_graph(sub)
+    register_playground(sub)
     return parser
 
 

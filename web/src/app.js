@@ -110,6 +110,9 @@ const Expression = {
   ids: {},
   index: 0,
   player: null,
+  frames: [],
+  firstBackward: 0,
+  poll: null,
   busy: false,
 
   init() {
@@ -180,32 +183,56 @@ const Expression = {
   async show(out) {
     this.steps = out.steps;
     this.index = 0;
+    clearInterval(this.poll);
+    if (this.player) this.player.destroy();
+    this.player = null;
     this.graph.replaceChildren();
     const usePlayer = out.player && (await playerReady);
-    if (usePlayer) {
-      this.player = window.ChainrulePlayer.mount(this.graph, { svg: out.svg, frames: out.frames });
-      this.stepper.hidden = true;
-      return;
-    }
-    this.player = null;
-    this.graph.innerHTML = out.svg;
-    this.ids = out.ids || {};
+    // One element answers to "narration": the player's when it is mounted, else ours.
+    if (usePlayer) this.narration.removeAttribute("data-testid");
+    else this.narration.dataset.testid = "narration";
+    this.narration.hidden = usePlayer;
     this.stepper.hidden = false;
+    if (usePlayer) {
+      // chainrule.animate's player: the forward frames, then one chain-rule step per frame.
+      const data = { ...out.animation, svg: out.svg };
+      this.player = window.ChainrulePlayer.mount(this.graph, data);
+      this.frames = data.frames;
+      this.firstBackward = Math.max(
+        0,
+        this.frames.findIndex((f) => f.phase === "backward"),
+      );
+      this.player.goto(Math.max(0, this.firstBackward - 1)); // every value in, no grad yet
+      this.poll = setInterval(() => this.render(), 250); // follow the player's own controls
+    } else {
+      this.graph.innerHTML = out.svg;
+      this.ids = out.ids || {};
+    }
     this.render();
   },
 
-  // Without the player: the graph after backward, and the narration stepped here.
+  // One backward step: the player's next frame, or (without the player) the next narration line.
   step() {
-    if (this.index < this.steps.length) this.index += 1;
+    if (this.player) this.player.next();
+    else if (this.index < this.steps.length) this.index += 1;
     this.render();
   },
 
   rewind() {
+    if (this.player) this.player.goto(Math.max(0, this.firstBackward - 1));
     this.index = 0;
     this.render();
   },
 
   render() {
+    if (this.player) {
+      const frame = this.player.frame;
+      const backward = this.frames.length - this.firstBackward;
+      const done = Math.max(0, frame - this.firstBackward + 1);
+      this.stepButton.disabled = frame >= this.frames.length - 1;
+      this.counter.textContent = `backward step ${done} of ${backward}`;
+      return;
+    }
     const n = this.steps.length;
     const current = this.index > 0 ? this.steps[this.index - 1] : null;
     this.stepButton.disabled = this.index >= n;
@@ -313,7 +340,7 @@ const DEFAULTS = {
   train: "0.75",
   seed: "2",
   loss: "auto",
-  lr: "0.5",
+  lr: "1",
   l2: "0",
   batch: "0",
   activation: "tanh",
@@ -414,15 +441,21 @@ const Train = {
     byTest("train-start").classList.remove("playing");
   },
 
+  // Play: chunks of steps sized to take about 200 ms each, so pause answers quickly; a new
+  // picture (the plane, the neurons, a point on the curves) about every 600 ms, as measuring
+  // costs forward passes that training would rather spend on steps.
   async loop() {
     while (this.playing) {
-      const picture = performance.now() - this.lastPicture > 250;
+      const picture = performance.now() - this.lastPicture > 600;
       const t0 = performance.now();
       const ok = await this.run(this.chunk, picture);
-      if (!ok) break;
-      const perStep = (performance.now() - t0) / this.chunk;
-      this.chunk = Math.max(1, Math.min(25, Math.round(120 / Math.max(perStep, 1))));
+      if (!ok) return;
+      if (!picture) {
+        const perStep = (performance.now() - t0) / this.chunk;
+        this.chunk = Math.max(1, Math.min(50, Math.round(200 / Math.max(perStep, 1))));
+      }
     }
+    await this.run(0, true); // paused: measure where it stopped
   },
 
   async stepOnce() {
@@ -712,7 +745,8 @@ showTab(state.get("tab") || "expression", false);
   try {
     const info = await call("boot");
     ready = true;
-    window.playground = { info, bootMs: info.boot_ms };
+    // For scripts and tests that drive the page: the worker's commands and the tabs' state.
+    window.playground = { info, bootMs: info.boot_ms, call, Expression, Neuron, Train };
     byTest("functions").textContent = info.functions.join(", ");
     byTest("versions").textContent =
       `chainrule ${info.chainrule} · Python ${info.python} (Pyodide ${info.pyodide}) · ` +

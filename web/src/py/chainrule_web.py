@@ -63,8 +63,8 @@ DATASETS = ("moons", "circles", "xor", "spirals", "blobs")
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
 TWO_CLASS_LOSSES = ("hinge", "bce", "mse")
 MAX_LAYERS, MAX_WIDTH = 6, 16
-GRID = 32  # the decision-boundary picture: GRID x GRID scores over the plane
-NEURON_GRID = 16  # each hidden neuron's little heatmap
+GRID = 24  # the decision-boundary picture: GRID x GRID scores over the plane
+NEURON_GRID = 12  # each hidden neuron's little heatmap
 
 
 def _json(obj: Any) -> str:
@@ -300,10 +300,10 @@ def _pictures(root: Value) -> dict[str, Any]:
         "steps": steps,
         "size": graph_size(root),
     }
-    if animate is not None:
-        player = animate(root)
-        out.update(player=True, dot=player["dot"], frames=player["frames"])
-        out["title"] = player.get("title", out["title"])
+    if animate is not None:  # chainrule.animate's data: the page mounts its player on it
+        animation = animate(root, max_nodes=MAX_NODES)
+        out.update(player=True, dot=animation["dot"], animation=animation)
+        out["title"] = animation.get("title", out["title"])
     else:  # the graph after backward, stepped by the page (no player in this chainrule)
         order = topological_order(root, _children)  # draw_dot's order: its node ids v0, v1, ...
         names = distinct_names(order, root)  # explain's names
@@ -399,7 +399,7 @@ DEFAULTS: dict[str, Any] = {
     "train": 0.75,
     "layers": [4, 2],
     "activation": "tanh",
-    "lr": 0.5,
+    "lr": 1.0,
     "l2": 0.0,
     "batch": 0,  # 0: the whole training set
     "loss": "auto",
@@ -541,7 +541,10 @@ class Session:
         }
 
     def state(self, picture: bool) -> dict[str, Any]:
-        self.record()
+        """Where the run is. The curves get a point with each picture (measuring the whole
+        sets costs a forward pass over them, so not after every step), and at step 0."""
+        if picture or not self.curves["step"]:
+            self.record()
         task = Task(self.config["loss"], self.y, self.outputs)
         out: dict[str, Any] = {
             "ok": True,

@@ -47,7 +47,9 @@ def _quote(text: object) -> str:
 
 
 def _attrs(attrs: dict[str, object]) -> str:
-    parts = [f"{key}={_quote(value)}" for key, value in attrs.items() if value is not None]
+    """` [label=".." a=".." b=".."]`: the label first, the others sorted, as graphviz does."""
+    keys = sorted(attrs, key=lambda k: (k != "label", k))
+    parts = [f"{key}={_quote(attrs[key])}" for key in keys if attrs[key] is not None]
     return f" [{' '.join(parts)}]" if parts else ""
 
 

@@ -1,0 +1,417 @@
+"""The playground in a real browser: Debian's Chromium, headless, driven by Playwright, on the
+app built into web/dist (`make web`) and served by `chainrule playground --no-browser`.
+
+One server, one browser and one page serve the whole module, since Pyodide takes seconds to
+start; the tests run in file order on that page and each waits on the page's own signals
+(`body[data-ready]`, element states), never on sleeps. Every request that would leave
+127.0.0.1 is aborted and recorded, and the last tests fail if one was made or if the page
+logged an error. Screenshots go to tests/screenshots/ (git-ignored), with the measured boot
+time and training speed in tests/screenshots/metrics.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DIST = ROOT / "web" / "dist"
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "tests" / "screenshots"
+LECTURE = "a = 2; b = -3; c = 10; f = -2; e = a*b; d = e + c; L = d*f"
+BOOT_LIMIT_S = 15.0  # the issue's target: interactive within 15 s
+WAIT_MS = 60_000  # the longest any single wait may take
+# The moons run the issue asks for: 2-16-16-1 (ReLU), full batch; reaches 95% within 100 steps.
+MOONS = "tab=train&dataset=moons&layers=16,16&activation=relu&lr=0.5&loss=hinge&batch=0&seed=1"
+
+
+def _missing() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install -r requirements-dev.txt)"
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"{CHROMIUM} is missing (apt-get install chromium; make test does it)"
+    if not (DIST / "index.html").is_file():
+        return "web/dist is not built (make web)"
+    return None
+
+
+_why = _missing()
+if _why is not None:
+    if os.environ.get("CI"):  # in CI the Makefile provides all three: a gap is a failure
+        raise RuntimeError(f"the playground's browser tests cannot run: {_why}")
+    pytest.skip(_why, allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+metrics: dict[str, object] = {}
+
+
+def by(page, testid: str):
+    return page.get_by_test_id(testid)
+
+
+@pytest.fixture(scope="module")
+def server():
+    """`chainrule playground --no-browser --port 0`, stopped when the module is done."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chainrule", "playground", "--no-browser", "--port", "0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    found: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        for line in process.stdout:
+            match = re.search(r"http://127\.0\.0\.1:\d+/", line)
+            if match and not found:
+                found.append(match.group(0))
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        assert ready.wait(30) and found, "chainrule playground did not print its URL in 30 s"
+        yield found[0]
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            # root in CI needs --no-sandbox; the resolver rule makes any name but the loopback
+            # unresolvable, a second guard behind the request routing below.
+            args=["--no-sandbox", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"],
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+class Watch:
+    """What the page did that it must not: console errors, uncaught errors, outside requests."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.outside: list[str] = []
+
+
+@pytest.fixture(scope="module")
+def watch():
+    return Watch()
+
+
+def _local(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("data", "blob") or parts.hostname == "127.0.0.1"
+
+
+@pytest.fixture(scope="module")
+def page(browser, server, watch):
+    context = browser.new_context(viewport={"width": 1320, "height": 1000})
+    context.set_default_timeout(WAIT_MS)
+
+    def route(r) -> None:
+        if _local(r.request.url):
+            r.continue_()
+        else:
+            watch.outside.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    context.on("request", lambda r: None if _local(r.url) else watch.outside.append(r.url))
+    page = context.new_page()
+    page.on("console", lambda m: m.type == "error" and watch.errors.append(m.text))
+    page.on("pageerror", lambda e: watch.errors.append(f"uncaught: {e}"))
+    SHOTS.mkdir(exist_ok=True)
+    started = time.perf_counter()
+    page.goto(server + "#tab=expression&expr=" + quote(LECTURE))
+    _wait_ready(page)
+    metrics["boot_s"] = round(time.perf_counter() - started, 2)
+    metrics["pyodide_boot_ms"] = round(page.evaluate("window.playground.bootMs"))
+    yield page
+    (SHOTS / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    context.close()
+
+
+def _wait_ready(page) -> None:
+    page.wait_for_selector("body[data-ready=true], body[data-ready=error]", timeout=WAIT_MS)
+    assert page.get_attribute("body", "data-ready") == "true", by(page, "status").inner_text()
+
+
+def _reload(page, server: str, fragment: str) -> None:
+    page.goto("about:blank")
+    page.goto(f"{server}#{fragment}")
+    _wait_ready(page)
+
+
+def _run(page, source: str) -> None:
+    by(page, "tab-expression").click()
+    by(page, "expression").fill(source)
+    by(page, "run").click()
+    expect(by(page, "run")).to_be_enabled()
+
+
+# -- loading ------------------------------------------------------------------------------------
+
+
+def test_python_starts_within_the_target(page):
+    assert metrics["boot_s"] < BOOT_LIMIT_S, metrics
+    assert "chainrule" in by(page, "versions").inner_text()
+
+
+# -- the Expression tab -------------------------------------------------------------------------
+
+
+def test_lecture_L_steps_backward_to_dL_da_6(page):
+    _run(page, LECTURE)
+    graph = by(page, "graph")
+    expect(graph.locator("svg")).to_be_visible()
+    expect(graph).to_contain_text("data -8.0000")
+    step, narration = by(page, "step"), by(page, "narration")
+    lines = []
+    for _ in range(50):
+        if step.is_disabled():
+            break
+        step.click()
+        lines.append(narration.inner_text())
+        if lines[-1].startswith("dL/da"):  # the lecture's moment, for the README
+            page.screenshot(path=SHOTS / "expression.png", full_page=True)
+    assert step.is_disabled(), "the step button stays enabled at the end"
+    assert any(re.search(r"dL/da = .*= 6\.0\b", line) for line in lines), lines
+    assert len(lines) >= 6
+    expect(graph).to_contain_text("grad 6.0000")
+
+
+def test_the_expression_is_in_the_url(page):
+    _run(page, "p = 3; q = p*p")
+    assert parse_qs(urlsplit(page.url).fragment)["expr"] == ["p = 3; q = p*p"]
+
+
+@pytest.mark.parametrize(
+    "source, words, caret",
+    [
+        ("a = 2; L = a * (", "syntax error", None),
+        ("a = 2; L = a*q", "unknown name 'q'", 14),
+        ("a = 2; L = a.real", "attribute access is not allowed", 12),
+        ("a = 1e300; L = a*a*a", "too large for a float", None),
+        ("L = " + "+".join(["a"] * 400) + "; a = 1", "more than the 300", None),
+    ],
+)
+def test_a_broken_expression_shows_an_error_and_the_page_recovers(page, source, words, caret):
+    _run(page, source)
+    error = by(page, "error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text(words)
+    if caret is not None:
+        expect(error).to_contain_text(f"column {caret}")
+        mark = by(page, "error-caret").inner_text().splitlines()[-1]
+        assert mark.index("^") == caret - 1
+    _run(page, "x = 3; y = x*x + 1")
+    expect(error).to_be_hidden()
+    expect(by(page, "graph")).to_contain_text("data 10.0000")
+
+
+def test_a_link_reproduces_the_expression(page, server):
+    source = "u = 0.5; v = -2; w = tanh(u*v) + u"
+    _reload(page, server, "tab=expression&expr=" + quote(source, safe=""))
+    assert by(page, "expression").input_value() == source
+    expect(by(page, "graph")).to_contain_text("tanh")
+    expect(by(page, "step")).to_be_enabled()
+
+
+# -- the Neuron tab -----------------------------------------------------------------------------
+
+
+def test_neuron_sliders_update_the_output_and_every_grad(page):
+    by(page, "tab-neuron").click()
+    output = by(page, "neuron-output")
+    expect(output).to_have_text("0.7071")
+    grads = by(page, "neuron-grads")
+    expect(grads.locator("tr[data-node=w1] td").nth(2)).to_have_text("1.0000")
+    expect(grads.locator("tr[data-node=x1] td").nth(2)).to_have_text("-1.5000")
+    expect(by(page, "neuron-graph").locator("svg")).to_be_visible()
+    page.screenshot(path=SHOTS / "neuron.png", full_page=True)
+    slider = by(page, "neuron-w1")
+    slider.evaluate("(el) => { el.value = '-2'; el.dispatchEvent(new Event('input')); }")
+    # o = tanh(2*-2 + 0 + 6.8814) = tanh(2.8814) = 0.9937; do/dw1 = x1 * (1 - o**2) = 0.0250
+    expect(output).to_have_text("0.9937")
+    expect(grads.locator("tr[data-node=w1] td").nth(2)).to_have_text("0.0250")
+    assert "n_w1=-2" in urlsplit(page.url).fragment
+
+
+# -- the Train tab ------------------------------------------------------------------------------
+
+
+def _train_state(page) -> dict:
+    return page.evaluate("window.playground.Train.last")
+
+
+def test_train_tab_offers_the_datasets_and_draws_the_plane(page):
+    by(page, "tab-train").click()
+    expect(by(page, "train-step")).to_have_text("0")
+    values = by(page, "dataset").locator("option").evaluate_all("(os) => os.map((o) => o.value)")
+    assert values == ["moons", "circles", "xor", "spirals", "blobs"]
+    page.wait_for_function("window.playground.Train.last && window.playground.Train.last.picture")
+    maps = page.locator("[data-testid^=neuron-map-]").count()
+    assert maps == sum(_train_state(page)["config"]["layers"])
+
+
+def _pixel(page, point: list[float]) -> dict:
+    box = by(page, "boundary").bounding_box()
+    span = _train_state(page)["picture"]["span"]
+    return {
+        "x": (point[0] + span) / (2 * span) * box["width"],
+        "y": (span - point[1]) / (2 * span) * box["height"],
+    }
+
+
+def test_a_click_on_empty_plane_adds_a_point(page):
+    by(page, "tab-train").click()
+    state = _train_state(page)
+    points = state["train"]["X"] + state["test"]["X"]
+    spot = next(
+        [x, y]
+        for x in (-1.2, 1.2, -1.0, 1.0, 0.0)
+        for y in (1.2, -1.2, 1.0, -1.0)
+        if all(abs(x - p[0]) + abs(y - p[1]) > 0.25 for p in points)
+    )
+    before = len(state["train"]["y"])
+    by(page, "train-add-class").select_option("1")
+    by(page, "boundary").click(position=_pixel(page, spot))
+    page.wait_for_function(f"window.playground.Train.last.train.y.length === {before + 1}")
+    assert _train_state(page)["train"]["y"][-1] == 1
+
+
+def test_a_click_on_a_point_opens_its_graph_in_the_expression_tab(page):
+    by(page, "tab-train").click()
+    by(page, "train-next").click()
+    expect(by(page, "train-step")).to_have_text("1")
+    point = _train_state(page)["train"]["X"][0]
+    by(page, "boundary").click(position=_pixel(page, point))
+    expect(page.locator("#expression")).to_be_visible()
+    expect(by(page, "run")).to_be_enabled()
+    assert by(page, "expression").input_value().startswith("x1 = ")
+    expect(by(page, "error")).to_be_hidden()
+    graph = by(page, "graph")
+    expect(graph.locator("svg")).to_be_visible()
+    expect(graph).to_contain_text("w1_1_1")
+    expect(graph).to_contain_text("L")
+    expect(by(page, "step")).to_be_enabled()
+
+
+def test_blobs_train_with_cross_entropy_on_three_classes(page):
+    by(page, "tab-train").click()
+    by(page, "dataset").select_option("blobs")
+    expect(by(page, "train-loss-fn")).to_have_value("cross_entropy")
+    expect(by(page, "train-add-class").locator("option")).to_have_count(3)
+    by(page, "train-next").click()
+    expect(by(page, "train-step")).to_have_text("1")
+    assert "dataset=blobs" in urlsplit(page.url).fragment
+    colours = page.evaluate("window.playground.Train.last.picture.scores[0].length")
+    assert colours == 3  # one score per class at every point of the plane
+
+
+def test_moons_training_reaches_100_steps_and_95_percent(page, server):
+    _reload(page, server, MOONS)
+    expect(by(page, "dataset")).to_have_value("moons")
+    expect(by(page, "train-step")).to_have_text("0")
+    started = time.perf_counter()
+    by(page, "train-start").click()
+    page.wait_for_function(
+        "Number(document.querySelector('[data-testid=train-step]').textContent) >= 100",
+        timeout=WAIT_MS * 2,
+    )
+    by(page, "train-start").click()  # pause
+    elapsed = time.perf_counter() - started
+    page.wait_for_function("!window.playground.Train.busy")
+    state = _train_state(page)
+    accuracy = float(by(page, "train-accuracy").inner_text().rstrip("%"))
+    metrics["moons_steps"] = state["steps"]
+    metrics["moons_accuracy_percent"] = accuracy
+    metrics["moons_steps_per_s_training_only"] = round(state["steps"] / state["seconds"], 1)
+    metrics["moons_steps_per_s_on_the_page"] = round(state["steps"] / elapsed, 1)
+    assert state["steps"] >= 100
+    assert accuracy >= 95.0, state["curves"]["train_accuracy"][-3:]
+    page.wait_for_function("window.playground.Train.last.picture")
+    page.screenshot(path=SHOTS / "train.png", full_page=True)
+
+
+def test_training_speed_in_the_browser_against_native_python(page):
+    """micrograd's moons loop, 2-16-16-1 full batch, via chainrule.train.fit in both."""
+    steps = 30
+    browser = page.evaluate(f"window.playground.call('benchmark', {{steps: {steps}}})")
+    native = subprocess.run(
+        [sys.executable, "-c", _NATIVE_BENCHMARK, str(ROOT / "web" / "src" / "py"), str(steps)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert native.returncode == 0, native.stderr
+    native = json.loads(native.stdout)
+    metrics["benchmark_steps_per_s_browser"] = round(browser["steps_per_s"], 1)
+    metrics["benchmark_steps_per_s_native"] = round(native["steps_per_s"], 1)
+    metrics["benchmark_python_browser"] = browser["python"]
+    metrics["benchmark_python_native"] = native["python"]
+    assert browser["steps_per_s"] >= 5.0, metrics  # the issue's target
+
+
+_NATIVE_BENCHMARK = """
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("chainrule_web", sys.argv[1] + "/chainrule_web.py")
+web = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(web)
+print(web.benchmark(int(sys.argv[2])))
+"""
+
+
+def test_export_gives_a_model_file_and_a_script(page):
+    by(page, "tab-train").click()
+    by(page, "train-export").click()
+    link = by(page, "export-model")
+    expect(link).to_be_visible()
+    text = page.evaluate("(href) => fetch(href).then((r) => r.text())", link.get_attribute("href"))
+    document = json.loads(text)
+    assert document["format"] == "chainrule.model"
+    assert document["config"]["nouts"] == [16, 16, 1]
+    script = by(page, "export-script").get_attribute("href")
+    assert "io.load" in page.evaluate("(href) => fetch(href).then((r) => r.text())", script)
+
+
+# -- what must never happen ----------------------------------------------------------------------
+
+
+def test_nothing_was_requested_outside_127_0_0_1(page, watch):
+    assert watch.outside == []
+
+
+def test_the_page_logged_no_errors(page, watch):
+    assert watch.errors == []
+
+
+def test_screenshots_are_saved(page):
+    for name in ("expression", "neuron", "train"):
+        assert (SHOTS / f"{name}.png").stat().st_size > 10_000
