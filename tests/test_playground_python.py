@@ -58,10 +58,11 @@ def test_lecture_expression_has_the_lectures_gradients_and_steps():
         "a": 6.0,
         "b": -4.0,
     }
-    texts = [s["text"] for s in out["steps"]]
-    assert len(texts) == 6
-    assert "dL/da = dL/de · de/da = -2.0 · -3.0 = 6.0" in texts
-    assert out["dot"].startswith("digraph")
+    frames = out["animation"]["frames"]
+    backward = [f["text"] for f in frames if f["phase"] == "backward"]
+    assert len(backward) == 7  # dL/dL = 1, then the six chain-rule steps of explain
+    assert any(t.startswith("dL/da = dL/de · de/da = -2.0 · -3.0 = 6.0") for t in backward)
+    assert out["dot"] == out["animation"]["dot"] and out["dot"].startswith("digraph")
 
 
 def test_leaves_may_be_given_on_lines_and_in_any_order():

@@ -6,7 +6,7 @@
 //   src/*                   the page, its script, the worker, the styles
 //   pyodide/                Python compiled to WebAssembly, from node_modules/pyodide
 //   vendor/viz.js           Graphviz compiled to WebAssembly, from node_modules/@viz-js/viz
-//   player/                 chainrule's animation player (chainrule/viz/player), when present
+//   player/                 chainrule's animation player (chainrule/viz/player)
 //   chainrule.zip           the chainrule/ package of this repository, with the playground's
 //                           two Python modules (src/py), unpacked into Pyodide's file system
 //   build.json              what was built, from which versions
@@ -147,11 +147,9 @@ copy(path.join(modules, "@viz-js", "viz", "dist", "viz.js"), path.join(dist, "ve
 
 // The player of chainrule.animate: the package's own files, one copy.
 const playerDir = path.join(packageDir, "viz", "player");
-const player = ["player.js", "player.css"].every((f) => fs.existsSync(path.join(playerDir, f)));
-if (player) {
-  for (const name of ["player.js", "player.css"]) {
-    copy(path.join(playerDir, name), path.join(dist, "player", name));
-  }
+for (const name of ["player.js", "player.css"]) {
+  if (!fs.existsSync(path.join(playerDir, name))) fail(`chainrule/viz/player/${name} is missing`);
+  copy(path.join(playerDir, name), path.join(dist, "player", name));
 }
 
 const entries = [
@@ -167,12 +165,11 @@ fs.writeFileSync(path.join(dist, "chainrule.zip"), archive);
 const info = {
   pyodide: version("pyodide"),
   viz: version("@viz-js/viz"),
-  player,
   files: entries.length,
   chainrule_zip_sha256: createHash("sha256").update(archive).digest("hex"),
 };
 fs.writeFileSync(path.join(dist, "build.json"), `${JSON.stringify(info, null, 2)}\n`);
 console.log(
   `web build: ${path.relative(root, dist)} (pyodide ${info.pyodide}, viz ${info.viz}, ` +
-    `${entries.length} Python files in chainrule.zip, player ${player ? "yes" : "not found"})`,
+    `${entries.length} Python files in chainrule.zip, chainrule's player)`,
 );

@@ -78,8 +78,7 @@ for (const tab of TABS) byTest(`tab-${tab}`).addEventListener("click", () => sho
 
 let playerReady = Promise.resolve(false);
 
-function loadPlayer(available) {
-  if (!available) return Promise.resolve(false);
+function loadPlayer() {
   return new Promise((resolve) => {
     const css = document.createElement("link");
     css.rel = "stylesheet";
@@ -104,11 +103,7 @@ const Expression = {
   error: byTest("error"),
   stepper: byTest("stepper"),
   stepButton: byTest("step"),
-  narration: byTest("narration"),
   counter: byTest("step-count"),
-  steps: [],
-  ids: {},
-  index: 0,
   player: null,
   frames: [],
   firstBackward: 0,
@@ -181,82 +176,46 @@ const Expression = {
   },
 
   async show(out) {
-    this.steps = out.steps;
-    this.index = 0;
     clearInterval(this.poll);
     if (this.player) this.player.destroy();
     this.player = null;
     this.graph.replaceChildren();
-    const usePlayer = out.player && (await playerReady);
-    // One element answers to "narration": the player's when it is mounted, else ours.
-    if (usePlayer) this.narration.removeAttribute("data-testid");
-    else this.narration.dataset.testid = "narration";
-    this.narration.hidden = usePlayer;
-    this.stepper.hidden = false;
-    if (usePlayer) {
-      // chainrule.animate's player: the forward frames, then one chain-rule step per frame.
-      const data = { ...out.animation, svg: out.svg };
-      this.player = window.ChainrulePlayer.mount(this.graph, data);
-      this.frames = data.frames;
-      this.firstBackward = Math.max(
-        0,
-        this.frames.findIndex((f) => f.phase === "backward"),
-      );
-      this.player.goto(Math.max(0, this.firstBackward - 1)); // every value in, no grad yet
-      this.poll = setInterval(() => this.render(), 250); // follow the player's own controls
-    } else {
-      this.graph.innerHTML = out.svg;
-      this.ids = out.ids || {};
+    if (!(await playerReady)) {
+      this.showError({ message: "the animation player (player/player.js) did not load" }, "");
+      return;
     }
+    // chainrule.animate's player: the forward frames, then one chain-rule step per frame.
+    const data = { ...out.animation, svg: out.svg };
+    this.player = window.ChainrulePlayer.mount(this.graph, data);
+    this.frames = data.frames;
+    this.firstBackward = Math.max(
+      0,
+      this.frames.findIndex((f) => f.phase === "backward"),
+    );
+    this.player.goto(Math.max(0, this.firstBackward - 1)); // every value in, no grad yet
+    this.stepper.hidden = false;
+    this.poll = setInterval(() => this.render(), 250); // follow the player's own controls
     this.render();
   },
 
-  // One backward step: the player's next frame, or (without the player) the next narration line.
+  // One backward step: the player's next frame.
   step() {
     if (this.player) this.player.next();
-    else if (this.index < this.steps.length) this.index += 1;
     this.render();
   },
 
   rewind() {
     if (this.player) this.player.goto(Math.max(0, this.firstBackward - 1));
-    this.index = 0;
     this.render();
   },
 
   render() {
-    if (this.player) {
-      const frame = this.player.frame;
-      const backward = this.frames.length - this.firstBackward;
-      const done = Math.max(0, frame - this.firstBackward + 1);
-      this.stepButton.disabled = frame >= this.frames.length - 1;
-      this.counter.textContent = `backward step ${done} of ${backward}`;
-      return;
-    }
-    const n = this.steps.length;
-    const current = this.index > 0 ? this.steps[this.index - 1] : null;
-    this.stepButton.disabled = this.index >= n;
-    this.counter.textContent = `step ${this.index} of ${n}`;
-    this.narration.textContent = current
-      ? current.text
-      : n
-        ? "Press “Backward step” to pass the gradient back one chain-rule step at a time."
-        : "Nothing to pass back: the output was not computed from other values.";
-    for (const el of $$(".node.active, .node.source", this.graph)) {
-      el.classList.remove("active", "source");
-    }
-    if (current) {
-      this.mark(current.child, "active");
-      this.mark(current.parent, "source");
-    }
-  },
-
-  mark(name, cls) {
-    const id = this.ids[name];
-    if (!id) return;
-    for (const title of $$("g.node > title", this.graph)) {
-      if (title.textContent === id) title.parentElement.classList.add(cls);
-    }
+    if (!this.player) return;
+    const frame = this.player.frame;
+    const backward = this.frames.length - this.firstBackward;
+    const done = Math.max(0, frame - this.firstBackward + 1);
+    this.stepButton.disabled = frame >= this.frames.length - 1;
+    this.counter.textContent = `backward step ${done} of ${backward}`;
   },
 };
 
@@ -738,10 +697,7 @@ Train.init();
 showTab(state.get("tab") || "expression", false);
 
 (async () => {
-  const built = await fetch("build.json")
-    .then((r) => (r.ok ? r.json() : {}))
-    .catch(() => ({}));
-  playerReady = loadPlayer(Boolean(built.player));
+  playerReady = loadPlayer();
   try {
     const info = await call("boot");
     ready = true;

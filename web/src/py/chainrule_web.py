@@ -3,9 +3,10 @@
 Every function takes plain numbers and strings and returns a JSON string, so nothing but text
 crosses between Python and JavaScript. The work is chainrule's own: expressions are read by the
 safe parser of `chainrule graph` (`chainrule.cli.expressions.evaluate_program`; user text is
-never evaluated), pictures are `draw_dot`'s DOT source, the narration is `explain`'s, the backward
-frames are `chainrule.viz.animate.animation_data`'s where that module exists, and training is
-`chainrule.train.fit` on a `chainrule.nn.MLP`. This module only translates.
+never evaluated), the Expression tab's picture and frames are `chainrule.animate`'s
+(`animation_data`: draw_dot's look, explain's narration, played by the package's own player),
+the Neuron tab's picture is `draw_dot`'s, and training is `chainrule.train.fit` on a
+`chainrule.nn.MLP`. This module only translates.
 
 The build (web/build.mjs) zips this file with the `chainrule/` package of the repository; the
 tests (tests/test_playground_python.py) import it with the native CPython as well.
@@ -14,7 +15,6 @@ tests (tests/test_playground_python.py) import it with the native CPython as wel
 from __future__ import annotations
 
 import ast
-import importlib
 import inspect
 import json
 import math
@@ -40,9 +40,9 @@ from chainrule.engine import Value, _children
 from chainrule.losses import LOSSES
 from chainrule.train import fit
 from chainrule.train.tasks import Task, compute_loss, outputs_needed
+from chainrule.viz.animate import animation_data
 from chainrule.viz.dot import draw_dot, graph_size
 from chainrule.viz.labels import distinct_names
-from chainrule.viz.narration import explain
 
 __all__ = [
     "boot",
@@ -71,22 +71,12 @@ def _json(obj: Any) -> str:
     return json.dumps(obj, allow_nan=False, separators=(",", ":"))
 
 
-def _animation_data() -> Any:
-    """`chainrule.viz.animate.animation_data`, or None in a chainrule without the player."""
-    try:
-        module = importlib.import_module("chainrule.viz.animate")
-    except ImportError:
-        return None
-    return getattr(module, "animation_data", None)
-
-
 def boot() -> str:
     """What the page shows about the Python it talks to."""
     return _json(
         {
             "chainrule": chainrule.__version__,
             "python": sys.version.split()[0],
-            "player": _animation_data() is not None,
             "max_nodes": MAX_NODES,
             "functions": list(FUNCTIONS),
             "datasets": list(DATASETS),
@@ -280,36 +270,19 @@ def _position_of(message: str) -> tuple[int | None, int | None]:
 
 
 def _pictures(root: Value) -> dict[str, Any]:
-    """The player's data (the package's `animation_data` where it exists), and the end state."""
-    animate = _animation_data()
-    explanation = explain(root)  # backward, with every step's numbers
-    steps = [
-        {
-            "text": step.formula(),
-            "rule": step.rule,
-            "parent": step.parent,
-            "child": step.child,
-            "total": step.total,
-        }
-        for step in explanation.steps
-    ]
-    out: dict[str, Any] = {
-        "title": f"{explanation.root} = {root.data:.6g}",
-        "output": {"name": explanation.root, "data": root.data},
-        "grads": explanation.grads,
-        "steps": steps,
-        "size": graph_size(root),
+    """`animation_data(root)` for the page's player (it runs the backward pass, as `explain`
+    does), with the output and every gradient by the narration's names."""
+    animation = animation_data(root, max_nodes=MAX_NODES)
+    order = topological_order(root, _children)
+    names = distinct_names(order, root)
+    return {
+        "title": animation["title"],
+        "output": {"name": names[id(root)], "data": root.data},
+        "grads": {names[id(node)]: node.grad for node in order},
+        "size": len(order),
+        "dot": animation["dot"],
+        "animation": animation,
     }
-    if animate is not None:  # chainrule.animate's data: the page mounts its player on it
-        animation = animate(root, max_nodes=MAX_NODES)
-        out.update(player=True, dot=animation["dot"], animation=animation)
-        out["title"] = animation.get("title", out["title"])
-    else:  # the graph after backward, stepped by the page (no player in this chainrule)
-        order = topological_order(root, _children)  # draw_dot's order: its node ids v0, v1, ...
-        names = distinct_names(order, root)  # explain's names
-        ids = {names[id(node)]: f"v{i}" for i, node in enumerate(order)}
-        out.update(player=False, dot=draw_dot(root).source, frames=[], ids=ids)
-    return out
 
 
 # -- the Neuron tab ------------------------------------------------------------------------------
