@@ -183,8 +183,8 @@ def _forward_text(node: Any, box: Box, names: dict[int, str], tensors: bool) -> 
     name = names[id(node)]
     if not tensors:
         value = fmt(node.data, 6)
-        if not box.inputs:
-            return f"{name} = {value}"
+        if not box.inputs:  # an input, or a constant that the narration names by its number
+            return f"{name}    (a constant)" if name == value else f"{name} = {value}"
         return f"{name} = {value_expression(node, names)} = {value}"
     from .tensor_narration import _expression, show
 
@@ -199,7 +199,7 @@ def _backward_detail(step: Any, ex: Explanation, tensors: bool) -> str:
     """The line above a step: how its parent was computed and what arrives at it; after the last
     of several contributions, how they add up."""
     header = ex._headers.get(step.parent, step.parent)
-    if not tensors:
+    if not tensors and step.parent != step.root:  # (what arrives at the root is 1)
         header = f"{header}    with {d(step.root)}/{d(step.parent)} = {fmt(step.upstream, 6)}"
     if step.count > 1 and step.index == step.count:
         if tensors:
