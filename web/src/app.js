@@ -234,18 +234,18 @@ const Neuron = {
   inflight: false,
   queued: false,
 
+  inputs: {},
+
   init() {
     const box = byTest("neuron-sliders");
-    for (const [name, initial, min, max] of NEURON_INPUTS) {
-      const saved = Number.parseFloat(state.get(`n_${name}`));
-      this.values[name] = Number.isFinite(saved) ? saved : initial;
+    for (const [name, , min, max] of NEURON_INPUTS) {
       const label = document.createElement("label");
       label.innerHTML = `<span class="name">${name}</span>`;
       const input = document.createElement("input");
-      Object.assign(input, { type: "range", min, max, step: "0.01", value: this.values[name] });
+      Object.assign(input, { type: "range", min, max, step: "0.01" });
       input.dataset.testid = `neuron-${name}`;
       const shown = document.createElement("output");
-      shown.textContent = fmt(this.values[name], 2);
+      this.inputs[name] = [input, shown];
       input.addEventListener("input", () => {
         this.values[name] = Number.parseFloat(input.value);
         shown.textContent = fmt(this.values[name], 2);
@@ -255,6 +255,18 @@ const Neuron = {
       });
       label.append(input, shown);
       box.append(label);
+    }
+    this.load();
+  },
+
+  // The sliders as the URL says (the lecture's numbers where it says nothing).
+  load() {
+    for (const [name, initial] of NEURON_INPUTS) {
+      const saved = Number.parseFloat(state.get(`n_${name}`));
+      this.values[name] = Number.isFinite(saved) ? saved : initial;
+      const [input, shown] = this.inputs[name];
+      input.value = String(this.values[name]);
+      shown.textContent = fmt(this.values[name], 2);
     }
   },
 
@@ -338,12 +350,20 @@ const Train = {
     };
   },
 
-  init() {
+  // The controls as the URL says (the defaults where it says nothing).
+  load() {
     for (const el of $$("#train [name]")) {
-      const name = el.name;
-      el.value = this.setting(name);
+      el.value = this.setting(el.name);
       const output = el.parentElement.querySelector("output");
       if (output) output.textContent = el.value;
+    }
+  },
+
+  init() {
+    this.load();
+    for (const el of $$("#train [name]")) {
+      const name = el.name;
+      const output = el.parentElement.querySelector("output");
       el.addEventListener(el.type === "range" ? "input" : "change", () => {
         if (output) output.textContent = el.value;
         state.set(name, el.value);
@@ -686,6 +706,22 @@ const Train = {
     byTest("export-model").click();
   },
 };
+
+// -- a link opened in this tab (or back/forward): the page takes the URL's state, Python stays up
+
+window.addEventListener("hashchange", async () => {
+  const next = new URLSearchParams(location.hash.slice(1));
+  for (const key of [...state.keys()]) state.delete(key);
+  for (const [key, value] of next) state.set(key, value);
+  Expression.editor.value = state.get("expr") ?? LECTURE;
+  Neuron.load();
+  Train.load();
+  Train.pause();
+  Train.started = false; // the Train tab starts afresh, with the new settings, when shown
+  const tab = state.get("tab") || "expression";
+  showTab(tab, false);
+  if (ready && tab === "expression") await Expression.run();
+});
 
 // -- start -----------------------------------------------------------------------------------------
 
