@@ -167,6 +167,13 @@ def test_settings_are_checked_and_blobs_use_cross_entropy():
     assert config["lr"] > 0 and config["activation"] == "tanh"
 
 
+def test_fits_warnings_reach_the_page():
+    state = json.loads(web.train_new(json.dumps({"loss": "mse", "lr": 10, "seed": 1})))
+    assert state["warning"] is None
+    state = json.loads(web.train_step(30, True))
+    assert state["ok"] and "diverged" in (state["warning"] or ""), state["warning"]
+
+
 def test_an_added_point_joins_the_training_set():
     state = json.loads(web.train_new(json.dumps({"seed": 4})))
     n = len(state["train"]["y"])

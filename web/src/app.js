@@ -475,6 +475,9 @@ const Train = {
       return;
     }
     byTest("train-error").hidden = true;
+    const warning = byTest("train-warning");
+    warning.hidden = !out.warning;
+    warning.textContent = out.warning ? `chainrule.train.fit warns: ${out.warning}` : "";
     const previous = this.last;
     this.last = out;
     if (!out.picture && previous && previous.picture) out.picture = previous.picture;

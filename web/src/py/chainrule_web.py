@@ -24,6 +24,7 @@ import re
 import sys
 import tempfile
 import time
+import warnings
 from typing import Any
 
 import chainrule
@@ -432,6 +433,7 @@ class Session:
             "test_accuracy": [],
         }
         self.seconds = 0.0
+        self.warning: str | None = None  # what fit warned about last (a diverging run, ...)
 
     def step(self, count: int) -> None:
         if count < 1:
@@ -439,20 +441,24 @@ class Session:
         c = self.config
         batch = c["batch"] if 0 < c["batch"] < len(self.X) else None
         t0 = time.perf_counter()
-        fit(
-            self.model,
-            self.X,
-            self.y,
-            loss=c["loss"],
-            optimizer=self.optimizer,
-            l2=c["l2"],
-            steps=count,
-            batch_size=batch,
-            progress=False,
-            seed=self.steps,
-        )
+        with warnings.catch_warnings(record=True) as caught:  # fit's advice, shown on the page
+            warnings.simplefilter("always")
+            fit(
+                self.model,
+                self.X,
+                self.y,
+                loss=c["loss"],
+                optimizer=self.optimizer,
+                l2=c["l2"],
+                steps=count,
+                batch_size=batch,
+                progress=False,
+                seed=self.steps,
+            )
         self.seconds += time.perf_counter() - t0
         self.steps += count
+        if caught:
+            self.warning = str(caught[-1].message)
 
     def _measure(self, X: list, y: list) -> tuple[float | None, float | None]:
         if not X:
@@ -529,6 +535,7 @@ class Session:
             "train": {"X": _rounded(self.X), "y": self.y},
             "test": {"X": _rounded(self.X_test), "y": self.y_test},
             "parameters": len(self.model.parameters()),
+            "warning": self.warning,
         }
         if picture:
             out["picture"] = self.picture()
