@@ -179,6 +179,7 @@ def test_an_added_point_joins_the_training_set():
     n = len(state["train"]["y"])
     state = json.loads(web.train_add_point(0.25, -0.5, 1))
     assert len(state["train"]["y"]) == n + 1 and state["train"]["X"][-1] == [0.25, -0.5]
+    assert {len(v) for v in state["curves"].values()} == {1}  # step 0, measured again
     assert not json.loads(web.train_add_point(0, 0, 5))["ok"]
 
 

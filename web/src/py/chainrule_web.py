@@ -630,10 +630,10 @@ def train_add_point(x: float, y: float, label: int) -> str:
         return _json({"ok": False, "error": {"message": f"no class {label} in this data set"}})
     session.X.append([float(x), float(y)])
     session.y.append(label)
-    session.curves["step"] and session.curves["step"].pop()  # re-measure at this step
-    for key in ("train_loss", "test_loss", "train_accuracy", "test_accuracy"):
-        if len(session.curves[key]) > len(session.curves["step"]):
-            session.curves[key].pop()
+    curves = session.curves
+    if curves["step"] and curves["step"][-1] == session.steps:  # measured on the old set:
+        for values in curves.values():  # measure this step again, with the new point
+            values.pop()
     return _json(session.state(picture=True))
 
 
