@@ -32,7 +32,9 @@ def test_lecture_L_six_steps_with_the_lecture_numbers():
     assert "dL/da = dL/de · de/da = -2.0 · -3.0 = 6.0" in text
     assert "dL/db = dL/de · de/db = -2.0 · 2.0 = -4.0" in text
     assert "dL/dc = dL/dd · dd/dc = -2.0 · 1.0 = -2.0" in text
-    assert "dL/df = dL/dL · dL/df = 1.0 · 4.0 = 4.0" in text
+    # the output's own steps are its local derivatives, not the circular dL/dL · dL/dd
+    assert "dL/dd = f = -2.0" in text and "dL/df = d = 4.0" in text
+    assert "dL/dL ·" not in text and "dL/dd = dL/dL" not in text
     # backward=True leaves the same numbers in .grad, for draw_dot to show
     assert (v["a"].grad, v["b"].grad, v["c"].grad, v["f"].grad, L.grad) == (6, -4, -2, 4, 1)
 
@@ -44,13 +46,26 @@ def test_backward_false_touches_no_grad():
     assert all(node.grad == 0.0 for node in (L, *v.values()))
 
 
-def test_explain_resets_earlier_accumulation():
+def test_explain_keeps_the_gradients_the_user_has():
     L, v = lecture_L()
     L.backward()
     L.backward()  # leaves accumulate: a.grad == 12
     assert v["a"].grad == 12.0
     ex = explain(L)
-    assert v["a"].grad == 6.0 == ex.grad("a")
+    assert v["a"].grad == 12.0 and ex.grad("a") == 6.0  # this pass's 6, the user's 12 kept
+    text = str(ex)
+    assert "a.grad is 12.0, not 6.0" in text and "zero_grad() clears them" in text
+    assert "d.grad" not in text.split("\n")[-1]  # intermediates hold this pass's already
+
+
+def test_explain_fills_a_fresh_graph_and_says_nothing_when_the_grads_agree():
+    L, v = lecture_L()
+    explain(L)  # no backward yet: filled in, as backward() would
+    assert (v["a"].grad, v["d"].grad, L.grad) == (6.0, -2.0, 1.0)
+    again = explain(L)  # now they are there, and they agree: left alone, no note
+    assert v["a"].grad == 6.0 and "explain left" not in str(again)
+    v["e"].grad = 99.0  # a gradient set by hand, wrongly: named, not overwritten
+    assert "e.grad is 99.0, not -2.0" in str(explain(L)) and v["e"].grad == 99.0
 
 
 def test_reuse_is_a_sum_of_contributions():
@@ -63,7 +78,8 @@ def test_reuse_is_a_sum_of_contributions():
     assert [s.index for s in ex] == [1, 2] and all(s.count == 2 for s in ex)
     assert ex.grad(a) == 2.0 == a.grad
     text = str(ex)
-    assert "db/da += db/db · db/da = 1.0 · 1.0 = 1.0" in text
+    assert [s.formula() for s in ex] == ["db/da = 1.0", "db/da += 1.0"]
+    assert "db/da += 1.0    d(a + a)/da = 1 (operand 2 of 2)" in text
     assert "db/da = 1.0 + 1.0 = 2.0" in text
 
 
@@ -108,7 +124,7 @@ def rule_for(root, child):
         (lambda x: x**3, "x", "d(x**3)/dx = 3 * x**2", 0.75),
         (lambda x: x**-1, "x", "d(x**-1)/dx = -1 * x**-2", -4.0),
         (lambda x: x.relu(), "x", "d(relu x)/dx = 1 if x > 0 else 0", 1.0),
-        (lambda x: (x * -1).relu(), "n2", "d(relu n2)/dn2 = 1 if n2 > 0 else 0", 0.0),
+        (lambda x: (x * -1).relu(), "#1", "d(relu #1)/d#1 = 1 if #1 > 0 else 0", 0.0),
         (lambda x: x.sigmoid(), "x", "d(sigmoid x)/dx = L * (1 - L)", None),
     ],
 )
@@ -203,10 +219,54 @@ def test_names_are_stable_and_distinct():
     z = Value(3.0, label="x")
     out = (x * y + z).tanh()
     ex = explain(out)
-    assert set(ex.grads) == {"n1", "x", "x#2", "n2", "n3", "L"}
-    assert ex.name(out) == "L" and ex.name(x) == "n1"
+    # unlabeled results are #1, #2 (in the order written); the unlabeled leaf is a constant
+    assert set(ex.grads) == {"x", "x#2", "#1", "#2", "L"}
+    assert ex.name(out) == "L" and ex.name(x) == "1.0"
+    assert "#1 = 1.0 * x" in str(ex) and "#2 = #1 + x#2" in str(ex)
     assert explain(out).grads == ex.grads  # same graph, same names
-    assert "unlabeled inputs and constants: n1 = 1.0" in str(ex)
+    assert "constants, written as numbers: 1.0 " in str(ex)
+
+
+def test_unlabeled_names_cannot_be_taken_for_the_users():
+    n = Value(0.5, label="n")
+    o = (n * 2 + 1).tanh()  # the lecture's n beside two unnamed results
+    o.label = "o"
+    ex = explain(o)
+    assert [s.child for s in ex] == ["#2", "#1", "n"]
+    assert not any(name.startswith("n") and name != "n" for name in ex.grads)
+    taken = Value(1.0, label="#1")
+    out = taken * n * 3
+    assert "#1#2" not in explain(out).grads and set(explain(out).grads) >= {"#1", "#2"}
+
+
+def test_constants_are_numbers_with_no_narrated_gradient():
+    x = Value(3.0, label="x")
+    e = (2 * x).exp()
+    y = (e - 1) / (e + 1)  # the lecture's tanh from exp: 2, -1, 1 and -1 (the power)
+    y.label = "y"
+    ex = explain(y, backward=False)
+    text = str(ex)
+    assert "#1 = x * 2.0" in text and "d(x*2.0)/dx = 2.0" in text
+    assert "#2 + (-1.0)" in text and "#2 + 1.0" in text
+    assert all(not s.child[0].isdigit() and not s.child.startswith("-") for s in ex)
+    assert "constants, written as numbers: 2.0, -1.0, 1.0" in text
+    # every gradient still equals backward()'s, the constants' included (by Value)
+    y.backward()
+    for node in topological_order(y, _children):
+        assert ex.grad(node) == node.grad
+    assert "2.0" not in ex.grads and ex.contributions(x) != []
+
+
+def test_root_steps_read_as_their_local_derivative():
+    o, _ = lecture_neuron()
+    assert explain(o)[0].formula() == "do/dn = 1 - o**2 = 0.5"
+    a = Value(2.0, label="a")
+    b = a + 3.0
+    b.label = "b"
+    assert explain(b)[0].formula() == "db/da = 1.0"  # a derivative of 1 is not said twice
+    c = lecture_style_cube(a)
+    c.label = "c"
+    assert explain(c)[0].formula() == "dc/da = 12.0"  # a closure's rule cannot be read
 
 
 def test_leaf_root_and_bad_input():
@@ -224,7 +284,8 @@ def test_deep_graph_needs_no_recursion():
     for _ in range(20000):
         y = y * 1.0
     ex = explain(y)
-    assert len(ex) == 40000 and ex.grad("x") == x.grad == 1.0
+    # one step per multiplication into the chain; the 20000 constants 1.0 get none
+    assert len(ex) == 20000 and ex.grad("x") == x.grad == 1.0
 
 
 def test_package_level_explain_is_callable_every_time():
@@ -258,7 +319,8 @@ def test_define_op_is_narrated_with_its_formula(cube):
     (step,) = ex
     assert step.op == "cube_explain" and step.rule == "d(cube_explain x)/dx = 3·x²"
     assert step.local == 12.0 and step.contribution == 12.0 == x.grad
-    assert "y = cube_explain(x)    with dy/dy = 1.0" in str(ex)
+    assert "y = cube_explain(x)\n  dy/dx = 3·x² = 12.0" in str(ex)
+    assert "(1 step, from the output" in str(ex)
 
 
 def test_two_operand_table_ops_read_their_rows():
@@ -270,7 +332,7 @@ def test_two_operand_table_ops_read_their_rows():
     assert [s.local for s in ex] == [0.25, -0.125]
     assert "q = a / b" in str(ex)
     s = ops.TABLE["sin"](a * b)
-    assert explain(s)[0].rule == "d(sin n1)/dn1 = cos(n1)"
+    assert explain(s)[0].rule == "d(sin #1)/d#1 = cos(#1)"
 
 
 def table_point(name):
@@ -409,8 +471,12 @@ def test_totals_equal_backward_exactly(program):
     for s in ex:
         running[s.child] = running.get(s.child, 0.0) + s.contribution
         assert math.isclose(running[s.child], s.total, rel_tol=1e-9, abs_tol=1e-9)
-    # one step per edge; a custom closure is measured once per distinct operand
+    # one step per edge into a named value (a constant's gradient is not narrated); a custom
+    # closure is measured once per distinct operand
+    def named(kids):
+        return [k for k in kids if k.label or _children(k)]
+
     assert len(ex) == sum(
-        len({id(k) for k in _children(n)}) if n._fn is not None else len(_children(n))
+        len({id(k) for k in named(_children(n))}) if n._fn is not None else len(named(_children(n)))
         for n in topological_order(root, _children)
     )

@@ -38,7 +38,8 @@ def test_matmul_says_which_transpose_with_the_shapes():
     (dx,) = steps_into(ex, "x")
     assert dx.rule == "dL/dx = dL/dy · Wᵀ" and dx.shapes == "(3, 4) = (3, 2)·(4, 2)ᵀ"
     (dy,) = steps_into(ex, "y")
-    assert dy.rule == "dL/dy = dL/dL, copied to every element of y" and dy.shapes == "(3, 2) ← ()"
+    # the output's own step: 1, not the circular dL/dL
+    assert dy.rule == "dL/dy = 1, copied to every element of y" and dy.shapes == "(3, 2) ← ()"
     text = str(ex)
     assert "y = x @ W    (3, 2) float64" in text
     assert "dL/dW = xᵀ · dL/dy    [(4, 2) = (3, 4)ᵀ·(3, 2)]" in text
@@ -102,8 +103,8 @@ def test_reuse_adds_contributions_and_scalar_constants_read_as_numbers():
     ex = explain(L)
     into_x = steps_into(ex, "x")
     assert [(s.index, s.count) for s in into_x] == [(1, 2), (2, 2)]
-    assert into_x[0].rule == "dL/dx = dL/dy" and into_x[1].rule == "dL/dx += dL/dn1 ⊙ 2.0"
-    assert "n1 = x * 2.0" in str(ex) and "(x is used 2 times)" in str(ex)
+    assert into_x[0].rule == "dL/dx = dL/dy" and into_x[1].rule == "dL/dx += dL/d#1 ⊙ 2.0"
+    assert "#1 = x * 2.0" in str(ex) and "(x is used 2 times)" in str(ex)
     np.testing.assert_allclose(ex.grad(x), [3.0, 3.0])
     assert_totals_match(ex, L)
 
@@ -138,22 +139,24 @@ def test_reductions_shapes_and_losses_match_backward():
     ops_seen = {s.op for s in ex}
     assert {"cross_entropy", "reshape", "permute", "index", "max", "log_softmax"} <= ops_seen
     ce = next(s for s in ex if s.op == "cross_entropy")
-    assert ce.rule == "dL/dlogits = (softmax(logits) - onehot(labels)) · dL/dn8 / 4"
+    assert ce.rule == "dL/dlogits = (softmax(logits) - onehot(labels)) · dL/d#1 / 4"
     index = next(s for s in ex if s.op == "index")
     assert index.note == ""  # a slice picks each element once: nothing adds up
     assert_totals_match(ex, L)
 
 
-def test_backward_true_fills_grads_and_false_touches_none():
+def test_backward_true_fills_a_fresh_graph_keeps_grads_and_false_touches_none():
     x, W = tensor((3, 4), 0, "x", grad=False), tensor((4, 2), 1, "W")
     L = (x @ W).tanh().sum()
     ex = explain(L, backward=False)
     assert W.grad is None and L.grad is None
-    L.backward()
-    L.backward()  # leaves accumulate: twice the gradient
+    explain(L)  # a fresh graph: filled in as backward() would
+    np.testing.assert_array_equal(ex.grad(W), W.grad)
+    L.backward()  # leaves accumulate: twice the gradient, which explain leaves alone
     ex = explain(L)
-    np.testing.assert_array_equal(ex.grad(W), W.grad)  # reset, then one backward pass
-    assert [s.child for s in ex] == ["n2", "n1", "W"]  # x needs no gradient: no step
+    np.testing.assert_array_equal(2 * ex.grad(W), W.grad)
+    assert "W.grad is mean" in str(ex) and "zero_grad() clears them" in str(ex)
+    assert [s.child for s in ex] == ["#2", "#1", "W"]  # x needs no gradient: no step
     assert "operands that need no gradient: x (3, 4) float64" in str(ex)
     assert "the gradients of the inputs:" in str(ex) and "dL/dW = mean" in str(ex)
 
@@ -171,7 +174,7 @@ def test_markdown_table():
     L = (tensor((2,), 0, "a") * tensor((2,), 1, "b")).sum()
     md = explain(L)._repr_markdown_()
     assert md.count("\n| ") == 4  # the header and one row per step
-    assert "`dL/da = dL/dn1 ⊙ b`" in md
+    assert "`dL/da = dL/d#1 ⊙ b`" in md
 
 
 # -- totals equal backward() on random graphs ----------------------------------------------------

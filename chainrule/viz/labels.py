@@ -7,16 +7,39 @@ Nothing here knows an engine: a node is anything with a `label`, and numbers are
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["distinct_names", "d", "term", "num", "fmt", "md", "number", "nested"]
+__all__ = ["distinct_names", "written_order", "d", "term", "num", "fmt", "md", "number", "nested"]
+
+
+def written_order(root: Any, children: Callable[[Any], Sequence[Any]]) -> list[Any]:
+    """Every node `root` depends on, each after its operands, the operands in the order they
+    were written (the lecture's recursive `build_topo`, with a stack): the order to number
+    unnamed values in, so that `x1*w1` is #1 when it was written before `x2*w2`."""
+    seen = {id(root)}
+    order: list[Any] = []
+    stack = [(root, iter(children(root)))]
+    while stack:
+        node, kids = stack[-1]
+        for kid in kids:
+            if id(kid) not in seen:
+                seen.add(id(kid))
+                stack.append((kid, iter(children(kid))))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
 
 
 def distinct_names(order: Sequence[Any], root: Any) -> dict[int, str]:
-    """A distinct name per node: its label; `x#2` for a repeated label; n1, n2, ... otherwise.
+    """A distinct name per node: its label; `x#2` for a repeated label; #1, #2, ... otherwise.
 
-    An unlabeled output is called L (the lecture's name for the loss) unless that is taken.
+    An unlabeled output is called L (the lecture's name for the loss) unless that is taken. The
+    other unlabeled nodes are numbered `#1`, `#2`, ...: a form no Python variable has, so it
+    cannot be mistaken for one of the user's labels (`n1` beside the lecture's own `n` reads as
+    a relative of `n`); a label that happens to be `#3` is skipped over all the same.
     Numbering follows the order given, so the same graph always gets the same names.
     """
     labels = {str(node.label) for node in order if node.label}
@@ -32,15 +55,16 @@ def distinct_names(order: Sequence[Any], root: Any) -> dict[int, str]:
             names[id(node)] = "L"
         else:
             counter += 1
-            while f"n{counter}" in labels:
+            while f"#{counter}" in labels:
                 counter += 1
-            names[id(node)] = f"n{counter}"
+            names[id(node)] = f"#{counter}"
     return names
 
 
 def _simple(name: str) -> bool:
+    """A name that needs no parentheses after a `d`: an identifier, `x#2`, or `#3`."""
     base = name.split("#", 1)[0]
-    return base.isidentifier()
+    return base.isidentifier() or (base == "" and name[1:].isdigit())
 
 
 def d(name: str) -> str:

@@ -21,11 +21,27 @@ The formula and the local derivative of every op come from its row of the op tab
 added with `define_op` is narrated with its own formula. Only the engine's fused neuron (`dot`),
 a constant exponent (`x**2`, through the `**` row) and the engine's limits of `a**b` at a base
 <= 0 are written here. A Tensor graph is narrated by `tensor_narration`, with shapes.
+
+Names and numbers, read as the lecture writes them:
+
+* a labeled value goes by its label; an unlabeled result by `#1`, `#2`, ... (a form no Python
+  variable has, so it is never taken for one of the user's names); an unlabeled output is L;
+* an unlabeled leaf is a constant (the 2 of `2*n`, the 1 of `e - 1`): it is written as its
+  number, and its gradient, which nobody asked for, is not narrated (label a Value to follow
+  its gradient);
+* the output's own steps are not written as a chain: `dL/dd = f = -2.0`, not
+  `dL/dd = dL/dL · dL/dd`, since dL/dL is 1.
+
+`explain` never changes a gradient the user already has: on a graph no backward pass has
+touched yet it fills the gradients in (so `draw_dot` afterwards shows the narration's numbers);
+where gradients are there already (accumulated over several `backward()` calls, or set by hand)
+it leaves them and says which ones differ from this pass's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +55,7 @@ from .labels import fmt as _fmt
 from .labels import md as _md
 from .labels import num as _num
 from .labels import term as _term
+from .labels import written_order
 
 __all__ = ["Explanation", "Step", "explain"]
 
@@ -60,12 +77,23 @@ class Step:
     count: int  # how many contributions the child receives in all
 
     def formula(self, digits: int = 6) -> str:
-        """The step as one line of chain rule: `dL/da = dL/de · de/da = -2.0 · -3.0 = 6.0`."""
+        """The step as one line of chain rule: `dL/da = dL/de · de/da = -2.0 · -3.0 = 6.0`.
+
+        A step out of the output itself is its local derivative, as the lecture writes it:
+        `dL/dd = f = -2.0` (the chain `dL/dL · dL/dd` would define dL/dd by itself).
+        """
         lhs = f"{_d(self.root)}/{_d(self.child)} {'=' if self.index == 1 else '+='}"
+        result = _fmt(self.contribution, digits)
+        if self.parent == self.root:
+            if self.local is None:  # a custom op's rule: only its measured effect is known
+                return f"{lhs} {result}"
+            derivative = _derivative(self.rule)
+            shown = "" if _is_number(derivative) else f" {derivative} ="  # not '1 = 1.0'
+            return f"{lhs}{shown} {result}"
         chain = f"{_d(self.root)}/{_d(self.parent)} · {_d(self.parent)}/{_d(self.child)}"
         local = "?" if self.local is None else _fmt(self.local, digits)  # a custom op's rule
         numbers = f"{_fmt(self.upstream, digits)} · {local}"
-        return f"{lhs} {chain} = {numbers} = {_fmt(self.contribution, digits)}"
+        return f"{lhs} {chain} = {numbers} = {result}"
 
     def __str__(self) -> str:
         return f"{self.formula()}    [{self.rule}]"
@@ -75,7 +103,8 @@ class Explanation:
     """The narration of one backward pass: a list of `Step`s plus every node's gradient.
 
     `str(explanation)` (or `print`) gives the text; `steps` is the structured form; `grads`
-    maps each node's name to d root / d node; `grad(value)` looks one up by the Value itself.
+    maps each named node to d root / d node (a constant, written as its number, has no entry);
+    `grad(value)` looks one up by the Value itself, constants included.
     """
 
     def __init__(
@@ -85,20 +114,24 @@ class Explanation:
         names: dict[int, str],
         grads: dict[str, float],
         headers: dict[str, str],
-        unlabeled: list[tuple[str, float]] | None = None,
+        *,
+        constants: dict[int, float] | None = None,
+        kept: list[str] | None = None,
     ) -> None:
         self.root = root
         self.steps = steps
         self.grads = grads
         self._names = names
         self._headers = headers  # parent name -> how it was computed ('e = a * b')
-        self._unlabeled = unlabeled or []  # (name, data) of unlabeled inputs and constants
+        self._constant_grads = constants or {}  # id of a constant -> d root / d constant
+        self._kept = kept or []  # gradients left as they were that differ: 'a.grad is 12.0 ...'
         self._contributions: dict[str, list[float]] = {}
         for s in steps:
             self._contributions.setdefault(s.child, []).append(s.contribution)
 
     def name(self, node: Value) -> str:
-        """The name this narration uses for `node` (its label, or n1, n2, ... when unlabeled)."""
+        """The name this narration uses for `node`: its label, #1, #2, ... for an unlabeled
+        result, the number itself for a constant."""
         try:
             return self._names[id(node)]
         except KeyError:
@@ -106,6 +139,9 @@ class Explanation:
 
     def grad(self, node: Value | str) -> float:
         """d root / d node, by Value or by name: the total of all its contributions."""
+        if not isinstance(node, str) and id(node) in self._constant_grads:
+            self.name(node)  # (a Value of another graph is still refused)
+            return self._constant_grads[id(node)]
         key = node if isinstance(node, str) else self.name(node)
         return self.grads[key]
 
@@ -132,15 +168,14 @@ class Explanation:
         r = _d(self.root)
         lines = [
             f"How {self.root} depends on each value, by the chain rule "
-            f"({len(self.steps)} steps, from the output back to the inputs):",
+            f"({_count(len(self.steps), 'step')}, from the output back to the inputs):",
         ]
-        if self._unlabeled:
-            shown = [f"{n} = {_fmt(v, digits)}" for n, v in self._unlabeled[:12]]
-            more = len(self._unlabeled) - len(shown)
+        constants = _distinct_texts(self._names[k] for k in self._constant_grads)
+        if constants:
+            shown = constants[:12] + (["..."] if len(constants) > 12 else [])
             lines.append(
-                "unlabeled inputs and constants: "
-                + ", ".join(shown)
-                + (f", and {more} more" if more > 0 else "")
+                f"constants, written as numbers: {', '.join(shown)} (unlabeled values: their "
+                "gradients are not narrated; give a Value a label to follow its gradient)"
             )
         lines += ["", f"{r}/{r} = 1.0  (the output itself)"]
         formulas = [s.formula(digits) for s in self.steps]
@@ -149,10 +184,8 @@ class Explanation:
         for step, text in zip(self.steps, formulas):
             if step.parent != parent:
                 parent = step.parent
-                lines.append(
-                    f"{self._headers[parent]}    with {r}/{_d(parent)} = "
-                    f"{_fmt(step.upstream, digits)}"
-                )
+                upstream = f"    with {r}/{_d(parent)} = {_fmt(step.upstream, digits)}"
+                lines.append(self._headers[parent] + ("" if parent == self.root else upstream))
             lines.append(f"  {text.ljust(width)}    {step.rule}")
             if step.count > 1 and step.index == step.count:
                 parts = " + ".join(_fmt(c, digits) for c in self.contributions(step.child))
@@ -162,6 +195,8 @@ class Explanation:
                 )
         if not self.steps:
             lines.append(f"{self.root} was not computed from other values: nothing to pass back.")
+        if self._kept:
+            lines += ["", kept_note(self._kept)]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -177,7 +212,28 @@ class Explanation:
         ]
         for i, s in enumerate(self.steps, 1):
             rows.append(f"| {i} | `{_md(s.formula())}` | `{_md(s.rule)}` | {_fmt(s.total, 6)} |")
+        if self._kept:
+            rows += ["", _md(kept_note(self._kept))]
         return "\n".join(rows)
+
+
+def kept_note(kept: list[str]) -> str:
+    """The closing line when `explain` left gradients that differ from its own numbers."""
+    shown = kept[:5] + ([f"and {len(kept) - 5} more"] if len(kept) > 5 else [])
+    return (
+        "explain left every .grad as it was, and some differ from this pass's: "
+        + "; ".join(shown)
+        + " (leaves add up the gradients of every backward() call: zero_grad() clears them)"
+    )
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" + ("" if n == 1 else "s")
+
+
+def _distinct_texts(texts: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    return [t for t in texts if not (t in seen or seen.add(t))]
 
 
 def explain(root: Any, backward: bool = True) -> Explanation:
@@ -186,11 +242,13 @@ def explain(root: Any, backward: bool = True) -> Explanation:
     `root` is a Value, or a one-element Tensor (a loss): a Tensor graph is narrated with
     each gradient's shape and formula (`dL/dW = xᵀ · dL/dy`), see `tensor_narration`.
 
-    With `backward=True` (the default) the graph's gradients are also filled in, exactly as
-    `zero_grad()` followed by `root.backward()` would leave them, so a picture drawn afterwards
-    (`draw_dot`) shows the same numbers as the narration. Note that this resets gradients
-    accumulated on the inputs by earlier backward calls. With `backward=False` no `.grad` is
-    changed: the narration is computed on the side.
+    The narration is computed on the side, and never changes a gradient you have. With
+    `backward=True` (the default) a graph whose gradients are all still 0 (no backward pass
+    has run on it) gets them filled in, exactly as `root.backward()` would, so a picture drawn
+    afterwards (`draw_dot`) shows the same numbers as the narration. A graph that holds
+    gradients already keeps them, and the narration ends by naming those that differ from this
+    pass's (an input's `.grad` that has accumulated over two `backward()` calls, say). With
+    `backward=False` no `.grad` is changed and nothing is compared.
     """
     if is_tensor(root):
         from .tensor_narration import explain_tensor
@@ -201,11 +259,12 @@ def explain(root: Any, backward: bool = True) -> Explanation:
             f"explain needs the Value or Tensor at the end of a computation, got {root!r}"
         )
     order = topological_order(root, _children)
-    if backward:
-        for node in order:
-            node.grad = 0.0
-        root.backward()
-    names = _names(order, root)
+    written = written_order(root, _children)  # names and lists follow the order of the code
+    constant = {id(n) for n in order if not n.label and n is not root and not _children(n)}
+    names = _names([n for n in written if id(n) not in constant], root)
+    for node in written:
+        if id(node) in constant:
+            names[id(node)] = _fmt(node.data, 6)
     totals = {id(node): 0.0 for node in order}
     totals[id(root)] += 1.0
     raw: list[tuple[Value, Value, str, float, float | None, float, float]] = []
@@ -218,7 +277,8 @@ def explain(root: Any, backward: bool = True) -> Explanation:
         for child, rule, local, contribution, adds in _local_steps(node, g, names, totals):
             if adds:  # (a custom closure's steps were measured: their totals are set already)
                 totals[id(child)] += contribution
-            raw.append((node, child, rule, g, local, contribution, totals[id(child)]))
+            if id(child) not in constant:  # a constant's gradient is kept, not narrated
+                raw.append((node, child, rule, g, local, contribution, totals[id(child)]))
     counts: dict[int, int] = {}
     for _, child, *_rest in raw:
         counts[id(child)] = counts.get(id(child), 0) + 1
@@ -242,11 +302,55 @@ def explain(root: Any, backward: bool = True) -> Explanation:
                 count=counts[id(child)],
             )
         )
-    grads = {names[id(node)]: totals[id(node)] for node in order}
-    unlabeled = [
-        (names[id(n)], n.data) for n in order if not n.label and n is not root and not _children(n)
-    ]
-    return Explanation(root_name, steps, names, grads, headers, unlabeled)
+    grads = {names[id(n)]: totals[id(n)] for n in order if id(n) not in constant}
+    kept: list[str] = []
+    if backward:
+        if all(_untouched(node) for node in order):
+            root.backward()  # a fresh graph: its gradients, as backward() leaves them
+        else:
+            kept = [
+                f"{names[id(n)]}.grad is {_fmt(n.grad, 6)}, not {_fmt(totals[id(n)], 6)}"
+                for n in written
+                if id(n) not in constant and not _same(n.grad, totals[id(n)])
+            ]
+    return Explanation(
+        root_name,
+        steps,
+        names,
+        grads,
+        headers,
+        constants={id(n): totals[id(n)] for n in written if id(n) in constant},
+        kept=kept,
+    )
+
+
+def _untouched(node: Value) -> bool:
+    """No backward pass has left a gradient here: a plain 0 (a recorded grad is a Value)."""
+    grad = node.grad
+    return (grad.__class__ is float or grad.__class__ is int) and grad == 0
+
+
+def _same(grad: Any, total: float) -> bool:
+    """Whether a `.grad` holds this pass's number (nan counts as equal to nan)."""
+    if grad.__class__ is not float and grad.__class__ is not int:
+        return False
+    return grad == total or (grad != grad and total != total)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return not text
+    return True
+
+
+def _derivative(rule: str) -> str:
+    """The local derivative of a rule (`d(d*f)/dd = f` -> `f`, `... = 1 (the bias)` -> `1`);
+    '' where the rule is no formula."""
+    if " = " not in rule:
+        return ""
+    return re.sub(r" \([^()]*\)$", "", rule.rsplit(" = ", 1)[1])
 
 
 # -- the local rules: read from the op table, the numbers the engine computes ----------------

@@ -22,8 +22,8 @@ from .. import ops
 from ..autograd import topological_order
 from .adapters import SMALL, permutation, shape_text
 from .labels import d as _d
-from .labels import distinct_names, fmt, md, nested, term
-from .narration import Explanation
+from .labels import distinct_names, fmt, md, nested, term, written_order
+from .narration import Explanation, kept_note
 
 __all__ = ["TensorExplanation", "TensorStep", "explain_tensor"]
 
@@ -58,8 +58,10 @@ class TensorExplanation(Explanation):
     """The narration of one tensor backward pass: `steps` (TensorStep), `grads` (name ->
     array), `grad(tensor)`, `contributions(tensor)`; `str()` gives the text."""
 
-    def __init__(self, *args: Any, shapes: dict[str, str], constants: list[str]) -> None:
-        super().__init__(*args)
+    def __init__(
+        self, *args: Any, shapes: dict[str, str], constants: list[str], kept: list[str]
+    ) -> None:
+        super().__init__(*args, kept=kept)
         self._shapes = shapes  # name -> '(3, 2) float32'
         self._constants = constants  # operands that need no gradient, as 'x (3, 4) float32'
 
@@ -98,6 +100,8 @@ class TensorExplanation(Explanation):
             lines += ["", "the gradients of the inputs:"]
             for s in leaves:
                 lines.append(f"  {r}/{_d(s.child)} = {show(s.total, digits)}")
+        if self._kept:
+            lines += ["", kept_note(self._kept)]
         return "\n".join(lines)
 
     def _repr_markdown_(self) -> str:
@@ -122,14 +126,10 @@ def explain_tensor(root: Any, backward: bool = True) -> TensorExplanation:
             "explain y.sum() (or y.mean()) instead"
         )
     grad_order = topological_order(root, _edges) if root.requires_grad else [root]
-    everything = topological_order(root, _operands)
+    everything = written_order(root, _operands)  # names are numbered in the order of the code
     numbers = {id(t): _as_number(t) if t is not root else None for t in everything}
     names = distinct_names([t for t in everything if numbers[id(t)] is None], root)
     shown = {id(t): numbers[id(t)] or names[id(t)] for t in everything}
-    if backward and root.requires_grad:
-        for node in grad_order:
-            node.grad = None
-        root.backward()
     step_of = _engine_step()
     totals: dict[int, Any] = {id(root): np.ones(root.data.shape, root.data.dtype)}
     raw: list[tuple[Any, Any, str, str, str, Any, Any, Any, Any]] = []
@@ -151,6 +151,16 @@ def explain_tensor(root: Any, backward: bool = True) -> TensorExplanation:
     root_name = names[id(root)]
     steps = _steps(raw, names, root_name)
     grads = {names[id(t)]: totals[id(t)] for t in grad_order if id(t) in totals}
+    kept: list[str] = []
+    if backward and root.requires_grad:
+        if all(t.grad is None or not np.any(t.grad) for t in grad_order):
+            root.backward()  # a fresh graph: its gradients, as backward() leaves them
+        else:  # gradients the user has are kept; say which differ from this pass's
+            kept = [
+                f"{names[id(t)]}.grad is {show(t.grad)}, not {show(totals[id(t)])}"
+                for t in everything
+                if id(t) in totals and not _same(t.grad, totals[id(t)])
+            ]
     described = {
         names[id(t)]: f"{shape_text(t.shape)} {t.dtype}" for t in everything if id(t) in names
     }
@@ -160,8 +170,14 @@ def explain_tensor(root: Any, backward: bool = True) -> TensorExplanation:
         if not t.requires_grad and id(t) in names and t is not root
     ]
     return TensorExplanation(
-        root_name, steps, names, grads, headers, shapes=described, constants=constants
+        root_name, steps, names, grads, headers, shapes=described, constants=constants, kept=kept
     )
+
+
+def _same(grad: Any, total: Any) -> bool:
+    import numpy as np
+
+    return grad is not None and np.array_equal(grad, total, equal_nan=True)
 
 
 def _steps(raw: list[tuple[Any, ...]], names: dict[int, str], root_name: str) -> list[TensorStep]:
@@ -251,6 +267,10 @@ def _local(node: Any, kid: Any) -> Any:
 
 
 def _d_of(root: str, names: dict[int, str], node: Any) -> str:
+    """What arrives at `node`: dL/dnode, or 1 at the output itself (`dL/dy = 1, copied ...`
+    rather than the circular `dL/dy = dL/dL, copied ...`)."""
+    if names[id(node)] == root:
+        return "1"
     return f"{_d(root)}/{_d(names[id(node)])}"
 
 
@@ -306,11 +326,13 @@ def _slot(node: Any, i: int, shown: dict[int, str], G: str) -> tuple[str, str, s
         labels, reduction = ctx[0], ctx[3]
         per = f" / {max(labels.size, 1)}" if reduction == "mean" and labels.ndim else ""
         times = "⊙" if reduction == "none" else "·"
-        return f"(softmax({x}) - onehot(labels)) {times} {G}{per}", back, ""
+        by = "" if G == "1" else f" {times} {G}"
+        return f"(softmax({x}) - onehot(labels)){by}{per}", back, ""
     if op == "bce_with_logits":
         labels, reduction = ctx
         per = f" / {max(labels.size, 1)}" if reduction == "mean" else ""
-        return f"(sigmoid({x}) - labels) ⊙ {G}{per}", back, ""
+        by = "" if G == "1" else f" ⊙ {G}"
+        return f"(sigmoid({x}) - labels){by}{per}", back, ""
     return f"the engine's rule for {op!r} applied to {G}", back, ""
 
 
@@ -323,6 +345,8 @@ def _elementwise(
         rhs = G
     elif local == "-1":
         rhs = f"-{G}"
+    elif G == "1":  # the output's own step: its local derivative alone
+        rhs = local
     else:
         rhs = f"{G} ⊙ {local if _atom(local) else f'({local})'}"
     kid = node._args[i]
