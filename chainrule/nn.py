@@ -8,6 +8,12 @@ from (`from_config` + `load_state_dict`) without ever executing code from the fi
 rebuilding is `chainrule.models`', one registry for both engines: this module registers its
 three classes there, and says where the tensor layers (which need numpy) register theirs.
 
+Names: every parameter and input is labeled where it is made, so that `draw_dot` of a model's
+output names each box: an MLP's weights are `L1.n2.w3` (layer 1, its neuron 2, weight 3: the
+weight that multiplies input x3), biases `L1.n2.b`, the numbers it is called on `x1`, `x2`, ...
+All count from 1, as the lecture's x1·w1 + x2·w2 does, so in layer 2 `w3` multiplies the
+output of layer 1's `n3`. A lone Neuron's are `w1`, `b`; a lone Layer's `n1.w1`, `n1.b`.
+
 Speed: a neuron's weighted sum is ONE graph node (`chainrule.dot`), bit-for-bit equal to the
 lecture's `sum(wi*xi ...) + b` but with one node instead of two per input; and a layer turns
 plain-number inputs into `Value`s once, not once per neuron.
@@ -15,6 +21,7 @@ plain-number inputs into `Value`s once, not once per neuron.
 
 from __future__ import annotations
 
+import functools
 import numbers
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -80,11 +87,16 @@ def _rng(seed: Seed) -> Any:
 
 
 def _inputs(x: Sequence[Input] | Input, nin: int, who: str) -> list[Value]:
-    """The inputs as a list of `nin` Values: numbers become constant Values, Values stay."""
+    """The inputs as a list of `nin` Values: numbers become Values labeled x1, x2, ...;
+    Values stay as they are (with their own labels)."""
     if x.__class__ is Value or isinstance(x, numbers.Real):
         x = (x,)  # one input (e.g. a one-output layer feeding the next layer)
+    names = _input_names(nin)
     try:
-        xs = [v if v.__class__ is Value else Value(v) for v in x]
+        xs = [
+            v if v.__class__ is Value else Value(v, label=names[i] if i < nin else "")
+            for i, v in enumerate(x)
+        ]
     except TypeError as err:
         raise TypeError(f"{who}: inputs must be numbers or Values ({err})") from None
     if len(xs) != nin:
@@ -92,8 +104,19 @@ def _inputs(x: Sequence[Input] | Input, nin: int, who: str) -> list[Value]:
     return xs
 
 
+@functools.lru_cache(maxsize=64)
+def _input_names(nin: int) -> tuple[str, ...]:
+    """x1 ... x<nin>: the labels of the numbers a model is called on (made once per size)."""
+    return tuple(f"x{i}" for i in range(1, nin + 1))
+
+
 class ScalarModule(Module):
     """The base of the scalar models: a `Module` whose parameters are `Value`s."""
+
+    def label_parameters(self, prefix: str = "") -> None:
+        """Label every parameter by its place (`L1.n2.w3`), under `prefix`; the constructors
+        call it, so a model's pictures name its weights without being asked."""
+        raise NotImplementedError
 
 
 class Neuron(ScalarModule):
@@ -110,6 +133,7 @@ class Neuron(ScalarModule):
         rng = _rng(seed)
         self.w = [Value(rng.uniform(-1, 1)) for _ in range(self.nin)]
         self.b = Value(rng.uniform(-1, 1))
+        self.label_parameters()
 
     @property
     def activation(self) -> str:
@@ -118,6 +142,11 @@ class Neuron(ScalarModule):
     def __call__(self, x: Sequence[Input] | Input) -> Value:
         out = dot(self.w, _inputs(x, self.nin, "Neuron"), self.b)
         return out if self._act is None else self._act(out)
+
+    def label_parameters(self, prefix: str = "") -> None:
+        for i, w in enumerate(self.w, 1):
+            w.label = f"{prefix}w{i}"
+        self.b.label = f"{prefix}b"
 
     def config(self) -> dict[str, Any]:
         return {"type": "Neuron", "nin": self.nin, "activation": self._activation}
@@ -138,6 +167,7 @@ class Layer(ScalarModule):
         self._act = ACTIVATIONS[self._activation]
         rng = _rng(seed)
         self.neurons = [Neuron(self.nin, self._activation, rng) for _ in range(self.nout)]
+        self.label_parameters()
 
     @property
     def activation(self) -> str:
@@ -151,6 +181,10 @@ class Layer(ScalarModule):
         else:
             outs = [act(dot(n.w, xs, n.b)) for n in self.neurons]
         return outs[0] if len(outs) == 1 else outs
+
+    def label_parameters(self, prefix: str = "") -> None:
+        for j, neuron in enumerate(self.neurons, 1):
+            neuron.label_parameters(f"{prefix}n{j}.")
 
     def config(self) -> dict[str, Any]:
         return {
@@ -219,6 +253,7 @@ class MLP(ScalarModule):
             )
             for i in range(len(self.nouts))
         ]
+        self.label_parameters()
 
     @property
     def activation(self) -> str:
@@ -232,6 +267,10 @@ class MLP(ScalarModule):
         for layer in self.layers:
             x = layer(x)
         return x
+
+    def label_parameters(self, prefix: str = "") -> None:
+        for i, layer in enumerate(self.layers, 1):
+            layer.label_parameters(f"{prefix}L{i}.")
 
     def config(self) -> dict[str, Any]:
         return {

@@ -19,6 +19,11 @@ Differences from the lecture's helper, and why:
   ...), so the same graph always gives the same DOT source (ids would change from run to run).
 * An operand used twice (`a + a`) gets two arrows: the picture shows the reuse that makes
   `a.grad` the sum of two contributions.
+* The models of `chainrule.nn` compute each neuron's weighted sum as one fused node
+  (`Σ w·x + b`); `draw_dot(root, unfused=True)` draws it as the lecture does instead, one `*`
+  and one `+` per input, so an MLP's picture is the one in the video.
+* The walk itself is `dot_text.describe`, shared with the animations, so the still picture
+  and every frame of a player are the same graph.
 * Graphs too large to read are refused with the count and what to do instead, because dot
   takes minutes on thousands of nodes and the picture would be unreadable anyway.
 * The `dot` program is a system package separate from the Python one; when it is missing the
@@ -33,8 +38,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..atomic import write_bytes
 from ..autograd import topological_order
-from .adapters import Adapter, adapter_for
+from .adapters import adapter_for
 from .adapters import op_label as op_label
+from .dot_text import Box, Edge, GraphTooLargeError, describe
+from .dot_text import _record_text as _record_text
 
 if TYPE_CHECKING:  # graphviz is optional and heavy-ish: imported only when drawing
     import graphviz
@@ -65,19 +72,6 @@ INSTALL_HINT = (
 )
 
 
-class GraphTooLargeError(ValueError):
-    """The graph has more nodes than can be drawn readably (see `draw_dot`'s `max_nodes`)."""
-
-    def __init__(self, count: int, limit: int, what: str = "values") -> None:
-        self.count = count
-        self.limit = limit
-        super().__init__(
-            f"the graph has {count} {what}, more than max_nodes={limit} can show readably; "
-            "draw a part of it by passing the root of a sub-expression (for example one "
-            "neuron's output), or pass force=True to draw it all"
-        )
-
-
 class GraphvizNotFoundError(RuntimeError):
     """The Graphviz `dot` program is not installed; the DOT source was saved instead."""
 
@@ -104,23 +98,21 @@ def draw_dot(
     format: str = "svg",
     max_nodes: int = 300,
     force: bool = False,
+    *,
+    unfused: bool = False,
 ) -> graphviz.Digraph:
     """The computation graph ending at `root` (a Value or a Tensor), as a `graphviz.Digraph`.
 
     `rankdir` is the direction the graph flows: 'LR' (left to right, the default), 'TB',
     'RL' or 'BT'. `format` is what `Digraph.render()` produces. Graphs of more than
     `max_nodes` nodes raise `GraphTooLargeError` unless `force=True`.
-    """
-    adapter = adapter_for(root)
-    if rankdir not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f"rankdir must be one of 'LR', 'RL', 'TB', 'BT', got {rankdir!r}")
-    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
-        raise ValueError(f"max_nodes must be a positive integer, got {max_nodes!r}")
-    children = adapter.children
-    order = topological_order(root, children)
-    if len(order) > max_nodes and not force:
-        raise GraphTooLargeError(len(order), max_nodes, adapter.kind)
 
+    `unfused=True` draws each fused neuron of `chainrule.nn` (one `Σ w·x + b` node) as the
+    lecture's code computes it and its video shows it: one `*` per input and a chain of `+`
+    from the bias, each box with its data and its gradient. Only the picture changes: the
+    graph, and so `backward()` and `explain`, keep the one fused node.
+    """
+    picture = describe(root, rankdir, max_nodes, force, unfused=unfused)
     graphviz = _import_graphviz()
     try:
         graph = graphviz.Digraph(format=format, graph_attr={"rankdir": rankdir})
@@ -130,27 +122,17 @@ def draw_dot(
         ) from None
     graph.attr("node", fontname="Helvetica", fontsize="11")
     graph.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.7")
-
-    ids = {id(node): f"v{i}" for i, node in enumerate(order)}
-    for node in order:
-        uid = ids[id(node)]
-        graph.node(uid, label=_record(node, adapter), shape="record")
-        kids = children(node)
-        if not kids:
-            continue
-        if node._op:
-            op_id = f"{uid}op"
-            label = graphviz.escape(adapter.op_label(node))
-            graph.node(op_id, label=label, shape="ellipse", height="0.3")
-            graph.edge(op_id, uid)
-            into = op_id
-        else:  # an op written by hand without a name: operands point straight at the result
-            into = uid
-        for kid, edge_label in zip(kids, adapter.edge_labels(node, kids)):
-            if edge_label:
-                graph.edge(ids[id(kid)], into, label=graphviz.escape(edge_label))
+    for s in picture.statements:  # the same walk and the same order as the animation's text
+        if isinstance(s, Box):
+            fields = " | ".join(_record_text(f) for f in s.fields)
+            graph.node(s.id, label=graphviz.nohtml(f"{{ {s.label} | {fields} }}"), shape="record")
+        elif isinstance(s, Edge):
+            if s.label:
+                graph.edge(s.tail, s.head, label=graphviz.escape(s.label))
             else:
-                graph.edge(ids[id(kid)], into)
+                graph.edge(s.tail, s.head)
+        else:  # an op's oval
+            graph.node(s.id, label=graphviz.escape(s.text), shape="ellipse", height="0.3")
     return graph
 
 
@@ -161,11 +143,13 @@ def save_graph(
     rankdir: str = "LR",
     max_nodes: int = 300,
     force: bool = False,
+    unfused: bool = False,
 ) -> Path:
     """Draw `root`'s graph (a Value's, a Tensor's, or an existing Digraph) into `path`; the
     extension picks the format.
 
     `.svg`, `.png`, `.pdf` are rendered by Graphviz's `dot`; `.dot` / `.gv` save the source.
+    `unfused` is `draw_dot`'s.
     The file is replaced in one step, never left half-written. Without the `dot` program this
     saves the DOT source next to `path` (same name, `.dot`) and raises `GraphvizNotFoundError`
     saying how to install it. Returns the path written.
@@ -183,7 +167,7 @@ def save_graph(
             raise TypeError(
                 f"save_graph needs a Value, a Tensor or a graphviz.Digraph, got {root!r}"
             ) from None
-        graph = draw_dot(root, rankdir=rankdir, max_nodes=max_nodes, force=force)
+        graph = draw_dot(root, rankdir=rankdir, max_nodes=max_nodes, force=force, unfused=unfused)
     source = graph.source.encode("utf-8")
     if fmt == "dot":
         return write_bytes(target, source)
@@ -211,23 +195,6 @@ def _format_of(path: Path) -> str:
         shown = f"'{path.suffix}'" if path.suffix else "no extension"
         raise ValueError(f"cannot save a graph as {path}: {shown} is not one of {known}")
     return SAVE_FORMATS[suffix]
-
-
-def _record_text(text: str) -> str:
-    """Escape what a Graphviz record label treats as structure, so any label prints as typed."""
-    text = text.replace("\\", "\\\\")
-    for ch in '{}|<>"':
-        text = text.replace(ch, "\\" + ch)
-    return text.replace("\n", " ")
-
-
-def _record(node: Any, adapter: Adapter) -> str:
-    """`{ label | data 1.0000 | grad 0.5000 }`, or a tensor's `{ label | shape | data | grad }`."""
-    from graphviz import nohtml
-
-    label = _record_text(str(node.label)) if node.label else ""
-    fields = " | ".join(_record_text(f) for f in adapter.fields(node))
-    return nohtml(f"{{ {label} | {fields} }}")
 
 
 def _import_graphviz() -> Any:

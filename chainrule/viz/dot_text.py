@@ -23,12 +23,13 @@ from typing import Any
 
 from ..autograd import topological_order
 from .adapters import Adapter, adapter_for
-from .dot import GraphTooLargeError, _record_text
+from .labels import number
 
 __all__ = [
     "Box",
     "Drawing",
     "Edge",
+    "GraphTooLargeError",
     "Oval",
     "Picture",
     "describe",
@@ -38,6 +39,27 @@ __all__ = [
 ]
 
 RANKDIRS = ("LR", "RL", "TB", "BT")
+
+
+class GraphTooLargeError(ValueError):
+    """The graph has more nodes than can be drawn readably (see `draw_dot`'s `max_nodes`)."""
+
+    def __init__(self, count: int, limit: int, what: str = "values") -> None:
+        self.count = count
+        self.limit = limit
+        super().__init__(
+            f"the graph has {count} {what}, more than max_nodes={limit} can show readably; "
+            "draw a part of it by passing the root of a sub-expression (for example one "
+            "neuron's output), or pass force=True to draw it all"
+        )
+
+
+def _record_text(text: str) -> str:
+    """Escape what a Graphviz record label treats as structure, so any label prints as typed."""
+    text = text.replace("\\", "\\\\")
+    for ch in '{}|<>"':
+        text = text.replace(ch, "\\" + ch)
+    return text.replace("\n", " ")
 
 
 @dataclass(frozen=True)
@@ -121,8 +143,20 @@ def drawing_from_data(data: Mapping[str, Any]) -> Drawing:
     return Drawing(statements, data.get("rankdir", "LR"))
 
 
-def describe(root: Any, rankdir: str = "LR", max_nodes: int = 300, force: bool = False) -> Picture:
-    """Walk `root`'s graph as `draw_dot` does, with its checks and its size limit."""
+def describe(
+    root: Any,
+    rankdir: str = "LR",
+    max_nodes: int = 300,
+    force: bool = False,
+    *,
+    unfused: bool = False,
+) -> Picture:
+    """Walk `root`'s graph as `draw_dot` does, with its checks and its size limit.
+
+    With `unfused=True` each fused neuron (`chainrule.dot`, the `Σ w·x + b` node of the models
+    in `chainrule.nn`) is drawn as the lecture's code computes it, `sum((wi*xi ...), b)`: one
+    `*` per input and a chain of `+` starting from the bias (see `_unfused`).
+    """
     adapter = adapter_for(root)
     if rankdir not in RANKDIRS:
         raise ValueError(f"rankdir must be one of 'LR', 'RL', 'TB', 'BT', got {rankdir!r}")
@@ -150,6 +184,9 @@ def describe(root: Any, rankdir: str = "LR", max_nodes: int = 300, force: bool =
         if not kids:
             statements.append(Box(uid, label, fields, None, ()))
             continue
+        if unfused and _fused_neuron(node, adapter):
+            statements += _unfused(node, uid, label, fields, [ids[id(k)] for k in kids], edge)
+            continue
         pending: list[Any] = []
         if node._op:
             op_id = f"{uid}op"
@@ -163,6 +200,63 @@ def describe(root: Any, rankdir: str = "LR", max_nodes: int = 300, force: bool =
         ]
         statements += [Box(uid, label, fields, op, tuple(e.id for e in inputs)), *pending, *inputs]
     return Picture(root, adapter, order, rankdir, statements)
+
+
+def _fused_neuron(node: Any, adapter: Adapter) -> bool:
+    """The engine's own `dot` node (bias, weights, inputs), not a custom op of that name."""
+    kids = adapter.children(node)
+    return (
+        adapter.kind == "values"
+        and node._op == "dot"
+        and getattr(node, "_fn", None) is None
+        and len(kids) % 2 == 1
+        and len(kids) > 1
+    )
+
+
+def _unfused(
+    node: Any, uid: str, label: str, fields: tuple[str, ...], kid_ids: list[str], edge: Any
+) -> list[Any]:
+    """The fused neuron `b + Σ wᵢxᵢ` as the lecture's code builds it: a `*` box per input
+    (`v7m1` = w1·x1, ...) and a chain of `+` boxes (`v7s1` = b + w1·x1, ...), the last of
+    which is the node itself.
+
+    These boxes exist only in the picture, and their numbers are exact all the same: each
+    product and partial sum is computed in the engine's order (the fused node's value is the
+    lecture's sum to the last bit), and each receives the node's own gradient, since d(sum)
+    /d(term) is 1 for every term of a sum.
+    """
+    kids = node._a
+    m = len(kids) // 2
+    bias, weights, xs = kids[0], kids[1 : m + 1], kids[m + 1 :]
+    grad = f"grad {number(node.grad)}"
+    out: list[Any] = []
+    total, total_id = bias.data, kid_ids[0]
+    for i in range(1, m + 1):
+        w_id, x_id = kid_ids[i], kid_ids[m + i]
+        product = weights[i - 1].data * xs[i - 1].data
+        p_id = f"{uid}m{i}"
+        into_p = [edge(w_id, f"{p_id}op"), edge(x_id, f"{p_id}op")]
+        p_fields = (f"data {number(product)}", grad)
+        out += [
+            Box(p_id, "", p_fields, f"{p_id}op", tuple(e.id for e in into_p)),
+            Oval(f"{p_id}op", "*", p_id),
+            edge(f"{p_id}op", p_id),
+            *into_p,
+        ]
+        total = total + product
+        last = i == m
+        s_id = uid if last else f"{uid}s{i}"
+        into_s = [edge(total_id, f"{s_id}op"), edge(p_id, f"{s_id}op")]
+        shown = fields if last else (f"data {number(total)}", grad)
+        out += [
+            Box(s_id, label if last else "", shown, f"{s_id}op", tuple(e.id for e in into_s)),
+            Oval(f"{s_id}op", "+", s_id),
+            edge(f"{s_id}op", s_id),
+            *into_s,
+        ]
+        total_id = s_id
+    return out
 
 
 def source(
