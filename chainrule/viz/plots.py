@@ -80,74 +80,194 @@ def plot_decision_boundary(
     y: Sequence[float],
     path: str | os.PathLike[str] | None = None,
     *,
+    X_test: Sequence[Sequence[float]] | None = None,
+    y_test: Sequence[float] | None = None,
     resolution: int = 100,
     threshold: float = 0.0,
     margin: float = 1.0,
     ax: Any = None,
     title: str | None = None,
+    features: tuple[str, str] = ("x1", "x2"),
 ) -> Any:
     """micrograd's picture: the plane coloured by the class the model predicts, and the points.
 
     The model is evaluated (without recording a graph) on a `resolution` x `resolution` grid
     spanning the data plus `margin` on every side. With one output, class 1 is a score above
     `threshold` (0 for hinge and logits); with several, the largest score wins. The black line
-    is where the prediction changes. Points are coloured by their true class on the same scale,
-    so a point on the wrong side stands out.
+    is where the prediction changes.
+
+    Points are drawn in the full colour of their true class over a pale background, so a point
+    on the wrong side stands out; each one the model gets wrong is also crossed out. The
+    held-out points (`X_test`, `y_test`), where given, are triangles beside the training
+    circles. The axes are named `features`, and a legend names the classes and the markers
+    with how many points of each set are wrong.
     """
     import numpy as np
 
     from ..train.loop import predict_scores
 
-    rows = [list(map(float, r)) for r in X]
-    if not rows or any(len(r) != 2 for r in rows):
-        width = len(rows[0]) if rows else 0
-        raise ValueError(f"plot_decision_boundary: needs points with 2 features, got {width}")
-    if len(rows) != len(y):
-        raise ValueError(f"plot_decision_boundary: {len(rows)} points but {len(y)} labels")
+    train = _points(X, y, "")
+    test = None if X_test is None and y_test is None else _points(X_test, y_test, "held-out ")
     if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
         raise ValueError(
             f"plot_decision_boundary: resolution must be an int >= 2, got {resolution!r}"
         )
 
-    pts = np.asarray(rows)
-    (x0, y0), (x1, y1) = pts.min(axis=0) - margin, pts.max(axis=0) + margin
+    everything = np.asarray(train[0] + (test[0] if test else []))
+    (x0, y0), (x1, y1) = everything.min(axis=0) - margin, everything.max(axis=0) + margin
     xx, yy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
     grid = np.column_stack([xx.ravel(), yy.ravel()]).tolist()
     scores = np.asarray(predict_scores(model, grid), dtype=float)
-
-    labels = sorted(set(y))
+    labels = sorted(set(train[1]) | set(test[1] if test else []))
     n_classes = max(len(labels), scores.shape[1] if scores.ndim == 2 else 2)
-    if scores.ndim == 2:  # one score per class: the largest wins
-        zone = scores.argmax(axis=1).reshape(xx.shape)
-        point_class = np.asarray([int(v) for v in y])
-    else:
-        zone = (scores > threshold).astype(int).reshape(xx.shape)
-        mid = (labels[0] + labels[-1]) / 2 if len(labels) == 2 else threshold
-        point_class = np.asarray([int(v > mid) for v in y])
+    rule = _Classes(labels, threshold, several=scores.ndim == 2)
+    zone = rule.predicted(scores).reshape(xx.shape)
 
     if ax is None:
-        fig = new_figure(figsize=(6, 5.4))
+        fig = new_figure(figsize=(7.6, 5.4))
         ax = fig.add_subplot()
     else:
         fig = ax.figure
     levels = np.arange(n_classes + 1) - 0.5
-    ax.contourf(xx, yy, zone, levels=levels, cmap=CMAP, vmin=0, vmax=n_classes - 1, alpha=0.8)
+    colours = {"cmap": class_colours(n_classes), "vmin": 0, "vmax": n_classes - 1}
+    ax.contourf(xx, yy, zone, levels=levels, alpha=0.3, **colours)  # pale: points stand out
     if zone.min() != zone.max():  # a line only where the prediction does change
         ax.contour(xx, yy, zone, levels=levels[1:-1], colors="k", linewidths=0.8)
+    wrong = [_draw_points(ax, model, train, rule, "o", 42, "training", colours)]
+    if test is not None:
+        wrong.append(_draw_points(ax, model, test, rule, "^", 58, "held-out", colours))
+    ax.set(xlim=(x0, x1), ylim=(y0, y1), title=title or "decision boundary")
+    ax.set_xlabel(features[0])
+    ax.set_ylabel(features[1])
+    _legend(ax, rule, n_classes, test is not None, wrong)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _draw_points(
+    ax: Any,
+    model: Any,
+    points: tuple[list[list[float]], list[float]],
+    rule: _Classes,
+    marker: str,
+    size: float,
+    what: str,
+    colours: dict[str, Any],
+) -> str:
+    """One set of points in the colour of its true class, those the model gets wrong crossed
+    out; returns how many are wrong, as the legend says it."""
+    import numpy as np
+
+    from ..train.loop import predict_scores
+
+    rows, ys = points
+    pts, truth = np.asarray(rows), rule.true(ys)
     ax.scatter(
         pts[:, 0],
         pts[:, 1],
-        c=point_class,
-        cmap=CMAP,
-        vmin=0,
-        vmax=n_classes - 1,
-        s=40,
+        c=truth,
+        marker=marker,
+        s=size,
         edgecolors="k",
-        linewidths=0.6,
+        linewidths=0.8,
+        zorder=3,
+        gid=f"{what} points",  # (names the group in an SVG, and for the tests)
+        **colours,
     )
-    ax.set(xlim=(x0, x1), ylim=(y0, y1), title=title or "decision boundary")
-    fig.tight_layout()
-    return _save(fig, path)
+    missed = rule.predicted(np.asarray(predict_scores(model, rows), dtype=float)) != truth
+    if missed.any():
+        crosses = {"marker": "x", "c": "k", "s": size * 1.6, "zorder": 4}
+        ax.scatter(pts[missed, 0], pts[missed, 1], gid=f"{what} misclassified", **crosses)
+    return f"{int(missed.sum())} of {len(rows)} {what}"
+
+
+def class_colours(n_classes: int) -> Any:
+    """One strong colour per class, class k at k of a scale from 0 to n_classes - 1: the red
+    and blue ends of micrograd's Spectral map for two classes; for more, tab10's colours (the
+    middle of Spectral is a pale yellow that vanishes on a pale background), Spectral again
+    beyond ten."""
+    import matplotlib as mpl
+    from matplotlib.colors import ListedColormap
+
+    if n_classes <= 2:
+        spectral = mpl.colormaps[CMAP]
+        return ListedColormap([spectral(0.0), spectral(1.0)][: max(n_classes, 1)])
+    if n_classes <= 10:
+        return ListedColormap(mpl.colormaps["tab10"].colors[:n_classes])
+    spectral = mpl.colormaps[CMAP]
+    return ListedColormap([spectral(k / (n_classes - 1)) for k in range(n_classes)])
+
+
+def _points(
+    X: Sequence[Sequence[float]] | None, y: Sequence[float] | None, which: str
+) -> tuple[list[list[float]], list[float]]:
+    """The rows as lists of two floats, checked against their labels."""
+    if X is None or y is None:
+        raise ValueError(f"plot_decision_boundary: {which}points need both X and y")
+    rows = [list(map(float, r)) for r in X]
+    if not rows or any(len(r) != 2 for r in rows):
+        width = len(rows[0]) if rows else 0
+        raise ValueError(f"plot_decision_boundary: needs points with 2 features, got {width}")
+    if len(rows) != len(y):
+        raise ValueError(f"plot_decision_boundary: {len(rows)} {which}points but {len(y)} labels")
+    return rows, list(y)
+
+
+class _Classes:
+    """Which class a score or a label stands for: 0, 1, ... in the colour map's order."""
+
+    def __init__(self, labels: list[float], threshold: float, several: bool) -> None:
+        self.labels, self.threshold, self.several = labels, threshold, several
+        # two labels (0/1, -1/+1) split at their midpoint; one output otherwise at the threshold
+        self.mid = (labels[0] + labels[-1]) / 2 if len(labels) == 2 else threshold
+
+    def predicted(self, scores: Any) -> Any:
+        """The class of each score: the largest of several, or one score above the threshold."""
+        if self.several:
+            return scores.argmax(axis=1)
+        return (scores > self.threshold).astype(int)
+
+    def true(self, ys: list[float]) -> Any:
+        import numpy as np
+
+        if self.several:
+            return np.asarray([int(v) for v in ys])
+        return np.asarray([int(v > self.mid) for v in ys])
+
+    def name(self, k: int) -> str:
+        """The label a class stands for, as written in the data (`-1`, `1`, `3`)."""
+        if self.several or len(self.labels) != 2:
+            value: float = k
+        else:
+            value = self.labels[0] if k == 0 else self.labels[-1]
+        return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _legend(ax: Any, rule: _Classes, n_classes: int, held_out: bool, wrong: list[str]) -> None:
+    """One legend: a swatch per class, then the markers (training, held out, wrong)."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    swatch = list(class_colours(n_classes).colors)  # as the points are coloured
+    handles: list[Any] = [
+        Patch(facecolor=colour, edgecolor="k", label=f"class {rule.name(k)}")
+        for k, colour in enumerate(swatch)
+    ]
+    dot = {"color": "none", "markerfacecolor": "0.75", "markeredgecolor": "k"}
+    handles.append(Line2D([], [], marker="o", markersize=7, label="training point", **dot))
+    if held_out:
+        handles.append(Line2D([], [], marker="^", markersize=8, label="held-out point", **dot))
+    cross = {"color": "none", "markeredgecolor": "k", "markersize": 8, "markeredgewidth": 1.6}
+    wrong_text = "misclassified:\n" + ",\n".join(wrong)
+    handles.append(Line2D([], [], marker="x", label=wrong_text, **cross))
+    ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        fontsize=9,
+        frameon=False,
+        borderaxespad=0.0,
+    )
 
 
 # -- figures without pyplot (shared with chainrule.calculus) ----------------------------------
