@@ -25,6 +25,8 @@ def test_the_notebooks_are_there():
         "01_backprop_from_scratch.ipynb",
         "02_moons_demo.ipynb",
         "03_derivatives_of_derivatives.ipynb",
+        "04_makemore_names.ipynb",
+        "05_cnn_digits.ipynb",
     ]
 
 
