@@ -58,11 +58,12 @@ def _batched(x: Tensor, who: str, shape_hint: str) -> tuple[Tensor, bool]:
 
 
 def _padded(x: np.ndarray, ph: int, pw: int, fill: float = 0.0) -> np.ndarray:
-    """x with `ph` rows and `pw` columns of `fill` on each side of the last two axes."""
+    """x with `ph` rows and `pw` columns of `fill` on each side of the last two axes, laid out
+    channel-major in memory, as the convolutions here produce and read their arrays."""
     if not ph and not pw:
         return x
     N, C, H, W = x.shape
-    out = np.full((N, C, H + 2 * ph, W + 2 * pw), fill, x.dtype)
+    out = np.full((C, N, H + 2 * ph, W + 2 * pw), fill, x.dtype).transpose(1, 0, 2, 3)
     out[:, :, ph : ph + H, pw : pw + W] = x
     return out
 
@@ -242,12 +243,16 @@ def _d_max_pool2d(out: Tensor) -> None:
     x = out._args[0]
     xp, (KH, KW), (sh, sw), (ph, pw) = out._ctx
     m, g = out.data, out.grad
+    if g.strides != m.strides:  # bring the gradient into m's memory order once (one pass)
+        g = _in_order_of(m, g)
     OH, OW = m.shape[2], m.shape[3]
     tiled = (sh, sw) == (KH, KW) and not ph and not pw
     covered = tiled and xp.shape[2] == OH * KH and xp.shape[3] == OW * KW
-    dxp = (np.empty if covered else np.zeros)(xp.shape, g.dtype)
+    # laid out in memory as the input is (channel-major after a convolution), so the strided
+    # writes below and the layers before this one read it in order
+    dxp = (np.empty_like if covered else np.zeros_like)(xp, g.dtype)
     offsets = [(i, j) for i in range(KH) for j in range(KW)]
-    hit = np.empty(m.shape, bool)
+    hit = np.empty_like(m, bool)  # in the same memory order as m: one pass, in order
     free = None  # outputs whose gradient is still to be placed (None: all of them)
     for k, (i, j) in enumerate(offsets):
         window = _window(i, j, sh, sw, OH, OW)
@@ -267,6 +272,14 @@ def _d_max_pool2d(out: Tensor) -> None:
             free ^= hit
     H, W = xp.shape[2] - 2 * ph, xp.shape[3] - 2 * pw
     _add_grad(x, dxp[:, :, ph : ph + H, pw : pw + W])
+
+
+def _in_order_of(like: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """A copy of `a` laid out in memory as `like` is: the elementwise passes that combine
+    them then walk both in order, instead of one of them across its strides."""
+    out = np.empty_like(like, a.dtype)
+    np.copyto(out, a)
+    return out
 
 
 RULES.update({"conv2d": _d_conv2d, "max_pool2d": _d_max_pool2d})
