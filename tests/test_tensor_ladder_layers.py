@@ -220,6 +220,7 @@ def test_shape_errors_name_the_layer_the_expected_and_the_received_shape():
         (BatchNorm1d(200), np.zeros((32, 30)), r"BatchNorm1d\(200.*\(N, 200\).*got \(32, 30\)"),
         (LayerNorm(8), np.zeros((3, 4)), r"LayerNorm\(\(8,\).*\(\*, 8\), got \(3, 4\)"),
         (Flatten(2), np.zeros(3), r"Flatten\(start_dim=2.*got \(3,\)"),
+        (Linear(1568, 10), np.zeros((64, 784)), r"Linear\(1568 -> 10\): .*got \(64, 784\)"),
     ]  # fmt: skip
     for layer, x, message in cases:
         with pytest.raises(ValueError, match=message):

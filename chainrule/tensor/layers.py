@@ -91,7 +91,15 @@ class Linear(TensorModule):
     def __call__(self, x: Any) -> Tensor:
         if x.__class__ is not Tensor:
             x = _as_tensor(x, self.weight.data.dtype)
-        return linear(x, self.weight, self.bias)
+        try:
+            return linear(x, self.weight, self.bias)
+        except ValueError:  # name the layer: in a CNN this is where a wrong Flatten size shows
+            if x.shape[-1:] == (self.nin,):
+                raise
+            raise ValueError(
+                f"Linear({self.extra_repr()}): expected input of shape (N, {self.nin}), got "
+                f"{x.shape}"
+            ) from None
 
     def config(self) -> dict[str, Any]:
         return {"type": "Linear", "nin": self.nin, "nout": self.nout, "bias": self.bias is not None}
