@@ -11,7 +11,18 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .autograd import AnomalyError
+from .autograd import AnomalyError, register_anomaly_switch
+
+
+def register(namespace: dict[str, Any], checked: dict[str, Callable[..., Any]]) -> None:
+    """Let anomaly mode swap functions of an engine's module (its `globals()`) for checked
+    versions: on, the names in `checked` point at them; off, at the fast originals again."""
+    fast = {name: namespace[name] for name in checked}
+
+    def switch(on: bool) -> None:
+        namespace.update(checked if on else fast)
+
+    register_anomaly_switch(switch)
 
 
 def _describe(node: Any) -> str:

@@ -37,7 +37,6 @@ from .autograd import (
     enable_grad,
     grad_mode,
     no_grad,
-    register_anomaly_switch,
     sweep,
     topological_order,
 )
@@ -360,15 +359,11 @@ def _lift(other: object, op: str, node: Value | None) -> Value:
         raise TypeError(f"unsupported operand for {op}{where}: {err}") from None
 
 
-def _anomaly_switch(on: bool) -> None:
-    """Anomaly mode's switch for this engine: checked node making and steps, or the fast ones."""
-    global _result, _local_step
-    if on:
-        _result = anomaly.checked_value_result(_fast_result)
-        _local_step = anomaly.checked_step(_fast_step, _children, anomaly.finite_float)
-    else:
-        _result, _local_step = _fast_result, _fast_step
-
-
-_fast_result, _fast_step = _result, _local_step
-register_anomaly_switch(_anomaly_switch)
+# Anomaly mode (`chainrule.detect_anomaly()`) swaps these two for versions that check.
+anomaly.register(
+    globals(),
+    {
+        "_result": anomaly.checked_value_result(_result),
+        "_local_step": anomaly.checked_step(_local_step, _children, anomaly.finite_float),
+    },
+)

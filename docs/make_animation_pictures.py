@@ -10,27 +10,9 @@ import tempfile
 from pathlib import Path
 
 import chainrule
-from chainrule import Value
+from chainrule.cli.expressions import lecture_neuron
 
 DOCS = Path(__file__).resolve().parent
-
-
-def lecture_neuron():
-    """The neuron as the lecture builds and labels it."""
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    x1w1 = x1 * w1
-    x1w1.label = "x1*w1"
-    x2w2 = x2 * w2
-    x2w2.label = "x2*w2"
-    x1w1x2w2 = x1w1 + x2w2
-    x1w1x2w2.label = "x1*w1 + x2*w2"
-    n = x1w1x2w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
 
 
 def main() -> None:

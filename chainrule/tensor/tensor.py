@@ -37,7 +37,6 @@ from ..autograd import (
     enable_grad,
     grad_mode,
     no_grad,
-    register_anomaly_switch,
     sweep,
     topological_order,
 )
@@ -591,15 +590,11 @@ def _plain_index(index: Any) -> Any:
     return index
 
 
-def _anomaly_switch(on: bool) -> None:
-    """Anomaly mode's switch for this engine: checked node making and steps, or the fast ones."""
-    global _recorded, local_step
-    if on:
-        _recorded = anomaly.checked_tensor_node(_fast_recorded)
-        local_step = anomaly.checked_step(_fast_step, _edges, anomaly.finite_array)
-    else:
-        _recorded, local_step = _fast_recorded, _fast_step
-
-
-_fast_recorded, _fast_step = _recorded, local_step
-register_anomaly_switch(_anomaly_switch)
+# Anomaly mode (`chainrule.detect_anomaly()`) swaps these two for versions that check.
+anomaly.register(
+    globals(),
+    {
+        "_recorded": anomaly.checked_tensor_node(_recorded),
+        "local_step": anomaly.checked_step(local_step, _edges, anomaly.finite_array),
+    },
+)
