@@ -10,8 +10,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_STAMP := $(VENV)/.demo-installed
 DEV_STAMP := $(VENV)/.dev-installed
+NOTEBOOK_STAMP := $(VENV)/.notebooks-installed
 
-.PHONY: test demo lint bench setup demo-setup clean graphviz system-packages web
+.PHONY: test demo lint bench setup demo-setup clean graphviz system-packages web notebook notebooks
 
 setup: $(DEV_STAMP) system-packages
 
@@ -74,6 +75,28 @@ test: setup web
 
 demo: demo-setup
 	$(VENV)/bin/chainrule demo
+
+# The notebooks. `make notebook` opens them in JupyterLab, installed into this project's .venv
+# with the `notebooks` extra (JupyterLab and everything the notebooks import); its kernel is the
+# venv's own Python, where chainrule is installed in development mode, so an edit to the package
+# shows after a kernel restart. Extra options go to JupyterLab through JUPYTER_ARGS, e.g.
+# `make notebook JUPYTER_ARGS="--no-browser --port 8890"`.
+# (JupyterLab refuses to start as root unless told: containers and CI machines often are root.)
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+$(NOTEBOOK_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[notebooks]"
+	touch $@
+
+notebook: $(NOTEBOOK_STAMP)
+	@command -v dot >/dev/null 2>&1 || echo "warning: no Graphviz 'dot': pictures will not show (make graphviz)"
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(ALLOW_ROOT) $(JUPYTER_ARGS)
+
+# `make notebooks` runs every notebook top to bottom on the development environment and saves it
+# with its outputs, so that the committed notebooks read on GitHub; tests/test_notebooks.py fails
+# on a notebook whose code changed since it was last run this way.
+notebooks: setup
+	$(PY) notebooks/execute.py
 
 bench: setup
 	$(PY) benchmarks/bench_engine.py

@@ -1,23 +1,38 @@
-"""The notebooks run from top to bottom on a real Jupyter kernel, and are committed without outputs.
+"""The notebooks are committed executed, so they read on GitHub, and they still run afresh.
 
-Each notebook asserts its key numbers inline, so executing it checks them. The kernel is this
-very interpreter: a kernelspec pointing at `sys.executable` is written to a temporary folder and
-put first on JUPYTER_PATH, so whatever kernels the machine has installed (or lacks) cannot
-change which Python, and which chainrule, the notebooks run on.
+Two promises, two kinds of test:
+
+* What is committed reads as a finished lesson: every code cell ran, once, top to bottom, with
+  no error and with its pictures; and the outputs are fresh: the digest of the code cells that
+  `make notebooks` (notebooks/execute.py) recorded when it ran them is the digest of the code now
+  in the file, so an edited cell whose outputs were not remade fails here.
+* Executed again on a real Jupyter kernel (this very interpreter, see execute.py), each notebook
+  runs without an error and its last cell, the one quiet cell of checks, verifies the numbers
+  the lesson quotes. The other cells read as a lesson: no `assert` in them.
 """
 
-import json
-import os
-import sys
+import importlib.util
+import re
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-KERNEL = "chainrule-tests"
+RERUN = "run `make notebooks` (python notebooks/execute.py) and commit the outputs"
+
+spec = importlib.util.spec_from_file_location("execute", ROOT / "notebooks" / "execute.py")
+execute = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(execute)
+
+
+def code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def output_kinds(nb):
+    return {k for c in code_cells(nb) for o in c.outputs for k in o.get("data", {})}
 
 
 def test_the_notebooks_are_there():
@@ -30,59 +45,55 @@ def test_the_notebooks_are_there():
     ]
 
 
-@pytest.fixture(scope="module")
-def kernel_env(tmp_path_factory):
-    """A kernelspec for this interpreter, and an environment in which the kernel finds chainrule."""
-    base = tmp_path_factory.mktemp("jupyter")
-    spec = base / "kernels" / KERNEL
-    spec.mkdir(parents=True)
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-    kernel = {"argv": argv, "display_name": "chainrule tests", "language": "python"}
-    (spec / "kernel.json").write_text(json.dumps(kernel))
-    saved = dict(os.environ)
-    os.environ["JUPYTER_PATH"] = str(base)
-    os.environ["JUPYTER_RUNTIME_DIR"] = str(base / "runtime")
-    os.environ["JUPYTER_PLATFORM_DIRS"] = "1"
-    os.environ["IPYTHONDIR"] = str(base / "ipython")  # no personal start-up scripts
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        [str(ROOT), *filter(None, [saved.get("PYTHONPATH")])]
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_committed_notebook_is_executed_and_fresh(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    cells = code_cells(nb)
+    counts = [c.execution_count for c in cells]
+    assert counts == list(range(1, len(cells) + 1)), (
+        f"{path.name}: the code cells were not run once each, top to bottom "
+        f"(execution counts {counts}); {RERUN}"
     )
-    yield base
-    os.environ.clear()
-    os.environ.update(saved)
+    errors = [i for i, c in enumerate(cells) if any(o.output_type == "error" for o in c.outputs)]
+    assert not errors, f"{path.name}: code cells {errors} end in an error; {RERUN}"
+    recorded = nb.metadata.get("chainrule", {}).get("executed_code")
+    assert recorded == execute.code_digest(nb), (
+        f"{path.name}: its code changed after its outputs were made; {RERUN}"
+    )
+    assert "image/png" in output_kinds(nb) or "image/svg+xml" in output_kinds(nb)
+    assert cells[-1].outputs and "all checks passed" in cells[-1].outputs[-1].get("text", "")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs(path, kernel_env, tmp_path):
+def test_the_checks_are_in_one_quiet_cell_at_the_end(path):
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb,
-        kernel_name=KERNEL,
-        timeout=300,
-        resources={"metadata": {"path": str(tmp_path)}},  # any file a cell writes lands here
-    )
-    client.execute()  # raises CellExecutionError, with the cell and traceback, on any error
-    ran = [c for c in nb.cells if c.cell_type == "code"]
-    assert ran and all(c.execution_count for c in ran)
-    errors = [o for c in ran for o in c.outputs if o.output_type == "error"]
-    assert not errors
+    *lesson, checks = code_cells(nb)
+    asserting = [i for i, c in enumerate(lesson) if re.search(r"^\s*assert\b", c.source, re.M)]
+    assert not asserting, f"{path.name}: code cells {asserting} check numbers: move to the end"
+    assert re.search(r"^assert\b", checks.source, re.M), f"{path.name}: no checks cell at the end"
+    assert checks.source.rstrip().endswith('print("all checks passed")')
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory):
+    """A kernel for this interpreter, findable (and chainrule importable) while the tests run."""
+    with execute.this_interpreter(tmp_path_factory.mktemp("jupyter")) as name:
+        yield name
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_afresh_and_its_checks_pass(path, kernel, tmp_path):
+    nb = nbformat.read(path, as_version=4)
+    for cell in code_cells(nb):
+        cell.outputs, cell.execution_count = [], None
+    execute.execute(nb, kernel, tmp_path, timeout=300)  # any error raises, with its cell
+    cells = code_cells(nb)
+    assert all(c.execution_count for c in cells)
+    assert not [o for c in cells for o in c.outputs if o.output_type == "error"]
+    assert "all checks passed" in cells[-1].outputs[-1].text  # the key numbers, verified
     # the pictures really were produced (a silent failure to draw would not raise)
-    kinds = {k for c in ran for o in c.outputs for k in o.get("data", {})}
+    kinds = output_kinds(nb)
     assert "image/png" in kinds
     if path.name.startswith(("01", "03")):
         assert "image/svg+xml" in kinds  # draw_dot graphs rendered inline
-
-
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_committed_notebook_has_no_outputs(path):
-    nb = nbformat.read(path, as_version=4)
-    nbformat.validate(nb)
-    dirty = [
-        i
-        for i, c in enumerate(nb.cells)
-        if c.cell_type == "code" and (c.outputs or c.execution_count is not None)
-    ]
-    assert not dirty, (
-        f"{path.name}: cells {dirty} have outputs; clear them before committing "
-        f"(jupyter nbconvert --clear-output --inplace {path.relative_to(ROOT)})"
-    )
