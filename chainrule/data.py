@@ -29,9 +29,12 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .extras import require
+
 __all__ = [
     "DATASETS",
     "blobs",
+    "check_finite",
     "circles",
     "digits",
     "digits_arrays",
@@ -101,14 +104,18 @@ def _from_sklearn(X: Any, y: Any, n_classes: int, labels: str, who: str) -> tupl
 # -- scikit-learn's generators ---------------------------------------------------------------
 
 
+def _sklearn(part: str, who: str) -> Any:
+    """`sklearn.<part>`, or an ImportError that says to install the `train` extra."""
+    return require(f"sklearn.{part}", "train", f"the {who} data set")
+
+
+
 def moons(
     n: int = 100, noise: float = 0.1, seed: int | None = None, labels: str = "01"
 ) -> tuple[Rows, Labels]:
     """Two interleaving half circles (micrograd's demo set: `moons(100, noise=0.1)`)."""
-    from sklearn.datasets import make_moons
-
     who = "moons"
-    X, y = make_moons(
+    X, y = _sklearn("datasets", who).make_moons(
         n_samples=_count(n, who, "n", 2), noise=_noise(noise, who), random_state=_seed(seed, who)
     )
     return _from_sklearn(X, y, 2, labels, who)
@@ -122,12 +129,10 @@ def circles(
     labels: str = "01",
 ) -> tuple[Rows, Labels]:
     """A small circle (class 1) inside a large one (class 0); `factor` is the radius ratio."""
-    from sklearn.datasets import make_circles
-
     who = "circles"
     if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
         raise ValueError(f"{who}: factor must be a number in (0, 1), got {factor!r}")
-    X, y = make_circles(
+    X, y = _sklearn("datasets", who).make_circles(
         n_samples=_count(n, who, "n", 2),
         noise=_noise(noise, who),
         factor=float(factor),
@@ -145,13 +150,11 @@ def blobs(
     labels: str = "01",
 ) -> tuple[Rows, Labels]:
     """`centers` Gaussian clusters of spread `std` in `features` dimensions, one class each."""
-    from sklearn.datasets import make_blobs
-
     who = "blobs"
     centers = _count(centers, who, "centers", 2)
     if isinstance(std, bool) or not isinstance(std, numbers.Real) or not std > 0:
         raise ValueError(f"{who}: std must be a number > 0, got {std!r}")
-    X, y = make_blobs(
+    X, y = _sklearn("datasets", who).make_blobs(
         n_samples=_count(n, who, "n"),
         centers=centers,
         n_features=_count(features, who, "features"),
@@ -228,9 +231,7 @@ def digits() -> tuple[Rows, list[int]]:
     0..9. A fixed set (no draw): hold a part back with `train_test_split`. Too big for the
     scalar engine to train in reasonable time; the tensor engine trains it in seconds
     (`digits_arrays` gives the same data as numpy arrays, split)."""
-    from sklearn.datasets import load_digits
-
-    X, y = load_digits(return_X_y=True)
+    X, y = _sklearn("datasets", "digits").load_digits(return_X_y=True)
     return (X / 16.0).tolist(), [int(v) for v in y]
 
 
@@ -244,10 +245,9 @@ def digits_arrays(test_fraction: float = 0.25, seed: int | None = 0, dtype: Any 
     if not 0 < test_fraction < 1:
         raise ValueError(f"digits: test_fraction must be between 0 and 1, got {test_fraction!r}")
     import numpy as np
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split as split
 
-    X, y = load_digits(return_X_y=True)
+    X, y = _sklearn("datasets", "digits").load_digits(return_X_y=True)
+    split = _sklearn("model_selection", "digits").train_test_split
     X = (X / 16.0).astype(np.float32 if dtype is None else dtype)
     X_train, X_test, y_train, y_test = split(
         X, y, test_size=test_fraction, random_state=seed, stratify=y
@@ -387,6 +387,52 @@ def name_contexts(words: Sequence[str], block_size: int = 3) -> tuple[Any, Any]:
             y.append(index[ch])
             context = context[1:] + [index[ch]]
     return np.array(X, np.int64).reshape(-1, block_size), np.array(y, np.int64)
+
+
+# -- refusing data that cannot be trained on ---------------------------------------------------
+
+
+def check_finite(X: Any, name: str = "X", who: str = "fit") -> None:
+    """Raise a ValueError if `X` (rows of numbers, or an array) holds a NaN or an infinity,
+    naming the first one by row and column, and how many there are.
+
+    One NaN in the inputs makes the first forward pass NaN, then every gradient and every
+    weight: the run is lost at step 0 and the symptom (a NaN loss) points at the learning
+    rate. Checked before training, the message points at the data instead.
+    """
+    if hasattr(X, "dtype") and hasattr(X, "shape"):  # a numpy array: one pass in C
+        import numpy as np
+
+        if X.dtype.kind not in "fc":
+            return
+        bad = ~np.isfinite(X)
+        count = int(np.count_nonzero(bad))
+        if count:
+            index = tuple(int(i) for i in np.argwhere(bad)[0])
+            _refuse(name, who, index, X[index], count)
+        return
+    first: tuple[tuple[int, ...], Any] | None = None
+    count = 0
+    for i, row in enumerate(X):
+        cells = (row,) if isinstance(row, numbers.Real) else row
+        for j, v in enumerate(cells):
+            if isinstance(v, numbers.Real) and not math.isfinite(v):
+                count += 1
+                if first is None:
+                    first = ((i, j), v)
+    if first is not None:
+        _refuse(name, who, first[0], first[1], count)
+
+
+def _refuse(name: str, who: str, index: tuple[int, ...], value: Any, count: int) -> None:
+    where = f"row {index[0]}, column {index[1]}" if len(index) == 2 else f"row {index[0]}"
+    cell = f"{name}[{index[0]}][{index[1]}]" if len(index) == 2 else f"{name}{list(index)}"
+    others = count - 1
+    more = f" (and {others} more value{'s' * (others > 1)} not finite)" if others else ""
+    raise ValueError(
+        f"{who}: {cell} is {float(value)} ({where}){more}; one NaN or infinity in the data makes "
+        "every weight nan: remove or replace it before training"
+    )
 
 
 # -- splitting and loading by name -----------------------------------------------------------

@@ -159,10 +159,20 @@ def _parse(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise ModelFileError(path, "not a model file (not UTF-8 text; binary data?)") from None
+        raise ModelFileError(
+            path, "not a model file: it is not JSON (binary data, not UTF-8 text)"
+        ) from None
     try:
         document = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as err:
+        start = text.lstrip()[:1]
+        if start not in ("{", "["):  # a model file is a JSON object: this is something else
+            first = text.strip().splitlines()[0]
+            shown = first if len(first) <= 40 else first[:37] + "..."
+            raise ModelFileError(
+                path, f"not a model file: it is not JSON (it starts with {shown!r}; a model "
+                "file is the JSON object that chainrule.io.save writes)"
+            ) from None
         what = err.msg.removesuffix(" starting at")
         where = f"at line {err.lineno} column {err.colno}"
         stripped = text.rstrip()

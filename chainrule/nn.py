@@ -98,6 +98,8 @@ def _inputs(x: Sequence[Input] | Input, nin: int, who: str) -> list[Value]:
             for i, v in enumerate(x)
         ]
     except TypeError as err:
+        if _is_rows(x):
+            raise RowsGiven(who, nin, len(x)) from None
         raise TypeError(f"{who}: inputs must be numbers or Values ({err})") from None
     if len(xs) != nin:
         raise ValueError(f"{who} takes {nin} input(s), got {len(xs)}")
@@ -108,6 +110,25 @@ def _inputs(x: Sequence[Input] | Input, nin: int, who: str) -> list[Value]:
 def _input_names(nin: int) -> tuple[str, ...]:
     """x1 ... x<nin>: the labels of the numbers a model is called on (made once per size)."""
     return tuple(f"x{i}" for i in range(1, nin + 1))
+
+
+def _is_rows(x: Any) -> bool:
+    """A list of rows (a whole data set), where one row of numbers was expected."""
+    first = next(iter(x), None)
+    return hasattr(first, "__len__") and not isinstance(first, (str, bytes))
+
+
+class RowsGiven(TypeError):
+    """A scalar model called on a list of rows (a whole data set) instead of one row."""
+
+    def __init__(self, who: str, nin: int, rows: int) -> None:
+        super().__init__(
+            f"{who} takes one row of {nin} number{'s' * (nin != 1)} at a time, got a list of "
+            f"{rows} rows: "
+            f"call it on each row, [model(x) for x in X], or use the tensor engine, which "
+            f"takes the whole batch at once (chainrule.tensor.layers.mlp, on Tensor(X))"
+        )
+        self.nin, self.rows = nin, rows
 
 
 class ScalarModule(Module):
@@ -264,8 +285,11 @@ class MLP(ScalarModule):
         return self._output_activation
 
     def __call__(self, x: Sequence[Input] | Input) -> Value | list[Value]:
-        for layer in self.layers:
-            x = layer(x)
+        try:
+            for layer in self.layers:
+                x = layer(x)
+        except RowsGiven as err:  # name the model the learner called, not its first layer
+            raise RowsGiven("MLP", err.nin, err.rows) from None
         return x
 
     def label_parameters(self, prefix: str = "") -> None:

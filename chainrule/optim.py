@@ -39,7 +39,9 @@ __all__ = [
     "CosineAnnealingLR",
     "LRScheduler",
     "LinearDecayLR",
+    "OPTIMIZERS",
     "Optimizer",
+    "get_optimizer",
     "get_scheduler",
 ]
 
@@ -237,6 +239,24 @@ class Adam(Optimizer):
             f"Adam({len(self.params)} parameters, lr={self._lr}, betas={self.betas}, "
             f"eps={self.eps}{decay})"
         )
+
+
+# Optimizer names, for `fit(optimizer="adam")` and `chainrule train --optimizer adam`:
+# name -> (class, the learning rate it gets when none is given). Adam's 0.01 (PyTorch: 0.001)
+# suits the small networks and data sets chainrule trains; SGD's 0.1 is the lecture's step.
+OPTIMIZERS: dict[str, tuple[type[Optimizer], float]] = {"sgd": (SGD, 0.1), "adam": (Adam, 0.01)}
+
+
+def get_optimizer(
+    name: str, params: Iterable[Any], lr: float | None = None, **options: Any
+) -> Optimizer:
+    """The optimizer called `name` ('sgd' or 'adam') over `params`; `lr` None means the
+    name's default (above); `options` go to the class (`momentum=0.9` for SGD)."""
+    if name not in OPTIMIZERS:
+        valid = ", ".join(repr(n) for n in OPTIMIZERS)
+        raise ValueError(f"unknown optimizer {name!r}; valid: {valid}, or an Optimizer")
+    kind, default_lr = OPTIMIZERS[name]
+    return kind(params, lr=default_lr if lr is None else lr, **options)
 
 
 # -- learning-rate schedules --------------------------------------------------------------

@@ -120,3 +120,23 @@ def test_train_test_split_partitions_reproducibly():
 def test_bad_arguments_are_named(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# -- data that cannot be trained on ---------------------------------------------------------------
+
+
+def test_check_finite_names_the_first_bad_value_by_row_and_column_and_counts_the_rest():
+    import numpy as np
+
+    data.check_finite([[0.0, 1.0], [2.0, 3.0]])  # nothing to say
+    data.check_finite(np.zeros((3, 2), np.int64))  # integers are always finite
+    with pytest.raises(ValueError) as info:
+        data.check_finite([[0.0, 1.0], [2.0, math.inf], [math.nan, 0.0]], "X", "fit")
+    assert str(info.value).startswith("fit: X[1][1] is inf (row 1, column 1) (and 1 more value")
+    array = np.ones((5, 3))
+    array[4, 2], array[0, 1], array[2, 0] = np.nan, np.nan, -np.inf
+    with pytest.raises(ValueError, match=r"^mine: rows\[0\]\[1\] is nan \(row 0, column 1\) "
+                       r"\(and 2 more values not finite\)"):  # fmt: skip
+        data.check_finite(array, "rows", "mine")
+    with pytest.raises(ValueError, match=r"^fit: X\[2\]\[0\] is nan \(row 2, column 0\)"):
+        data.check_finite([1.0, 2.0, math.nan])  # one feature, given as plain numbers

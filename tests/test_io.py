@@ -140,6 +140,22 @@ def test_empty_and_binary_and_garbled_files(tmp_path):
 
 
 @pytest.mark.parametrize(
+    "text, start",
+    [
+        ("hello, this is not a model\n", "'hello, this is not a model'"),
+        ("x1,x2,label\n0.1,0.2,1\n", "'x1,x2,label'"),
+        ("# my notes\n" + "words " * 20, "'# my notes'"),
+        ("model: 2-16-16-1 " * 5, "'model: 2-16-16-1 model: 2-16-16-1 mod...'"),
+    ],
+)
+def test_a_file_that_is_not_json_says_so_not_truncated(tmp_path, text, start):
+    path = tmp_path / "model.json"
+    path.write_text(text)
+    message = check_error(path, "not a model file: it is not JSON", f"it starts with {start}")
+    assert "truncated" not in message
+
+
+@pytest.mark.parametrize(
     "change, fragments",
     [
         (lambda d: d.update(format="pickle"), ["not a chainrule model file", "'pickle'"]),

@@ -129,7 +129,7 @@ def test_a_callable_loss_gets_outputs_and_the_labels_as_given():
         return losses.mse(outputs, targets)
 
     h = fit(demo_model(), X, y, loss=loss, steps=2, progress=False)
-    assert seen == [y, y]
+    assert seen == [y, y, y]  # two steps, then the whole set's final loss
     assert h.threshold == 0.5  # mse-like on 0/1 targets: split half way
 
 
@@ -293,3 +293,99 @@ def test_bad_data_and_mismatched_models_are_named():
     blobs_X, blobs_y = data.blobs(12, centers=3, seed=0)
     with pytest.raises(ValueError, match="bce loss is for two classes, the labels have 3"):
         fit(demo_model(), blobs_X, blobs_y, loss="bce", progress=False)
+
+
+# -- strings, as the command line takes them -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, made",
+    [("sgd", lambda p: optim.SGD(p, lr=0.05)), ("adam", lambda p: optim.Adam(p, lr=0.05))],
+)
+def test_an_optimizer_by_name_is_the_optimizer_made_by_hand(name, made):
+    X, y = data.moons(20, noise=0.1, seed=1)
+    by_name, by_hand = demo_model(seed=3), demo_model(seed=3)
+    h1 = fit(by_name, X, y, optimizer=name, lr=0.05, steps=5, progress=False)
+    h2 = fit(by_hand, X, y, optimizer=made(by_hand.parameters()), steps=5, progress=False)
+    assert h1.loss == h2.loss
+    assert [p.data for p in by_name.parameters()] == [p.data for p in by_hand.parameters()]
+
+
+def test_optimizer_names_have_their_own_default_rate_and_sgd_takes_momentum():
+    X, y = data.moons(20, noise=0.1, seed=1)
+    assert fit(demo_model(), X, y, optimizer="adam", steps=2, progress=False).lr == [0.01] * 2
+    assert fit(demo_model(), X, y, optimizer="sgd", steps=2, progress=False).lr == [0.1] * 2
+    with_momentum, by_hand = demo_model(seed=4), demo_model(seed=4)
+    h1 = fit(with_momentum, X, y, optimizer="sgd", lr=0.1, momentum=0.9, steps=4, progress=False)
+    opt = optim.SGD(by_hand.parameters(), lr=0.1, momentum=0.9)
+    assert h1.loss == fit(by_hand, X, y, optimizer=opt, steps=4, progress=False).loss
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"optimizer": "rmsprop"}, "unknown optimizer 'rmsprop'; valid: 'sgd', 'adam'"),
+        ({"optimizer": 3}, "optimizer must be a name"),
+        ({"optimizer": "adam", "momentum": 0.9}, "momentum applies to optimizer='sgd' only"),
+        ({"momentum": -1}, "momentum must be a number >= 0"),
+    ],
+)
+def test_bad_optimizer_requests_are_named(kwargs, match):
+    X, y = data.moons(10, noise=0.1, seed=1)
+    with pytest.raises((ValueError, TypeError), match=match):
+        fit(demo_model(), X, y, progress=False, **kwargs)
+
+
+# -- data that cannot be trained on ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_a_nan_or_inf_in_the_data_is_refused_before_training_naming_row_and_column(bad):
+    X, y = data.moons(12, noise=0.1, seed=1)
+    X[3][1] = bad
+    model = Recorder(demo_model())
+    with pytest.raises(ValueError) as info:
+        fit(model, X, y, steps=3, progress=False)
+    assert str(info.value).startswith(f"fit: X[3][1] is {bad} (row 3, column 1)")
+    assert str(info.value).endswith(
+        "; one NaN or infinity in the data makes every weight nan: remove or replace it before "
+        "training"
+    )
+    assert model._calls == []  # not one forward pass
+    X_test = [row[:] for row in X]
+    X[3][1] = 0.0
+    X_test[7][0] = bad
+    with pytest.raises(ValueError, match=r"fit: X_test\[3\]\[1\] is .* \(and 1 more value not"):
+        fit(model, X, y, X_test=X_test, y_test=y, progress=False)
+
+
+def test_a_nan_in_an_array_is_refused_on_the_tensor_engine_too():
+    import numpy as np
+
+    from chainrule.tensor.layers import mlp
+
+    X, y = data.moons(12, noise=0.1, seed=1)
+    X = np.array(X, np.float32)
+    X[5, 0] = np.nan
+    with pytest.raises(ValueError, match=r"^fit: X\[5\]\[0\] is nan \(row 5, column 0\)"):
+        fit(mlp([2, 4, 1], seed=0), X, y, progress=False)
+    images = np.zeros((4, 1, 3, 3), np.float32)
+    images[2, 0, 1, 2] = np.inf
+    with pytest.raises(ValueError, match=r"^fit: X\[2, 0, 1, 2\] is inf \(row 2\)"):
+        fit(mlp([9, 2], seed=0), images, [0, 1, 0, 1], loss="cross_entropy", progress=False)
+
+
+# -- the final loss is the whole set's --------------------------------------------------------
+
+
+def test_the_final_loss_is_the_whole_training_sets_without_l2():
+    from chainrule.train import evaluate
+
+    X, y = data.moons(30, noise=0.1, seed=1)
+    model = demo_model()
+    h = fit(model, X, y, lr=0.5, l2=1e-2, batch_size=8, epochs=2, progress=False, seed=1)
+    assert h.final_loss == evaluate(model, X, y, loss="hinge")[0]
+    assert evaluate(model, X, y, loss="hinge")[1] == h.final_train_accuracy
+    assert h.train_size == 30 and h.l2 == 1e-2 and not h.full_batch
+    full = fit(demo_model(), X, y, steps=2, progress=False)
+    assert full.full_batch and full.l2 == 0.0

@@ -9,6 +9,13 @@ ones) and `losses.py` the tensor side of the loss table. Importing this package 
 numpy; the scalar engine never does.
 """
 
+try:
+    import numpy  # noqa: F401  (the tensor engine's one dependency)
+except ImportError:  # say which extra brings it, not just "No module named 'numpy'"
+    from ..extras import require
+
+    require("numpy", "tensor", "chainrule.Tensor (the tensor engine)")
+
 from .conv import conv2d, max_pool2d
 from .embedding import dropout, embedding
 from .functional import binary_cross_entropy_with_logits, cross_entropy, linear

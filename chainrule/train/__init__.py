@@ -1,17 +1,23 @@
-"""Training: `fit` and `predict` (the loop, `loop.py`) and what each loss makes of the labels
-(`tasks.py`). The per-engine adapters the loop uses live one layer down, in
+"""Training: `fit`, `evaluate` and `predict` (the loop, `loop.py`), what each loss makes of
+the labels (`tasks.py`), what a failed run says (`advice.py`) and each data set's settings for
+`chainrule train` (`defaults.py`). The per-engine adapters the loop uses live one layer down, in
 `chainrule.adapters`, beside the models, optimizers and losses that use them too."""
 
 from ..adapters import ENGINES, ScalarEngine, TensorEngine, engine_for
-from .loop import LOSSES, History, fit, predict, predict_scores
+from .advice import Advice, TrainingDiverged, TrainingWarning
+from .loop import LOSSES, History, evaluate, fit, predict, predict_scores
 
 __all__ = [
+    "Advice",
     "ENGINES",
     "LOSSES",
     "History",
     "ScalarEngine",
     "TensorEngine",
+    "TrainingDiverged",
+    "TrainingWarning",
     "engine_for",
+    "evaluate",
     "fit",
     "predict",
     "predict_scores",

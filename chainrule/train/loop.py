@@ -10,6 +10,15 @@ and a `History` of what happened at every step.
     history = fit(model, X, y, loss="hinge", lr=1.0, schedule="linear", steps=100)
     history.train_accuracy[-1], history.final_train_accuracy
 
+Every string `chainrule train` takes, `fit` takes too: `loss="cross_entropy"`,
+`optimizer="adam"`, `schedule="cosine"`.
+
+Failures speak. Data holding a NaN or an infinity are refused before the first step, naming
+the row and column. A run whose loss becomes inf or nan stops (`TrainingDiverged`, saying what
+to try). A run that ends having learned nothing (chance-level accuracy, a loss flat from the
+start) or whose loss grew far above where it began warns (`TrainingWarning`) and keeps the
+advice in `History.warnings` (`chainrule.train.advice`).
+
 Labels. Give class labels as the data sets do: 0/1 (or -1/+1) for two classes, 0..C-1 for more.
 `fit` turns them into what the loss needs (`chainrule.train.tasks`): -1/+1 for `hinge`, 0/1 for
 `bce`, class indices for `cross_entropy`; `mse` gets the targets exactly as given (the lecture's
@@ -33,6 +42,7 @@ import math
 import numbers
 import random
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -41,11 +51,14 @@ from typing import Any
 from .. import optim
 from ..adapters import engine_for
 from ..autograd import collector_paused, no_grad
+from ..data import check_finite
+from ..extras import require
 from ..losses import LOSSES
 from ..models import check_size
+from .advice import Advice, TrainingDiverged, TrainingWarning, diagnose, diverged_advice
 from .tasks import Task, compute_loss
 
-__all__ = ["LOSSES", "History", "fit", "predict", "predict_scores"]
+__all__ = ["LOSSES", "History", "evaluate", "fit", "predict", "predict_scores"]
 
 # -- the record of a run ----------------------------------------------------------------------
 
@@ -59,8 +72,10 @@ class History:
     prints them) and the learning rate of its update. `step_time[k]` is its wall time in
     seconds (forward, loss, backward, update). `test_accuracy[i]` was measured after
     `eval_steps[i]` updates (0 = before training). `final_*` are measured on the whole sets
-    after the last update. Accuracies are fractions in [0, 1], None where undefined (targets
-    of a regression).
+    after the last update: `final_loss` is the loss of the whole training set without the L2
+    term (`loss[k]` is one batch's, with it). Accuracies are fractions in [0, 1], None where
+    undefined (targets of a regression). `warnings` holds an `Advice` for a run that learned
+    nothing or diverged (`chainrule.train.advice`).
     """
 
     loss: list[float] = field(default_factory=list)
@@ -71,14 +86,23 @@ class History:
     test_accuracy: list[float | None] = field(default_factory=list)
     final_train_accuracy: float | None = None
     final_test_accuracy: float | None = None
+    final_loss: float | None = None
     threshold: float = 0.0
     batch_size: int = 0
+    train_size: int = 0
+    l2: float = 0.0
     total_time: float = 0.0
+    warnings: list[Advice] = field(default_factory=list)
 
     @property
     def steps(self) -> int:
         """How many updates were made."""
         return len(self.loss)
+
+    @property
+    def full_batch(self) -> bool:
+        """Whether every step saw the whole training set (so `loss[k]` is the set's loss)."""
+        return self.batch_size >= self.train_size
 
     @property
     def time_per_step(self) -> float:
@@ -88,6 +112,7 @@ class History:
     def to_dict(self) -> dict[str, Any]:
         """Plain lists and numbers, ready for `json.dump`."""
         out = asdict(self)
+        out["warnings"] = [w.to_dict() for w in self.warnings]
         out["steps"] = self.steps
         out["time_per_step"] = self.time_per_step
         return out
@@ -97,9 +122,10 @@ class History:
             return "History(no steps)"
         acc = _percent(self.final_train_accuracy)
         test = f", test accuracy {_percent(self.final_test_accuracy)}" if self.eval_steps else ""
+        warned = "".join(f", warning: {w.kind}" for w in self.warnings)
         return (
             f"History({self.steps} steps, loss {self.loss[0]:.4g} -> {self.loss[-1]:.4g}, "
-            f"train accuracy {acc}{test}, {1e3 * self.time_per_step:.2f} ms/step)"
+            f"train accuracy {acc}{test}, {1e3 * self.time_per_step:.2f} ms/step{warned})"
         )
 
 
@@ -126,6 +152,25 @@ def predict(model: Any, X: Sequence[Sequence[float]], threshold: float = 0.0) ->
     return [int(s > threshold) for s in scores]
 
 
+def evaluate(
+    model: Any, X: Sequence[Sequence[float]], y: Sequence[float], loss: str | Callable = "hinge"
+) -> tuple[float, float | None]:
+    """`(loss, accuracy)` of `model` on `(X, y)`, computed without a graph: the loss as `fit`
+    computes it (labels coded for it, no L2 term), the accuracy a fraction (None for
+    regression targets). A trained model scored on its training set gives `fit`'s
+    `final_loss` and `final_train_accuracy`."""
+    _check_data(X, y, "X", "y")
+    engine = engine_for(model)
+    with no_grad(), evaluating(model):
+        outputs = engine.forward(model, engine.inputs(X))
+        task = Task(loss, y, engine.width(outputs))
+        value = float(compute_loss(loss, outputs, engine.targets(task.targets(y))).data)
+        classes = task.classes(y)
+        if classes is None:
+            return value, None
+        return value, engine.correct(outputs, classes, task.threshold) / len(classes)
+
+
 # -- the loop ------------------------------------------------------------------------------------
 
 
@@ -137,6 +182,7 @@ def fit(
     loss: str | Callable[..., Any] = "hinge",
     optimizer: Any = None,
     lr: float | None = None,
+    momentum: float = 0.0,
     l2: float = 0.0,
     steps: int | None = None,
     epochs: int | None = None,
@@ -153,7 +199,9 @@ def fit(
     loss: 'hinge' (micrograd's demo), 'mse' (the lecture), 'bce' (on logits),
         'cross_entropy' (several classes), or a callable `loss(outputs, targets) -> node`
         that gets the model's outputs for a batch and the matching `y` as given.
-    optimizer: an optimizer over `model.parameters()`; default `SGD(lr=lr or 0.1)`.
+    optimizer: 'sgd' (the default) or 'adam', made over `model.parameters()` with `lr`
+        (default: sgd 0.1, adam 0.01) and, for sgd, `momentum`; or an optimizer you made
+        (`lr`, if given, then replaces its learning rate).
     l2: adds `l2 * sum(p*p)` over the parameters to the loss (micrograd's demo: 1e-4).
     steps / epochs: how long to train (one of them; default 100 steps). An epoch is one pass
         over the data in batches of `batch_size` (default: the whole set, one step).
@@ -171,6 +219,7 @@ def fit(
         raise ValueError("fit: give both X_test and y_test, or neither")
     if X_test is not None:
         _check_data(X_test, y_test, "X_test", "y_test")
+    momentum = _nonneg(momentum, "momentum")
     if not (callable(loss) or loss in LOSSES):
         valid = ", ".join(repr(k) for k in LOSSES)
         raise ValueError(f"fit: unknown loss {loss!r}; valid: {valid}, or a callable")
@@ -186,11 +235,9 @@ def fit(
     every = max(1, total // 10) if eval_every is None else check_size(eval_every, "fit: eval_every")
 
     params = model.parameters()
-    if optimizer is None:
-        optimizer = optim.SGD(params, lr=0.1 if lr is None else lr)
-    elif lr is not None:
-        optimizer.lr = lr
+    optimizer, name = _optimizer(optimizer, params, lr, momentum)
     scheduler, lr_at = _schedule(schedule, optimizer, total)
+    tqdm = _tqdm() if progress else None  # before any work: a missing tqdm is said at once
 
     with no_grad(), evaluating(model):
         width = engine.width(engine.forward(model, engine.inputs(X[:1])))
@@ -200,10 +247,10 @@ def fit(
     if X_test is not None:
         test_inputs, test_classes = engine.inputs(X_test), task.classes(y_test)
 
-    history = History(threshold=task.threshold, batch_size=batch)
+    history = History(threshold=task.threshold, batch_size=batch, train_size=n, l2=l2)
     rng = random.Random(seed)
     order = list(range(n))
-    bar = _progress_bar(total, progress)
+    bar = None if tqdm is None else tqdm(total=total, desc="train", unit="step", dynamic_ncols=True)
     record_loss, record_acc = history.loss.append, history.train_accuracy.append
     record_lr, record_time = history.lr.append, history.step_time.append
     forward, correct = engine.forward, engine.correct
@@ -254,9 +301,12 @@ def fit(
             record_acc(None if hits is None else hits / len(cb))
             record_lr(step_lr)
             if not math.isfinite(value):
-                raise FloatingPointError(
-                    f"fit: the loss became {value} at step {k}; lower the learning rate"
-                )
+                start = history.loss[0]
+                advice = diverged_advice(
+                    f"the loss became {value} at step {k} (it started at {start:.4g})",
+                    history.lr[0], _default_lr(name), name,
+                )  # fmt: skip
+                raise TrainingDiverged(f"fit: {advice}", advice)
             if (k + 1) % every == 0 or k + 1 == total:
                 evaluate(k + 1)
             if bar is not None:
@@ -269,9 +319,22 @@ def fit(
         if was_training is not None:
             model.train(was_training)
     history.total_time = clock() - started
-    history.final_train_accuracy = _accuracy(engine, model, inputs, classes, task)
+    with no_grad(), evaluating(model):
+        outputs = engine.forward(model, inputs)
+        history.final_loss = float(compute_loss(loss, outputs, targets).data)
+        if classes is not None:
+            hits = engine.correct(outputs, classes, task.threshold)
+            history.final_train_accuracy = hits / len(classes)
+        del outputs
     if X_test is not None:
         history.final_test_accuracy = history.test_accuracy[-1]
+    history.warnings = diagnose(
+        history.loss, history.final_train_accuracy, classes,
+        lr=history.lr[0], default_lr=_default_lr(name), optimizer=name, batch_size=batch,
+        samples=n, relu=_uses_relu(model), epochs=epochs is not None,
+    )  # fmt: skip
+    for advice in history.warnings:
+        warnings.warn(str(advice), TrainingWarning, stacklevel=2)
     return history
 
 
@@ -303,6 +366,7 @@ def evaluating(model: Any) -> Iterator[None]:
 def _check_data(X: Any, y: Any, xname: str, yname: str) -> int:
     if isinstance(X, (str, bytes)) or not _is_rows(X) or not len(X):
         raise ValueError(f"fit: {xname} must be a non-empty list of rows")
+    check_finite(X, xname, "fit")
     if isinstance(y, (str, bytes)) or not _is_rows(y):
         raise ValueError(f"fit: {yname} must be a list of labels")
     if len(X) != len(y):
@@ -324,6 +388,41 @@ def _nonneg(value: Any, name: str) -> float:
     return float(value)
 
 
+def _optimizer(optimizer: Any, params: list[Any], lr: Any, momentum: float) -> tuple[Any, Any]:
+    """(the optimizer, its name in `optim.OPTIMIZERS` or None): made from a name, or as given
+    with `lr` (if any) replacing its learning rate."""
+    if optimizer is None or isinstance(optimizer, str):
+        name = optimizer or "sgd"
+        if name not in optim.OPTIMIZERS:
+            valid = ", ".join(repr(k) for k in optim.OPTIMIZERS)
+            raise ValueError(f"fit: unknown optimizer {name!r}; valid: {valid}, or an Optimizer")
+        if momentum and name != "sgd":
+            raise ValueError(f"fit: momentum applies to optimizer='sgd' only, not {name!r}")
+        options = {"momentum": momentum} if momentum else {}
+        return optim.get_optimizer(name, params, lr, **options), name
+    if not isinstance(optimizer, optim.Optimizer):
+        raise TypeError(
+            f"fit: optimizer must be a name ('sgd', 'adam') or an Optimizer, got {optimizer!r}"
+        )
+    if momentum:
+        raise ValueError("fit: momentum goes to the optimizer you made, not to fit")
+    if lr is not None:
+        optimizer.lr = lr
+    kinds = {kind: key for key, (kind, _) in optim.OPTIMIZERS.items()}
+    return optimizer, kinds.get(type(optimizer))
+
+
+def _default_lr(name: str | None) -> float:
+    return optim.OPTIMIZERS[name][1] if name in optim.OPTIMIZERS else 0.1
+
+
+def _uses_relu(model: Any) -> bool:
+    """Whether the model's hidden layers are ReLUs (an MLP of either engine)."""
+    if getattr(model, "activation", None) == "relu":
+        return True
+    return any(type(layer).__name__ == "ReLU" for layer in getattr(model, "layers", ()))
+
+
 def _schedule(schedule: Any, optimizer: Any, total: int) -> tuple[Any, Any]:
     """(scheduler to step after each update, or function k -> lr to apply before it)."""
     if schedule is None:
@@ -339,9 +438,6 @@ def _schedule(schedule: Any, optimizer: Any, total: int) -> tuple[Any, Any]:
     raise TypeError(f"fit: schedule must be a name, an LRScheduler or a function, got {schedule!r}")
 
 
-def _progress_bar(total: int, enabled: bool) -> Any:
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm  # a widget in Jupyter, text elsewhere; imported only when shown
-
-    return tqdm(total=total, desc="train", unit="step", dynamic_ncols=True)
+def _tqdm() -> Any:
+    """The progress bar's class: a widget in Jupyter, text elsewhere; imported only when shown."""
+    return require("tqdm.auto", "train", "fit's progress bar (progress=False goes without)").tqdm

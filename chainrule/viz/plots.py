@@ -1,7 +1,9 @@
-"""Pictures of training: loss and accuracy curves, and a 2-D decision boundary.
+"""Pictures of training: loss and accuracy curves, a 2-D decision boundary, and for several
+classes a confusion matrix and a grid of sample predictions (`plot_confusion_matrix`,
+`plot_sample_predictions`).
 
-Both functions return a matplotlib `Figure` and, given `path`, also write it as a PNG (written
-atomically: an existing picture is replaced whole or not at all).
+Every function returns a matplotlib `Figure` and, given `path`, also writes it as a PNG
+(written atomically: an existing picture is replaced whole or not at all).
 
 Backends. The figures are made without `pyplot`, so drawing them never picks, starts or changes
 a matplotlib backend: they render with Agg, which needs no display, so they work on a headless
@@ -20,13 +22,22 @@ from typing import Any
 
 from ..atomic import atomic_path
 
-__all__ = ["plot_history", "plot_decision_boundary"]
+__all__ = [
+    "plot_confusion_matrix",
+    "plot_decision_boundary",
+    "plot_history",
+    "plot_sample_predictions",
+]
 
 CMAP = "Spectral"  # micrograd's colours: red and blue ends for two classes
 
 
 def plot_history(
-    history: Any, path: str | os.PathLike[str] | None = None, *, ax: Any = None
+    history: Any,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    ax: Any = None,
+    smoothing: int | None = None,
 ) -> Any:
     """Loss (left) and accuracy (right) against the training step.
 
@@ -34,6 +45,11 @@ def plot_history(
     loss is positive (a loss falling from 1 to 0.01 is then a readable line, not a corner).
     Train accuracy is per step, on the step's batch; test accuracy is marked where it was
     measured. With `ax` (a pair of axes) the curves go there.
+
+    Mini-batch runs: each step's loss and accuracy are one batch's, so they jump from step to
+    step; the curves are then a moving average (`smoothing` steps, centred; default about a
+    25th of the run), drawn over the raw values in faint colour. The loss title says whose
+    loss it is (each batch's, or the whole set's) and whether it includes the L2 term.
     """
     h = history if isinstance(history, dict) else history.to_dict()
     loss = list(h.get("loss") or [])
@@ -46,15 +62,21 @@ def plot_history(
         ax_loss, ax_acc = ax
         fig = ax_loss.figure
     steps = range(len(loss))
-    ax_loss.plot(steps, loss, color="tab:blue", lw=1.5)
+    batch, size = h.get("batch_size") or 0, h.get("train_size") or 0
+    window = _window(len(loss), batch < size, smoothing)
+    _curve(ax_loss, steps, loss, window, "batch")
     if all(v > 0 for v in loss):
         ax_loss.set_yscale("log")
-    ax_loss.set(title="loss", xlabel="step")
+    whose = "loss of each step's batch" if batch < size else "loss of the whole training set"
+    ax_loss.set(title=whose + (" (with the L2 term)" if h.get("l2") else ""), xlabel="step")
     ax_loss.grid(alpha=0.3)
+    if window > 1:
+        ax_loss.legend(loc="upper right")
 
     train_acc = [(k, 100 * a) for k, a in enumerate(h.get("train_accuracy") or []) if a is not None]
     if train_acc:
-        ax_acc.plot(*zip(*train_acc), color="tab:blue", lw=1.5, label="train (batch)")
+        ks, accs = zip(*train_acc)
+        _curve(ax_acc, ks, accs, window, "train (batch)", label="train (batch)")
     test = [
         (k, 100 * a)
         for k, a in zip(h.get("eval_steps") or [], h.get("test_accuracy") or [])
@@ -268,6 +290,135 @@ def _legend(ax: Any, rule: _Classes, n_classes: int, held_out: bool, wrong: list
         frameon=False,
         borderaxespad=0.0,
     )
+
+
+def _window(steps: int, minibatch: bool, smoothing: int | None) -> int:
+    """Steps in the moving average: 1 (none) for a full batch or a short run."""
+    if smoothing is not None:
+        if isinstance(smoothing, bool) or not isinstance(smoothing, int) or smoothing < 1:
+            raise ValueError(f"plot_history: smoothing must be an int >= 1, got {smoothing!r}")
+        return smoothing
+    return max(3, steps // 25) if minibatch and steps >= 20 else 1
+
+
+def _curve(ax: Any, xs: Any, ys: Any, window: int, raw: str, label: str | None = None) -> None:
+    """A line; with `window` > 1 the raw values faint and their centred moving average."""
+    if window <= 1:
+        ax.plot(xs, ys, color="tab:blue", lw=1.5, label=label)
+        return
+    ax.plot(xs, ys, color="tab:blue", lw=0.8, alpha=0.25, label=f"{raw}, each step")
+    ax.plot(xs, smooth(ys, window), color="tab:blue", lw=1.8, label=f"{raw}, mean of {window}")
+
+
+def smooth(values: Sequence[float], window: int) -> list[float]:
+    """Centred moving average over `window` values (fewer at the ends, where it is cut)."""
+    sums = [0.0]
+    for v in values:
+        sums.append(sums[-1] + v)
+    half, n = window // 2, len(values)
+    out = []
+    for k in range(n):
+        lo, hi = max(0, k - half), min(n, k + window - half)
+        out.append((sums[hi] - sums[lo]) / (hi - lo))
+    return out
+
+
+def plot_confusion_matrix(
+    y_true: Sequence[int],
+    y_pred: Sequence[int],
+    path: str | os.PathLike[str] | None = None,
+    *,
+    classes: int | None = None,
+    title: str | None = None,
+    ax: Any = None,
+) -> Any:
+    """How often each class (row) was predicted as each class (column).
+
+    The diagonal holds the right answers; a large count off it names two classes the model
+    confuses (a 4 taken for a 9). Cells are shaded by the share of their row, so a rare class
+    reads as clearly as a common one, and each shows its count. `classes` defaults to the
+    largest label + 1.
+    """
+    true, pred = [int(v) for v in y_true], [int(v) for v in y_pred]
+    if not true or len(true) != len(pred):
+        raise ValueError(
+            f"plot_confusion_matrix: needs as many predictions as labels (at least one), got "
+            f"{len(pred)} and {len(true)}"
+        )
+    n = classes or max(max(true), max(pred)) + 1
+    counts = [[0] * n for _ in range(n)]
+    for t, p in zip(true, pred):
+        counts[t][p] += 1
+    shares = [[c / max(1, sum(row)) for c in row] for row in counts]
+    if ax is None:
+        fig = new_figure(figsize=(1.6 + 0.5 * n, 1.2 + 0.5 * n))
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+    ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for t in range(n):
+        for p in range(n):
+            if counts[t][p]:
+                colour = "white" if shares[t][p] > 0.5 else "black"
+                ax.text(p, t, counts[t][p], ha="center", va="center", color=colour, fontsize=8)
+    right = sum(counts[k][k] for k in range(n))
+    ax.set(
+        xticks=range(n),
+        yticks=range(n),
+        xlabel="predicted class",
+        ylabel="true class",
+        title=title or f"confusion matrix: {right} of {len(true)} right",
+    )
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_sample_predictions(
+    X: Sequence[Sequence[float]],
+    y_true: Sequence[int],
+    y_pred: Sequence[int],
+    path: str | os.PathLike[str] | None = None,
+    *,
+    shape: tuple[int, int] = (8, 8),
+    count: int = 32,
+    columns: int = 8,
+    mistakes_first: bool = True,
+    title: str | None = None,
+) -> Any:
+    """A grid of pictures (rows of `X` reshaped to `shape`), each titled with the predicted
+    class: black where right, red with the true class where wrong.
+
+    With `mistakes_first` the wrong answers are shown first (up to half the grid), then the
+    first right ones: what the model gets wrong is the interesting part.
+    """
+    import numpy as np
+
+    if not len(X) or not len(X) == len(y_true) == len(y_pred):
+        raise ValueError("plot_sample_predictions: needs as many pictures, labels and predictions")
+    pictures = np.asarray(X, dtype=float).reshape(len(X), *shape)
+    order = list(range(len(X)))
+    if mistakes_first:
+        wrong = [i for i in order if y_true[i] != y_pred[i]][: count // 2]
+        order = wrong + [i for i in order if i not in set(wrong)]
+    order = order[:count]
+    rows = -(-len(order) // columns)
+    fig = new_figure(figsize=(1.1 * columns, 1.25 * rows + 0.4))
+    axes = fig.subplots(rows, columns, squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, i in zip(axes.ravel(), order):
+        ax.imshow(pictures[i], cmap="gray_r")
+        right = y_true[i] == y_pred[i]
+        text = f"{y_pred[i]}" if right else f"{y_pred[i]} (is {y_true[i]})"
+        ax.set_title(text, fontsize=9, color="black" if right else "tab:red")
+    wrong_count = sum(1 for t, p in zip(y_true, y_pred) if t != p)
+    fig.suptitle(
+        title
+        or f"predictions: {wrong_count} of {len(X)} wrong, in red"
+        + (" (shown first)" if mistakes_first and wrong_count else "")
+    )
+    fig.tight_layout()
+    return _save(fig, path)
 
 
 # -- figures without pyplot (shared with chainrule.calculus) ----------------------------------

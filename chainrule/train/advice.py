@@ -1,0 +1,205 @@
+"""What a finished run says about itself: did it learn, or did it blow up?
+
+A run that learned nothing still ends, prints an accuracy and saves a model; without a word, a
+learner takes 12% on the digits or a loss of 4.6e13 as the answer. `diagnose` looks at the
+`History` once training is over and returns an `Advice` for each of two failures:
+
+* "learned nothing": classes predicted no better than chance (always answering the most
+  common class), or, without classes, a loss flat from the start;
+* "diverged": the loss ended far above where it began (the steps are too large).
+
+Each `Advice` holds what happened, in numbers, and settings to try, each a concrete value.
+`fit` warns with it (a `TrainingWarning`) and keeps it in `History.warnings`; the command line
+prints the same advice with its flags (`advice.text("cli")`: `--lr 0.1`) where Python gets
+keyword arguments (`lr=0.1`).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Advice", "TrainingDiverged", "TrainingWarning", "diagnose", "diverged_advice"]
+
+# Below this many updates a run is too short to say it learned nothing.
+MIN_STEPS = 10
+# A run is at chance when it closes less than this share of the gap from the most common
+# class's share to 100%.
+CHANCE_GAP = 0.1
+# The loss "grew far above where it began": this many times its start.
+GROWTH = 10.0
+# Settings that belong to the model, not to `fit`, in the Python phrasing.
+MODEL_SETTINGS = ("activation",)
+
+
+class TrainingWarning(UserWarning):
+    """`fit` finished, but the run did not learn (see `History.warnings`)."""
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss became inf or nan: `fit` stops, as the weights are lost. `advice` says what
+    to try."""
+
+    def __init__(self, message: str, advice: Advice) -> None:
+        super().__init__(message)
+        self.advice = advice
+
+
+@dataclass(frozen=True)
+class Advice:
+    """A failure of a run: `kind` ('learned_nothing' or 'diverged'), what happened
+    (`message`), and alternatives to try (`tries`: each a dict of settings to change
+    together, e.g. `{"batch_size": 32, "epochs": 10}`)."""
+
+    kind: str
+    message: str
+    tries: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+
+    def text(self, style: str = "python") -> str:
+        """The message and the settings to try, as keyword arguments ('python') or as the
+        flags of `chainrule train` ('cli')."""
+        if not self.tries:
+            return self.message
+        together = " " if style == "cli" else " and "
+        options = [together.join(_setting(k, v, style) for k, v in t.items()) for t in self.tries]
+        return f"{self.message}; try {', or '.join(options)}"
+
+    def __str__(self) -> str:
+        return self.text("python")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON: kind, message, tries (a list of dicts) and the Python text."""
+        return {"kind": self.kind, "message": self.message,
+                "tries": [dict(t) for t in self.tries], "text": str(self)}  # fmt: skip
+
+
+def _setting(name: str, value: Any, style: str) -> str:
+    shown = f"{value:g}" if isinstance(value, float) else str(value)
+    if style == "cli":
+        return f"--{name.replace('_', '-')} {shown}"
+    text = f"{name}={value!r}" if isinstance(value, str) else f"{name}={shown}"
+    return f"{text} in the model" if name in MODEL_SETTINGS else text
+
+
+# -- the checks ----------------------------------------------------------------------------------
+
+
+def diagnose(
+    loss: Sequence[float],
+    accuracy: float | None,
+    classes: Sequence[int] | None,
+    *,
+    lr: float,
+    default_lr: float,
+    optimizer: str | None,
+    batch_size: int,
+    samples: int,
+    relu: bool,
+    epochs: bool = False,
+) -> list[Advice]:
+    """The failures of a finished run (an empty list for a run that learned).
+
+    `loss` is the per-step loss, `accuracy` the final train accuracy (None without classes),
+    `classes` the training labels as class indices. The rest describe the run, for the
+    advice: the learning rate of step 0 and the default one for the optimizer, the
+    optimizer's name (None for one of your own), the batch size and the number of samples,
+    whether the hidden layers are ReLUs, and whether the length was given in epochs.
+    """
+    if not loss:
+        return []
+    window = max(1, min(len(loss) // 10, math.ceil(samples / max(batch_size, 1))))
+    start = statistics.median(loss[:window])
+    end = statistics.median(loss[-window:])
+    if start > 0 and end > GROWTH * start:
+        return [diverged_advice(f"the loss grew from {start:.4g} to {end:.4g}", lr, default_lr,
+                                optimizer)]  # fmt: skip
+    if len(loss) < MIN_STEPS:
+        return []
+    observed = []
+    if classes is not None and accuracy is not None:
+        shares = [classes.count(c) / len(classes) for c in set(classes)]
+        chance = max(shares)
+        if chance < 1 and (accuracy - chance) / (1 - chance) < CHANCE_GAP:
+            observed.append(
+                f"train accuracy {100 * accuracy:.1f}% is chance level (always answering the "
+                f"most common class scores {100 * chance:.1f}%)"
+            )
+    flat = _flat_from(loss, window)
+    plateau = flat is not None and flat <= len(loss) // 4 and end > 0.5 * start
+    if plateau and (observed or classes is None or accuracy is None):
+        observed.append(f"the loss stayed at {end:.4g} from step {flat} on")
+    if not observed:
+        return []
+    return [
+        Advice(
+            "learned_nothing",
+            "the model learned nothing: " + ", and ".join(observed),
+            _learning_tries(lr, default_lr, optimizer, batch_size, samples, relu, len(loss),
+                            epochs),
+        )  # fmt: skip
+    ]
+
+
+def diverged_advice(what: str, lr: float, default_lr: float, optimizer: str | None) -> Advice:
+    """Advice for a loss that grew without bound: smaller steps, or Adam's bounded ones."""
+    smaller = default_lr if lr > default_lr else lr / 10
+    tries: list[dict[str, Any]] = [{"lr": _round(smaller)}]
+    if optimizer == "sgd":
+        tries.append({"optimizer": "adam", "lr": 0.01})
+    return Advice(
+        "diverged",
+        f"the run diverged: {what}; the learning rate {lr:g} makes steps too large",
+        tuple(tries),
+    )
+
+
+def _learning_tries(
+    lr: float,
+    default_lr: float,
+    optimizer: str | None,
+    batch_size: int,
+    samples: int,
+    relu: bool,
+    steps: int,
+    epochs: bool,
+) -> tuple[dict[str, Any], ...]:
+    """What most often makes a stuck run learn, most likely first; three at most."""
+    tries: list[dict[str, Any]] = []
+    if batch_size >= samples and samples > 256:  # one update per pass over many points
+        tries.append({"batch_size": 32, "epochs": 10})
+    if relu:  # ReLUs that output 0 for every point pass no gradient: they never recover
+        tries.append({"activation": "tanh"})
+    if optimizer == "sgd":
+        tries.append({"optimizer": "adam", "lr": 0.01})
+    if lr <= default_lr:
+        tries.append({"lr": _round(lr * 10)})
+    if not epochs and steps < 2000:
+        tries.append({"steps": steps * 5})
+    return tuple(tries[:3])
+
+
+def _flat_from(loss: Sequence[float], window: int) -> int | None:
+    """The first step from which the (smoothed) loss stays within 1% of its final value."""
+    sums = [0.0]
+    for value in loss:
+        sums.append(sums[-1] + value)
+    smooth = [
+        (sums[k + 1] - sums[max(0, k - window + 1)]) / (k + 1 - max(0, k - window + 1))
+        for k in range(len(loss))
+    ]
+    end = smooth[-1]
+    tolerance = 0.01 * abs(end)
+    if not math.isfinite(end) or tolerance == 0:
+        return None
+    k = len(smooth)
+    while k > 0 and abs(smooth[k - 1] - end) <= tolerance:
+        k -= 1
+    return k
+
+
+def _round(x: float) -> float:
+    """One significant digit: 0.1, not 0.09999999999999999."""
+    return float(f"{x:.1g}")
