@@ -197,7 +197,8 @@ def test_force_keeps_files_that_are_not_part_of_the_run(tmp_path, capsys):
             "--momentum applies to --optimizer sgd only",
         ),
         (["--optimizer", "rmsprop"], "argument --optimizer: invalid choice: 'rmsprop'"),
-        (["--wings", "2"], "unrecognized arguments: --wings 2"),
+        (["--data", "moon"], "(choose from 'moons', 'circles', 'blobs', 'xor', 'spirals', 'toy', "
+                             "'digits'); did you mean 'moons'?"),  # fmt: skip
     ],
 )
 def test_bad_requests_get_one_line_and_status_2(tmp_path, args, message):
@@ -208,3 +209,170 @@ def test_bad_requests_get_one_line_and_status_2(tmp_path, args, message):
     assert len(lines) == 1 and "error: " in lines[0]
     assert message in lines[0], lines[0]
     assert os.listdir(tmp_path) == []
+
+
+# -- typos: the nearest flag and its usage, never a silent prefix ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "args, error, usage",
+    [
+        (
+            ["train", "--dataset", "moons"],
+            "chainrule train: error: unrecognized arguments: --dataset moons; did you mean --data?",
+            "usage: chainrule train --data NAME",
+        ),
+        (  # a prefix of --epochs is not taken for it
+            ["train", "--epoch", "5"],
+            "chainrule train: error: unrecognized arguments: --epoch 5; did you mean --epochs?",
+            "usage: chainrule train --epochs N",
+        ),
+        (
+            ["train", "--optimiser", "adam"],
+            "unrecognized arguments: --optimiser adam; did you mean --optimizer?",
+            "usage: chainrule train --optimizer {sgd,adam}",
+        ),
+        (
+            ["train", "--dataset=moons"],
+            "unrecognized arguments: --dataset=moons; did you mean --data?",
+            "usage: chainrule train --data NAME",
+        ),
+        (
+            ["demo", "--seeds", "3"],
+            "chainrule demo: error: unrecognized arguments: --seeds 3; did you mean --seed?",
+            "usage: chainrule demo --seed S",
+        ),
+        (
+            ["graph", "--explan"],
+            "chainrule graph: error: unrecognized arguments: --explan; did you mean --explain?",
+            "usage: chainrule graph --explain",
+        ),
+        (
+            ["eval", "m.json", "--boundry", "b.png"],
+            "chainrule eval: error: unrecognized arguments: --boundry b.png; did you mean "
+            "--boundary?",
+            "usage: chainrule eval --boundary FILE.png",
+        ),
+        (
+            ["playground", "--prot", "8000"],
+            "unrecognized arguments: --prot 8000; did you mean --port?",
+            "usage: chainrule playground --port",
+        ),
+        (
+            ["train", "--wings", "2"],
+            "chainrule train: error: unrecognized arguments: --wings 2",
+            "usage: chainrule train [options]",
+        ),
+    ],
+)
+def test_a_mistyped_flag_gets_the_nearest_one_and_the_usage_line(tmp_path, args, error, usage):
+    result = chainrule(*args, cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    first, second = result.stderr.strip().splitlines()
+    assert error in first
+    assert second.startswith(usage)
+    assert second.endswith(f"(chainrule {args[0]} --help lists every flag)")
+    assert os.listdir(tmp_path) == []  # nothing ran
+
+
+def test_a_mistyped_command_gets_the_nearest_one(tmp_path):
+    result = chainrule("trian", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith("; did you mean 'train'?")
+
+
+# -- what a run says and writes -------------------------------------------------------------------
+
+
+def test_the_final_loss_says_whose_it_is_and_whether_it_holds_l2(tmp_path, capsys):
+    assert cli.main(["train", *QUICK, "--out", str(tmp_path / "a")]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"final loss \d\S* \(hinge on all 40 training points, without the L2 term\)",
+                     out)  # fmt: skip
+    meta = io.read_metadata(tmp_path / "a" / "model.json")
+    assert f"final loss {meta['final_loss']:.4g} (" in out
+    assert meta["data_flags"] == {"data": "moons", "samples": 40, "noise": None, "classes": None,
+                                  "test_samples": 30, "test_fraction": None, "data_seed": 1}
+    args = ["train", *QUICK, "--l2", "0", "--batch-size", "8", "--out", str(tmp_path / "b")]
+    assert cli.main(args) == 0
+    assert "(hinge on all 40 training points)" in capsys.readouterr().out
+
+
+def test_a_diverging_run_says_so_with_the_flags_to_try(tmp_path, capsys):
+    args = ["train", "--lr", "1000", "--samples", "30", "--steps", "30", "--test-samples", "0"]
+    assert cli.main([*args, "--quiet", "--out", str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    warning = out.strip().splitlines()[-1]
+    assert warning.startswith("warning: the run diverged: the loss grew from 1.184 to ")
+    assert warning.endswith(
+        "the learning rate 1000 makes steps too large; try --lr 0.1, or --optimizer adam --lr 0.01"
+    )
+    assert io.read_metadata(tmp_path / "run" / "model.json")["warnings"] == [warning[9:]]
+    # a loss that reaches inf stops the run: nothing is written
+    assert cli.main(["train", "--lr", "1e6", *QUICK, "--out", str(tmp_path / "inf")]) == 2
+    err = capsys.readouterr().err
+    assert "error: the run diverged: the loss became inf at step" in err
+    assert err.strip().endswith("try --lr 0.1, or --optimizer adam --lr 0.01")
+    assert not (tmp_path / "inf").exists()
+
+
+def test_a_run_that_learned_nothing_says_so_with_the_flags_to_try(tmp_path, capsys):
+    # micrograd's full-batch settings on the digits: where `--data digits` stood before
+    args = ["train", "--data", "digits", "--model", "64,16,16,10", "--batch-size", "1347",
+            "--steps", "100", "--momentum", "0", "--quiet", "--out", str(tmp_path / "d")]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "test accuracy 11.3%" in out
+    warning = out.strip().splitlines()[-1]
+    assert warning.startswith(
+        "warning: the model learned nothing: train accuracy 12.2% is chance level (always "
+        "answering the most common class scores 10.5%), and the loss stayed at 2.296 from step"
+    )
+    assert warning.endswith(
+        "; try --batch-size 32 --epochs 10, or --activation tanh, or --optimizer adam --lr 0.01"
+    )
+
+
+@pytest.mark.parametrize(
+    "flags, lines",
+    [
+        (
+            ["--data", "digits"],
+            ["model  MLP 64-64-10, relu hidden, linear output",
+             "train  cross_entropy + 0.0001 L2, sgd lr 0.1 momentum 0.9 (linear), 10 epochs, "
+             "batches of 32"],
+        ),
+        (  # Adam gets its own rate, and no momentum: the digits' pair is SGD's
+            ["--data", "digits", "--optimizer", "adam"],
+            ["train  cross_entropy + 0.0001 L2, adam lr 0.01 (linear), 10 epochs, batches of 32"],
+        ),
+        (  # a length flag replaces the data set's epochs; the rest stays
+            ["--data", "digits", "--steps", "20", "--lr", "0.05"],
+            ["train  cross_entropy + 0.0001 L2, sgd lr 0.05 momentum 0.9 (linear), 20 steps, "
+             "batches of 32"],
+        ),
+        (
+            ["--data", "toy"],
+            ["model  MLP 3-4-4-1, tanh hidden, tanh output, 41 parameters",
+             "train  mse, sgd lr 0.1 (constant), 100 steps, full batch"],
+        ),
+        (  # another loss: micrograd's rate for it, and its own output
+            ["--data", "toy", "--loss", "hinge"],
+            ["model  MLP 3-4-4-1, tanh hidden, linear output",
+             "train  hinge, sgd lr 1 (constant), 100 steps, full batch"],
+        ),
+    ],
+)  # fmt: skip
+def test_a_flag_overrides_its_own_setting_and_what_goes_with_it(flags, lines, capsys, tmp_path):
+    assert cli.main(["train", *flags, "--out", str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    for line in lines:
+        assert line in out, out
+
+
+def test_help_lists_each_data_sets_settings(tmp_path):
+    text = chainrule("train", "--help", cwd=tmp_path).stdout
+    assert "settings of each data set (a flag given overrides its own):" in text
+    assert "  moons, circles, blobs, xor, spirals: micrograd's demo:" in text
+    assert "  toy: hidden layers 4,4, --activation tanh" in text
+    assert "  digits: --test-fraction 0.25, hidden layers 64, --loss cross_entropy" in text

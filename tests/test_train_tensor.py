@@ -178,7 +178,8 @@ def test_cli_trains_digits_on_the_tensor_engine(tmp_path):
     model = io.load(out / "model.json")
     assert isinstance(model, Sequential)
     assert io.read_metadata(out / "model.json")["engine"] == "tensor"
-    assert sorted(os.listdir(out)) == ["loss.png", "model.json"]  # no boundary for 64-D data
+    # no boundary for 64-D data; ten classes of 8x8 pictures: a confusion matrix and samples
+    assert sorted(os.listdir(out)) == ["confusion.png", "loss.png", "model.json", "samples.png"]
 
 
 def test_cli_engine_flag_on_moons(tmp_path):

@@ -1,9 +1,9 @@
-"""The `chainrule` command line: `chainrule train | demo | graph | playground`.
+"""The `chainrule` command line: `chainrule train | demo | eval | predict | graph | playground`.
 
 Each subcommand lives in its own module and registers itself here; what they share (the
 `UsageError`, flag types) is in `common.py`, so imports flow one way: common <- commands <- main.
-Errors the user can fix (a bad flag, a missing file) print one line and exit with status 2,
-never a traceback.
+Errors the user can fix (a bad flag, a missing file, a package to install) print one line and
+exit with status 2, never a traceback; a mistyped flag also gets the nearest one (`Parser`).
 """
 
 from __future__ import annotations
@@ -13,23 +13,21 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from .common import UsageError
+from ..extras import MissingExtra
+from .common import Parser, UsageError
 from .graph import register as register_graph
 from .playground import register as register_playground
+from .predict import register as register_predict
 from .train import register as register_train
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse's default prints usage; one line is kinder
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="chainrule", description=__doc__.splitlines()[0])
+    parser = Parser(prog="chainrule", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     register_train(sub)  # train, demo
+    register_predict(sub)  # eval, predict
     register_graph(sub)
     register_playground(sub)
     return parser
@@ -40,7 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except UsageError as err:
+    except (UsageError, MissingExtra) as err:
         print(f"chainrule {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -18,7 +18,7 @@ from .common import UsageError
 
 __all__ = ["RUN_FILES", "check_out", "write_run"]
 
-RUN_FILES = ("model.json", "loss.png", "boundary.png")
+RUN_FILES = ("model.json", "loss.png", "boundary.png", "confusion.png", "samples.png")
 
 
 def check_out(out: Path, force: bool) -> None:
