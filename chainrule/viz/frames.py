@@ -16,8 +16,8 @@ from typing import Any
 
 from .adapters import shape_text, summary
 from .dot_text import Box, Picture
+from .explanation import Explanation
 from .labels import d, fmt, number
-from .narration import Explanation
 from .narration import _expression as value_expression
 
 __all__ = ["PENDING", "build_frames", "forward_order"]

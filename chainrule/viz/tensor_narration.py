@@ -21,9 +21,9 @@ from typing import Any
 from .. import ops
 from ..autograd import topological_order
 from .adapters import SMALL, permutation, shape_text
+from .explanation import Explanation, kept_note
 from .labels import d as _d
 from .labels import distinct_names, fmt, md, nested, term, written_order
-from .narration import Explanation, kept_note
 
 __all__ = ["TensorExplanation", "TensorStep", "explain_tensor"]
 
