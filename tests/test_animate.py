@@ -17,7 +17,7 @@ from chainrule import Tensor, Value
 from chainrule.viz import Animation, GraphTooLargeError, animation_data, draw_dot, explain
 from chainrule.viz.animate import animate, player_asset
 from chainrule.viz.dot_text import drawing_from_data, source
-from chainrule.viz.frames import forward_order
+from chainrule.viz.labels import written_order as forward_order
 from chainrule.viz.render import frame_states
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,37 +11,17 @@ pass opens with the root's gradient set to 1 and then shows one frame per step o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any
 
 from .adapters import shape_text, summary
 from .dot_text import Box, Picture
 from .explanation import Explanation
-from .labels import d, fmt, number
+from .labels import d, fmt, number, written_order
 from .narration import _expression as value_expression
 
-__all__ = ["PENDING", "build_frames", "forward_order"]
+__all__ = ["PENDING", "build_frames"]
 
 PENDING = "…"  # what a box shows before its value is computed
-
-
-def forward_order(root: Any, children: Callable[[Any], Sequence[Any]]) -> list[Any]:
-    """Every node `root` depends on, each after its operands, operands in their own order
-    (the lecture's recursive `build_topo`, written with a stack)."""
-    seen = {id(root)}
-    order: list[Any] = []
-    stack = [(root, iter(children(root)))]
-    while stack:
-        node, kids = stack[-1]
-        for kid in kids:
-            if id(kid) not in seen:
-                seen.add(id(kid))
-                stack.append((kid, iter(children(kid))))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    return order
 
 
 class _Texts:
@@ -101,7 +81,7 @@ def build_frames(picture: Picture, ex: Explanation) -> dict[str, Any]:
         frames.append(made)
 
     # -- forward: each value appears, in the order it is computed
-    for node in forward_order(root, adapter.children):
+    for node in written_order(root, adapter.children):
         box = box_of[id(node)]
         n = len(box.fields)
         appears[box.id] = len(frames)
