@@ -17,6 +17,7 @@ from chainrule.tensor import (
     embedding,
     layer_norm,
     max_pool2d,
+    no_grad,
 )
 from chainrule.tensor import functional as cf
 
@@ -39,8 +40,9 @@ def test_functional_forms_are_reachable_as_in_torch():
 
 @pytest.mark.parametrize(
     "stride, padding, kernel",
-    [(1, 0, 3), (1, 1, 3), (2, 0, 3), (2, 1, (3, 2)), ((2, 1), (0, 2), (2, 3)), (3, 2, 5)],
-)
+    [(1, 0, 3), (1, 1, 3), (1, 0, 1), (1, 2, (2, 3)), (2, 0, 3), (2, 1, (3, 2)),
+     ((2, 1), (0, 2), (2, 3)), (3, 2, 5)],
+)  # fmt: skip
 def test_conv2d_matches_torch(stride, padding, kernel):
     kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
     x, tx = pair(RNG.standard_normal((2, 3, 9, 8)))
@@ -54,6 +56,24 @@ def test_conv2d_matches_torch(stride, padding, kernel):
     theirs.backward(torch.tensor(g))
     for ours, t in ((x, tx), (w, tw), (b, tb)):
         close(ours.grad, t.grad)
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_conv2d_of_an_input_that_needs_no_gradient(stride):
+    # a network's first layer: only the weights and the bias get gradients
+    x = RNG.standard_normal((3, 2, 7, 6))
+    w, tw = pair(RNG.standard_normal((4, 2, 3, 3)))
+    b, tb = pair(RNG.standard_normal(4))
+    out = conv2d(Tensor(x), w, b, stride, 1)
+    theirs = F.conv2d(torch.tensor(x), tw, tb, stride, 1)
+    close(out.data, theirs)
+    g = RNG.standard_normal(out.shape)
+    out.backward(g)
+    theirs.backward(torch.tensor(g))
+    close(w.grad, tw.grad)
+    close(b.grad, tb.grad)
+    with no_grad():  # and evaluation, where nothing is recorded
+        close(conv2d(Tensor(x), w, b, stride, 1).data, theirs)
 
 
 def test_conv2d_without_bias_and_one_image():

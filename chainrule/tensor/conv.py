@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd import grad_mode
 from .grads import _add_grad, _ones
 from .rules import RULES
 from .tensor import Tensor, _lift, _node, _unary
@@ -126,19 +127,42 @@ def conv2d(
             f"{who}: the {KH}x{KW} kernel does not fit the input of size {H}x{W} with padding "
             f"{(ph, pw)}"
         )
-    xp = _padded(x4.data, ph, pw).transpose(1, 0, 2, 3)  # (C, N, H, W): channel-major
-    cols = np.empty((C, KH, KW, N, OH, OW), xp.dtype)
-    for i in range(KH):  # KH*KW strided copies: each moves a whole batch of pixels
-        for j in range(KW):
-            cols[:, i, j] = xp[_window(i, j, sh, sw, OH, OW)]
-    cols = cols.reshape(C * KH * KW, N * OH * OW)
-    out = _dot(weight.data.reshape(O, C * KH * KW), cols)  # (O, N*OH*OW)
+    Hp, Wp = H + 2 * ph, W + 2 * pw
+    # The first layer of a network (an input that needs no gradient) keeps the plain layout:
+    # its backward pass is only the weights', which would pay for the wide rows and gain
+    # nothing from them.
+    weights_only = grad_mode.enabled and not x4.requires_grad
+    if (sh, sw) == (1, 1) and not weights_only:
+        # Stride 1: each image flattened row after row, the kernel offset (i, j) meets the
+        # pixels i*Wp + j + (p*Wp + q): one contiguous run of OH*Wp pixels per image if the
+        # output is computed at all Wp columns of each row, OW of them real and the rest
+        # (wrapping past the row's end) thrown away. Contiguous copies are several times
+        # faster than OH*OW-sized strided ones; the extra columns cost Wp/OW more products.
+        flat = np.zeros((C, N, Hp * Wp + KW - 1), x4.dtype)  # the tail: the last run's end
+        flat[:, :, : Hp * Wp].reshape(C, N, Hp, Wp)[:, :, ph : ph + H, pw : pw + W] = (
+            x4.data.transpose(1, 0, 2, 3)
+        )
+        cols = np.empty((C, KH, KW, N, OH * Wp), x4.dtype)
+        for i in range(KH):
+            for j in range(KW):
+                start = i * Wp + j
+                cols[:, i, j] = flat[:, :, start : start + OH * Wp]
+        width = Wp
+    else:
+        xp = _padded(x4.data, ph, pw).transpose(1, 0, 2, 3)  # (C, N, H, W): channel-major
+        cols = np.empty((C, KH, KW, N, OH, OW), xp.dtype)
+        for i in range(KH):  # KH*KW strided copies: each moves a whole batch of pixels
+            for j in range(KW):
+                cols[:, i, j] = xp[_window(i, j, sh, sw, OH, OW)]
+        width = OW
+    cols = cols.reshape(C * KH * KW, N * OH * width)
+    out = _dot(weight.data.reshape(O, C * KH * KW), cols)  # (O, N*OH*width)
     if bias is not None:
         out += bias.data[:, None]
     # (N, O, OH, OW) as a view: the memory stays channel-major, which is the order the next
     # layer's im2col reads and this layer's backward pass wants its gradient in (no copies).
-    out = out.reshape(O, N, OH, OW).transpose(1, 0, 2, 3)
-    ctx = (cols, (N, C, xp.shape[2], xp.shape[3]), (sh, sw), (ph, pw))
+    out = out.reshape(O, N, OH, width)[:, :, :, :OW].transpose(1, 0, 2, 3)
+    ctx = (cols, (N, C, Hp, Wp), (sh, sw), (ph, pw), width)
     args = (x4, weight) if bias is None else (x4, weight, bias)
     result = _node(out, "conv2d", args, ctx)
     return result.reshape(out.shape[1:]) if one else result
@@ -161,20 +185,36 @@ def _d_conv2d(out: Tensor) -> None:
     """
     args = out._args
     x, weight = args[0], args[1]
-    cols, (N, C, Hp, Wp), (sh, sw), (ph, pw) = out._ctx
+    cols, (N, C, Hp, Wp), (sh, sw), (ph, pw), width = out._ctx
     O, OH, OW = out.data.shape[1:]
-    G = np.ascontiguousarray(out.grad.transpose(1, 0, 2, 3)).reshape(O, N * OH * OW)
+    rows = width != OW  # the stride-1 layout: outputs at all Wp columns of a row
+    if rows:  # the thrown-away columns get a zero gradient, so they add nothing below
+        G = np.empty((O, N, OH, Wp), out.grad.dtype)
+        G[:, :, :, :OW] = out.grad.transpose(1, 0, 2, 3)
+        G[:, :, :, OW:] = 0
+        G = G.reshape(O, N * OH * Wp)
+    else:
+        G = np.ascontiguousarray(out.grad.transpose(1, 0, 2, 3)).reshape(O, N * OH * OW)
     if weight.requires_grad:
         _add_grad(weight, _dot(G, cols.T).reshape(weight.data.shape))
     if len(args) == 3 and args[2].requires_grad:
         _add_grad(args[2], _dot(G, _ones(G.shape[1], G.dtype)))
     if x.requires_grad:
         KH, KW = weight.data.shape[2:]
-        dcols = _dot(weight.data.reshape(O, -1).T, G).reshape(C, KH, KW, N, OH, OW)
-        dxp = np.zeros((C, N, Hp, Wp), dcols.dtype)
-        for i in range(KH):
-            for j in range(KW):
-                dxp[_window(i, j, sh, sw, OH, OW)] += dcols[:, i, j]
+        dcols = _dot(weight.data.reshape(O, -1).T, G).reshape(C, KH, KW, N, OH * width)
+        if rows:  # col2im as KH*KW contiguous runs, the forward pass's copies in reverse
+            flat = np.zeros((C, N, Hp * Wp + KW - 1), dcols.dtype)
+            for i in range(KH):
+                for j in range(KW):
+                    start = i * Wp + j
+                    flat[:, :, start : start + OH * Wp] += dcols[:, i, j]
+            dxp = flat[:, :, : Hp * Wp].reshape(C, N, Hp, Wp)
+        else:
+            dcols = dcols.reshape(C, KH, KW, N, OH, OW)
+            dxp = np.zeros((C, N, Hp, Wp), dcols.dtype)
+            for i in range(KH):
+                for j in range(KW):
+                    dxp[_window(i, j, sh, sw, OH, OW)] += dcols[:, i, j]
         dx = dxp[:, :, ph : Hp - ph, pw : Wp - pw].transpose(1, 0, 2, 3)
         _add_grad(x, dx)
 

@@ -48,7 +48,7 @@ def names_mlp(
 
 
 def digits_cnn(
-    channels: tuple[int, int] = (8, 16),
+    channels: tuple[int, int] = (6, 16),
     classes: int = 10,
     size: int = 28,
     seed: int | None = None,
@@ -57,7 +57,8 @@ def digits_cnn(
     """Conv2d(1, c1, 3, padding=1) -> MaxPool2d(2) -> ReLU -> Conv2d(c1, c2, 3, padding=1) ->
     MaxPool2d(2) -> ReLU -> Flatten -> Linear(c2 * (size/4)^2, classes). Takes (N, 1, size,
     size) images, returns (N, classes) logits. The padding keeps each convolution's output
-    the size of its input, so only the pools shrink the image: 28 -> 14 -> 7.
+    the size of its input, so only the pools shrink the image: 28 -> 14 -> 7. The channel
+    counts, 6 then 16, are LeNet-5's.
 
     Pooling before the ReLU, as PyTorch's MNIST example does, computes the same function as
     after it (max and ReLU commute: both keep the order of numbers), on a quarter of the
