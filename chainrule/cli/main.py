@@ -1,6 +1,7 @@
-"""The `chainrule` command line: `chainrule train | demo | preset | eval | predict | graph |
-playground`.
+"""Backpropagation you can read, see and trust: train, evaluate, draw and play with networks.
 
+The `chainrule` command line: `chainrule train | demo | preset | eval | predict | graph |
+playground`.
 Each subcommand lives in its own module and registers itself here; what they share (the
 `UsageError`, flag types) is in `common.py`, so imports flow one way: common <- commands <- main.
 Errors the user can fix (a bad flag, a missing file, a package to install) print one line and
