@@ -29,6 +29,7 @@ __all__ = [
     "lecture_neuron",
 ]
 
+
 class _FunctionTable(Mapping[str, ops.Op]):
     """The functions an expression may call: every row of the op table that reads as a
     function, `sin(x)` (not an infix operator), looked up live, so an op added with
