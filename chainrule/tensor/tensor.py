@@ -25,7 +25,7 @@ the tensor's float type, so `0.5 * x` stays float32. Only float tensors can requ
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from operator import attrgetter
 from typing import Any
 
@@ -35,13 +35,14 @@ from .. import anomaly, ops
 from ..autograd import (
     backpropagate,
     enable_grad,
-    grad_mode,
     no_grad,
     sweep,
     topological_order,
 )
+from . import nodes
 from .errors import _axis_error, _broadcast_error, _matmul_error, _name
 from .grads import _add_grad, _is_basic
+from .nodes import _binary, _const, _elementwise, _lift, _node, _recorded, _unary, bind
 from .recorded import tensor_vjp
 from .rules import local_step
 
@@ -456,11 +457,7 @@ class Tensor:
         return _unary(z, "log_softmax", self, axis)
 
 
-# -- functional ops (what torch.nn.functional has) -------------------------------------------
-
-
-# -- local derivatives, one rule per op: out.grad times d(out)/d(operand), added in ----------
-
+bind(Tensor)  # the nodes `nodes.py` makes are Tensors
 
 _edges = attrgetter("_prev")  # what the shared walk follows: operands that need a gradient
 _needs_grad = attrgetter("requires_grad")
@@ -480,107 +477,6 @@ def _backward_recorded(root: Tensor, seed: np.ndarray) -> None:
 ops.add_methods(Tensor)  # sin, cos, sqrt, ...: the table rows not spelled out above
 
 
-# -- gradient bookkeeping -------------------------------------------------------------------
-
-
-# -- making nodes ---------------------------------------------------------------------------
-
-
-def _unary(data: Any, op: str, a: Tensor, ctx: Any = None) -> Tensor:
-    """The result of a one-operand op: records `a` when it needs a gradient (and grad mode
-    is on); otherwise the result is a plain leaf holding no reference to `a`."""
-    if a.requires_grad and grad_mode.enabled:
-        args = (a,)
-        return _recorded(data, op, args, args, ctx)
-    return _const(_as_array(data))
-
-
-def _elementwise(a: Tensor, other: Any, op: str, compute: Callable[[Any, Any], Any]) -> Any:
-    """`a op other` with numpy broadcasting: the forward value of the five arithmetic ops.
-
-    A shape mismatch becomes a ValueError naming the op and both shapes, not numpy's message.
-    """
-    b = other if other.__class__ is Tensor else _lift(other, a)
-    if b is None:
-        return NotImplemented
-    try:
-        data = compute(a.data, b.data)
-    except ValueError:
-        raise _broadcast_error(op, a, b) from None
-    return _binary(data, op, a, b)
-
-
-def _binary(data: Any, op: str, a: Tensor, b: Tensor) -> Tensor:
-    """The result of a two-operand op; `_prev` lists only the operands that need a gradient."""
-    if (a.requires_grad or b.requires_grad) and grad_mode.enabled:
-        args = (a, b)
-        if a.requires_grad:
-            prev = args if b.requires_grad else (a,)
-        else:
-            prev = (b,)
-        return _recorded(data, op, args, prev, None)
-    return _const(_as_array(data))
-
-
-def _node(data: Any, op: str, args: tuple[Tensor, ...], ctx: Any = None) -> Tensor:
-    """The result of an op of any number of operands (the general form of `_binary`)."""
-    prev = tuple(filter(_needs_grad, args)) if grad_mode.enabled else ()
-    if prev:
-        return _recorded(data, op, args, prev, ctx)
-    return _const(_as_array(data))
-
-
-def _recorded(
-    data: Any, op: str, args: tuple[Tensor, ...], prev: tuple[Tensor, ...], ctx: Any
-) -> Tensor:
-    """A node of the graph: made by `op` from `args`, of which `prev` need a gradient."""
-    out = _new(Tensor)
-    out.data = _as_array(data)
-    out.grad = None
-    out.requires_grad = True
-    out.label = ""
-    out._op = op
-    out._args = args
-    out._prev = prev
-    out._ctx = ctx
-    return out
-
-
-def _as_array(data: Any) -> np.ndarray:
-    return data if data.__class__ is _ndarray else _asarray(data)
-
-
-def _const(array: np.ndarray) -> Tensor:
-    """A leaf that needs no gradient (a lifted constant, a detached copy)."""
-    out = _new(Tensor)
-    out.data = array
-    out.grad = None
-    out.requires_grad = False
-    out.label = ""
-    out._op = ""
-    out._args = out._prev = ()
-    out._ctx = None
-    return out
-
-
-def _lift(other: Any, like: Tensor | None) -> Tensor | None:
-    """Turn the other operand of an op into a constant Tensor (None: not something we take).
-
-    Python and numpy scalars take the float dtype of the tensor they meet, so `2.0 * x`
-    stays float32 (numpy alone would make float64 of a float32 array times a float64 scalar).
-    """
-    if isinstance(other, Tensor):
-        return other
-    if isinstance(other, (int, float, np.generic)):
-        dtype = like.data.dtype if like is not None and like.data.dtype.kind == "f" else None
-        return _const(_asarray(other, dtype=dtype))
-    if isinstance(other, _ndarray):
-        return _const(other)
-    if isinstance(other, (list, tuple)):
-        return Tensor(other)
-    return None
-
-
 def _plain_index(index: Any) -> Any:
     """An index with any Tensors in it replaced by their arrays."""
     if isinstance(index, Tensor):
@@ -591,10 +487,7 @@ def _plain_index(index: Any) -> Any:
 
 
 # Anomaly mode (`chainrule.detect_anomaly()`) swaps these two for versions that check.
+anomaly.register(vars(nodes), {"_recorded": anomaly.checked_tensor_node(_recorded)})
 anomaly.register(
-    globals(),
-    {
-        "_recorded": anomaly.checked_tensor_node(_recorded),
-        "local_step": anomaly.checked_step(local_step, _edges, anomaly.finite_array),
-    },
+    globals(), {"local_step": anomaly.checked_step(local_step, _edges, anomaly.finite_array)}
 )
