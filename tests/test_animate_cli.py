@@ -1,27 +1,12 @@
 """`chainrule graph ... --animate FILE`: the player or the GIF, from the command line."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from test_cli_graph import run
 
 ROOT = Path(__file__).resolve().parents[1]
 L_PROGRAM = ["e = a*b; d = e + c; L = d*f", "--set", "a=2", "b=-3", "c=10", "f=-2"]
-
-
-def run(args, cwd):
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
-    return subprocess.run(
-        [sys.executable, "-m", "chainrule", "graph", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=120,
-    )
 
 
 def test_animate_to_html_writes_only_the_player(tmp_path):

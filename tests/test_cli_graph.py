@@ -16,6 +16,7 @@ NEURON_SET = ["--set", "x1=2", "x2=0", "w1=-3", "w2=1", "b=6.8813735870195432"]
 
 
 def run(args, cwd, path=None):
+    """`chainrule graph ARGS` in a subprocess on this checkout (also used by test_animate_cli)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
     if path is not None:
@@ -26,7 +27,7 @@ def run(args, cwd, path=None):
         text=True,
         cwd=cwd,
         env=env,
-        timeout=60,
+        timeout=120,
     )
 
 
