@@ -33,6 +33,16 @@ def close(ours: np.ndarray, theirs: torch.Tensor) -> None:
     np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
+def same_as_torch(out: Tensor, theirs: torch.Tensor, *leaves: tuple[Tensor, torch.Tensor]) -> None:
+    """Equal outputs; then one random output gradient through both, and equal leaf grads."""
+    close(out.data, theirs)
+    g = RNG.standard_normal(out.shape)
+    out.backward(g)
+    theirs.backward(torch.tensor(g))
+    for ours, t in leaves:
+        close(ours.grad, t.grad)
+
+
 def test_functional_forms_are_reachable_as_in_torch():
     for name in ("conv2d", "max_pool2d", "batch_norm", "layer_norm", "embedding", "dropout"):
         assert callable(getattr(cf, name))
@@ -50,12 +60,7 @@ def test_conv2d_matches_torch(stride, padding, kernel):
     b, tb = pair(RNG.standard_normal(4))
     out = conv2d(x, w, b, stride, padding)
     theirs = F.conv2d(tx, tw, tb, stride, padding)
-    close(out.data, theirs)
-    g = RNG.standard_normal(out.shape)
-    out.backward(g)
-    theirs.backward(torch.tensor(g))
-    for ours, t in ((x, tx), (w, tw), (b, tb)):
-        close(ours.grad, t.grad)
+    same_as_torch(out, theirs, (x, tx), (w, tw), (b, tb))
 
 
 @pytest.mark.parametrize("stride", [1, 2])
@@ -66,11 +71,7 @@ def test_conv2d_of_an_input_that_needs_no_gradient(stride):
     b, tb = pair(RNG.standard_normal(4))
     out = conv2d(Tensor(x), w, b, stride, 1)
     theirs = F.conv2d(torch.tensor(x), tw, tb, stride, 1)
-    close(out.data, theirs)
-    g = RNG.standard_normal(out.shape)
-    out.backward(g)
-    theirs.backward(torch.tensor(g))
-    close(w.grad, tw.grad)
+    same_as_torch(out, theirs, (w, tw))
     close(b.grad, tb.grad)
     with no_grad():  # and evaluation, where nothing is recorded
         close(conv2d(Tensor(x), w, b, stride, 1).data, theirs)
@@ -97,11 +98,7 @@ def test_max_pool2d_matches_torch(kernel, stride, padding):
     x, tx = pair(RNG.standard_normal((2, 3, 9, 8)))
     out = max_pool2d(x, kernel, stride, padding)
     theirs = F.max_pool2d(tx, kernel, stride, padding)
-    close(out.data, theirs)
-    g = RNG.standard_normal(out.shape)
-    out.backward(g)
-    theirs.backward(torch.tensor(g))
-    close(x.grad, tx.grad)
+    same_as_torch(out, theirs, (x, tx))
 
 
 def test_max_pool2d_gives_a_tied_window_to_its_first_element_as_torch_does():
@@ -124,14 +121,9 @@ def test_batch_norm_matches_torch(shape, training):
     tmean, tvar = torch.tensor(mean), torch.tensor(var)
     out = batch_norm(x, mean, var, w, b, training, 0.2, 1e-3)
     theirs = F.batch_norm(tx, tmean, tvar, tw, tb, training, 0.2, 1e-3)
-    close(out.data, theirs)
     close(mean, tmean)  # the running statistics moved the same way (or not at all)
     close(var, tvar)
-    g = RNG.standard_normal(out.shape)
-    out.backward(g)
-    theirs.backward(torch.tensor(g))
-    for ours, t in ((x, tx), (w, tw), (b, tb)):
-        close(ours.grad, t.grad)
+    same_as_torch(out, theirs, (x, tx), (w, tw), (b, tb))
 
 
 def test_batch_norm_without_affine_or_running_statistics():
@@ -154,12 +146,7 @@ def test_layer_norm_matches_torch(shape, normalized):
     b, tb = pair(RNG.standard_normal(nshape))
     out = layer_norm(x, normalized, w, b)
     theirs = F.layer_norm(tx, nshape, tw, tb)
-    close(out.data, theirs)
-    g = RNG.standard_normal(out.shape)
-    out.backward(g)
-    theirs.backward(torch.tensor(g))
-    for ours, t in ((x, tx), (w, tw), (b, tb)):
-        close(ours.grad, t.grad)
+    same_as_torch(out, theirs, (x, tx), (w, tw), (b, tb))
 
 
 def test_embedding_matches_torch_repeats_and_padding_row():
@@ -169,11 +156,7 @@ def test_embedding_matches_torch_repeats_and_padding_row():
         w.grad, tw.grad = None, None
         out = embedding(idx, w, padding_idx)
         theirs = F.embedding(torch.tensor(idx), tw, padding_idx)
-        close(out.data, theirs)
-        g = RNG.standard_normal(out.shape)
-        out.backward(g)
-        theirs.backward(torch.tensor(g))
-        close(w.grad, tw.grad)
+        same_as_torch(out, theirs, (w, tw))
 
 
 def test_embedding_gradient_of_a_large_table_scatters_without_a_one_hot_matrix():
