@@ -365,3 +365,6 @@ SILU = _builtin("silu", lambda x: x * _sigmoid(x),
                 array=lambda x: x * _sigmoid_array(x))  # fmt: skip
 GELU = _builtin("gelu", _gelu, (_gelu_partial,), ("½(1 + tanh u) + ½x(1 - tanh² u)·u′",),
                 array=_gelu)  # fmt: skip
+
+# The rows defined above: the catalogue test checks that each one has its PyTorch twin.
+BUILTINS = tuple(TABLE)

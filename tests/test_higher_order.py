@@ -176,8 +176,8 @@ def test_create_graph_leaves_accumulate_as_in_the_float_sweep():
     (x * x).backward(create_graph=True)
     (x * x * x).backward(create_graph=True)
     assert x.grad.data == 4.0 + 12.0
-    x.grad.backward()  # d/dx (2x + 3x²) = 2 + 6x, added to what x.grad held
-    assert isinstance(x.grad, Value)
+    x.grad.backward()  # d/dx (2x + 3x²) = 2 + 6x = 14 at x = 2, added to what x.grad held
+    assert isinstance(x.grad, Value) and x.grad.data == 16.0 + 14.0
 
 
 def test_tensor_backward_create_graph_matches_torch():
@@ -315,3 +315,19 @@ def test_draw_dot_of_a_recorded_gradient_shows_the_backward_pass():
     source = draw_dot(w1.grad).source
     assert "do/dw1" in source and "tanh" in source
     assert "x1" in source  # do/dw1 = x1 · (1 - o²): the input it multiplies by is in the graph
+
+
+def test_a_zeroth_power_stays_flat_in_the_recorded_pass():
+    """relu(x)**2 at x < 0: its third derivative reaches relu(x)**0 = 0**0, whose slope is 0;
+    computed as 0 * 0**-1 it would be nan (found by the random tensor graphs)."""
+
+    def f(x):
+        return x.relu() ** 2 + x.exp()
+
+    assert grad(grad(grad(f)))(-0.5) == pytest.approx(math.exp(-0.5), rel=1e-15)
+
+    def second(x):
+        return grad(lambda t: f(t).sum())(x).sum()
+
+    third = grad(lambda x: grad(second)(x).sum())(np.array([0.5, -0.5]))
+    np.testing.assert_allclose(third, np.exp([0.5, -0.5]), rtol=1e-15)

@@ -37,7 +37,9 @@ def tensor_vjp(node: Tensor, g: Tensor) -> Pairs:
         args = node._args
         for i, a in enumerate(args):
             if a.requires_grad:
-                local = op.partials[i](*args, node)
+                local = _pow_base_partial(*args) if op is ops.POW and i == 0 else None
+                if local is None:
+                    local = op.partials[i](*args, node)
                 yield a, _unbroadcast(g if _is_one(local) else g * local, a.shape)
         return
     step = _STEPS.get(node._op)
@@ -46,6 +48,16 @@ def tensor_vjp(node: Tensor, g: Tensor) -> Pairs:
     for a, contribution in step(node, g):
         if a.requires_grad:
             yield a, contribution
+
+
+def _pow_base_partial(x: Tensor, y: Tensor) -> Tensor | None:
+    """d(x**y)/dx = y * x**(y-1), except where y is 0: x**0 is the constant 1, flat even at
+    x = 0, where x**-1 would make 0 * inf = nan (the float rule masks the same entries).
+    Shifting those exponents to 0 keeps them finite: y * x**0 = 0 there."""
+    zero = y.data == 0
+    if not zero.any():
+        return None  # the row's own partial
+    return y * x ** (y - 1 + zero)
 
 
 def _is_one(local: Any) -> bool:
