@@ -29,7 +29,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Op", "METHODS", "TABLE", "add_methods", "define_op", "functions", "get"]
+__all__ = ["Op", "METHODS", "TABLE", "add_methods", "define_op", "functions"]
 
 Fn = Callable[..., Any]
 
@@ -124,11 +124,6 @@ def _method(op: Op) -> Callable[[Any], Any]:
     method.__name__ = op.name
     method.__doc__ = f"{op.name}, recorded with its derivative {op.formula(0, ('x',), 'out')}"
     return method
-
-
-def get(name: str) -> Op | None:
-    """The row called `name`, or None."""
-    return TABLE.get(name)
 
 
 def functions(arity: int = 1) -> dict[str, Op]:
