@@ -143,3 +143,16 @@ def test_benchmark_runs_quickly():
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "ratio" in out.stdout and "digits test accuracy" in out.stdout
+
+
+def test_benchmark_runs_one_workload():
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "bench_tensor.py"), "--quick"]
+    out = subprocess.run(
+        [*cmd, "--repeats", "1", "--only", "moons"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert out.returncode == 0, out.stderr
+    rows = [line.split()[0] for line in out.stdout.splitlines() if "(target <=" in line]
+    assert rows == ["moons", "moons"]  # one thread, then the default threads
+    assert "digits test accuracy" not in out.stdout
+    bad = subprocess.run([*cmd, "--only", "resnet"], capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 2 and "invalid choice: 'resnet'" in bad.stderr
