@@ -1,4 +1,4 @@
-"""chainrule's tensor engine against PyTorch (CPU) on two small-network workloads.
+"""chainrule's tensor engine against PyTorch (CPU): moons, digits, the names MLP and a CNN.
 
 Both frameworks run in the same process, from the same initial weights (chainrule's model is
 copied into PyTorch with `chainrule.interop.to_torch`), over the same data in the same order,
@@ -211,7 +211,7 @@ def best_of(
 
 
 def compare(args: argparse.Namespace) -> dict[str, float]:
-    """Both workloads, both frameworks: times, ratios, losses and chainrule's accuracy."""
+    """The chosen workloads, both frameworks: times, ratios, losses and chainrule's accuracy."""
     import torch
 
     from chainrule.data import digits_arrays as digits
