@@ -1,9 +1,9 @@
 """One small adapter per engine: what the pictures and the narrations need to know of a node.
 
 `adapter_for(root)` gives `VALUES` for a `Value` graph and `TENSORS` for a `Tensor` graph.
-An adapter says what a node was computed from (`children`), which op made it (`op`), how the op
-is written in a picture (`op_label`), which operand slot is which (`edge_labels`) and what a
-node's box shows (`fields`). Everything else in `viz` is written once for both engines.
+An adapter says what a node was computed from (`children`), how the op that made it is written
+in a picture (`op_label`), which operand slot is which (`edge_labels`) and what a node's box
+shows (`fields`). Everything else in `viz` is written once for both engines.
 
 A Tensor is recognised without importing numpy: if `chainrule.tensor.tensor` was never imported,
 nothing can be a Tensor, so importing `chainrule.viz` stays light.
@@ -49,9 +49,6 @@ class Adapter:
         self.children = children  # every operand, constants included (what a picture shows)
         self.fields = fields  # the lines of a node's box after its label
         self._special_label = special_label
-
-    def op(self, node: Any) -> str:
-        return node._op
 
     def op_label(self, node: Any) -> str:
         """How the op is written in its oval: the table row's symbol or name where the op is
