@@ -44,7 +44,7 @@ from typing import Any
 
 from .. import ops
 from ..autograd import topological_order
-from ..engine import Value, _children, _power
+from ..engine import Value, _children, _power, _unique
 from .adapters import is_tensor
 from .explanation import Explanation, Step
 from .labels import d as _d
@@ -195,7 +195,7 @@ def _local_steps(
     what = f"op {op!r}" if op else "this unnamed op"
     return [
         (k, f"{what} has no backward rule: no gradient flows through it", 0.0, 0.0, False)
-        for k in _distinct(kids)
+        for k in _unique(kids)
     ]
 
 
@@ -276,7 +276,7 @@ def _measured(
     The operands are given the running totals first, so the closure's own additions produce
     exactly the totals the engine gets; all grads are put back afterwards.
     """
-    kids = _distinct(_children(node))
+    kids = _unique(_children(node))
     saved = [k.grad for k in kids]
     saved_out = node.grad
     try:
@@ -330,8 +330,3 @@ def _slot(rule: str, kids: tuple[Value, ...], i: int) -> str:
     if sum(k is kids[i] for k in kids) > 1:
         return f"{rule} (operand {i + 1} of {len(kids)})"
     return rule
-
-
-def _distinct(kids: tuple[Value, ...]) -> list[Value]:
-    seen: set[int] = set()
-    return [k for k in kids if not (id(k) in seen or seen.add(id(k)))]
