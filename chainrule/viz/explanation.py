@@ -18,7 +18,7 @@ from .labels import md as _md
 if TYPE_CHECKING:
     from ..engine import Value
 
-__all__ = ["Explanation", "Step", "kept_note"]
+__all__ = ["Explanation", "Step", "kept_note", "places"]
 
 
 @dataclass(frozen=True)
@@ -186,6 +186,20 @@ def kept_note(kept: list[str]) -> str:
         + "; ".join(shown)
         + " (leaves add up the gradients of every backward() call: zero_grad() clears them)"
     )
+
+
+def places(receivers: list[int]) -> list[tuple[int, int]]:
+    """For each step in order, given the id of the node it adds to: which of that node's
+    contributions it is (1, 2, ...) and how many the node receives in all (`index`, `count`)."""
+    counts: dict[int, int] = {}
+    for r in receivers:
+        counts[r] = counts.get(r, 0) + 1
+    seen: dict[int, int] = {}
+    out = []
+    for r in receivers:
+        seen[r] = seen.get(r, 0) + 1
+        out.append((seen[r], counts[r]))
+    return out
 
 
 def _count(n: int, what: str) -> str:

@@ -46,7 +46,7 @@ from .. import ops
 from ..autograd import topological_order
 from ..engine import Value, _children, _power, _unique
 from .adapters import is_tensor
-from .explanation import Explanation, Step
+from .explanation import Explanation, Step, places
 from .labels import d as _d
 from .labels import distinct_names as _names
 from .labels import fmt as _fmt
@@ -99,29 +99,24 @@ def explain(root: Any, backward: bool = True) -> Explanation:
                 totals[id(child)] += contribution
             if id(child) not in constant:  # a constant's gradient is kept, not narrated
                 raw.append((node, child, rule, g, local, contribution, totals[id(child)]))
-    counts: dict[int, int] = {}
-    for _, child, *_rest in raw:
-        counts[id(child)] = counts.get(id(child), 0) + 1
-    seen: dict[int, int] = {}
-    steps = []
     root_name = names[id(root)]
-    for parent, child, rule, g, local, contribution, total in raw:
-        seen[id(child)] = seen.get(id(child), 0) + 1
-        steps.append(
-            Step(
-                root=root_name,
-                parent=names[id(parent)],
-                child=names[id(child)],
-                op=parent._op,
-                rule=rule,
-                upstream=g,
-                local=local,
-                contribution=contribution,
-                total=total,
-                index=seen[id(child)],
-                count=counts[id(child)],
-            )
+    at = places([id(child) for _, child, *_rest in raw])  # each step's index and count
+    steps = [
+        Step(
+            root=root_name,
+            parent=names[id(parent)],
+            child=names[id(child)],
+            op=parent._op,
+            rule=rule,
+            upstream=g,
+            local=local,
+            contribution=contribution,
+            total=total,
+            index=index,
+            count=count,
         )
+        for (parent, child, rule, g, local, contribution, total), (index, count) in zip(raw, at)
+    ]
     grads = {names[id(n)]: totals[id(n)] for n in order if id(n) not in constant}
     kept: list[str] = []
     if backward:

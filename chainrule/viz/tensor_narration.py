@@ -21,7 +21,7 @@ from typing import Any
 from .. import ops
 from ..autograd import topological_order
 from .adapters import SMALL, permutation, shape_text
-from .explanation import Explanation, kept_note
+from .explanation import Explanation, kept_note, places
 from .labels import d as _d
 from .labels import distinct_names, fmt, md, nested, term, written_order
 
@@ -182,15 +182,11 @@ def _same(grad: Any, total: Any) -> bool:
 
 def _steps(raw: list[tuple[Any, ...]], names: dict[int, str], root_name: str) -> list[TensorStep]:
     """The steps, each knowing how many contributions its operand receives in all."""
-    counts: dict[int, int] = {}
-    for _, kid, *_rest in raw:
-        counts[id(kid)] = counts.get(id(kid), 0) + 1
-    seen: dict[int, int] = {}
     steps = []
     r = _d(root_name)
-    for node, kid, rhs, shapes, note, g, local, got, total in raw:
-        seen[id(kid)] = seen.get(id(kid), 0) + 1
-        sign = "=" if seen[id(kid)] == 1 else "+="
+    at = places([id(kid) for _, kid, *_rest in raw])
+    for (node, kid, rhs, shapes, note, g, local, got, total), (index, count) in zip(raw, at):
+        sign = "=" if index == 1 else "+="
         steps.append(
             TensorStep(
                 root=root_name,
@@ -204,8 +200,8 @@ def _steps(raw: list[tuple[Any, ...]], names: dict[int, str], root_name: str) ->
                 local=local,
                 contribution=got,
                 total=total,
-                index=seen[id(kid)],
-                count=counts[id(kid)],
+                index=index,
+                count=count,
             )
         )
     return steps
