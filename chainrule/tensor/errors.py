@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .tensor import Axis, Tensor
+    from .grads import Axis
+    from .tensor import Tensor
 
 
 def _name(t: Tensor) -> str:

@@ -41,7 +41,7 @@ from ..autograd import (
 )
 from . import nodes
 from .errors import _axis_error, _broadcast_error, _matmul_error, _name
-from .grads import _add_grad, _is_basic
+from .grads import Axis, _add_grad, _is_basic
 from .nodes import _binary, _const, _elementwise, _lift, _node, _recorded, _unary, bind
 from .recorded import tensor_vjp
 from .rules import local_step
@@ -52,11 +52,8 @@ _ndarray = np.ndarray
 _asarray = np.asarray
 _add_reduce = np.add.reduce
 _max_reduce = np.maximum.reduce
-_new = object.__new__
 _sigmoid = ops.SIGMOID.array
 _float32 = np.dtype(np.float32)
-
-Axis = int | tuple[int, ...] | None
 
 
 class Tensor:
@@ -460,7 +457,6 @@ class Tensor:
 bind(Tensor)  # the nodes `nodes.py` makes are Tensors
 
 _edges = attrgetter("_prev")  # what the shared walk follows: operands that need a gradient
-_needs_grad = attrgetter("requires_grad")
 
 
 def _backward_recorded(root: Tensor, seed: np.ndarray) -> None:
