@@ -66,6 +66,25 @@ def test_lecture_expression_has_the_lectures_gradients_and_steps():
     assert out["dot"] == out["animation"]["dot"] and out["dot"].startswith("digraph")
 
 
+def test_gradients_are_keyed_by_the_narrations_names():
+    # The constants 2, 3 and 4 are written as numbers by the narration and have no gradient
+    # of their own there; they once came back here as #1, #2, #3, names the narration gives
+    # to unlabeled results instead.
+    out = run("a = 1; b = 1\nL = (a*2 + b*3)*(a + 4)")
+    assert out["ok"], out
+    assert out["grads"] == {
+        "L": 1.0,
+        "a*2 + b*3": 5.0,
+        "a + 4": 5.0,
+        "a*2": 5.0,
+        "b*3": 5.0,
+        "a": 15.0,
+        "b": 15.0,
+    }
+    names = {node["name"] for node in out["animation"]["nodes"]}
+    assert set(out["grads"]) == names - {"2.0", "3.0", "4.0"}
+
+
 def test_leaves_may_be_given_on_lines_and_in_any_order():
     out = run("e = a*b\nd = e + c\nL = d*f\na = 2\nb = -3\nc = 10\nf = -2")
     assert out["ok"], out

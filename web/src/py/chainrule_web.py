@@ -43,7 +43,7 @@ from chainrule.train import fit
 from chainrule.train.tasks import Task, compute_loss, outputs_needed
 from chainrule.viz.animate import animation_data
 from chainrule.viz.dot import draw_dot, graph_size
-from chainrule.viz.labels import distinct_names
+from chainrule.viz.narration import explain
 
 __all__ = [
     "boot",
@@ -260,7 +260,7 @@ def expression(source: str) -> str:
             "readably (the draw_dot limit); draw a part of it (a smaller expression), "
             "or for a network's point use fewer hidden neurons"
         )
-    return _json({"ok": True, **_pictures(root)})
+    return _json({"ok": True, **_pictures(root, size)})
 
 
 def _position_of(message: str) -> tuple[int | None, int | None]:
@@ -270,17 +270,17 @@ def _position_of(message: str) -> tuple[int | None, int | None]:
     return int(match.group(1) or 1), int(match.group(2))
 
 
-def _pictures(root: Value) -> dict[str, Any]:
+def _pictures(root: Value, size: int) -> dict[str, Any]:
     """`animation_data(root)` for the page's player (it runs the backward pass, as `explain`
-    does), with the output and every gradient by the narration's names."""
+    does), with the output and every gradient by the narration's names (a constant, which the
+    narration writes as its number, has no entry, as in `explain(root).grads`)."""
     animation = animation_data(root, max_nodes=MAX_NODES)
-    order = topological_order(root, _children)
-    names = distinct_names(order, root)
+    narration = explain(root, backward=False)  # the gradients are in .grad already
     return {
         "title": animation["title"],
-        "output": {"name": names[id(root)], "data": root.data},
-        "grads": {names[id(node)]: node.grad for node in order},
-        "size": len(order),
+        "output": {"name": narration.root, "data": root.data},
+        "grads": narration.grads,
+        "size": size,
         "dot": animation["dot"],
         "animation": animation,
     }
