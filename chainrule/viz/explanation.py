@@ -124,6 +124,11 @@ class Explanation:
         size = f"{len(self.steps)} steps over {len(self.grads)} values"
         return f"<Explanation of {self.root}: {size}>"
 
+    def _output_line(self) -> str:
+        """The line before the first step, also the animation's first backward frame."""
+        r = _d(self.root)
+        return f"{r}/{r} = 1.0  (the output itself)"
+
     def format(self, digits: int = 6) -> str:
         """The narration as text, numbers shown to `digits` significant digits."""
         r = _d(self.root)
@@ -138,7 +143,7 @@ class Explanation:
                 f"constants, written as numbers: {', '.join(shown)} (unlabeled values: their "
                 "gradients are not narrated; give a Value a label to follow its gradient)"
             )
-        lines += ["", f"{r}/{r} = 1.0  (the output itself)"]
+        lines += ["", self._output_line()]
         formulas = [s.formula(digits) for s in self.steps]
         width = max((len(f) for f in formulas), default=0)
         parent = None

@@ -18,6 +18,8 @@ from .dot_text import Box, Picture
 from .explanation import Explanation
 from .labels import d, fmt, number, written_order
 from .narration import _expression as value_expression
+from .tensor_narration import _as_number, show
+from .tensor_narration import _expression as tensor_expression
 
 __all__ = ["PENDING", "build_frames"]
 
@@ -93,13 +95,8 @@ def build_frames(picture: Picture, ex: Explanation) -> dict[str, Any]:
     # -- backward: the root's gradient is 1, then one frame per chain-rule step
     by_name = {names[id(node)]: node for node in order}
     root_box = box_of[id(root)]
-    r = d(ex.root)
-    root_line = next(
-        (line for line in ex.format().splitlines() if line.startswith(f"{r}/{r} = 1")),
-        f"{r}/{r} = 1",
-    )
     sets = [[root_box.id, len(root_box.fields) - 1, texts.root_grad(root)]]
-    frame("backward", root_line, root_box.id, targets=[root_box.id], set=sets)
+    frame("backward", ex._output_line(), root_box.id, targets=[root_box.id], set=sets)
     per_pair: dict[tuple[str, str], int] = {}
     for step in ex.steps:
         per_pair[(step.parent, step.child)] = per_pair.get((step.parent, step.child), 0) + 1
@@ -153,8 +150,6 @@ def _names(order: list[Any], ex: Explanation, tensors: bool) -> dict[int, str]:
         except KeyError:
             if not tensors:
                 raise
-            from .tensor_narration import _as_number
-
             names[id(node)] = _as_number(node) or "?"
     return names
 
@@ -166,13 +161,11 @@ def _forward_text(node: Any, box: Box, names: dict[int, str], tensors: bool) -> 
         if not box.inputs:  # an input, or a constant that the narration names by its number
             return f"{name}    (a constant)" if name == value else f"{name} = {value}"
         return f"{name} = {value_expression(node, names)} = {value}"
-    from .tensor_narration import _expression, show
-
     shape = f"{shape_text(node.shape)} {node.dtype}"
     if not box.inputs:
         what = "an input" if node.requires_grad else "needs no grad"
         return f"{name}    {shape}    → {show(node.data)}    ({what})"
-    return f"{name} = {_expression(node, names)}    {shape}    → {show(node.data)}"
+    return f"{name} = {tensor_expression(node, names)}    {shape}    → {show(node.data)}"
 
 
 def _backward_detail(step: Any, ex: Explanation, tensors: bool) -> str:

@@ -70,6 +70,10 @@ class TensorExplanation(Explanation):
             f"<Explanation of {self.root}: {len(self.steps)} steps over {len(self.grads)} tensors>"
         )
 
+    def _output_line(self) -> str:
+        r = _d(self.root)
+        return f"{r}/{r} = 1  (the output itself, {self._shapes[self.root]})"
+
     def format(self, digits: int = 4) -> str:
         r = _d(self.root)
         lines = [
@@ -78,7 +82,7 @@ class TensorExplanation(Explanation):
         ]
         if self._constants:
             lines.append("operands that need no gradient: " + ", ".join(self._constants))
-        lines += ["", f"{r}/{r} = 1  (the output itself, {self._shapes[self.root]})"]
+        lines += ["", self._output_line()]
         parent = None
         for step in self.steps:
             if step.parent != parent:
