@@ -17,8 +17,9 @@ import numpy as np
 
 from ..autograd import grad_mode
 from .grads import _add_grad, _ones
+from .nodes import _as_input
 from .rules import RULES
-from .tensor import Tensor, _lift, _node, _unary
+from .tensor import Tensor, _node, _unary
 
 __all__ = ["conv2d", "conv_output_size", "max_pool2d", "pair"]
 
@@ -38,15 +39,6 @@ def pair(value: Any, what: str) -> tuple[int, int]:
 def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
     """How many positions a kernel takes along one axis: floor((size + 2p - k) / s) + 1."""
     return (size + 2 * padding - kernel) // stride + 1
-
-
-def _as_input(x: Any, like: Tensor | None, who: str) -> Tensor:
-    if x.__class__ is Tensor:
-        return x
-    t = _lift(x, like)
-    if t is None:
-        raise TypeError(f"{who}: the input must be a Tensor or an array, got {type(x).__name__}")
-    return t
 
 
 def _batched(x: Tensor, who: str, shape_hint: str) -> tuple[Tensor, bool]:

@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 
 from .grads import _add_grad, _rows
+from .nodes import _as_input
 from .rules import RULES
-from .tensor import Tensor, _lift, _node, _unary
+from .tensor import Tensor, _node, _unary
 
 __all__ = ["dropout", "embedding"]
 
@@ -87,9 +88,7 @@ def dropout(
     """
     if not 0 <= p <= 1:
         raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
-    x = input if input.__class__ is Tensor else _lift(input, None)
-    if x is None:
-        raise TypeError(f"dropout: the input must be a Tensor or an array, got {type(input)}")
+    x = _as_input(input, None, "dropout")
     if not training or p == 0:
         return x
     if x.dtype.kind != "f":

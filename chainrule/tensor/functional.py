@@ -11,8 +11,9 @@ import numpy as np
 
 from .. import ops
 from .grads import _add_grad, _ones, _rows
+from .nodes import _as_input
 from .rules import RULES
-from .tensor import Tensor, _binary, _lift, _node, _unary
+from .tensor import Tensor, _binary, _node, _unary
 
 __all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "linear"]
 
@@ -32,9 +33,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     pass alike; the gradients are those of the two-op version.
     """
     if x.__class__ is not Tensor:
-        x = _lift(x, weight)
-        if x is None:
-            raise TypeError("linear: the input must be a Tensor or an array")
+        x = _as_input(x, weight, "linear")
     W = weight.data
     try:
         data = _dot(x.data, W.T)  # np.dot: less overhead than @ on small matrices
@@ -63,9 +62,7 @@ def cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tenso
     of a chain of exp, sum, log and indexing nodes. `reduction` is 'mean', 'sum' or 'none'.
     """
     if logits.__class__ is not Tensor:
-        logits = _lift(logits, None)
-        if logits is None:
-            raise TypeError("cross_entropy: the logits must be a Tensor or an array")
+        logits = _as_input(logits, None, "cross_entropy", "logits")
     x = logits.data
     y = labels.data if isinstance(labels, Tensor) else _asarray(labels)
     if reduction not in ("mean", "sum", "none"):
@@ -123,9 +120,7 @@ def binary_cross_entropy_with_logits(
     one-line `sigmoid(x) - y`. `labels` must have the logits' shape.
     """
     if logits.__class__ is not Tensor:
-        logits = _lift(logits, None)
-        if logits is None:
-            raise TypeError("binary_cross_entropy_with_logits: the logits must be a Tensor")
+        logits = _as_input(logits, None, "binary_cross_entropy_with_logits", "logits")
     x = logits.data
     y = labels.data if isinstance(labels, Tensor) else _asarray(labels, dtype=x.dtype)
     who = "binary_cross_entropy_with_logits"

@@ -3,9 +3,11 @@
 An op computes its array, then hands it here: `_unary`, `_binary` and `_node` record the
 operands (only those that need a gradient, and only while grad mode is on) or make a plain
 leaf that holds no reference to them; `_lift` turns the other operand of an op (a number, an
-array, a list) into a constant tensor. The functional ops (`functional.py`, `conv.py`, ...)
-use the same functions, so a node is made the same way whoever makes it. The `Tensor` class
-is handed in by `tensor.py` once it exists (`bind`), since this module sits below it.
+array, a list) into a constant tensor, and `_as_input` the main operand of a functional op
+(refusing, by the op's name, what cannot be one). The functional ops (`functional.py`,
+`conv.py`, ...) use the same functions, so a node is made the same way whoever makes it. The
+`Tensor` class is handed in by `tensor.py` once it exists (`bind`), since this module sits
+below it.
 """
 
 from __future__ import annotations
@@ -127,3 +129,14 @@ def _lift(other: Any, like: Tensor | None) -> Tensor | None:
     if isinstance(other, (list, tuple)):
         return Tensor(other)
     return None
+
+
+def _as_input(x: Any, like: Tensor | None, who: str, what: str = "input") -> Tensor:
+    """The operand `x` of the functional op `who` as a Tensor: itself, or lifted (`_lift`)
+    from an array, a list or a number; anything else is a TypeError that names the op."""
+    if x.__class__ is Tensor:
+        return x
+    t = _lift(x, like)
+    if t is None:
+        raise TypeError(f"{who}: the {what} must be a Tensor or an array, got {type(x).__name__}")
+    return t

@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 
 from .grads import _add_grad, _ones
+from .nodes import _as_input
 from .rules import RULES
-from .tensor import Tensor, _lift, _node
+from .tensor import Tensor, _node
 
 __all__ = ["batch_norm", "layer_norm"]
 
@@ -27,15 +28,6 @@ _dot = np.dot
 
 def _data(t: Any) -> np.ndarray | None:
     return None if t is None else (t.data if isinstance(t, Tensor) else np.asarray(t))
-
-
-def _as_input(x: Any, who: str) -> Tensor:
-    if x.__class__ is Tensor:
-        return x
-    t = _lift(x, None)
-    if t is None:
-        raise TypeError(f"{who}: the input must be a Tensor or an array, got {type(x).__name__}")
-    return t
 
 
 def _affine(xhat: np.ndarray, w: np.ndarray | None, b: np.ndarray | None) -> np.ndarray:
@@ -89,7 +81,7 @@ def batch_norm(
     (times n / (n - 1)). training=False: normalise with the running statistics.
     """
     who = "batch_norm"
-    x = _as_input(input, who)
+    x = _as_input(input, None, who)
     if x.ndim not in (2, 3):
         raise ValueError(f"{who}: expected input of shape (N, C) or (N, C, L), got {x.shape}")
     if x.dtype.kind != "f":
@@ -202,7 +194,7 @@ def layer_norm(
     The same in training and evaluation: there are no running statistics.
     """
     who = "layer_norm"
-    x = _as_input(input, who)
+    x = _as_input(input, None, who)
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
     if not k or x.shape[x.ndim - k :] != shape or x.ndim < k:
