@@ -108,7 +108,3 @@ class Task:
 
 def _is_index(v: Any, width: int) -> bool:
     return not isinstance(v, bool) and isinstance(v, numbers.Integral) and 0 <= v < width
-
-
-def _is_index(v: Any, width: int) -> bool:
-    return not isinstance(v, bool) and isinstance(v, numbers.Integral) and 0 <= v < width
