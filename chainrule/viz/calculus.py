@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..check import numerical_derivative
 from ..derivatives import grad
 from ..engine import Value
-from .plots import new_figure, png_path, save_figure
+from .plots import _save, new_figure, png_path, save_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -75,9 +75,7 @@ def plot_function(
         ax.grid(True, alpha=0.3)
         ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
-    if path is not None:
-        save_figure(fig, path)
-    return fig
+    return _save(fig, path)
 
 
 def _derivatives(f: Callable[[float], Any], order: int, h: float) -> list[Callable[[float], float]]:
@@ -143,9 +141,7 @@ def plot_activations(
         ax.grid(True, alpha=0.3)
         ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
-    if path is not None:
-        save_figure(fig, path)
-    return fig
+    return _save(fig, path)
 
 
 # -- helpers ------------------------------------------------------------------------------
