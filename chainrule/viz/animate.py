@@ -96,9 +96,8 @@ def animation_data(
     built = build_frames(picture, ex)
     names, appears = built["names"], built["appears"]
     unlabeled = {box_id: name for box_id, name in names.items() if not picture.boxes[box_id].label}
-    if title is None:
-        headers = ex._headers
-        title = headers.get(ex.root, f"{ex.root}")
+    if title is None:  # how the root was computed: 'L = d * f'
+        title = ex._headers.get(ex.root, ex.root)
     return {
         "version": 1,
         "title": title,
