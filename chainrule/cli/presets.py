@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .common import UsageError, percent
+from .common import UsageError, nonneg_int, percent, positive_float, positive_int
 from .run_files import check_out, write_run
 
 __all__ = ["PRESETS", "register", "run_preset"]
@@ -72,11 +72,6 @@ PRESETS = {
 
 def register(sub: Any) -> None:
     """Add the `preset` subcommand to the `chainrule` parser."""
-    from .common import _typed
-
-    positive_int = _typed(int, lambda v: v >= 1, "must be a whole number >= 1")
-    positive_float = _typed(float, lambda v: v > 0 and v < float("inf"), "must be a number > 0")
-    seed = _typed(int, lambda v: v >= 0, "must be a whole number >= 0")
     p = sub.add_parser(
         "preset",
         help="train makemore's names MLP or a CNN on MNIST digits; save the model and plots",
@@ -96,7 +91,7 @@ def register(sub: Any) -> None:
     length.add_argument("--epochs", type=positive_int, metavar="N", help="passes over the data")
     p.add_argument("--batch-size", type=positive_int, metavar="N", help="examples per update")
     p.add_argument("--lr", type=positive_float, metavar="LR", help="peak learning rate")
-    p.add_argument("--seed", type=seed, default=0, metavar="S", help="seed (default: 0)")
+    p.add_argument("--seed", type=nonneg_int, default=0, metavar="S", help="seed (default: 0)")
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: runs/NAME)")
     p.add_argument("--force", action="store_true", help="replace the files of an earlier run")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
