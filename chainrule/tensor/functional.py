@@ -65,10 +65,7 @@ def cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tenso
         logits = _as_input(logits, None, "cross_entropy", "logits")
     x = logits.data
     y = labels.data if isinstance(labels, Tensor) else _asarray(labels)
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(
-            f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}"
-        )
+    _check_reduction("cross_entropy", reduction)
     if x.ndim not in (1, 2):
         raise ValueError(
             f"cross_entropy: logits must have shape (N, C) or (C,), got shape {x.shape}"
@@ -100,13 +97,7 @@ def cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tenso
         nll = np.log(total[:, 0]) - z[_rows(len(y)), y]  # -log softmax at the labels
     else:
         nll = np.log(total[0]) - z[y]
-    if reduction == "none":
-        loss = nll
-    else:
-        loss = _add_reduce(nll, axis=None)
-        if reduction == "mean":
-            loss = loss / nll.dtype.type(max(nll.size, 1))
-    return _unary(loss, "cross_entropy", logits, (y, e, total, reduction))
+    return _unary(_reduced(nll, reduction), "cross_entropy", logits, (y, e, total, reduction))
 
 
 def binary_cross_entropy_with_logits(
@@ -124,20 +115,29 @@ def binary_cross_entropy_with_logits(
     x = logits.data
     y = labels.data if isinstance(labels, Tensor) else _asarray(labels, dtype=x.dtype)
     who = "binary_cross_entropy_with_logits"
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"{who}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    _check_reduction(who, reduction)
     if y.shape != x.shape:
         raise ValueError(
             f"{who}: logits of shape {x.shape} need labels of the same shape, got {y.shape}"
         )
     terms = np.logaddexp(0, x) - x * y
+    return _unary(_reduced(terms, reduction), "bce_with_logits", logits, (y, reduction))
+
+
+def _check_reduction(who: str, reduction: str) -> None:
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{who}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _reduced(terms: np.ndarray, reduction: str) -> Any:
+    """A loss's per-element `terms` as `reduction` asks: as they are ('none'), their sum, or
+    their mean (0-d results: numpy's scalars, which `_unary` turns into arrays)."""
     if reduction == "none":
-        loss = terms
-    else:
-        loss = _add_reduce(terms, axis=None)
-        if reduction == "mean":
-            loss = loss / terms.dtype.type(max(terms.size, 1))
-    return _unary(loss, "bce_with_logits", logits, (y, reduction))
+        return terms
+    loss = _add_reduce(terms, axis=None)
+    if reduction == "mean":
+        loss = loss / terms.dtype.type(max(terms.size, 1))
+    return loss
 
 
 def _d_linear(out: Tensor) -> None:  # out = x @ W.T + b
