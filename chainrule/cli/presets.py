@@ -107,7 +107,7 @@ def run_preset(args: argparse.Namespace) -> int:
 
     from .. import data, io, optim
     from ..models import ConfigError, from_config
-    from ..tensor import no_grad
+    from ..tensor import cross_entropy, no_grad
     from ..train.loop import fit
     from ..viz import plots
 
@@ -163,7 +163,7 @@ def run_preset(args: argparse.Namespace) -> int:
     )  # fmt: skip
     model.eval()
     with no_grad():
-        test_loss = float(extra["loss"](model(X_test), y_test).item())
+        test_loss = float(cross_entropy(model(X_test), y_test).item())
     results = (
         f"train accuracy {percent(history.final_train_accuracy)}, held-out accuracy "
         f"{percent(history.final_test_accuracy)} and loss {test_loss:.4f} "
@@ -212,10 +212,9 @@ def _read_config(path: Path) -> dict[str, Any]:
 
 
 def _load(name: str, seed: int, data: Any) -> tuple[Any, ...]:
-    """(X, y, X_test, y_test, description, extra) for a preset's data."""
+    """(X, y, X_test, y_test, description, extra) for a preset's data; `extra` names the
+    held-out examples ("what") and adds to the model file's metadata ("metadata")."""
     import numpy as np
-
-    from ..tensor import cross_entropy
 
     if name == "names-mlp":
         words = data.names("first")
@@ -227,7 +226,7 @@ def _load(name: str, seed: int, data: Any) -> tuple[Any, ...]:
             f"census first names: {n1} to train on ({len(y)} contexts of 3 characters), "
             f"{n2 - n1} dev names ({len(y_dev)} contexts), shuffled with seed {seed}"
         )
-        extra = {"loss": cross_entropy, "what": "dev contexts", "metadata": {"block_size": 3}}
+        extra = {"what": "dev contexts", "metadata": {"block_size": 3}}
         return X, y, X_dev, y_dev, about, extra
     X, y, X_test, y_test = data.mnist5k_arrays(test_size=1000, seed=seed)
     mean, std = float(X.mean()), float(X.std())
@@ -236,11 +235,7 @@ def _load(name: str, seed: int, data: Any) -> tuple[Any, ...]:
         f"mnist5k: {len(y)} digits to train on, {len(y_test)} held out (shuffled with seed "
         f"{seed}), pixels standardised with mean {mean:.4f} and std {std:.4f}"
     )
-    extra = {
-        "loss": cross_entropy,
-        "what": "held-out digits",
-        "metadata": {"input_mean": mean, "input_std": std},
-    }
+    extra = {"what": "held-out digits", "metadata": {"input_mean": mean, "input_std": std}}
     return X, y, X_test, y_test, about, extra
 
 
