@@ -53,6 +53,14 @@ def _real(data: object, op: ops.Op, operands: list[Value]) -> float:
     return float(data)  # type: ignore[arg-type]
 
 
+def _exponent_error(base: Value, exponent: Value) -> ValueError:
+    """d(a**b)/db = a**b·ln(a) at a base where ln is undefined: the op, the names, the base."""
+    return ValueError(
+        f"d/d{_name(exponent)} of {_name(base)}**{_name(exponent)} needs a positive base, "
+        f"but {_name(base)} = {base.data}"
+    )
+
+
 def _name(node: Value) -> str:
     return node.label if node.label else "an unlabeled Value"
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from . import ops
-from .engine_messages import _name, _power
+from .engine_messages import _exponent_error, _power
 
 if TYPE_CHECKING:
     from .engine import Value
@@ -46,10 +46,7 @@ def _d_pow(out: Value) -> None:  # d(a**b)/da = b * a**(b-1),  d(a**b)/db = a**b
     elif a.data == 0 and b.data > 0:
         pass  # a**b is flat at 0 in b (PyTorch uses the same limit)
     else:
-        raise ValueError(
-            f"d/d{_name(b)} of {_name(a)}**{_name(b)} needs a positive base, "
-            f"but {_name(a)} = {a.data}"
-        )
+        raise _exponent_error(a, b)
 
 
 def _d_exp(out: Value) -> None:  # d(e**a)/da = e**a

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import ops
+from .engine_messages import _exponent_error
 
 
 class NotTwiceDifferentiable(RuntimeError):
@@ -63,10 +64,7 @@ def value_vjp(node: Any, g: Any) -> Iterator[tuple[Any, Any]]:
         if base == 0 and b.data > 0:
             return  # flat at 0 in the exponent: the limit the float path takes too
         if base <= 0:
-            raise ValueError(
-                f"d/d{_name(b)} of {_name(a)}**{_name(b)} needs a positive base, "
-                f"but {_name(a)} = {base}"
-            )
+            raise _exponent_error(a, b)
     yield b, _times(op.partials[1](a, b, node), g)
 
 
@@ -78,7 +76,3 @@ def _times(local: Any, g: Any) -> Any:
     if g.__class__ is float and g == 1.0:
         return local
     return local * g
-
-
-def _name(node: Any) -> str:
-    return node.label if node.label else "an unlabeled Value"
