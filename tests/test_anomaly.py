@@ -21,12 +21,18 @@ def test_forward_value_names_the_op_operands_and_values():
     assert (a * b).data == float("inf")  # switched off again on the way out
 
 
-def test_backward_value_names_the_step():
+def test_nan_is_named_forward_and_backward():
     x = Value(float("nan"), label="x")
     w = Value(2.0, label="w")
     with cr.detect_anomaly():
         with pytest.raises(AnomalyError, match=r"\* of 'x' = nan, 'w' = 2.0 produced nan"):
             x * w
+        x = Value(2.0, label="x")
+        y = x * 3.0  # finite forward
+        y.label = "y"
+        with pytest.raises(AnomalyError, match=r"the step of '\*' \(y\) gave 'x' = 2.0 the "
+                           r"gradient nan"):  # fmt: skip
+            y.backward(float("nan"))
 
 
 def test_an_infinite_gradient_is_caught_in_the_step_that_makes_it():
