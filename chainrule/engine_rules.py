@@ -41,9 +41,10 @@ def _d_pow_const(out: Value) -> None:  # d(a**k)/da = k * a**(k-1)
 def _d_pow(out: Value) -> None:  # d(a**b)/da = b * a**(b-1),  d(a**b)/db = a**b * ln(a)
     a, b = out._a, out._b
     a.grad += b.data * _power(a, b.data - 1, b) * out.grad
-    if a.data > 0:
-        b.grad += out.data * math.log(a.data) * out.grad
-    elif a.data == 0 and b.data > 0:
+    x = a.data
+    if x > 0 or x != x:  # a nan base gives a nan slope, as in PyTorch and the recorded path
+        b.grad += out.data * math.log(x) * out.grad
+    elif x == 0 and b.data > 0:
         pass  # a**b is flat at 0 in b (PyTorch uses the same limit)
     else:
         raise _exponent_error(a, b)

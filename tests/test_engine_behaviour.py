@@ -139,6 +139,14 @@ def test_gradient_of_exponent_needs_positive_base():
         y.backward()
 
 
+def test_gradient_of_exponent_at_a_nan_base_is_nan_as_in_torch():
+    """nan flows through, as in the recorded sweep and the tensor engine: no 'positive base'."""
+    for create_graph in (False, True):
+        a, k = Value(math.nan, label="a"), Value(2.0, label="k")
+        (a**k).backward(create_graph=create_graph)
+        assert math.isnan(float(a.grad)) and math.isnan(float(k.grad))
+
+
 def test_exp_overflow_names_the_node():
     with pytest.raises(OverflowError, match="exp of big"):
         Value(1000.0, label="big").exp()
