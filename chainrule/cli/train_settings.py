@@ -115,13 +115,13 @@ def _sizes(
     return sizes
 
 
-def required_modules(args: argparse.Namespace, engine: str | None = None) -> list[str]:
+def required_modules(args: argparse.Namespace) -> list[str]:
     """What a train run needs installed: the data set's loader, the pictures (matplotlib and
-    numpy), the progress bar unless --quiet, numpy for the tensor engine."""
+    numpy, which the tensor engine needs too), the progress bar unless --quiet."""
     needed = [*data_defaults(args.data).needs, "matplotlib", "numpy"]
     if not getattr(args, "quiet", True):
         needed.append("tqdm")
-    return needed + (["numpy"] if engine == "tensor" else [])
+    return needed
 
 
 # -- the points --------------------------------------------------------------------------------
