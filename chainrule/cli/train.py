@@ -46,6 +46,7 @@ from .common import (
     positive_int,
 )
 from .train_run import run_train
+from .train_settings import DEFAULT_DATA_SEED
 
 __all__ = ["add_data_flags", "register", "run_demo"]
 
@@ -131,8 +132,6 @@ def _defaults_epilog() -> str:
     return "\n".join(lines)
 
 
-
-
 def add_data_flags(g: Any, data_default: str | None) -> None:
     """The flags that pick the points, shared by `train` and `eval`."""
     g.add_argument(
@@ -177,7 +176,7 @@ def add_data_flags(g: Any, data_default: str | None) -> None:
         "--data-seed",
         type=nonneg_int,
         metavar="S",
-        help=f"seed of the data draw (default: {DEMO_DATA_SEED})",
+        help=f"seed of the data draw (default: {DEFAULT_DATA_SEED})",
     )
 
 
@@ -281,8 +280,6 @@ def _add_training_flags(train: Any) -> None:
     g.add_argument(
         "--quiet", action="store_true", help="no progress bar and no header; only the results"
     )
-
-
 
 
 # -- the demo is a train run with micrograd's settings -----------------------------------------
