@@ -34,11 +34,11 @@ def run_train(args: argparse.Namespace) -> int:
     say = (lambda *a: None) if args.quiet else print
     out = args.out if args.out is not None else Path("runs", args.data)
     check_out(out, args.force)
-    demo = bool(getattr(args, "header", None))
-    purpose = "chainrule demo" if demo else f"chainrule train --data {args.data}"
+    header = getattr(args, "header", None)  # only the demo sets one
+    purpose = "chainrule demo" if header else f"chainrule train --data {args.data}"
     require_packages(purpose, required_modules(args), "train")
-    if getattr(args, "header", None):
-        say(args.header)
+    if header:
+        say(header)
 
     X, y, X_test, y_test, about_data = load_data(args)
     features = len(X[0])
