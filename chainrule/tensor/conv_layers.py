@@ -9,7 +9,6 @@ where numpy would complain about arrays the user never made), and describes itse
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,7 +16,7 @@ import numpy as np
 
 from ..models import check_size, register_model
 from .conv import conv2d, conv_output_size, max_pool2d, pair
-from .layers import TensorModule, _as_tensor
+from .layers import TensorModule, _as_tensor, _uniform_parameters
 from .tensor import Tensor
 
 __all__ = ["Conv2d", "Flatten", "MaxPool2d", "shape_error"]
@@ -61,15 +60,10 @@ class Conv2d(TensorModule):
         self.kernel_size = _nonneg_pair(kernel_size, "Conv2d kernel_size", 1)
         self.stride = _nonneg_pair(stride, "Conv2d stride", 1)
         self.padding = _nonneg_pair(padding, "Conv2d padding", 0)
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         kh, kw = self.kernel_size
-        bound = 1.0 / math.sqrt(self.in_channels * kh * kw)
         shape = (self.out_channels, self.in_channels, kh, kw)
-        self.weight = Tensor(rng.uniform(-bound, bound, shape).astype(dtype), True, "weight")
-        self.bias: Tensor | None = None
-        if bias:
-            b = rng.uniform(-bound, bound, self.out_channels).astype(dtype)
-            self.bias = Tensor(b, requires_grad=True, label="bias")
+        fan_in = self.in_channels * kh * kw
+        self.weight, self.bias = _uniform_parameters(shape, fan_in, bias, seed, dtype)
 
     def output_shape(self, height: int, width: int) -> tuple[int, int, int]:
         """(C_out, H_out, W_out) for an input image of this height and width."""

@@ -45,6 +45,34 @@ def _as_tensor(x: Any, dtype: np.dtype) -> Tensor:
     return Tensor(np.asarray(x, dtype=dtype))
 
 
+def _generator(seed: int | np.random.Generator | None) -> np.random.Generator:
+    """A layer's `seed` as a generator: a Generator is used as it is (a model's layers then
+    draw one after the other from it), anything else seeds a new one."""
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def _uniform_parameters(
+    shape: tuple[int, ...],
+    fan_in: int,
+    bias: bool,
+    seed: int | np.random.Generator | None,
+    dtype: Any,
+) -> tuple[Tensor, Tensor | None]:
+    """A weight of `shape` and, if `bias`, a bias of `shape[0]`, both uniform in
+    [-1/sqrt(fan_in), 1/sqrt(fan_in)]: PyTorch's default for Linear and Conv2d (kaiming_uniform
+    with a=sqrt(5) works out to exactly that bound), which keeps the output's scale independent
+    of the number of inputs. The weight is drawn before the bias: a seeded layer's numbers
+    depend on that order."""
+    rng = _generator(seed)
+    bound = 1.0 / math.sqrt(fan_in)
+    w = rng.uniform(-bound, bound, shape).astype(dtype)
+    weight = Tensor(w, requires_grad=True, label="weight")
+    if not bias:
+        return weight, None
+    b = rng.uniform(-bound, bound, shape[0]).astype(dtype)
+    return weight, Tensor(b, requires_grad=True, label="bias")
+
+
 class TensorModule(Module):
     """The base of the tensor layers: a `Module` whose parameters are `Tensor`s."""
 
@@ -56,9 +84,8 @@ class TensorModule(Module):
 class Linear(TensorModule):
     """`y = x @ weight.T + bias`, PyTorch's `nn.Linear`.
 
-    Weight (nout, nin) and bias (nout,) start uniform in [-1/sqrt(nin), 1/sqrt(nin)]: PyTorch's
-    default (kaiming_uniform with a=sqrt(5) works out to exactly that bound), which keeps the
-    output's scale independent of the number of inputs. `seed` makes the draw reproducible.
+    Weight (nout, nin) and bias (nout,) start uniform in [-1/sqrt(nin), 1/sqrt(nin)], PyTorch's
+    default (see `_uniform_parameters`). `seed` makes the draw reproducible.
     """
 
     def __init__(
@@ -71,14 +98,8 @@ class Linear(TensorModule):
     ) -> None:
         self.nin = check_size(nin, "Linear nin")
         self.nout = check_size(nout, "Linear nout")
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        bound = 1.0 / math.sqrt(self.nin)
-        w = rng.uniform(-bound, bound, (self.nout, self.nin)).astype(dtype)
-        self.weight = Tensor(w, requires_grad=True, label="weight")
-        self.bias: Tensor | None = None
-        if bias:
-            b = rng.uniform(-bound, bound, self.nout).astype(dtype)
-            self.bias = Tensor(b, requires_grad=True, label="bias")
+        shape = (self.nout, self.nin)
+        self.weight, self.bias = _uniform_parameters(shape, self.nin, bias, seed, dtype)
 
     @property
     def in_features(self) -> int:  # PyTorch's names

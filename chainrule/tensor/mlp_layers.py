@@ -21,7 +21,7 @@ import numpy as np
 from ..models import check_size, register_model
 from .conv_layers import shape_error
 from .embedding import dropout, embedding
-from .layers import TensorModule, _as_tensor
+from .layers import TensorModule, _as_tensor, _generator
 from .norm import batch_norm, layer_norm
 from .tensor import Tensor
 
@@ -60,8 +60,8 @@ class Embedding(TensorModule):
                 )
             padding_idx %= n
         self.padding_idx = padding_idx
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        table = rng.standard_normal((self.num_embeddings, self.embedding_dim)).astype(dtype)
+        shape = (self.num_embeddings, self.embedding_dim)
+        table = _generator(seed).standard_normal(shape).astype(dtype)
         if padding_idx is not None:
             table[padding_idx] = 0
         self.weight = Tensor(table, requires_grad=True, label="weight")
