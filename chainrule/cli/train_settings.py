@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import data
+from ..optim import OPTIMIZERS
 from ..train.defaults import DataDefaults, data_defaults
 from ..train.tasks import TWO_CLASS_CODES, default_loss, outputs_needed
 from .common import UsageError
@@ -51,8 +52,9 @@ class Settings:
 
 
 def generic_lr(optimizer: str, loss: str) -> float:
-    """micrograd's 1.0 suits its hinge demo; other losses need gentler steps; Adam 0.01."""
-    return 0.01 if optimizer == "adam" else 1.0 if loss == "hinge" else 0.1
+    """micrograd's 1.0 suits its hinge demo on SGD; anything else gets the optimizer's own
+    default (`optim.OPTIMIZERS`: SGD 0.1, gentler steps for other losses; Adam 0.01)."""
+    return 1.0 if optimizer == "sgd" and loss == "hinge" else OPTIMIZERS[optimizer][1]
 
 
 def resolve(args: argparse.Namespace, features: int, n_classes: int) -> Settings:
