@@ -344,17 +344,18 @@ register_model("MLP", MLP, _mlp_count)
 
 # -- the tensor layers, reachable from here too ----------------------------------------------
 
-# They live in chainrule.layers, which needs numpy; importing them on first use keeps the scalar
-# classes above free of any dependency (PEP 562 module __getattr__).
-TENSOR_LAYERS = ("Sequential", "Linear", "ReLU", "Tanh", "Sigmoid")
-register_model_home(TENSOR_LAYERS, "chainrule.tensor.layers")  # loading one imports them
-# The layers of makemore and of convolutional nets, each group in its own module.
-register_model_home(("Conv2d", "MaxPool2d", "Flatten"), "chainrule.tensor.conv_layers")
-register_model_home(
-    ("Embedding", "BatchNorm1d", "LayerNorm", "Dropout"), "chainrule.tensor.mlp_layers"
-)
-TENSOR_LAYERS += ("Conv2d", "MaxPool2d", "Flatten", "Embedding", "BatchNorm1d", "LayerNorm")
-TENSOR_LAYERS += ("Dropout",)
+# They live in chainrule.tensor (which needs numpy); importing them on first use keeps the
+# scalar classes above free of any dependency (PEP 562 module __getattr__). The module that
+# defines each kind, so that loading a config of that kind imports it:
+_TENSOR_HOMES = {
+    "chainrule.tensor.layers": ("Sequential", "Linear", "ReLU", "Tanh", "Sigmoid"),
+    # the layers of convolutional nets and of makemore, each group in its own module
+    "chainrule.tensor.conv_layers": ("Conv2d", "MaxPool2d", "Flatten"),
+    "chainrule.tensor.mlp_layers": ("Embedding", "BatchNorm1d", "LayerNorm", "Dropout"),
+}
+for _module, _kinds in _TENSOR_HOMES.items():
+    register_model_home(_kinds, _module)
+TENSOR_LAYERS = tuple(kind for kinds in _TENSOR_HOMES.values() for kind in kinds)
 
 
 def __getattr__(name: str) -> Any:
