@@ -21,15 +21,22 @@ from .tensor.mlp_layers import BatchNorm1d, Dropout, Embedding, LayerNorm
 __all__ = ["FROM_TORCH", "TO_TORCH"]
 
 
-def _copy_in(torch: Any, target: Any, array: np.ndarray | None) -> None:
-    """Copy a chainrule array into a torch parameter or buffer (no sharing, dtype converted)."""
-    if target is not None and array is not None:
-        with torch.no_grad():
-            target.copy_(torch.from_numpy(np.array(array)))
+def _copy_to_torch(torch: Any, m: Any, layer: Any, names: tuple[str, ...]) -> None:
+    """Copy `layer`'s parameters and buffers called `names` into `m`'s of the same names (no
+    sharing, dtype converted); one that either side does not have (None) is skipped."""
+    with torch.no_grad():
+        for name in names:
+            ours, theirs = getattr(layer, name), getattr(m, name)
+            if ours is not None and theirs is not None:
+                theirs.copy_(torch.from_numpy(np.array(ours.data)))
 
 
-def _array(t: Any, dtype: Any) -> np.ndarray:
-    return t.detach().cpu().numpy().astype(dtype)
+def _copy_from_torch(layer: Any, m: Any, names: tuple[str, ...]) -> None:
+    """`_copy_to_torch` the other way: `m`'s tensors into `layer`'s, in `layer`'s dtypes."""
+    for name in names:
+        ours, theirs = getattr(layer, name), getattr(m, name)
+        if ours is not None and theirs is not None:
+            ours.data[...] = theirs.detach().cpu().numpy().astype(ours.data.dtype)
 
 
 def _dtype(torch: Any, layer: Any, dtype: Any) -> Any:
@@ -56,8 +63,7 @@ def _conv_to(layer: Conv2d, torch: Any, dtype: Any) -> Any:
         bias=layer.bias is not None,
         dtype=_dtype(torch, layer, dtype),
     )
-    _copy_in(torch, m.weight, layer.weight.data)
-    _copy_in(torch, m.bias, None if layer.bias is None else layer.bias.data)
+    _copy_to_torch(torch, m, layer, ("weight", "bias"))
     return m
 
 
@@ -68,7 +74,7 @@ def _embedding_to(layer: Embedding, torch: Any, dtype: Any) -> Any:
         padding_idx=layer.padding_idx,
         dtype=_dtype(torch, layer, dtype),
     )
-    _copy_in(torch, m.weight, layer.weight.data)
+    _copy_to_torch(torch, m, layer, ("weight",))
     return m
 
 
@@ -81,9 +87,7 @@ def _batch_norm_to(layer: BatchNorm1d, torch: Any, dtype: Any) -> Any:
         track_running_stats=layer.track_running_stats,
         dtype=_dtype(torch, layer, dtype),
     )
-    for name in ("weight", "bias", *BatchNorm1d._buffer_names):
-        value = getattr(layer, name)
-        _copy_in(torch, getattr(m, name), None if value is None else value.data)
+    _copy_to_torch(torch, m, layer, ("weight", "bias", *BatchNorm1d._buffer_names))
     return m
 
 
@@ -95,9 +99,7 @@ def _layer_norm_to(layer: LayerNorm, torch: Any, dtype: Any) -> Any:
         bias=layer.bias is not None or not layer.elementwise_affine,
         dtype=_dtype(torch, layer, dtype),
     )
-    for name in ("weight", "bias"):
-        value = getattr(layer, name)
-        _copy_in(torch, getattr(m, name), None if value is None else value.data)
+    _copy_to_torch(torch, m, layer, ("weight", "bias"))
     return m
 
 
@@ -134,9 +136,7 @@ def _conv_from(m: Any, dtype: Any) -> Conv2d:
         bias=m.bias is not None,
         dtype=dtype,
     )
-    layer.weight.data[...] = _array(m.weight, dtype)
-    if m.bias is not None:
-        layer.bias.data[...] = _array(m.bias, dtype)
+    _copy_from_torch(layer, m, ("weight", "bias"))
     return layer
 
 
@@ -150,7 +150,7 @@ def _embedding_from(m: Any, dtype: Any) -> Embedding:
     if m.max_norm is not None or m.sparse:
         raise TypeError("max_norm and sparse gradients are not supported")
     layer = Embedding(m.num_embeddings, m.embedding_dim, m.padding_idx, dtype=dtype)
-    layer.weight.data[...] = _array(m.weight, dtype)
+    _copy_from_torch(layer, m, ("weight",))
     return layer
 
 
@@ -158,10 +158,7 @@ def _batch_norm_from(m: Any, dtype: Any) -> BatchNorm1d:
     layer = BatchNorm1d(
         m.num_features, m.eps, m.momentum, m.affine, m.track_running_stats, dtype=dtype
     )
-    for name in ("weight", "bias", *BatchNorm1d._buffer_names):
-        ours, theirs = getattr(layer, name), getattr(m, name)
-        if ours is not None and theirs is not None:
-            ours.data[...] = _array(theirs, ours.data.dtype)
+    _copy_from_torch(layer, m, ("weight", "bias", *BatchNorm1d._buffer_names))
     return layer
 
 
@@ -173,10 +170,7 @@ def _layer_norm_from(m: Any, dtype: Any) -> LayerNorm:
         bias=m.bias is not None or not m.elementwise_affine,
         dtype=dtype,
     )
-    for name in ("weight", "bias"):
-        ours, theirs = getattr(layer, name), getattr(m, name)
-        if ours is not None and theirs is not None:
-            ours.data[...] = _array(theirs, dtype)
+    _copy_from_torch(layer, m, ("weight", "bias"))
     return layer
 
 
