@@ -53,12 +53,12 @@ FUNCTIONS = _FunctionTable()
 MAX_PROGRAM_CHARS = 20_000
 _LABEL_CHARS = 24  # sub-expressions up to this long are labelled with their own text
 
-_BINARY: dict[type, tuple[str, Callable[[object, object], object]]] = {
-    ast.Add: ("+", lambda a, b: a + b),
-    ast.Sub: ("-", lambda a, b: a - b),
-    ast.Mult: ("*", lambda a, b: a * b),
-    ast.Div: ("/", lambda a, b: a / b),
-    ast.Pow: ("**", lambda a, b: a**b),
+_BINARY: dict[type, Callable[[object, object], object]] = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: a**b,
 }
 
 # What people might type that is not allowed, said in words.
@@ -333,7 +333,7 @@ def _apply(node: ast.expr, args: list[Value | float], source: str) -> Value | fl
     try:
         if isinstance(node, ast.BinOp):
             left, right = args
-            _, op = _BINARY[type(node.op)]
+            op = _BINARY[type(node.op)]
             if not isinstance(left, Value) and not isinstance(right, Value):
                 return op(float(left), float(right))  # both plain numbers: fold in floats
             if isinstance(node.op, ast.Pow) and not isinstance(right, Value):
