@@ -188,7 +188,7 @@ class ScalarLosses:
     def hinge(ss: list[Value], ys: list[float]) -> Value:
         # 1 - y*s as one node (1 + s*(-y)), then the ReLU: relu(1 - y*s)
         margins = [dot((s,), (-y,), 1.0).relu() for s, y in zip(ss, ys)]
-        return _total(margins) * (1.0 / len(margins))
+        return _reduce(margins, "mean")
 
     @staticmethod
     def bce(xs: list[Value], ys: list[float], reduction: str) -> Value:
