@@ -237,7 +237,9 @@ def gradcheck_report(
 
     # the analytic side: one forward pass, then one backward pass per row (or one, projected)
     leaves = _fresh(args, slots)
-    outputs, out_names = _outputs(fn(*leaves), fn)
+    result = fn(*leaves)
+    outputs = _outputs(result)
+    out_names = _output_names(outputs, single=not isinstance(result, (tuple, list)))
     sizes = [_size(y) for y in outputs]
     total = sum(sizes)
     if fast_mode:
@@ -329,13 +331,12 @@ def _fresh(args: tuple[Any, ...], slots: list[tuple[int, str]]) -> list[Any]:
     return leaves
 
 
-def _outputs(result: Any, fn: Callable[..., Any]) -> tuple[list[Any], list[str | None]]:
-    """`fn`'s outputs as a list, and a name for each of their elements."""
+def _outputs(result: Any) -> list[Any]:
+    """`fn`'s outputs as a list, each one a Value or a Tensor."""
     single = not isinstance(result, (tuple, list))
     outputs = [result] if single else list(result)
     if not outputs:
         raise TypeError("gradcheck: fn returned an empty tuple; it must return at least one output")
-    names: list[str | None] = []
     for o, y in enumerate(outputs):
         if nodes_for(y) is None:
             where = "fn" if single else f"output {o} of fn"
@@ -343,6 +344,14 @@ def _outputs(result: Any, fn: Callable[..., Any]) -> tuple[list[Any], list[str |
                 f"gradcheck: {where} must be a Value or a Tensor computed from the inputs, got "
                 f"{type(y).__name__} {y!r}"
             )
+    return outputs
+
+
+def _output_names(outputs: list[Any], single: bool) -> list[str | None]:
+    """A name for each output element, as the report prints it: named once, for the analytic
+    side, not again for every nudged evaluation."""
+    names: list[str | None] = []
+    for o, y in enumerate(outputs):
         base = "out" if single else f"outputs[{o}]"
         shape = _shape(y)
         if shape is None or (single and _size(y) == 1):
@@ -351,7 +360,7 @@ def _outputs(result: Any, fn: Callable[..., Any]) -> tuple[list[Any], list[str |
         for j in range(_size(y)):
             index = _unravel(j, shape)
             names.append(f"{base}[{', '.join(map(str, index))}]")
-    return outputs, names
+    return names
 
 
 def _vjp(
@@ -378,7 +387,7 @@ def _vjp(
 def _evaluate(fn: Callable[..., Any], leaves: list[Any], total: int) -> list[float]:
     """Every output element of `fn(*leaves)` as a float, computed without recording a graph."""
     with no_grad():
-        outputs, _ = _outputs(fn(*leaves), fn)
+        outputs = _outputs(fn(*leaves))
     values = []
     for y in outputs:
         values.extend(_nodes(y).values(y))
