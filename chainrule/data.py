@@ -109,7 +109,6 @@ def _sklearn(part: str, who: str) -> Any:
     return require(f"sklearn.{part}", "train", f"the {who} data set")
 
 
-
 def moons(
     n: int = 100, noise: float = 0.1, seed: int | None = None, labels: str = "01"
 ) -> tuple[Rows, Labels]:
