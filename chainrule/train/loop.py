@@ -258,12 +258,12 @@ def fit(
     clock = time.perf_counter
     started = clock()
 
-    def evaluate(done: int) -> None:
+    def score_held_out(done: int) -> None:
         if X_test is not None:
             history.eval_steps.append(done)
             history.test_accuracy.append(_accuracy(engine, model, test_inputs, test_classes, task))
 
-    evaluate(0)
+    score_held_out(0)
     was_training = getattr(model, "training", None)
     if was_training is not None:
         model.train()  # BatchNorm and Dropout behave as in training for the steps
@@ -308,7 +308,7 @@ def fit(
                 )  # fmt: skip
                 raise TrainingDiverged(f"fit: {advice}", advice)
             if (k + 1) % every == 0 or k + 1 == total:
-                evaluate(k + 1)
+                score_held_out(k + 1)
             if bar is not None:
                 acc = "" if hits is None else f" acc {100 * hits / len(cb):.0f}%"
                 bar.set_postfix_str(f"loss {value:.4f}{acc} lr {step_lr:.3g}", refresh=False)
