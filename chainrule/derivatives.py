@@ -72,8 +72,7 @@ def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
             out = _scalar_output(f(*call), "hessian")
             first = _sweep(out, xs, record=True)
             if kind == "list":
-                rows = [[_as_float(g) for g in _sweep(gi, xs, record=False)] for gi in first]
-                return rows
+                return [[_as_float(g) for g in _sweep(gi, xs, record=False)] for gi in first]
             (g,) = first
             rows = [_sweep(g[j], xs, record=False)[0] for j in range(len(g))]
         import numpy as np
@@ -145,7 +144,7 @@ def _lift(x: Any, i: int, who: str) -> tuple[Any, str]:
         if why:
             raise TypeError(f"{who}: argument {i} is {why}")
         return nodes.as_input(x), "node"
-    if isinstance(x, bool) or isinstance(x, (str, bytes)):
+    if isinstance(x, (bool, str, bytes)):
         raise TypeError(f"{who}: argument {i} is {type(x).__name__} {x!r}, not differentiable")
     if isinstance(x, (int, float)):
         return Value(float(x)), "float"

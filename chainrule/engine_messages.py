@@ -47,7 +47,7 @@ def _op_error(op: ops.Op, operands: list[Value], err: Exception) -> Exception:
 
 def _real(data: object, op: ops.Op, operands: list[Value]) -> float:
     """A user op's result as a float; a complex or non-numeric result is named."""
-    if isinstance(data, complex) or not hasattr(data, "__float__") or isinstance(data, str):
+    if isinstance(data, complex) or not hasattr(data, "__float__"):  # str has no __float__
         given = ", ".join(f"{_name(o)} = {o.data}" for o in operands)
         raise TypeError(f"{op.name} of {given} gave {data!r}, not a real number")
     return float(data)  # type: ignore[arg-type]

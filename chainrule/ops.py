@@ -184,7 +184,7 @@ def define_op(
 
         partials = (pick(0), pick(1))
     if formula is None or isinstance(formula, str):
-        formulas: tuple[str | None, ...] = (formula,) * arity if arity == 1 else (formula, None)
+        formulas: tuple[str | None, ...] = (formula,) if arity == 1 else (formula, None)
     else:
         formulas = tuple(formula)
     op = Op(name, forward, partials, formulas, array=array, symbol=symbol, domain=domain)
