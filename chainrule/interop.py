@@ -16,12 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from .interop_layers import FROM_TORCH, TO_TORCH
+from .interop_layers import FROM_TORCH, TO_TORCH, _copy_from_torch, _copy_to_torch, _dtype
 from .tensor.layers import Linear, ReLU, Sequential, Sigmoid, Tanh
 
 __all__ = ["from_torch", "to_torch"]
 
 _TORCH_ACTIVATIONS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid"}
+_CONVERTED = ", ".join(["Linear", "ReLU", "Tanh", "Sigmoid", *(t.__name__ for t in TO_TORCH)])
 
 
 def _torch() -> Any:
@@ -39,14 +40,14 @@ def to_torch(model: Any, dtype: Any = None) -> Any:
     """A `torch.nn.Module` with the same weights and activations as `model`.
 
     `model` is a tensor `Sequential` of `Linear`/`ReLU`/`Tanh`/`Sigmoid` layers and the layers
-    of `chainrule.interop_layers` (Conv2d, MaxPool2d, Flatten, Embedding, BatchNorm1d,
+    `chainrule.interop_layers` converts (Conv2d, MaxPool2d, Flatten, Embedding, BatchNorm1d,
     LayerNorm, Dropout), or one such layer, or a scalar `MLP` or `Layer` (`chainrule.nn`).
     The PyTorch copy has its own weights (changing one model does not change the other),
     `requires_grad` set, ready to train, and the model's training mode. `dtype` (a torch
     dtype) defaults to the model's own precision: the tensor model's dtype (float32 unless
     made otherwise), and float64 for the scalar engine, whose numbers are Python floats, so
-    the weights carry over exactly. A scalar model's PyTorch
-    copy takes a batch (N, nin) and returns (N, nout), also for one output.
+    the weights carry over exactly. A scalar model's PyTorch copy takes a batch (N, nin) and
+    returns (N, nout), also for one output.
     """
     torch = _torch()
     if isinstance(model, Sequential):
@@ -58,7 +59,7 @@ def to_torch(model: Any, dtype: Any = None) -> Any:
         return _scalar_to_torch(torch, model, torch.float64 if dtype is None else dtype)
     raise TypeError(
         f"to_torch: cannot convert {type(model).__name__}; it takes a tensor Sequential "
-        "(Linear, ReLU, Tanh, Sigmoid) or a scalar MLP / Layer"
+        f"({_CONVERTED}) or a scalar MLP / Layer"
     )
 
 
@@ -67,23 +68,16 @@ def _layer_to_torch(torch: Any, layer: Any, i: int, dtype: Any) -> Any:
     if convert is not None:
         return convert(layer, torch, dtype).train(layer.training)
     if isinstance(layer, Linear):
-        weight = torch.from_numpy(np.array(layer.weight.data))  # a copy, never shared
-        if dtype is not None:
-            weight = weight.to(dtype)
-        out = torch.nn.Linear(
-            layer.nin, layer.nout, bias=layer.bias is not None, dtype=weight.dtype
-        )
-        with torch.no_grad():
-            out.weight.copy_(weight)
-            if layer.bias is not None:
-                out.bias.copy_(torch.from_numpy(np.array(layer.bias.data)))
+        has_bias, dtype = layer.bias is not None, _dtype(torch, layer, dtype)
+        out = torch.nn.Linear(layer.nin, layer.nout, bias=has_bias, dtype=dtype)
+        _copy_to_torch(torch, out, layer, ("weight", "bias"))
         return out
     for ours, theirs in ((ReLU, "ReLU"), (Tanh, "Tanh"), (Sigmoid, "Sigmoid")):
         if isinstance(layer, ours):
             return getattr(torch.nn, theirs)()
     raise TypeError(
         f"to_torch: layer {i} ({type(layer).__name__}) has no PyTorch counterpart here; "
-        f"supported: Linear, ReLU, Tanh, Sigmoid, {', '.join(t.__name__ for t in TO_TORCH)}"
+        f"supported: {_CONVERTED}"
     )
 
 
@@ -148,9 +142,7 @@ def _layer_from_torch(torch: Any, m: Any, name: str, dtype: Any) -> Any:
             raise TypeError(f"from_torch: layer {name!r} ({m!r}): {err}") from None
     if isinstance(m, nn.Linear):
         layer = Linear(m.in_features, m.out_features, bias=m.bias is not None, dtype=dtype)
-        layer.weight.data[...] = m.weight.detach().cpu().numpy()
-        if m.bias is not None:
-            layer.bias.data[...] = m.bias.detach().cpu().numpy()
+        _copy_from_torch(layer, m, ("weight", "bias"))
         return layer
     for theirs, ours in ((nn.ReLU, ReLU), (nn.Tanh, Tanh), (nn.Sigmoid, Sigmoid)):
         if type(m) is theirs:
