@@ -88,23 +88,12 @@ def data_defaults(name: str) -> DataDefaults:
     return DATA_DEFAULTS.get(name, MICROGRAD)
 
 
-# The command-line flag of each setting, for `describe`.
-_FLAGS = {
-    "samples": "--samples",
-    "test_fraction": "--test-fraction",
-    "hidden": "",
-    "activation": "--activation",
-    "output_activation": "--output-activation",
-    "loss": "--loss",
-    "optimizer": "--optimizer",
-    "lr": "--lr",
-    "momentum": "--momentum",
-    "l2": "--l2",
-    "schedule": "--schedule",
-    "steps": "--steps",
-    "epochs": "--epochs",
-    "batch_size": "--batch-size",
-}
+# The settings `describe` lists, each as its flag (`batch_size`: `--batch-size`); the rest
+# (`image_shape`, `needs`) describe the data, not a choice a flag makes.
+_DESCRIBED = (
+    "samples", "test_fraction", "hidden", "activation", "output_activation", "loss", "optimizer",
+    "lr", "momentum", "l2", "schedule", "steps", "epochs", "batch_size",
+)  # fmt: skip
 
 
 def describe(name: str) -> str:
@@ -113,11 +102,11 @@ def describe(name: str) -> str:
     parts = []
     for f in fields(DataDefaults):
         value = getattr(r, f.name)
-        if f.name not in _FLAGS or value == getattr(MICROGRAD, f.name):
+        if f.name not in _DESCRIBED or value == getattr(MICROGRAD, f.name):
             continue
         if f.name == "hidden":
             parts.append(f"hidden layers {','.join(map(str, value))}")
         else:
             text = f"{value:g}" if isinstance(value, float) else str(value)
-            parts.append(f"{_FLAGS[f.name]} {text}")
+            parts.append(f"--{f.name.replace('_', '-')} {text}")
     return ", ".join(parts) or "micrograd's demo"
