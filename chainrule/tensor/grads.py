@@ -1,5 +1,6 @@
 """Gradient bookkeeping for the tensor engine: summing broadcast gradients back to an operand's
-shape, spreading a reduction's gradient, and adding a gradient into a tensor without copies.
+shape, spreading a reduction's gradient, putting an indexing's gradient back in place, and
+adding a gradient into a tensor without copies.
 
 These functions see arrays and the few tensor attributes they write (`data`, `grad`, `_op`);
 they know nothing of how a node was made, so the backward rules of every op share them.
@@ -121,6 +122,19 @@ def _rows(n: int) -> np.ndarray:
     rows = np.arange(n)
     rows.flags.writeable = False
     return rows
+
+
+def _scattered(
+    values: np.ndarray, index: Any, shape: tuple[int, ...], dtype: np.dtype
+) -> np.ndarray:
+    """A zero array of `shape` with `values` added in at `index`: the gradient of indexing,
+    where an element picked twice collects both values."""
+    out = np.zeros(shape, dtype)
+    if _is_basic(index):  # slices and integers pick each element at most once
+        out[index] = values
+    else:  # integer arrays may pick an element twice: add.at sums the repeats
+        np.add.at(out, index, values)
+    return out
 
 
 def _is_basic(index: Any) -> bool:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import ops
-from .grads import _add_grad, _is_basic, _kept_shape, _spread, _unbroadcast
+from .grads import _add_grad, _kept_shape, _scattered, _spread, _unbroadcast
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -175,13 +175,7 @@ def _d_permute(out: Tensor) -> None:  # the same elements: move the axes back
 
 def _d_index(out: Tensor) -> None:  # each picked element gets its gradient back in place
     a = out._args[0]
-    index = out._ctx
-    grad = np.zeros(a.data.shape, a.data.dtype)
-    if _is_basic(index):  # slices and integers pick each element at most once
-        grad[index] = out.grad
-    else:  # integer arrays may pick an element twice: add.at sums the repeats
-        np.add.at(grad, index, out.grad)
-    _add_grad(a, grad)
+    _add_grad(a, _scattered(out.grad, out._ctx, a.data.shape, a.data.dtype))
 
 
 def _d_scatter(out: Tensor) -> None:  # the inverse of indexing: pick the elements again

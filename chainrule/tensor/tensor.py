@@ -41,7 +41,7 @@ from ..autograd import (
 )
 from . import nodes
 from .errors import _axis_error, _broadcast_error, _matmul_error, _name
-from .grads import Axis, _add_grad, _is_basic
+from .grads import Axis, _add_grad, _scattered
 from .nodes import _binary, _const, _elementwise, _lift, _node, _recorded, _unary, bind
 from .recorded import tensor_vjp
 from .rules import local_step
@@ -362,11 +362,7 @@ class Tensor:
     def _scatter(self, shape: tuple[int, ...], index: Any) -> Tensor:
         """A zero tensor of `shape` with this one added in at `index` (the gradient of
         indexing; repeated indices add up)."""
-        data = np.zeros(shape, self.data.dtype)
-        if _is_basic(index):
-            data[index] = self.data
-        else:
-            np.add.at(data, index, self.data)
+        data = _scattered(self.data, index, shape, self.data.dtype)
         return _unary(data, "scatter", self, (index, shape))
 
     def argmax(self, axis: int | None = None) -> Tensor:
