@@ -25,7 +25,7 @@ from .common import UsageError, percent, require_packages
 from .run_files import check_out, write_run
 from .train_settings import Settings, data_flags, load_data, required_modules, resolve
 
-__all__ = ["load_data", "run_train"]
+__all__ = ["run_train"]
 
 
 def run_train(args: argparse.Namespace) -> int:
