@@ -1,7 +1,8 @@
 """What every `chainrule` command shares: the parser, the error the user can fix, flag types.
 
 The commands import from here and `main.py` imports the commands, so imports flow one way:
-common <- expressions, graph, train, predict <- main.
+common <- the command modules (graph, train, presets, predict, playground, and their helpers)
+<- main.
 """
 
 from __future__ import annotations
