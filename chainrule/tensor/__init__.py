@@ -1,11 +1,13 @@
 """The tensor engine: numpy arrays in a computation graph.
 
-`tensor.py` holds the `Tensor` class and the ops it records; `rules.py` their backward rules,
-over the array helpers of `grads.py`; `functional.py` the fused ops of `torch.nn.functional`
-(`linear`, `cross_entropy`, ...), with `conv.py` (`conv2d`, `max_pool2d`), `norm.py`
-(`batch_norm`, `layer_norm`) and `embedding.py` (`embedding`, `dropout`) beside it;
-`layers.py` the PyTorch-named layers (`conv_layers.py` and `mlp_layers.py` hold the newer
-ones) and `losses.py` the tensor side of the loss table. Importing this package imports
+`tensor.py` holds the `Tensor` class and the ops it records, made into graph nodes by
+`nodes.py`; `rules.py` their backward rules, over the array helpers of `grads.py`, and
+`recorded.py` the steps written in Tensor ops (`backward(create_graph=True)`); `functional.py`
+the fused ops of `torch.nn.functional` (`linear`, `cross_entropy`, ...), with `conv.py`
+(`conv2d`, `max_pool2d`), `norm.py` (`batch_norm`, `layer_norm`) and `embedding.py`
+(`embedding`, `dropout`) beside it; `layers.py` the PyTorch-named layers (`conv_layers.py` and
+`mlp_layers.py` hold the newer ones), `recipes.py` the lectures' two models built from them,
+and `losses.py` the tensor side of the loss table. Importing this package imports
 numpy; the scalar engine never does.
 """
 

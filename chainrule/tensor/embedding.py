@@ -2,7 +2,8 @@
 has them, each one node of the graph with its own backward rule.
 
 `embedding` is indexing (row i of the table for token i), written as its own op so that its
-gradient is one scatter-add into the table rather than a general indexing rule's; `dropout`
+gradient is summed into the table in one step (a one-hot product, or a scatter-add for a large
+table) rather than by a general indexing rule; `dropout`
 multiplies by a random mask, kept from the forward pass for the backward one.
 """
 

@@ -5,7 +5,8 @@ Elementwise ops that are rows of the op table (`chainrule.ops`) need no rule her
 reads their derivatives from the row. The arithmetic ops and the lecture's functions keep a
 hand-written numpy rule (fewer temporaries), which the op catalogue test checks against their
 rows; the rest (matmul, reductions, shapes, softmax) are not elementwise and live only here.
-The functional ops (`linear`, `cross_entropy`, ...) add their rules from `functional.py`.
+The functional ops add their rules to `RULES` from their own modules (`functional.py`, `conv.py`,
+`norm.py`, `embedding.py`).
 """
 
 from __future__ import annotations
