@@ -175,7 +175,8 @@ def test_save_load_gives_the_same_predictions(tmp_path):
         loaded = io.load(path).eval()
         np.testing.assert_array_equal(loaded(x).data, model(x).data)
         assert loaded.config() == model.config()
-        for (name, b), (name2, b2) in zip(model.named_buffers(), loaded.named_buffers()):
+        theirs = loaded.named_buffers()
+        for (name, b), (name2, b2) in zip(model.named_buffers(), theirs, strict=True):
             assert name == name2 and np.array_equal(b.data, b2.data)
 
 
@@ -186,8 +187,10 @@ def test_to_torch_from_torch_round_trip_keeps_weights_buffers_and_mode():
         model.eval()
         back = from_torch(to_torch(model))
         assert back.config() == model.config() and not back.training
-        for (name, a), (_, b) in zip(model.state_dict().items(), back.state_dict().items()):
-            assert np.array_equal(np.asarray(a), np.asarray(b)), name
+        ours, theirs = model.state_dict(), back.state_dict()
+        assert list(ours) == list(theirs)
+        for name, a in ours.items():
+            assert np.array_equal(np.asarray(a), np.asarray(theirs[name])), name
     single = from_torch(torch.nn.Conv2d(2, 3, (1, 2), stride=2))
     assert isinstance(single, Conv2d) and single.stride == (2, 2)
     with pytest.raises(TypeError, match="dilation"):
