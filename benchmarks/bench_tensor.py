@@ -92,7 +92,7 @@ def moons_loop(model: Any, Xt: Any, yt: Any, steps: int, opt: Any, set_lr: Any) 
 
 
 def moons_chainrule(model: Any, X: np.ndarray, y: np.ndarray, steps: int) -> float:
-    from chainrule.optim import SGD
+    from chainrule.learn.optim import SGD
     from chainrule.tensor import Tensor
 
     def set_lr(opt: Any, lr: float) -> None:
@@ -128,7 +128,7 @@ def digits_batches(
 
 def digits_chainrule(model: Any, batches: list, lr: float = 0.1, momentum: float = 0.9) -> float:
     """The minibatch loop of digits, names and cnn: cross-entropy and SGD over given batches."""
-    from chainrule.optim import SGD
+    from chainrule.learn.optim import SGD
     from chainrule.tensor import Tensor, cross_entropy
 
     opt = SGD(model.parameters(), lr=lr, momentum=momentum)
@@ -214,8 +214,8 @@ def compare(args: argparse.Namespace) -> dict[str, float]:
     """The chosen workloads, both frameworks: times, ratios, losses and chainrule's accuracy."""
     import torch
 
-    from chainrule.data import digits_arrays as digits
     from chainrule.interop import to_torch
+    from chainrule.learn.data import digits_arrays as digits
     from chainrule.tensor import Tensor, no_grad
     from chainrule.tensor.layers import Linear, ReLU, Sequential
 
@@ -392,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"numpy {np.__version__} ({blas}); torch {torch.__version__}; CPUs: {os.cpu_count()}")
     print(f"BLAS environment variables: {env}")
     steps = {"moons": 5 if args.quick else 100}
-    from chainrule.data import digits_arrays
+    from chainrule.learn.data import digits_arrays
 
     n_train = len(digits_arrays(seed=args.seed)[0])
     steps["digits"] = (1 if args.quick else 20) * -(-n_train // 32)

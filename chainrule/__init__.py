@@ -12,8 +12,8 @@ from typing import Any
 
 from . import ops
 from .autograd import detect_anomaly, enable_grad, is_grad_enabled, no_grad
-from .engine import Value, dot, zero_grad
 from .ops import define_op
+from .value import Value, dot, zero_grad
 
 __version__ = "0.1.0"
 
@@ -24,34 +24,31 @@ _LAZY = {
     "save_graph": "viz",
     "explain": "viz",
     "animate": "viz.animate",
-    "gradcheck": "check",
-    "gradcheck_report": "check",
-    "GradcheckError": "check",
-    "numerical_derivative": "check",
-    "fit": "train",
-    "grad": "derivatives",
-    "value_and_grad": "derivatives",
-    "hessian": "derivatives",
+    "gradcheck": "calculus",
+    "gradcheck_report": "calculus",
+    "GradcheckError": "calculus",
+    "numerical_derivative": "calculus",
+    "fit": "learn",
+    "grad": "calculus",
+    "value_and_grad": "calculus",
+    "hessian": "calculus",
     "nn": None,
-    "losses": None,
-    "optim": None,
-    "data": None,
-    "train": None,
-    "io": None,
+    "learn": None,
     "viz": None,
-    "check": None,
+    "calculus": None,
     "interop": None,
     "tensor": None,
-    "models": None,
     "autograd": None,
-    "derivatives": None,
 }
 
 # Modules reachable under a short name: `chainrule.calculus.plot_function(...)`.
 _ALIASES = {
     "plots": "viz.plots",
-    "calculus": "viz.calculus",
     "layers": "tensor.layers",
+    "losses": "learn.losses",
+    "optim": "learn.optim",
+    "data": "learn.data",
+    "io": "learn.io",
 }
 
 __all__ = [

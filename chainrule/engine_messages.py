@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from . import ops
 
 if TYPE_CHECKING:
-    from .engine import Value
+    from .value import Value
 
 Number = int | float
 

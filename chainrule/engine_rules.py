@@ -18,7 +18,7 @@ from . import ops
 from .engine_messages import _exponent_error, _power
 
 if TYPE_CHECKING:
-    from .engine import Value
+    from .value import Value
 
 
 def _d_add(out: Value) -> None:  # d(a+b)/da = 1, d(a+b)/db = 1

@@ -5,7 +5,7 @@ They keep the lecture's shape and attribute names (`Neuron.w`, `Neuron.b`, `Laye
 needs: a choice of activation per layer, reproducible initialisation from a seed, parameter
 names, a readable repr, and a `config()` / `state_dict()` pair that a saved model is rebuilt
 from (`from_config` + `load_state_dict`) without ever executing code from the file. The
-rebuilding is `chainrule.models`', one registry for both engines: this module registers its
+rebuilding is `chainrule.learn.module`', one registry for both engines: this module registers its
 three classes there, and says where the tensor layers (which need numpy) register theirs.
 
 Names: every parameter and input is labeled where it is made, so that `draw_dot` of a model's
@@ -27,8 +27,7 @@ import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from .engine import Value, dot
-from .models import (
+from .learn.module import (
     Module,
     check_size,
     from_config,
@@ -36,6 +35,7 @@ from .models import (
     register_model,
     register_model_home,
 )
+from .value import Value, dot
 
 __all__ = [
     "ACTIVATIONS",
@@ -316,7 +316,7 @@ class MLP(ScalarModule):
 
 # -- rebuilding a model from its config (what a saved file holds) ---------------------------
 
-# `from_config(config)` and `parameter_count(config)` (imported above from chainrule.models)
+# `from_config(config)` and `parameter_count(config)` (imported above from chainrule.learn.module)
 # serve both engines; these are the scalar kinds they know, with their parameter counts.
 
 

@@ -13,8 +13,8 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .engine import Value, _children
 from .recorded import value_vjp
+from .value import Value, _children
 
 __all__ = ["TensorNodes", "ValueNodes", "nodes_for"]
 

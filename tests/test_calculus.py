@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from chainrule.viz.calculus import plot_activations, plot_function
+from chainrule.calculus.plots import plot_activations, plot_function
 
 
 def f(x):
@@ -71,7 +71,7 @@ def test_png_only_and_repr_png(tmp_path):
 
 def test_headless_and_pyplot_free():
     code = (
-        "import sys; from chainrule.viz.calculus import plot_function, plot_activations;"
+        "import sys; from chainrule.calculus.plots import plot_function, plot_activations;"
         "plot_function(lambda x: x*x, x0=1); plot_activations();"
         "print('matplotlib.pyplot' in sys.modules)"
     )

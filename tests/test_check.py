@@ -15,7 +15,7 @@ from lecture import lecture_cube
 from torch.autograd.gradcheck import GradcheckError as TorchGradcheckError
 
 from chainrule import Tensor, Value, dot
-from chainrule.check import (
+from chainrule.calculus.check import (
     GradcheckError,
     GradcheckReport,
     gradcheck,
@@ -213,7 +213,7 @@ def test_check_needs_no_numpy():
     code = (
         "import sys\n"
         "from chainrule import Value\n"
-        "from chainrule.check import gradcheck\n"
+        "from chainrule.calculus.check import gradcheck\n"
         "assert gradcheck(lambda a, b: (a * b).tanh(), (Value(0.5), Value(-1.0)))\n"
         "assert 'numpy' not in sys.modules, 'numpy was imported'\n"
     )

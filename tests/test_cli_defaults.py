@@ -12,7 +12,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from chainrule.data import DATASETS
+from chainrule.learn.data import DATASETS
 
 ROOT = str(Path(__file__).resolve().parents[1])  # this checkout, not an installed copy
 

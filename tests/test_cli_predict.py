@@ -5,7 +5,7 @@ import re
 import pytest
 
 from chainrule import cli, data, io
-from chainrule.train import predict_scores
+from chainrule.learn import predict_scores
 
 PNG = b"\x89PNG\r\n\x1a\n"
 QUICK = ["--samples", "40", "--test-samples", "30", "--steps", "15", "--quiet"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from chainrule import cli, data, io, plots
-from chainrule.train import predict
+from chainrule.learn import predict
 
 RUN = ["model.json", "loss.png", "boundary.png"]
 ROOT = str(Path(__file__).resolve().parents[1])  # this checkout, not an installed copy

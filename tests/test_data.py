@@ -1,4 +1,4 @@
-"""chainrule.data: plain lists, the right labels, reproducible draws, clear errors."""
+"""chainrule.learn.data: plain lists, the right labels, reproducible draws, clear errors."""
 
 import math
 import random

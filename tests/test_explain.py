@@ -11,7 +11,7 @@ from lecture import lecture_L, lecture_neuron
 import chainrule
 from chainrule import Value, dot, ops
 from chainrule.autograd import topological_order
-from chainrule.engine import _children
+from chainrule.value import _children
 from chainrule.viz.narration import Explanation, Step, explain
 
 

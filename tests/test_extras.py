@@ -104,9 +104,9 @@ def test_only_what_a_run_uses_is_needed(tmp_path):
          f"the moons data set needs scikit-learn, which is not installed: {TRAIN}"),
         (["sklearn"], "from chainrule import data; data.digits_arrays()",
          f"the digits data set needs scikit-learn, which is not installed: {TRAIN}"),
-        (["tqdm"], "from chainrule import data, nn, train\n"
+        (["tqdm"], "from chainrule import data, learn, nn\n"
                    "X, y = data.xor(10, seed=1)\n"
-                   "train.fit(nn.MLP(2, [3, 1]), X, y, steps=3)",
+                   "learn.fit(nn.MLP(2, [3, 1]), X, y, steps=3)",
          "fit's progress bar (progress=False goes without) needs tqdm, which is not installed: "
          f"{TRAIN}"),
     ],
@@ -122,7 +122,7 @@ def test_without_its_extras_the_engine_and_fit_still_work(tmp_path):
     code = """
         import chainrule
         from chainrule import Value, data, nn
-        from chainrule.train import fit
+        from chainrule.learn import fit
         X, y = data.xor(20, seed=1)
         h = fit(nn.MLP(2, [4, 1], seed=0), X, y, steps=5, progress=False)
         print(h.steps, (Value(2.0) * 3).data)

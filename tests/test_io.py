@@ -1,4 +1,5 @@
-"""chainrule.io: models round-trip exactly; bad files fail clearly; saving never damages a file."""
+"""chainrule.learn.io: models round-trip exactly; bad files fail clearly; saving never damages
+a file."""
 
 import json
 import os
@@ -7,8 +8,8 @@ import stat
 import pytest
 
 from chainrule import data, io, nn
-from chainrule.io import ModelFileError
-from chainrule.train import fit, predict_scores
+from chainrule.learn import fit, predict_scores
+from chainrule.learn.io import ModelFileError
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from chainrule.data import digits_arrays as digits
-from chainrule.optim import SGD
+from chainrule.learn.data import digits_arrays as digits
+from chainrule.learn.optim import SGD
 from chainrule.tensor import Tensor, cross_entropy, no_grad
 from chainrule.tensor.layers import Linear, ReLU, Sequential, Sigmoid, Tanh, from_config
 
@@ -206,7 +206,7 @@ def test_nn_reexports_the_tensor_layers_lazily():
 
     assert nn.Linear is layers.Linear and nn.Sequential is layers.Sequential
     config = Sequential(Linear(2, 3), ReLU()).config()
-    assert nn.from_config(config).config() == config  # what chainrule.io loads models with
+    assert nn.from_config(config).config() == config  # what chainrule.learn.io loads models with
     code = "import sys, chainrule.nn; print('numpy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr  # the scalar classes need no numpy

@@ -1,4 +1,4 @@
-"""chainrule.losses against PyTorch float64: same inputs -> same loss and same gradients."""
+"""chainrule.learn.losses against PyTorch float64: same inputs -> same loss and same gradients."""
 
 import math
 import random
@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from chainrule import Value, no_grad
-from chainrule.losses import (
+from chainrule.learn.losses import (
     accuracy,
     bce_with_logits,
     binary_accuracy,

@@ -9,7 +9,7 @@ import torch
 
 import chainrule
 from chainrule import Value, nn, no_grad
-from chainrule.models import Module
+from chainrule.learn.module import Module
 from chainrule.nn import MLP, Layer, Neuron, from_config
 
 LECTURE_XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
@@ -452,9 +452,9 @@ def test_exported_lazily_from_the_package():
 
 
 def test_the_lecture_loop_with_library_pieces():
-    from chainrule.data import toy
-    from chainrule.losses import mse
-    from chainrule.optim import SGD
+    from chainrule.learn.data import toy
+    from chainrule.learn.losses import mse
+    from chainrule.learn.optim import SGD
 
     xs, ys = toy()
     model = MLP(3, [4, 4, 1], seed=1)

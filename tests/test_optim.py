@@ -1,4 +1,5 @@
-"""chainrule.optim against torch.optim, float64: same start, same gradients -> same parameters."""
+"""chainrule.learn.optim against torch.optim, float64: same start, same gradients, same
+parameters."""
 
 import math
 import random
@@ -8,8 +9,7 @@ import pytest
 import torch
 
 from chainrule import Value
-from chainrule.nn import MLP
-from chainrule.optim import (
+from chainrule.learn.optim import (
     SGD,
     Adam,
     ConstantLR,
@@ -17,6 +17,7 @@ from chainrule.optim import (
     LinearDecayLR,
     get_scheduler,
 )
+from chainrule.nn import MLP
 
 START = [0.7, -1.3, 0.25, 2.0, -0.4]
 COEF = [1.5, -0.5, 2.0, 0.75, -1.25]

@@ -368,7 +368,7 @@ def test_moons_training_reaches_100_steps_and_95_percent(page, server):
 
 
 def test_training_speed_in_the_browser_against_native_python(page):
-    """micrograd's moons loop, 2-16-16-1 full batch, via chainrule.train.fit in both."""
+    """micrograd's moons loop, 2-16-16-1 full batch, via chainrule.learn.fit in both."""
     steps = 30
     browser = page.evaluate(f"window.playground.call('benchmark', {{steps: {steps}}})")
     native = subprocess.run(

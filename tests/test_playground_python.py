@@ -19,7 +19,7 @@ from chainrule import io, losses
 from chainrule.cli import playground
 from chainrule.cli.expressions import ProgramError, evaluate_program
 from chainrule.cli.main import main as cli
-from chainrule.train import predict
+from chainrule.learn import predict
 from chainrule.viz.dot import draw_dot
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,7 +12,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from chainrule import data, plots
-from chainrule.train import History
+from chainrule.learn import History
 
 ROOT = str(Path(__file__).resolve().parents[1])  # this checkout, not an installed copy
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -194,7 +194,7 @@ def test_decision_boundary_with_several_classes(tmp_path):
 
 def test_decision_boundary_of_a_trained_model_on_moons(tmp_path):
     from chainrule import nn
-    from chainrule.train import fit
+    from chainrule.learn import fit
 
     X, y = data.moons(30, noise=0.1, seed=0)
     model = nn.MLP(2, [8, 1], activation="relu", output_activation=None, seed=0)
@@ -239,7 +239,7 @@ def test_plots_work_headless_and_never_touch_the_backend(tmp_path):
         import matplotlib
         before = matplotlib.rcParams._get_backend_or_none()
         from chainrule import plots
-        from chainrule.train import History
+        from chainrule.learn import History
         h = History(loss=[1.0, 0.5], train_accuracy=[0.5, 1.0], lr=[0.1, 0.1],
                     step_time=[0.1, 0.1])
         plots.plot_history(h, {str(tmp_path / "h.png")!r})

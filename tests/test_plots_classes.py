@@ -6,7 +6,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from chainrule import plots
-from chainrule.train import History
+from chainrule.learn import History
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -12,7 +12,7 @@ import torch
 
 from chainrule import io, nn
 from chainrule.interop import from_torch, to_torch
-from chainrule.models import from_config, parameter_count
+from chainrule.learn.module import from_config, parameter_count
 from chainrule.tensor import Tensor, no_grad
 from chainrule.tensor.layers import (
     BatchNorm1d,
@@ -236,7 +236,7 @@ def test_shape_errors_name_the_layer_the_expected_and_the_received_shape():
 
 def test_fit_trains_batchnorm_and_scores_in_eval_mode():
     from chainrule import optim
-    from chainrule.train import fit
+    from chainrule.learn import fit
 
     X = RNG.integers(0, 27, (300, 3))
     y = (X[:, 0] + X[:, 2]) % 27  # learnable from the context

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from chainrule.check import gradcheck
+from chainrule.calculus.check import gradcheck
 from chainrule.tensor import (
     Tensor,
     batch_norm,

@@ -1,4 +1,4 @@
-"""chainrule.train.fit: it learns, records what happened, evaluates without a graph."""
+"""chainrule.learn.fit: it learns, records what happened, evaluates without a graph."""
 
 import json
 import math
@@ -6,8 +6,8 @@ import math
 import pytest
 
 from chainrule import Value, data, is_grad_enabled, losses, nn, optim
-from chainrule.models import Module
-from chainrule.train import History, fit, predict, predict_scores
+from chainrule.learn import History, fit, predict, predict_scores
+from chainrule.learn.module import Module
 
 
 def demo_model(seed=0, hidden=8):
@@ -379,7 +379,7 @@ def test_a_nan_in_an_array_is_refused_on_the_tensor_engine_too():
 
 
 def test_the_final_loss_is_the_whole_training_sets_without_l2():
-    from chainrule.train import evaluate
+    from chainrule.learn import evaluate
 
     X, y = data.moons(30, noise=0.1, seed=1)
     model = demo_model()

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from chainrule import data, nn
+from chainrule.learn import Advice, TrainingDiverged, TrainingWarning, fit
+from chainrule.learn.advice import diagnose
 from chainrule.tensor.layers import mlp
-from chainrule.train import Advice, TrainingDiverged, TrainingWarning, fit
-from chainrule.train.advice import diagnose
 
 
 def run(loss, accuracy=None, classes=None, **overrides):

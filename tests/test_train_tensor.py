@@ -13,12 +13,12 @@ import pytest
 import torch
 
 from chainrule import Value, data, io, losses, optim
-from chainrule.data import digits_arrays as digits
 from chainrule.interop import from_torch, to_torch
+from chainrule.learn import ScalarEngine, TensorEngine, engine_for, fit, predict
+from chainrule.learn.data import digits_arrays as digits
 from chainrule.nn import MLP
 from chainrule.tensor import Tensor, binary_cross_entropy_with_logits
 from chainrule.tensor.layers import Linear, ReLU, Sequential, mlp
-from chainrule.train import ScalarEngine, TensorEngine, engine_for, fit, predict
 
 ROOT = str(Path(__file__).resolve().parents[1])
 

@@ -18,7 +18,7 @@ import ast
 from collections.abc import Callable, Iterator, Mapping
 
 from .. import ops
-from ..engine import Value
+from ..value import Value
 
 __all__ = [
     "FUNCTIONS",

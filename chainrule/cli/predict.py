@@ -17,10 +17,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .. import io
-from ..losses import LOSSES
-from ..train.loop import evaluate, predict, predict_scores
-from ..train.tasks import Task
+from ..learn import io
+from ..learn.loop import evaluate, predict, predict_scores
+from ..learn.losses import LOSSES
+from ..learn.tasks import Task
 from ..viz import plots
 from .common import UsageError, percent, require_packages
 from .train import add_data_flags

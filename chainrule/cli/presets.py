@@ -7,7 +7,7 @@ Each preset fixes the data, the model (`chainrule.tensor.recipes`) and a trainin
 works; flags change the length, the learning rate, the batch size and the seed, and
 `--model-config FILE` trains another architecture (a JSON `model.config()`, e.g. with wider
 layers) on the preset's data. The run goes through `fit`, as `chainrule train` does: the same
-progress bar and summary, and `--out` gets `model.json` (reload with `chainrule.io.load`) and
+progress bar and summary, and `--out` gets `model.json` (reload with `chainrule.learn.io.load`) and
 `loss.png`. The data sets are optional packages: a missing one is named, with its pip command.
 """
 
@@ -105,10 +105,10 @@ def run_preset(args: argparse.Namespace) -> int:
     check_out(out, args.force)
     config = _read_config(args.model_config) if args.model_config else None
 
-    from .. import data, io, optim
-    from ..models import ConfigError, from_config
+    from ..learn import data, io, optim
+    from ..learn.loop import fit
+    from ..learn.module import ConfigError, from_config
     from ..tensor import cross_entropy, no_grad
-    from ..train.loop import fit
     from ..viz import plots
 
     try:
@@ -243,7 +243,7 @@ def _sample_names(model: Any, count: int, seed: int) -> list[str]:
     """Names made up by a trained names model (evaluation mode), one character at a time."""
     import numpy as np
 
-    from ..data import NAME_CHARS
+    from ..learn.data import NAME_CHARS
     from ..tensor import no_grad
 
     rng = np.random.default_rng(seed)

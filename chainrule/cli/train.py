@@ -4,12 +4,12 @@
         --steps 100 --lr 1.0 --seed 1337 --out runs/moons
 
 prints progress and the final train / held-out accuracy and wall time, and leaves in `--out`:
-`model.json` (reload with `chainrule.io.load`, or `chainrule eval` / `predict`), `loss.png`
+`model.json` (reload with `chainrule.learn.io.load`, or `chainrule eval` / `predict`), `loss.png`
 (loss and accuracy curves), for 2-D data `boundary.png` (micrograd's decision-boundary
 picture), for more than two classes `confusion.png`, and for pictures (digits) `samples.png`.
 
 Each data set trains well with no flag but `--data`: it has its own default settings
-(`chainrule.train.defaults`: micrograd's demo for the 2-D sets, the lecture's network for
+(`chainrule.learn.defaults`: micrograd's demo for the 2-D sets, the lecture's network for
 toy, mini-batches for digits), and every flag overrides its own setting.
 
 `chainrule demo` is micrograd's demo: 100 moons points (noise 0.1), MLP 2-16-16-1 with ReLU
@@ -30,11 +30,11 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from ..data import DATASETS
-from ..losses import LOSSES
+from ..learn.data import DATASETS
+from ..learn.defaults import DATA_DEFAULTS, describe
+from ..learn.losses import LOSSES
+from ..learn.optim import OPTIMIZERS, SCHEDULES
 from ..nn import ACTIVATIONS
-from ..optim import OPTIMIZERS, SCHEDULES
-from ..train.defaults import DATA_DEFAULTS, describe
 from .common import (
     at_least_two,
     fraction,
@@ -114,7 +114,7 @@ def register(sub: Any) -> None:
 
 
 def _defaults_epilog() -> str:
-    """Each data set's settings (`chainrule.train.defaults`), wrapped for the terminal."""
+    """Each data set's settings (`chainrule.learn.defaults`), wrapped for the terminal."""
     demo = [name for name in DATA_DEFAULTS if describe(name) == "micrograd's demo"]
     entries = [
         (

@@ -16,10 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .. import io, nn
+from .. import nn
 from ..extras import MissingExtra
-from ..train.advice import TrainingDiverged, TrainingWarning
-from ..train.loop import History, fit, predict
+from ..learn import io
+from ..learn.advice import TrainingDiverged, TrainingWarning
+from ..learn.loop import History, fit, predict
 from ..viz import plots
 from .common import UsageError, percent, require_packages
 from .run_files import check_out, write_run

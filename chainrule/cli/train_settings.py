@@ -2,7 +2,7 @@
 rest.
 
 `chainrule train --data digits` with no other flag trains with the digits' defaults
-(`chainrule.train.defaults`); each flag given replaces its own setting. Settings that only
+(`chainrule.learn.defaults`); each flag given replaces its own setting. Settings that only
 make sense together stay together: the data set's learning rate and momentum come with its
 optimizer and loss (`--optimizer adam` alone gets Adam's default rate, not the digits' SGD
 rate), and its length (steps or epochs) only when neither `--steps` nor `--epochs` is given.
@@ -18,10 +18,10 @@ import inspect
 from dataclasses import dataclass
 from typing import Any
 
-from .. import data
-from ..optim import OPTIMIZERS
-from ..train.defaults import DataDefaults, data_defaults
-from ..train.tasks import TWO_CLASS_CODES, default_loss, outputs_needed
+from ..learn import data
+from ..learn.defaults import DataDefaults, data_defaults
+from ..learn.optim import OPTIMIZERS
+from ..learn.tasks import TWO_CLASS_CODES, default_loss, outputs_needed
 from .common import UsageError
 
 __all__ = ["DATA_FLAGS", "Settings", "data_flags", "load_data", "required_modules", "resolve"]

@@ -4,7 +4,7 @@
 Each is a thin shell over its functional form (`chainrule.tensor.conv`): it holds the weights,
 checks the input's shape (an error names the layer, the shape it expects and the shape it got,
 where numpy would complain about arrays the user never made), and describes itself with
-`config()`, so a model saved with `chainrule.io` is rebuilt from the file.
+`config()`, so a model saved with `chainrule.learn.io` is rebuilt from the file.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..models import check_size, register_model
+from ..learn.module import check_size, register_model
 from .conv import conv2d, conv_output_size, max_pool2d, pair
 from .layers import TensorModule, _as_tensor, _uniform_parameters
 from .tensor import Tensor

@@ -9,7 +9,7 @@ the scalar `MLP` would make 8,192 `dot` nodes.
 Every layer describes itself with `config()` (a JSON-able dict; `from_config` rebuilds the
 architecture) and its learned numbers with `state_dict()` (name -> nested lists), which
 `load_state_dict` checks and puts back: together they are what a saved model holds. Both come
-from `chainrule.models.Module`; the layers are registered in its one registry of model kinds,
+from `chainrule.learn.module.Module`; the layers are registered in its one registry of model kinds,
 next to the scalar `MLP`.
 """
 
@@ -21,7 +21,14 @@ from typing import Any
 
 import numpy as np
 
-from ..models import ConfigError, Module, check_size, from_config, parameter_count, register_model
+from ..learn.module import (
+    ConfigError,
+    Module,
+    check_size,
+    from_config,
+    parameter_count,
+    register_model,
+)
 from . import Tensor, linear
 
 __all__ = [
@@ -221,7 +228,7 @@ def mlp(
 
 # -- rebuilding a model from its config (what a saved file holds) ---------------------------
 
-# `from_config(config)` and `parameter_count(config)` (imported above from chainrule.models)
+# `from_config(config)` and `parameter_count(config)` (imported above from chainrule.learn.module)
 # serve both engines; these are the tensor kinds they know, with their parameter counts.
 
 

@@ -1,6 +1,6 @@
-"""The tensor engine's half of `chainrule.losses`: each loss's arithmetic on a whole batch.
+"""The tensor engine's half of `chainrule.learn.losses`: each loss's arithmetic on a whole batch.
 
-`chainrule.losses` checks the arguments of each loss once for both engines and, given a
+`chainrule.learn.losses` checks the arguments of each loss once for both engines and, given a
 `Tensor` of outputs, hands the work to `TensorLosses` (so `losses.hinge(model(X), y)` works
 with either kind of model). Each loss is a few array operations on the whole batch, or one
 fused node (cross-entropy, BCE).

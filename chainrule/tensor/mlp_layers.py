@@ -5,7 +5,7 @@ and initialisation.
 Two of them behave differently in training and in evaluation (`Module.train()` / `.eval()`):
 BatchNorm normalises with the batch's statistics while training, and with the running averages
 it kept of them when evaluating; Dropout drops only while training. BatchNorm's running
-statistics are buffers: saved with the weights (`state_dict`, `chainrule.io`) and carried over
+statistics are buffers: saved with the weights (`state_dict`, `chainrule.learn.io`) and carried over
 to and from PyTorch, but never given gradients or optimised.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..models import check_size, register_model
+from ..learn.module import check_size, register_model
 from .conv_layers import shape_error
 from .embedding import dropout, embedding
 from .layers import TensorModule, _as_tensor, _generator

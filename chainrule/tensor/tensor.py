@@ -32,13 +32,7 @@ from typing import Any
 import numpy as np
 
 from .. import anomaly, ops
-from ..autograd import (
-    backpropagate,
-    enable_grad,
-    no_grad,
-    sweep,
-    topological_order,
-)
+from ..autograd import backpropagate, enable_grad, no_grad, sweep, topological_order
 from . import nodes
 from .errors import _axis_error, _broadcast_error, _matmul_error, _name
 from .grads import Axis, _add_grad, _scattered

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import ops
-from ..engine import Value, _children
+from ..value import Value, _children
 from .labels import nested, number
 
 __all__ = ["Adapter", "TENSORS", "VALUES", "adapter_for", "is_tensor", "op_label"]

@@ -68,7 +68,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..atomic import write_bytes
+from ..learn.atomic import write_bytes
 from .dot_text import describe, source
 from .narration import explain
 

@@ -36,8 +36,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..atomic import write_bytes
 from ..autograd import topological_order
+from ..learn.atomic import write_bytes
 from .adapters import adapter_for
 from .adapters import op_label as op_label
 from .dot_text import Box, Edge, GraphTooLargeError, describe

@@ -16,7 +16,7 @@ from .labels import fmt as _fmt
 from .labels import md as _md
 
 if TYPE_CHECKING:
-    from ..engine import Value
+    from ..value import Value
 
 __all__ = ["Explanation", "Step", "kept_note", "places"]
 

@@ -44,7 +44,7 @@ from typing import Any
 
 from .. import ops
 from ..autograd import topological_order
-from ..engine import Value, _children, _power, _unique
+from ..value import Value, _children, _power, _unique
 from .adapters import is_tensor
 from .explanation import Explanation, Step, places
 from .labels import d as _d

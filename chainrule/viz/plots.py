@@ -20,7 +20,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from ..atomic import atomic_path
+from ..learn.atomic import atomic_path
 
 __all__ = [
     "plot_confusion_matrix",
@@ -126,7 +126,7 @@ def plot_decision_boundary(
     """
     import numpy as np
 
-    from ..train.loop import predict_scores
+    from ..learn.loop import predict_scores
 
     train = _points(X, y, "")
     test = None if X_test is None and y_test is None else _points(X_test, y_test, "held-out ")
@@ -180,7 +180,7 @@ def _draw_points(
     out; returns how many are wrong, as the legend says it."""
     import numpy as np
 
-    from ..train.loop import predict_scores
+    from ..learn.loop import predict_scores
 
     rows, ys = points
     pts, truth = np.asarray(rows), rule.true(ys)

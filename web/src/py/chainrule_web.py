@@ -5,7 +5,7 @@ crosses between Python and JavaScript. The work is chainrule's own: expressions 
 safe parser of `chainrule graph` (`chainrule.cli.expressions.evaluate_program`; user text is
 never evaluated), the Expression tab's picture and frames are `chainrule.animate`'s
 (`animation_data`: draw_dot's look, explain's narration, played by the package's own player),
-the Neuron tab's picture is `draw_dot`'s, and training is `chainrule.train.fit` on a
+the Neuron tab's picture is `draw_dot`'s, and training is `chainrule.learn.fit` on a
 `chainrule.nn.MLP`. This module only translates.
 
 The build (web/build.mjs) zips this file with the `chainrule/` package of the repository; the
@@ -37,10 +37,10 @@ from chainrule.cli.expressions import (
     ProgramError,
     evaluate_program,
 )
-from chainrule.engine import Value, _children
-from chainrule.losses import LOSSES
-from chainrule.train import fit
-from chainrule.train.tasks import Task, compute_loss, outputs_needed
+from chainrule.learn import fit
+from chainrule.learn.losses import LOSSES
+from chainrule.learn.tasks import Task, compute_loss, outputs_needed
+from chainrule.value import Value, _children
 from chainrule.viz.animate import animation_data
 from chainrule.viz.dot import draw_dot, graph_size
 from chainrule.viz.narration import explain
@@ -350,8 +350,8 @@ def _noisy(X: list, noise: float, rng: random.Random) -> list:
 
 
 def make_dataset(name: str, n: int, noise: float, seed: int) -> tuple[list, list]:
-    """chainrule.data's set of that name; moons, circles and blobs are drawn here when
-    scikit-learn (their generator in chainrule.data) is not installed, as in the browser."""
+    """chainrule.learn.data's set of that name; moons, circles and blobs are drawn here when
+    scikit-learn (their generator in chainrule.learn.data) is not installed, as in the browser."""
     if name in ("xor", "spirals"):
         return datasets.load(name, n=n, noise=noise, seed=seed)
     rng = random.Random(seed)
@@ -570,7 +570,7 @@ class Session:
 
 
 def _loss_line(loss: str, outs: list[str], label: int, y: list) -> str:
-    """The loss of one point, written as chainrule.losses computes it for a batch of one."""
+    """The loss of one point, written as chainrule.learn.losses computes it for a batch of one."""
     if loss == "cross_entropy":
         total = " + ".join(f"exp({o})" for o in outs)
         return f"L = log({total}) - {outs[label]}"
@@ -669,7 +669,7 @@ def train_export() -> str:
 PREDICT_SCRIPT = '''"""Load the model trained in the chainrule playground; classify a few points."""
 
 from chainrule import io
-from chainrule.train import predict
+from chainrule.learn import predict
 
 model = io.load("model.json")
 print(model)

@@ -1,9 +1,9 @@
 """One small adapter per engine: everything that depends on whether numbers are `Value`s or
 `Tensor`s, in one class of static methods each, `ScalarEngine` and `TensorEngine`.
 
-Models (`chainrule.models`), optimizers (`chainrule.optim`), losses (`chainrule.losses`) and the
-training loop (`chainrule.train.loop`) are written once for both engines and ask these classes
-whenever the engines differ; none of them checks a type itself.
+Models (`chainrule.learn.module`), optimizers (`chainrule.learn.optim`), losses
+(`chainrule.learn.losses`) and the training loop (`chainrule.learn.loop`) are written once for
+both engines and ask these classes whenever the engines differ; none of them checks a type itself.
 
 Parameters, for models and optimizers:
 
@@ -42,7 +42,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .engine import Value, dot
+from .value import Value, dot
 
 __all__ = [
     "ENGINES",

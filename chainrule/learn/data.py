@@ -29,7 +29,7 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .extras import require
+from ..extras import require
 
 __all__ = [
     "DATASETS",

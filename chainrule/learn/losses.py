@@ -28,8 +28,8 @@ from collections.abc import Callable, Sequence
 from operator import index
 from typing import Any
 
-from .adapters import ScalarEngine, batch_engine
-from .engine import Value, dot
+from ..engines import ScalarEngine, batch_engine
+from ..value import Value, dot
 
 __all__ = [
     "LOSSES",
@@ -138,7 +138,7 @@ def _engine(outputs: Any) -> tuple[Any, Any]:
     engine = batch_engine(outputs)
     if engine is ScalarEngine:
         return engine, ScalarLosses
-    from .tensor.losses import TensorLosses  # needs numpy: only once a Tensor is met
+    from ..tensor.losses import TensorLosses  # needs numpy: only once a Tensor is met
 
     return engine, TensorLosses
 

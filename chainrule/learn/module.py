@@ -6,7 +6,7 @@ A model is a tree of attributes: sub-modules, lists of sub-modules, and paramete
 class only has to store things in attributes: `parameters()`, `named_parameters()`,
 `zero_grad()`, the parameter count in `repr()` and `state_dict()` / `load_state_dict()` come for
 free. What differs between the engines (a float or an array, 0.0 or None for no gradient) is
-asked of the parameter's engine adapter (`chainrule.adapters`).
+asked of the parameter's engine adapter (`chainrule.engines`).
 
 Each engine registers the kinds of model it defines (`register_model`): the scalar `Neuron`,
 `Layer`, `MLP` in `chainrule.nn`, the tensor layers in `chainrule.tensor.layers`. `from_config`
@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .adapters import is_parameter, parameter_engine
+from ..engines import is_parameter, parameter_engine
 
 __all__ = [
     "ConfigError",

@@ -9,7 +9,7 @@ a Python float and a numpy array, so one optimizer serves both engines: scalar `
 `Tensor`s (whose `grad` is an array, or None before the first backward: such parameters are
 skipped, as in PyTorch). Array parameters are updated in place (`p.data -= ...`). The little
 that differs (what "no gradient" is, a square root, a buffer of zeros) is asked of each
-parameter's engine adapter (`chainrule.adapters`).
+parameter's engine adapter (`chainrule.engines`).
 
     opt = SGD(model.parameters(), lr=0.1)
     sched = LinearDecayLR(opt, total_steps=100)   # micrograd's 1.0 - 0.9*k/100
@@ -28,8 +28,8 @@ import numbers
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .adapters import is_parameter, parameter_engine
-from .models import Module, check_size
+from ..engines import is_parameter, parameter_engine
+from .module import Module, check_size
 
 __all__ = [
     "SCHEDULES",

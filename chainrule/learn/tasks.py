@@ -1,6 +1,6 @@
 """What a loss makes of the labels: which model it needs, how it codes the classes, where a
 score splits them. `fit` and `chainrule train` ask here; the losses themselves are the table
-`chainrule.losses.LOSSES`.
+`chainrule.learn.losses.LOSSES`.
 
     hinge          one score per sample, two classes coded -1/+1, split at 0
     bce            one score (a logit) per sample, two classes coded 0/1, split at 0
@@ -17,7 +17,7 @@ import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..losses import LOSSES
+from .losses import LOSSES
 
 __all__ = [
     "ONE_OUTPUT",
@@ -45,8 +45,8 @@ def outputs_needed(loss: str, n_classes: int) -> int:
 
 
 def compute_loss(loss: str | Callable[..., Any], outputs: Any, targets: Any) -> Any:
-    """The loss named `loss` in `chainrule.losses.LOSSES`, or `loss` itself if it is a callable:
-    a node to call backward() on. Each loss there serves both engines."""
+    """The loss named `loss` in `chainrule.learn.losses.LOSSES`, or `loss` itself if it is a
+    callable: a node to call backward() on. Each loss there serves both engines."""
     return LOSSES[loss](outputs, targets) if isinstance(loss, str) else loss(outputs, targets)
 
 

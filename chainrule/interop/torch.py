@@ -4,7 +4,7 @@
 a model that outgrows chainrule keeps training in PyTorch (GPUs, distributed training) from
 where it is, without retraining. `from_torch(module)` brings a PyTorch stack of `Linear` and
 activation layers back as a tensor `Sequential`. The convolution, normalisation, embedding and
-dropout layers convert through the tables of `chainrule.interop_layers`, running statistics and
+dropout layers convert through the tables of `chainrule.interop.layers`, running statistics and
 the training mode included.
 
 PyTorch is optional: it is imported inside the functions, and only they need it.
@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from .interop_layers import FROM_TORCH, TO_TORCH, _copy_from_torch, _copy_to_torch, _dtype
-from .tensor.layers import Linear, ReLU, Sequential, Sigmoid, Tanh
+from ..tensor.layers import Linear, ReLU, Sequential, Sigmoid, Tanh
+from .layers import FROM_TORCH, TO_TORCH, _copy_from_torch, _copy_to_torch, _dtype
 
 __all__ = ["from_torch", "to_torch"]
 
@@ -40,7 +40,7 @@ def to_torch(model: Any, dtype: Any = None) -> Any:
     """A `torch.nn.Module` with the same weights and activations as `model`.
 
     `model` is a tensor `Sequential` of `Linear`/`ReLU`/`Tanh`/`Sigmoid` layers and the layers
-    `chainrule.interop_layers` converts (Conv2d, MaxPool2d, Flatten, Embedding, BatchNorm1d,
+    `chainrule.interop.layers` converts (Conv2d, MaxPool2d, Flatten, Embedding, BatchNorm1d,
     LayerNorm, Dropout), or one such layer, or a scalar `MLP` or `Layer` (`chainrule.nn`).
     The PyTorch copy has its own weights (changing one model does not change the other),
     `requires_grad` set, ready to train, and the model's training mode. `dtype` (a torch

@@ -3,7 +3,7 @@ cycle for you, with minibatches, a learning-rate schedule, a progress bar, held-
 and a `History` of what happened at every step.
 
     from chainrule import data, nn
-    from chainrule.train import fit
+    from chainrule.learn import fit
 
     X, y = data.moons(100, noise=0.1, seed=1)
     model = nn.MLP(2, [16, 16, 1], activation="relu", output_activation=None, seed=1)
@@ -17,12 +17,12 @@ Failures speak. Data holding a NaN or an infinity are refused before the first s
 the row and column. A run whose loss becomes inf or nan stops (`TrainingDiverged`, saying what
 to try). A run that ends having learned nothing (chance-level accuracy, a loss flat from the
 start) or whose loss grew far above where it began warns (`TrainingWarning`) and keeps the
-advice in `History.warnings` (`chainrule.train.advice`).
+advice in `History.warnings` (`chainrule.learn.advice`).
 
 Labels. Give class labels as the data sets do: 0/1 (or -1/+1) for two classes, 0..C-1 for more.
-`fit` turns them into what the loss needs (`chainrule.train.tasks`): -1/+1 for `hinge`, 0/1 for
+`fit` turns them into what the loss needs (`chainrule.learn.tasks`): -1/+1 for `hinge`, 0/1 for
 `bce`, class indices for `cross_entropy`; `mse` gets the targets exactly as given (the lecture's
-+1/-1). The losses are `chainrule.losses.LOSSES`; `fit` also takes any callable
++1/-1). The losses are `chainrule.learn.losses.LOSSES`; `fit` also takes any callable
 `loss(outputs, targets) -> node`.
 
 Speed. A step is the model's forward pass, the loss, `backward()` and the optimizer's update;
@@ -31,7 +31,7 @@ before the first step, a full batch is the data itself (no copy), and parameters
 once (the optimizer holds them). Evaluation runs under `no_grad()`, so it records no graph.
 
 Engines. Everything that depends on how a model computes sits in one small class per engine,
-`ScalarEngine` and `TensorEngine` in `chainrule.adapters`; `engine_for(model)` picks one,
+`ScalarEngine` and `TensorEngine` in `chainrule.engines`; `engine_for(model)` picks one,
 and `fit`, `predict` and the plots only call these (`owns`, `inputs`, `targets`, `take`,
 `forward`, `penalty`, `scores`, `correct`, `width`: see that module).
 """
@@ -48,14 +48,14 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .. import optim
-from ..adapters import engine_for
 from ..autograd import collector_paused, no_grad
-from ..data import check_finite
+from ..engines import engine_for
 from ..extras import require
-from ..losses import LOSSES
-from ..models import check_size
+from . import optim
 from .advice import Advice, TrainingDiverged, TrainingWarning, diagnose, diverged_advice
+from .data import check_finite
+from .losses import LOSSES
+from .module import check_size
 from .tasks import Task, compute_loss
 
 __all__ = ["LOSSES", "History", "evaluate", "fit", "predict", "predict_scores"]
@@ -75,7 +75,7 @@ class History:
     after the last update: `final_loss` is the loss of the whole training set without the L2
     term (`loss[k]` is one batch's, with it). Accuracies are fractions in [0, 1], None where
     undefined (targets of a regression). `warnings` holds an `Advice` for a run that learned
-    nothing or diverged (`chainrule.train.advice`).
+    nothing or diverged (`chainrule.learn.advice`).
     """
 
     loss: list[float] = field(default_factory=list)

@@ -1,9 +1,9 @@
 """Training: `fit`, `evaluate` and `predict` (the loop, `loop.py`), what each loss makes of
 the labels (`tasks.py`), what a failed run says (`advice.py`) and each data set's settings for
 `chainrule train` (`defaults.py`). The per-engine adapters the loop uses live one layer down, in
-`chainrule.adapters`, beside the models, optimizers and losses that use them too."""
+`chainrule.engines`, beside the models, optimizers and losses that use them too."""
 
-from ..adapters import ENGINES, ScalarEngine, TensorEngine, engine_for
+from ..engines import ENGINES, ScalarEngine, TensorEngine, engine_for
 from .advice import Advice, TrainingDiverged, TrainingWarning
 from .loop import LOSSES, History, evaluate, fit, predict, predict_scores
 

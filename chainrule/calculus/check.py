@@ -38,9 +38,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .autograd import no_grad
-from .engine import Value
-from .nodes import TensorNodes, ValueNodes, nodes_for
+from ..autograd import no_grad
+from ..nodes import TensorNodes, ValueNodes, nodes_for
+from ..value import Value
 
 __all__ = [
     "GradcheckEntry",

@@ -16,9 +16,9 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .autograd import enable_grad, no_grad, sweep
-from .engine import Value
-from .nodes import TensorNodes, ValueNodes, nodes_for
+from ..autograd import enable_grad, no_grad, sweep
+from ..nodes import TensorNodes, ValueNodes, nodes_for
+from ..value import Value
 
 __all__ = ["grad", "hessian", "value_and_grad"]
 
@@ -160,7 +160,7 @@ def _lift(x: Any, i: int, who: str) -> tuple[Any, str]:
             )
         if x.shape == ():
             return Value(float(x)), "float"
-        from .tensor import Tensor  # an array: the tensor engine (and numpy) are there
+        from ..tensor import Tensor  # an array: the tensor engine (and numpy) are there
 
         return Tensor(x, requires_grad=True), "array"
     raise TypeError(f"{who}: argument {i} is {type(x).__name__} {x!r}, not differentiable")

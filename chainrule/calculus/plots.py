@@ -14,10 +14,10 @@ import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from ..check import numerical_derivative
-from ..derivatives import grad
-from ..engine import Value
-from .plots import _save, new_figure, png_path, save_figure
+from ..value import Value
+from ..viz.plots import _save, new_figure, png_path, save_figure
+from .check import numerical_derivative
+from .derivatives import grad
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

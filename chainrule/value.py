@@ -32,14 +32,7 @@ from functools import reduce
 from operator import add, attrgetter, mul
 
 from . import anomaly, ops
-from .autograd import (
-    backpropagate,
-    enable_grad,
-    grad_mode,
-    no_grad,
-    sweep,
-    topological_order,
-)
+from .autograd import backpropagate, enable_grad, grad_mode, no_grad, sweep, topological_order
 from .engine_messages import _name, _number, _op_error, _power, _real
 from .engine_rules import _local_step
 from .recorded import value_vjp

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from .tensor.conv_layers import Conv2d, Flatten, MaxPool2d
-from .tensor.mlp_layers import BatchNorm1d, Dropout, Embedding, LayerNorm
+from ..tensor.conv_layers import Conv2d, Flatten, MaxPool2d
+from ..tensor.mlp_layers import BatchNorm1d, Dropout, Embedding, LayerNorm
 
 __all__ = ["FROM_TORCH", "TO_TORCH"]
 

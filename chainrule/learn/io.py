@@ -9,7 +9,7 @@ A model file holds what is needed to rebuild the model and nothing that could ru
 
 Why JSON and not pickle: loading a pickle runs whatever code the file asks for, so a model
 file from someone else would be a program. Here `load` only parses JSON and rebuilds the model
-with `chainrule.nn.from_config` (the one model registry of `chainrule.models`, which knows the
+with `chainrule.nn.from_config` (the one model registry of `chainrule.learn.module`, which knows the
 models of both engines), and it checks everything it reads: a missing, truncated or edited file
 gives a `ModelFileError` that names the file and says what is wrong with it.
 
@@ -26,7 +26,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from . import nn  # the models of both engines, rebuilt from their configs
+from .. import nn  # the models of both engines, rebuilt from their configs
 from .atomic import atomic_write
 
 __all__ = ["FORMAT", "VERSION", "ModelFileError", "save", "load", "read_metadata"]
@@ -171,7 +171,7 @@ def _parse(path: str | os.PathLike[str]) -> dict[str, Any]:
             shown = first if len(first) <= 40 else first[:37] + "..."
             raise ModelFileError(
                 path, f"not a model file: it is not JSON (it starts with {shown!r}; a model "
-                "file is the JSON object that chainrule.io.save writes)"
+                "file is the JSON object that chainrule.learn.io.save writes)"
             ) from None
         what = err.msg.removesuffix(" starting at")
         where = f"at line {err.lineno} column {err.colno}"
