@@ -1,4 +1,4 @@
-"""What both engines share: grad mode, the topological order and the backward sweep.
+"""What both engines share: grad mode, anomaly mode, the node protocol and the backward sweep.
 
 `Value` (one Python float per node) and `Tensor` (one numpy array per node) record the same kind
 of graph: every node knows the nodes it was computed from. Backpropagation is then the same
@@ -8,21 +8,67 @@ algorithm for both, so it lives here once:
 2. walk that order from the root back to the leaves, letting each node push its gradient into
    its children with its own local rule (the chain rule, one node at a time).
 
-The walk is iterative, never recursive, so a graph a million nodes deep is as fine as a shallow one.
-The cyclic garbage collector is paused while the sweep runs: the sweep allocates many small
+The walk is iterative, never recursive, so a graph a million nodes deep is as fine as a shallow
+one. The cyclic garbage collector is paused while the sweep runs: the sweep allocates many small
 objects but never makes a reference cycle, and letting the collector scan the whole graph again
 and again is where a naive engine spends most of its time.
+
+`Node` is the protocol both engines' nodes speak: everything built on the engines (pictures,
+narration, gradient checks, training) reads a node through it, never by its class.
 """
 
 from __future__ import annotations
 
 import gc
+import math
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
+
+__all__ = [
+    "AnomalyError",
+    "Node",
+    "backpropagate",
+    "detect_anomaly",
+    "enable_grad",
+    "is_grad_enabled",
+    "no_grad",
+    "sweep",
+    "topological_order",
+]
 
 N = TypeVar("N")
+
+
+class Node(Protocol):
+    """One node of either engine's graph, as everything outside the engines sees it.
+
+    `data` is a float (Value) or an array (Tensor); `grad` its gradient (a float, an array,
+    None before a tensor's first backward, or a node when the backward pass was recorded);
+    `shape` is `()` for a Value. `_prev` lists the operands that receive a gradient, `_op`
+    names the op that made the node ('' for a leaf) and `_rule` is that op's definition (an
+    `ops.Op` row or an `ops.Primitive`; None for a leaf or an op written the lecture's way).
+    `_ctx` is what the op kept for its backward pass (an axis, a shape), if anything.
+    """
+
+    data: Any
+    grad: Any
+    label: str
+    _op: str
+
+    @property
+    def _prev(self) -> tuple[Any, ...]: ...
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+    def backward(self, gradient: Any = ..., create_graph: bool = ...) -> None: ...
+
+    def zero_grad(self) -> None: ...
+
+
+# -- grad mode -------------------------------------------------------------------------------
 
 
 class _GradMode(threading.local):
@@ -65,6 +111,79 @@ def enable_grad() -> Iterator[None]:
 def is_grad_enabled() -> bool:
     """True when operations record the graph (the default)."""
     return grad_mode.enabled
+
+
+# -- anomaly mode ----------------------------------------------------------------------------
+
+
+class AnomalyError(FloatingPointError):
+    """A nan or an infinity appeared while `detect_anomaly()` was on: raised by the first op
+    (forward) or chain-rule step (backward) that produced it, naming it and its operands."""
+
+
+class _AnomalyMode:
+    """Whether the engines check every new node and every chain-rule step for nan and inf.
+    One switch for all threads, as in PyTorch; `depth` counts the nested blocks. `enabled` is
+    a plain attribute, not a property: the engines read it once per node they make."""
+
+    __slots__ = ("depth", "enabled")
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.enabled = False
+
+
+anomaly_mode = _AnomalyMode()
+
+
+@contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Raise `AnomalyError` at the first op that makes a nan or inf, forward or backward.
+
+    Like `torch.autograd.detect_anomaly()`: it is for finding where a training run goes wrong,
+    and costs time, so it is off unless asked for. The engines look at the switch once per node
+    they make and once per backward pass, and run their checks only while it is on.
+    """
+    anomaly_mode.depth += 1
+    anomaly_mode.enabled = True
+    try:
+        yield
+    finally:
+        anomaly_mode.depth -= 1
+        anomaly_mode.enabled = anomaly_mode.depth > 0
+
+
+def describe(node: Any) -> str:
+    """`'x' = 2.0`: a node's label and its value (an array's shape, when it is large)."""
+    label = f"{node.label!r}" if node.label else "an unlabeled operand"
+    data = node.data
+    shown = data if not hasattr(data, "shape") or data.size <= 6 else f"array of shape {data.shape}"
+    return f"{label} = {shown}"
+
+
+def checked_step(step: Callable[[Any], None], finite: Callable[[Any], bool]) -> Callable:
+    """`step` (a node's chain-rule step), then a look at what it gave each operand: the first
+    nan or inf is an `AnomalyError` that names the step and the operand."""
+
+    def run(node: Any) -> None:
+        step(node)
+        for child in node._prev:
+            if child.grad is not None and not finite(child.grad):
+                who = node.label or f"the result of {node._op or 'an op'}"
+                raise AnomalyError(
+                    f"anomaly in the backward pass: the step of {node._op!r} ({who}) gave "
+                    f"{describe(child)} the gradient {child.grad} (its own gradient is "
+                    f"{node.grad})"
+                )
+
+    return run
+
+
+def finite_number(x: Any) -> bool:
+    return not isinstance(x, float) or math.isfinite(x)
+
+
+# -- the graph walks -------------------------------------------------------------------------
 
 
 @contextmanager
@@ -135,9 +254,9 @@ def sweep(
     root: N,
     seed: object,
     children: Callable[[N], Iterable[N]],
-    vjp: Callable[[N, object], Iterable[tuple[N, object]]],
+    vjp: Callable[[N, Any], Iterable[tuple[N, Any]]],
     stop: Iterable[N] = (),
-) -> tuple[list[N], dict[int, object]]:
+) -> tuple[list[N], dict[int, Any]]:
     """The backward sweep with the gradients kept aside, as `torch.autograd.grad` keeps them.
 
     Returns the topological order and a map id(node) -> d root / d node, starting from `seed`
@@ -149,7 +268,7 @@ def sweep(
     """
     stops = {id(n) for n in stop}
     order = topological_order(root, lambda n: () if id(n) in stops else children(n))
-    grads: dict[int, object] = {id(root): seed}
+    grads: dict[int, Any] = {id(root): seed}
     get = grads.get
     for node in reversed(order):
         g = get(id(node))
@@ -160,45 +279,3 @@ def sweep(
             old = get(key)
             grads[key] = contribution if old is None else old + contribution
     return order, grads
-
-
-# -- anomaly mode ---------------------------------------------------------------------------
-
-
-class AnomalyError(FloatingPointError):
-    """A nan or an infinity appeared while `detect_anomaly()` was on: raised by the first op
-    (forward) or chain-rule step (backward) that produced it, naming it and its operands."""
-
-
-_anomaly_switches: list[Callable[[bool], None]] = []
-_anomaly_depth = 0
-
-
-def register_anomaly_switch(switch: Callable[[bool], None]) -> None:
-    """Called by each engine as it is imported: `switch(True)` puts its checking versions of
-    node making and of the local step in place, `switch(False)` the fast ones back."""
-    _anomaly_switches.append(switch)
-    if _anomaly_depth:
-        switch(True)
-
-
-@contextmanager
-def detect_anomaly() -> Iterator[None]:
-    """Raise `AnomalyError` at the first op that makes a nan or inf, forward or backward.
-
-    Like `torch.autograd.detect_anomaly()`: it is for finding where a training run goes wrong,
-    and costs time, so it is off unless asked for. Off, the engines run their unchecked code:
-    the check is swapped in, not tested on every op. It applies to every thread while on.
-    """
-    global _anomaly_depth
-    _anomaly_depth += 1
-    if _anomaly_depth == 1:
-        for switch in _anomaly_switches:
-            switch(True)
-    try:
-        yield
-    finally:
-        _anomaly_depth -= 1
-        if _anomaly_depth == 0:
-            for switch in _anomaly_switches:
-                switch(False)

@@ -13,8 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .recorded import value_vjp
-from .value import Value, _children
+from .value import Value, _children, _recorded_vjp
 
 __all__ = ["TensorNodes", "ValueNodes", "nodes_for"]
 
@@ -29,7 +28,7 @@ class ValueNodes:
         return isinstance(x, Value)
 
     edges: Callable[[Any], tuple[Any, ...]] = staticmethod(_children)
-    vjp: Callable[[Any, Any], Iterator[tuple[Any, Any]]] = staticmethod(value_vjp)
+    vjp: Callable[[Any, Any], Iterator[tuple[Any, Any]]] = staticmethod(_recorded_vjp)
 
     @staticmethod
     def seed(out: Value) -> float:

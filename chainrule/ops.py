@@ -1,35 +1,42 @@
-"""The op table: every elementwise op defined once, as data, and read by everything else.
+"""The op table: every elementwise op defined once, forward and backward, and read by everything.
 
-A row (`Op`) says what an op computes and what its local derivatives are:
+The lecture teaches backpropagation one op at a time: an op computes its output from its
+inputs (the forward pass), and knows its *local derivative*, d out / d input, which the chain
+rule multiplies by the gradient arriving from above (the backward pass). A row of this table
+(`Op`) is exactly that, written once:
 
 * `scalar(*xs)`: the forward value on Python floats (what a `Value` holds);
 * `array(*xs)`: the forward value on numpy arrays (what a `Tensor` holds);
-* `partials[i](*xs, out)`: d out / d xs[i], the local derivative the chain rule multiplies by
-  the incoming gradient;
+* `partials[i](*xs, out)`: d out / d xs[i], the local derivative. Its vector-Jacobian product
+  is `g * partials[i](...)`: the gradient times the local derivative, as the lecture writes it;
 * `formulas[i]`: that derivative as text for `explain`, written with `x`, `y` and `out`.
 
-The partials are written with arithmetic and with the table's own functions (`cos`, `sigmoid`,
-`step`, ...), never with `math` or numpy directly. Called on floats they give floats, on arrays
-arrays, and on `Value`s or `Tensor`s they record a graph of their own: that is what lets a
-derivative be differentiated again (HIPS autograd's trick), with no second set of rules.
+One definition serves every path. The scalar engine calls the partials on floats, the tensor
+engine on arrays, and both call them on their own nodes (Values, Tensors) to record the
+backward pass itself, so that a gradient can be differentiated again (HIPS autograd's trick):
+the partials are written with arithmetic and with the table's own rows (`COS`, `SIGMOID`,
+`STEP`, ...), never with `math` or numpy directly, so they work on all four kinds.
 
 Calling a row dispatches on its operands: `SIN(2.0)` is `math.sin(2.0)`, `SIN(array)` is
 `numpy.sin(array)`, and `SIN(value)` asks the operand's engine to record the op
 (`type(value)._apply_op(row, operands)`). This module imports neither engine nor numpy (numpy
 is imported on the first array), so the scalar engine stays dependency-free.
 
-`define_op` is the public door to the same table: the built-ins below are defined through it.
+Ops that are not elementwise (a neuron's fused weighted sum, a matrix product, a reduction)
+are `Primitive`s: one forward and one vector-Jacobian product each, defined beside their
+engine. `define_op` is the public door to this table; the built-in rows use it too.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["Op", "METHODS", "TABLE", "add_methods", "define_op", "functions"]
+__all__ = ["BUILTINS", "Op", "Primitive", "TABLE", "define_op", "functions", "numbers"]
 
 Fn = Callable[..., Any]
 
@@ -59,6 +66,8 @@ class Op:
         self.domain = domain  # what the op needs of its operands, said when they fail it
 
     def __call__(self, *args: Any) -> Any:
+        if args[0].__class__ is float and len(args) == 1 == self.arity:  # the common case
+            return self.scalar(args[0])
         if len(args) != self.arity:
             raise TypeError(
                 f"{self.name} takes {self.arity} operand{'s' if self.arity > 1 else ''}, "
@@ -81,7 +90,7 @@ class Op:
             return f"{names[0]} {self.symbol} {names[1]}"
         return f"{self.name}({', '.join(names)})"
 
-    def formula(self, i: int, names: tuple[str, ...], out: str) -> str:
+    def formula(self, i: int, names: Sequence[str], out: str) -> str:
         """The local derivative d out / d operand i as text, in the graph's own names."""
         text = self.formulas[i] if i < len(self.formulas) else None
         if not text:
@@ -92,44 +101,53 @@ class Op:
         return _WORD.sub(lambda m: words.get(m.group(0), m.group(0)), text)
 
 
+class Primitive:
+    """An op that is not elementwise, defined once: its name and its vector-Jacobian product.
+
+    `vjp(g, out, operands, ctx)` returns one contribution per operand: what the chain rule adds
+    to that operand's gradient, given `g`, the gradient of the output. It is written with
+    arithmetic (and the table's rows), so the same function runs on plain numbers or arrays
+    (the fast backward pass) and on graph nodes (the recorded one, for higher derivatives).
+    `ctx` holds what the forward pass kept for it (an axis, a shape); `formulas[i]` is the
+    contribution to operand i as `explain` writes it.
+    """
+
+    __slots__ = ("name", "vjp", "formulas", "symbol")
+
+    def __init__(
+        self, name: str, vjp: Fn, formulas: tuple[str, ...] = (), symbol: str | None = None
+    ) -> None:
+        self.name = name
+        self.vjp = vjp
+        self.formulas = formulas
+        self.symbol = symbol  # how a picture's oval names it, when not by its name
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name!r}>"
+
+
 _WORD = re.compile(r"(?<![A-Za-z0-9_])(out|x|y)(?![A-Za-z0-9_])")
 
 TABLE: dict[str, Op] = {}
 
-# Op names the engines record for their own non-elementwise ops: not free for `define_op`.
-RESERVED = frozenset({
-    "dot", "@", "linear", "sum", "mean", "max", "reshape", "permute", "index", "scatter", "softmax",
-    "log_softmax", "cross_entropy", "bce_with_logits",
-})  # fmt: skip
-
-# The rows that are also methods of `Value` and `Tensor` (`x.sin()`); engines add each one
-# they do not define by hand.
-METHODS = ("exp", "log", "tanh", "relu", "sigmoid", "sin", "cos", "sqrt", "abs", "softplus",
-           "silu", "gelu")  # fmt: skip
-
-
-def add_methods(cls: type) -> None:
-    """Give an engine's class the table's functions it does not define by hand, as methods:
-    `Value(0.5).sin()`, `Tensor(...).gelu()`. One loop for both engines, so a row added to
-    `METHODS` is a method everywhere."""
-    for name in METHODS:
-        if not hasattr(cls, name):
-            setattr(cls, name, _method(TABLE[name]))
-
-
-def _method(op: Op) -> Callable[[Any], Any]:
-    def method(self: Any) -> Any:
-        return op(self)
-
-    method.__name__ = op.name
-    method.__doc__ = f"{op.name}, recorded with its derivative {op.formula(0, ('x',), 'out')}"
-    return method
+# Op names the engines record for their own primitives: not free for `define_op`.
+RESERVED = frozenset(
+    {
+        "dot", "@", "linear", "sum", "mean", "max", "reshape", "permute", "index", "scatter",
+        "softmax", "log_softmax", "cross_entropy", "bce_with_logits",
+    }
+)  # fmt: skip
 
 
 def functions(arity: int = 1) -> dict[str, Op]:
     """The rows of `arity` operands that read as functions, `sin(x)`: what expression
-    parsers accept by name."""
+    parsers accept by name and what a network may use as its activation."""
     return {n: op for n, op in TABLE.items() if op.arity == arity and op.symbol is None}
+
+
+def numbers(x: Any) -> Any:
+    """The plain number or array inside `x`: a node's data, or `x` itself."""
+    return x.data if hasattr(x.__class__, "_apply_op") else x
 
 
 def define_op(
@@ -166,35 +184,30 @@ def define_op(
         raise ValueError(
             f"define_op({name!r}): forward must take one or two operands, it takes {arity}"
         )
-    if arity == 1:
-        partials: tuple[Fn, ...] = (derivative,)
-    else:
-
-        def pick(i: int) -> Fn:
-            def partial(*xs: Any) -> Any:
-                parts = derivative(*xs)
-                if not isinstance(parts, tuple) or len(parts) != 2:
-                    raise TypeError(
-                        f"{name}: the derivative of a two-operand op must return a tuple "
-                        f"(d/dx, d/dy), got {parts!r}"
-                    )
-                return parts[i]
-
-            return partial
-
-        partials = (pick(0), pick(1))
+    partials = (derivative,) if arity == 1 else tuple(_pick(name, derivative, i) for i in (0, 1))
     if formula is None or isinstance(formula, str):
         formulas: tuple[str | None, ...] = (formula,) if arity == 1 else (formula, None)
     else:
         formulas = tuple(formula)
-    op = Op(name, forward, partials, formulas, array=array, symbol=symbol, domain=domain)
-    TABLE[name] = op
-    return op
+    return _row(Op(name, forward, partials, formulas, array=array, symbol=symbol, domain=domain))
+
+
+def _pick(name: str, derivative: Fn, i: int) -> Fn:
+    """Operand i's partial of a two-operand op whose derivative returns both as a pair."""
+
+    def partial(*xs: Any) -> Any:
+        parts = derivative(*xs)
+        if not isinstance(parts, tuple) or len(parts) != 2:
+            raise TypeError(
+                f"{name}: the derivative of a two-operand op must return a tuple "
+                f"(d/dx, d/dy), got {parts!r}"
+            )
+        return parts[i]
+
+    return partial
 
 
 def _arity(fn: Fn, name: str) -> int:
-    import inspect  # here, not at the top: it is slow to import and only define_op needs it
-
     try:
         params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
@@ -203,40 +216,110 @@ def _arity(fn: Fn, name: str) -> int:
     return sum(1 for p in params if p.kind in kinds and p.default is p.empty)
 
 
-def _builtin(
-    name: str,
-    scalar: Fn,
-    partials: tuple[Fn, ...],
-    formulas: tuple[str, ...],
-    numpy_name: str | None = None,
-    array: Fn | None = None,
-    symbol: str | None = None,
-    domain: str = "",
-) -> Op:
-    """A built-in row: like `define_op`, with per-operand partials and numpy's own function."""
-    if array is None and numpy_name is not None:
-        array = _numpy_fn(numpy_name)
-    op = Op(name, scalar, partials, formulas, array=array, symbol=symbol, domain=domain)
-    TABLE[name] = op
+def _row(op: Op) -> Op:
+    TABLE[op.name] = op
     return op
 
 
-def _numpy_fn(name: str) -> Fn:
+def _numpy(name: str) -> Fn:
     """numpy.<name>, looked up on first use so that importing this module needs no numpy."""
-    cache: list[Fn] = []
 
     def call(*xs: Any) -> Any:
-        if not cache:
-            import numpy
+        import numpy
 
-            cache.append(getattr(numpy, name))
-        return cache[0](*xs)
+        return getattr(numpy, name)(*xs)
 
     call.__name__ = name
     return call
 
 
-# -- the scalar forwards that need more than `math` ------------------------------------------
+# -- the lecture's ops: + * ** tanh exp -------------------------------------------------------
+# Each row: the forward on floats, then one local derivative per operand, then its text.
+
+ADD = _row(Op("+", operator.add, (lambda x, y, out: 1.0, lambda x, y, out: 1.0), ("1", "1"),
+              symbol="+"))  # fmt: skip
+MUL = _row(Op("*", operator.mul, (lambda x, y, out: y, lambda x, y, out: x), ("y", "x"),
+              symbol="*"))  # fmt: skip
+
+
+def _pow_dx(x: Any, y: Any, out: Any) -> Any:
+    """d(x**y)/dx = y·x**(y-1), and 0 where y is 0: x**0 is the constant 1, flat even at
+    x = 0, where x**-1 would be 1/0. Shifting those exponents up by one keeps every term
+    finite: y·x**0 = 0 there."""
+    if y.__class__ is float or y.__class__ is int:  # one exponent (the scalar engine's)
+        return 0.0 if y == 0 else y * x ** (y - 1)
+    zero = numbers(y) == 0
+    if zero is False or (zero is not True and not zero.any()):
+        return y * x ** (y - 1)
+    return y * x ** (y - 1 + zero)
+
+
+def _pow_dy(x: Any, y: Any, out: Any) -> Any:
+    """d(x**y)/dy = x**y·ln x. At a base of 0 with y >= 0 the slope is taken as 0, the limit
+    PyTorch takes too; below 0 the logarithm is undefined (a float raises, an array gives nan,
+    as numpy does)."""
+    base = numbers(x)
+    if isinstance(base, (int, float)):
+        return 0 if base == 0 and numbers(y) >= 0 else out * LOG(x)
+    if hasattr(x.__class__, "_apply_op"):  # a recorded Tensor: the formula as it is
+        return out * LOG(x)
+    import numpy as np
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        local = out * np.log(base)
+    flat = (base == 0) & (numbers(y) >= 0)
+    return np.where(flat, 0, local) if flat.any() else local
+
+
+POW = _row(Op("**", operator.pow, (_pow_dx, _pow_dy), ("y * x**(y - 1)", "x**y * log(x)"),
+              symbol="**"))  # fmt: skip
+TANH = _row(Op("tanh", math.tanh, (lambda x, out: 1 - out**2,), ("1 - out**2",),
+               array=_numpy("tanh")))  # fmt: skip
+EXP = _row(Op("exp", math.exp, (lambda x, out: out,), ("out",), array=_numpy("exp")))
+
+# -- the rest of the arithmetic ------------------------------------------------------------
+
+SUB = _row(Op("-", operator.sub, (lambda x, y, out: 1.0, lambda x, y, out: -1.0), ("1", "-1"),
+              symbol="-"))  # fmt: skip
+DIV = _row(Op("/", operator.truediv, (lambda x, y, out: 1 / y, lambda x, y, out: -out / y),
+              ("1/y", "-out/y"), symbol="/"))  # fmt: skip
+NEG = _row(Op("neg", operator.neg, (lambda x, out: -1.0,), ("-1",)))
+LOG = _row(Op("log", math.log, (lambda x, out: 1 / x,), ("1/x",), array=_numpy("log"),
+              domain="log needs a positive number"))  # fmt: skip
+
+
+# -- piecewise ops: relu and the two steps its derivatives need -------------------------------
+# NaN follows PyTorch: relu passes a nan's gradient on (its derivative there is 1, so `step` is
+# 1 at nan), and abs has derivative 0 there (`sign(nan)` is 0).
+
+
+def _zero(*xs: Any) -> int:
+    """The derivative of a piecewise-constant op: 0, even at nan (the engines multiply it by
+    the incoming gradient, which gives it its shape)."""
+    return 0
+
+
+def _relu_array(x: Any) -> Any:
+    import numpy as np
+
+    return np.maximum(x, 0)  # propagates nan, as PyTorch's relu does
+
+
+def _sign_array(x: Any) -> Any:
+    import numpy as np
+
+    return np.where(np.isnan(x), 0, np.sign(x)).astype(x.dtype, copy=False)
+
+
+STEP = _row(Op("step", lambda x: 0.0 if x <= 0 else 1.0, (_zero,), ("0",),
+               array=lambda x: (~(x <= 0)).astype(x.dtype)))  # fmt: skip
+SIGN = _row(Op("sign", lambda x: 1.0 if x > 0 else (-1.0 if x < 0 else 0.0), (_zero,), ("0",),
+               array=_sign_array))  # fmt: skip
+RELU = _row(Op("relu", lambda x: x if x > 0 or x != x else 0.0, (lambda x, out: STEP(x),),
+               ("1 if x > 0 else 0",), array=_relu_array))  # fmt: skip
+
+
+# -- smooth functions --------------------------------------------------------------------------
 
 
 def _sigmoid(x: float) -> float:
@@ -286,80 +369,21 @@ def _gelu_partial(x: Any, out: Any) -> Any:
     return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _GELU_C * (1.0 + 3.0 * _GELU_K * x * x)
 
 
-# NaN follows PyTorch: relu passes a nan's gradient on (its derivative there is 1, so `step` is 1
-# at nan), and abs has derivative 0 there (`sign(nan)` is 0).
-
-
-def _step_scalar(x: float) -> float:
-    return 0.0 if x <= 0 else 1.0  # 1 where x > 0 or x is nan
-
-
-def _sign_scalar(x: float) -> float:
-    return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)  # 0 at 0 and at nan
-
-
-def _step_array(x: Any) -> Any:
-    return (~(x <= 0)).astype(x.dtype)
-
-
-def _sign_array(x: Any) -> Any:
-    import numpy as np
-
-    return np.where(np.isnan(x), 0, np.sign(x)).astype(x.dtype, copy=False)
-
-
-def _relu_array(x: Any) -> Any:
-    import numpy as np
-
-    return np.maximum(x, 0)  # propagates nan, as PyTorch's relu does
-
-
-def _zero(*xs: Any) -> int:
-    """The derivative of a piecewise-constant op: 0, even at nan (the engines multiply it by
-    the incoming gradient, which gives it its shape)."""
-    return 0
-
-
-# -- the built-in rows -----------------------------------------------------------------------
-# Derivatives use the rows themselves (TANH, COS, STEP, ...), so they are differentiable too.
-
-STEP = _builtin("step", _step_scalar, (_zero,), ("0",), array=_step_array)
-SIGN = _builtin("sign", _sign_scalar, (_zero,), ("0",), array=_sign_array)
-
-ADD = _builtin("+", operator.add, (lambda x, y, out: 1, lambda x, y, out: 1), ("1", "1"),
-               array=operator.add, symbol="+")  # fmt: skip
-SUB = _builtin("-", operator.sub, (lambda x, y, out: 1, lambda x, y, out: -1), ("1", "-1"),
-               array=operator.sub, symbol="-")  # fmt: skip
-MUL = _builtin("*", operator.mul, (lambda x, y, out: y, lambda x, y, out: x), ("y", "x"),
-               array=operator.mul, symbol="*")  # fmt: skip
-DIV = _builtin("/", operator.truediv, (lambda x, y, out: 1 / y, lambda x, y, out: -out / y),
-               ("1/y", "-out/y"), array=operator.truediv, symbol="/")  # fmt: skip
-NEG = _builtin("neg", operator.neg, (lambda x, out: -1,), ("-1",), array=operator.neg)
-EXP = _builtin("exp", math.exp, (lambda x, out: out,), ("out",), numpy_name="exp")
-LOG = _builtin("log", math.log, (lambda x, out: 1 / x,), ("1/x",), numpy_name="log",
-               domain="log needs a positive number")  # fmt: skip
-POW = _builtin("**", operator.pow,
-               (lambda x, y, out: y * x ** (y - 1), lambda x, y, out: out * LOG(x)),
-               ("y * x**(y - 1)", "x**y * log(x)"), array=operator.pow, symbol="**")  # fmt: skip
-TANH = _builtin("tanh", math.tanh, (lambda x, out: 1 - out**2,), ("1 - out**2",),
-                numpy_name="tanh")  # fmt: skip
-RELU = _builtin("relu", lambda x: x if x > 0 or x != x else 0.0, (lambda x, out: STEP(x),),
-                ("1 if x > 0 else 0",), array=_relu_array)  # fmt: skip
-SIGMOID = _builtin("sigmoid", _sigmoid, (lambda x, out: out * (1 - out),),
-                   ("out * (1 - out)",), array=_sigmoid_array)  # fmt: skip
-SIN = _builtin("sin", math.sin, (lambda x, out: COS(x),), ("cos(x)",), numpy_name="sin")
-COS = _builtin("cos", math.cos, (lambda x, out: -SIN(x),), ("-sin(x)",), numpy_name="cos")
-SQRT = _builtin("sqrt", math.sqrt, (lambda x, out: 0.5 / out,), ("0.5/out",),
-                numpy_name="sqrt", domain="sqrt needs a number >= 0")  # fmt: skip
-ABS = _builtin("abs", abs, (lambda x, out: SIGN(x),), ("sign(x)",), numpy_name="abs")
-SOFTPLUS = _builtin("softplus", _softplus, (lambda x, out: SIGMOID(x),), ("sigmoid(x)",),
-                    array=_softplus_array)  # fmt: skip
-SILU = _builtin("silu", lambda x: x * _sigmoid(x),
-                (lambda x, out: SIGMOID(x) * (1 + x * (1 - SIGMOID(x))),),
-                ("sigmoid(x)·(1 + x·(1 - sigmoid(x)))",),
-                array=lambda x: x * _sigmoid_array(x))  # fmt: skip
-GELU = _builtin("gelu", _gelu, (_gelu_partial,), ("½(1 + tanh u) + ½x(1 - tanh² u)·u′",),
-                array=_gelu)  # fmt: skip
+SIGMOID = _row(Op("sigmoid", _sigmoid, (lambda x, out: out * (1 - out),), ("out * (1 - out)",),
+                  array=_sigmoid_array))  # fmt: skip
+SIN = _row(Op("sin", math.sin, (lambda x, out: COS(x),), ("cos(x)",), array=_numpy("sin")))
+COS = _row(Op("cos", math.cos, (lambda x, out: -SIN(x),), ("-sin(x)",), array=_numpy("cos")))
+SQRT = _row(Op("sqrt", math.sqrt, (lambda x, out: 0.5 / out,), ("0.5/out",),
+               array=_numpy("sqrt"), domain="sqrt needs a number >= 0"))  # fmt: skip
+ABS = _row(Op("abs", abs, (lambda x, out: SIGN(x),), ("sign(x)",), array=_numpy("abs")))
+SOFTPLUS = _row(Op("softplus", _softplus, (lambda x, out: SIGMOID(x),), ("sigmoid(x)",),
+                   array=_softplus_array))  # fmt: skip
+SILU = _row(Op("silu", lambda x: x * _sigmoid(x),
+               (lambda x, out: SIGMOID(x) * (1 + x * (1 - SIGMOID(x))),),
+               ("sigmoid(x)·(1 + x·(1 - sigmoid(x)))",),
+               array=lambda x: x * _sigmoid_array(x)))  # fmt: skip
+GELU = _row(Op("gelu", _gelu, (_gelu_partial,), ("½(1 + tanh u) + ½x(1 - tanh² u)·u′",),
+               array=_gelu))  # fmt: skip
 
 # The rows defined above: the catalogue test checks that each one has its PyTorch twin.
 BUILTINS = tuple(TABLE)

@@ -3,41 +3,55 @@
 A `Value` wraps one number (`data`), remembers the Values it was computed from (`_prev`) and the
 operation that made it (`_op`), and receives d(output)/d(itself) in `grad` when `backward()` runs.
 
-Each operation below computes its forward value the way the lecture writes it. Its local
-derivative, which the backward pass multiplies by the incoming gradient (the chain rule), is
-the op's row in the table `chainrule.ops`; `engine_rules.py` holds the float fast path of the
-lecture's ops, checked against those rows, and `recorded.py` the path that records the
-backward pass so it can be differentiated again. `engine_messages.py` words the errors.
+Read it in the lecture's order. Each operation below computes its forward value (`self.data *
+other.data`) and records, in the new node, the op's row of the table `chainrule.ops` (`MUL`).
+That row holds the op's local derivative, written once: `_chain_rule_step` multiplies it by the
+gradient arriving from above and adds the product into the operands (`a.grad += b.data *
+out.grad` for `*`), and `_recorded_vjp` does the same with Values instead of floats, so that a
+gradient can itself be differentiated (`backward(create_graph=True)`, `chainrule.grad`).
 
 What differs from the lecture, and why:
 
 * No closure per node. The lecture stores a fresh `_backward` closure in every result; the
   closure refers back to its node, which makes a reference cycle per node, so no graph is ever
   freed by reference counting and Python's cyclic collector ends up doing most of the work.
-  Here each op's local rule is a plain function found from `_op`, so a dropped graph is freed
-  at once. `node._backward()` still works, and so does assigning your own closure to it.
+  Here each node keeps its op's definition (`_rule`), shared by every node of that op, so a
+  dropped graph is freed at once. `node._backward()` still works, and so does assigning your
+  own closure to it.
 * `__slots__` and two child slots instead of a `set`: about a fifth of the memory per node.
 * The topological order is found iteratively (`chainrule.autograd`), so a graph a million nodes
   deep backpropagates where a recursive sort dies at a depth of about a thousand.
 * `tanh` uses `math.tanh`, which is exact to the last bit and never overflows, where the
   lecture's `(e**2x - 1)/(e**2x + 1)` overflows for x > 355.
+* `dot(ws, xs, b)` is a neuron's whole weighted sum as one node (a `Primitive`), with the
+  lecture's numbers to the last bit; it is what makes a pure-Python network train quickly.
 * Failures name the operation and the operand: `log of x = -1.0 is undefined ...`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import reduce
 from operator import add, attrgetter, mul
+from typing import Any
 
-from . import anomaly, ops
-from .autograd import backpropagate, enable_grad, grad_mode, no_grad, sweep, topological_order
-from .engine_messages import _name, _number, _op_error, _power, _real
-from .engine_rules import _local_step
-from .recorded import value_vjp
+from . import ops
+from .autograd import (
+    AnomalyError,
+    anomaly_mode,
+    checked_step,
+    collector_paused,
+    describe,
+    enable_grad,
+    finite_number,
+    grad_mode,
+    sweep,
+    topological_order,
+)
+from .ops import ADD, EXP, LOG, MUL, POW, RELU, SIGMOID, TANH, Op
 
-__all__ = ["Value", "dot", "no_grad", "zero_grad"]
+__all__ = ["NotTwiceDifferentiable", "Value", "dot", "zero_grad"]
 
 Number = int | float
 Operand = "Value | int | float"
@@ -53,7 +67,13 @@ class Value:
     `data` and maybe `label`; an op written the lecture's way passes its operands and op name.
     """
 
-    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_fn")
+    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_rule")
+
+    # What a Value is, in the terms both engines share (`chainrule.autograd.Node`): one number,
+    # always taking a gradient.
+    shape: tuple[int, ...] = ()
+    size = 1
+    requires_grad = True
 
     # numpy, meeting `array * value`, must not build an array of objects: it steps aside, and
     # Python calls `Value.__rmul__`, which says to use a Tensor.
@@ -72,19 +92,134 @@ class Value:
         self.grad = 0.0
         self.label = label
         self._op = _op
-        self._fn = None
+        self._rule: Any = None
         children = tuple(_children)
         for child in children:
             if not isinstance(child, Value):
                 raise TypeError(f"children of {_op or 'a Value'} must be Values, got {child!r}")
-        if len(children) <= 2:
-            self._a = children[0] if children else None
-            self._b = children[1] if len(children) == 2 else None
-        else:  # an op of many operands (written the lecture's way, or `dot`)
+        self._a: Any = children[0] if len(children) == 1 or len(children) == 2 else None
+        self._b: Any = children[1] if len(children) == 2 else None
+        if len(children) > 2:  # an op of many operands, written the lecture's way
             self._a = children
-            self._b = None
 
-    # -- the graph ------------------------------------------------------------------------
+    # -- the lecture's operations: the forward value here, the derivative in its `ops` row ----
+
+    def __add__(self, other: Operand) -> Value:
+        """self + other. Backward: both operands get out.grad (d(a+b)/da = 1)."""
+        other = other if other.__class__ is Value else _lift(other, "+", self)
+        return _result(self.data + other.data, self, other, "+", ADD)
+
+    def __mul__(self, other: Operand) -> Value:
+        """self * other. Backward: each operand gets out.grad times the other (d(a*b)/da = b)."""
+        other = other if other.__class__ is Value else _lift(other, "*", self)
+        return _result(self.data * other.data, self, other, "*", MUL)
+
+    def __pow__(self, other: Operand) -> Value:
+        """self ** k. Backward: d(a**k)/da = k * a**(k-1) (and, for a Value exponent k,
+        d(a**k)/dk = a**k * ln a)."""
+        if other.__class__ is Value or isinstance(other, Value):
+            return _result(_power(self, other.data, other), self, other, "**", POW)
+        if not isinstance(other, (int, float)):
+            return NotImplemented
+        # A constant exponent is not a graph input: it stays out of the children (`_prev`),
+        # and `_op` reads '**2' as in the lecture; the exponent itself is kept in `_b`.
+        return _result(_power(self, other, None), self, other, f"**{other}", POW)
+
+    def tanh(self) -> Value:
+        """tanh(self). Backward: d(tanh a)/da = 1 - tanh(a)**2, from the output itself."""
+        return _result(math.tanh(self.data), self, None, "tanh", TANH)
+
+    def exp(self) -> Value:
+        """e ** self. Backward: d(e**a)/da = e**a, the output itself."""
+        try:
+            return _result(math.exp(self.data), self, None, "exp", EXP)
+        except OverflowError:
+            raise OverflowError(f"exp of {_name(self)} = {self.data} overflows a float") from None
+
+    # -- built from those, as the lecture builds them ------------------------------------------
+
+    def __neg__(self) -> Value:  # -self
+        return self * -1
+
+    def __sub__(self, other: Operand) -> Value:  # self - other
+        return self + (-other)
+
+    def __truediv__(self, other: Operand) -> Value:  # self / other == self * other**-1
+        if other.__class__ is not Value:
+            other = _lift(other, "/", self)
+        if other.data == 0:
+            raise ZeroDivisionError(f"division by zero: {_name(self)} / {_name(other)} = 0.0")
+        return self * other**-1
+
+    def __radd__(self, other: Number) -> Value:  # other + self
+        return self + other
+
+    def __rmul__(self, other: Number) -> Value:  # other * self
+        return self * other
+
+    def __rsub__(self, other: Number) -> Value:  # other - self
+        return other + (-self)
+
+    def __rtruediv__(self, other: Number) -> Value:  # other / self
+        if self.data == 0:
+            raise ZeroDivisionError(f"division by zero: {other!r} / {_name(self)} = 0.0")
+        return other * self**-1
+
+    def __rpow__(self, other: Number) -> Value:  # 2 ** x
+        return _lift(other, "**", self) ** self
+
+    # -- more functions, each a row of the table ------------------------------------------
+
+    def log(self) -> Value:
+        if self.data <= 0:
+            raise ValueError(
+                f"log of {_name(self)} = {self.data} is undefined (log needs a positive number)"
+            )
+        return _result(math.log(self.data), self, None, "log", LOG)
+
+    def relu(self) -> Value:
+        x = self.data
+        return _result(x if x > 0 or x != x else 0.0, self, None, "relu", RELU)  # nan stays nan
+
+    def sigmoid(self) -> Value:
+        return _result(ops._sigmoid(self.data), self, None, "sigmoid", SIGMOID)
+
+    def sin(self) -> Value:
+        return ops.SIN(self)
+
+    def cos(self) -> Value:
+        return ops.COS(self)
+
+    def sqrt(self) -> Value:
+        return ops.SQRT(self)
+
+    def softplus(self) -> Value:
+        return ops.SOFTPLUS(self)
+
+    def silu(self) -> Value:
+        return ops.SILU(self)
+
+    def gelu(self) -> Value:
+        return ops.GELU(self)
+
+    def abs(self) -> Value:
+        return ops.ABS(self)
+
+    __abs__ = abs
+
+    def _apply_op(self, op: Op, args: tuple[object, ...]) -> Value:
+        """Record `op` applied to `args` (this Value among them): how any row of the table,
+        `define_op`'s included, runs on Values."""
+        operands = [a if a.__class__ is Value else _lift(a, op.name, self) for a in args]
+        try:
+            data = op.scalar(*[o.data for o in operands])
+        except (ValueError, ArithmeticError) as err:
+            raise _op_error(op, operands, err) from None
+        if data.__class__ is not float:
+            data = _real(data, op, operands)
+        return _result(data, operands[0], operands[1] if op.arity == 2 else None, op.name, op)
+
+    # -- the graph and the backward pass -------------------------------------------------------
 
     @property
     def _prev(self) -> tuple[Value, ...]:
@@ -95,14 +230,13 @@ class Value:
     @property
     def _backward(self) -> Callable[[], None]:
         """This node's local chain-rule step: add `grad` x local derivative into the children."""
-        if self._fn is not None:
-            return self._fn
-        return lambda: _local_step(self)
+        closure = _closure(self)
+        return closure if closure is not None else lambda: _chain_rule_step(self)
 
     @_backward.setter
     def _backward(self, fn: Callable[[], None]) -> None:
         # An op written the lecture's way assigns its own closure; backward() will call it.
-        self._fn = fn
+        self._rule = fn
 
     def backward(self, gradient: float = 1.0, create_graph: bool = False) -> None:
         """Fill `grad` of every Value this one depends on, by the chain rule, output to inputs.
@@ -119,20 +253,35 @@ class Value:
             _backward_recorded(self, gradient)
             return
 
-        def seed(order: list[Value]) -> None:
-            for node in order:
+        with collector_paused():
+            order = topological_order(self, _children)
+            for node in order:  # intermediates start from 0; leaves accumulate, as in PyTorch
                 if node._a is not None:
                     node.grad = 0.0
             self.grad += gradient
-
-        backpropagate(self, _children, _local_step, seed)
+            if anomaly_mode.enabled:
+                for node in reversed(order):
+                    _checked_step(node)
+            else:  # parents before children: each gradient is complete before it is passed on
+                _chain_rule(reversed(order))
 
     def zero_grad(self) -> None:
         """Set `grad` to 0 on this Value and everything it was computed from."""
+        if self._a is None:
+            self.grad = 0.0
+            return
         for node in topological_order(self, _children):
             node.grad = 0.0
 
     # -- conversions and display ---------------------------------------------------------
+
+    def item(self) -> float:
+        """The number itself, as `Tensor.item()` gives a one-element tensor's."""
+        return float(self.data)
+
+    def tolist(self) -> float:
+        """The number itself: a Value is a tensor of no dimensions (`Tensor.tolist()`)."""
+        return float(self.data)
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
@@ -141,133 +290,199 @@ class Value:
     def __float__(self) -> float:
         return float(self.data)
 
-    # -- arithmetic: the forward value here, the local derivative in engine_rules.py -------
 
-    def __add__(self, other: Operand) -> Value:
-        other = other if other.__class__ is Value else _lift(other, "+", self)
-        return _result(self.data + other.data, self, other, "+")
-
-    def __mul__(self, other: Operand) -> Value:
-        other = other if other.__class__ is Value else _lift(other, "*", self)
-        return _result(self.data * other.data, self, other, "*")
-
-    def __pow__(self, other: Operand) -> Value:
-        if other.__class__ is Value or isinstance(other, Value):
-            return _result(_power(self, other.data, other), self, other, "**")
-        if not isinstance(other, (int, float)):
-            return NotImplemented
-        # A constant exponent is not a graph input: it stays out of the children (`_prev`),
-        # and `_op` reads '**2' as in the lecture; the exponent itself is kept in `_b`.
-        out = _result(_power(self, other, None), self, None, f"**{other}")
-        if out._a is not None:
-            out._b = other
-        return out
-
-    def __rpow__(self, other: Number) -> Value:  # 2 ** x
-        return _lift(other, "**", self) ** self
-
-    def __radd__(self, other: Number) -> Value:  # other + self
-        return self + other
-
-    def __rmul__(self, other: Number) -> Value:  # other * self
-        return self * other
-
-    def __neg__(self) -> Value:  # -self, as the lecture builds it
-        return self * -1
-
-    def __sub__(self, other: Operand) -> Value:
-        return self + (-other)
-
-    def __rsub__(self, other: Number) -> Value:  # other - self
-        return other + (-self)
-
-    def __truediv__(self, other: Operand) -> Value:  # self / other == self * other**-1
-        if other.__class__ is not Value:
-            other = _lift(other, "/", self)
-        if other.data == 0:
-            raise ZeroDivisionError(f"division by zero: {_name(self)} / {_name(other)} = 0.0")
-        return self * other**-1
-
-    def __rtruediv__(self, other: Number) -> Value:  # other / self
-        if self.data == 0:
-            raise ZeroDivisionError(f"division by zero: {other!r} / {_name(self)} = 0.0")
-        return other * self**-1
-
-    def exp(self) -> Value:
-        try:
-            return _result(math.exp(self.data), self, None, "exp")
-        except OverflowError:
-            raise OverflowError(f"exp of {_name(self)} = {self.data} overflows a float") from None
-
-    def log(self) -> Value:
-        if self.data <= 0:
-            raise ValueError(
-                f"log of {_name(self)} = {self.data} is undefined (log needs a positive number)"
-            )
-        return _result(math.log(self.data), self, None, "log")
-
-    def tanh(self) -> Value:
-        return _result(math.tanh(self.data), self, None, "tanh")
-
-    def relu(self) -> Value:
-        x = self.data
-        return _result(x if x > 0 or x != x else 0.0, self, None, "relu")  # nan stays nan
-
-    def sigmoid(self) -> Value:
-        x = self.data
-        if x >= 0:  # two forms, so that exp never sees a large positive argument
-            s = 1.0 / (1.0 + math.exp(-x))
-        else:
-            e = math.exp(x)
-            s = e / (1.0 + e)
-        return _result(s, self, None, "sigmoid")
-
-    def __abs__(self) -> Value:
-        return ops.ABS(self)
-
-    # -- every other op of the table (`chainrule.ops`): sin, cos, sqrt, ... and `define_op`'s
-
-    def _apply_op(self, op: ops.Op, args: tuple[object, ...]) -> Value:
-        """Record `op` applied to `args` (this Value among them): the table's generic path."""
-        operands = [a if a.__class__ is Value else _lift(a, op.name, self) for a in args]
-        try:
-            data = op.scalar(*[o.data for o in operands])
-        except (ValueError, ArithmeticError) as err:
-            raise _op_error(op, operands, err) from None
-        if data.__class__ is not float:
-            data = _real(data, op, operands)
-        return _result(data, operands[0], operands[1] if op.arity == 2 else None, op.name)
+def _result(data: Number, a: Value | None, b: Any, op: str, rule: Op | Fused) -> Value:
+    """A new node: records its operands and its op's rule, unless grad mode is off."""
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    if grad_mode.enabled:
+        out._op = op
+        out._a = a
+        out._b = b
+        out._rule = rule
+    else:
+        out._op = ""
+        out._a = None
+        out._b = None
+        out._rule = None
+    if anomaly_mode.enabled and not math.isfinite(data):
+        operands = [x for x in (*(a if a.__class__ is tuple else (a,)), b) if x.__class__ is Value]
+        given = ", ".join(describe(x) for x in operands) or "its operands"
+        raise AnomalyError(f"anomaly: {op} of {given} produced {data}")
+    return out
 
 
-ops.add_methods(Value)  # sin, cos, sqrt, ...: the table rows not spelled out above
+def _closure(node: Value) -> Callable[[], None] | None:
+    """The `_backward` closure a node was given the lecture's way, if it was given one."""
+    rule = node._rule
+    return None if rule is None or rule.__class__ is Op or rule.__class__ is Fused else rule
 
-_JUST_VALUE = frozenset({Value})
+
+def _children(node: Value) -> tuple[Value, ...]:
+    """The operands of `node` that are graph nodes (a constant exponent is not)."""
+    a = node._a
+    if a is None:
+        return ()
+    if a.__class__ is tuple:
+        return a
+    b = node._b
+    return (a, b) if b.__class__ is Value else (a,)
+
+
+# -- the chain rule, one node at a time -------------------------------------------------------
+
+
+def _chain_rule(nodes: Iterable[Value]) -> None:
+    """Each node's chain-rule step, in turn: add out.grad times each local derivative into the
+    operands' grads (`+=`: a Value used twice gets both contributions). The derivatives are the
+    op's row of `chainrule.ops`. One loop for a whole backward pass (no call per node)."""
+    for out in nodes:
+        rule = out._rule
+        if rule.__class__ is Op:
+            a, b, g = out._a, out._b, out.grad
+            try:
+                if b is None:
+                    a.grad += rule.partials[0](a.data, out.data) * g
+                elif b.__class__ is Value:
+                    da, db = rule.partials
+                    x, y = a.data, b.data
+                    a.grad += da(x, y, out.data) * g
+                    b.grad += db(x, y, out.data) * g
+                else:  # a constant operand (the exponent of `x**2`) takes no gradient
+                    a.grad += rule.partials[0](a.data, b, out.data) * g
+            except (ValueError, ArithmeticError) as err:
+                raise _step_error(out, err) from None
+        elif rule.__class__ is Fused:
+            rule.step(out)
+        elif rule is not None:  # a closure assigned the lecture's way
+            rule()
+
+
+def _chain_rule_step(out: Value) -> None:
+    """One node's step (`node._backward()`)."""
+    _chain_rule((out,))
+
+
+_checked_step = checked_step(_chain_rule_step, finite_number)
+
+
+class NotTwiceDifferentiable(RuntimeError):
+    """Raised when a gradient must be recorded through an op that cannot record it."""
+
+
+def _recorded_vjp(node: Value, g: Any) -> Iterator[tuple[Value, Any]]:
+    """(operand, contribution) for each operand of `node`, as Values: the same rules as
+    `_chain_rule_step`, evaluated on the nodes themselves, so every product is recorded."""
+    rule = node._rule
+    if rule.__class__ is Op:
+        a, b = node._a, node._b
+        operands = (a,) if b is None else (a, b)
+        for i, operand in enumerate(operands):
+            if operand.__class__ is Value:
+                try:
+                    local = rule.partials[i](*operands, node)
+                except (ValueError, ArithmeticError) as err:
+                    raise _step_error(node, err) from None
+                yield operand, _times(local, g)
+    elif rule.__class__ is Fused:  # the same step, run on stand-ins whose data are the nodes
+        stand_in = _StandIn(node, g, tuple(_StandIn(kid, _NOTHING) for kid in node._a))
+        rule.step(stand_in)
+        for kid, done in zip(node._a, stand_in._a):
+            if done.grad is not _NOTHING:
+                yield kid, done.grad
+    elif rule is not None:
+        what = f"op {node._op!r}" if node._op else "an unnamed op"
+        who = f" ({node.label})" if node.label else ""
+        raise NotTwiceDifferentiable(
+            f"{what}{who} was written with its own _backward closure, which adds plain numbers "
+            "into .grad: its derivative cannot be recorded and differentiated again. Define it "
+            "with chainrule.define_op(name, forward, derivative) to get every order"
+        )
+
+
+def _times(local: Any, g: Any) -> Any:
+    """`local * g`, without recording a multiplication by a constant 1 (the local derivative
+    of `+`, or the seed d root/d root): the product would be the other factor, bit for bit."""
+    if local.__class__ is float and local == 1.0:
+        return g
+    if g.__class__ is float and g == 1.0:
+        return local
+    return local * g
 
 
 def _backward_recorded(root: Value, gradient: float) -> None:
-    """`backward(create_graph=True)`: the sweep of `chainrule.recorded`, with Values as grads.
+    """`backward(create_graph=True)`: the sweep with Values as gradients.
 
     Leaves add the new gradient to what they hold, intermediates are overwritten, as in the
     float sweep. A gradient that is a fresh node gets a name, `dL/dx`, for pictures.
     """
     with enable_grad():
-        order, grads = sweep(root, gradient, _children, value_vjp)
+        order, grads = sweep(root, gradient, _children, _recorded_vjp)
     top = root.label or "L"
     for node in reversed(order):  # from the output down: a shared gradient is named nearest it
         g = grads.get(id(node), 0.0)
         if node._a is None and node is not root:
             old = node.grad
-            g = g if _is_zero(old) else old + g
+            g = g if old.__class__ is not Value and old == 0 else old + g
         if g.__class__ is Value and not g.label and node.label:
             g.label = f"d{top}/d{node.label}"
         node.grad = g
 
 
-def _is_zero(x: object) -> bool:
-    return x.__class__ is not Value and x == 0
-
-
 # -- the fused neuron sum ----------------------------------------------------------------
+
+
+class Fused:
+    """An op of many operands that only Values have, such as a neuron's whole weighted sum.
+
+    Its backward `step(out)` is written the lecture's way, `x.grad += w.data * out.grad`, and is
+    its one definition: the fast pass runs it on the nodes (floats), and the recorded pass runs
+    it on stand-ins whose `data` are the nodes themselves, so the same lines compute with Values
+    and record every product. `formulas[i]` is the local derivative as `explain` writes it.
+    """
+
+    __slots__ = ("name", "step", "formulas", "symbol")
+
+    def __init__(
+        self, name: str, step: Callable[[Any], None], formulas: tuple[str, ...], symbol: str
+    ) -> None:
+        self.name, self.step, self.formulas, self.symbol = name, step, formulas, symbol
+
+
+class _StandIn:
+    """A node as the recorded pass shows it to a `Fused` step: its `data` is the node itself and
+    its `grad` collects what the step adds (from `_NOTHING`, which adds as nothing at all)."""
+
+    __slots__ = ("data", "grad", "_a")
+
+    def __init__(self, data: Any, grad: Any, kids: tuple[Any, ...] | None = None) -> None:
+        self.data, self.grad, self._a = data, grad, kids
+
+
+class _Nothing:
+    """The start of a stand-in's gradient: `_NOTHING + g` is `g`, with no node recorded."""
+
+    def __add__(self, other: Any) -> Any:
+        return other
+
+
+_NOTHING = _Nothing()
+
+
+def _dot_step(out: Any) -> None:  # d(b + Σ w_i x_i): b gets g, w_i gets x_i·g, x_i gets w_i·g
+    g = out.grad
+    kids = out._a
+    n = len(kids) // 2
+    kids[0].grad += g
+    for w, x in zip(kids[1 : n + 1], kids[n + 1 :]):
+        w.grad += x.data * g
+        x.grad += w.data * g
+
+
+DOT = Fused("dot", _dot_step, ("1", "x", "w"), symbol="Σ w·x + b")
+_JUST_VALUE = frozenset({Value})
 
 
 def dot(ws: Sequence[Value], xs: Sequence[Operand], bias: Operand = 0.0) -> Value:
@@ -286,7 +501,7 @@ def dot(ws: Sequence[Value], xs: Sequence[Operand], bias: Operand = 0.0) -> Valu
         xs = [x if x.__class__ is Value else _lift(x, "dot", None) for x in xs]
     bias = bias if bias.__class__ is Value else _lift(bias, "dot", None)
     total = reduce(add, map(mul, map(_get_data, ws), map(_get_data, xs)), bias.data)
-    out = _result(total, None, None, "dot")
+    out = _result(total, None, None, "dot", DOT)
     if grad_mode.enabled:
         out._a = (bias, *ws, *xs)
     return out
@@ -301,36 +516,7 @@ def zero_grad(params: Iterable[Value] | Value) -> None:
         p.grad = 0.0
 
 
-# -- helpers --------------------------------------------------------------------------
-
-
-def _result(data: Number, a: Value | None, b: Value | None, op: str) -> Value:
-    """A new node: records its operands unless grad mode is off (`no_grad()`)."""
-    out = _new(Value)
-    out.data = data
-    out.grad = 0.0
-    out.label = ""
-    out._fn = None
-    if grad_mode.enabled:
-        out._op = op
-        out._a = a
-        out._b = b
-    else:
-        out._op = ""
-        out._a = None
-        out._b = None
-    return out
-
-
-def _children(node: Value) -> tuple[Value, ...]:
-    """The operands of `node` that are graph nodes (a constant exponent is not)."""
-    a = node._a
-    if a is None:
-        return ()
-    if a.__class__ is tuple:
-        return a
-    b = node._b
-    return (a, b) if b.__class__ is Value else (a,)
+# -- numbers in, and errors that say what went wrong ------------------------------------------
 
 
 def _unique(nodes: tuple[Value, ...]) -> tuple[Value, ...]:
@@ -352,11 +538,79 @@ def _lift(other: object, op: str, node: Value | None) -> Value:
         raise TypeError(f"unsupported operand for {op}{where}: {err}") from None
 
 
-# Anomaly mode (`chainrule.detect_anomaly()`) swaps these two for versions that check.
-anomaly.register(
-    globals(),
-    {
-        "_result": anomaly.checked_value_result(_result),
-        "_local_step": anomaly.checked_step(_local_step, _children, anomaly.finite_float),
-    },
-)
+def _number(data: object, label: str) -> float | int:
+    """`data` as a Python number for a Value, or a TypeError that says what to use instead."""
+    what = f" for {label!r}" if label else ""
+    if isinstance(data, bool):
+        return float(data)  # Value(True) holds 1.0, as torch.tensor(True, dtype=float) does
+    if isinstance(data, (int, float)):
+        return data
+    shape = getattr(data, "shape", None)
+    if shape:  # an array or a tensor of one or more dimensions
+        raise TypeError(
+            f"a Value holds one number{what}, got {type(data).__name__} of shape {tuple(shape)}: "
+            "for arrays use chainrule.Tensor (import numpy as np; Tensor(np.array(...)))"
+        )
+    if isinstance(data, (str, bytes)) or not hasattr(data, "__float__"):
+        raise TypeError(
+            f"Value data must be a real number{what}, got {type(data).__name__} {data!r}"
+        )
+    return float(data)  # numpy scalars and friends
+
+
+def _name(node: Value) -> str:
+    return node.label if node.label else "an unlabeled Value"
+
+
+def _power(base: Value, exponent: Number, exp_node: Value | None) -> float:
+    """`base.data ** exponent` with Python's semantics, but errors that say what happened."""
+    x = base.data
+    try:
+        result = x**exponent
+    except ZeroDivisionError:
+        raise ZeroDivisionError(
+            f"{_name(base)} ** {exponent}: {_name(base)} = {x} is zero, "
+            "and zero cannot be raised to a negative power"
+        ) from None
+    except OverflowError:
+        raise OverflowError(
+            f"{_name(base)} ** {exponent} overflows a float ({x} ** {exponent})"
+        ) from None
+    if isinstance(result, complex):
+        what = _name(exp_node) if exp_node is not None else str(exponent)
+        raise ValueError(
+            f"{_name(base)} ** {what}: a negative base ({x}) to a fractional power "
+            f"({exponent}) is not a real number"
+        )
+    return result
+
+
+def _op_error(op: Op, operands: list[Value], err: Exception) -> Exception:
+    """`sqrt of a = -1.0 is undefined (sqrt needs a number >= 0)`: the op, names, values."""
+    given = ", ".join(f"{_name(o)} = {o.data}" for o in operands)
+    why = op.domain or str(err)
+    if isinstance(err, OverflowError):
+        return OverflowError(f"{op.name} of {given} overflows a float")
+    if isinstance(err, ZeroDivisionError):
+        return ZeroDivisionError(f"{op.name} of {given}: division by zero")
+    return ValueError(f"{op.name} of {given} is undefined ({why})")
+
+
+def _step_error(out: Value, err: Exception) -> Exception:
+    """A local derivative that cannot be computed at these values, named by op and operands:
+    d(a**b)/db = a**b·ln(a) needs a positive base, and says so."""
+    a, b = out._a, out._b
+    if out._rule is POW and b.__class__ is Value and isinstance(err, ValueError):
+        return ValueError(
+            f"d/d{_name(b)} of {_name(a)}**{_name(b)} needs a positive base, "
+            f"but {_name(a)} = {a.data}"
+        )
+    return _op_error(out._rule, [x for x in (a, b) if x.__class__ is Value], err)
+
+
+def _real(data: object, op: Op, operands: list[Value]) -> float:
+    """A user op's result as a float; a complex or non-numeric result is named."""
+    if isinstance(data, complex) or not hasattr(data, "__float__"):  # str has no __float__
+        given = ", ".join(f"{_name(o)} = {o.data}" for o in operands)
+        raise TypeError(f"{op.name} of {given} gave {data!r}, not a real number")
+    return float(data)  # type: ignore[arg-type]

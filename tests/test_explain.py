@@ -11,7 +11,7 @@ from lecture import lecture_L, lecture_neuron
 import chainrule
 from chainrule import Value, dot, ops
 from chainrule.autograd import topological_order
-from chainrule.value import _children
+from chainrule.value import _children, _closure
 from chainrule.viz.narration import Explanation, Step, explain
 
 
@@ -477,6 +477,8 @@ def test_totals_equal_backward_exactly(program):
         return [k for k in kids if k.label or _children(k)]
 
     assert len(ex) == sum(
-        len({id(k) for k in named(_children(n))}) if n._fn is not None else len(named(_children(n)))
+        len({id(k) for k in named(_children(n))})
+        if _closure(n) is not None
+        else len(named(_children(n)))
         for n in topological_order(root, _children)
     )

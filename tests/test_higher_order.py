@@ -13,7 +13,7 @@ from lecture import lecture_cube, lecture_neuron
 from test_engine_property import _valid, apply, instruction
 
 from chainrule import Tensor, Value, draw_dot, grad, hessian, ops, value_and_grad
-from chainrule.recorded import NotTwiceDifferentiable
+from chainrule.value import NotTwiceDifferentiable
 
 
 def third_of_tanh_x2_exp(x):

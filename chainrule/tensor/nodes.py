@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..autograd import grad_mode
+from ..autograd import AnomalyError, anomaly_mode, describe, grad_mode
 from .errors import _broadcast_error
 
 if TYPE_CHECKING:
@@ -93,6 +93,13 @@ def _recorded(
     out._args = args
     out._prev = prev
     out._ctx = ctx
+    if anomaly_mode.enabled and not np.all(np.isfinite(out.data)):
+        bad = int(np.flatnonzero(~np.isfinite(out.data.reshape(-1)))[0])
+        given = ", ".join(describe(a) for a in args)
+        raise AnomalyError(
+            f"anomaly: {op} of {given} produced {out.data.reshape(-1)[bad]} "
+            f"at flat index {bad} of its result (shape {out.data.shape})"
+        )
     return out
 
 

@@ -31,12 +31,19 @@ from typing import Any
 
 import numpy as np
 
-from .. import anomaly, ops
-from ..autograd import backpropagate, enable_grad, no_grad, sweep, topological_order
-from . import nodes
+from .. import ops
+from ..autograd import (
+    anomaly_mode,
+    backpropagate,
+    checked_step,
+    enable_grad,
+    no_grad,
+    sweep,
+    topological_order,
+)
 from .errors import _axis_error, _broadcast_error, _matmul_error, _name
 from .grads import Axis, _add_grad, _scattered
-from .nodes import _binary, _const, _elementwise, _lift, _node, _recorded, _unary, bind
+from .nodes import _binary, _const, _elementwise, _lift, _node, _unary, bind
 from .recorded import tensor_vjp
 from .rules import local_step
 
@@ -216,7 +223,7 @@ class Tensor:
                     node.grad = None
             _add_grad(self, seed_grad, fresh)
 
-        backpropagate(self, _edges, local_step, seed)
+        backpropagate(self, _edges, _checked_step if anomaly_mode.enabled else local_step, seed)
 
     def zero_grad(self) -> None:
         """Forget the gradients of this tensor and of everything it was computed from."""
@@ -294,8 +301,28 @@ class Tensor:
     def sigmoid(self) -> Tensor:
         return _unary(_sigmoid(self.data), "sigmoid", self)
 
-    def __abs__(self) -> Tensor:
+    def abs(self) -> Tensor:
         return ops.ABS(self)
+
+    __abs__ = abs
+
+    def sin(self) -> Tensor:
+        return ops.SIN(self)
+
+    def cos(self) -> Tensor:
+        return ops.COS(self)
+
+    def sqrt(self) -> Tensor:
+        return ops.SQRT(self)
+
+    def softplus(self) -> Tensor:
+        return ops.SOFTPLUS(self)
+
+    def silu(self) -> Tensor:
+        return ops.SILU(self)
+
+    def gelu(self) -> Tensor:
+        return ops.GELU(self)
 
     def _apply_op(self, op: ops.Op, args: tuple[Any, ...]) -> Tensor:
         """Record the table's `op` applied to `args` (this tensor among them), elementwise."""
@@ -460,7 +487,6 @@ def _backward_recorded(root: Tensor, seed: np.ndarray) -> None:
         node.grad = g
 
 
-ops.add_methods(Tensor)  # sin, cos, sqrt, ...: the table rows not spelled out above
 
 
 def _plain_index(index: Any) -> Any:
@@ -472,8 +498,8 @@ def _plain_index(index: Any) -> Any:
     return index
 
 
-# Anomaly mode (`chainrule.detect_anomaly()`) swaps these two for versions that check.
-anomaly.register(vars(nodes), {"_recorded": anomaly.checked_tensor_node(_recorded)})
-anomaly.register(
-    globals(), {"local_step": anomaly.checked_step(local_step, _edges, anomaly.finite_array)}
-)
+def _finite(x: Any) -> bool:
+    return bool(np.all(np.isfinite(x)))
+
+
+_checked_step = checked_step(local_step, _finite)  # anomaly mode's backward step

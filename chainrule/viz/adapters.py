@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import ops
-from ..value import Value, _children
+from ..value import Value, _children, _closure
 from .labels import nested, number
 
 __all__ = ["Adapter", "TENSORS", "VALUES", "adapter_for", "is_tensor", "op_label"]
@@ -64,7 +64,7 @@ class Adapter:
     def edge_labels(self, node: Any, kids: Sequence[Any]) -> list[str]:
         """Names for operand slots where the order matters and the op alone does not tell it."""
         op = node._op
-        if op == "dot" and getattr(node, "_fn", None) is None and len(kids) % 2 == 1:
+        if op == "dot" and _closure(node) is None and len(kids) % 2 == 1:
             n = len(kids) // 2
             return ["b"] + [f"w{i}" for i in range(1, n + 1)] + [f"x{i}" for i in range(1, n + 1)]
         if op == "linear" and len(kids) in (2, 3):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..autograd import topological_order
+from ..value import _closure
 from .adapters import Adapter, adapter_for
 from .labels import number
 
@@ -208,7 +209,7 @@ def _fused_neuron(node: Any, adapter: Adapter) -> bool:
     return (
         adapter.kind == "values"
         and node._op == "dot"
-        and getattr(node, "_fn", None) is None
+        and _closure(node) is None
         and len(kids) % 2 == 1
         and len(kids) > 1
     )

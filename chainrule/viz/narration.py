@@ -44,7 +44,7 @@ from typing import Any
 
 from .. import ops
 from ..autograd import topological_order
-from ..value import Value, _children, _power, _unique
+from ..value import Value, _children, _closure, _power, _unique
 from .adapters import is_tensor
 from .explanation import Explanation, Step, places
 from .labels import d as _d
@@ -168,7 +168,7 @@ def _local_steps(
     engine adds, so adding them up reproduces `.grad` bit for bit. The engine's own `dot`, a
     constant exponent (`**2`, read through the `**` row) and custom closures are handled here.
     """
-    if node._fn is not None:
+    if _closure(node) is not None:
         return _measured(node, g, names, totals)
     op = node._op
     kids = _children(node)
@@ -278,7 +278,7 @@ def _measured(
         for k in kids:
             k.grad = totals[id(k)]
         node.grad = g
-        node._fn()
+        _closure(node)()
         after = [k.grad for k in kids]
     finally:
         for k, v in zip(kids, saved):
@@ -306,7 +306,7 @@ def _expression(node: Value, names: dict[int, str]) -> str:
     n = [names[id(k)] for k in kids]
     t = [_term(x) for x in n]
     op = node._op
-    if node._fn is None:
+    if _closure(node) is None:
         if op == "dot" and len(t) % 2 == 1:
             m = len(t) // 2
             terms = [f"{t[i]}·{t[m + i]}" for i in range(1, m + 1)]
