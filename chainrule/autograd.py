@@ -13,8 +13,9 @@ one. The cyclic garbage collector is paused while the sweep runs: the sweep allo
 objects but never makes a reference cycle, and letting the collector scan the whole graph again
 and again is where a naive engine spends most of its time.
 
-`Node` is the protocol both engines' nodes speak: everything built on the engines (pictures,
-narration, gradient checks, training) reads a node through it, never by its class.
+Everything here reads a node through the few attributes both engines' nodes share
+(`chainrule.engines.Node`): `_prev`, the operands that receive a gradient, and `_vjp(g)`, the
+node's chain-rule step recorded as graph nodes.
 """
 
 from __future__ import annotations
@@ -23,49 +24,22 @@ import gc
 import math
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from typing import Any, Protocol, TypeVar
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, TypeVar
 
 __all__ = [
     "AnomalyError",
-    "Node",
     "backpropagate",
     "detect_anomaly",
     "enable_grad",
     "is_grad_enabled",
     "no_grad",
+    "record_backward",
     "sweep",
     "topological_order",
 ]
 
 N = TypeVar("N")
-
-
-class Node(Protocol):
-    """One node of either engine's graph, as everything outside the engines sees it.
-
-    `data` is a float (Value) or an array (Tensor); `grad` its gradient (a float, an array,
-    None before a tensor's first backward, or a node when the backward pass was recorded);
-    `shape` is `()` for a Value. `_prev` lists the operands that receive a gradient, `_op`
-    names the op that made the node ('' for a leaf) and `_rule` is that op's definition (an
-    `ops.Op` row or an `ops.Primitive`; None for a leaf or an op written the lecture's way).
-    `_ctx` is what the op kept for its backward pass (an axis, a shape), if anything.
-    """
-
-    data: Any
-    grad: Any
-    label: str
-    _op: str
-
-    @property
-    def _prev(self) -> tuple[Any, ...]: ...
-
-    @property
-    def shape(self) -> tuple[int, ...]: ...
-
-    def backward(self, gradient: Any = ..., create_graph: bool = ...) -> None: ...
-
-    def zero_grad(self) -> None: ...
 
 
 # -- grad mode -------------------------------------------------------------------------------
@@ -82,30 +56,28 @@ grad_mode = _GradMode()
 
 
 @contextmanager
-def no_grad() -> Iterator[None]:
+def _recording(enabled: bool) -> Iterator[None]:
+    previous = grad_mode.enabled
+    grad_mode.enabled = enabled
+    try:
+        yield
+    finally:
+        grad_mode.enabled = previous
+
+
+def no_grad() -> AbstractContextManager[None]:
     """Compute without recording the graph, e.g. to evaluate a model over a grid of points.
 
     Results made inside the block are plain leaves: they hold no references to their operands,
     so nothing can be backpropagated through them and no graph memory is kept alive.
     Works for `Value` and `Tensor` alike, and nests.
     """
-    previous = grad_mode.enabled
-    grad_mode.enabled = False
-    try:
-        yield
-    finally:
-        grad_mode.enabled = previous
+    return _recording(False)
 
 
-@contextmanager
-def enable_grad() -> Iterator[None]:
+def enable_grad() -> AbstractContextManager[None]:
     """Record the graph again inside a `no_grad()` block."""
-    previous = grad_mode.enabled
-    grad_mode.enabled = True
-    try:
-        yield
-    finally:
-        grad_mode.enabled = previous
+    return _recording(True)
 
 
 def is_grad_enabled() -> bool:
@@ -279,3 +251,29 @@ def sweep(
             old = get(key)
             grads[key] = contribution if old is None else old + contribution
     return order, grads
+
+
+def record_backward(root: Any, seed: Any, zero: Any) -> None:
+    """`backward(create_graph=True)` for either engine: every `.grad` becomes a graph node.
+
+    The sweep above runs with each node's recorded step (`node._vjp(g)`); then leaves add the
+    new gradient to what they hold and intermediates are overwritten, as in the fast pass. A
+    node nothing flows into gets `zero` (0.0 for a Value, None for a Tensor). A gradient that is
+    a fresh node gets a name, `dL/dx`, so that pictures of the backward pass read.
+    """
+    with enable_grad():
+        order, grads = sweep(root, seed, lambda n: n._prev, lambda n, g: n._vjp(g))
+    top = root.label or "L"
+    for node in reversed(order):  # from the output down: a shared gradient is named nearest it
+        g = grads.get(id(node))
+        if not node._op and node is not root:  # a leaf accumulates
+            if g is None:
+                continue
+            old = node.grad
+            if old is not None and not (old.__class__ is float and old == 0.0):
+                g = old + g
+        elif g is None:
+            g = zero
+        if hasattr(type(g), "engine") and not g.label and node.label:
+            g.label = f"d{top}/d{node.label}"
+        node.grad = g

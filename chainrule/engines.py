@@ -1,83 +1,217 @@
-"""One small adapter per engine: everything that depends on whether numbers are `Value`s or
-`Tensor`s, in one class of static methods each, `ScalarEngine` and `TensorEngine`.
+"""The one seam between the two engines and everything built on them.
 
-Models (`chainrule.learn.module`), optimizers (`chainrule.learn.optim`), losses
-(`chainrule.learn.losses`) and the training loop (`chainrule.learn.loop`) are written once for
-both engines and ask these classes whenever the engines differ; none of them checks a type itself.
+chainrule has two engines: `Value` holds one Python float per node, `Tensor` a numpy array per
+node. Everything above them (training, losses, optimizers, gradient checks, derivatives as
+functions, pictures, narration, the animation) is written once, and reaches an engine only
+here, in one of two ways:
 
-Parameters, for models and optimizers:
+* a node, of either engine, speaks the `chainrule.autograd.Node` protocol: `data`, `grad`,
+  `label`, `_op`, `_prev` (the walk), `_rule`, `shape`, `tolist()`, `backward()`,
+  `zero_grad()`, and `_vjp(g)`, its chain-rule step recorded as graph nodes;
+* what depends on how an engine holds its numbers is asked of the node's `Engine`:
+  `engine_of(x)` (for a node, a list of nodes, or a model) gives `ScalarEngine` or
+  `TensorEngine`, found by the node class's `engine` name, never by importing the tensor
+  engine, so numpy is imported only once a Tensor exists.
 
-    is_parameter(obj) -> bool        is this one of my learnable numbers?
-    size(p)                          how many numbers it holds
-    zero_grad(p)                     forget its gradient (0.0 for a Value, None for a Tensor)
-    saved(p)                         its values as JSON-able data (a state dict's entry)
-    restored(name, p, value)         a state dict's entry checked against p, ready to assign
-    assign(p, value)                 set its values (a Tensor's array is changed in place)
-    copy(g), zeros_like(g), sqrt(x)  the optimizers' arithmetic on gradients
-
-Optimizers read `p.grad` and write `p.data -= step` themselves: that arithmetic means the same
-for a float and an array (which it updates in place).
-
-Models and batches, for the losses and the training loop:
-
-    owns(model) -> bool              is this model mine? (the scalar engine takes any callable)
-    holds(outputs) -> bool           is this batch of outputs mine? (the scalar engine: any)
-    inputs(X), targets(list)         the data in the engine's own form, made once per run
-    take(data, index)                the rows `index` of either (a minibatch)
-    forward(model, inputs)           the outputs for a batch
-    penalty(params)                  sum of squared parameters, as a node (the L2 term)
-    scores(outputs)                  outputs as plain floats (one per row, or one row each)
-    correct(outputs, classes, thr)   how many outputs predict their class
-    width(outputs)                   how many numbers the model returns per sample
-
-A new engine adds one such class to the front of `ENGINES`. This module imports only the scalar
-engine: numpy is imported when a Tensor is actually met, so the scalar engine works without it.
+An engine answers four kinds of question, each a few lines: its leaves (what is a parameter,
+a fresh leaf to differentiate with respect to, how a saved value is restored), shapes, numbers
+out (plain floats for reports and plots) and batches (how a model is run over a data set: a
+scalar model on one row at a time, a tensor model on the whole batch).
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar, Protocol
 
 from .value import Value, dot
 
 __all__ = [
     "ENGINES",
+    "Engine",
+    "Node",
     "ScalarEngine",
     "TensorEngine",
-    "batch_engine",
     "engine_for",
+    "engine_of",
     "is_parameter",
-    "parameter_engine",
+    "numbers_of",
 ]
 
 
-class ScalarEngine:
-    """Models made of `Value`s (`chainrule.nn`): a model maps one row of numbers to a Value
-    (one output) or a list of Values (one per class), so a batch is a list of rows."""
+class Node(Protocol):
+    """One node of either engine's graph, as everything outside the engines sees it.
+
+    `data` is a float (Value) or an array (Tensor); `grad` its gradient (a float, an array,
+    None before a tensor's first backward, or a node when the backward pass was recorded);
+    `shape` is `()` for a Value. `_prev` lists the operands that receive a gradient, `_op`
+    names the op that made the node ('' for a leaf) and `_rule` is that op's definition (an
+    `ops.Op` row, or an op of the engine's own; None for a leaf or an op written the lecture's
+    way). `_vjp(g)` is the node's chain-rule step recorded as nodes: (operand, contribution).
+    `_ctx` is what the op kept for its backward pass (an axis, a shape), if anything.
+    """
+
+    data: Any
+    grad: Any
+    label: str
+    _op: str
+
+    @property
+    def _prev(self) -> tuple[Any, ...]: ...
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+    def backward(self, gradient: Any = ..., create_graph: bool = ...) -> None: ...
+
+    def zero_grad(self) -> None: ...
+
+    def tolist(self) -> Any: ...
+
+    def _vjp(self, g: Any) -> Iterable[tuple[Any, Any]]: ...
+
+
+class Engine:
+    """What an engine provides. Each engine is one subclass of static methods."""
+
+    name: ClassVar[str]
+    kind: ClassVar[str]  # what its nodes are called in messages: 'Value' or 'Tensor'
+    PARAMETERS: ClassVar[str]  # what its parameters are called in messages
+
+    # -- its leaves --------------------------------------------------------------------------
+
+    @staticmethod
+    def leaf(x: Any) -> Any:
+        """A new leaf holding a copy of `x`'s numbers, which takes a gradient: what a gradient
+        check may nudge freely."""
+        raise NotImplementedError
+
+    @staticmethod
+    def as_input(x: Any) -> Any:
+        """`x` itself if it takes a gradient, else a leaf over the same numbers that does."""
+        raise NotImplementedError
+
+    @staticmethod
+    def why_not_differentiable(x: Any) -> str | None:
+        """Why `x` cannot be differentiated with respect to, or None."""
+        return None
+
+    @staticmethod
+    def seed(out: Any) -> Any:
+        """d out / d out: the gradient a recorded backward pass starts from."""
+        raise NotImplementedError
+
+    @staticmethod
+    def zero_grad(p: Any) -> None:
+        """Forget a parameter's gradient."""
+        raise NotImplementedError
+
+    @staticmethod
+    def restored(name: str, p: Any, value: Any) -> Any:
+        """A state dict's entry checked against parameter `p`, ready for `assign`."""
+        raise NotImplementedError
+
+    @staticmethod
+    def assign(p: Any, value: Any) -> None:
+        raise NotImplementedError
+
+    # -- numbers out -------------------------------------------------------------------------
+
+    @staticmethod
+    def grads(x: Any) -> list[float]:
+        """A leaf's gradient as plain floats, one per element (zeros before any backward)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(y: Any, seed: list[float]) -> None:
+        """Backpropagate from `y`, seeded with one number per element of `y`."""
+        raise NotImplementedError
+
+    # -- batches -----------------------------------------------------------------------------
+
+    @staticmethod
+    def owns(model: Any) -> bool:
+        raise NotImplementedError
+
+    @staticmethod
+    def inputs(X: Sequence[Sequence[float]]) -> Any:
+        """The data in the engine's own form, made once per run."""
+        raise NotImplementedError
+
+    @staticmethod
+    def targets(targets: list[Any]) -> Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def take(data: Any, index: list[int]) -> Any:
+        """The rows `index` of inputs or targets (a minibatch)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def forward(model: Any, inputs: Any) -> Any:
+        """The model's outputs for a batch."""
+        raise NotImplementedError
+
+    @staticmethod
+    def penalty(params: list[Any]) -> Any:
+        """The sum of squared parameters, as a node (the L2 term)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def scores(outputs: Any) -> list[float] | list[list[float]]:
+        """The outputs as plain numbers: one score per sample, or one row of scores."""
+        raise NotImplementedError
+
+    @staticmethod
+    def correct(outputs: Any, classes: list[int], threshold: float) -> int:
+        """How many outputs predict their class (score > threshold, or the largest score)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def width(outputs: Any) -> int:
+        """How many numbers the model returns per sample."""
+        raise NotImplementedError
+
+    # -- optimizer arithmetic ------------------------------------------------------------------
+
+    @staticmethod
+    def copy(g: Any) -> Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def zeros_like(g: Any) -> Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def sqrt(x: Any) -> Any:
+        raise NotImplementedError
+
+
+class ScalarEngine(Engine):
+    """`Value`s (`chainrule.nn`): a model maps one row of numbers to a Value (one output) or a
+    list of Values (one per class), so a batch is a list of rows."""
 
     name = "scalar"
-
-    # -- parameters --------------------------------------------------------------------------
-
-    @staticmethod
-    def is_parameter(obj: object) -> bool:
-        return obj.__class__ is Value
+    kind = "Value"
+    PARAMETERS = "Values"
 
     @staticmethod
-    def size(p: Value) -> int:
-        return 1
+    def leaf(x: Value) -> Value:
+        return Value(float(x.data), label=x.label)
+
+    @staticmethod
+    def as_input(x: Value) -> Value:
+        return x
+
+    @staticmethod
+    def seed(out: Value) -> float:
+        return 1.0
 
     @staticmethod
     def zero_grad(p: Value) -> None:
         p.grad = 0.0  # a Value's gradient accumulates from 0
-
-    @staticmethod
-    def saved(p: Value) -> float:
-        return float(p.data)
 
     @staticmethod
     def restored(name: str, p: Value, value: Any) -> float:
@@ -94,26 +228,17 @@ class ScalarEngine:
         p.data = value
 
     @staticmethod
-    def copy(g: float) -> float:
-        return g  # floats are immutable: nothing can change it behind the optimizer's back
+    def grads(x: Value) -> list[float]:
+        return [float(x.grad)]
 
     @staticmethod
-    def zeros_like(g: float) -> float:
-        return 0.0
-
-    sqrt = staticmethod(math.sqrt)
-
-    # -- models and batches ------------------------------------------------------------------
+    def backward(y: Value, seed: list[float]) -> None:
+        y.backward(seed[0])
 
     @staticmethod
     def owns(model: Any) -> bool:
         """The fallback engine: any callable model whose parameters are Values."""
         return callable(model)
-
-    @staticmethod
-    def holds(outputs: Any) -> bool:
-        """The fallback: lists of Values and plain numbers."""
-        return True
 
     @staticmethod
     def inputs(X: Sequence[Sequence[float]]) -> list[list[Value]]:
@@ -144,14 +269,12 @@ class ScalarEngine:
 
     @staticmethod
     def scores(outputs: list[Any]) -> list[float] | list[list[float]]:
-        """The outputs as plain numbers: one score per sample, or one row of scores."""
         if outputs and isinstance(outputs[0], (list, tuple)):
             return [[v.data for v in row] for row in outputs]
         return list(map(ScalarEngine.number, outputs))
 
     @staticmethod
     def correct(outputs: list[Any], classes: list[int], threshold: float) -> int:
-        """How many outputs predict their class (score > threshold, or the largest score)."""
         if outputs and isinstance(outputs[0], (list, tuple)):
             hits = 0
             for row, c in zip(outputs, classes):
@@ -162,40 +285,52 @@ class ScalarEngine:
 
     @staticmethod
     def width(outputs: list[Any]) -> int:
-        """How many numbers the model returns per sample (a list of them, or one Value)."""
         first = outputs[0]
         return len(first) if isinstance(first, (list, tuple)) else 1
 
+    @staticmethod
+    def copy(g: float) -> float:
+        return g  # floats are immutable: nothing can change it behind the optimizer's back
 
-class TensorEngine:
-    """Models whose parameters are `Tensor`s (`chainrule.tensor.layers`): a model maps a batch
-    (N, features) to outputs (N, outputs) in one call.
+    @staticmethod
+    def zeros_like(g: float) -> float:
+        return 0.0
 
-    For a tensor model the whole batch is one array: the data become a float32 array once per
-    run, a minibatch is a slice of it, and the forward pass, the loss and the accuracy are each
-    a handful of array operations however many rows there are.
-    """
+    sqrt = staticmethod(math.sqrt)
+
+
+class TensorEngine(Engine):
+    """`Tensor`s (`chainrule.tensor`): a model maps a batch (N, features) to outputs
+    (N, outputs) in one call, so the data become one float32 array per run, a minibatch is a
+    slice of it, and the forward pass, the loss and the accuracy are each a handful of array
+    operations however many rows there are. numpy is imported here only when it is used: by
+    then a Tensor exists, so numpy is there."""
 
     name = "tensor"
-
-    # -- parameters --------------------------------------------------------------------------
-
-    @staticmethod
-    def is_parameter(obj: object) -> bool:
-        """A Tensor that asks for gradients."""
-        return getattr(obj, "requires_grad", False) is True and hasattr(obj, "grad")
+    kind = "Tensor"
+    PARAMETERS = "Tensors that require grad"
 
     @staticmethod
-    def size(p: Any) -> int:
-        return int(p.size)
+    def leaf(x: Any) -> Any:
+        return type(x)(x.data.copy(), requires_grad=True, label=x.label)
+
+    @staticmethod
+    def as_input(x: Any) -> Any:
+        return x if x.requires_grad else type(x)(x.data, requires_grad=True, label=x.label)
+
+    @staticmethod
+    def why_not_differentiable(x: Any) -> str | None:
+        if x.dtype.kind != "f":
+            return f"a tensor of dtype {x.dtype}, which cannot be differentiated; make it float"
+        return None
+
+    @staticmethod
+    def seed(out: Any) -> Any:
+        return type(out)(out.data * 0 + 1, dtype=out.dtype)
 
     @staticmethod
     def zero_grad(p: Any) -> None:
         p.grad = None  # no array until the next backward (PyTorch's set_to_none)
-
-    @staticmethod
-    def saved(p: Any) -> list[Any]:
-        return p.data.tolist()
 
     @staticmethod
     def restored(name: str, p: Any, value: Any) -> Any:
@@ -219,43 +354,29 @@ class TensorEngine:
         p.data[...] = value  # in place: optimizers and views keep seeing the parameter
 
     @staticmethod
-    def copy(g: Any) -> Any:
-        return g.copy()  # backward may later add into the same array
+    def grads(x: Any) -> list[float]:
+        if x.grad is None:
+            return [0.0] * int(x.data.size)
+        return [float(g) for g in x.grad.reshape(-1).tolist()]
 
     @staticmethod
-    def zeros_like(g: Any) -> Any:
-        import numpy as np
-
-        return np.zeros_like(g)
-
-    @staticmethod
-    def sqrt(x: Any) -> Any:
-        import numpy as np
-
-        return np.sqrt(x)
-
-    # -- models and batches ------------------------------------------------------------------
+    def backward(y: Any, seed: list[float]) -> None:
+        if y.requires_grad:  # else nothing checked reaches it
+            gradient = y.data.copy()
+            gradient.reshape(-1)[:] = seed
+            y.backward(gradient=gradient)
 
     @staticmethod
     def owns(model: Any) -> bool:
-        """A tensor layer, or any model whose first parameter is a Tensor."""
-        tensor = sys.modules.get("chainrule.tensor.tensor")
-        if tensor is None:  # no Tensor was ever made, so this model has none
-            return False
-        layers = sys.modules.get("chainrule.tensor.layers")
-        if layers is not None and isinstance(model, layers.TensorModule):
+        """A model that takes a whole batch (a tensor layer), or whose first parameter is a
+        Tensor."""
+        if getattr(model, "batched", False):
             return True
         parameters = getattr(model, "parameters", None)
         if not callable(parameters):
             return False
         params = parameters()
-        return bool(params) and isinstance(params[0], tensor.Tensor)
-
-    @staticmethod
-    def holds(outputs: Any) -> bool:
-        """A Tensor of outputs (a tensor model's batch)."""
-        tensor = sys.modules.get("chainrule.tensor.tensor")
-        return tensor is not None and isinstance(outputs, tensor.Tensor)
+        return bool(params) and getattr(type(params[0]), "engine", None) == "tensor"
 
     @staticmethod
     def inputs(X: Sequence[Sequence[float]]) -> Any:
@@ -307,39 +428,71 @@ class TensorEngine:
 
     @staticmethod
     def width(outputs: Any) -> int:
-        """How many numbers the model returns per sample."""
         shape = outputs.data.shape
         return shape[-1] if len(shape) > 1 else 1
 
+    @staticmethod
+    def copy(g: Any) -> Any:
+        return g.copy()  # backward may later add into the same array
 
-# Tried in order; the first whose `owns(model)` is true runs the model. Keep the scalar engine
-# last: it accepts any callable.
-ENGINES: list[Any] = [TensorEngine, ScalarEngine]
+    @staticmethod
+    def zeros_like(g: Any) -> Any:
+        import numpy as np
+
+        return np.zeros_like(g)
+
+    @staticmethod
+    def sqrt(x: Any) -> Any:
+        import numpy as np
+
+        return np.sqrt(x)
 
 
-def engine_for(model: Any) -> Any:
-    """The engine that knows how to run `model`."""
-    for engine in ENGINES:
-        if engine.owns(model):
-            return engine
+# Each node class names its engine (`Value.engine == 'scalar'`): the one registry of engines.
+ENGINES: dict[str, type[Engine]] = {"scalar": ScalarEngine, "tensor": TensorEngine}
+
+
+def engine_of(x: Any) -> type[Engine] | None:
+    """The engine whose node `x` is; None for plain numbers, lists and anything else."""
+    return ENGINES.get(getattr(type(x), "engine", None))  # type: ignore[arg-type]
+
+
+def engine_for(model: Any) -> type[Engine]:
+    """The engine that knows how to run `model` (the scalar engine takes any callable)."""
+    if TensorEngine.owns(model):
+        return TensorEngine
+    if ScalarEngine.owns(model):
+        return ScalarEngine
     raise TypeError(f"no engine can train a {type(model).__name__}: models must be callable")
 
 
-def batch_engine(outputs: Any) -> Any:
+def batch_engine(outputs: Any) -> type[Engine]:
     """The engine whose numbers `outputs` are (a Tensor, or a list of Values and numbers)."""
-    return next(engine for engine in ENGINES if engine.holds(outputs))  # scalar holds anything
+    return TensorEngine if engine_of(outputs) is TensorEngine else ScalarEngine  # lists: scalar
 
 
 def is_parameter(obj: object) -> bool:
-    """A learnable number of some engine: a `Value`, or a `Tensor` that asks for gradients.
+    """A learnable number of either engine: a `Value`, or a `Tensor` that asks for gradients.
 
-    Asked of every attribute when a model lists its parameters, so it is written out (the
-    scalar test first: it is the cheapest, and an MLP's parameters are all Values)."""
-    return ScalarEngine.is_parameter(obj) or TensorEngine.is_parameter(obj)
+    Asked of every attribute when a model lists its parameters, so the cheapest test (an
+    MLP's parameters are all Values) comes first."""
+    return obj.__class__ is Value or (
+        getattr(type(obj), "engine", None) == "tensor" and getattr(obj, "requires_grad", False)
+    )
 
 
-def parameter_engine(p: Any) -> Any:
+def parameter_engine(p: Any) -> type[Engine]:
     """The engine of one parameter: a Value's is the scalar engine, and anything else that holds
-    its numbers in `.data` and `.grad` (a Tensor, or any object with arrays there) the tensor
-    engine, whose arithmetic is numpy's."""
-    return ScalarEngine if ScalarEngine.is_parameter(p) else TensorEngine
+    its numbers in `.data` and `.grad` (a Tensor) the tensor engine, whose arithmetic is
+    numpy's."""
+    return ScalarEngine if p.__class__ is Value else TensorEngine
+
+
+def numbers_of(x: Any) -> list[float]:
+    """Numbers out: the floats of a node, of a gradient (a float, an array, a recorded node)
+    or of a plain number, flattened."""
+    if hasattr(type(x), "engine"):
+        x = x.data
+    if hasattr(x, "reshape"):
+        return [float(v) for v in x.reshape(-1).tolist()]
+    return [float(x)]

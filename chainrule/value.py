@@ -3,12 +3,13 @@
 A `Value` wraps one number (`data`), remembers the Values it was computed from (`_prev`) and the
 operation that made it (`_op`), and receives d(output)/d(itself) in `grad` when `backward()` runs.
 
-Read it in the lecture's order. Each operation below computes its forward value (`self.data *
-other.data`) and records, in the new node, the op's row of the table `chainrule.ops` (`MUL`).
-That row holds the op's local derivative, written once: `_chain_rule_step` multiplies it by the
-gradient arriving from above and adds the product into the operands (`a.grad += b.data *
-out.grad` for `*`), and `_recorded_vjp` does the same with Values instead of floats, so that a
-gradient can itself be differentiated (`backward(create_graph=True)`, `chainrule.grad`).
+Read it in the lecture's order. Each operation below computes its forward value
+(`self.data * other.data`) and records, in the new node, the op's row of the op table
+(`chainrule.ops.table`; `MUL` for `*`). That row holds the op's local derivatives, written once
+(`lambda x, y, out: y` for d(x*y)/dx): `_chain_rule` multiplies each by the gradient arriving
+from above and adds the product into the operand, `a.grad += b.data * out.grad` for `*`, and
+`_recorded_vjp` does the same with Values instead of floats, so that a gradient can itself be
+differentiated (`backward(create_graph=True)`, `chainrule.grad`).
 
 What differs from the lecture, and why:
 
@@ -23,9 +24,10 @@ What differs from the lecture, and why:
   deep backpropagates where a recursive sort dies at a depth of about a thousand.
 * `tanh` uses `math.tanh`, which is exact to the last bit and never overflows, where the
   lecture's `(e**2x - 1)/(e**2x + 1)` overflows for x > 355.
-* `dot(ws, xs, b)` is a neuron's whole weighted sum as one node (a `Primitive`), with the
-  lecture's numbers to the last bit; it is what makes a pure-Python network train quickly.
-* Failures name the operation and the operand: `log of x = -1.0 is undefined ...`.
+* `dot(ws, xs, b)` is a neuron's whole weighted sum as one node, with the lecture's numbers to
+  the last bit; it is what makes a pure-Python network train quickly.
+* Failures name the operation and the operand: `log of x = -1.0 is undefined ...`. The wording
+  is at the end of the module, out of the way.
 """
 
 from __future__ import annotations
@@ -36,20 +38,18 @@ from functools import reduce
 from operator import add, attrgetter, mul
 from typing import Any
 
-from . import ops
 from .autograd import (
     AnomalyError,
     anomaly_mode,
     checked_step,
     collector_paused,
     describe,
-    enable_grad,
     finite_number,
     grad_mode,
-    sweep,
+    record_backward,
     topological_order,
 )
-from .ops import ADD, EXP, LOG, MUL, POW, RELU, SIGMOID, TANH, Op
+from .ops.table import ADD, EXP, LOG, MUL, POW, RELU, SIGMOID, TABLE, TANH, Op, _sigmoid
 
 __all__ = ["NotTwiceDifferentiable", "Value", "dot", "zero_grad"]
 
@@ -57,7 +57,14 @@ Number = int | float
 Operand = "Value | int | float"
 
 _new = object.__new__
-_get_data = attrgetter("data")
+
+
+def _row_method(name: str) -> Callable[[Value], Value]:
+    def method(self: Value) -> Value:
+        return TABLE[name](self)
+
+    method.__name__ = method.__qualname__ = name
+    return method
 
 
 class Value:
@@ -69,8 +76,9 @@ class Value:
 
     __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_rule")
 
-    # What a Value is, in the terms both engines share (`chainrule.autograd.Node`): one number,
-    # always taking a gradient.
+    # What a Value is in the terms both engines share (`chainrule.engines.Node`): one number,
+    # always taking a gradient, of the scalar engine.
+    engine = "scalar"
     shape: tuple[int, ...] = ()
     size = 1
     requires_grad = True
@@ -82,27 +90,20 @@ class Value:
     def __init__(
         self, data: Number, _children: Iterable[Value] = (), _op: str = "", label: str = ""
     ) -> None:
-        if isinstance(data, Value):
-            raise TypeError(
-                f"Value(...) takes a number, got a Value ({data!r}); use that Value itself"
-            )
         if data.__class__ is not float and data.__class__ is not int:
             data = _number(data, label)
-        self.data = data
-        self.grad = 0.0
-        self.label = label
-        self._op = _op
-        self._rule: Any = None
-        children = tuple(_children)
-        for child in children:
-            if not isinstance(child, Value):
-                raise TypeError(f"children of {_op or 'a Value'} must be Values, got {child!r}")
-        self._a: Any = children[0] if len(children) == 1 or len(children) == 2 else None
-        self._b: Any = children[1] if len(children) == 2 else None
-        if len(children) > 2:  # an op of many operands, written the lecture's way
-            self._a = children
+        self.data, self.grad, self.label, self._op = data, 0.0, label, _op
+        kids = tuple(_children)
+        if not all(isinstance(k, Value) for k in kids):
+            raise TypeError(f"children of {_op or 'a Value'} must be Values, got {kids!r}")
+        self._a: Any = kids if len(kids) > 2 else kids[0] if kids else None
+        self._b: Any = kids[1] if len(kids) == 2 else None
+        # An op written the lecture's way under a known name gets that op's rule until it
+        # assigns its own `_backward`.
+        rule = TABLE.get(_op)
+        self._rule: Any = rule if rule is not None and rule.arity == len(kids) else None
 
-    # -- the lecture's operations: the forward value here, the derivative in its `ops` row ----
+    # -- the lecture's operations: the forward value here, the derivative in its row ----------
 
     def __add__(self, other: Operand) -> Value:
         """self + other. Backward: both operands get out.grad (d(a+b)/da = 1)."""
@@ -117,7 +118,7 @@ class Value:
     def __pow__(self, other: Operand) -> Value:
         """self ** k. Backward: d(a**k)/da = k * a**(k-1) (and, for a Value exponent k,
         d(a**k)/dk = a**k * ln a)."""
-        if other.__class__ is Value or isinstance(other, Value):
+        if isinstance(other, Value):
             return _result(_power(self, other.data, other), self, other, "**", POW)
         if not isinstance(other, (int, float)):
             return NotImplemented
@@ -145,8 +146,7 @@ class Value:
         return self + (-other)
 
     def __truediv__(self, other: Operand) -> Value:  # self / other == self * other**-1
-        if other.__class__ is not Value:
-            other = _lift(other, "/", self)
+        other = other if other.__class__ is Value else _lift(other, "/", self)
         if other.data == 0:
             raise ZeroDivisionError(f"division by zero: {_name(self)} / {_name(other)} = 0.0")
         return self * other**-1
@@ -182,29 +182,12 @@ class Value:
         return _result(x if x > 0 or x != x else 0.0, self, None, "relu", RELU)  # nan stays nan
 
     def sigmoid(self) -> Value:
-        return _result(ops._sigmoid(self.data), self, None, "sigmoid", SIGMOID)
+        return _result(_sigmoid(self.data), self, None, "sigmoid", SIGMOID)
 
-    def sin(self) -> Value:
-        return ops.SIN(self)
-
-    def cos(self) -> Value:
-        return ops.COS(self)
-
-    def sqrt(self) -> Value:
-        return ops.SQRT(self)
-
-    def softplus(self) -> Value:
-        return ops.SOFTPLUS(self)
-
-    def silu(self) -> Value:
-        return ops.SILU(self)
-
-    def gelu(self) -> Value:
-        return ops.GELU(self)
-
-    def abs(self) -> Value:
-        return ops.ABS(self)
-
+    # The other functions of the table (`chainrule.ops.functions` adds them): x.sin(), abs(x).
+    sin, cos, sqrt, softplus, silu, gelu, abs = map(
+        _row_method, ("sin", "cos", "sqrt", "softplus", "silu", "gelu", "abs")
+    )
     __abs__ = abs
 
     def _apply_op(self, op: Op, args: tuple[object, ...]) -> Value:
@@ -224,19 +207,16 @@ class Value:
     @property
     def _prev(self) -> tuple[Value, ...]:
         """The distinct Values this one was computed from (the lecture keeps them in a set)."""
-        kids = _children(self)
-        return kids if len(kids) < 2 or len(set(map(id, kids))) == len(kids) else _unique(kids)
+        return tuple({id(k): k for k in _children(self)}.values())
 
     @property
     def _backward(self) -> Callable[[], None]:
         """This node's local chain-rule step: add `grad` x local derivative into the children."""
-        closure = _closure(self)
-        return closure if closure is not None else lambda: _chain_rule_step(self)
+        return _closure(self) or (lambda: _chain_rule((self,)))
 
     @_backward.setter
     def _backward(self, fn: Callable[[], None]) -> None:
-        # An op written the lecture's way assigns its own closure; backward() will call it.
-        self._rule = fn
+        self._rule = fn  # an op written the lecture's way: backward() will call it
 
     def backward(self, gradient: float = 1.0, create_graph: bool = False) -> None:
         """Fill `grad` of every Value this one depends on, by the chain rule, output to inputs.
@@ -250,9 +230,8 @@ class Value:
         drawn (`draw_dot(x.grad)`) and differentiated again (`x.grad.backward()`).
         """
         if create_graph:
-            _backward_recorded(self, gradient)
+            record_backward(self, gradient, 0.0)
             return
-
         with collector_paused():
             order = topological_order(self, _children)
             for node in order:  # intermediates start from 0; leaves accumulate, as in PyTorch
@@ -265,12 +244,13 @@ class Value:
             else:  # parents before children: each gradient is complete before it is passed on
                 _chain_rule(reversed(order))
 
+    def _vjp(self, g: Any) -> Iterator[tuple[Value, Any]]:
+        """This node's chain-rule step recorded as Values: (operand, contribution) pairs."""
+        return _recorded_vjp(self, g)
+
     def zero_grad(self) -> None:
         """Set `grad` to 0 on this Value and everything it was computed from."""
-        if self._a is None:
-            self.grad = 0.0
-            return
-        for node in topological_order(self, _children):
+        for node in topological_order(self, _children) if self._a is not None else (self,):
             node.grad = 0.0
 
     # -- conversions and display ---------------------------------------------------------
@@ -279,39 +259,37 @@ class Value:
         """The number itself, as `Tensor.item()` gives a one-element tensor's."""
         return float(self.data)
 
-    def tolist(self) -> float:
-        """The number itself: a Value is a tensor of no dimensions (`Tensor.tolist()`)."""
+    tolist = item  # a Value is a tensor of no dimensions: its list is its number
+
+    def __float__(self) -> float:
         return float(self.data)
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data}, grad={self.grad}{label})"
 
-    def __float__(self) -> float:
-        return float(self.data)
 
-
-def _result(data: Number, a: Value | None, b: Any, op: str, rule: Op | Fused) -> Value:
+def _result(data: Number, a: Any, b: Any, op: str, rule: Any) -> Value:
     """A new node: records its operands and its op's rule, unless grad mode is off."""
     out = _new(Value)
-    out.data = data
-    out.grad = 0.0
-    out.label = ""
+    out.data, out.grad, out.label = data, 0.0, ""
     if grad_mode.enabled:
-        out._op = op
-        out._a = a
-        out._b = b
-        out._rule = rule
+        out._op, out._a, out._b, out._rule = op, a, b, rule
     else:
-        out._op = ""
-        out._a = None
-        out._b = None
-        out._rule = None
+        out._op, out._a, out._b, out._rule = "", None, None, None
     if anomaly_mode.enabled and not math.isfinite(data):
-        operands = [x for x in (*(a if a.__class__ is tuple else (a,)), b) if x.__class__ is Value]
-        given = ", ".join(describe(x) for x in operands) or "its operands"
+        given = ", ".join(describe(x) for x in (a, b) if x.__class__ is Value) or "its operands"
         raise AnomalyError(f"anomaly: {op} of {given} produced {data}")
     return out
+
+
+def _children(node: Value) -> tuple[Value, ...]:
+    """The operands of `node` that are graph nodes (a constant exponent is not)."""
+    a = node._a
+    if a is None or a.__class__ is tuple:
+        return a or ()
+    b = node._b
+    return (a, b) if b.__class__ is Value else (a,)
 
 
 def _closure(node: Value) -> Callable[[], None] | None:
@@ -320,24 +298,13 @@ def _closure(node: Value) -> Callable[[], None] | None:
     return None if rule is None or rule.__class__ is Op or rule.__class__ is Fused else rule
 
 
-def _children(node: Value) -> tuple[Value, ...]:
-    """The operands of `node` that are graph nodes (a constant exponent is not)."""
-    a = node._a
-    if a is None:
-        return ()
-    if a.__class__ is tuple:
-        return a
-    b = node._b
-    return (a, b) if b.__class__ is Value else (a,)
-
-
 # -- the chain rule, one node at a time -------------------------------------------------------
 
 
 def _chain_rule(nodes: Iterable[Value]) -> None:
     """Each node's chain-rule step, in turn: add out.grad times each local derivative into the
     operands' grads (`+=`: a Value used twice gets both contributions). The derivatives are the
-    op's row of `chainrule.ops`. One loop for a whole backward pass (no call per node)."""
+    op's row of the table. One loop for a whole backward pass, no call per node."""
     for out in nodes:
         rule = out._rule
         if rule.__class__ is Op:
@@ -360,12 +327,7 @@ def _chain_rule(nodes: Iterable[Value]) -> None:
             rule()
 
 
-def _chain_rule_step(out: Value) -> None:
-    """One node's step (`node._backward()`)."""
-    _chain_rule((out,))
-
-
-_checked_step = checked_step(_chain_rule_step, finite_number)
+_checked_step = checked_step(lambda node: _chain_rule((node,)), finite_number)
 
 
 class NotTwiceDifferentiable(RuntimeError):
@@ -374,18 +336,18 @@ class NotTwiceDifferentiable(RuntimeError):
 
 def _recorded_vjp(node: Value, g: Any) -> Iterator[tuple[Value, Any]]:
     """(operand, contribution) for each operand of `node`, as Values: the same rules as
-    `_chain_rule_step`, evaluated on the nodes themselves, so every product is recorded."""
+    `_chain_rule`, evaluated on the nodes themselves, so every product is recorded."""
     rule = node._rule
     if rule.__class__ is Op:
-        a, b = node._a, node._b
-        operands = (a,) if b is None else (a, b)
+        operands = (node._a,) if node._b is None else (node._a, node._b)
         for i, operand in enumerate(operands):
             if operand.__class__ is Value:
                 try:
                     local = rule.partials[i](*operands, node)
                 except (ValueError, ArithmeticError) as err:
                     raise _step_error(node, err) from None
-                yield operand, _times(local, g)
+                # no product recorded for a local derivative of 1 (+) or the seed dL/dL = 1
+                yield operand, g if local == 1.0 else local if g == 1.0 else local * g
     elif rule.__class__ is Fused:  # the same step, run on stand-ins whose data are the nodes
         stand_in = _StandIn(node, g, tuple(_StandIn(kid, _NOTHING) for kid in node._a))
         rule.step(stand_in)
@@ -402,35 +364,6 @@ def _recorded_vjp(node: Value, g: Any) -> Iterator[tuple[Value, Any]]:
         )
 
 
-def _times(local: Any, g: Any) -> Any:
-    """`local * g`, without recording a multiplication by a constant 1 (the local derivative
-    of `+`, or the seed d root/d root): the product would be the other factor, bit for bit."""
-    if local.__class__ is float and local == 1.0:
-        return g
-    if g.__class__ is float and g == 1.0:
-        return local
-    return local * g
-
-
-def _backward_recorded(root: Value, gradient: float) -> None:
-    """`backward(create_graph=True)`: the sweep with Values as gradients.
-
-    Leaves add the new gradient to what they hold, intermediates are overwritten, as in the
-    float sweep. A gradient that is a fresh node gets a name, `dL/dx`, for pictures.
-    """
-    with enable_grad():
-        order, grads = sweep(root, gradient, _children, _recorded_vjp)
-    top = root.label or "L"
-    for node in reversed(order):  # from the output down: a shared gradient is named nearest it
-        g = grads.get(id(node), 0.0)
-        if node._a is None and node is not root:
-            old = node.grad
-            g = g if old.__class__ is not Value and old == 0 else old + g
-        if g.__class__ is Value and not g.label and node.label:
-            g.label = f"d{top}/d{node.label}"
-        node.grad = g
-
-
 # -- the fused neuron sum ----------------------------------------------------------------
 
 
@@ -445,9 +378,7 @@ class Fused:
 
     __slots__ = ("name", "step", "formulas", "symbol")
 
-    def __init__(
-        self, name: str, step: Callable[[Any], None], formulas: tuple[str, ...], symbol: str
-    ) -> None:
+    def __init__(self, name: str, step: Callable, formulas: tuple[str, ...], symbol: str) -> None:
         self.name, self.step, self.formulas, self.symbol = name, step, formulas, symbol
 
 
@@ -462,8 +393,6 @@ class _StandIn:
 
 
 class _Nothing:
-    """The start of a stand-in's gradient: `_NOTHING + g` is `g`, with no node recorded."""
-
     def __add__(self, other: Any) -> Any:
         return other
 
@@ -472,8 +401,7 @@ _NOTHING = _Nothing()
 
 
 def _dot_step(out: Any) -> None:  # d(b + Σ w_i x_i): b gets g, w_i gets x_i·g, x_i gets w_i·g
-    g = out.grad
-    kids = out._a
+    g, kids = out.grad, out._a
     n = len(kids) // 2
     kids[0].grad += g
     for w, x in zip(kids[1 : n + 1], kids[n + 1 :]):
@@ -483,6 +411,7 @@ def _dot_step(out: Any) -> None:  # d(b + Σ w_i x_i): b gets g, w_i gets x_i·g
 
 DOT = Fused("dot", _dot_step, ("1", "x", "w"), symbol="Σ w·x + b")
 _JUST_VALUE = frozenset({Value})
+_get_data = attrgetter("data")
 
 
 def dot(ws: Sequence[Value], xs: Sequence[Operand], bias: Operand = 0.0) -> Value:
@@ -501,10 +430,7 @@ def dot(ws: Sequence[Value], xs: Sequence[Operand], bias: Operand = 0.0) -> Valu
         xs = [x if x.__class__ is Value else _lift(x, "dot", None) for x in xs]
     bias = bias if bias.__class__ is Value else _lift(bias, "dot", None)
     total = reduce(add, map(mul, map(_get_data, ws), map(_get_data, xs)), bias.data)
-    out = _result(total, None, None, "dot", DOT)
-    if grad_mode.enabled:
-        out._a = (bias, *ws, *xs)
-    return out
+    return _result(total, (bias, *ws, *xs), None, "dot", DOT)
 
 
 def zero_grad(params: Iterable[Value] | Value) -> None:
@@ -519,11 +445,6 @@ def zero_grad(params: Iterable[Value] | Value) -> None:
 # -- numbers in, and errors that say what went wrong ------------------------------------------
 
 
-def _unique(nodes: tuple[Value, ...]) -> tuple[Value, ...]:
-    seen: set[int] = set()
-    return tuple(n for n in nodes if not (id(n) in seen or seen.add(id(n))))
-
-
 def _lift(other: object, op: str, node: Value | None) -> Value:
     """Wrap a plain number as a constant Value; anything else is a clear TypeError."""
     if hasattr(other.__class__, "_apply_op"):  # another engine's node (a Tensor)
@@ -531,20 +452,20 @@ def _lift(other: object, op: str, node: Value | None) -> Value:
             f"cannot combine a Value with a {type(other).__name__} in {op}: a Value holds one "
             "number; use Tensors on both sides, or pass .item() of a one-element tensor"
         )
-    where = f" with {_name(node)}" if node is not None else ""
     try:
         return Value(_number(other, ""))
     except TypeError as err:
+        where = f" with {_name(node)}" if node is not None else ""
         raise TypeError(f"unsupported operand for {op}{where}: {err}") from None
 
 
 def _number(data: object, label: str) -> float | int:
     """`data` as a Python number for a Value, or a TypeError that says what to use instead."""
     what = f" for {label!r}" if label else ""
-    if isinstance(data, bool):
-        return float(data)  # Value(True) holds 1.0, as torch.tensor(True, dtype=float) does
+    if isinstance(data, Value):
+        raise TypeError(f"Value(...) takes a number, got a Value ({data!r}); use that Value itself")
     if isinstance(data, (int, float)):
-        return data
+        return float(data) if isinstance(data, bool) else data  # True holds 1.0, as in torch
     shape = getattr(data, "shape", None)
     if shape:  # an array or a tensor of one or more dimensions
         raise TypeError(
@@ -564,23 +485,21 @@ def _name(node: Value) -> str:
 
 def _power(base: Value, exponent: Number, exp_node: Value | None) -> float:
     """`base.data ** exponent` with Python's semantics, but errors that say what happened."""
-    x = base.data
+    x, who = base.data, _name(base)
     try:
         result = x**exponent
     except ZeroDivisionError:
         raise ZeroDivisionError(
-            f"{_name(base)} ** {exponent}: {_name(base)} = {x} is zero, "
-            "and zero cannot be raised to a negative power"
+            f"{who} ** {exponent}: {who} = {x} is zero, and zero cannot be raised to a "
+            "negative power"
         ) from None
     except OverflowError:
-        raise OverflowError(
-            f"{_name(base)} ** {exponent} overflows a float ({x} ** {exponent})"
-        ) from None
+        raise OverflowError(f"{who} ** {exponent} overflows a float ({x} ** {exponent})") from None
     if isinstance(result, complex):
-        what = _name(exp_node) if exp_node is not None else str(exponent)
+        what = _name(exp_node) if exp_node is not None else exponent
         raise ValueError(
-            f"{_name(base)} ** {what}: a negative base ({x}) to a fractional power "
-            f"({exponent}) is not a real number"
+            f"{who} ** {what}: a negative base ({x}) to a fractional power ({exponent}) is not "
+            "a real number"
         )
     return result
 
@@ -588,12 +507,11 @@ def _power(base: Value, exponent: Number, exp_node: Value | None) -> float:
 def _op_error(op: Op, operands: list[Value], err: Exception) -> Exception:
     """`sqrt of a = -1.0 is undefined (sqrt needs a number >= 0)`: the op, names, values."""
     given = ", ".join(f"{_name(o)} = {o.data}" for o in operands)
-    why = op.domain or str(err)
     if isinstance(err, OverflowError):
         return OverflowError(f"{op.name} of {given} overflows a float")
     if isinstance(err, ZeroDivisionError):
         return ZeroDivisionError(f"{op.name} of {given}: division by zero")
-    return ValueError(f"{op.name} of {given} is undefined ({why})")
+    return ValueError(f"{op.name} of {given} is undefined ({op.domain or err})")
 
 
 def _step_error(out: Value, err: Exception) -> Exception:

@@ -210,10 +210,16 @@ def test_several_value_outputs_are_checked_as_a_jacobian():
 
 
 def test_check_needs_no_numpy():
+    """gradcheck of Values works where numpy is not installed (as in a bare Pyodide)."""
     code = (
         "import sys\n"
+        "class NoNumpy:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.partition('.')[0] == 'numpy':\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, NoNumpy())\n"
         "from chainrule import Value\n"
-        "from chainrule.calculus.check import gradcheck\n"
+        "from chainrule.calculus import gradcheck\n"
         "assert gradcheck(lambda a, b: (a * b).tanh(), (Value(0.5), Value(-1.0)))\n"
         "assert 'numpy' not in sys.modules, 'numpy was imported'\n"
     )

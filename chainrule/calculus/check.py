@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..autograd import no_grad
-from ..nodes import TensorNodes, ValueNodes, nodes_for
+from ..engines import Engine, engine_of, numbers_of
 from ..value import Value
 
 __all__ = [
@@ -240,7 +240,7 @@ def gradcheck_report(
     result = fn(*leaves)
     outputs = _outputs(result)
     out_names = _output_names(outputs, single=not isinstance(result, (tuple, list)))
-    sizes = [_size(y) for y in outputs]
+    sizes = [y.size for y in outputs]
     total = sum(sizes)
     if fast_mode:
         rng = random.Random(0)
@@ -258,9 +258,9 @@ def gradcheck_report(
     entries = []
     for s, (pos, label) in enumerate(slots):
         leaf = leaves[pos]
-        shape = _shape(leaf)
-        for j in range(_size(leaf)):
-            index = _unravel(j, shape) if shape is not None else None
+        array = hasattr(leaf.data, "shape")  # a Tensor's elements are indexed, a Value's is not
+        for j in range(leaf.size):
+            index = _unravel(j, leaf.shape) if array else None
             x = _get(leaf, index)
             _set(leaf, index, x + eps)
             plus = _evaluate(fn, leaves, total)
@@ -285,8 +285,7 @@ def gradcheck_report(
 
 
 def _call(f: Callable[[float], float | Value], x: float) -> float:
-    y = f(x)
-    return ValueNodes.values(y)[0]
+    return numbers_of(f(x))[0]
 
 
 def _as_tuple(inputs: Any) -> tuple[Any, ...]:
@@ -302,11 +301,11 @@ def _checked_inputs(args: tuple[Any, ...]) -> list[tuple[int, str]]:
     slots = []
     for i, x in enumerate(args):
         name = getattr(x, "label", "") or f"inputs[{i}]"
-        nodes = nodes_for(x)
-        if nodes is None or not nodes.checkable(x):
+        if engine_of(x) is None or not x.requires_grad:
             continue
-        if nodes is TensorNodes:
-            if str(x.data.dtype) != "float64":
+        dtype = getattr(x.data, "dtype", None)  # an array's; a Value holds a Python float
+        if dtype is not None:
+            if str(dtype) != "float64":
                 raise TypeError(
                     f"gradcheck: {_describe(name, i)} is a {x.data.dtype} tensor; central "
                     f"differences in {x.data.dtype} are mostly rounding error, so gradients "
@@ -327,7 +326,7 @@ def _fresh(args: tuple[Any, ...], slots: list[tuple[int, str]]) -> list[Any]:
     leaves = list(args)
     for pos, _ in slots:
         x = args[pos]
-        leaves[pos] = _nodes(x).leaf(x)
+        leaves[pos] = _engine(x).leaf(x)
     return leaves
 
 
@@ -338,7 +337,7 @@ def _outputs(result: Any) -> list[Any]:
     if not outputs:
         raise TypeError("gradcheck: fn returned an empty tuple; it must return at least one output")
     for o, y in enumerate(outputs):
-        if nodes_for(y) is None:
+        if engine_of(y) is None:
             where = "fn" if single else f"output {o} of fn"
             raise TypeError(
                 f"gradcheck: {where} must be a Value or a Tensor computed from the inputs, got "
@@ -353,11 +352,11 @@ def _output_names(outputs: list[Any], single: bool) -> list[str | None]:
     names: list[str | None] = []
     for o, y in enumerate(outputs):
         base = "out" if single else f"outputs[{o}]"
-        shape = _shape(y)
-        if shape is None or (single and _size(y) == 1):
+        shape = y.shape
+        if not shape or (single and y.size == 1):
             names.append(None if single else base)
             continue
-        for j in range(_size(y)):
+        for j in range(y.size):
             index = _unravel(j, shape)
             names.append(f"{base}[{', '.join(map(str, index))}]")
     return names
@@ -372,16 +371,15 @@ def _vjp(
 ) -> list[list[float]]:
     """vᵀJ by backward passes seeded with v: per checked input, one number per element."""
     for pos, _ in slots:
-        leaf = leaves[pos]
-        _nodes(leaf).clear_grad(leaf)
+        leaves[pos].zero_grad()
     start = 0
     for y, n in zip(outputs, sizes):
         seed = v[start : start + n]
         start += n
         if not any(seed):
             continue
-        _nodes(y).backward(y, seed)
-    return [_nodes(leaves[pos]).grads(leaves[pos]) for pos, _ in slots]
+        _engine(y).backward(y, seed)
+    return [_engine(leaves[pos]).grads(leaves[pos]) for pos, _ in slots]
 
 
 def _evaluate(fn: Callable[..., Any], leaves: list[Any], total: int) -> list[float]:
@@ -390,7 +388,7 @@ def _evaluate(fn: Callable[..., Any], leaves: list[Any], total: int) -> list[flo
         outputs = _outputs(fn(*leaves))
     values = []
     for y in outputs:
-        values.extend(_nodes(y).values(y))
+        values.extend(numbers_of(y))
     if len(values) != total:
         raise ValueError(
             f"gradcheck: fn returned {len(values)} output elements after an input was nudged, "
@@ -441,20 +439,11 @@ def _describe(name: str, position: int) -> str:
     return f"input {positional}" if name == positional else f"input {name!r} ({positional})"
 
 
-def _nodes(x: Any) -> Any:
-    """The engine adapter of a node already known to be one."""
-    nodes = nodes_for(x)
-    assert nodes is not None
-    return nodes
-
-
-def _shape(x: Any) -> tuple[int, ...] | None:
-    """A tensor's shape; None for a Value."""
-    return _nodes(x).shape(x)
-
-
-def _size(x: Any) -> int:
-    return _nodes(x).size(x)
+def _engine(x: Any) -> type[Engine]:
+    """The engine of a node already known to be one."""
+    engine = engine_of(x)
+    assert engine is not None
+    return engine
 
 
 def _unravel(j: int, shape: tuple[int, ...]) -> tuple[int, ...]:

@@ -17,8 +17,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..autograd import enable_grad, no_grad, sweep
-from ..nodes import TensorNodes, ValueNodes, nodes_for
+from ..engines import ScalarEngine, TensorEngine, engine_of, numbers_of
+from ..extras import MissingExtra
 from ..value import Value
+
+try:  # arrays become Tensors; without numpy there are no arrays to differentiate
+    from ..tensor import Tensor
+except MissingExtra:
+    Tensor = None  # type: ignore[assignment,misc]
 
 __all__ = ["grad", "hessian", "value_and_grad"]
 
@@ -115,12 +121,20 @@ def _value_and_grad(f: Callable[..., Any], argnums: Argnums, args: tuple, who: s
 
 def _sweep(out: Any, inputs: list[Any], record: bool) -> list[Any]:
     """d out / d input for each input, recorded as graph nodes when `record`."""
-    nodes = nodes_for(out)
-    if nodes is None:  # f did not use its inputs: every derivative is zero
+    engine = engine_of(out)
+    if engine is None:  # f did not use its inputs: every derivative is zero
         return [_zero_like(x) for x in inputs]
     with enable_grad() if record else no_grad():
-        _, grads = sweep(out, nodes.seed(out), nodes.edges, nodes.vjp, stop=inputs)
+        _, grads = sweep(out, engine.seed(out), _operands, _vjp, stop=inputs)
     return [grads[id(x)] if id(x) in grads else _zero_like(x) for x in inputs]
+
+
+def _operands(node: Any) -> tuple[Any, ...]:
+    return node._prev
+
+
+def _vjp(node: Any, g: Any) -> Any:
+    return node._vjp(g)
 
 
 def _check_argnums(argnums: Argnums, n: int, who: str) -> tuple[int, ...]:
@@ -138,18 +152,18 @@ def _check_argnums(argnums: Argnums, n: int, who: str) -> tuple[int, ...]:
 
 def _lift(x: Any, i: int, who: str) -> tuple[Any, str]:
     """Argument `i` as a graph leaf, and the kind of answer to give back for it."""
-    nodes = nodes_for(x)
-    if nodes is not None:
-        why = nodes.not_differentiable(x)
+    engine = engine_of(x)
+    if engine is not None:
+        why = engine.why_not_differentiable(x)
         if why:
             raise TypeError(f"{who}: argument {i} is {why}")
-        return nodes.as_input(x), "node"
+        return engine.as_input(x), "node"
     if isinstance(x, (bool, str, bytes)):
         raise TypeError(f"{who}: argument {i} is {type(x).__name__} {x!r}, not differentiable")
     if isinstance(x, (int, float)):
         return Value(float(x)), "float"
     if isinstance(x, (list, tuple)):
-        items = [v if ValueNodes.owns(v) else _number(v, i, who) for v in x]
+        items = [v if engine_of(v) is ScalarEngine else _number(v, i, who) for v in x]
         return items, "list"
     dtype = getattr(x, "dtype", None)
     if dtype is not None and getattr(x, "shape", None) is not None:
@@ -160,8 +174,7 @@ def _lift(x: Any, i: int, who: str) -> tuple[Any, str]:
             )
         if x.shape == ():
             return Value(float(x)), "float"
-        from ..tensor import Tensor  # an array: the tensor engine (and numpy) are there
-
+        assert Tensor is not None  # an array exists, so numpy (and the tensor engine) do
         return Tensor(x, requires_grad=True), "array"
     raise TypeError(f"{who}: argument {i} is {type(x).__name__} {x!r}, not differentiable")
 
@@ -175,29 +188,28 @@ def _number(v: Any, i: int, who: str) -> Value:
 def _scalar_output(out: Any, who: str) -> Any:
     if isinstance(out, (int, float)) and not isinstance(out, bool):
         return out
-    nodes = nodes_for(out)
-    if nodes is None:
+    engine = engine_of(out)
+    if engine is None:
         raise TypeError(
             f"{who}: the function must return a scalar Value or one-element Tensor, "
             f"got {type(out).__name__} {out!r}"
         )
-    if nodes.size(out) != 1:
+    if out.size != 1:
         raise ValueError(
             f"{who}: the function must return a scalar (one number) to be differentiated, "
-            f"but it returned a {nodes.name} of shape {nodes.shape(out)}; reduce it "
+            f"but it returned a {engine.kind} of shape {out.shape}; reduce it "
             "(.sum(), .mean())"
         )
     return out
 
 
 def _zero_like(x: Any) -> Any:
-    nodes = nodes_for(x)
-    return 0.0 if nodes is None else nodes.zeros_like(x)
+    engine = engine_of(x)
+    return 0.0 if engine is None else engine.zeros_like(x.data)
 
 
 def _as_float(g: Any) -> float:
-    nodes = nodes_for(g)
-    return float(g) if nodes is None else nodes.values(g)[0]
+    return numbers_of(g)[0]
 
 
 def _as_kind(g: Any, kind: str) -> Any:
@@ -206,4 +218,4 @@ def _as_kind(g: Any, kind: str) -> Any:
         return g
     if kind == "float":
         return _as_float(g)
-    return g.data if TensorNodes.owns(g) else g  # "array"
+    return g.data if engine_of(g) is TensorEngine else g  # "array"

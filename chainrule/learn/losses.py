@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from operator import index
 from typing import Any
 
-from ..engines import ScalarEngine, batch_engine
+from ..engines import ScalarEngine, batch_engine, is_parameter
 from ..value import Value, dot
 
 __all__ = [
@@ -83,7 +83,7 @@ def hinge(
     loss = half.hinge(s, y)
     if params is not None:
         ps = list(params)
-        if not all(map(engine.is_parameter, ps)):
+        if not all(map(is_parameter, ps)):
             raise TypeError(f"{who}: params must be {half.PARAMETERS} (e.g. model.parameters())")
         if ps and alpha:
             loss = loss + alpha * engine.penalty(ps)

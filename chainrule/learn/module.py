@@ -65,7 +65,7 @@ class Module:
 
     def num_parameters(self) -> int:
         """How many numbers the model learns (a Tensor counts each of its elements)."""
-        return sum(parameter_engine(p).size(p) for p in self.parameters())
+        return sum(p.size for p in self.parameters())
 
     def named_modules(self, prefix: str = "") -> list[tuple[str, Module]]:
         """This module and every module inside it, with dotted names ('' for this one)."""
@@ -110,7 +110,7 @@ class Module:
         number, a Tensor's nested lists. These are the learned weights, followed by the
         buffers (`named_buffers`: running statistics), which a saved model needs too."""
         named = self.named_parameters() + self.named_buffers()
-        return {name: parameter_engine(p).saved(p) for name, p in named}
+        return {name: p.tolist() for name, p in named}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Set every parameter from `state` (as `state_dict` makes it), checking it all first.

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..autograd import AnomalyError, anomaly_mode, describe, grad_mode
+from ..ops import Op
 from .errors import _broadcast_error
 
 if TYPE_CHECKING:
@@ -93,6 +94,7 @@ def _recorded(
     out._args = args
     out._prev = prev
     out._ctx = ctx
+    out._rule = ctx if ctx.__class__ is Op else None  # the op's definition, for the pictures
     if anomaly_mode.enabled and not np.all(np.isfinite(out.data)):
         bad = int(np.flatnonzero(~np.isfinite(out.data.reshape(-1)))[0])
         given = ", ".join(describe(a) for a in args)
@@ -116,7 +118,7 @@ def _const(array: np.ndarray) -> Tensor:
     out.label = ""
     out._op = ""
     out._args = out._prev = ()
-    out._ctx = None
+    out._ctx = out._rule = None
     return out
 
 

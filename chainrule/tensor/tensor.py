@@ -36,9 +36,8 @@ from ..autograd import (
     anomaly_mode,
     backpropagate,
     checked_step,
-    enable_grad,
     no_grad,
-    sweep,
+    record_backward,
     topological_order,
 )
 from .errors import _axis_error, _broadcast_error, _matmul_error, _name
@@ -66,7 +65,9 @@ class Tensor:
     in error messages and pictures.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_args", "_prev", "_ctx")
+    __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_args", "_prev", "_ctx", "_rule")
+
+    engine = "tensor"  # its engine in chainrule.engines, the seam everything else reads it by
 
     # Stop numpy from treating a Tensor as an opaque object in `array * tensor`: it returns
     # NotImplemented instead, so Python calls `Tensor.__rmul__` and the graph is recorded.
@@ -109,6 +110,7 @@ class Tensor:
         self._args = ()
         self._prev = ()
         self._ctx = None
+        self._rule = None
 
     # -- what it holds ----------------------------------------------------------------------
 
@@ -131,6 +133,10 @@ class Tensor:
     def numpy(self) -> np.ndarray:
         """The array itself (shared, not copied), like `torch.Tensor.numpy`."""
         return self.data
+
+    def tolist(self) -> Any:
+        """The numbers as (nested) Python lists, like `torch.Tensor.tolist`."""
+        return self.data.tolist()
 
     def item(self) -> float | int | bool:
         """The single number of a one-element tensor, as a Python number."""
@@ -214,7 +220,7 @@ class Tensor:
             fresh = False  # the caller still holds it
 
         if create_graph:
-            _backward_recorded(self, seed_grad)
+            record_backward(self, _const(seed_grad), None)
             return
 
         def seed(order: list[Tensor]) -> None:
@@ -224,6 +230,10 @@ class Tensor:
             _add_grad(self, seed_grad, fresh)
 
         backpropagate(self, _edges, _checked_step if anomaly_mode.enabled else local_step, seed)
+
+    def _vjp(self, g: Tensor) -> Iterator[tuple[Tensor, Tensor]]:
+        """This node's chain-rule step recorded as Tensors: (operand, contribution) pairs."""
+        return tensor_vjp(self, g)
 
     def zero_grad(self) -> None:
         """Forget the gradients of this tensor and of everything it was computed from."""
@@ -474,19 +484,6 @@ class Tensor:
 bind(Tensor)  # the nodes `nodes.py` makes are Tensors
 
 _edges = attrgetter("_prev")  # what the shared walk follows: operands that need a gradient
-
-
-def _backward_recorded(root: Tensor, seed: np.ndarray) -> None:
-    """`backward(create_graph=True)`: the recorded sweep, with Tensors as gradients."""
-    with enable_grad():
-        order, grads = sweep(root, _const(seed), _edges, tensor_vjp)
-    for node in order:
-        g = grads.get(id(node))
-        if not node._op and g is not None and node.grad is not None:
-            g = node.grad + g  # a leaf accumulates, as in the float sweep
-        node.grad = g
-
-
 
 
 def _plain_index(index: Any) -> Any:

@@ -44,7 +44,7 @@ from typing import Any
 
 from .. import ops
 from ..autograd import topological_order
-from ..value import Value, _children, _closure, _power, _unique
+from ..value import Value, _children, _closure, _power
 from .adapters import is_tensor
 from .explanation import Explanation, Step, places
 from .labels import d as _d
@@ -190,7 +190,7 @@ def _local_steps(
     what = f"op {op!r}" if op else "this unnamed op"
     return [
         (k, f"{what} has no backward rule: no gradient flows through it", 0.0, 0.0, False)
-        for k in _unique(kids)
+        for k in {id(k): k for k in kids}.values()
     ]
 
 
@@ -271,7 +271,7 @@ def _measured(
     The operands are given the running totals first, so the closure's own additions produce
     exactly the totals the engine gets; all grads are put back afterwards.
     """
-    kids = _unique(_children(node))
+    kids = node._prev
     saved = [k.grad for k in kids]
     saved_out = node.grad
     try:
