@@ -41,7 +41,7 @@ def judge(
         error = interface.get("error")
         finding = Finding(
             "interface",
-            f"{subject}(data), .data, .grad, .backward()",
+            f"{subject}(data), .data, .grad",
             None,
             "fail",
             "; ".join(problems),
@@ -67,7 +67,7 @@ def _judge_check(
     if status == "missing":
         needed = {check.op} if check.op else set(check.needs)
         is_required = bool(needed & required) or (
-            reason == "blank:backward" and "backward" in required
+            "backward" in required and reason in ("blank:backward", "absent:backward()")
         )
         finding.status = "fail" if is_required else "missing"
         finding.message = _missing_message(check, reason, seen) + (
@@ -103,19 +103,21 @@ def _judge_check(
 def _missing_message(check: Check, reason: str, seen: list[Observed]) -> str:
     kind, _, what = reason.partition(":")
     if kind == "absent":
+        if what == "backward()":
+            return "needs backward(), which the class does not have yet"
         if check.op:
             return f"the class has no {OPS[check.op].shows} ({OPS[check.op].attribute})"
         return f"needs {what}, which the class does not have"
-    if what == "forward":
-        return "not written yet (NotImplementedError)"
-    forward_right = all(
-        close(o.data.get(case.output), reference(case, case.mode).data[case.output])
-        for case, o in zip(check.cases, seen)
-    )
-    if check.op and not check.needs_backward:
+    blank = next((o.error for o in seen if o.error), None)
+    said = f": {blank['message']}" if blank and blank["message"] else " (NotImplementedError)"
+    if what == "backward" and check.op and not check.needs_backward:
+        forward_right = all(
+            close(o.data.get(case.output), reference(case, case.mode).data[case.output])
+            for case, o in zip(check.cases, seen)
+        )
         head = "forward right" if forward_right else "forward wrong"
-        return f"{head}; its backward is not written yet (NotImplementedError)"
-    return "backward() is not written yet (NotImplementedError)"
+        return f"{head}; backward not written yet{said}"
+    return f"not written yet{said}"
 
 
 def _pass_message(check: Check) -> str:

@@ -90,7 +90,7 @@ def _catalogue() -> tuple[Mistake, ...]:
             "self.grad += out.data * out.grad",
         ),
     ]
-    for op in PRIMITIVES:
+    for op in ("add", "mul"):  # (the battery reuses a value only in + and *)
         sym = _SYMBOL[op]
         items.append(
             Mistake(
@@ -100,9 +100,11 @@ def _catalogue() -> tuple[Mistake, ...]:
                 f"= where += belongs in {sym}'s backward: a value used more than once keeps "
                 "only one contribution (a + a gets 1 instead of 2)",
                 "self.grad += ...: add to the gradient, never replace it",
-                _SIDES if op in ("add", "mul") else (None,),
+                _SIDES,
             )
         )
+    for op in PRIMITIVES:
+        sym = _SYMBOL[op]
         items.append(
             Mistake(
                 "no_upstream",

@@ -102,8 +102,8 @@ class Report:
     def __str__(self) -> str:
         return self.format()
 
-    def __repr__(self) -> str:
-        return f"<Report {self.summary()}>"
+    def __repr__(self) -> str:  # the table, also at a Python prompt
+        return self.format()
 
     def _repr_html_(self) -> str:
         return report_html(self.summary(), self.passed, self.findings)
