@@ -65,10 +65,13 @@ def _judge_check(
     status, reason = raw["status"], raw.get("reason", "")
     finding = Finding(check.id, check.title, check.op, "pass", "")
     if status == "missing":
-        needed = {check.op} if check.op else set(check.needs)
-        is_required = bool(needed & required) or (
-            "backward" in required and reason in ("blank:backward", "absent:backward()")
-        )
+        kind, _, what = reason.partition(":")
+        lacking = set(what.split(",")) if kind == "absent" else set()
+        if kind == "blank" and what == "backward" and check.needs_backward:
+            lacking.add("backward")
+        if check.op and check.op in required and check.id.startswith("op:"):
+            lacking.add(check.op)
+        is_required = bool(lacking & required)
         finding.status = "fail" if is_required else "missing"
         finding.message = _missing_message(check, reason, seen) + (
             " (required)" if is_required else ""
@@ -103,11 +106,13 @@ def _judge_check(
 def _missing_message(check: Check, reason: str, seen: list[Observed]) -> str:
     kind, _, what = reason.partition(":")
     if kind == "absent":
-        if what == "backward()":
-            return "needs backward(), which the class does not have yet"
-        if check.op:
+        lacking = what.split(",")
+        if check.id.startswith("op:") and check.op in lacking:
             return f"the class has no {OPS[check.op].shows} ({OPS[check.op].attribute})"
-        return f"needs {what}, which the class does not have"
+        ops = [OPS[op].shows for op in lacking if op in OPS]
+        if ops:
+            return f"needs {', '.join(ops)}, which the class does not have"
+        return "needs backward(), which the class does not have yet"
     blank = next((o.error for o in seen if o.error), None)
     said = f": {blank['message']}" if blank and blank["message"] else " (NotImplementedError)"
     if what == "backward" and check.op and not check.needs_backward:
@@ -147,10 +152,10 @@ def _judge_case(finding: Finding, check: Check, i: int, case: Case, o: Observed)
             )
             return False
         finding.status = "fail"
-        stage = {"forward": "building", "backward": "backward", "zero_grad": "zero_grad"}
-        where = f" at {err['where']}" if err.get("where") else ""
+        step = {"forward": "", "backward": " (its backward)", "zero_grad": " (zero_grad)"}
+        where = f" ({err['where']})" if err.get("where") else ""
         finding.message = (
-            f"{stage.get(err.get('stage', ''), 'running')} {finding.expression} raised "
+            f"{finding.expression}{step.get(err.get('stage', ''), '')} raised "
             f"{err['type']}: {err['message']}{where}"
         )
         finding.error = err["traceback"]
@@ -189,36 +194,37 @@ def _show(x: float | None) -> str:
 
 
 def _diagnose(findings: list[Finding], seen_by_check: Mapping[str, list[Observed]]) -> None:
-    """Name the known mistake behind each failure, where exactly one fits best (see
-    mistakes.py): it gives the learner's numbers on the failed check and breaks no check the
+    """Name the known mistake behind each failure, where one fits best (see mistakes.py): one
+    way of writing it gives the learner's numbers on the failed check and breaks no check the
     learner passed; among several, the one explaining the most failures wins."""
-    failed = [f for f in findings if f.status == "fail" and f.check in seen_by_check]
-    passed = [f for f in findings if f.status == "pass"]
+    failed = [
+        check_by_id(f.check) for f in findings if f.status == "fail" and f.check in seen_by_check
+    ]
+    passed = [check_by_id(f.check) for f in findings if f.status == "pass"]
     if not failed:
         return
     explains: dict[str, set[str]] = {}
     for mistake in CATALOGUE:
-        fits = {
-            f.check
-            for f in failed
-            if affects(mistake, check_by_id(f.check))
-            and matches(mistake, check_by_id(f.check), seen_by_check[f.check])
-        }
-        if fits and not any(_breaks(mistake, f.check, seen_by_check) for f in passed):
-            explains[mistake.id] = fits
-    by_id = {m.id: m for m in CATALOGUE}
-    for f in failed:
-        fitting = [by_id[k] for k, fits in explains.items() if f.check in fits]
-        if not fitting:
+        hit = [c for c in failed if affects(mistake, c)]
+        if not hit:
             continue
-        best = max(len(explains[m.id]) for m in fitting)
-        top = [m for m in fitting if len(explains[m.id]) == best]
-        _name(f, top)
-
-
-def _breaks(mistake: Mistake, check_id: str, seen_by_check: Mapping[str, list[Observed]]) -> bool:
-    check = check_by_id(check_id)
-    return affects(mistake, check) and not matches(mistake, check, seen_by_check[check_id])
+        best: set[str] = set()
+        for variant in mistake.variants:
+            fits = {c.id for c in hit if matches(mistake, variant, c, seen_by_check[c.id])}
+            if len(fits) > len(best) and not any(
+                affects(mistake, c) and not matches(mistake, variant, c, seen_by_check[c.id])
+                for c in passed
+            ):
+                best = fits
+        if best:
+            explains[mistake.id] = best
+    by_id = {m.id: m for m in CATALOGUE}
+    for f in findings:
+        fitting = [by_id[k] for k, fits in explains.items() if f.check in fits]
+        if f.status != "fail" or not fitting:
+            continue
+        most = max(len(explains[m.id]) for m in fitting)
+        _name(f, [m for m in fitting if len(explains[m.id]) == most])
 
 
 def _name(finding: Finding, mistakes: list[Mistake]) -> None:

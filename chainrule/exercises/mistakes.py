@@ -7,10 +7,13 @@ the lecture's way (micrograd's composition of `-`, `/`, `neg` and the reflected 
 when its numbers are the learner's numbers, on the failed check and on every check the
 learner passed (a mistake that would have broken a check that passed is not what happened).
 
-Some mistakes can be written more than one way, and each way is simulated: `=` for `+=` on
-one operand or on both; the wrong operand of `*` on one side or both; a recursive backward
-visiting a node's children in either order, with `_prev` a set (each child once, as the
-lecture keeps it) or a tuple (a child used twice is visited twice).
+Some mistakes can be written more than one way (a `variant`), and each way is simulated: `=`
+for `+=` on one operand or on both; the wrong operand of `*` on one side or both; a recursive
+backward over `_prev` as a set (each child once, as the lecture keeps it) or a tuple (a child
+used twice is visited twice). A learner's code is one way throughout, so a mistake is judged
+one variant at a time over all the checks. The order in which a node's children are walked is
+not the learner's choice (the lecture's `_prev` is a set, whose order Python does not promise),
+so every case may be walked either way; it matters to `=` for `+=` and to the recursion.
 
 Where two mistakes fit a failed check equally, the one that also explains more of the other
 failed checks is named; `probes.py` chooses the points so that, over the whole battery, no
@@ -19,14 +22,15 @@ two mistakes give the same numbers (the test-suite checks it).
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from .probes import UPSTREAM, Case, Check, Observed
 
-__all__ = ["CATALOGUE", "Mistake", "affects", "decomposed", "predict", "matches"]
+__all__ = ["CATALOGUE", "ORDERS", "Mistake", "affects", "decomposed", "matches", "simulate"]
 
 
 @dataclass(frozen=True)
@@ -41,10 +45,17 @@ class Mistake:
     variants: tuple[Any, ...] = (None,)  # the ways it can be written (see the docstring)
 
     @property
+    def orders(self) -> tuple[str, ...]:
+        """The child orders worth simulating: only `=` for `+=` and the recursion depend on
+        the order a node's children are walked in."""
+        return ORDERS if self.key in ("assign", "recursive") else ORDERS[:1]
+
+    @property
     def id(self) -> str:
         return f"{self.key}:{self.op}" if self.op else self.key
 
 
+ORDERS = ("in order", "reversed")  # how a node's children may be walked
 PRIMITIVES = ("add", "mul", "pow", "tanh", "exp", "relu")
 _SYMBOL = {"add": "+", "mul": "*", "pow": "**", "tanh": "tanh", "exp": "exp", "relu": "relu"}
 _SIDES = ("both", "first", "second")
@@ -140,7 +151,7 @@ def _catalogue() -> tuple[Mistake, ...]:
             "a recursive backward without a topological sort: a node used twice passes its "
             "gradient on before the second use has added to it",
             "build the topological order first, then call _backward on reversed(topo)",
-            (("in order", True), ("reversed", True), ("in order", False), ("reversed", False)),
+            ("set", "tuple"),  # what _prev is: each child once, or as often as it is used
         ),
         Mistake(
             "no_seed",
@@ -216,12 +227,15 @@ def _nothing() -> None:
 
 
 class _Engine:
-    """The lecture's engine, making `mistake` (written its `variant` way), or none."""
+    """The lecture's engine, making `mistake` (written its `variant` way), or none, and
+    walking each node's children in their `order` ('in order' or 'reversed'): a learner's
+    `_prev` is a set, whose order Python does not promise."""
 
-    def __init__(self, mistake: Mistake | None, variant: Any) -> None:
+    def __init__(self, mistake: Mistake | None, variant: Any, order: str) -> None:
         self.key = mistake.key if mistake else ""
         self.op = mistake.op if mistake else None
         self.variant = variant
+        self.order = order
 
     def _has(self, key: str, op: str) -> bool:
         return self.key == key and self.op == op
@@ -320,7 +334,7 @@ class _Engine:
 
     # backward() and its mistakes
     def backward(self, root: _Node) -> None:
-        topo = _topological(root)
+        topo = _topological(root, self.order)
         if self.key == "reset":
             for node in topo:
                 node.grad = 0.0
@@ -330,13 +344,12 @@ class _Engine:
             for node in topo:
                 node.step()
         elif self.key == "recursive":
-            order, unique = self.variant
             stack = [root]
             while stack:  # pre-order: a node's step, then each child's, as recursion does
                 node = stack.pop()
                 node.step()
-                kids = list(_distinct(node.kids) if unique else node.kids)
-                stack.extend(kids if order == "reversed" else reversed(kids))
+                kids = list(_distinct(node.kids) if self.variant == "set" else node.kids)
+                stack.extend(kids if self.order == "reversed" else reversed(kids))
         else:
             for node in reversed(topo):
                 node.step()
@@ -350,26 +363,36 @@ def _distinct(nodes: tuple[_Node, ...]) -> list[_Node]:
     return seen
 
 
-def _topological(root: _Node) -> list[_Node]:
-    order: list[_Node] = []
+def _topological(root: _Node, order: str) -> list[_Node]:
+    """Depth-first, each node after its children, children visited in `order`."""
+    topo: list[_Node] = []
     seen: set[int] = set()
     stack: list[tuple[_Node, bool]] = [(root, False)]
     while stack:
         node, done = stack.pop()
         if done:
-            order.append(node)
+            topo.append(node)
             continue
         if id(node) in seen:
             continue
         seen.add(id(node))
         stack.append((node, True))
-        stack.extend((kid, False) for kid in reversed(node.kids))
-    return order
+        kids = node.kids if order == "reversed" else tuple(reversed(node.kids))
+        stack.extend((kid, False) for kid in kids)
+    return topo
 
 
-def simulate(case: Case, via: str, mistake: Mistake | None, variant: Any = None) -> Observed:
-    """What an engine making `mistake` gives on `case` run the `via` way."""
-    engine = _Engine(mistake, variant)
+@functools.lru_cache(maxsize=4096)  # the same probe, mistake and way always give the same
+def simulate(
+    case: Case,
+    via: str,
+    mistake: Mistake | None,
+    variant: Any = None,
+    order: str = "in order",
+) -> Observed:
+    """What an engine making `mistake` (its `variant` way, children walked in `order`) gives
+    on `case` run the `via` way. (Cached: treat the result as read-only.)"""
+    engine = _Engine(mistake, variant, order)
     env: dict[str, Any] = {name: _Node(x) for name, x in case.inputs}
     for node in case.program:
         args = [env[a] if isinstance(a, str) else a for a in node.args]
@@ -394,12 +417,6 @@ def simulate(case: Case, via: str, mistake: Mistake | None, variant: Any = None)
     )
 
 
-def predict(mistake: Mistake | None, case: Case, via: str) -> Iterator[Observed]:
-    """Every outcome `mistake` can give on `case`, one per way of writing it."""
-    for variant in mistake.variants if mistake else (None,):
-        yield simulate(case, via, mistake, variant)
-
-
 def close(x: float | None, y: float | None) -> bool:
     """Equal as the coach judges numbers: to a millionth, relative (a learner may compute
     tanh from exp, say), or 1e-9 absolute near 0."""
@@ -417,14 +434,15 @@ def same(case: Case, a: Observed, b: Observed) -> bool:
     return all(close(a.grad.get(n), b.grad.get(n)) for n in case.judged())
 
 
-def matches(mistake: Mistake, check: Check, seen: list[Observed]) -> bool:
-    """Does an engine making `mistake` (any way of writing it) give exactly `seen`?"""
+def matches(mistake: Mistake, variant: Any, check: Check, seen: list[Observed]) -> bool:
+    """Does an engine making `mistake` its `variant` way give exactly `seen` on `check`, with
+    each node's children in some order?"""
     if len(seen) != len(check.cases) or any(o.error for o in seen):
         return False
-    for variant in mistake.variants:
-        if all(
-            same(case, simulate(case, o.via, mistake, variant), o)
-            for case, o in zip(check.cases, seen)
-        ):
-            return True
-    return False
+    return all(
+        any(
+            same(case, simulate(case, o.via, mistake, variant, order), o)
+            for order in mistake.orders
+        )
+        for case, o in zip(check.cases, seen)
+    )

@@ -146,14 +146,12 @@ def observe_check(cls: Any, check: Check, limit: float | None = LIMIT_S) -> dict
     status 'ran', 'missing' (an op or backward is absent or not written yet), 'absent' (an
     optional method the class lacks) or 'timeout'."""
     result: dict[str, Any] = {"id": check.id, "status": "ran", "reason": "", "cases": []}
-    absent = [OPS[op].shows for op in sorted(check.needs) if not _has(cls, OPS[op].attribute)]
+    absent = [op for op in OPS if op in check.needs and not _has(cls, OPS[op].attribute)]
+    if check.needs_backward and not _has(cls, "backward"):
+        absent.append("backward")
     if absent:
         result["status"] = "missing"
-        result["reason"] = "absent:" + ", ".join(absent)
-        return result
-    if check.needs_backward and not _has(cls, "backward"):
-        result["status"] = "missing"
-        result["reason"] = "absent:backward()"
+        result["reason"] = "absent:" + ",".join(absent)
         return result
     if check.optional and not callable(getattr(cls, check.optional, None)):
         result["status"] = "absent"

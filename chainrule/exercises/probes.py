@@ -35,6 +35,9 @@ the coach names moves the numbers somewhere, and no two mistakes move them the s
 * the diamond (`a` feeds both `b = a + y` and `c = a * z`, and `d = b * c`) has
   d(L)/db != d(L)/dc, so visiting the nodes in a wrong order, or recursing without a
   topological sort in either order of the children, gives three different wrong answers;
+* `a + a` and `a * a`, then `a` used by two `+` (or two `*`) nodes, on their left and then on
+  their right: `=` where `+=` belongs, on either side, gives one contribution instead of two
+  in whichever order the nodes run;
 * `b = a + a; c = b + b` catches a recursion that visits `b` twice (a.grad 8, not 4);
 * `backward()` twice uses L = a * b, whose leaves hang directly from the output: every engine
   then agrees on what two calls give (intermediate nodes are where engines differ, and they
@@ -240,6 +243,23 @@ def _op_cases(spec: OpSpec) -> tuple[Case, ...]:
     return tuple(cases)
 
 
+def _reuse_cases(op: str, a: float) -> tuple[Case, ...]:
+    """`a op a`, then `a` used by two `op` nodes on the left, then on the right: a rule that
+    replaces a gradient on one side only is caught whichever order the nodes run in."""
+    inputs = (("a", a), ("b", 2.0), ("c", 0.5))
+    return (
+        Case((("a", a),), (Node("b", op, ("a", "a")),)),
+        Case(
+            inputs,
+            (Node("s", op, ("a", "b")), Node("t", op, ("a", "c")), Node("L", op, ("s", "t"))),
+        ),
+        Case(
+            inputs,
+            (Node("s", op, ("b", "a")), Node("t", op, ("c", "a")), Node("L", op, ("s", "t"))),
+        ),
+    )
+
+
 def _battery() -> tuple[Check, ...]:
     checks = [
         Check(
@@ -298,7 +318,7 @@ def _battery() -> tuple[Check, ...]:
             "a + a",
             "add",
             frozenset({"add"}),
-            (Case((("a", 3.0),), (Node("b", "add", ("a", "a")),)),),
+            _reuse_cases("add", 3.0),
             "a used twice: both contributions add up (the += lesson)",
         ),
         Check(
@@ -306,7 +326,7 @@ def _battery() -> tuple[Check, ...]:
             "a * a",
             "mul",
             frozenset({"mul"}),
-            (Case((("a", -3.0),), (Node("b", "mul", ("a", "a")),)),),
+            _reuse_cases("mul", -3.0),
             "a used twice: both contributions add up (the += lesson)",
         ),
         Check(

@@ -11,6 +11,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BASE = (HERE / "lecture_engine.py").read_text()
 
+# backward() written without a topological sort, recursing into the children (`_prev`)
 RECURSIVE_BACKWARD = """    def backward(self):
         self.grad = 1.0
         self._visit()
@@ -47,16 +48,43 @@ MUTANTS = {
     "forward_order": [("order", "for node in topo:")],
     "no_seed": [("seed", "pass")],
     "recursive": "recursive",
+    # the same recursion over a tuple of children: b = a + a visits b twice
+    "recursive-tuple": "recursive-tuple",
+    # backward() that clears every gradient first: the leaves no longer add up over calls
+    "reset": [("seed", "self.grad = 1.0; [setattr(v, 'grad', 0.0) for v in topo[:-1]]")],
+    "no_upstream:add": [
+        ("add-self", "self.grad += 1.0"),
+        ("add-other", "other.grad += 1.0"),
+    ],
+    "no_backward:mul": "no_backward:mul",
+    "assign:mul-one-side": [("mul-other", "other.grad = self.data * out.grad")],
+    "operand:mul-one-side": [("mul-self", "self.grad += self.data * out.grad")],
+}
+
+# The mistake the coach must name for each mutant (its key, unless said here).
+NAMED = {
+    "recursive-tuple": "recursive",
+    "no_backward:mul": "no_backward:mul",
+    "assign:mul-one-side": "assign:mul",
+    "operand:mul-one-side": "operand:mul",
 }
 
 
 def source(mistake):
     """The lecture engine with `mistake` made in it."""
     edits = MUTANTS[mistake]
-    if edits == "recursive":
+    if edits in ("recursive", "recursive-tuple"):
         start = BASE.index("    def backward(self):")
         end = BASE.index("    def zero_grad(self):")
-        return BASE[:start] + RECURSIVE_BACKWARD + "\n" + BASE[end:]
+        text = BASE[:start] + RECURSIVE_BACKWARD + "\n" + BASE[end:]
+        if edits == "recursive-tuple":
+            text = text.replace("self._prev = set(_children)", "self._prev = tuple(_children)")
+        return text
+    if edits == "no_backward:mul":  # __mul__ never sets out._backward
+        marker = '        out = Value(self.data * other.data, (self, other), "*")'
+        start = BASE.index(marker) + len(marker)
+        end = BASE.index("        return out", start)
+        return BASE[:start] + "\n" + BASE[end:]
     text = BASE
     for tag, replacement in edits:
         pattern = re.compile(rf"^(\s*)(.*)  # {re.escape(tag)}$", re.M)
