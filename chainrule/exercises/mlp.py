@@ -79,7 +79,7 @@ def check_mlp(
 
     def forward() -> None:
         outs = [_output(state["model"](x)) for x in XS]
-        want = [reference(x).data for x in XS]
+        want = [_output(reference(x)) for x in XS]
         for i, (got, exp) in enumerate(zip(outs, want)):
             if not close(got, exp):
                 raise _Failed(
@@ -275,7 +275,7 @@ def _variant_hint(weights: list[float], outs: list[float | None]) -> str:
         other = nn.MLP(nin, nouts, activation=act, output_activation=out_act, seed=0)
         for r, w in zip(other.parameters(), weights):
             r.data = w
-        if all(close(o, other(x).data) for o, x in zip(outs, XS)):
+        if all(close(o, _output(other(x))) for o, x in zip(outs, XS)):
             return (
                 f"Your outputs match an MLP with {words}, with the same weights; the lecture's "
                 "uses tanh in every layer."

@@ -50,12 +50,8 @@ class CheckTimeout(BaseException):
 def time_limit(seconds: float | None) -> Iterator[None]:
     """Stop the block with CheckTimeout after `seconds`, where a timer can interrupt it (the
     main thread of a POSIX process); elsewhere the block runs without a limit."""
-    usable = (
-        seconds is not None
-        and hasattr(signal, "setitimer")
-        and threading.current_thread() is threading.main_thread()
-    )
-    if not usable:
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if seconds is None or not usable:
         yield
         return
 

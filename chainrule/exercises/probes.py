@@ -227,6 +227,8 @@ class Check:
 
 def _op_cases(spec: OpSpec) -> tuple[Case, ...]:
     cases = []
+    inputs: tuple[tuple[str, float], ...]
+    args: tuple[str | float, ...]
     for point in spec.points:
         if spec.name == "pow":
             base, k = point

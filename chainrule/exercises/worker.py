@@ -40,12 +40,13 @@ def load_class(path: str, class_name: str) -> tuple[Any, dict[str, Any] | None]:
     if folder not in sys.path:
         sys.path.append(folder)  # the learner's own helper modules, after chainrule's
     stem = os.path.splitext(os.path.basename(path))[0]
-    name = stem if stem.isidentifier() and stem not in sys.modules else "learner_module"
+    # (the module is not registered as importable: a file named like a library module, say
+    # random.py, must not replace that module for the rest of this process)
+    name = stem if stem.isidentifier() else "learner"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         return None, {"event": "error", "kind": "import", "message": f"cannot import {path}"}
     module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
     except BaseException as err:  # SyntaxError, NameError, SystemExit, ...: the learner's
