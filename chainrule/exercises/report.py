@@ -96,7 +96,8 @@ class Report:
             if f.mistake_id:
                 explained.add(f.mistake_id)
         if repeats:
-            lines += ["", f"({repeats} more failures come from a mistake explained above.)"]
+            more = "1 more failure comes" if repeats == 1 else f"{repeats} more failures come"
+            lines += ["", f"({more} from a mistake explained above.)"]
         return "\n".join(lines)
 
     def __str__(self) -> str:
