@@ -144,9 +144,10 @@ def _judge_case(finding: Finding, check: Check, i: int, case: Case, o: Observed)
             finding.message = "backward() hit Python's recursion limit (not a mistake)"
             where = f" (at {err['where']})" if err.get("where") else ""
             finding.explanation = (
-                f"A recursive topological sort makes one nested call per node{where}, and "
-                f"Python allows about 1,000, so a chain {DEEP:,} deep is too much for it. The "
-                "lecture's engine does the same, and it is fine for the graphs of the lecture. "
+                "A recursive walk of the graph (the lecture's build_topo, or a backward that "
+                f"recurses) makes one nested call per node{where}, and Python allows about "
+                f"1,000, so a chain {DEEP:,} deep is too much for it. The lecture's engine does "
+                "the same, and it is fine for the graphs of the lecture. "
                 "To go deeper, build the order with a loop and a stack of your own instead of "
                 "recursion (or raise the limit with sys.setrecursionlimit, which only moves it)."
             )
