@@ -1,7 +1,7 @@
 """Backpropagation you can read, see and trust: train, evaluate, draw and play with networks.
 
 The `chainrule` command line: `chainrule train | demo | preset | eval | predict | graph |
-playground`.
+playground | check`.
 Each subcommand lives in its own module and registers itself here; what they share (the
 `UsageError`, flag types) is in `common.py`, so imports flow one way: common <- commands <- main.
 Errors the user can fix (a bad flag, a missing file, a package to install) print one line and
@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..extras import MissingExtra
+from .check import register as register_check
 from .common import Parser, UsageError
 from .graph import register as register_graph
 from .playground import register as register_playground
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_predict(sub)  # eval, predict
     register_graph(sub)
     register_playground(sub)
+    register_check(sub)
     return parser
 
 
