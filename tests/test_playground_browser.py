@@ -424,8 +424,11 @@ def test_the_network_is_drawn_with_a_line_per_weight(page):
     # an edge ends where its neuron is: the box of h1_1 on the left of the first layer's lines
     node = by(page, "neuron-map-1-1").bounding_box()
     end = page.locator("[data-testid=edge-1-1-1]").evaluate(
-        """(p) => { const e = p.getPointAtLength(p.getTotalLength());
-            const r = p.ownerSVGElement.getBoundingClientRect(); return [r.left + e.x, r.top + e.y]; }"""
+        """(p) => {
+            const e = p.getPointAtLength(p.getTotalLength());
+            const r = p.ownerSVGElement.getBoundingClientRect();
+            return [r.left + e.x, r.top + e.y];
+        }"""
     )
     assert abs(end[0] - node["x"]) < 2 and abs(end[1] - (node["y"] + node["height"] / 2)) < 2
     # training moves the weights, and the lines follow
