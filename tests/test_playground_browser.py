@@ -191,9 +191,9 @@ def test_python_starts_within_the_target(page):
 def test_lecture_L_steps_backward_to_dL_da_6(page):
     _run(page, LECTURE)
     graph = by(page, "graph")
-    expect(graph.locator("svg")).to_be_visible()
+    expect(graph.locator("svg").first).to_be_visible()
     expect(graph).to_contain_text("data -8.0000")
-    step, narration = by(page, "step"), by(page, "narration")
+    step, narration = by(page, "next"), by(page, "narration")
     lines = []
     for _ in range(50):
         if step.is_disabled():
@@ -243,7 +243,116 @@ def test_a_link_reproduces_the_expression(page, server):
     expect(by(page, "expression")).to_have_value(source)
     expect(by(page, "graph")).to_contain_text("tanh")
     expect(by(page, "graph")).to_contain_text("data -1.0000")  # u*v
-    expect(by(page, "step")).to_be_enabled()
+    expect(by(page, "next")).to_be_enabled()
+
+
+def test_the_expression_tab_has_one_step_control(page):
+    """The player's Prev / Play / Next step the backward pass; no second stepper beside it."""
+    _run(page, LECTURE)
+    panel = page.locator("#expression")
+    assert by(page, "step").count() == 0
+    assert (
+        panel.get_by_role("button", name=re.compile("backward step|start over", re.I)).count() == 0
+    )
+    for control in ("prev", "play", "next"):
+        expect(by(page, control)).to_have_count(1)
+    before = page.evaluate("window.playground.Expression.player.frame")
+    by(page, "next").click()
+    assert page.evaluate("window.playground.Expression.player.frame") == before + 1
+    expect(by(page, "phase")).to_contain_text("backward")
+
+
+def test_a_bad_expression_marks_the_old_graph_stale(page):
+    """After an error the last graph is not the answer to the text above it: it is dimmed and
+    said to be stale, until a program runs again."""
+    _run(page, LECTURE)
+    graph, note = by(page, "graph"), by(page, "graph-stale")
+    expect(note).to_be_hidden()
+    _run(page, "a = 2; L = a*q")
+    expect(by(page, "error")).to_be_visible()
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("not of the text above")
+    expect(graph).to_have_class(re.compile(r"\bstale\b"))
+    assert float(graph.evaluate("(el) => getComputedStyle(el).opacity")) < 0.5
+    _run(page, "x = 3; y = x*x + 1")
+    expect(note).to_be_hidden()
+    expect(graph).not_to_have_class(re.compile(r"\bstale\b"))
+    expect(graph).to_contain_text("data 10.0000")
+
+
+def test_the_micrograd_readme_example_gives_g_24_7041(page):
+    by(page, "tab-expression").click()
+    page.get_by_role("link", name="micrograd's README").click()
+    expect(by(page, "run")).to_be_enabled()
+    expect(by(page, "error")).to_be_hidden()
+    graph = by(page, "graph")
+    expect(graph).to_contain_text("data 24.7041")
+    page.evaluate("window.playground.Expression.player.goto(1e9)")  # the end of the backward pass
+    expect(graph).to_contain_text("grad 138.8338")  # dg/da
+    expect(graph).to_contain_text("grad 645.5773")  # dg/db
+
+
+def test_the_play_controls_are_drawn_without_font_glyphs(page):
+    """Every control of the players (the Expression tab's and the Train tab's) says what it does
+    in plain text or with an inline SVG icon: no symbol that needs a font of its own (the
+    pause sign U+23F8 shows as a box on many a plain Linux desktop)."""
+    _run(page, LECTURE)
+    by(page, "play").click()  # playing: the button shows the pause icon
+    expect(by(page, "play")).to_contain_text("Pause")
+    texts = page.locator(".crp-controls button").evaluate_all(
+        "(bs) => bs.map((b) => [b.textContent, b.querySelectorAll('svg').length])"
+    )
+    by(page, "play").click()
+    by(page, "tab-train").click()
+    expect(by(page, "train-step")).to_be_visible()
+    by(page, "train-start").click()
+    expect(by(page, "train-start")).to_have_attribute("aria-label", "Pause")
+    texts += page.locator(".train-bar button").evaluate_all(
+        "(bs) => bs.map((b) => [b.textContent, b.querySelectorAll('svg').length])"
+    )
+    by(page, "train-start").click()
+    expect(by(page, "train-start")).to_have_attribute("aria-label", "Play")
+    texts += page.locator(".train-bar button, .crp-controls button").evaluate_all(
+        "(bs) => bs.map((b) => [b.textContent, b.querySelectorAll('svg').length])"
+    )
+    for text, _ in texts:
+        assert all(" " <= ch <= "~" for ch in text), f"a glyph outside ASCII: {text!r}"
+    assert sum(icons for _, icons in texts) >= 6  # prev, play/pause, next, reset, play/pause
+    by(page, "train-reset").click()
+    expect(by(page, "train-step")).to_have_text("0")
+
+
+def test_a_big_graph_can_be_zoomed_and_panned(page):
+    """A network's point graph is unreadable at the page's width: zoom in, drag to pan, fit."""
+    by(page, "tab-train").click()
+    page.wait_for_function("window.playground.Train.last && window.playground.Train.last.picture")
+    point = _train_state(page)["train"]["X"][1]
+    by(page, "boundary").click(position=_pixel(page, point))
+    expect(page.locator("#expression")).to_be_visible()
+    expect(by(page, "run")).to_be_enabled()
+    graph = by(page, "graph")
+    svg, stage = graph.locator(".crp-stage svg"), graph.locator(".crp-stage")
+    expect(svg).to_be_visible()
+    expect(by(page, "zoom-level")).to_have_text("fit")
+    fit = svg.bounding_box()["width"]
+    width = stage.evaluate("(el) => el.clientWidth")
+    assert fit <= width + 1
+    for _ in range(4):
+        by(page, "zoom-in").click()
+    zoomed = svg.bounding_box()["width"]
+    assert zoomed > 1.5 * width, (zoomed, width)
+    assert stage.evaluate("(el) => el.scrollWidth > el.clientWidth")
+    assert by(page, "zoom-level").inner_text().endswith("%")
+    box = stage.bounding_box()
+    left = stage.evaluate("(el) => el.scrollLeft")
+    page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] / 2, steps=5)
+    page.mouse.up()
+    assert stage.evaluate("(el) => el.scrollLeft") > left + 100  # dragged left: panned right
+    by(page, "zoom-fit").click()
+    assert svg.bounding_box()["width"] <= width + 1
+    expect(by(page, "zoom-level")).to_have_text("fit")
 
 
 # -- the Neuron tab -----------------------------------------------------------------------------
@@ -283,6 +392,89 @@ def test_train_tab_offers_the_datasets_and_draws_the_plane(page):
     assert maps == sum(_train_state(page)["config"]["layers"])
 
 
+def _edges(page) -> list[dict]:
+    return (
+        by(page, "network-edges")
+        .locator("path.edge")
+        .evaluate_all(
+            """(ps) => ps.map((p) => ({id: p.dataset.testid, k: +p.dataset.k, m: +p.dataset.m,
+            i: +p.dataset.i, stroke: p.getAttribute('stroke'),
+            width: +p.getAttribute('stroke-width'), span: p.getBBox().width}))"""
+        )
+    )
+
+
+def test_the_network_is_drawn_with_a_line_per_weight(page):
+    """As TensorFlow Playground draws it: inputs, hidden neurons and outputs joined by a line
+    per weight, blue where positive and orange where negative, thicker where larger; the
+    lines follow training; hovering one shows its weight and gradient."""
+    by(page, "tab-train").click()
+    page.wait_for_function("window.playground.Train.last && window.playground.Train.last.picture")
+    state = _train_state(page)
+    weights = state["network"]["weights"]
+    assert state["config"]["layers"] == [4, 2] and state["config"]["features"] == ["x1", "x2"]
+    edges = _edges(page)
+    assert len(edges) == 2 * 4 + 4 * 2 + 2 * 1
+    for edge in edges:
+        w = weights[edge["k"] - 1][edge["m"] - 1]["w"][edge["i"] - 1]
+        assert edge["stroke"] == ("#0877bd" if w >= 0 else "#f59322"), (edge, w)
+        assert edge["span"] > 20  # a line from one column to the next
+    by_size = sorted(edges, key=lambda e: abs(weights[e["k"] - 1][e["m"] - 1]["w"][e["i"] - 1]))
+    assert by_size[0]["width"] < by_size[-1]["width"]
+    # an edge ends where its neuron is: the box of h1_1 on the left of the first layer's lines
+    node = by(page, "neuron-map-1-1").bounding_box()
+    end = page.locator("[data-testid=edge-1-1-1]").evaluate(
+        """(p) => {
+            const e = p.getPointAtLength(p.getTotalLength());
+            const r = p.ownerSVGElement.getBoundingClientRect();
+            return [r.left + e.x, r.top + e.y];
+        }"""
+    )
+    assert abs(end[0] - node["x"]) < 2 and abs(end[1] - (node["y"] + node["height"] / 2)) < 2
+    # training moves the weights, and the lines follow
+    by(page, "train-next").click()
+    expect(by(page, "train-step")).to_have_text("1")
+    page.wait_for_function("window.playground.Train.last.network.grads_step === 1")
+    after = {e["id"]: e["width"] for e in _edges(page)}
+    assert after != {e["id"]: e["width"] for e in edges}
+    # hover: the weight and its gradient, the numbers of the state
+    target = page.locator("[data-edge='2-1-3']")
+    box = target.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    tip = by(page, "edge-tooltip")
+    expect(tip).to_be_visible()
+    shown = tip.get_attribute("data-edge")
+    k, m, i = map(int, shown.split("-"))
+    state = _train_state(page)
+    w = state["network"]["weights"][k - 1][m - 1]["w"][i - 1]
+    g = state["network"]["grads"][k - 1][m - 1]["w"][i - 1]
+    expect(tip).to_contain_text(f"w{k}_{m}_{i}")
+    expect(tip).to_contain_text(f"weight {w:.4f}")
+    expect(tip).to_contain_text(f"gradient dL/dw{k}_{m}_{i} {g:.4f}")
+    page.mouse.move(5, 5)
+    expect(tip).to_be_hidden()
+
+
+def test_a_click_on_a_neuron_opens_its_forward_and_backward_pass(page):
+    by(page, "tab-train").click()
+    by(page, "neuron-map-2-1").click()
+    expect(page.locator("#expression")).to_be_visible()
+    expect(by(page, "run")).to_be_enabled()
+    assert by(page, "expression").input_value().startswith("# h2_1: layer 2, neuron 1")
+    expect(by(page, "error")).to_be_hidden()
+    graph = by(page, "graph")
+    expect(graph.locator(".crp-stage svg")).to_be_visible()
+    expect(graph).to_contain_text("h2_1")
+    expect(graph).to_contain_text("w1_4_2")  # every neuron that feeds it, down to the inputs
+    assert "h2_2" not in graph.inner_text()
+    page.evaluate("window.playground.Expression.player.goto(1e9)")
+    expect(by(page, "narration")).to_contain_text("dh2_1/d")
+    by(page, "tab-train").click()
+    by(page, "network-output-1").click()
+    expect(by(page, "graph")).to_contain_text("out")
+    assert by(page, "expression").input_value().startswith("# out: layer 3, neuron 1")
+
+
 def _pixel(page, point: list[float]) -> dict:
     box = by(page, "boundary").bounding_box()
     span = _train_state(page)["picture"]["span"]
@@ -320,10 +512,61 @@ def test_a_click_on_a_point_opens_its_graph_in_the_expression_tab(page):
     assert by(page, "expression").input_value().startswith("x1 = ")
     expect(by(page, "error")).to_be_hidden()
     graph = by(page, "graph")
-    expect(graph.locator("svg")).to_be_visible()
+    expect(graph.locator(".crp-stage svg")).to_be_visible()
     expect(graph).to_contain_text("w1_1_1")
     expect(graph).to_contain_text("L")
-    expect(by(page, "step")).to_be_enabled()
+    expect(by(page, "next")).to_be_enabled()
+
+
+def test_the_learned_nothing_advice_clears_once_the_network_learns(page, server):
+    """xor at learning rate 0.3 answers at chance for its first ~200 steps, then learns: the
+    advice shows, in the page's words with a button for the page's control, and goes."""
+    _open_link(page, server, "tab=train&dataset=xor&lr=0.3")
+    page.wait_for_function("window.playground.Train.last.steps === 0")
+    advice = by(page, "train-advice")
+    expect(advice).to_be_hidden()
+    by(page, "train-start").click()
+    expect(advice).to_be_visible()
+    expect(advice).to_contain_text("the network has learned nothing")
+    expect(by(page, "train-try-1")).to_have_text("raise the learning rate to 3")
+    assert "lr=" not in advice.inner_text() and "optimizer" not in advice.inner_text()
+    page.wait_for_function(
+        "Number(document.querySelector('[data-testid=train-step]').textContent) >= 400",
+        timeout=WAIT_MS * 2,
+    )
+    by(page, "train-start").click()
+    page.wait_for_function("!window.playground.Train.busy && !window.playground.Train.playing")
+    assert float(by(page, "train-accuracy").inner_text().rstrip("%")) > 85
+    expect(advice).to_be_hidden()
+
+
+def test_a_diverging_run_is_said_plainly_with_a_lower_learning_rate_to_apply(page, server):
+    _open_link(page, server, "tab=train&dataset=moons&lr=3&activation=linear")
+    page.wait_for_function("window.playground.Train.last.steps === 0")
+    by(page, "train-start").click()
+    advice = by(page, "train-advice")
+    expect(advice).to_be_visible()
+    expect(advice).to_have_attribute("data-kind", "diverged")
+    expect(advice).to_contain_text("Training diverged at step")
+    expect(advice).to_contain_text("The learning rate 3 makes each step too large")
+    expect(by(page, "train-start")).to_have_attribute("aria-label", "Play")  # it stopped
+    page.wait_for_function("!window.playground.Train.busy")
+    for stat in ("train-loss", "train-test-loss", "train-accuracy"):
+        assert "nan" not in by(page, stat).inner_text().lower()
+    button = by(page, "train-try-1")
+    expect(button).to_have_text("lower the learning rate to 0.3")
+    button.click()
+    expect(by(page, "train-lr")).to_have_value("0.3")
+    assert "lr=0.3" in urlsplit(page.url).fragment
+    expect(by(page, "train-step")).to_have_text("0")
+    expect(advice).to_be_hidden()
+    by(page, "train-start").click()
+    page.wait_for_function(
+        "Number(document.querySelector('[data-testid=train-step]').textContent) >= 60"
+    )
+    by(page, "train-start").click()
+    page.wait_for_function("!window.playground.Train.busy && !window.playground.Train.playing")
+    expect(advice).to_be_hidden()
 
 
 def test_blobs_train_with_cross_entropy_on_three_classes(page):
@@ -406,6 +649,66 @@ def test_export_gives_a_model_file_and_a_script(page):
     assert document["config"]["nouts"] == [16, 16, 1]
     script = by(page, "export-script").get_attribute("href")
     assert "io.load" in page.evaluate("(href) => fetch(href).then((r) => r.text())", script)
+
+
+def _download(page, testid: str) -> str:
+    href = by(page, testid).get_attribute("href")
+    return page.evaluate("(href) => fetch(href).then((r) => r.text())", href)
+
+
+def test_features_feed_the_network_and_the_exported_model_scores_as_the_page(
+    page, server, tmp_path
+):
+    """Circles with x1² and x2² only (chosen on the page, as in TensorFlow Playground), trained,
+    exported; then `chainrule eval model.json` with no data flags, and the exported predict.py,
+    report the very accuracy the page shows."""
+    _open_link(page, server, "tab=train&dataset=circles&layers=2&lr=0.3&seed=5")
+    page.wait_for_function("window.playground.Train.last.steps === 0")
+    for name in ("x1_sq", "x2_sq", "x1", "x2"):
+        by(page, f"feature-{name}").click()
+        page.wait_for_function(
+            f"window.playground.Train.last.config.features.includes('{name}') === "
+            f"{'true' if name.endswith('_sq') else 'false'}"
+        )
+    expect(by(page, "feature-x1_sq")).to_have_attribute("aria-pressed", "true")
+    expect(by(page, "feature-x1")).to_have_attribute("aria-pressed", "false")
+    assert "features=x1_sq%2Cx2_sq" in urlsplit(page.url).fragment
+    assert _train_state(page)["config"]["features"] == ["x1_sq", "x2_sq"]
+    assert page.locator("[data-testid^=edge-1-]").count() == 2 * 2  # two features, two neurons
+    by(page, "train-start").click()
+    page.wait_for_function(
+        "Number(document.querySelector('[data-testid=train-step]').textContent) >= 120"
+    )
+    by(page, "train-start").click()
+    page.wait_for_function("!window.playground.Train.busy && !window.playground.Train.playing")
+    train, test = (
+        by(page, "train-accuracy").inner_text(),
+        by(page, "train-test-accuracy").inner_text(),
+    )
+    assert float(train.rstrip("%")) > 90
+    by(page, "train-export").click()
+    expect(by(page, "export-note")).to_contain_text(f"train accuracy {train}")
+    document = json.loads(_download(page, "export-model"))
+    assert document["metadata"]["inputs"]["features"] == ["x1_sq", "x2_sq"]
+    assert document["config"]["nin"] == 2
+    (tmp_path / "model.json").write_text(json.dumps(document), encoding="utf-8")
+    (tmp_path / "predict.py").write_text(_download(page, "export-script"), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "chainrule", "eval", "model.json"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"train      accuracy {train}," in done.stdout, (train, done.stdout)
+    assert f"held-out   accuracy {test}," in done.stdout, (test, done.stdout)
+    script = subprocess.run(
+        [sys.executable, "predict.py"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert script.returncode == 0, script.stderr
+    assert f"train      accuracy {train}," in script.stdout
+    assert f"held-out   accuracy {test}," in script.stdout
+    page.screenshot(path=SHOTS / "features.png", full_page=True)
 
 
 # -- what must never happen ----------------------------------------------------------------------

@@ -3,14 +3,15 @@ server and its command. The browser itself is driven in test_playground_browser.
 
 from __future__ import annotations
 
+import html
 import importlib.util
 import json
 import math
+import re
 import subprocess
 import sys
 import urllib.error
 import urllib.request
-import warnings
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from chainrule import io, losses
 from chainrule.cli import playground
 from chainrule.cli.expressions import ProgramError, evaluate_program
 from chainrule.cli.main import main as cli
-from chainrule.learn import predict
+from chainrule.learn import inputs, predict
 from chainrule.viz.dot import draw_dot
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,6 +122,42 @@ def test_refusals_without_a_position():
     assert "limit" in run("L = " + "1+" * 20_000 + "1")["error"]["message"]
 
 
+def _example(label: str) -> str:
+    """The program of the example link with this label in index.html."""
+    page = (ROOT / "web" / "src" / "index.html").read_text(encoding="utf-8")
+    found = re.search(rf'data-example="([^"]*)"[^>]*>{re.escape(label)}</a>', page)
+    assert found, f"no example labelled {label!r}"
+    return html.unescape(found.group(1))
+
+
+def test_the_micrograd_readme_example_gives_the_readmes_numbers():
+    """micrograd's README: g = 24.7041, dg/da = 138.8338, dg/db = 645.5773, as PyTorch
+    (float64) computes the README's own program."""
+    torch = pytest.importorskip("torch")
+    out = run(_example("micrograd's README"))
+    assert out["ok"], out
+    assert out["output"]["name"] == "g"
+    a = torch.tensor(-4.0, dtype=torch.float64, requires_grad=True)
+    b = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+    c = a + b
+    d = a * b + b**3
+    c = c + (c + 1)
+    c = c + (1 + c + (-a))
+    d = d + (d * 2 + (b + a).relu())
+    d = d + (3 * d + (b - a).relu())
+    e = c - d
+    f = e**2
+    g = f / 2.0
+    g = g + 10.0 / f
+    g.backward()
+    assert f"{out['output']['data']:.4f}" == f"{g.item():.4f}" == "24.7041"
+    assert f"{out['grads']['a']:.4f}" == f"{a.grad.item():.4f}" == "138.8338"
+    assert f"{out['grads']['b']:.4f}" == f"{b.grad.item():.4f}" == "645.5773"
+    assert out["output"]["data"] == pytest.approx(g.item(), rel=1e-12)
+    assert out["grads"]["a"] == pytest.approx(a.grad.item(), rel=1e-12)
+    assert out["grads"]["b"] == pytest.approx(b.grad.item(), rel=1e-12)
+
+
 def test_the_shim_writes_the_dot_source_of_the_graphviz_package(monkeypatch):
     """In the browser, draw_dot runs on web/src/py/graphviz.py: the same graph, node for node."""
     root = evaluate_program("L = tanh(x)**2 + x/3 - 1/x", {"x": 0.5})
@@ -155,7 +192,7 @@ def test_neuron_gives_the_lectures_numbers():
 @pytest.mark.parametrize("name", web.DATASETS)
 def test_datasets_fill_the_plane_with_every_class(name):
     X, y = web.make_dataset(name, 60, 0.1, 3)
-    X = web._standardized(X)
+    X = inputs.scale(X, inputs.fit_scaling(X))
     assert len(X) == len(y) == 60
     assert max(max(abs(a), abs(b)) for a, b in X) == pytest.approx(1.0)
     assert set(y) == ({0, 1, 2} if name == "blobs" else {0, 1})
@@ -187,18 +224,98 @@ def test_settings_are_checked_and_blobs_use_cross_entropy():
     assert config["lr"] > 0 and config["activation"] == "tanh"
 
 
-def test_fits_warnings_reach_the_page(monkeypatch):
-    real_fit = web.fit
+def _new(**config) -> dict:
+    """A new run with these settings, as the page starts one."""
+    return json.loads(web.train_new(json.dumps(config)))
 
-    def warning_fit(*args, **kwargs):
-        warnings.warn("the run diverged: lower the learning rate", UserWarning, stacklevel=2)
-        return real_fit(*args, **kwargs)
 
-    state = json.loads(web.train_new(json.dumps({"seed": 1})))
-    assert state["warning"] is None
-    monkeypatch.setattr(web, "fit", warning_fit)
-    state = json.loads(web.train_step(2, True))
-    assert state["ok"] and state["warning"] == "the run diverged: lower the learning rate"
+def _steps(count: int, chunk: int = 55) -> dict:
+    """Train `count` steps in the page's way, chunk by chunk (each chunk one fit() call)."""
+    state: dict = {}
+    for _ in range(count // chunk):
+        state = json.loads(web.train_step(chunk, True))
+    return state
+
+
+def _page_options(name: str) -> list[str]:
+    """The choices of one of the Train tab's selects, as index.html lists them."""
+    page = (ROOT / "web" / "src" / "index.html").read_text(encoding="utf-8")
+    select = re.search(rf'<select[^>]*name="{name}">(.*?)</select>', page, re.S).group(1)
+    return [
+        value if value is not None else text
+        for value, text in (
+            (m.group(1), m.group(2))
+            for m in re.finditer(r'<option(?: value="([^"]*)")?>([^<]*)<', select)
+        )
+    ]
+
+
+def test_the_learned_nothing_advice_judges_the_whole_run_and_clears_once_it_learns():
+    """xor at learning rate 0.3 is at chance for its first ~200 steps, then learns: the advice
+    must say so early, in the page's words, and be gone once the network has learned."""
+    state = _new(dataset="xor", lr=0.3)
+    assert state["advice"] is None  # nothing to judge at step 0
+    advice = json.loads(web.train_step(55, True))["advice"]
+    assert advice["kind"] == "learned_nothing"
+    assert advice["text"].startswith("After 55 steps the network has learned nothing")
+    assert "chance level" in advice["text"]
+    tries = {t["text"]: t["set"] for t in advice["tries"]}
+    assert tries["raise the learning rate to 3"] == {"lr": "3"}  # the page's control, its value
+    assert "keep training, to step 275" in tries
+    words = advice["text"] + " ".join(tries)
+    assert "lr=" not in words and "optimizer" not in words and "steps=" not in words
+    state = _steps(11 * 55)
+    assert state["steps"] == 660 and state["curves"]["train_accuracy"][-1] > 0.9
+    assert state["advice"] is None  # it no longer holds: gone
+
+
+def test_the_advice_is_the_same_whatever_the_chunks():
+    """The whole run is judged, not the last fit() call: the page plays in chunks sized to the
+    browser's speed, and the verdict after n steps must not depend on them."""
+    for steps, expected in ((110, "learned_nothing"), (220, None)):
+        verdicts = []
+        for chunk in (steps, 55, 22):
+            _new(dataset="xor", lr=0.3)
+            verdicts.append(_steps(steps, chunk)["advice"])
+        assert verdicts[0] == verdicts[1] == verdicts[2], steps
+        assert (verdicts[0] and verdicts[0]["kind"]) == expected
+
+
+def test_the_advice_names_only_the_pages_own_choices():
+    assert [f"{lr:g}" for lr in web.LEARNING_RATES] == _page_options("lr")
+    assert [str(b) for b in web.BATCH_SIZES] == _page_options("batch")[1:]  # after "all"
+    for lr in web.LEARNING_RATES:
+        for wanted in (lr / 10, lr * 10):
+            found = web._lr_try(lr, wanted)
+            assert found is None or found["set"]["lr"] in _page_options("lr")
+
+
+def test_a_diverging_run_says_so_and_offers_a_lower_learning_rate():
+    """The loss becomes inf within the first chunk (no hidden nonlinearity, steps of 3)."""
+    _new(lr=3, activation="linear")
+    text = web.train_step(55, True)
+
+    def no_nan(name: str) -> float:
+        raise AssertionError(f"the page was sent {name}")
+
+    state = json.loads(text, parse_constant=no_nan)
+    assert state["ok"]
+    advice = state["advice"]
+    assert advice["kind"] == "diverged"
+    assert re.match(r"Training diverged at step \d+: the loss became infinite", advice["text"])
+    assert "The learning rate 3 makes each step too large" in advice["text"]
+    assert advice["tries"] == [{"text": "lower the learning rate to 0.3", "set": {"lr": "0.3"}}]
+    steps = state["steps"]
+    assert 0 < steps < 55  # where it blew up, not the end of the chunk
+    assert json.loads(web.train_step(10, True))["steps"] == steps  # no more steps on lost weights
+    assert "diverged" in json.loads(web.train_export())["error"]["message"]
+    # Huge but finite: the loss grew a hundredfold and more; called divergence too.
+    _new(lr=3, loss="mse")
+    advice = json.loads(web.train_step(55, True))["advice"]
+    assert advice["kind"] == "diverged" and "the loss grew from" in advice["text"]
+    # ... and the learning rate it offers trains.
+    _new(lr=0.3, loss="mse")
+    assert _steps(110)["advice"] is None
 
 
 def test_an_added_point_joins_the_training_set():
@@ -226,6 +343,97 @@ def test_a_points_program_computes_the_networks_loss_for_it(config):
     expected = losses.LOSSES[session.config["loss"]]([session.model(x)], task.targets([label]))
     assert out["output"]["data"] == pytest.approx(expected.data, rel=1e-9, abs=1e-12)
     assert {"x1", "x2", "w1_1_1", "b1_1"} <= set(out["grads"])
+
+
+def test_the_state_carries_every_weight_and_its_gradient():
+    """The Train tab draws a line per weight: the state holds each weight, and the gradient of
+    the training loss (with its L2 term) at those weights, checked by central differences."""
+    _new(layers=[3, 2], l2=0.01, seed=6)
+    state = json.loads(web.train_step(7, True))
+    session = web._session
+    weights, grads = state["network"]["weights"], state["network"]["grads"]
+    assert state["network"]["grads_step"] == 7
+    assert [len(layer) for layer in weights] == [3, 2, 1]
+    assert [len(unit["w"]) for layer in weights for unit in layer] == [2, 2, 2, 3, 3, 2]
+    for layer, units in zip(session.model.layers, weights):
+        for unit, shown in zip(layer.neurons, units):
+            assert shown["w"] == [w.data for w in unit.w] and shown["b"] == unit.b.data
+
+    def training_loss() -> float:
+        loss = losses.LOSSES["hinge"](
+            [session.model(row) for row in session.F],
+            web.Task("hinge", session.y, 1).targets(session.y),
+        )
+        params = session.model.parameters()
+        return loss.data + 0.01 * sum(p.data * p.data for p in params)
+
+    h = 1e-6
+    for k, m, i in [(0, 0, 0), (0, 2, 1), (1, 1, 2), (2, 0, 1)]:
+        w = session.model.layers[k].neurons[m].w[i]
+        w.data += h
+        up = training_loss()
+        w.data -= 2 * h
+        down = training_loss()
+        w.data += h
+        assert grads[k][m]["w"][i] == pytest.approx((up - down) / (2 * h), rel=1e-4, abs=1e-7)
+    assert all(p.grad == 0 for p in session.model.parameters())  # nothing left for fit
+
+
+@pytest.mark.parametrize("layer, index, name", [(1, 2, "h1_2"), (2, 1, "h2_1"), (3, 1, "out")])
+def test_a_neurons_program_computes_that_neuron_at_the_point(layer, index, name):
+    """Clicking a neuron opens its forward and backward pass: the program's output is the
+    neuron's own output for the point last opened, computed through the neurons feeding it."""
+    _new(layers=[3, 2], seed=5, features=["x1", "x2", "x1_x2"])
+    json.loads(web.train_step(5, False))
+    session = web._session
+    json.loads(web.train_point_program("test", 4))  # the point last opened
+    program = json.loads(web.train_neuron_program(layer, index))["program"]
+    assert program.startswith(f"# {name}: layer {layer}, neuron {index}, at test point 5")
+    out = run(program)
+    assert out["ok"], out
+    assert out["output"]["name"] == name
+    x = inputs.features([session.X_test[4]], ["x1", "x2", "x1_x2"])[0]
+    for k in range(layer):
+        x = session.model.layers[k](x)
+        x = x if isinstance(x, list) else [x]
+    assert out["output"]["data"] == pytest.approx(x[index - 1].data, rel=1e-12)
+    assert f"w{layer}_{index}_1" in out["grads"]
+    assert not any(key.startswith(f"w{layer}_{index + 1}_") for key in out["grads"])
+    assert "x1*x2" in program
+    assert not json.loads(web.train_neuron_program(4, 1))["ok"]
+
+
+def test_input_features_feed_the_network():
+    """TensorFlow Playground's features: the network takes the chosen ones, in their order,
+    and the pictures show every feature over the plane."""
+    chosen = ["x1", "x2", "x1_sq", "x2_sq", "x1_x2", "sin_x1", "sin_x2"]
+    state = _new(dataset="circles", features=chosen[::-1])
+    assert state["config"]["features"] == chosen  # in the page's order, whatever was sent
+    session = web._session
+    assert len(state["network"]["weights"][0][0]["w"]) == 7
+    a, b = session.X[3]
+    assert session.F[3] == [a, b, a * a, b * b, a * b, math.sin(a), math.sin(b)]
+    maps = state["picture"]["features"]
+    assert set(maps) == set(chosen) and all(len(m) == web.NEURON_GRID**2 for m in maps.values())
+    assert _new(features=["nope"])["config"]["features"] == ["x1", "x2"]
+    # x1² and x2² make the circles linearly separable: one neuron's worth of learning
+    _new(dataset="circles", layers=[], features=["x1_sq", "x2_sq"], lr=0.3)
+    assert _steps(110)["curves"]["train_accuracy"][-1] > 0.95
+    _new(dataset="circles", layers=[], lr=0.3)
+    assert _steps(110)["curves"]["train_accuracy"][-1] < 0.75
+
+
+def test_a_point_program_with_features_computes_the_loss():
+    _new(layers=[2], seed=5, features=["x2", "sin_x1"])
+    json.loads(web.train_step(5, False))
+    session = web._session
+    program = json.loads(web.train_point_program("train", 3))["program"]
+    assert "sin_x1 = sin(x1)" in program
+    out = run(program)
+    assert out["ok"], out
+    task = web.Task("hinge", session.y, 1)
+    expected = losses.LOSSES["hinge"]([session.model(session.F[3])], task.targets([session.y[3]]))
+    assert out["output"]["data"] == pytest.approx(expected.data, rel=1e-9, abs=1e-12)
 
 
 def test_export_writes_a_model_file_and_a_script_that_predicts(tmp_path):

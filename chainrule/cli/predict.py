@@ -17,7 +17,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..learn import io
+from ..learn import inputs, io
 from ..learn.loop import evaluate, predict, predict_scores
 from ..learn.losses import LOSSES
 from ..learn.tasks import Task
@@ -48,9 +48,7 @@ def register(sub: Any) -> None:
         "--loss", choices=list(LOSSES), help="loss to report (default: the one it was trained with)"
     )
     g.add_argument("--boundary", type=Path, metavar="FILE.png", help="draw the decision boundary")
-    g.add_argument(
-        "--confusion", type=Path, metavar="FILE.png", help="draw the confusion matrix"
-    )
+    g.add_argument("--confusion", type=Path, metavar="FILE.png", help="draw the confusion matrix")
     ev.set_defaults(func=run_eval)
 
     pr = sub.add_parser(
@@ -102,21 +100,33 @@ def run_eval(args: argparse.Namespace) -> int:
     model, meta = _load(args.model)
     trained = meta.get("data_flags") if isinstance(meta.get("data_flags"), dict) else {}
     given = {name: getattr(args, name) for name in DATA_FLAGS if getattr(args, name) is not None}
-    if "data" not in given and "data" not in trained:
-        raise UsageError(f"{args.model} does not say which data it was trained on; give --data")
-    if given.get("data", trained.get("data")) == trained.get("data"):
-        for name, value in trained.items():  # the training run's points, unless a flag says
-            if name in DATA_FLAGS and name not in given:
-                setattr(args, name, value)
-    else:
-        args.data = given["data"]
-    args.quiet = True
-    require_packages(f"chainrule eval --data {args.data}", required_modules(args), "train")
+    recipe = meta.get("inputs")
     loss = args.loss or meta.get("loss") or "hinge"
-    X, y, X_test, y_test, about = load_data(args)
+    if recipe is not None and not given:  # the very points it was trained and tested on
+        X, y, X_test, y_test, about = _recipe_points(args, recipe)
+    else:
+        if "data" not in given and "data" not in trained:
+            raise UsageError(f"{args.model} does not say which data it was trained on; give --data")
+        if given.get("data", trained.get("data")) == trained.get("data"):
+            for name, value in trained.items():  # the training run's points, unless a flag says
+                if name in DATA_FLAGS and name not in given:
+                    setattr(args, name, value)
+        else:
+            args.data = given["data"]
+        args.quiet = True
+        require_packages(f"chainrule eval --data {args.data}", required_modules(args), "train")
+        X, y, X_test, y_test, about = load_data(args)
+        if recipe is not None:  # scaled and turned into features, as the model was trained
+            X = _network_inputs(args.model, recipe, X)
+            X_test = None if X_test is None else _network_inputs(args.model, recipe, X_test)
     _check_fits(args, model, X, y)
     print(f"model  {args.model}: {_describe(model)}, trained with {meta.get('loss', '?')}")
     print(f"data   {about}")
+    if recipe is not None and not given and meta.get("train_accuracy") is not None:
+        shown = [f"train {percent(meta['train_accuracy'])}"]
+        if meta.get("test_accuracy") is not None:
+            shown.append(f"held-out {percent(meta['test_accuracy'])}")
+        print(f"page   {', '.join(shown)} at step {meta.get('steps', '?')} (kept in the file)")
     held_out = X_test is not None and len(X_test) > 0
     sets = [("train", X, y)] + ([("held-out", X_test, y_test)] if held_out else [])
     for name, points, labels in sets:
@@ -132,7 +142,8 @@ def run_eval(args: argparse.Namespace) -> int:
     threshold = float(meta.get("threshold", 0.0))
     if args.boundary is not None:
         if len(points[0]) != 2:
-            raise UsageError(f"--boundary needs 2-D points; {args.data} has {len(points[0])}")
+            what = f"{args.model} takes" if recipe is not None else f"{args.data} has"
+            raise UsageError(f"--boundary needs 2-D points; {what} {len(points[0])} features")
         plots.plot_decision_boundary(
             model, X, y, args.boundary, X_test=X_test if held_out else None,
             y_test=y_test if held_out else None, threshold=threshold,
@@ -149,6 +160,24 @@ def run_eval(args: argparse.Namespace) -> int:
         )  # fmt: skip
         print(f"wrote  {args.confusion}")
     return 0
+
+
+def _recipe_points(args: argparse.Namespace, recipe: Any) -> tuple[Any, Any, Any, Any, str]:
+    """The points a playground model was trained and tested on, rebuilt from its file."""
+    try:
+        points, about = inputs.rebuild(recipe), inputs.describe(recipe)
+    except ValueError as err:
+        raise UsageError(f"{args.model}: {err}") from None
+    args.data = recipe["dataset"]
+    return points.X, points.y, points.X_test, points.y_test, about
+
+
+def _network_inputs(path: Path, recipe: Any, points: Any) -> list[list[float]]:
+    """Points in the data set's units, as the playground model takes them (`inputs`)."""
+    try:
+        return inputs.network_inputs(recipe, points)
+    except ValueError as err:
+        raise UsageError(f"{path}: {err}") from None
 
 
 def _check_fits(args: argparse.Namespace, model: Any, X: Any, y: Any) -> None:
@@ -171,10 +200,16 @@ def _check_fits(args: argparse.Namespace, model: Any, X: Any, y: Any) -> None:
 def run_predict(args: argparse.Namespace) -> int:
     """Print the output for one row of numbers and the class it stands for."""
     model, meta = _load(args.model)
-    if getattr(model, "nin", None) not in (None, len(args.x)):
+    row = args.x
+    if meta.get("inputs") is not None:  # a playground model: scaled, then its features
+        row = _network_inputs(args.model, meta["inputs"], [args.x])[0]
+        plane = inputs.scale([args.x], meta["inputs"]["scaling"])[0]
+        print(f"input   {' '.join(f'{v:g}' for v in args.x)}: ({plane[0]:.4g}, {plane[1]:.4g}) "
+              "on the playground's plane")  # fmt: skip
+    elif getattr(model, "nin", None) not in (None, len(args.x)):
         raise UsageError(f"{args.model} takes {model.nin} numbers, got {len(args.x)}")
     try:
-        scores = predict_scores(model, [args.x])[0]
+        scores = predict_scores(model, [row])[0]
     except (ValueError, TypeError) as err:
         raise UsageError(f"{args.model} cannot take these {len(args.x)} numbers: {err}") from None
     if isinstance(scores, list):

@@ -41,8 +41,19 @@ function setStatus(text, kind = "") {
 
 function fmt(x, digits = 4) {
   if (x === null || x === undefined || Number.isNaN(x)) return "–";
+  if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
+  if (Math.abs(x) >= 1e6) return Number(x).toExponential(2); // not 40 digits of a diverged loss
   return Number(x).toFixed(digits);
 }
+
+// Icons for the play controls, drawn inline: a glyph such as U+23F8 is missing from the fonts
+// of many a plain Linux desktop, and would show as a box.
+const ICONS = {
+  play: '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><path d="M4.5 2.5v11l9-5.5z" fill="currentColor"/></svg>',
+  pause:
+    '<svg class="icon" viewBox="0 0 16 16" aria-hidden="true"><rect x="3.5" y="2.5" width="3" height="11" rx="0.6" fill="currentColor"/>' +
+    '<rect x="9.5" y="2.5" width="3" height="11" rx="0.6" fill="currentColor"/></svg>',
+};
 
 function percent(x) {
   return x === null || x === undefined ? "–" : `${(100 * x).toFixed(1)}%`;
@@ -69,7 +80,10 @@ function showTab(name, remember = true) {
     saveState();
   }
   if (name === "neuron") Neuron.refresh();
-  if (name === "train") Train.ensure();
+  if (name === "train") {
+    Train.ensure();
+    Train.drawEdges(true); // laid out only now that the tab shows
+  }
 }
 
 for (const tab of TABS) byTest(`tab-${tab}`).addEventListener("click", () => showTab(tab));
@@ -101,14 +115,14 @@ const Expression = {
   runButton: byTest("run"),
   graph: byTest("graph"),
   error: byTest("error"),
-  stepper: byTest("stepper"),
-  stepButton: byTest("step"),
-  counter: byTest("step-count"),
+  staleNote: byTest("graph-stale"),
+  tools: byTest("graph-tools"),
   player: null,
   frames: [],
   firstBackward: 0,
-  poll: null,
   busy: false,
+  zoom: "fit", // "fit" (the page's width) or a scale of the graph's own size
+  drag: null,
 
   init() {
     this.editor.value = state.get("expr") ?? LECTURE;
@@ -119,8 +133,6 @@ const Expression = {
         this.run();
       }
     });
-    this.stepButton.addEventListener("click", () => this.step());
-    byTest("step-reset").addEventListener("click", () => this.rewind());
     for (const link of $$("[data-example]")) {
       link.addEventListener("click", (e) => {
         e.preventDefault();
@@ -128,6 +140,25 @@ const Expression = {
         this.run();
       });
     }
+    byTest("zoom-in").addEventListener("click", () => this.zoomBy(1.25));
+    byTest("zoom-out").addEventListener("click", () => this.zoomBy(0.8));
+    byTest("zoom-fit").addEventListener("click", () => this.setZoom("fit"));
+    byTest("zoom-actual").addEventListener("click", () => this.setZoom(1));
+    // Pan: drag the picture (its stage scrolls); zoom: Ctrl (or Cmd) + wheel, about the pointer.
+    this.graph.addEventListener("pointerdown", (e) => this.startDrag(e));
+    this.graph.addEventListener("pointermove", (e) => this.moveDrag(e));
+    for (const end of ["pointerup", "pointercancel"]) {
+      this.graph.addEventListener(end, () => this.endDrag());
+    }
+    this.graph.addEventListener(
+      "wheel",
+      (e) => {
+        if (!(e.ctrlKey || e.metaKey) || !this.svg()) return;
+        e.preventDefault();
+        this.zoomBy(e.deltaY < 0 ? 1.25 : 0.8, e);
+      },
+      { passive: false },
+    );
   },
 
   async run(source = this.editor.value) {
@@ -160,6 +191,7 @@ const Expression = {
     message.textContent = error.message;
     this.error.append(message);
     this.editor.classList.add("invalid");
+    this.markStale();
     if (error.line && error.column) {
       const line = source.split("\n")[error.line - 1] ?? "";
       const pre = document.createElement("pre");
@@ -175,16 +207,30 @@ const Expression = {
     }
   },
 
+  // The graph on screen belongs to the last program that ran: after an error it is not the
+  // answer to the text above it, so it is dimmed and said to be stale.
+  markStale() {
+    if (!this.player) return;
+    this.player.pause();
+    this.graph.classList.add("stale");
+    this.graph.setAttribute("aria-disabled", "true");
+    this.staleNote.hidden = false;
+  },
+
   async show(out) {
-    clearInterval(this.poll);
     if (this.player) this.player.destroy();
     this.player = null;
     this.graph.replaceChildren();
+    this.graph.classList.remove("stale");
+    this.graph.removeAttribute("aria-disabled");
+    this.staleNote.hidden = true;
+    this.tools.hidden = true;
     if (!(await playerReady)) {
       this.showError({ message: "the animation player (player/player.js) did not load" }, "");
       return;
     }
-    // chainrule.animate's player: the forward frames, then one chain-rule step per frame.
+    // chainrule.animate's player: the forward frames, then one chain-rule step per frame;
+    // its Prev / Play / Next are the page's one step control.
     const data = { ...out.animation, svg: out.svg };
     this.player = window.ChainrulePlayer.mount(this.graph, data);
     this.frames = data.frames;
@@ -193,29 +239,87 @@ const Expression = {
       this.frames.findIndex((f) => f.phase === "backward"),
     );
     this.player.goto(Math.max(0, this.firstBackward - 1)); // every value in, no grad yet
-    this.stepper.hidden = false;
-    this.poll = setInterval(() => this.render(), 250); // follow the player's own controls
-    this.render();
+    this.tools.hidden = false;
+    this.setZoom("fit");
   },
 
-  // One backward step: the player's next frame.
-  step() {
-    if (this.player) this.player.next();
-    this.render();
+  // -- zoom and pan
+
+  svg() {
+    return $(".crp-stage svg", this.graph);
   },
 
-  rewind() {
-    if (this.player) this.player.goto(Math.max(0, this.firstBackward - 1));
-    this.render();
+  stage() {
+    return $(".crp-stage", this.graph);
   },
 
-  render() {
-    if (!this.player) return;
-    const frame = this.player.frame;
-    const backward = this.frames.length - this.firstBackward;
-    const done = Math.max(0, frame - this.firstBackward + 1);
-    this.stepButton.disabled = frame >= this.frames.length - 1;
-    this.counter.textContent = `backward step ${done} of ${backward}`;
+  // The graph's own width in CSS pixels (Graphviz lays out in points, 72 to the inch).
+  naturalWidth(svg) {
+    const box = svg.viewBox && svg.viewBox.baseVal;
+    return box && box.width ? (box.width * 96) / 72 : svg.getBoundingClientRect().width;
+  },
+
+  scale() {
+    const svg = this.svg();
+    if (!svg) return 1;
+    return this.zoom === "fit" ? svg.getBoundingClientRect().width / this.naturalWidth(svg) : this.zoom;
+  },
+
+  setZoom(zoom) {
+    const svg = this.svg();
+    if (!svg) return;
+    if (zoom === "fit") {
+      this.zoom = "fit";
+      svg.style.width = "";
+      svg.style.maxWidth = "";
+      byTest("zoom-level").textContent = "fit";
+    } else {
+      this.zoom = Math.min(4, Math.max(0.1, zoom));
+      svg.style.maxWidth = "none";
+      svg.style.width = `${this.naturalWidth(svg) * this.zoom}px`;
+      byTest("zoom-level").textContent = `${Math.round(this.zoom * 100)}%`;
+    }
+    this.graph.classList.toggle("zoomed", this.zoom !== "fit");
+  },
+
+  // Zoom by `factor`, keeping the point under the pointer (or the stage's centre) in place.
+  zoomBy(factor, event = null) {
+    const stage = this.stage();
+    const svg = this.svg();
+    if (!stage || !svg) return;
+    const rect = stage.getBoundingClientRect();
+    const ax = event ? event.clientX - rect.left : rect.width / 2;
+    const ay = event ? event.clientY - rect.top : rect.height / 2;
+    const before = this.scale();
+    const x = (stage.scrollLeft + ax) / before;
+    const y = (stage.scrollTop + ay) / before;
+    this.setZoom(before * factor);
+    const after = this.scale();
+    stage.scrollLeft = x * after - ax;
+    stage.scrollTop = y * after - ay;
+  },
+
+  startDrag(event) {
+    const stage = this.stage();
+    if (!stage || event.button !== 0 || !stage.contains(event.target)) return;
+    if (stage.scrollWidth <= stage.clientWidth && stage.scrollHeight <= stage.clientHeight) return;
+    this.drag = { x: event.clientX, y: event.clientY, left: stage.scrollLeft, top: stage.scrollTop };
+    stage.setPointerCapture?.(event.pointerId);
+    stage.classList.add("dragging");
+    event.preventDefault();
+  },
+
+  moveDrag(event) {
+    const stage = this.stage();
+    if (!this.drag || !stage) return;
+    stage.scrollLeft = this.drag.left - (event.clientX - this.drag.x);
+    stage.scrollTop = this.drag.top - (event.clientY - this.drag.y);
+  },
+
+  endDrag() {
+    this.drag = null;
+    const stage = this.stage();
+    if (stage) stage.classList.remove("dragging");
   },
 };
 
@@ -305,6 +409,8 @@ const COLORS = [
   [8, 119, 189], // class 1: blue
   [60, 160, 80], // class 2: green
 ];
+const POSITIVE = "#0877bd"; // a weight's sign, as TensorFlow Playground colours it
+const NEGATIVE = "#f59322";
 const DEFAULTS = {
   dataset: "moons",
   noise: "0.1",
@@ -316,7 +422,23 @@ const DEFAULTS = {
   batch: "0",
   activation: "tanh",
   layers: "4,2",
+  features: "x1,x2",
 };
+
+// A picture's values as a little heatmap: blue positive, orange negative, pale near 0.
+function heatmap(canvas, values, size) {
+  const ctx = canvas.getContext("2d");
+  const image = ctx.createImageData(size, size);
+  const finite = values.filter((v) => v !== null && Number.isFinite(v));
+  const scale = Math.max(1e-9, ...finite.map(Math.abs));
+  values.forEach((v, i) => {
+    const t = v === null || !Number.isFinite(v) ? 0 : v / scale;
+    const [r, g, b] = t >= 0 ? COLORS[1] : COLORS[0];
+    const a = Math.abs(t);
+    image.data.set([255 - a * (255 - r), 255 - a * (255 - g), 255 - a * (255 - b), 255], 4 * i);
+  });
+  ctx.putImageData(image, 0, 0);
+}
 
 const Train = {
   started: false,
@@ -325,6 +447,7 @@ const Train = {
   chunk: 2,
   lastPicture: 0,
   busy: false,
+  edgeKey: "",
 
   setting(name) {
     return state.get(name) ?? DEFAULTS[name];
@@ -333,6 +456,10 @@ const Train = {
   layers() {
     const text = this.setting("layers");
     return text === "" ? [] : text.split(",").map((w) => Number.parseInt(w, 10) || 1);
+  },
+
+  features() {
+    return this.setting("features").split(",").filter(Boolean);
   },
 
   config() {
@@ -347,6 +474,7 @@ const Train = {
       batch: Number.parseInt(this.setting("batch"), 10),
       activation: this.setting("activation"),
       layers: this.layers(),
+      features: this.features(),
     };
   },
 
@@ -379,6 +507,13 @@ const Train = {
     byTest("boundary").addEventListener("click", (e) => this.click(e));
     byTest("train-show-test").addEventListener("change", () => this.draw());
     byTest("train-export").addEventListener("click", () => this.export());
+    const edges = byTest("network-edges");
+    edges.addEventListener("pointerover", (e) => this.showEdge(e));
+    edges.addEventListener("pointermove", (e) => this.moveTip(e));
+    edges.addEventListener("pointerout", (e) => {
+      if (e.target.dataset && e.target.dataset.edge) byTest("edge-tooltip").hidden = true;
+    });
+    window.addEventListener("resize", () => this.drawEdges(true));
   },
 
   editLayers(change) {
@@ -386,6 +521,25 @@ const Train = {
     change(layers);
     state.set("layers", layers.join(","));
     saveState();
+    this.restart();
+  },
+
+  toggleFeature(name) {
+    const chosen = new Set(this.features());
+    if (chosen.has(name)) chosen.delete(name);
+    else chosen.add(name);
+    if (!chosen.size) return; // the network needs an input
+    const order = (window.playground?.info.features ?? []).map((f) => f.name);
+    state.set("features", order.filter((f) => chosen.has(f)).join(","));
+    saveState();
+    this.restart();
+  },
+
+  // One of the advice's tries: set the page's controls it names, and start again.
+  applyTry(settings) {
+    for (const [name, value] of Object.entries(settings)) state.set(name, value);
+    saveState();
+    this.load();
     this.restart();
   },
 
@@ -398,6 +552,7 @@ const Train = {
     this.started = true;
     this.pause();
     await this.whenIdle();
+    byTest("export-note").hidden = true;
     const out = await call("trainNew", { config: this.config() });
     this.update(out);
   },
@@ -408,16 +563,21 @@ const Train = {
 
   play() {
     if (this.playing) return;
+    if (this.last && this.last.advice && this.last.advice.kind === "diverged") return;
     this.playing = true;
-    byTest("train-start").textContent = "⏸";
-    byTest("train-start").classList.add("playing");
+    const button = byTest("train-start");
+    button.innerHTML = ICONS.pause;
+    button.setAttribute("aria-label", "Pause");
+    button.classList.add("playing");
     this.loop();
   },
 
   pause() {
     this.playing = false;
-    byTest("train-start").textContent = "▶";
-    byTest("train-start").classList.remove("playing");
+    const button = byTest("train-start");
+    button.innerHTML = ICONS.play;
+    button.setAttribute("aria-label", "Play");
+    button.classList.remove("playing");
   },
 
   // Play: chunks of steps sized to take about 200 ms each, so pause answers quickly; a new
@@ -469,15 +629,50 @@ const Train = {
     box.textContent = message;
   },
 
+  // What the whole run says about itself (learned nothing, diverged), with a button for each
+  // of the page's controls it suggests; hidden as soon as it no longer holds.
+  showAdvice(advice) {
+    const box = byTest("train-advice");
+    box.hidden = !advice;
+    if (!advice) {
+      box.dataset.kind = "";
+      box.dataset.text = "";
+      return;
+    }
+    if (box.dataset.text === advice.text) return; // unchanged: keep the buttons
+    box.dataset.kind = advice.kind;
+    box.dataset.text = advice.text;
+    byTest("train-advice-text").textContent = advice.text;
+    const tries = byTest("train-advice-tries");
+    tries.replaceChildren();
+    if (!advice.tries.length) return;
+    const lead = document.createElement("span");
+    lead.textContent = "Try:";
+    tries.append(lead);
+    advice.tries.forEach((t, i) => {
+      if (t.set) {
+        const button = document.createElement("button");
+        button.className = "small";
+        button.textContent = t.text;
+        button.dataset.testid = `train-try-${i + 1}`;
+        button.addEventListener("click", () => this.applyTry(t.set));
+        tries.append(button);
+      } else {
+        const note = document.createElement("span");
+        note.textContent = t.text;
+        tries.append(note);
+      }
+    });
+  },
+
   update(out) {
     if (!out.ok) {
       this.showError(out.error.message);
       return;
     }
     byTest("train-error").hidden = true;
-    const warning = byTest("train-warning");
-    warning.hidden = !out.warning;
-    warning.textContent = out.warning ? `chainrule.learn.fit warns: ${out.warning}` : "";
+    this.showAdvice(out.advice);
+    if (out.advice && out.advice.kind === "diverged") this.pause();
     const previous = this.last;
     this.last = out;
     if (!out.picture && previous && previous.picture) out.picture = previous.picture;
@@ -512,10 +707,8 @@ const Train = {
   draw() {
     const out = this.last;
     if (!out) return;
-    if (out.picture) {
-      this.drawBoundary(out);
-      this.drawNeurons(out);
-    }
+    this.drawNetwork(out);
+    if (out.picture) this.drawBoundary(out);
     this.drawCurve(byTest("loss-curve"), out.curves, ["train_loss", "test_loss"], "loss");
     this.drawCurve(byTest("accuracy-curve"), out.curves, ["train_accuracy", "test_accuracy"], "accuracy");
   },
@@ -538,8 +731,9 @@ const Train = {
     const { grid, scores, span } = out.picture;
     const image = ctx.createImageData(grid, grid);
     scores.forEach((score, i) => {
-      const [k, strength] = this.color(score, out.threshold, out.config.classes);
-      const a = 0.15 + 0.55 * strength;
+      const unknown = score === null || (Array.isArray(score) && score.includes(null));
+      const [k, strength] = unknown ? [0, 0] : this.color(score, out.threshold, out.config.classes);
+      const a = unknown ? 0 : 0.15 + 0.55 * strength;
       const [r, g, b] = COLORS[k];
       image.data.set([255 - a * (255 - r), 255 - a * (255 - g), 255 - a * (255 - b), 255], 4 * i);
     });
@@ -562,56 +756,213 @@ const Train = {
     if (byTest("train-show-test").checked) out.test.X.forEach((p, i) => dot(p, out.test.y[i], true));
   },
 
-  drawNeurons(out) {
-    const box = byTest("layers");
+  // -- the network, drawn as TensorFlow Playground draws it: the input features, the hidden
+  // neurons and the outputs as little heatmaps over the plane, and a line for every weight
+
+  nodeCanvas(size, node, testid, title) {
+    const c = document.createElement("canvas");
+    c.width = c.height = size;
+    c.className = "neuron-map";
+    c.dataset.node = node;
+    c.dataset.testid = testid;
+    c.title = title;
+    return c;
+  },
+
+  buildNetwork(out) {
     const widths = out.config.layers;
-    const { neurons, neuron_grid: n } = out.picture;
-    const shape = widths.join(",");
-    if (box.dataset.shape !== shape) {
-      box.dataset.shape = shape;
-      box.replaceChildren();
-      widths.forEach((width, k) => {
-        const column = document.createElement("div");
-        column.className = "layer";
-        const head = document.createElement("div");
-        head.className = "layer-head";
-        const minus = Object.assign(document.createElement("button"), { className: "small", textContent: "−" });
-        const plus = Object.assign(document.createElement("button"), { className: "small", textContent: "+" });
-        minus.dataset.testid = `neurons-remove-${k + 1}`;
-        plus.dataset.testid = `neurons-add-${k + 1}`;
-        const count = document.createElement("span");
-        count.textContent = `${width}`;
-        minus.addEventListener("click", () => this.editLayers((l) => (l[k] = Math.max(1, l[k] - 1))));
-        plus.addEventListener("click", () => this.editLayers((l) => (l[k] = Math.min(16, l[k] + 1))));
-        head.append(minus, count, plus);
-        column.append(head);
-        for (let m = 0; m < width; m++) {
-          const c = document.createElement("canvas");
-          c.width = c.height = n;
-          c.className = "neuron-map";
-          c.dataset.testid = `neuron-map-${k + 1}-${m + 1}`;
-          c.title = `layer ${k + 1}, neuron ${m + 1}`;
-          column.append(c);
-        }
-        box.append(column);
-      });
+    const chosen = out.config.features;
+    const n = out.picture ? out.picture.neuron_grid : 12;
+    const outputs = out.network.weights[out.network.weights.length - 1].length;
+    const key = `${chosen.join(",")}|${widths.join(",")}|${outputs}`;
+    const view = byTest("network");
+    if (view.dataset.shape === key) return;
+    view.dataset.shape = key;
+    this.edgeKey = "";
+
+    const features = byTest("features");
+    features.replaceChildren();
+    for (const f of window.playground.info.features) {
+      const row = document.createElement("button");
+      row.type = "button";
+      row.className = `feature${chosen.includes(f.name) ? " on" : ""}`;
+      row.dataset.testid = `feature-${f.name}`;
+      row.setAttribute("aria-pressed", String(chosen.includes(f.name)));
+      row.title = `${f.label} (${f.formula}): click to ${chosen.includes(f.name) ? "leave it out" : "feed it in"}`;
+      const label = document.createElement("span");
+      label.textContent = f.label;
+      row.append(label, this.nodeCanvas(n, `f:${f.name}`, `feature-map-${f.name}`, f.label));
+      row.addEventListener("click", () => this.toggleFeature(f.name));
+      features.append(row);
     }
-    neurons.forEach((layer, k) => {
-      layer.forEach((values, m) => {
-        const canvas = byTest(`neuron-map-${k + 1}-${m + 1}`, box);
-        if (!canvas) return;
-        const ctx = canvas.getContext("2d");
-        const image = ctx.createImageData(n, n);
-        const scale = Math.max(1e-9, ...values.map(Math.abs));
-        values.forEach((v, i) => {
-          const t = v / scale;
-          const [r, g, b] = t >= 0 ? COLORS[1] : COLORS[0];
-          const a = Math.abs(t);
-          image.data.set([255 - a * (255 - r), 255 - a * (255 - g), 255 - a * (255 - b), 255], 4 * i);
-        });
-        ctx.putImageData(image, 0, 0);
-      });
+
+    const box = byTest("layers");
+    box.replaceChildren();
+    widths.forEach((width, k) => {
+      const column = document.createElement("div");
+      column.className = "layer";
+      const head = document.createElement("div");
+      head.className = "layer-head";
+      const minus = Object.assign(document.createElement("button"), { className: "small", textContent: "-" });
+      const plus = Object.assign(document.createElement("button"), { className: "small", textContent: "+" });
+      minus.dataset.testid = `neurons-remove-${k + 1}`;
+      plus.dataset.testid = `neurons-add-${k + 1}`;
+      minus.setAttribute("aria-label", `one neuron fewer in layer ${k + 1}`);
+      plus.setAttribute("aria-label", `one neuron more in layer ${k + 1}`);
+      const count = document.createElement("span");
+      count.textContent = `${width}`;
+      minus.addEventListener("click", () => this.editLayers((l) => (l[k] = Math.max(1, l[k] - 1))));
+      plus.addEventListener("click", () => this.editLayers((l) => (l[k] = Math.min(16, l[k] + 1))));
+      head.append(minus, count, plus);
+      column.append(head);
+      for (let m = 0; m < width; m++) {
+        const c = this.nodeCanvas(n, `h:${k + 1}:${m + 1}`, `neuron-map-${k + 1}-${m + 1}`,
+          `h${k + 1}_${m + 1}: layer ${k + 1}, neuron ${m + 1}. Click: its forward and backward pass`);
+        c.classList.add("clickable");
+        c.addEventListener("click", () => this.openNeuron(k + 1, m + 1));
+        column.append(c);
+      }
+      box.append(column);
     });
+
+    const outs = byTest("network-outputs");
+    outs.replaceChildren();
+    const head = document.createElement("div");
+    head.className = "layer-head";
+    head.textContent = "out";
+    outs.append(head);
+    const L = widths.length + 1;
+    for (let m = 0; m < outputs; m++) {
+      const name = outputs === 1 ? "out" : `out${m + 1}`;
+      const c = this.nodeCanvas(out.picture ? out.picture.grid : 24, `o:${m + 1}`, `network-output-${m + 1}`,
+        `${name}: the network's output${outputs > 1 ? ` for class ${m}` : ""}. Click: its forward and backward pass`);
+      c.classList.add("clickable");
+      c.addEventListener("click", () => this.openNeuron(L, m + 1));
+      outs.append(c);
+    }
+  },
+
+  drawNetwork(out) {
+    this.buildNetwork(out);
+    if (out.picture) {
+      const n = out.picture.neuron_grid;
+      for (const [name, values] of Object.entries(out.picture.features)) {
+        const c = byTest(`feature-map-${name}`);
+        if (c) heatmap(c, values, n);
+      }
+      out.picture.neurons.forEach((layer, k) => {
+        layer.forEach((values, m) => {
+          const c = byTest(`neuron-map-${k + 1}-${m + 1}`);
+          if (c) heatmap(c, values, n);
+        });
+      });
+      const outputs = out.network.weights[out.network.weights.length - 1].length;
+      for (let m = 0; m < outputs; m++) {
+        const c = byTest(`network-output-${m + 1}`);
+        const values = out.picture.scores.map((s) =>
+          Array.isArray(s) ? s[m] : s === null ? null : s - out.threshold,
+        );
+        if (c) heatmap(c, values, out.picture.grid);
+      }
+    }
+    this.drawEdges();
+  },
+
+  // A line per weight, from the neuron (or feature) it reads to the neuron it feeds: blue for
+  // a positive weight, orange for a negative one, thicker for a larger one. Built once per
+  // shape, then only recoloured as the weights change.
+  drawEdges(force = false) {
+    const out = this.last;
+    if (!out) return;
+    const view = byTest("network");
+    const svg = byTest("network-edges");
+    const weights = out.network.weights;
+    const chosen = out.config.features;
+    const L = weights.length;
+    const from = (k, i) => (k === 1 ? `f:${chosen[i - 1]}` : `h:${k - 1}:${i}`);
+    const to = (k, m) => (k === L ? `o:${m}` : `h:${k}:${m}`);
+    const key = `${view.dataset.shape}|${view.clientWidth}x${view.clientHeight}`;
+    if (force || key !== this.edgeKey) {
+      this.edgeKey = key;
+      const base = view.getBoundingClientRect();
+      svg.setAttribute("width", view.scrollWidth);
+      svg.setAttribute("height", view.scrollHeight);
+      const spot = (node, side) => {
+        const el = $(`[data-node="${node}"]`, view);
+        if (!el) return null;
+        const r = el.getBoundingClientRect();
+        const x = (side === "out" ? r.right : r.left) - base.left + view.scrollLeft;
+        return [x, r.top + r.height / 2 - base.top + view.scrollTop];
+      };
+      const parts = [];
+      weights.forEach((layer, k0) => {
+        layer.forEach((unit, m0) => {
+          unit.w.forEach((_, i0) => {
+            const [k, m, i] = [k0 + 1, m0 + 1, i0 + 1];
+            const a = spot(from(k, i), "out");
+            const b = spot(to(k, m), "in");
+            if (!a || !b) return;
+            const dx = (b[0] - a[0]) / 2;
+            const d = `M${a[0].toFixed(1)},${a[1].toFixed(1)} C${(a[0] + dx).toFixed(1)},${a[1].toFixed(1)} ` +
+              `${(b[0] - dx).toFixed(1)},${b[1].toFixed(1)} ${b[0].toFixed(1)},${b[1].toFixed(1)}`;
+            const id = `${k}-${m}-${i}`;
+            parts.push(`<path class="edge" data-testid="edge-${id}" data-k="${k}" data-m="${m}" data-i="${i}" d="${d}"/>`);
+            parts.push(`<path class="edge-hit" data-edge="${id}" d="${d}" pointer-events="stroke"/>`);
+          });
+        });
+      });
+      svg.innerHTML = parts.join("");
+    }
+    for (const path of svg.querySelectorAll("path.edge")) {
+      const w = weights[path.dataset.k - 1][path.dataset.m - 1].w[path.dataset.i - 1];
+      const ok = w !== null && Number.isFinite(w);
+      path.setAttribute("stroke", !ok ? "#999" : w >= 0 ? POSITIVE : NEGATIVE);
+      path.setAttribute("stroke-width", ok ? Math.min(7, 0.5 + 2 * Math.abs(w)).toFixed(2) : "0.5");
+      path.dataset.weight = ok ? String(w) : "";
+    }
+    const tip = byTest("edge-tooltip");
+    if (!tip.hidden && tip.dataset.edge) this.fillTip(tip.dataset.edge);
+  },
+
+  edgeName(id) {
+    const [k, m, i] = id.split("-").map(Number);
+    const out = this.last;
+    const L = out.network.weights.length;
+    const source = k === 1 ? out.config.features[i - 1] : `h${k - 1}_${i}`;
+    const outputs = out.network.weights[L - 1].length;
+    const target = k === L ? (outputs === 1 ? "out" : `out${m}`) : `h${k}_${m}`;
+    return { k, m, i, weight: `w${k}_${m}_${i}`, source, target };
+  },
+
+  fillTip(id) {
+    const out = this.last;
+    const tip = byTest("edge-tooltip");
+    const e = this.edgeName(id);
+    const w = out.network.weights[e.k - 1][e.m - 1].w[e.i - 1];
+    const grads = out.network.grads;
+    const g = grads ? grads[e.k - 1][e.m - 1].w[e.i - 1] : null;
+    tip.dataset.edge = id;
+    tip.dataset.weight = String(w);
+    tip.dataset.grad = String(g);
+    tip.textContent =
+      `${e.weight}: ${e.source} → ${e.target}\nweight ${fmt(w)}\n` +
+      `gradient dL/d${e.weight} ${fmt(g)} (training loss, step ${out.network.grads_step})`;
+  },
+
+  showEdge(event) {
+    const id = event.target.dataset && event.target.dataset.edge;
+    if (!id || !this.last) return;
+    const tip = byTest("edge-tooltip");
+    this.fillTip(id);
+    tip.hidden = false;
+    this.moveTip(event);
+  },
+
+  moveTip(event) {
+    const tip = byTest("edge-tooltip");
+    if (tip.hidden) return;
+    tip.style.left = `${event.clientX + 14}px`;
+    tip.style.top = `${event.clientY + 14}px`;
   },
 
   drawCurve(canvas, curves, keys, what) {
@@ -632,10 +983,15 @@ const Train = {
       ctx.beginPath();
       ctx.setLineDash(i ? [4, 3] : []);
       ctx.strokeStyle = i ? "#777" : "#222";
+      let drawing = false;
       curves[key].forEach((v, j) => {
-        if (v === null) return;
-        if (j === 0) ctx.moveTo(x(steps[j]), y(v));
+        if (v === null || !Number.isFinite(v)) {
+          drawing = false;
+          return;
+        }
+        if (!drawing) ctx.moveTo(x(steps[j]), y(v));
         else ctx.lineTo(x(steps[j]), y(v));
+        drawing = true;
       });
       ctx.stroke();
     });
@@ -669,7 +1025,7 @@ const Train = {
     this.pause();
     await this.whenIdle();
     if (best) {
-      await this.openPoint(best.which, best.index);
+      await this.openProgram(call("trainPointProgram", { which: best.which, index: best.index }));
       return;
     }
     const x = (px / canvas.width) * 2 * span - span;
@@ -678,8 +1034,15 @@ const Train = {
     this.update(await call("trainAddPoint", { x, y, label }));
   },
 
-  async openPoint(which, index) {
-    const out = await call("trainPointProgram", { which, index });
+  // A neuron's (or an output's) own forward and backward pass, in the Expression tab.
+  async openNeuron(layer, index) {
+    this.pause();
+    await this.whenIdle();
+    await this.openProgram(call("trainNeuronProgram", { layer, index }));
+  },
+
+  async openProgram(request) {
+    const out = await request;
     if (!out.ok) {
       this.showError(out.error.message);
       return;
@@ -706,6 +1069,12 @@ const Train = {
       link.href = URL.createObjectURL(new Blob([text], { type }));
       link.hidden = false;
     }
+    const note = byTest("export-note");
+    note.textContent =
+      `Exported at step ${out.steps}: train accuracy ${percent(out.train_accuracy)}, test accuracy ` +
+      `${percent(out.test_accuracy)}. The file keeps the data set, noise, seed, split, scaling and ` +
+      "features, so `chainrule eval model.json` and predict.py score these very points.";
+    note.hidden = false;
     byTest("export-model").click();
   },
 };

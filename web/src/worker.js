@@ -67,6 +67,9 @@ const commands = {
   trainPointProgram({ which, index }) {
     return JSON.parse(api.train_point_program(which, index));
   },
+  trainNeuronProgram({ layer, index }) {
+    return JSON.parse(api.train_neuron_program(layer, index));
+  },
   trainExport() {
     return JSON.parse(api.train_export());
   },

@@ -21,8 +21,25 @@
     return node;
   }
 
-  function button(testid, label, title) {
-    var b = el("button", { type: "button", "class": "crp-btn", "data-testid": testid, title: title }, label);
+  /* The controls' icons, drawn inline: a glyph like U+23F8 or U+25B6 depends on the fonts of
+   * the machine (a box on many a plain Linux desktop, a coloured emoji on others). */
+  var ICONS = {
+    prev: '<path d="M10 3.5 5.5 8l4.5 4.5" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round"/>',
+    next: '<path d="M6 3.5 10.5 8 6 12.5" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round"/>',
+    play: '<path d="M4.5 2.5v11l9-5.5z" fill="currentColor"/>',
+    pause: '<rect x="3.5" y="2.5" width="3" height="11" rx="0.6" fill="currentColor"/><rect x="9.5" y="2.5" width="3" height="11" rx="0.6" fill="currentColor"/>'
+  };
+
+  /* A button's content: its icon, then its word (the icon first, except for "Next"). */
+  function label(b, icon, text, after) {
+    var svg = '<svg class="crp-icon" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">' + ICONS[icon] + "</svg>";
+    var word = "<span>" + text + "</span>";
+    b.innerHTML = after ? word + svg : svg + word;
+  }
+
+  function button(testid, icon, text, title, after) {
+    var b = el("button", { type: "button", "class": "crp-btn", "data-testid": testid, title: title });
+    label(b, icon, text, after);
     b.setAttribute("aria-label", title);
     return b;
   }
@@ -100,9 +117,9 @@
     var detail = el("div", { "class": "crp-detail", "data-testid": "detail" });
     var narration = el("div", { "class": "crp-narration", "data-testid": "narration", "aria-live": "polite" });
     var controls = el("div", { "class": "crp-controls" });
-    var prev = button("prev", "\u2039 Prev", "previous step (\u2190)");
-    var play = button("play", "\u25B6 Play", "play / pause (space)");
-    var next = button("next", "Next \u203A", "next step (\u2192)");
+    var prev = button("prev", "prev", "Prev", "previous step (left arrow)");
+    var play = button("play", "play", "Play", "play / pause (space)");
+    var next = button("next", "next", "Next", "next step (right arrow)", true);
     var scrubber = el("input", {
       type: "range", min: "0", max: String(Math.max(last, 0)), step: "1", value: "0",
       "class": "crp-scrubber", "data-testid": "scrubber", "aria-label": "frame"
@@ -217,7 +234,7 @@
     function startPlay() {
       if (playing() || !frames.length) return;
       if (current >= last) goto(0);
-      play.textContent = "\u275A\u275A Pause";
+      label(play, "pause", "Pause");
       play.setAttribute("aria-pressed", "true");
       root.classList.add("crp-playing");
       timer = setTimeout(tick, BASE_MS / speed);
@@ -226,7 +243,7 @@
     function pause() {
       if (timer !== null) clearTimeout(timer);
       timer = null;
-      play.textContent = "\u25B6 Play";
+      label(play, "play", "Play");
       play.setAttribute("aria-pressed", "false");
       root.classList.remove("crp-playing");
     }

@@ -6,7 +6,9 @@ safe parser of `chainrule graph` (`chainrule.cli.expressions.evaluate_program`; 
 never evaluated), the Expression tab's picture and frames are `chainrule.animate`'s
 (`animation_data`: draw_dot's look, explain's narration, played by the package's own player),
 the Neuron tab's picture is `draw_dot`'s, and training is `chainrule.learn.fit` on a
-`chainrule.nn.MLP`. This module only translates.
+`chainrule.nn.MLP`, on points drawn, scaled and turned into input features by
+`chainrule.learn.inputs` (the recipe an exported model file keeps, so that `chainrule eval`
+rebuilds the same points). This module only translates.
 
 The build (web/build.mjs) zips this file with the `chainrule/` package of the repository; the
 tests (tests/test_playground_python.py) import it with the native CPython as well.
@@ -15,11 +17,11 @@ tests (tests/test_playground_python.py) import it with the native CPython as wel
 from __future__ import annotations
 
 import ast
+import contextlib
 import inspect
 import json
 import math
 import os
-import random
 import re
 import sys
 import tempfile
@@ -28,7 +30,6 @@ import warnings
 from typing import Any
 
 import chainrule
-from chainrule import data as datasets
 from chainrule import nn, optim
 from chainrule.autograd import no_grad, topological_order
 from chainrule.cli.expressions import (
@@ -37,7 +38,8 @@ from chainrule.cli.expressions import (
     ProgramError,
     evaluate_program,
 )
-from chainrule.learn import fit
+from chainrule.learn import TrainingDiverged, TrainingWarning, fit, inputs
+from chainrule.learn.advice import diagnose
 from chainrule.learn.losses import LOSSES
 from chainrule.learn.tasks import Task, compute_loss, outputs_needed
 from chainrule.value import Value, _children
@@ -53,6 +55,7 @@ __all__ = [
     "train_step",
     "train_add_point",
     "train_point_program",
+    "train_neuron_program",
     "train_export",
     "benchmark",
 ]
@@ -60,16 +63,45 @@ __all__ = [
 # The draw_dot limit: graphs with more values than this are refused, as draw_dot refuses them.
 MAX_NODES: int = inspect.signature(draw_dot).parameters["max_nodes"].default
 
-DATASETS = ("moons", "circles", "xor", "spirals", "blobs")
+DATASETS = inputs.DATASETS
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
 TWO_CLASS_LOSSES = ("hinge", "bce", "mse")
 MAX_LAYERS, MAX_WIDTH = 6, 16
 GRID = 24  # the decision-boundary picture: GRID x GRID scores over the plane
 NEURON_GRID = 12  # each hidden neuron's little heatmap
+SPAN = 1.3  # the plane shown: [-SPAN, SPAN] on both axes
+# The page's choices (index.html's selects): advice names one of them, never another number.
+LEARNING_RATES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 3.0)
+BATCH_SIZES = (1, 10, 30, 100)
+# How the page writes each input feature (chainrule.learn.inputs.FEATURES, by name).
+FEATURE_LABELS = {
+    "x1": "x1",
+    "x2": "x2",
+    "x1_sq": "x1²",
+    "x2_sq": "x2²",
+    "x1_x2": "x1·x2",
+    "sin_x1": "sin x1",
+    "sin_x2": "sin x2",
+}
 
 
 def _json(obj: Any) -> str:
-    return json.dumps(obj, allow_nan=False, separators=(",", ":"))
+    """JSON for the page. A number that is not finite (a run that diverged) becomes null, which
+    the page shows as "–": JSON has no NaN, and the page says in words what happened."""
+    try:
+        return json.dumps(obj, allow_nan=False, separators=(",", ":"))
+    except ValueError:
+        return json.dumps(_finite(obj), allow_nan=False, separators=(",", ":"))
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
 
 
 def boot() -> str:
@@ -83,6 +115,11 @@ def boot() -> str:
             "datasets": list(DATASETS),
             "activations": list(ACTIVATIONS),
             "losses": list(LOSSES),
+            "features": [
+                {"name": name, "label": FEATURE_LABELS[name], "formula": formula}
+                for name, (formula, _) in inputs.FEATURES.items()
+            ],
+            "learning_rates": list(LEARNING_RATES),
         }
     )
 
@@ -305,65 +342,7 @@ def neuron(x1: float, x2: float, w1: float, w2: float, b: float) -> str:
 
 # -- the Train tab -------------------------------------------------------------------------------
 
-
-def _moons(n: int, noise: float, rng: random.Random) -> tuple[list, list]:
-    """scikit-learn's make_moons, for a Python without scikit-learn (Pyodide)."""
-    outer, inner = n // 2, n - n // 2
-    X, y = [], []
-    for i in range(outer):
-        t = math.pi * i / max(outer - 1, 1)
-        X.append([math.cos(t), math.sin(t)])
-        y.append(0)
-    for i in range(inner):
-        t = math.pi * i / max(inner - 1, 1)
-        X.append([1 - math.cos(t), 1 - math.sin(t) - 0.5])
-        y.append(1)
-    return _noisy(X, noise, rng), y
-
-
-def _circles(n: int, noise: float, rng: random.Random, factor: float = 0.5) -> tuple[list, list]:
-    """scikit-learn's make_circles (the inner circle is class 1)."""
-    outer, inner = n // 2, n - n // 2
-    X, y = [], []
-    for count, radius, label in ((outer, 1.0, 0), (inner, factor, 1)):
-        for i in range(count):
-            t = 2 * math.pi * i / count
-            X.append([radius * math.cos(t), radius * math.sin(t)])
-            y.append(label)
-    return _noisy(X, noise, rng), y
-
-
-def _blobs(n: int, noise: float, rng: random.Random, centers: int = 3) -> tuple[list, list]:
-    """Three round clusters, one class each, spread by `noise`."""
-    X, y = [], []
-    spread = 0.15 + noise
-    for i in range(n):
-        k = i % centers
-        angle = 2 * math.pi * k / centers + 0.5
-        X.append([math.cos(angle) + rng.gauss(0, spread), math.sin(angle) + rng.gauss(0, spread)])
-        y.append(k)
-    return X, y
-
-
-def _noisy(X: list, noise: float, rng: random.Random) -> list:
-    return [[a + rng.gauss(0, noise), b + rng.gauss(0, noise)] for a, b in X]
-
-
-def make_dataset(name: str, n: int, noise: float, seed: int) -> tuple[list, list]:
-    """chainrule.learn.data's set of that name; moons, circles and blobs are drawn here when
-    scikit-learn (their generator in chainrule.learn.data) is not installed, as in the browser."""
-    if name in ("xor", "spirals"):
-        return datasets.load(name, n=n, noise=noise, seed=seed)
-    rng = random.Random(seed)
-    return {"moons": _moons, "circles": _circles, "blobs": _blobs}[name](n, noise, rng)
-
-
-def _standardized(X: list) -> list:
-    """Centred and scaled so the largest coordinate is 1: every set fills the same plane."""
-    mx = sum(p[0] for p in X) / len(X)
-    my = sum(p[1] for p in X) / len(X)
-    scale = max(max(abs(p[0] - mx), abs(p[1] - my)) for p in X) or 1.0
-    return [[(p[0] - mx) / scale, (p[1] - my) / scale] for p in X]
+make_dataset = inputs.draw  # the points of each data set, in its own units
 
 
 DEFAULTS: dict[str, Any] = {
@@ -378,6 +357,7 @@ DEFAULTS: dict[str, Any] = {
     "batch": 0,  # 0: the whole training set
     "loss": "auto",
     "seed": 2,
+    "features": ["x1", "x2"],
 }
 
 
@@ -398,6 +378,8 @@ def _config(raw: dict[str, Any]) -> dict[str, Any]:
     c["l2"] = float(min(max(float(c["l2"]), 0.0), 1.0))
     c["batch"] = max(int(c["batch"]), 0)
     c["seed"] = max(int(c["seed"]), 0)
+    chosen = set(c["features"]) if isinstance(c["features"], list) else set()
+    c["features"] = [name for name in inputs.FEATURES if name in chosen] or DEFAULTS["features"]
     classes = 3 if c["dataset"] == "blobs" else 2
     if c["loss"] not in LOSSES or (classes > 2 and c["loss"] in TWO_CLASS_LOSSES):
         c["loss"] = "cross_entropy" if classes > 2 else "hinge"
@@ -406,18 +388,33 @@ def _config(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 class Session:
-    """One training run of the Train tab: the data, the model, the optimizer, the curves."""
+    """One training run of the Train tab: the data, the model, the optimizer, the curves.
+
+    The points come from a recipe (`chainrule.learn.inputs`): the data set drawn, scaled onto
+    the plane, split, with the points the learner adds; the network sees the recipe's
+    features of each point (`self.F`). The same recipe goes into an exported model file, so
+    `chainrule eval` rebuilds exactly these points.
+    """
 
     def __init__(self, raw: dict[str, Any]) -> None:
         c = self.config = _config(raw)
-        X, y = make_dataset(c["dataset"], c["n"], c["noise"], c["seed"])
-        X = _standardized(X)
-        self.X, self.X_test, self.y, self.y_test = datasets.train_test_split(
-            X, y, 1 - c["train"], seed=c["seed"]
-        )
+        X, _ = inputs.draw(c["dataset"], c["n"], c["noise"], c["seed"])
+        self.recipe: dict[str, Any] = {
+            "dataset": c["dataset"],
+            "samples": c["n"],
+            "noise": c["noise"],
+            "seed": c["seed"],
+            "test_fraction": 1 - c["train"],
+            "scaling": inputs.fit_scaling(X),
+            "features": list(c["features"]),
+            "added": [],
+        }
+        self.X, self.X_test, self.y, self.y_test = inputs.plane_points(self.recipe)
+        self.F = inputs.features(self.X, c["features"])
+        self.F_test = inputs.features(self.X_test, c["features"])
         self.outputs = outputs_needed(c["loss"], c["classes"])
         self.model = nn.MLP(
-            2,
+            len(c["features"]),
             [*c["layers"], self.outputs],
             activation=None if c["activation"] == "linear" else c["activation"],
             output_activation=None,
@@ -433,51 +430,120 @@ class Session:
             "test_accuracy": [],
         }
         self.seconds = 0.0
-        self.warning: str | None = None  # what fit warned about last (a diverging run, ...)
+        self.losses: list[float] = []  # every step's training loss, over every chunk
+        self.advice: dict[str, Any] | None = None  # what the whole run says about itself
+        self.grads: list | None = None  # d(training loss)/d(each weight), at self.grads_step
+        self.grads_step = -1
+        self.focus = ("train", 0)  # the point whose graph the Expression tab shows
+
+    # -- training
 
     def step(self, count: int) -> None:
-        if count < 1:
+        """`count` more steps of `fit`, then the run judged as a whole. A run that diverged
+        (its weights are inf or nan) takes no more steps: only a new run can go on."""
+        if count < 1 or self.diverged:
             return
         c = self.config
-        batch = c["batch"] if 0 < c["batch"] < len(self.X) else None
+        batch = c["batch"] if 0 < c["batch"] < len(self.F) else None
         t0 = time.perf_counter()
-        with warnings.catch_warnings(record=True) as caught:  # fit's advice, shown on the page
-            warnings.simplefilter("always")
-            fit(
-                self.model,
-                self.X,
-                self.y,
-                loss=c["loss"],
-                optimizer=self.optimizer,
-                l2=c["l2"],
-                steps=count,
-                batch_size=batch,
-                progress=False,
-                seed=self.steps,
-            )
+        try:
+            with warnings.catch_warnings():  # each chunk is a slice of one run: the page
+                warnings.simplefilter("ignore", TrainingWarning)  # judges the whole run below
+                history = fit(
+                    self.model,
+                    self.F,
+                    self.y,
+                    loss=c["loss"],
+                    optimizer=self.optimizer,
+                    l2=c["l2"],
+                    steps=count,
+                    batch_size=batch,
+                    progress=False,
+                    seed=self.steps,
+                )
+        except TrainingDiverged as err:
+            self.seconds += time.perf_counter() - t0
+            self._blew_up(str(err), count)
+            return
         self.seconds += time.perf_counter() - t0
         self.steps += count
-        if caught:
-            self.warning = str(caught[-1].message)
+        self.losses.extend(history.loss)
+        self.judge(history.final_train_accuracy)
 
-    def _measure(self, X: list, y: list) -> tuple[float | None, float | None]:
-        if not X:
+    @property
+    def diverged(self) -> bool:
+        return bool(self.advice and self.advice["kind"] == "diverged")
+
+    def judge(self, accuracy: float | None) -> None:
+        """The whole run so far, judged by `chainrule.learn.advice.diagnose` (what `fit` says
+        of one call), and said in the page's words; None when nothing is wrong (any more)."""
+        c = self.config
+        found = diagnose(
+            self.losses,
+            accuracy,
+            Task(c["loss"], self.y, self.outputs).classes(self.y),
+            lr=c["lr"],
+            default_lr=DEFAULTS["lr"],
+            optimizer=None,  # the page has one optimizer: never advise another
+            batch_size=c["batch"] if 0 < c["batch"] < len(self.F) else len(self.F),
+            samples=len(self.F),
+            relu=c["activation"] == "relu",
+        )
+        self.advice = _page_advice(found[0], self) if found else None
+
+    def _blew_up(self, message: str, count: int) -> None:
+        """fit stopped: the loss became inf or nan. Say where, and offer smaller steps."""
+        match = re.search(r"became (\S+) at step (\d+)", message)
+        value, at = (match.group(1), int(match.group(2))) if match else ("inf", count - 1)
+        lr = self.config["lr"]
+        word = "not a number (nan)" if value == "nan" else "infinite"
+        self.steps += at + 1
+        self.advice = {
+            "kind": "diverged",
+            "text": (
+                f"Training diverged at step {self.steps}: the loss became {word}. The learning "
+                f"rate {lr:g} makes each step too large, and the weights are lost."
+            ),
+            "tries": [t for t in [_lr_try(lr, lr / 10)] if t],
+        }
+
+    # -- measuring
+
+    def _measure(
+        self, F: list, y: list, gradients: bool = False
+    ) -> tuple[float | None, float | None]:
+        """Loss and accuracy on these points; with `gradients`, also d(training loss)/d(w)
+        for every weight, kept in self.grads (the loss as fit trains it: with the L2 term)."""
+        if not F:
             return None, None
-        task = Task(self.config["loss"], self.y, self.outputs)
-        with no_grad():
-            outputs = [self.model(row) for row in X]
-            loss = compute_loss(self.config["loss"], outputs, task.targets(y))
-            classes = task.classes(y)
+        c = self.config
+        task = Task(c["loss"], self.y, self.outputs)
+        with contextlib.nullcontext() if gradients else no_grad():
+            outputs = [self.model(row) for row in F]
+            loss = compute_loss(c["loss"], outputs, task.targets(y))
             hits = 0
-            for out, cls in zip(outputs, classes):
+            for out, cls in zip(outputs, task.classes(y)):
                 hits += _predicted(out, task.threshold) == cls
-        return float(loss.data), hits / len(classes)
+        if gradients:
+            params = self.model.parameters()
+            total = loss + c["l2"] * sum((p * p for p in params), Value(0.0)) if c["l2"] else loss
+            for p in params:
+                p.grad = 0.0
+            total.backward()
+            self.grads = [
+                [{"w": [w.grad for w in unit.w], "b": unit.b.grad} for unit in layer.neurons]
+                for layer in self.model.layers
+            ]
+            self.grads_step = self.steps
+            for p in params:
+                p.grad = 0.0
+        return float(loss.data), hits / len(y)
 
     def record(self) -> None:
         if self.curves["step"] and self.curves["step"][-1] == self.steps:
             return
-        train_loss, train_acc = self._measure(self.X, self.y)
-        test_loss, test_acc = self._measure(self.X_test, self.y_test)
+        train_loss, train_acc = self._measure(self.F, self.y, gradients=True)
+        test_loss, test_acc = self._measure(self.F_test, self.y_test)
         for key, value in (
             ("step", self.steps),
             ("train_loss", train_loss),
@@ -487,19 +553,32 @@ class Session:
         ):
             self.curves[key].append(value)
 
+    def weights(self) -> list:
+        """Every layer's neurons: their weights (one per input) and bias."""
+        return [
+            [{"w": [w.data for w in unit.w], "b": unit.b.data} for unit in layer.neurons]
+            for layer in self.model.layers
+        ]
+
     def picture(self) -> dict[str, Any]:
-        """Scores over the plane (the boundary) and every hidden neuron's output there."""
-        span = 1.3
-        ticks = [-span + 2 * span * (i + 0.5) / GRID for i in range(GRID)]
+        """Scores over the plane (the boundary), every hidden neuron's output there, and every
+        input feature's value there."""
+        ticks = [-SPAN + 2 * SPAN * (i + 0.5) / GRID for i in range(GRID)]
         widths = self.config["layers"]
-        neuron_maps = [[[] for _ in range(w)] for w in widths]
+        names = self.config["features"]
+        neuron_maps: list[list[list[float]]] = [[[] for _ in range(w)] for w in widths]
+        feature_maps: dict[str, list[float]] = {name: [] for name in inputs.FEATURES}
         scores: list[Any] = []
         step = GRID // NEURON_GRID
         with no_grad():
             for j, gy in enumerate(reversed(ticks)):  # top row first, as an image is stored
                 for i, gx in enumerate(ticks):
-                    x: Any = [gx, gy]
                     sampled = i % step == 0 and j % step == 0
+                    if sampled:
+                        everything = inputs.features([[gx, gy]], list(inputs.FEATURES))[0]
+                        for name, value in zip(inputs.FEATURES, everything):
+                            feature_maps[name].append(round(value, 3))
+                    x: Any = inputs.features([[gx, gy]], names)[0]
                     for k, layer in enumerate(self.model.layers):
                         x = layer(x)
                         if k < len(widths) and sampled:
@@ -512,16 +591,18 @@ class Session:
                     else:
                         scores.append([round(o.data, 4) for o in outs])
         return {
-            "span": span,
+            "span": SPAN,
             "grid": GRID,
             "scores": scores,
             "neurons": neuron_maps,
+            "features": feature_maps,
             "neuron_grid": NEURON_GRID,
         }
 
     def state(self, picture: bool) -> dict[str, Any]:
-        """Where the run is. The curves get a point with each picture (measuring the whole
-        sets costs a forward pass over them, so not after every step), and at step 0."""
+        """Where the run is. The curves (and the weights' gradients) get a point with each
+        picture (measuring the whole sets costs a forward pass over them, so not after every
+        step), and at step 0. The weights come every time: the network's edges follow them."""
         if picture or not self.curves["step"]:
             self.record()
         task = Task(self.config["loss"], self.y, self.outputs)
@@ -535,38 +616,88 @@ class Session:
             "train": {"X": _rounded(self.X), "y": self.y},
             "test": {"X": _rounded(self.X_test), "y": self.y_test},
             "parameters": len(self.model.parameters()),
-            "warning": self.warning,
+            "advice": self.advice,
+            "network": {
+                "weights": self.weights(),
+                "grads": self.grads,
+                "grads_step": self.grads_step,
+            },
         }
         if picture:
             out["picture"] = self.picture()
         return out
 
-    def point_program(self, which: str, index: int) -> str:
-        """A program in the expression language that computes this point's loss with the
-        network's current weights: its forward and backward graph, for the Expression tab."""
-        X, y = (self.X, self.y) if which == "train" else (self.X_test, self.y_test)
-        x, label = X[index], y[index]
-        lines = [f"x1 = {x[0]!r}; x2 = {x[1]!r}"]
-        names = ["x1", "x2"]
-        layers = self.model.layers
+    # -- programs for the Expression tab
+
+    def _program(self, x: list[float], upto: int, only: int | None) -> tuple[list[str], list[str]]:
+        """The lines that compute the network at the plane point `x`, layer by layer, up to
+        layer `upto` (1-based, the output layer last); in that layer only neuron `only` (a
+        1-based index) where given. Returns the lines and the last layer's names."""
+        names = list(self.config["features"])
+        needs = {base for name in names for base in ("x1", "x2") if base in _formula(name)}
+        leaves = [f"{base} = {x[i]!r}" for i, base in enumerate(("x1", "x2")) if base in needs]
+        lines = ["; ".join(leaves)]
+        lines += [f"{name} = {_formula(name)}" for name in names if name not in ("x1", "x2")]
+        layers = self.model.layers[:upto]
         for k, layer in enumerate(layers, 1):
-            last = k == len(layers)
+            last = k == len(self.model.layers)
             act = None if last else self.config["activation"]
             outs = []
             for m, unit in enumerate(layer.neurons, 1):
+                if k == upto and only is not None and m != only:
+                    continue
                 weights = [f"w{k}_{m}_{i} = {w.data!r}" for i, w in enumerate(unit.w, 1)]
                 lines.append("; ".join([*weights, f"b{k}_{m} = {unit.b.data!r}"]))
                 terms = " + ".join(f"w{k}_{m}_{i}*{n}" for i, n in enumerate(names, 1))
                 total = f"{terms} + b{k}_{m}"
-                name = ("out" if len(layer.neurons) == 1 else f"out{m}") if last else f"h{k}_{m}"
+                name = _unit_name(k, m, last, len(layer.neurons))
                 if act is None or act == "linear":
                     lines.append(f"{name} = {total}")
                 else:
                     lines.append(f"{name} = {act}({total})")
                 outs.append(name)
             names = outs
-        lines.append(_loss_line(self.config["loss"], names, label, self.y))
+        return lines, names
+
+    def _point(self, which: str, index: int) -> tuple[list[float], int]:
+        X, y = (self.X, self.y) if which == "train" else (self.X_test, self.y_test)
+        if not 0 <= index < len(X):
+            raise IndexError(f"no {which} point {index}")
+        return X[index], y[index]
+
+    def point_program(self, which: str, index: int) -> str:
+        """A program in the expression language that computes this point's loss with the
+        network's current weights: its forward and backward graph, for the Expression tab."""
+        x, label = self._point(which, index)
+        self.focus = (which, index)
+        lines, outs = self._program(x, len(self.model.layers), None)
+        lines.append(_loss_line(self.config["loss"], outs, label, self.y))
         return "\n".join(lines)
+
+    def neuron_program(self, layer: int, index: int) -> str:
+        """A program that computes one neuron's output (layer and index 1-based, the output
+        layer last) at the point last opened (else the first training point), from the
+        inputs through every neuron that feeds it: its forward and backward pass."""
+        if not 1 <= layer <= len(self.model.layers):
+            raise IndexError(f"no layer {layer}")
+        if not 1 <= index <= len(self.model.layers[layer - 1].neurons):
+            raise IndexError(f"no neuron {index} in layer {layer}")
+        which, at = self.focus
+        x, _ = self._point(which, at)
+        lines, (name,) = self._program(x, layer, index)
+        where = "training" if which == "train" else "test"
+        head = f"# {name}: layer {layer}, neuron {index}, at {where} point {at + 1}"
+        return "\n".join([head, *lines])
+
+
+def _formula(feature: str) -> str:
+    return inputs.FEATURES[feature][0]
+
+
+def _unit_name(k: int, m: int, last: bool, width: int) -> str:
+    if last:
+        return "out" if width == 1 else f"out{m}"
+    return f"h{k}_{m}"
 
 
 def _loss_line(loss: str, outs: list[str], label: int, y: list) -> str:
@@ -582,6 +713,60 @@ def _loss_line(loss: str, outs: list[str], label: int, y: list) -> str:
     if loss == "bce":
         return f"L = log(1 + exp({o})) - {float(target)!r}*{o}"
     return f"L = ({o} - {float(target)!r})**2"
+
+
+# -- advice, in the page's words ---------------------------------------------------------------
+
+
+def _nearest(value: float, choices: tuple[float, ...]) -> float:
+    """The page's choice nearest to `value` (by ratio: 0.05 is nearer 0.03 than 0.1)."""
+    return min(choices, key=lambda c: abs(math.log(c / value)))
+
+
+def _lr_try(current: float, wanted: float) -> dict[str, Any] | None:
+    lr = _nearest(wanted, LEARNING_RATES)
+    if lr == current:
+        return None
+    verb = "raise" if lr > current else "lower"
+    return {"text": f"{verb} the learning rate to {lr:g}", "set": {"lr": f"{lr:g}"}}
+
+
+def _page_try(settings: dict[str, Any], session: Session) -> dict[str, Any] | None:
+    """One of `diagnose`'s tries (keyword arguments of fit) as the page's own control."""
+    if "lr" in settings and len(settings) == 1:
+        return _lr_try(session.config["lr"], settings["lr"])
+    if "activation" in settings:
+        value = settings["activation"]
+        return {"text": f"switch the activation to {value}", "set": {"activation": value}}
+    if "batch_size" in settings:
+        size = int(_nearest(settings["batch_size"], BATCH_SIZES))
+        return {"text": f"set the batch size to {size}", "set": {"batch": str(size)}}
+    if "steps" in settings:
+        return {"text": f"keep training, to step {settings['steps']}", "set": None}
+    return None  # another optimizer: the page has only SGD
+
+
+def _page_advice(advice: Any, session: Session) -> dict[str, Any]:
+    """`diagnose`'s advice for the page: what happened, in plain words, and the page's
+    controls to change (each one a button there)."""
+    lr = session.config["lr"]
+    if advice.kind == "diverged":
+        start, end = session.losses[0], session.losses[-1]
+        return {
+            "kind": "diverged",
+            "text": (
+                f"Training diverged: the loss grew from {start:.3g} to {end:.3g} in "
+                f"{session.steps} steps. The learning rate {lr:g} makes each step too large."
+            ),
+            "tries": [t for t in [_lr_try(lr, lr / 10)] if t],
+        }
+    detail = advice.message.split(": ", 1)[-1]
+    tries = [t for t in (_page_try(s, session) for s in advice.tries) if t]
+    return {
+        "kind": advice.kind,
+        "text": f"After {session.steps} steps the network has learned nothing: {detail}.",
+        "tries": tries,
+    }
 
 
 def _predicted(out: Any, threshold: float) -> int:
@@ -628,8 +813,11 @@ def train_add_point(x: float, y: float, label: int) -> str:
     label = int(label)
     if not 0 <= label < session.config["classes"]:
         return _json({"ok": False, "error": {"message": f"no class {label} in this data set"}})
-    session.X.append([float(x), float(y)])
+    point = [float(x), float(y)]
+    session.recipe["added"].append([*point, label])  # an exported model keeps it too
+    session.X.append(point)
     session.y.append(label)
+    session.F.extend(inputs.features([point], session.config["features"]))
     curves = session.curves
     if curves["step"] and curves["step"][-1] == session.steps:  # measured on the old set:
         for values in curves.values():  # measure this step again, with the new point
@@ -643,41 +831,84 @@ def train_point_program(which: str, index: int) -> str:
     return _json({"ok": True, "program": session.point_program(which, int(index))})
 
 
+def train_neuron_program(layer: int, index: int) -> str:
+    """The program of one neuron's forward and backward pass, for the Expression tab."""
+    session = _current()
+    try:
+        program = session.neuron_program(int(layer), int(index))
+    except IndexError as err:
+        return _error(str(err))
+    return _json({"ok": True, "program": program})
+
+
 def train_export() -> str:
-    """The trained model as a chainrule model file, and a script that loads it and predicts."""
+    """The trained model as a chainrule model file, and a script that loads it, scores it on
+    the page's own points and predicts. The file records the inputs (`chainrule.learn.inputs`:
+    data set, noise, seed, split, scaling, features, added points), so `chainrule eval
+    model.json` scores exactly the points the page did and reports the page's accuracy."""
     from chainrule import io
 
     session = _current()
+    session.record()  # the numbers the page shows, at this very step
     c = session.config
+    curves = session.curves
+    task = Task(c["loss"], session.y, session.outputs)
     metadata = {
-        "dataset": c["dataset"],
-        "steps": session.steps,
-        "loss": c["loss"],
-        "train_accuracy": session.curves["train_accuracy"][-1] if session.curves["step"] else None,
         "made_by": "chainrule playground",
+        "dataset": c["dataset"],
+        "inputs": session.recipe,
+        "loss": c["loss"],
+        "threshold": task.threshold,
+        "classes": c["classes"],
+        "steps": session.steps,
+        "train_accuracy": curves["train_accuracy"][-1],
+        "test_accuracy": curves["test_accuracy"][-1],
+        "train_loss": curves["train_loss"][-1],
+        "test_loss": curves["test_loss"][-1],
+        "settings": {k: c[k] for k in ("layers", "activation", "lr", "l2", "batch")},
     }
     folder = tempfile.mkdtemp()
     path = os.path.join(folder, "model.json")
-    io.save(session.model, path, metadata=metadata)
+    try:
+        io.save(session.model, path, metadata=metadata)
+    except ValueError as err:  # weights that are not numbers: a run that diverged
+        return _error(f"this run diverged, so there is no model to export ({err})")
     with open(path, encoding="utf-8") as handle:
         text = handle.read()
-    task = Task(c["loss"], session.y, session.outputs)
-    script = PREDICT_SCRIPT.format(threshold=task.threshold)
-    return _json({"ok": True, "model": text, "script": script})
+    return _json(
+        {
+            "ok": True,
+            "model": text,
+            "script": PREDICT_SCRIPT,
+            "steps": session.steps,
+            "train_accuracy": metadata["train_accuracy"],
+            "test_accuracy": metadata["test_accuracy"],
+        }
+    )
 
 
-PREDICT_SCRIPT = '''"""Load the model trained in the chainrule playground; classify a few points."""
+PREDICT_SCRIPT = '''"""The model trained in the chainrule playground: scored on the page's own
+points (the same accuracy as the page showed), then used on points of your own."""
 
-from chainrule import io
-from chainrule.learn import predict
+from chainrule.learn import evaluate, inputs, io, predict
 
 model = io.load("model.json")
+meta = io.read_metadata("model.json")
+recipe = meta["inputs"]  # the data set, noise, seed, split, scaling and input features
 print(model)
-print(io.read_metadata("model.json"))
+print(inputs.describe(recipe))
 
-# The playground centres each data set and scales it into [-1, 1]: give points on that scale.
-points = [[-0.5, 0.5], [0.0, 0.0], [0.5, -0.5]]
-for point, cls in zip(points, predict(model, points, threshold={threshold!r})):
+points = inputs.rebuild(recipe)  # the very points the page trained and tested on
+for name, X, y in (("train", points.X, points.y), ("held-out", points.X_test, points.y_test)):
+    loss, accuracy = evaluate(model, X, y, loss=meta["loss"])
+    score = f"accuracy {100 * accuracy:.1f}%, {meta['loss']} loss {loss:.4g}"
+    print(f"{name:9}  {score} ({len(X)} points)")
+
+# Points of your own, in the data set's own units: scaled onto the page's plane and turned into
+# the same input features before the network sees them.
+mine = [[0.0, 0.5], [1.0, -0.5]]
+classes = predict(model, inputs.network_inputs(recipe, mine), threshold=meta["threshold"])
+for point, cls in zip(mine, classes):
     print(point, "-> class", cls)
 '''
 

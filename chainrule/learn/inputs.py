@@ -1,0 +1,276 @@
+"""A run's inputs written down as a recipe, so that the very same numbers can be made again.
+
+The browser playground trains on 2-D points it draws itself: a data set (moons, circles, xor,
+spirals, blobs) with some noise and a seed, centred and scaled into [-1, 1] (the plane it
+shows), split into training and held-out points, with the points the learner clicked in added
+to the training set; the network may be fed features of each point (x1², sin x1, ...) rather
+than the point itself, as in TensorFlow Playground. A model trained on those inputs is useless
+without them: scored on unscaled points it gets another accuracy than the page showed.
+
+So a model exported from the playground keeps the recipe in its file's metadata, under
+"inputs":
+
+    {"dataset": "moons", "samples": 200, "noise": 0.1, "seed": 2, "test_fraction": 0.25,
+     "scaling": {"center": [0.5, 0.25], "scale": 1.6}, "features": ["x1", "x2"],
+     "added": [[0.25, -0.5, 1]]}
+
+and `rebuild(recipe)` makes the points again, bit for bit, with the same functions the page
+uses (`draw`, `scale`, `split`, `features`): `chainrule eval model.json` scores exactly the
+points the page trained and tested on. `network_inputs(recipe, points)` turns points given in
+the data set's own units into what the network takes (`chainrule predict`).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from . import data
+
+__all__ = [
+    "DATASETS",
+    "FEATURES",
+    "Points",
+    "check",
+    "describe",
+    "draw",
+    "features",
+    "fit_scaling",
+    "network_inputs",
+    "rebuild",
+    "scale",
+    "split",
+]
+
+DATASETS = ("moons", "circles", "xor", "spirals", "blobs")
+MAX_SAMPLES = 1000
+
+Point = Sequence[float]
+
+# The input features of TensorFlow Playground, by the name a model file records: what each one
+# is computed from a point (x1, x2) of the plane, and how the playground's programs write it.
+FEATURES: dict[str, tuple[str, Callable[[float, float], float]]] = {
+    "x1": ("x1", lambda a, b: a),
+    "x2": ("x2", lambda a, b: b),
+    "x1_sq": ("x1**2", lambda a, b: a * a),
+    "x2_sq": ("x2**2", lambda a, b: b * b),
+    "x1_x2": ("x1*x2", lambda a, b: a * b),
+    "sin_x1": ("sin(x1)", lambda a, b: math.sin(a)),
+    "sin_x2": ("sin(x2)", lambda a, b: math.sin(b)),
+}
+
+
+@dataclass
+class Points:
+    """The points of a recipe: training and held-out, on the network's inputs (the features)."""
+
+    X: list[list[float]]
+    y: list[int]
+    X_test: list[list[float]]
+    y_test: list[int]
+
+
+# -- the data sets, drawn in plain Python (the browser has no scikit-learn) ------------------
+
+
+def draw(name: str, n: int, noise: float, seed: int) -> tuple[list[list[float]], list[int]]:
+    """`n` points of the data set `name`, in its own units. xor and spirals are
+    `chainrule.learn.data`'s; moons, circles and blobs are drawn here, without scikit-learn,
+    so that the browser and the command line make the same points."""
+    if name in ("xor", "spirals"):
+        return data.load(name, n=n, noise=noise, seed=seed)
+    rng = random.Random(seed)
+    if name == "moons":
+        return _moons(n, noise, rng)
+    if name == "circles":
+        return _circles(n, noise, rng)
+    if name == "blobs":
+        return _blobs(n, noise, rng)
+    raise ValueError(f"unknown data set {name!r}; the playground's are {', '.join(DATASETS)}")
+
+
+def _moons(n: int, noise: float, rng: random.Random) -> tuple[list, list]:
+    """scikit-learn's make_moons: two interleaving half circles."""
+    outer, inner = n // 2, n - n // 2
+    X, y = [], []
+    for i in range(outer):
+        t = math.pi * i / max(outer - 1, 1)
+        X.append([math.cos(t), math.sin(t)])
+        y.append(0)
+    for i in range(inner):
+        t = math.pi * i / max(inner - 1, 1)
+        X.append([1 - math.cos(t), 1 - math.sin(t) - 0.5])
+        y.append(1)
+    return _noisy(X, noise, rng), y
+
+
+def _circles(n: int, noise: float, rng: random.Random, factor: float = 0.5) -> tuple[list, list]:
+    """scikit-learn's make_circles (the inner circle is class 1)."""
+    outer, inner = n // 2, n - n // 2
+    X, y = [], []
+    for count, radius, label in ((outer, 1.0, 0), (inner, factor, 1)):
+        for i in range(count):
+            t = 2 * math.pi * i / count
+            X.append([radius * math.cos(t), radius * math.sin(t)])
+            y.append(label)
+    return _noisy(X, noise, rng), y
+
+
+def _blobs(n: int, noise: float, rng: random.Random, centers: int = 3) -> tuple[list, list]:
+    """Three round clusters, one class each, spread by `noise`."""
+    X, y = [], []
+    spread = 0.15 + noise
+    for i in range(n):
+        k = i % centers
+        angle = 2 * math.pi * k / centers + 0.5
+        X.append([math.cos(angle) + rng.gauss(0, spread), math.sin(angle) + rng.gauss(0, spread)])
+        y.append(k)
+    return X, y
+
+
+def _noisy(X: list, noise: float, rng: random.Random) -> list:
+    return [[a + rng.gauss(0, noise), b + rng.gauss(0, noise)] for a, b in X]
+
+
+# -- scaling, splitting, features ---------------------------------------------------------------
+
+
+def fit_scaling(X: Sequence[Point]) -> dict[str, Any]:
+    """The centre of the points and the scale that puts the farthest coordinate at 1, so that
+    every data set fills the same plane, [-1, 1] on both axes."""
+    mx = sum(p[0] for p in X) / len(X)
+    my = sum(p[1] for p in X) / len(X)
+    size = max(max(abs(p[0] - mx), abs(p[1] - my)) for p in X) or 1.0
+    return {"center": [mx, my], "scale": size}
+
+
+def scale(X: Sequence[Point], scaling: Mapping[str, Any]) -> list[list[float]]:
+    """The points on the plane: `(x - center) / scale` on each axis."""
+    (mx, my), size = scaling["center"], scaling["scale"]
+    return [[(p[0] - mx) / size, (p[1] - my) / size] for p in X]
+
+
+def split(X: list, y: list, test_fraction: float, seed: int) -> tuple[list, list, list, list]:
+    """`chainrule.learn.data.train_test_split`: X_train, X_test, y_train, y_test."""
+    return data.train_test_split(X, y, test_fraction, seed=seed)
+
+
+def features(X: Sequence[Point], names: Sequence[str]) -> list[list[float]]:
+    """Each point (x1, x2) of the plane as the network sees it: the named features, in order."""
+    unknown = [name for name in names if name not in FEATURES]
+    if unknown:
+        raise ValueError(f"unknown feature {unknown[0]!r}; the features are {', '.join(FEATURES)}")
+    functions = [FEATURES[name][1] for name in names]
+    return [[f(p[0], p[1]) for f in functions] for p in X]
+
+
+# -- the recipe -------------------------------------------------------------------------------
+
+
+def check(recipe: Any) -> dict[str, Any]:
+    """The recipe, checked: every key present, of the right kind and in range. A `ValueError`
+    names the first key that is wrong (a model file edited by hand, or from another version)."""
+    if not isinstance(recipe, Mapping):
+        raise ValueError(f"the inputs must be a JSON object, got {type(recipe).__name__}")
+    r = dict(recipe)
+
+    def need(key: str, ok: Callable[[Any], bool], what: str) -> Any:
+        if key not in r:
+            raise ValueError(f"the inputs have no {key!r}")
+        if not ok(r[key]):
+            shown = repr(r[key])
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            raise ValueError(f"inputs {key!r} must be {what}, got {shown}")
+        return r[key]
+
+    need("dataset", lambda v: v in DATASETS, f"one of {', '.join(DATASETS)}")
+    need("samples", lambda v: type(v) is int and 2 <= v <= MAX_SAMPLES, f"2..{MAX_SAMPLES}")
+    need("noise", lambda v: _number(v) and 0 <= v <= 1, "a number in [0, 1]")
+    need("seed", lambda v: type(v) is int and v >= 0, "an integer >= 0")
+    need("test_fraction", lambda v: _number(v) and 0 < v < 1, "a number in (0, 1)")
+    need("scaling", _is_scaling, 'an object {"center": [x, y], "scale": s > 0}')
+    names = need(
+        "features",
+        lambda v: isinstance(v, list) and v and all(isinstance(f, str) for f in v),
+        "a non-empty list of feature names",
+    )
+    unknown = [f for f in names if f not in FEATURES]
+    if unknown:
+        raise ValueError(f"unknown feature {unknown[0]!r}; the features are {', '.join(FEATURES)}")
+    r.setdefault("added", [])
+    need(
+        "added", lambda v: isinstance(v, list) and all(map(_is_added, v)), "[[x1, x2, class], ...]"
+    )
+    return r
+
+
+def _number(x: Any) -> bool:
+    return type(x) in (int, float) and math.isfinite(x)
+
+
+def _is_scaling(v: Any) -> bool:
+    center = v.get("center") if isinstance(v, Mapping) else None
+    return (
+        isinstance(center, list)
+        and len(center) == 2
+        and all(map(_number, center))
+        and _number(v.get("scale"))
+        and v["scale"] > 0
+    )
+
+
+def _is_added(p: Any) -> bool:
+    """An added point: [x1, x2, class] on the plane."""
+    return (
+        isinstance(p, list)
+        and len(p) == 3
+        and _number(p[0])
+        and _number(p[1])
+        and type(p[2]) is int
+        and p[2] >= 0
+    )
+
+
+def plane_points(recipe: Mapping[str, Any]) -> tuple[list, list, list, list]:
+    """The recipe's points on the plane (before the features): X, X_test, y, y_test."""
+    X, y = draw(recipe["dataset"], recipe["samples"], recipe["noise"], recipe["seed"])
+    X = scale(X, recipe["scaling"])
+    X, X_test, y, y_test = split(X, y, recipe["test_fraction"], recipe["seed"])
+    for x1, x2, label in recipe.get("added", []):
+        X.append([float(x1), float(x2)])
+        y.append(label)
+    return X, X_test, y, y_test
+
+
+def rebuild(recipe: Any) -> Points:
+    """The points a recipe describes, as the network takes them: drawn, scaled with the
+    recorded scaling, split, with the added points, then turned into the features."""
+    r = check(recipe)
+    X, X_test, y, y_test = plane_points(r)
+    names = r["features"]
+    return Points(features(X, names), y, features(X_test, names), y_test)
+
+
+def network_inputs(recipe: Any, points: Sequence[Point]) -> list[list[float]]:
+    """Points in the data set's own units (as `chainrule.learn.data` draws them), scaled onto
+    the plane and turned into the recipe's features: what the network takes."""
+    r = check(recipe)
+    for point in points:
+        if len(point) != 2:
+            raise ValueError(f"a point of {r['dataset']} has 2 numbers (x1 x2), got {len(point)}")
+    return features(scale(points, r["scaling"]), r["features"])
+
+
+def describe(recipe: Any) -> str:
+    """One line: the data set, how it was drawn, scaled and split, and the features."""
+    r = check(recipe)
+    added = f" + {len(r['added'])} added" if r["added"] else ""
+    held_out = math.ceil(r["test_fraction"] * r["samples"])
+    return (
+        f"{r['dataset']} as the playground draws it: {r['samples']} points (noise {r['noise']:g}, "
+        f"seed {r['seed']}), scaled into [-1, 1]; {r['samples'] - held_out}{added} training "
+        f"points, {held_out} held out; features {', '.join(r['features'])}"
+    )
