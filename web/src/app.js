@@ -1054,6 +1054,11 @@ const Train = {
 
   async export() {
     this.pause();
+    // The last export's links and note go first: nothing stale can be read while this one runs.
+    const note = byTest("export-note");
+    note.textContent = "";
+    note.hidden = true;
+    for (const id of ["export-model", "export-script"]) byTest(id).hidden = true;
     await this.whenIdle();
     const out = await call("trainExport");
     if (!out.ok) {
@@ -1069,7 +1074,6 @@ const Train = {
       link.href = URL.createObjectURL(new Blob([text], { type }));
       link.hidden = false;
     }
-    const note = byTest("export-note");
     note.textContent =
       `Exported at step ${out.steps}: train accuracy ${percent(out.train_accuracy)}, test accuracy ` +
       `${percent(out.test_accuracy)}. The file keeps the data set, noise, seed, split, scaling and ` +
