@@ -359,9 +359,34 @@ def _formulas(cell: str) -> str:
     return "".join(pieces)
 
 
+_HEADING = re.compile(r'<h[1-6] id="([^"]+)">(.*?)<a class="anchor-link"', re.S)
+
+
+def _retitle_toc(toc: Any, html_text: str) -> None:
+    """mkdocs-jupyter's table of contents drops a heading's `code` from its title and its link
+    ("3. : a number ...", #3-a-number-...): give each entry its heading's text and id, as the
+    page has them. The entries and the headings are in the same order, one for one."""
+    headings = [
+        (anchor, " ".join(html.unescape(re.sub(r"<[^>]+>", "", inner)).split()))
+        for anchor, inner in _HEADING.findall(html_text)
+    ]
+    entries, stack = [], list(reversed(list(toc)))
+    while stack:  # depth first, in document order
+        entry = stack.pop()
+        entries.append(entry)
+        stack.extend(reversed(entry.children))
+    if len(entries) != len(headings):
+        raise PluginError(
+            f"the table of contents has {len(entries)} entries for {len(headings)} headings"
+        )
+    for entry, (anchor, title) in zip(entries, headings, strict=True):
+        entry.id, entry.title = anchor, title
+
+
 def on_page_content(html_text: str, page: Any, config: Any, files: Files) -> str:
     if not page.file.src_uri.endswith(".ipynb"):
         return html_text
+    _retitle_toc(page.toc, html_text)
     html_text, mathjax = _MATHJAX.subn("", html_text)
     html_text, mermaid = _MERMAID.subn("", html_text)
     if (mathjax, mermaid) != (1, 1):  # nbconvert's template changed: look again

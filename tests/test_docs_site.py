@@ -163,6 +163,13 @@ def test_each_notebook_is_a_page_with_its_outputs_and_its_formulas(site, noteboo
     source = (ROOT / "notebooks" / f"{notebook}.ipynb").read_text(encoding="utf-8")
     if "$" in source:  # formulas became MathML, with no $ left in the text
         assert html.count("<math ") >= 1
+    # the table of contents links to the headings as the page has them
+    toc = html[html.index('aria-label="Table of contents"') :]
+    toc = toc[: toc.index("</nav>")]
+    anchors = re.findall(r'href="#([^"]+)"', toc)
+    assert anchors, "no table of contents"
+    for anchor in anchors:
+        assert f'id="{anchor}"' in html, f"the table of contents links to a missing #{anchor}"
 
 
 # -- nothing from the network ----------------------------------------------------------------
