@@ -1,8 +1,6 @@
 """The examples of README.md and docs/*.md are tests: Sybil runs every ```python block in them
 and checks what each says it prints (how: tests/docs_examples.py)."""
 
-import os
-
 from sybil import Sybil
 
 from tests.docs_examples import (
@@ -10,9 +8,6 @@ from tests.docs_examples import (
     enter_scratch_directory,
     leave_scratch_directory,
 )
-
-# Pictures are written to files, never shown in a window.
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 pytest_collect_file = Sybil(
     parsers=[CheckedPythonParser()],

@@ -124,13 +124,20 @@ class CheckedPythonParser(PythonDocTestOrCodeBlockParser):
 
 
 def enter_scratch_directory(namespace: dict[str, Any]) -> None:
-    """Sybil's set-up for a page: run its examples in a new empty directory."""
-    namespace["__cwd__"] = os.getcwd()
+    """Sybil's set-up for a page: run its examples in a new empty directory, with matplotlib
+    drawing into files only (never a window)."""
+    namespace["__saved__"] = os.getcwd(), os.environ.get("MPLBACKEND")
     namespace["__scratch__"] = tempfile.mkdtemp(prefix="chainrule-docs-")
     os.chdir(namespace["__scratch__"])
+    os.environ["MPLBACKEND"] = "Agg"
 
 
 def leave_scratch_directory(namespace: dict[str, Any]) -> None:
-    """Sybil's tear-down for a page: back where we were, and the directory removed."""
-    os.chdir(namespace["__cwd__"])
+    """Sybil's tear-down for a page: back where we were, as we were, the directory removed."""
+    cwd, backend = namespace["__saved__"]
+    os.chdir(cwd)
+    if backend is None:
+        os.environ.pop("MPLBACKEND", None)
+    else:
+        os.environ["MPLBACKEND"] = backend
     shutil.rmtree(namespace["__scratch__"], ignore_errors=True)

@@ -7,6 +7,7 @@ through the top-level conftest.py.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -168,3 +169,12 @@ def test_examples_run_in_a_scratch_directory(tmp_path):
         "print(sorted(os.listdir('.')))  # ['model.json']\n```\n",
     )
     assert not (tmp_path / "model.json").exists()
+
+
+def test_a_page_leaves_the_environment_as_it_found_it(tmp_path, monkeypatch):
+    # the notebooks' kernels inherit the environment: a backend left behind would stop their
+    # inline pictures
+    monkeypatch.delenv("MPLBACKEND", raising=False)
+    cwd = Path.cwd()
+    _run(tmp_path, "```python\nimport os\nprint(os.environ['MPLBACKEND'])  # Agg\n```\n")
+    assert "MPLBACKEND" not in os.environ and Path.cwd() == cwd
