@@ -11,8 +11,10 @@ PY := $(VENV)/bin/python
 DEMO_STAMP := $(VENV)/.demo-installed
 DEV_STAMP := $(VENV)/.dev-installed
 NOTEBOOK_STAMP := $(VENV)/.notebooks-installed
+DOCS_STAMP := $(VENV)/.docs-installed
 
-.PHONY: test demo lint bench setup demo-setup clean graphviz system-packages web notebook notebooks
+.PHONY: test demo lint bench setup demo-setup clean graphviz system-packages web notebook notebooks \
+	docs docs-serve
 
 setup: $(DEV_STAMP) system-packages
 
@@ -27,11 +29,11 @@ $(DEMO_STAMP): pyproject.toml | $(PY)
 	touch $@
 
 # The development requirements include everything the extras name, so this also satisfies
-# the demo (its stamp is written too).
+# the demo and the docs (their stamps are written too).
 $(DEV_STAMP): pyproject.toml requirements-dev.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	$(PY) -m pip install --quiet --no-deps -e .
-	touch $@ $(DEMO_STAMP)
+	touch $@ $(DEMO_STAMP) $(DOCS_STAMP)
 
 # System programs the tests need, each with the Debian package that provides it: Graphviz's
 # `dot` (graph pictures), Chromium (the browser tests of the playground and the player), npm
@@ -98,6 +100,24 @@ notebook: $(NOTEBOOK_STAMP)
 notebooks: setup
 	$(PY) notebooks/execute.py
 
+# The documentation site (mkdocs.yml, docs/): `make docs` builds it into site/ with
+# `mkdocs build --strict`, so a broken link, a missing page or an API name that no longer
+# resolves fails the build; `make docs-serve` serves it on 127.0.0.1 (DOCS_PORT, default 8000)
+# and rebuilds on every edit. Only the `docs` extra is installed for them; `make test` builds the
+# site too (tests/test_docs_site.py) and runs the Python examples of README.md and docs/.
+DOCS_PORT ?= 8000
+MKDOCS := NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs
+
+$(DOCS_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[docs]"
+	touch $@
+
+docs: $(DOCS_STAMP)
+	$(MKDOCS) build --strict
+
+docs-serve: $(DOCS_STAMP)
+	$(MKDOCS) serve --strict --dev-addr 127.0.0.1:$(DOCS_PORT)
+
 bench: setup
 	$(PY) benchmarks/bench_engine.py
 	$(PY) benchmarks/bench_tensor.py
@@ -106,4 +126,4 @@ lint: setup
 	$(PY) -m ruff check .
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache web/node_modules web/dist
+	rm -rf $(VENV) build *.egg-info .pytest_cache web/node_modules web/dist site .cache
