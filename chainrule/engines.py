@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar, Protocol
 
 from .value import Value, dot
@@ -188,6 +188,36 @@ class Engine:
     def sqrt(x: Any) -> Any:
         raise NotImplementedError
 
+    # -- what a loss needs (`chainrule.learn.losses` writes each loss once over these) ----------
+
+    @staticmethod
+    def column(outputs: Any, who: str, what: str) -> Any:
+        """One score per sample, checked, as the engine's column of nodes: what a loss of one
+        output per sample (mse, hinge, bce) is computed on."""
+        raise NotImplementedError
+
+    @staticmethod
+    def rows(outputs: Any, who: str) -> tuple[Any, int]:
+        """One row of scores per sample, checked: (the rows, how many scores each holds)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def each(term: Callable[[Any, Any], Any], xs: Any, ys: list[float]) -> Any:
+        """`term(x, y)` for every sample, x from the column `xs` and y the plain number of
+        `ys`: a column of terms."""
+        raise NotImplementedError
+
+    @staticmethod
+    def total(terms: Any) -> Any:
+        """The sum of a column of terms, as one node."""
+        raise NotImplementedError
+
+    @staticmethod
+    def nll(rows: Any, classes: list[int]) -> Any:
+        """`-log softmax(row)[class]` of every row: a column of terms, computed stably (the
+        row's largest score subtracted first, so no exponential overflows)."""
+        raise NotImplementedError
+
 
 class ScalarEngine(Engine):
     """`Value`s (`chainrule.nn`): a model maps one row of numbers to a Value (one output) or a
@@ -297,6 +327,65 @@ class ScalarEngine(Engine):
         return 0.0
 
     sqrt = staticmethod(math.sqrt)
+
+    @staticmethod
+    def column(outputs: Any, who: str, what: str) -> list[Value]:
+        """A list of Values; plain numbers become constants."""
+        if isinstance(outputs, (Value, str, bytes)) or not isinstance(outputs, Sequence):
+            raise TypeError(f"{who}: {what} must be a list of Values or numbers, got {outputs!r}")
+        out = []
+        for i, v in enumerate(outputs):
+            if v.__class__ is Value:
+                out.append(v)
+            elif isinstance(v, numbers.Real) and not isinstance(v, bool):
+                out.append(Value(float(v)))
+            else:
+                hint = " (one row per sample? use cross_entropy)" if isinstance(v, list) else ""
+                raise TypeError(f"{who}: {what}[{i}] must be a Value or a number, got {v!r}{hint}")
+        if not out:
+            raise ValueError(f"{who}: {what} is empty")
+        return out
+
+    @staticmethod
+    def rows(outputs: Any, who: str) -> tuple[list[list[Value]], int]:
+        """A list of rows of equal length (a model with C outputs returns one per sample)."""
+        if isinstance(outputs, (Value, str, bytes)) or not isinstance(outputs, Sequence):
+            raise TypeError(f"{who}: logits_rows must be a list of rows, got {outputs!r}")
+        if not outputs:
+            raise ValueError(f"{who}: logits_rows is empty")
+        rows = []
+        for i, row in enumerate(outputs):
+            if row.__class__ is Value or isinstance(row, numbers.Real):
+                raise TypeError(
+                    f"{who}: logits_rows[{i}] is a single score; each row needs one score per "
+                    "class (a model with C outputs)"
+                )
+            rows.append(ScalarEngine.column(row, who, f"logits_rows[{i}]"))
+            if len(rows[-1]) != len(rows[0]):
+                raise ValueError(
+                    f"{who}: logits_rows[{i}] has {len(rows[-1])} scores, the first row "
+                    f"{len(rows[0])}"
+                )
+        return rows, len(rows[0])
+
+    @staticmethod
+    def each(term: Callable[[Any, Any], Any], xs: list[Value], ys: list[float]) -> list[Value]:
+        return list(map(term, xs, ys))
+
+    @staticmethod
+    def total(terms: list[Value]) -> Value:
+        """One `dot` node with a shared constant 1: exactly `sum(terms)`, in one node instead
+        of one per term, so a loss over a batch backpropagates cheaply."""
+        return dot(terms, [Value(1.0)] * len(terms), 0.0)
+
+    @staticmethod
+    def nll(rows: list[list[Value]], classes: list[int]) -> list[Value]:
+        out = []
+        for zs, c in zip(rows, classes):
+            m = max(z.data for z in zs)  # a constant: the value and gradient are unchanged
+            shifted = [z - m for z in zs]
+            out.append(ScalarEngine.total([d.exp() for d in shifted]).log() - shifted[c])
+        return out
 
 
 class TensorEngine(Engine):
@@ -446,6 +535,40 @@ class TensorEngine(Engine):
         import numpy as np
 
         return np.sqrt(x)
+
+    @staticmethod
+    def column(outputs: Any, who: str, what: str) -> Any:
+        """Shape (N,); the (N, 1) outputs of a one-output model are flattened."""
+        if outputs.ndim == 2 and outputs.shape[1] == 1:
+            return outputs.reshape(-1)
+        if outputs.ndim != 1:
+            raise ValueError(
+                f"{who}: {what} must have shape (N,) or (N, 1) (one score per sample), "
+                f"got {outputs.shape}"
+            )
+        return outputs
+
+    @staticmethod
+    def rows(outputs: Any, who: str) -> tuple[Any, int]:
+        if outputs.ndim != 2:
+            raise ValueError(f"{who}: logits must have shape (N, C), got {outputs.shape}")
+        return outputs, outputs.shape[1]
+
+    @staticmethod
+    def each(term: Callable[[Any, Any], Any], xs: Any, ys: list[float]) -> Any:
+        """One call on the whole column: the term's arithmetic is elementwise."""
+        import numpy as np
+
+        return term(xs, np.asarray(ys, dtype=xs.dtype))
+
+    @staticmethod
+    def total(terms: Any) -> Any:
+        return terms.sum()
+
+    @staticmethod
+    def nll(rows: Any, classes: list[int]) -> Any:
+        """The fused, stable `log_softmax`, read at each row's class."""
+        return -rows.log_softmax(axis=-1)[list(range(len(classes))), classes]
 
 
 # Each node class names its engine (`Value.engine == 'scalar'`): the one registry of engines.

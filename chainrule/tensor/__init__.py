@@ -6,8 +6,8 @@
 the fused ops of `torch.nn.functional` (`linear`, `cross_entropy`, ...), with `conv.py`
 (`conv2d`, `max_pool2d`), `norm.py` (`batch_norm`, `layer_norm`) and `embedding.py`
 (`embedding`, `dropout`) beside it; `layers.py` the PyTorch-named layers (`conv_layers.py` and
-`mlp_layers.py` hold the newer ones), `recipes.py` the lectures' two models built from them,
-and `losses.py` the tensor side of the loss table. Importing this package imports
+`mlp_layers.py` hold the newer ones) and `recipes.py` the lectures' two models built from
+them. Importing this package imports
 numpy; the scalar engine never does.
 """
 
