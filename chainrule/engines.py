@@ -266,6 +266,19 @@ class ScalarEngine(Engine):
         y.backward(seed[0])
 
     @staticmethod
+    def row(x: Any, names: Sequence[str]) -> list[Value]:
+        """One row of a scalar model's inputs as Values: each number a constant labeled by
+        `names` (x1, x2, ...), each Value kept as it is; a single number or Value is a row of
+        one. Made once per layer, not once per neuron."""
+        if x.__class__ is Value or isinstance(x, numbers.Real):
+            x = (x,)
+        n = len(names)
+        return [
+            v if v.__class__ is Value else Value(v, label=names[i] if i < n else "")
+            for i, v in enumerate(x)
+        ]
+
+    @staticmethod
     def owns(model: Any) -> bool:
         """The fallback engine: any callable model whose parameters are Values."""
         return callable(model)

@@ -4,9 +4,10 @@ They keep the lecture's shape and attribute names (`Neuron.w`, `Neuron.b`, `Laye
 `MLP.layers`), so code written along with the lecture runs unchanged, and add what real use
 needs: a choice of activation per layer, reproducible initialisation from a seed, parameter
 names, a readable repr, and a `config()` / `state_dict()` pair that a saved model is rebuilt
-from (`from_config` + `load_state_dict`) without ever executing code from the file. The
-rebuilding is `chainrule.learn.module`', one registry for both engines: this module registers its
-three classes there, and says where the tensor layers (which need numpy) register theirs.
+from (`from_config` + `load_state_dict`) without ever executing code from the file. `KINDS`
+lists the three classes for that; `chainrule.learn.io.MODELS` puts them beside the tensor
+layers. Every function of the op table that works as an activation (`ACTIVATIONS`: tanh, relu,
+sigmoid, gelu, silu, softplus, sin, ...) can be a layer's, by name.
 
 Names: every parameter and input is labeled where it is made, so that `draw_dot` of a model's
 output names each box: an MLP's weights are `L1.n2.w3` (layer 1, its neuron 2, weight 3: the
@@ -27,18 +28,20 @@ import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from .engines import ScalarEngine
 from .learn.module import (
+    ACTIVATIONS,
     Module,
+    build_model,
+    check_activation,
     check_size,
-    from_config,
-    parameter_count,
-    register_model,
-    register_model_home,
+    count_parameters,
 )
 from .value import Value, dot
 
 __all__ = [
     "ACTIVATIONS",
+    "KINDS",
     "Layer",
     "MLP",
     "Neuron",
@@ -50,23 +53,11 @@ __all__ = [
 Seed = int | random.Random | None
 Input = Value | float | int
 
-# Activation name -> the Value method that applies it (None: the weighted sum as it is).
-ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
-    "tanh": Value.tanh,
-    "relu": Value.relu,
-    "sigmoid": Value.sigmoid,
-    "linear": None,
-}
-
-
-def _activation(name: str | None, what: str = "activation") -> str:
-    """Check an activation name; None means 'linear' (no activation), as in PyTorch configs."""
-    if name is None:
-        return "linear"
-    if isinstance(name, str) and name in ACTIVATIONS:
-        return name
-    valid = ", ".join(repr(n) for n in ACTIVATIONS)
-    raise ValueError(f"unknown {what} {name!r}; valid: {valid} (or None for linear)")
+def _function(name: str) -> Callable[[Value], Value] | None:
+    """What applies activation `name` (`ACTIVATIONS`, read from the op table) to a Value: the
+    Value's own method where it has one (the fast path), else the table's row; None: linear."""
+    row = ACTIVATIONS[name]
+    return None if row is None else getattr(Value, name, row)
 
 
 def _rng(seed: Seed) -> Any:
@@ -89,17 +80,11 @@ def _rng(seed: Seed) -> Any:
 def _inputs(x: Sequence[Input] | Input, nin: int, who: str) -> list[Value]:
     """The inputs as a list of `nin` Values: numbers become Values labeled x1, x2, ...;
     Values stay as they are (with their own labels)."""
-    if x.__class__ is Value or isinstance(x, numbers.Real):
-        x = (x,)  # one input (e.g. a one-output layer feeding the next layer)
-    names = _input_names(nin)
     try:
-        xs = [
-            v if v.__class__ is Value else Value(v, label=names[i] if i < nin else "")
-            for i, v in enumerate(x)
-        ]
+        xs = ScalarEngine.row(x, _input_names(nin))
     except TypeError as err:
         if _is_rows(x):
-            raise RowsGiven(who, nin, len(x)) from None
+            raise RowsGiven(who, nin, len(x)) from None  # type: ignore[arg-type]
         raise TypeError(f"{who}: inputs must be numbers or Values ({err})") from None
     if len(xs) != nin:
         raise ValueError(f"{who} takes {nin} input(s), got {len(xs)}")
@@ -149,8 +134,8 @@ class Neuron(ScalarModule):
 
     def __init__(self, nin: int, activation: str | None = "tanh", seed: Seed = None) -> None:
         self.nin = check_size(nin, "Neuron nin")
-        self._activation = _activation(activation)
-        self._act = ACTIVATIONS[self._activation]
+        self._activation = check_activation(activation)
+        self._act = _function(self._activation)
         rng = _rng(seed)
         self.w = [Value(rng.uniform(-1, 1)) for _ in range(self.nin)]
         self.b = Value(rng.uniform(-1, 1))
@@ -172,6 +157,10 @@ class Neuron(ScalarModule):
     def config(self) -> dict[str, Any]:
         return {"type": "Neuron", "nin": self.nin, "activation": self._activation}
 
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        return check_size(config.get("nin"), "Neuron nin") + 1
+
     def extra_repr(self) -> str:
         return f"{self.nin}, activation={self._activation!r}"
 
@@ -184,8 +173,8 @@ class Layer(ScalarModule):
     ) -> None:
         self.nin = check_size(nin, "Layer nin")
         self.nout = check_size(nout, "Layer nout")
-        self._activation = _activation(activation)
-        self._act = ACTIVATIONS[self._activation]
+        self._activation = check_activation(activation)
+        self._act = _function(self._activation)
         rng = _rng(seed)
         self.neurons = [Neuron(self.nin, self._activation, rng) for _ in range(self.nout)]
         self.label_parameters()
@@ -214,6 +203,11 @@ class Layer(ScalarModule):
             "nout": self.nout,
             "activation": self._activation,
         }
+
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        nin = check_size(config.get("nin"), "Layer nin")
+        return (nin + 1) * check_size(config.get("nout"), "nout")
 
     def extra_repr(self) -> str:
         return f"{self.nin} -> {self.nout}, activation={self._activation!r}"
@@ -256,11 +250,11 @@ class MLP(ScalarModule):
         self.nouts = [check_size(n, f"MLP nouts[{i}]") for i, n in enumerate(nouts)]
         if not self.nouts:
             raise ValueError("MLP nouts must name at least one layer size, got []")
-        self._activation = _activation(activation)
+        self._activation = check_activation(activation)
         self._output_activation = (
             self._activation
             if output_activation is SAME
-            else _activation(output_activation, "output_activation")
+            else check_activation(output_activation, "output_activation")  # type: ignore[arg-type]
         )
         rng = _rng(seed)
         sizes = [self.nin, *self.nouts]
@@ -307,6 +301,15 @@ class MLP(ScalarModule):
             ),
         }
 
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        nouts = config.get("nouts")
+        if not isinstance(nouts, list) or not nouts:
+            raise ValueError(f"MLP nouts must be a non-empty list of sizes, got {nouts!r}")
+        sizes = [check_size(config.get("nin"), "MLP nin")]
+        sizes += [check_size(n, "MLP nouts") for n in nouts]
+        return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+
     def extra_repr(self) -> str:
         out = ""
         if self._output_activation != self._activation:
@@ -316,51 +319,18 @@ class MLP(ScalarModule):
 
 # -- rebuilding a model from its config (what a saved file holds) ---------------------------
 
-# `from_config(config)` and `parameter_count(config)` (imported above from chainrule.learn.module)
-# serve both engines; these are the scalar kinds they know, with their parameter counts.
+# The scalar models a config may name. `chainrule.learn.io.MODELS` adds the tensor layers to
+# them: model files are loaded with that table.
+KINDS: dict[str, type[Module]] = {"Neuron": Neuron, "Layer": Layer, "MLP": MLP}
 
 
-def _neuron_count(config: Mapping[str, Any]) -> int:
-    return check_size(config.get("nin"), "Neuron nin") + 1
+def from_config(config: Mapping[str, Any]) -> Module:
+    """A fresh scalar model (new random weights) of the architecture `config` describes
+    (`chainrule.learn.module.build_model` over `KINDS`; a model of either engine:
+    `chainrule.learn.io.from_config`)."""
+    return build_model(config, KINDS)
 
 
-def _layer_count(config: Mapping[str, Any]) -> int:
-    nin = check_size(config.get("nin"), "Layer nin")
-    return (nin + 1) * check_size(config.get("nout"), "nout")
-
-
-def _mlp_count(config: Mapping[str, Any]) -> int:
-    nouts = config.get("nouts")
-    if not isinstance(nouts, list) or not nouts:
-        raise ValueError(f"MLP nouts must be a non-empty list of sizes, got {nouts!r}")
-    sizes = [check_size(config.get("nin"), "MLP nin")] + [check_size(n, "MLP nouts") for n in nouts]
-    return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
-
-
-register_model("Neuron", Neuron, _neuron_count)
-register_model("Layer", Layer, _layer_count)
-register_model("MLP", MLP, _mlp_count)
-
-
-# -- the tensor layers, reachable from here too ----------------------------------------------
-
-# They live in chainrule.tensor (which needs numpy); importing them on first use keeps the
-# scalar classes above free of any dependency (PEP 562 module __getattr__). The module that
-# defines each kind, so that loading a config of that kind imports it:
-_TENSOR_HOMES = {
-    "chainrule.tensor.layers": ("Sequential", "Linear", "ReLU", "Tanh", "Sigmoid"),
-    # the layers of convolutional nets and of makemore, each group in its own module
-    "chainrule.tensor.conv_layers": ("Conv2d", "MaxPool2d", "Flatten"),
-    "chainrule.tensor.mlp_layers": ("Embedding", "BatchNorm1d", "LayerNorm", "Dropout"),
-}
-for _module, _kinds in _TENSOR_HOMES.items():
-    register_model_home(_kinds, _module)
-TENSOR_LAYERS = tuple(kind for kinds in _TENSOR_HOMES.values() for kind in kinds)
-
-
-def __getattr__(name: str) -> Any:
-    if name in TENSOR_LAYERS:
-        from .tensor import layers
-
-        return getattr(layers, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def parameter_count(config: Mapping[str, Any]) -> int:
+    """How many numbers a scalar model of this config learns, counted without building it."""
+    return count_parameters(config, KINDS)

@@ -54,9 +54,10 @@ API_PAGES = [
     ApiPage(
         "api/nn.md",
         "chainrule.nn",
-        "The lecture's `Neuron`, `Layer` and `MLP` on the scalar engine. The tensor layers "
-        "(`Linear`, `Conv2d`, `BatchNorm1d`, ...) are reachable as `chainrule.nn.Conv2d` too; "
-        "they are documented with [chainrule.tensor](tensor.md).",
+        "The lecture's `Neuron`, `Layer` and `MLP` on the scalar engine, and `ACTIVATIONS`, "
+        "the functions of the op table a layer may use. The tensor layers (`Linear`, `Conv2d`, "
+        "`BatchNorm1d`, ...; `from chainrule import layers as nn`) are documented with "
+        "[chainrule.tensor](tensor.md).",
         ["chainrule.nn"],
     ),
     ApiPage(

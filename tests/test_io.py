@@ -216,12 +216,12 @@ def test_save_into_a_missing_folder_says_which(trained, tmp_path):
 
 
 def test_a_huge_tampered_config_fails_before_anything_is_built(saved, monkeypatch):
-    from chainrule import nn
+    from chainrule.learn import io
 
     def no_building(config):
         raise AssertionError("the model must not be built")
 
     path = edit(saved, lambda d: d["config"].update(nouts=[10**9, 1]))
-    monkeypatch.setattr(nn, "from_config", no_building)
+    monkeypatch.setattr(io, "from_config", no_building)
     # (2 + 1) * 10**9 weights and biases into the hidden layer, 10**9 + 1 into the output
     check_error(path, "describes 4,000,000,001 parameters", "the file holds 67")

@@ -380,7 +380,7 @@ def test_load_state_dict_errors_name_the_key_and_change_nothing():
         ({"nin": 2}, "unknown type None"),
         ({"type": "MLP", "nin": 2}, "bad MLP config"),
         ({"type": "MLP", "nin": 2, "nouts": [3], "bogus": 1}, "bogus"),
-        ({"type": "MLP", "nin": 2, "nouts": [3], "activation": "gelu"}, "gelu"),
+        ({"type": "MLP", "nin": 2, "nouts": [3], "activation": "swish"}, "swish"),
         ({"type": "MLP", "nin": 2, "nouts": [3], "seed": 1}, "seed"),
         ({"type": "Layer", "nin": -1, "nout": 2}, "nin"),
         ("MLP", "mapping"),
@@ -395,8 +395,8 @@ def test_from_config_rejects_bad_configs(config, match):
 
 
 def test_unknown_activation_lists_the_valid_ones():
-    with pytest.raises(ValueError, match="unknown activation 'gelu'.*'tanh', 'relu', 'sigmoid'"):
-        MLP(2, [3, 1], activation="gelu")
+    with pytest.raises(ValueError, match="unknown activation 'swish'.*'tanh', 'relu', 'sigmoid'"):
+        MLP(2, [3, 1], activation="swish")
     with pytest.raises(ValueError, match="output_activation 'Relu'"):
         MLP(2, [3, 1], output_activation="Relu")
     with pytest.raises(ValueError, match="activation"):

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from chainrule import io, nn
+from chainrule import io
 from chainrule.interop import from_torch, to_torch
-from chainrule.learn.module import from_config, parameter_count
+from chainrule.learn.io import from_config, parameter_count
 from chainrule.tensor import Tensor, no_grad
 from chainrule.tensor.layers import (
     BatchNorm1d,
@@ -55,13 +55,6 @@ def names_mlp(dtype=np.float32, seed=0):
         LayerNorm(32, dtype=dtype),
         Linear(32, 27, seed=seed + 2, dtype=dtype),
     )
-
-
-def test_everything_is_reachable_from_chainrule_nn_as_from_torch_nn():
-    for name in ("Embedding", "BatchNorm1d", "LayerNorm", "Dropout", "Conv2d", "MaxPool2d"):
-        assert getattr(nn, name) is getattr(__import__("chainrule.tensor.layers").tensor.layers,
-                                            name)  # fmt: skip
-    assert nn.Flatten is Flatten
 
 
 def test_default_initialisation_and_float32_follow_pytorch():

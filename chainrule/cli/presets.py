@@ -107,7 +107,8 @@ def run_preset(args: argparse.Namespace) -> int:
 
     from ..learn import data, io, optim
     from ..learn.loop import fit
-    from ..learn.module import ConfigError, from_config
+    from ..learn.io import from_config
+    from ..learn.module import ConfigError
     from ..tensor import cross_entropy, no_grad
     from ..viz import plots
 

@@ -9,8 +9,8 @@ A model file holds what is needed to rebuild the model and nothing that could ru
 
 Why JSON and not pickle: loading a pickle runs whatever code the file asks for, so a model
 file from someone else would be a program. Here `load` only parses JSON and rebuilds the model
-with `chainrule.nn.from_config` (the one model registry of `chainrule.learn.module`, which knows the
-models of both engines), and it checks everything it reads: a missing, truncated or edited file
+with `from_config`, from `MODELS`, the one table of the models of both engines, and it checks
+everything it reads: a missing, truncated or edited file
 gives a `ModelFileError` that names the file and says what is wrong with it.
 
 Floats are written with Python's shortest round-trip repr, so a loaded model computes exactly
@@ -26,10 +26,39 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .. import nn  # the models of both engines, rebuilt from their configs
+from .. import nn
+from ..extras import MissingExtra
 from .atomic import atomic_write
+from .module import Module, build_model, count_parameters
 
-__all__ = ["FORMAT", "VERSION", "ModelFileError", "save", "load", "read_metadata"]
+try:
+    from ..tensor import conv_layers, layers, mlp_layers
+except MissingExtra:  # no numpy: the scalar models load, a tensor config is an unknown type
+    TENSOR_KINDS: dict[str, type[Module]] = {}
+else:  # the tensor layers, listed here until chainrule.tensor.layers holds their table
+    TENSOR_KINDS = {
+        kind.__name__: kind
+        for kind in (
+            layers.Sequential, layers.Linear, layers.ReLU, layers.Tanh, layers.Sigmoid,
+            layers.Activation, conv_layers.Conv2d, conv_layers.MaxPool2d, conv_layers.Flatten,
+            mlp_layers.Embedding, mlp_layers.BatchNorm1d, mlp_layers.LayerNorm, mlp_layers.Dropout,
+        )
+    }  # fmt: skip
+
+__all__ = [
+    "FORMAT",
+    "MODELS",
+    "VERSION",
+    "ModelFileError",
+    "from_config",
+    "load",
+    "parameter_count",
+    "read_metadata",
+    "save",
+]
+
+# Every kind of model a file may hold, by the "type" of its config: the one table of models.
+MODELS: dict[str, type[Module]] = {**nn.KINDS, **TENSOR_KINDS}
 
 FORMAT = "chainrule.model"
 VERSION = 1
@@ -82,6 +111,17 @@ def save(
     return path
 
 
+def from_config(config: Any) -> Module:
+    """A fresh model of either engine (new random weights) of the architecture `config`
+    describes, from `MODELS` (`chainrule.learn.module.build_model`)."""
+    return build_model(config, MODELS)
+
+
+def parameter_count(config: Any) -> int:
+    """How many numbers a model of this config learns, counted without building it."""
+    return count_parameters(config, MODELS)
+
+
 def load(path: str | os.PathLike[str]) -> Any:
     """Rebuild the model stored at `path` (see `save`); any problem is a `ModelFileError`."""
     model, _ = _read(path)
@@ -125,7 +165,7 @@ def _read(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
     if bad:
         raise ModelFileError(path, f"parameter {bad[0]} is not a finite number: {bad[1]!r}")
     try:  # size the architecture before building it: a tampered config must not allocate
-        needed = nn.parameter_count(document["config"])
+        needed = parameter_count(document["config"])
     except (ValueError, TypeError) as err:
         raise ModelFileError(path, f"bad model config: {_describe(err)}") from None
     stored = _count_leaves(parameters)
@@ -134,7 +174,7 @@ def _read(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
             path, f"the config describes {needed:,} parameters but the file holds {stored:,}"
         )
     try:
-        model = nn.from_config(document["config"])
+        model = from_config(document["config"])
     except (ValueError, TypeError, KeyError, IndexError) as err:
         raise ModelFileError(path, f"bad model config: {_describe(err)}") from None
     _check_same_shape(path, model.state_dict(), parameters)

@@ -1,5 +1,5 @@
-"""`Module`, what every model has in common whichever engine its parameters live on, and the
-one registry that rebuilds models of both engines from their configs.
+"""`Module`, what every model has in common whichever engine its parameters live on, and how a
+model is rebuilt from its config.
 
 A model is a tree of attributes: sub-modules, lists of sub-modules, and parameters (scalar
 `Value`s or `Tensor`s). PyTorch finds parameters by walking that tree, and so do we, so a model
@@ -8,33 +8,78 @@ class only has to store things in attributes: `parameters()`, `named_parameters(
 free. What differs between the engines (a float or an array, 0.0 or None for no gradient) is
 asked of the parameter's engine adapter (`chainrule.engines`).
 
-Each engine registers the kinds of model it defines (`register_model`): the scalar `Neuron`,
-`Layer`, `MLP` in `chainrule.nn`, the tensor layers in `chainrule.tensor.layers`. `from_config`
-and `parameter_count` read that registry, so a saved model of either engine is rebuilt the same
-way, and only registered builders are ever called: loading a config never imports or evaluates
-anything the file names.
+A model describes its architecture with `config()` and says, as a class, how many numbers such
+a config holds (`parameter_count`). `build_model(config, kinds)` rebuilds one from a table of the
+classes that may be built: `chainrule.nn.KINDS` (the scalar `Neuron`, `Layer`, `MLP`), the
+tensor layers' table, and `chainrule.learn.io.MODELS`, both together, which model files are
+loaded with. Only the classes of the table are ever called: loading a config never imports or
+evaluates anything the file names.
 """
 
 from __future__ import annotations
 
-import importlib
 import numbers
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from typing import Any
 
+from .. import ops
 from ..engines import is_parameter, parameter_engine
 
 __all__ = [
+    "ACTIVATIONS",
+    "NOT_ACTIVATIONS",
     "ConfigError",
     "Module",
-    "ModelKind",
+    "build_model",
+    "check_activation",
     "check_size",
-    "from_config",
-    "parameter_count",
-    "register_model",
-    "register_model_home",
+    "count_parameters",
 ]
+
+# The one-operand functions of the op table that a layer cannot use as its activation, and why.
+NOT_ACTIVATIONS = {
+    "neg": "a layer of -x is a linear layer: use 'linear'",
+    "step": "its derivative is 0 everywhere, so no gradient would reach the weights",
+    "sign": "its derivative is 0 everywhere, so no gradient would reach the weights",
+    "exp": "it grows without bound: a few layers of it overflow a float",
+    "log": "it is defined for positive numbers only, and a weighted sum can be anything",
+    "sqrt": "it is defined for numbers >= 0 only, and a weighted sum can be anything",
+}
+
+
+class _Activations(Mapping[str, ops.Op | None]):
+    """Activation name -> its row of the op table (None for 'linear': the weighted sum as it
+    is), for the models of both engines, the command line and the playground.
+
+    Every one-operand function of the op table (`chainrule.ops.functions(1)`) is an
+    activation, but `NOT_ACTIVATIONS`; the table is read at each lookup, so a row added to the
+    op table, or with `chainrule.define_op`, is an activation at once."""
+
+    def _rows(self) -> dict[str, ops.Op | None]:
+        rows = ops.functions(1)
+        return {**{n: r for n, r in rows.items() if n not in NOT_ACTIVATIONS}, "linear": None}
+
+    def __getitem__(self, name: str) -> ops.Op | None:
+        return self._rows()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows())
+
+    def __len__(self) -> int:
+        return len(self._rows())
+
+
+ACTIVATIONS = _Activations()
+
+
+def check_activation(name: str | None, what: str = "activation") -> str:
+    """An activation's name, checked; None means 'linear' (no activation), as in PyTorch."""
+    if name is None:
+        return "linear"
+    if isinstance(name, str) and name in ACTIVATIONS:
+        return name
+    valid = ", ".join(repr(n) for n in ACTIVATIONS)
+    raise ValueError(f"unknown {what} {name!r}; valid: {valid} (or None for linear)")
 
 
 class Module:
@@ -104,6 +149,19 @@ class Module:
     def config(self) -> dict[str, Any]:
         """A JSON-able description of the architecture; `from_config` rebuilds the model."""
         raise NotImplementedError(f"{type(self).__name__} does not describe its config")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Module:
+        """The model `config` describes: its fields (all but "type") are the constructor's
+        arguments. A model made of other models' configs (a `Sequential`) rebuilds its parts
+        here. Called through `build_model`, which checks the config first."""
+        return cls(**{k: v for k, v in config.items() if k != "type"})
+
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        """How many numbers a model of `config` learns, counted without building it; the
+        sizes it reads are checked (a ValueError names the first bad one)."""
+        raise NotImplementedError(f"{cls.__name__} does not count its parameters")
 
     def state_dict(self) -> dict[str, Any]:
         """Every parameter's values by name (`layers.0.neurons.1.w.2`), JSON-able: a Value's
@@ -198,82 +256,53 @@ def _submodules(module: Module) -> Iterator[tuple[str, Module]]:
                     yield f"{name}.{i}", item
 
 
-# -- the registry: config -> model, for every engine ----------------------------------------
+# -- rebuilding a model from its config, with a table of the kinds that may be built ---------
 
 
 class ConfigError(ValueError):
     """A model config that cannot be rebuilt: the message says what is wrong with it."""
 
 
-@dataclass(frozen=True)
-class ModelKind:
-    """How to rebuild one type of model from a config, and size it without building it.
+def build_model(config: Mapping[str, Any], kinds: Mapping[str, type[Module]]) -> Module:
+    """A fresh model (new random weights) of the architecture `config` describes, built by
+    the class of `kinds` that its "type" names.
 
-    `build(**fields)` gets the config's fields (all but "type") and returns the model;
-    `count(config)` says how many numbers such a model learns, checking the sizes it reads.
-    """
-
-    build: Callable[..., Module]
-    count: Callable[[Mapping[str, Any]], int]
-
-
-_KINDS: dict[str, ModelKind] = {}
-# Kinds registered by a module not imported yet (one that needs numpy): kind -> module name.
-_HOMES: dict[str, str] = {}
-
-
-def register_model(name: str, build: Callable[..., Module], count: Callable[..., int]) -> None:
-    """Make configs of type `name` rebuildable: each engine registers the models it defines."""
-    _KINDS[name] = ModelKind(build, count)
-
-
-def register_model_home(names: tuple[str, ...], module: str) -> None:
-    """Say which module registers the kinds `names` when imported: importing it is put off
-    until such a config is met, so an engine's dependencies load only when it is used."""
-    for name in names:
-        _HOMES.setdefault(name, module)
-
-
-def from_config(config: Mapping[str, Any]) -> Module:
-    """Build a fresh model (new random weights) of the architecture `config` describes.
-
-    `config` is what `model.config()` returned, of either engine; load the weights afterwards
-    with `model.load_state_dict(...)`. A malformed config raises a ValueError (`ConfigError`)
+    `config` is what `model.config()` returned; load the weights afterwards with
+    `model.load_state_dict(...)`. A malformed config raises a ValueError (`ConfigError`)
     that says what is wrong. Keys must be strings, a seed is refused (a rebuilt model's weights
     come from its saved state, never from a fresh draw), and a builder's complaint is reported
-    with the config it came from.
+    with the config it came from. Only the classes of `kinds` are ever called: loading a config
+    never imports or evaluates anything the file names.
     """
-    name, kind = _kind(config)
+    name, kind = _kind(config, kinds)
     fields = {k: v for k, v in config.items() if k != "type"}
     if not all(isinstance(k, str) for k in fields):
         raise ConfigError(f"{name} config keys must be strings, got {list(fields)!r}")
     if "seed" in fields:
         raise ConfigError(f"{name} config must not carry a seed (weights come from the state)")
     try:
-        return kind.build(**fields)
+        return kind.from_config(config)
     except ConfigError:
         raise  # a nested config's own complaint (a layer of a Sequential) says it already
     except (TypeError, ValueError) as err:
         raise ConfigError(f"bad {name} config {dict(fields, type=name)!r}: {err}") from None
 
 
-def parameter_count(config: Mapping[str, Any]) -> int:
+def count_parameters(config: Mapping[str, Any], kinds: Mapping[str, type[Module]]) -> int:
     """How many numbers a model of this config learns, worked out without building it.
 
     Loading checks a file's config against the weights it holds with this before anything is
     allocated, so a tampered config (a layer of a billion neurons) fails fast and cheaply.
     """
-    _, kind = _kind(config)
-    return kind.count(config)
+    _, kind = _kind(config, kinds)
+    return kind.parameter_count(config)
 
 
-def _kind(config: Mapping[str, Any]) -> tuple[str, ModelKind]:
+def _kind(config: Mapping[str, Any], kinds: Mapping[str, type[Module]]) -> tuple[str, type[Module]]:
     if not isinstance(config, Mapping):
         raise ConfigError(f"model config must be a mapping, got {type(config).__name__}")
     name = config.get("type")
-    if isinstance(name, str) and name not in _KINDS and name in _HOMES:
-        importlib.import_module(_HOMES[name])  # registers the kinds it defines
-    if not isinstance(name, str) or name not in _KINDS:
-        valid = ", ".join(repr(k) for k in dict.fromkeys([*_KINDS, *_HOMES]))
+    if not isinstance(name, str) or name not in kinds:
+        valid = ", ".join(repr(k) for k in kinds)
         raise ConfigError(f"model config has unknown type {name!r}; valid: {valid}")
-    return name, _KINDS[name]
+    return name, kinds[name]

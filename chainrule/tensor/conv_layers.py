@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..learn.module import check_size, register_model
+from ..learn.module import check_size
 from .conv import conv2d, conv_output_size, max_pool2d, pair
 from .layers import TensorModule, _as_tensor, _uniform_parameters
 from .tensor import Tensor
@@ -95,6 +95,13 @@ class Conv2d(TensorModule):
             "padding": list(self.padding),
             "bias": self.bias is not None,
         }
+
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        cin = check_size(config.get("in_channels"), "Conv2d in_channels")
+        cout = check_size(config.get("out_channels"), "Conv2d out_channels")
+        kh, kw = _nonneg_pair(config.get("kernel_size"), "Conv2d kernel_size", 1)
+        return cout * cin * kh * kw + (cout if config.get("bias", True) else 0)
 
     def extra_repr(self) -> str:
         out = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"
@@ -178,18 +185,3 @@ class Flatten(TensorModule):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
-
-
-# -- the registry: rebuilt from a config, sized without building --------------------------
-
-
-def _conv_count(config: Mapping[str, Any]) -> int:
-    cin = check_size(config.get("in_channels"), "Conv2d in_channels")
-    cout = check_size(config.get("out_channels"), "Conv2d out_channels")
-    kh, kw = _nonneg_pair(config.get("kernel_size"), "Conv2d kernel_size", 1)
-    return cout * cin * kh * kw + (cout if config.get("bias", True) else 0)
-
-
-register_model("Conv2d", Conv2d, _conv_count)
-register_model("MaxPool2d", MaxPool2d, lambda config: 0)
-register_model("Flatten", Flatten, lambda config: 0)

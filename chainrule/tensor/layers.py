@@ -22,17 +22,19 @@ from typing import Any
 import numpy as np
 
 from ..learn.module import (
+    ACTIVATIONS,
     ConfigError,
     Module,
+    build_model,
+    check_activation,
     check_size,
-    from_config,
-    parameter_count,
-    register_model,
+    count_parameters,
 )
 from . import Tensor, linear
 
 __all__ = [
     "ACTIVATIONS",
+    "Activation",
     "Linear",
     "ReLU",
     "Sequential",
@@ -87,6 +89,11 @@ class TensorModule(Module):
         """A JSON-able description of the architecture; `from_config` rebuilds it."""
         return {"type": type(self).__name__}
 
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        """A layer without weights (an activation, a pool, Flatten, Dropout) learns nothing."""
+        return 0
+
 
 class Linear(TensorModule):
     """`y = x @ weight.T + bias`, PyTorch's `nn.Linear`.
@@ -131,6 +138,12 @@ class Linear(TensorModule):
 
     def config(self) -> dict[str, Any]:
         return {"type": "Linear", "nin": self.nin, "nout": self.nout, "bias": self.bias is not None}
+
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        nin = check_size(config.get("nin"), "Linear nin")
+        nout = check_size(config.get("nout"), "Linear nout")
+        return nin * nout + (nout if config.get("bias", True) else 0)
 
     def extra_repr(self) -> str:
         return f"{self.nin} -> {self.nout}" + ("" if self.bias is not None else ", bias=False")
@@ -192,9 +205,38 @@ class Sequential(TensorModule):
             configs.append(layer.config())
         return {"type": "Sequential", "layers": configs}
 
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Sequential:
+        layers = _layers(config)
+        return cls(*(build_model(c, _kinds()) for c in layers))
 
-# Activation name (as `chainrule.nn` spells them) -> layer; 'linear' / None: no layer.
-ACTIVATIONS: dict[str, type[TensorModule]] = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        return sum(count_parameters(c, _kinds()) for c in _layers(config))
+
+
+class Activation(TensorModule):
+    """An activation of the op table by name, elementwise: `Activation('gelu')`, any of
+    `chainrule.learn.module.ACTIVATIONS` (ReLU, Tanh and Sigmoid are such layers too)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = check_activation(name)
+
+    def __call__(self, x: Any) -> Tensor:
+        row = ACTIVATIONS[self.name]
+        x = x if x.__class__ is Tensor else _as_tensor(x, np.float32)
+        return x if row is None else row(x)
+
+    def config(self) -> dict[str, Any]:
+        return {"type": "Activation", "name": self.name}
+
+    def extra_repr(self) -> str:
+        return repr(self.name)
+
+
+# The activations that have a layer class of their own, PyTorch's; the others of
+# `ACTIVATIONS` are an `Activation` layer, and 'linear' / None no layer at all.
+ACTIVATION_LAYERS: dict[str, type[TensorModule]] = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
 
 
 def mlp(
@@ -207,57 +249,59 @@ def mlp(
     """A multi-layer perceptron on the tensor engine: the twin of `chainrule.nn.MLP`.
 
     `sizes` lists the layer widths, inputs first (`[64, 128, 10]`); the hidden layers use
-    `activation` and the last one `output_activation` ('relu', 'tanh', 'sigmoid', or
-    'linear'/None for none). `seed` makes the initial weights reproducible.
+    `activation` and the last one `output_activation` (any of `ACTIVATIONS`: 'relu', 'tanh',
+    'gelu', ..., or 'linear'/None for none). `seed` makes the initial weights reproducible.
     """
     if len(sizes) < 2:
         raise ValueError(f"mlp: sizes must list the inputs and at least one layer, got {sizes!r}")
-    for name in (activation, output_activation):
-        if name not in (None, "linear", *ACTIVATIONS):
-            valid = ", ".join(repr(k) for k in (*ACTIVATIONS, "linear"))
-            raise ValueError(f"mlp: unknown activation {name!r}; valid: {valid} (or None)")
+    hidden, last = check_activation(activation), check_activation(output_activation)
     rng = np.random.default_rng(seed)
     layers: list[Module] = []
     for i, (nin, nout) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(Linear(nin, nout, seed=rng, dtype=dtype))
-        name = output_activation if i == len(sizes) - 2 else activation
-        if name in ACTIVATIONS:
-            layers.append(ACTIVATIONS[name]())
+        name = last if i == len(sizes) - 2 else hidden
+        if name in ACTIVATION_LAYERS:
+            layers.append(ACTIVATION_LAYERS[name]())
+        elif name != "linear":
+            layers.append(Activation(name))
     return Sequential(*layers)
 
 
 # -- rebuilding a model from its config (what a saved file holds) ---------------------------
 
-# `from_config(config)` and `parameter_count(config)` (imported above from chainrule.learn.module)
-# serve both engines; these are the tensor kinds they know, with their parameter counts.
 
-
-def _sequential(layers: Any = None, **extra: Any) -> Sequential:
+def _layers(config: Mapping[str, Any]) -> list[Any]:
+    layers, extra = config.get("layers"), set(config) - {"type", "layers"}
     if extra or not isinstance(layers, list):
-        raise ConfigError(
-            f"Sequential config needs exactly a 'layers' list, got {dict(extra, layers=layers)!r}"
-        )
-    return Sequential(*(from_config(c) for c in layers))
+        shown = {k: v for k, v in config.items() if k != "type"}
+        raise ConfigError(f"Sequential config needs exactly a 'layers' list, got {shown!r}")
+    return layers
 
 
-def _sequential_count(config: Mapping[str, Any]) -> int:
-    layers = config.get("layers")
-    if not isinstance(layers, list):
-        raise ValueError(f"Sequential config needs a 'layers' list, got {layers!r}")
-    return sum(parameter_count(c) for c in layers)
+def _kinds() -> dict[str, type[TensorModule]]:
+    """Every tensor layer class by name, for the layers of a Sequential: the subclasses of
+    `TensorModule` that chainrule.tensor defines (a class of your own is never built from a
+    file). Interim, until this module lists the layers of every module of chainrule.tensor in
+    one table."""
+    found: dict[str, type[TensorModule]] = {}
+    todo = [TensorModule]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub.__module__.startswith("chainrule.tensor."):
+                found[sub.__name__] = sub
+            todo.append(sub)
+    return found
 
 
-def _linear_count(config: Mapping[str, Any]) -> int:
-    nin = check_size(config.get("nin"), "Linear nin")
-    nout = check_size(config.get("nout"), "Linear nout")
-    return nin * nout + (nout if config.get("bias", True) else 0)
+def from_config(config: Mapping[str, Any]) -> Module:
+    """A fresh tensor model (new random weights) of the architecture `config` describes
+    (a model of either engine: `chainrule.learn.io.from_config`)."""
+    return build_model(config, _kinds())
 
 
-register_model("Sequential", _sequential, _sequential_count)
-register_model("Linear", Linear, _linear_count)
-register_model("ReLU", ReLU, lambda config: 0)  # activations learn nothing
-register_model("Tanh", Tanh, lambda config: 0)
-register_model("Sigmoid", Sigmoid, lambda config: 0)
+def parameter_count(config: Mapping[str, Any]) -> int:
+    """How many numbers a tensor model of this config learns, counted without building it."""
+    return count_parameters(config, _kinds())
 
 
 # -- the layers of the next lectures, defined in their own modules ---------------------------

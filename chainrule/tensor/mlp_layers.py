@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..learn.module import check_size, register_model
+from ..learn.module import check_size
 from .conv_layers import shape_error
 from .embedding import dropout, embedding
 from .layers import TensorModule, _as_tensor, _generator
@@ -85,6 +85,11 @@ class Embedding(TensorModule):
             "embedding_dim": self.embedding_dim,
             "padding_idx": self.padding_idx,
         }
+
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        n = check_size(config.get("num_embeddings"), "Embedding num_embeddings")
+        return n * check_size(config.get("embedding_dim"), "Embedding embedding_dim")
 
     def extra_repr(self) -> str:
         pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
@@ -171,6 +176,11 @@ class BatchNorm1d(TensorModule):
             "track_running_stats": self.track_running_stats,
         }
 
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        n = check_size(config.get("num_features"), "BatchNorm1d num_features")
+        return 2 * n if config.get("affine", True) else 0
+
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps:g}, momentum={self.momentum}"
 
@@ -220,6 +230,17 @@ class LayerNorm(TensorModule):
             "bias": self._has_bias,
         }
 
+    @classmethod
+    def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        shape = config.get("normalized_shape")
+        shape = [shape] if isinstance(shape, int) else shape
+        if not isinstance(shape, list) or not shape:
+            raise ValueError(f"LayerNorm normalized_shape must be a size or a list, got {shape!r}")
+        n = math.prod(check_size(s, "LayerNorm normalized_shape") for s in shape)
+        if not config.get("elementwise_affine", True):
+            return 0
+        return n * (2 if config.get("bias", True) else 1)
+
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps:g}"
 
@@ -245,35 +266,3 @@ class Dropout(TensorModule):
 
     def extra_repr(self) -> str:
         return f"p={self.p:g}"
-
-
-# -- the registry: rebuilt from a config, sized without building --------------------------
-
-
-def _layer_norm_count(config: Mapping[str, Any]) -> int:
-    shape = config.get("normalized_shape")
-    shape = [shape] if isinstance(shape, int) else shape
-    if not isinstance(shape, list) or not shape:
-        raise ValueError(f"LayerNorm normalized_shape must be a size or a list, got {shape!r}")
-    n = math.prod(check_size(s, "LayerNorm normalized_shape") for s in shape)
-    if not config.get("elementwise_affine", True):
-        return 0
-    return n * (2 if config.get("bias", True) else 1)
-
-
-def _batch_norm_count(config: Mapping[str, Any]) -> int:
-    n = check_size(config.get("num_features"), "BatchNorm1d num_features")
-    return 2 * n if config.get("affine", True) else 0
-
-
-register_model(
-    "Embedding",
-    Embedding,
-    lambda c: (
-        check_size(c.get("num_embeddings"), "Embedding num_embeddings")
-        * check_size(c.get("embedding_dim"), "Embedding embedding_dim")
-    ),
-)
-register_model("BatchNorm1d", BatchNorm1d, _batch_norm_count)
-register_model("LayerNorm", LayerNorm, _layer_norm_count)
-register_model("Dropout", Dropout, lambda config: 0)
