@@ -53,6 +53,7 @@ __all__ = [
 Seed = int | random.Random | None
 Input = Value | float | int
 
+
 def _function(name: str) -> Callable[[Value], Value] | None:
     """What applies activation `name` (`ACTIVATIONS`, read from the op table) to a Value: the
     Value's own method where it has one (the fast path), else the table's row; None: linear."""

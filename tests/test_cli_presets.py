@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from chainrule import io
-from chainrule.cli import presets
+from chainrule.cli import preset
 from chainrule.cli.common import UsageError
 from chainrule.tensor import no_grad
 from chainrule.tensor.recipes import names_mlp
@@ -19,7 +19,7 @@ from chainrule.tensor.recipes import names_mlp
 
 def run(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
-    presets.register(parser.add_subparsers())
+    preset.register(parser.add_subparsers())
     args = parser.parse_args(["preset", *argv])
     return args.func(args)
 

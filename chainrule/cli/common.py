@@ -1,34 +1,50 @@
-"""What every `chainrule` command shares: the parser, the error the user can fix, flag types.
+"""What the `chainrule` commands share: the parser, the error the user can fix, flag types, the
+data flags (`train` and `eval` pick their points the same way) and the run folder (`train`
+and `preset` write theirs the same way).
 
 The commands import from here and `main.py` imports the commands, so imports flow one way:
-common <- the command modules (graph, train, presets, predict, playground, and their helpers)
-<- main.
+common <- the command modules <- main.
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import inspect
 import math
+import os
 import re
+import shutil
+import tempfile
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from ..extras import MissingExtra, missing, missing_message
+from ..learn import data, inputs, io
 
 __all__ = [
+    "DATA_FLAGS",
     "Parser",
     "UsageError",
-    "require_packages",
+    "add_data_flags",
+    "add_flags",
     "at_least_two",
+    "check_out",
     "fraction",
     "layer_sizes",
+    "load_data",
+    "load_model",
     "momentum",
+    "network_inputs",
     "nonneg_float",
     "nonneg_int",
     "percent",
     "positive_float",
     "positive_int",
+    "require_packages",
+    "required_modules",
+    "write_run",
 ]
 
 
@@ -42,6 +58,11 @@ def require_packages(purpose: str, modules: Sequence[str], extra: str) -> None:
     absent = missing(modules)
     if absent:
         raise MissingExtra(missing_message(purpose, absent, extra), absent, extra)
+
+
+def percent(x: float | None) -> str:
+    """A fraction as a percentage to one decimal, or n/a."""
+    return "n/a" if x is None else f"{100 * x:.1f}%"
 
 
 # -- the parser -----------------------------------------------------------------------------
@@ -147,21 +168,200 @@ positive_float = _typed(float, lambda v: math.isfinite(v) and v > 0, "must be a 
 nonneg_float = _typed(float, lambda v: math.isfinite(v) and v >= 0, "must be a number >= 0")
 fraction = _typed(float, lambda v: 0 < v < 1, "must be a fraction between 0 and 1")
 momentum = _typed(float, lambda v: 0 <= v < 1, "must be a number in [0, 1)")
+layer_sizes = _typed(
+    lambda text: [int(part) for part in text.split(",")],
+    lambda sizes: len(sizes) >= 2 and min(sizes) >= 1,
+    "must be layer sizes like 2,16,16,1 (inputs first, at least two)",
+)
 
 
-def layer_sizes(text: str) -> list[int]:
-    """`2,16,16,1`: the widths of a network, inputs first."""
+# -- the points: the data flags of `train` and `eval` ---------------------------------------
+
+DEFAULT_DATA_SEED = 1
+# The flags that choose the points (argparse's names): kept in a model file's metadata, so
+# `chainrule eval` can score the model on the very points it was trained and tested on.
+DATA_FLAGS = ("data", "samples", "noise", "classes", "test_samples", "test_fraction", "data_seed")
+
+
+def add_flags(group: Any, table: Sequence[tuple[str, Any, str]]) -> None:
+    """Add the flags of a table of (flag and its metavar, what it takes, help): a type
+    (`("--samples N", positive_int, ...)`), a list of choices, or an action (`"store_true"`).
+    Defaults are the parser's (`set_defaults`), None where not set."""
+    for spec, kind, text in table:
+        flag, _, metavar = spec.partition(" ")
+        if isinstance(kind, str):
+            group.add_argument(flag, action=kind, help=text)
+        elif isinstance(kind, (list, tuple)):
+            group.add_argument(flag, choices=kind, help=text)
+        else:
+            group.add_argument(flag, type=kind, metavar=metavar or None, help=text)
+
+
+def add_data_flags(parser: Any, data_default: str | None) -> None:
+    """The flags that pick the points, shared by `train` and `eval`; the data sets are
+    `chainrule.learn.data.DATASETS`."""
+    g = parser.add_argument_group("data")
+    default = data_default or "the one the model was trained on"
+    g.add_argument(
+        "--data",
+        default=data_default,
+        choices=list(data.DATASETS),
+        metavar="NAME",
+        help=f"data set: {', '.join(data.DATASETS)} (default: {default})",
+    )
+    add_flags(g, [
+        ("--samples N", positive_int,
+         "training points to draw (default: 100; toy and digits are fixed sets)"),
+        ("--noise SD", nonneg_float, "noise of the generated points (default: the data set's own)"),
+        ("--classes K", at_least_two, "number of classes, for blobs and spirals"),
+        ("--data-seed S", nonneg_int, f"seed of the data draw (default: {DEFAULT_DATA_SEED})"),
+    ])  # fmt: skip
+    add_flags(g.add_mutually_exclusive_group(), [
+        ("--test-samples N", nonneg_int,
+         "held-out points, a separate draw with --data-seed + 1 (default: 100; 0 for none)"),
+        ("--test-fraction F", fraction,
+         "hold out this fraction of the --samples points instead (digits: 0.25)"),
+    ])  # fmt: skip
+
+
+def required_modules(args: argparse.Namespace) -> list[str]:
+    """What a run on `--data` needs installed: the data set's loader, the pictures (matplotlib
+    and numpy, which the tensor engine needs too), the progress bar unless --quiet."""
+    needed = [*data.DATASETS[args.data].needs, "matplotlib", "numpy"]
+    return needed if getattr(args, "quiet", True) else [*needed, "tqdm"]
+
+
+def load_data(args: argparse.Namespace) -> tuple[Any, Any, Any, Any, str]:
+    """Training and held-out points as the flags ask, and a line that describes them; a flag
+    the data set does not take is an error.
+
+    Fills in, on `args`, the settings it resolved (`data_seed`, `samples`, `test_fraction`), so
+    that the data flags record exactly the points used."""
+    row = data.DATASETS[args.data]
+    takes = set(inspect.signature(row.load).parameters)
+    if args.data_seed is None:
+        args.data_seed = DEFAULT_DATA_SEED
+    if args.test_samples is None and args.test_fraction is None:
+        args.test_fraction = row.defaults.test_fraction
+    kwargs: dict[str, Any] = {}
+    for flag, value, names in (
+        ("--samples", args.samples, ("n",)),
+        ("--noise", args.noise, ("noise",)),
+        ("--classes", args.classes, ("centers", "classes")),
+    ):
+        name = next((n for n in names if n in takes), None)
+        if value is not None and name is None:
+            raise UsageError(f"{flag} does not apply to --data {args.data}")
+        if value is not None:
+            kwargs[str(name)] = value
+    if "n" in takes:
+        args.samples = kwargs.setdefault("n", row.defaults.samples)
+    seed = {"seed": args.data_seed} if "seed" in takes else {}
+    X_test = y_test = None
     try:
-        sizes = [int(part) for part in text.split(",")]
-    except ValueError:
-        sizes = []
-    if len(sizes) < 2 or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(
-            f"must be layer sizes like 2,16,16,1 (inputs first, at least two), got {text!r}"
-        )
-    return sizes
+        X, y = row.load(**kwargs, **seed)
+        if args.test_fraction is not None:
+            X, X_test, y, y_test = data.train_test_split(X, y, args.test_fraction, args.data_seed)
+        elif args.test_samples != 0 and seed:
+            n_test = args.test_samples or 100
+            if "centers" in takes:
+                # Where the seed places the clusters (blobs), another seed is another problem:
+                # draw train and held-out points together, then split them.
+                n = kwargs["n"]
+                both = row.load(**dict(kwargs, n=n + n_test), **seed)
+                X, X_test, y, y_test = data.train_test_split(
+                    *both, n_test / (n + n_test), seed=args.data_seed
+                )
+            else:
+                X_test, y_test = row.load(**dict(kwargs, n=n_test), seed=args.data_seed + 1)
+        elif args.test_samples:
+            raise UsageError(
+                f"--test-samples needs a generated data set; {args.data} is fixed "
+                "(use --test-fraction)"
+            )
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    parts = [f"noise {kwargs['noise']:g}"] if "noise" in kwargs else []
+    parts += [f"seed {args.data_seed}"] if seed else []
+    about = f"{args.data}: {len(X)} points" + (f" ({', '.join(parts)})" if parts else "")
+    if X_test is not None:
+        fresh = args.test_fraction is None and "centers" not in takes
+        how = f"seed {args.data_seed + 1}" if fresh else "split off"
+        about += f", {len(X_test)} held-out points ({how})"
+    return X, y, X_test, y_test, about
 
 
-def percent(x: float | None) -> str:
-    """A fraction as a percentage to one decimal, or n/a."""
-    return "n/a" if x is None else f"{100 * x:.1f}%"
+# -- the run folder: refused before any work if it cannot take the run, then written whole ----
+
+RUN_FILES = ("model.json", "loss.png", "boundary.png", "confusion.png", "samples.png")
+
+
+def check_out(out: Path, force: bool) -> None:
+    """Refuse, before any work, an --out that is a file or that already holds a run."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file, not a folder")
+    if out.is_dir() and not force:
+        taken = [name for name in RUN_FILES if (out / name).exists()]
+        if taken:
+            raise UsageError(
+                f"--out {out} already holds a run ({', '.join(taken)}); "
+                "pass --force to replace it, or choose another --out"
+            )
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"--out {out}: {parent} is a file, not a folder")
+            if not os.access(parent, os.W_OK | os.X_OK) and not out.exists():
+                raise UsageError(f"--out {out}: cannot create folders in {parent}")
+            break
+
+
+def write_run(out: Path, writers: dict[str, Callable[[Path], Any]], force: bool) -> None:
+    """Write every file of the run, or none of them.
+
+    The files are first written into a temporary folder: next to `out` when `out` is new
+    (the folder is then renamed into place in one step), inside `out` when it exists (allowed
+    when it holds no earlier run, or with --force; the new files then replace the old ones by
+    rename, only once all of them were written). Nothing already on disk but the run's own
+    files is ever changed, and a failure leaves `out` as it was.
+    """
+    check_out(out, force)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fresh = not out.exists()
+        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent if fresh else out))
+        try:
+            for name, write in writers.items():
+                write(stage / name)
+            if fresh:
+                mask = os.umask(0o022)  # the only portable way to read the umask is to set it
+                os.umask(mask)
+                os.chmod(stage, 0o777 & ~mask)  # mkdtemp makes it private (0700)
+                os.rename(stage, out)
+            else:
+                for name in writers:
+                    os.replace(stage / name, out / name)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+    except OSError as err:
+        raise UsageError(f"cannot write the run into {out}: {err.strerror or err}") from None
+
+
+# -- a saved model: `eval` and `predict` read one the same way -----------------------------------
+
+
+def load_model(path: Path) -> tuple[Any, dict[str, Any]]:
+    """The model a file holds, and its metadata; a bad file is a one-line `UsageError`."""
+    try:
+        return io.load(path), io.read_metadata(path)
+    except io.ModelFileError as err:
+        raise UsageError(str(err)) from None
+
+
+def network_inputs(path: Path, recipe: Any, points: Any) -> list[list[float]]:
+    """Points in the data set's units as a playground model takes them (scaled onto the
+    page's plane, then its features: `chainrule.learn.inputs`)."""
+    try:
+        return inputs.network_inputs(recipe, points)
+    except ValueError as err:
+        raise UsageError(f"{path}: {err}") from None

@@ -1,11 +1,11 @@
 """Backpropagation you can read, see and trust: train, evaluate, draw and play with networks.
 
 The `chainrule` command line: `chainrule train | demo | preset | eval | predict | graph |
-playground | check`.
-Each subcommand lives in its own module and registers itself here; what they share (the
-`UsageError`, flag types) is in `common.py`, so imports flow one way: common <- commands <- main.
-Errors the user can fix (a bad flag, a missing file, a package to install) print one line and
-exit with status 2, never a traceback; a mistyped flag also gets the nearest one (`Parser`).
+playground | check`. Each command is one module with a `register(subparsers)` that adds its
+flags and a `run(args)` that does the work; what they share (the `UsageError`, flag types, the
+data flags, the run folder) is in `common.py`, so imports flow one way: common <- commands <-
+main. Errors the user can fix (a bad flag, a missing file, a package to install) print one line
+and exit with status 2, never a traceback; a mistyped flag also gets the nearest one (`Parser`).
 """
 
 from __future__ import annotations
@@ -16,26 +16,20 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..extras import MissingExtra
-from .check import register as register_check
+from . import check, demo, eval, graph, playground, predict, preset, train
 from .common import Parser, UsageError
-from .graph import register as register_graph
-from .playground import register as register_playground
-from .predict import register as register_predict
-from .presets import register as register_presets
-from .train import register as register_train
+
+# The commands, in the order `chainrule --help` lists them.
+COMMANDS = (train, demo, preset, eval, predict, graph, playground, check)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="chainrule", description=__doc__.splitlines()[0])
+    parser = Parser(prog="chainrule", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
-    register_train(sub)  # train, demo
-    register_presets(sub)  # preset: the names MLP, the mnist5k CNN
-    register_predict(sub)  # eval, predict
-    register_graph(sub)
-    register_playground(sub)
-    register_check(sub)
+    for command in COMMANDS:
+        command.register(sub)
     return parser
 
 

@@ -1,4 +1,4 @@
-"""`chainrule train` and `chainrule demo`: train a small network from the terminal.
+"""`chainrule train`: train a small network from the terminal.
 
     chainrule train --data moons --model 2,16,16,1 --activation relu --loss hinge \\
         --steps 100 --lr 1.0 --seed 1337 --out runs/moons
@@ -8,59 +8,77 @@ prints progress and the final train / held-out accuracy and wall time, and leave
 (loss and accuracy curves), for 2-D data `boundary.png` (micrograd's decision-boundary
 picture), for more than two classes `confusion.png`, and for pictures (digits) `samples.png`.
 
-Each data set trains well with no flag but `--data`: it has its own default settings
-(`chainrule.learn.defaults`: micrograd's demo for the 2-D sets, the lecture's network for
-toy, mini-batches for digits), and every flag overrides its own setting.
+Each data set trains well with no flag but `--data`: it has its own settings (its row of
+`chainrule.learn.data.DATASETS`: micrograd's demo for the 2-D sets, the lecture's network for
+toy, mini-batches for digits), and each flag given replaces its own setting. Settings that only
+make sense together stay together: the data set's learning rate and momentum come with its
+optimizer and loss (`--optimizer adam` alone gets Adam's default rate, not the digits' SGD
+rate), and its length (steps or epochs) only when neither `--steps` nor `--epochs` is given.
 
-`chainrule demo` is micrograd's demo: 100 moons points (noise 0.1), MLP 2-16-16-1 with ReLU
-hidden layers and a linear output, hinge loss + 1e-4 L2, full batch, SGD with the learning rate
-falling linearly from 1.0, 100 steps; scored on 100 fresh moons points.
-
-This module holds the two commands' flags; the settings they make with the defaults are
-`train_settings.py`, the run itself `train_run.py`, its output folder `run_files.py`. Every
-mistake in the request (a bad flag, an unknown data set, a model that does not fit the data,
-an `--out` that is a file or already holds a run, a package to install) is found before
-training starts and reported in one line with exit status 2.
+The choices of `--activation`, `--loss`, `--optimizer`, `--schedule` and `--data` are the
+tables of the library (`ACTIVATIONS`, `LOSSES`, `OPTIMIZERS`, `SCHEDULES`, `DATASETS`): a row
+added there is a choice here. Every mistake in the request (a bad flag, a model that does not
+fit the data, an `--out` that is a file or already holds a run, a package to install) is found
+before training starts and reported in one line with exit status 2; a run that learned nothing,
+or diverged, says so after its results, with the flags to try.
 """
 
 from __future__ import annotations
 
 import argparse
 import textwrap
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from ..learn.data import DATASETS
-from ..learn.defaults import DATA_DEFAULTS, describe
+from .. import nn
+from ..extras import MissingExtra
+from ..learn import io
+from ..learn.advice import TrainingDiverged, TrainingWarning
+from ..learn.data import DATASETS, MICROGRAD, DataDefaults
+from ..learn.loop import History, fit, predict
 from ..learn.losses import LOSSES
 from ..learn.optim import OPTIMIZERS, SCHEDULES
-from ..nn import ACTIVATIONS
+from ..learn.tasks import default_loss, outputs_needed
+from ..viz import plots
+
+try:
+    from ..tensor.layers import mlp as tensor_mlp
+except MissingExtra:  # no numpy: `_model` says what to install if a tensor model is asked for
+    tensor_mlp = None  # type: ignore[assignment]
+
 from .common import (
-    at_least_two,
-    fraction,
+    DATA_FLAGS,
+    UsageError,
+    add_data_flags,
+    add_flags,
+    check_out,
     layer_sizes,
+    load_data,
     momentum,
     nonneg_float,
     nonneg_int,
+    percent,
     positive_float,
     positive_int,
+    require_packages,
+    required_modules,
+    write_run,
 )
-from .train_run import run_train
-from .train_settings import DEFAULT_DATA_SEED
 
-__all__ = ["add_data_flags", "register", "run_demo"]
+__all__ = ["DEMO_SEED", "register", "run"]
 
-# micrograd's demo, and the defaults of `chainrule train`. The seeds were picked so that the
-# demo's run is a good one; other seeds are listed in the README's demo section.
+# The seed of the initial weights, of `train` and of micrograd's demo (`chainrule demo`),
+# picked so that the demo's run is a good one; other seeds are listed in the docs.
 DEMO_SEED = 1337
-DEMO_DATA_SEED = 1
-ENGINE_CHOICES = ("auto", "scalar", "tensor")
-_FILES_OWN = "the one the model was trained on"
 
 
 def register(sub: Any) -> None:
-    """Add the `train` and `demo` subcommands to the `chainrule` parser."""
-    train = sub.add_parser(
+    """Add `chainrule train` to the command line (called from `chainrule.cli.main`)."""
+    p = sub.add_parser(
         "train",
         help="train a network on a small data set; save the model and plots",
         description=textwrap.fill(
@@ -69,53 +87,58 @@ def register(sub: Any) -> None:
             "(listed below); any flag overrides its own.",
             78,
         ),
-        epilog=_defaults_epilog(),
+        epilog=_settings_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_data_flags(train.add_argument_group("data"), data_default="moons")
-    _add_training_flags(train)
-    train.set_defaults(func=run_train)
+    add_data_flags(p, data_default="moons")
+    activations = list(nn.ACTIVATIONS)
+    add_flags(p.add_argument_group("model"), [
+        ("--model SIZES", layer_sizes,
+         "layer sizes, inputs first: 2,16,16,1 (default: FEATURES,16,16,OUTPUTS)"),
+        ("--activation", activations, "activation of the hidden layers (default: relu; toy: tanh)"),
+        ("--output-activation", activations,
+         "activation of the last layer (default: linear; tanh for --loss mse)"),
+        ("--seed S", nonneg_int,
+         f"seed of the initial weights and the batch order (default: {DEMO_SEED})"),
+        ("--engine", ["auto", "scalar", "tensor"],
+         "scalar (one Value per number, the lecture's MLP) or tensor (numpy arrays); auto: "
+         "tensor for data with more than 8 features or 1,000 points (default: auto)"),
+    ])  # fmt: skip
+    g = p.add_argument_group("training")
+    add_flags(g, [
+        ("--loss", list(LOSSES), "hinge (max-margin, +-1 labels), mse, bce (on logits), "
+         "cross_entropy (default: hinge for two classes, cross_entropy for more; toy: mse)"),
+        ("--l2 ALPHA", nonneg_float,
+         "add ALPHA * sum of squared weights to the loss (default: 1e-4; toy: 0)"),
+        ("--optimizer", list(OPTIMIZERS), "sgd or adam (default: sgd)"),
+        ("--lr LR", positive_float,
+         "learning rate (default: sgd 1.0 with hinge, as micrograd, else 0.1; adam 0.01)"),
+        ("--momentum M", momentum, "SGD momentum in [0, 1) (default: 0; digits: 0.9)"),
+        ("--schedule", list(SCHEDULES), "learning rate over time: linear falls to a tenth "
+         "(micrograd), cosine to 0 (default: linear; toy: constant)"),
+    ])  # fmt: skip
+    add_flags(g.add_mutually_exclusive_group(), [
+        ("--steps N", positive_int, "number of updates (default: 100)"),
+        ("--epochs N", positive_int, "passes over the data instead of --steps"),
+    ])  # fmt: skip
+    add_flags(g, [
+        ("--batch-size N", positive_int,
+         "points per update (default: all of them, full batch; digits: 32)"),
+        ("--eval-every N", positive_int,
+         "score the held-out points every N steps (default: 10 times a run)"),
+    ])  # fmt: skip
+    add_flags(p.add_argument_group("output"), [
+        ("--out DIR", Path, "folder for model.json and the pictures (default: runs/DATA)"),
+        ("--force", "store_true", "replace the files of an earlier run in --out"),
+        ("--quiet", "store_true", "no progress bar and no header; only the results"),
+    ])  # fmt: skip
+    p.set_defaults(seed=DEMO_SEED, engine="auto")
+    p.set_defaults(func=run)
 
-    demo = sub.add_parser(
-        "demo",
-        help="micrograd's demo: train moons, report accuracy and time, save model and plots",
-        description=(
-            "micrograd's demo: 100 moons points (noise 0.1), MLP 2-16-16-1 (ReLU, linear "
-            "output), hinge + 1e-4 L2, SGD lr 1.0 falling linearly, 100 full-batch steps; "
-            "scored on 100 held-out points. Writes model.json, loss.png, boundary.png."
-        ),
-    )
-    demo.add_argument(
-        "--out",
-        type=Path,
-        metavar="DIR",
-        help="output folder (default: runs/demo, replaced by each demo run)",
-    )
-    demo.add_argument(
-        "--seed",
-        type=nonneg_int,
-        default=DEMO_SEED,
-        metavar="S",
-        help=f"seed of the initial weights (default: {DEMO_SEED})",
-    )
-    demo.add_argument(
-        "--data-seed",
-        type=nonneg_int,
-        default=DEMO_DATA_SEED,
-        metavar="S",
-        help=f"seed of the training points; the held-out ones use S + 1 "
-        f"(default: {DEMO_DATA_SEED})",
-    )
-    demo.add_argument(
-        "--force", action="store_true", help="replace an earlier run in an --out you name"
-    )
-    demo.add_argument("--quiet", action="store_true", help="no progress bar and no header")
-    demo.set_defaults(func=run_demo)
 
-
-def _defaults_epilog() -> str:
-    """Each data set's settings (`chainrule.learn.defaults`), wrapped for the terminal."""
-    demo = [name for name in DATA_DEFAULTS if describe(name) == "micrograd's demo"]
+def _settings_epilog() -> str:
+    """Each data set's settings where they differ from micrograd's demo, wrapped."""
+    demo = [name for name, row in DATASETS.items() if row.defaults == MICROGRAD]
     entries = [
         (
             ", ".join(demo),
@@ -124,7 +147,11 @@ def _defaults_epilog() -> str:
             "full-batch steps, 100 points and 100 held-out ones",
         )
     ]
-    entries += [(name, describe(name)) for name in DATA_DEFAULTS if name not in demo]
+    for name, row in DATASETS.items():
+        if name not in demo:
+            changed = [f for f in fields(DataDefaults) if getattr(row.defaults, f.name) !=
+                       getattr(MICROGRAD, f.name)]  # fmt: skip
+            entries.append((name, ", ".join(_as_flag(f.name, row.defaults) for f in changed)))
     lines = ["settings of each data set (a flag given overrides its own):"]
     for names, text in entries:
         lines.append(textwrap.fill(f"{names}: {text}", 78, initial_indent="  ",
@@ -132,176 +159,215 @@ def _defaults_epilog() -> str:
     return "\n".join(lines)
 
 
-def add_data_flags(g: Any, data_default: str | None) -> None:
-    """The flags that pick the points, shared by `train` and `eval`."""
-    g.add_argument(
-        "--data",
-        default=data_default,
-        choices=list(DATASETS),
-        metavar="NAME",
-        help=f"data set: {', '.join(DATASETS)} (default: {data_default or _FILES_OWN})",
-    )
-    g.add_argument(
-        "--samples",
-        type=positive_int,
-        metavar="N",
-        help="training points to draw (default: 100; toy and digits are fixed sets)",
-    )
-    g.add_argument(
-        "--noise",
-        type=nonneg_float,
-        metavar="SD",
-        help="noise of the generated points (default: the data set's own)",
-    )
-    g.add_argument(
-        "--classes",
-        type=at_least_two,
-        metavar="K",
-        help="number of classes, for blobs and spirals",
-    )
-    held = g.add_mutually_exclusive_group()
-    held.add_argument(
-        "--test-samples",
-        type=nonneg_int,
-        metavar="N",
-        help="held-out points, a separate draw with --data-seed + 1 (default: 100; 0 for none)",
-    )
-    held.add_argument(
-        "--test-fraction",
-        type=fraction,
-        metavar="F",
-        help="hold out this fraction of the --samples points instead (digits: 0.25)",
-    )
-    g.add_argument(
-        "--data-seed",
-        type=nonneg_int,
-        metavar="S",
-        help=f"seed of the data draw (default: {DEFAULT_DATA_SEED})",
+def _as_flag(name: str, defaults: DataDefaults) -> str:
+    value = getattr(defaults, name)
+    if name == "hidden":
+        return f"hidden layers {','.join(map(str, value))}"
+    return f"--{name.replace('_', '-')} " + (
+        f"{value:g}" if isinstance(value, float) else str(value)
     )
 
 
-def _add_training_flags(train: Any) -> None:
-    g = train.add_argument_group("model")
-    g.add_argument(
-        "--model",
-        type=layer_sizes,
-        metavar="SIZES",
-        help="layer sizes, inputs first: 2,16,16,1 (default: FEATURES,16,16,OUTPUTS)",
-    )
-    g.add_argument(
-        "--activation",
-        choices=list(ACTIVATIONS),
-        help="activation of the hidden layers (default: relu; toy: tanh)",
-    )
-    g.add_argument(
-        "--output-activation",
-        choices=list(ACTIVATIONS),
-        help="activation of the last layer (default: linear; tanh for --loss mse)",
-    )
-    g.add_argument(
-        "--seed",
-        type=nonneg_int,
-        default=DEMO_SEED,
-        metavar="S",
-        help=f"seed of the initial weights and the batch order (default: {DEMO_SEED})",
-    )
-    g.add_argument(
-        "--engine",
-        default="auto",
-        choices=ENGINE_CHOICES,
-        help="scalar (one Value per number, the lecture's MLP) or tensor (numpy arrays); "
-        "auto: tensor for data with more than 8 features or 1,000 points (default: auto)",
-    )
+# -- the settings: the flags given, the data set's own for the rest ----------------------------
 
-    g = train.add_argument_group("training")
-    g.add_argument(
-        "--loss",
-        choices=list(LOSSES),
-        help="hinge (max-margin, +-1 labels), mse, bce (on logits), cross_entropy "
-        "(default: hinge for two classes, cross_entropy for more; toy: mse)",
-    )
-    g.add_argument(
-        "--l2",
-        type=nonneg_float,
-        metavar="ALPHA",
-        help="add ALPHA * sum of squared weights to the loss (default: 1e-4; toy: 0)",
-    )
-    g.add_argument(
-        "--optimizer", choices=list(OPTIMIZERS), help="sgd or adam (default: sgd)"
-    )
-    g.add_argument(
-        "--lr",
-        type=positive_float,
-        metavar="LR",
-        help="learning rate (default: sgd 1.0 with hinge, as micrograd, else 0.1; adam 0.01)",
-    )
-    g.add_argument(
-        "--momentum",
-        type=momentum,
-        metavar="M",
-        help="SGD momentum in [0, 1) (default: 0; digits: 0.9)",
-    )
-    g.add_argument(
-        "--schedule",
-        choices=list(SCHEDULES),
-        help="learning rate over time: linear falls to a tenth (micrograd), "
-        "cosine to 0 (default: linear; toy: constant)",
-    )
-    length = g.add_mutually_exclusive_group()
-    length.add_argument(
-        "--steps", type=positive_int, metavar="N", help="number of updates (default: 100)"
-    )
-    length.add_argument(
-        "--epochs", type=positive_int, metavar="N", help="passes over the data instead of --steps"
-    )
-    g.add_argument(
-        "--batch-size",
-        type=positive_int,
-        metavar="N",
-        help="points per update (default: all of them, full batch; digits: 32)",
-    )
-    g.add_argument(
-        "--eval-every",
-        type=positive_int,
-        metavar="N",
-        help="score the held-out points every N steps (default: 10 times a run)",
-    )
 
-    g = train.add_argument_group("output")
-    g.add_argument(
-        "--out",
-        type=Path,
-        metavar="DIR",
-        help="folder for model.json and the pictures (default: runs/DATA)",
+@dataclass
+class Settings:
+    """Every choice of a run, resolved: what the flags said, else the data set's defaults."""
+
+    loss: str
+    sizes: list[int]
+    activation: str
+    output_activation: str
+    optimizer: str
+    lr: float
+    momentum: float
+    l2: float
+    schedule: str
+    steps: int | None
+    epochs: int | None
+    batch_size: int | None
+
+
+def resolve(args: argparse.Namespace, features: int, n_classes: int) -> Settings:
+    """The run's settings, checked against the data (inputs and outputs must fit)."""
+    r = DATASETS[args.data].defaults
+    own_loss = r.loss or default_loss(n_classes)
+    loss = args.loss or own_loss
+    optimizer = args.optimizer or r.optimizer
+    own = optimizer == r.optimizer and loss == own_loss  # the data set's rate and momentum
+    if args.momentum and optimizer != "sgd":
+        raise UsageError("--momentum applies to --optimizer sgd only")
+    # micrograd's 1.0 suits its hinge demo on SGD; anything else gets the optimizer's own
+    generic_lr = 1.0 if optimizer == "sgd" and loss == "hinge" else OPTIMIZERS[optimizer][1]
+    output_activation = args.output_activation or (
+        r.output_activation if r.output_activation and loss == own_loss else None
     )
-    g.add_argument(
-        "--force", action="store_true", help="replace the files of an earlier run in --out"
-    )
-    g.add_argument(
-        "--quiet", action="store_true", help="no progress bar and no header; only the results"
+    steps, epochs = (args.steps, args.epochs) if args.steps or args.epochs else (r.steps, r.epochs)
+    outputs = outputs_needed(loss, n_classes)
+    if LOSSES[loss].codes and n_classes > 2:
+        raise UsageError(
+            f"--loss {loss} is for two classes, but {args.data} has {n_classes}; "
+            "use --loss cross_entropy"
+        )
+    sizes = args.model or [features, *r.hidden, outputs]
+    if sizes[0] != features:
+        raise UsageError(
+            f"--model starts with {sizes[0]} inputs, but {args.data} has {features} features "
+            f"(try --model {','.join(map(str, [features, *sizes[1:]]))})"
+        )
+    if sizes[-1] != outputs:
+        need = "1 (one score)" if outputs == 1 else f"{outputs} (one per class)"
+        raise UsageError(
+            f"--model ends with {sizes[-1]} outputs, but --loss {loss} on {args.data} needs {need}"
+        )
+    return Settings(
+        loss=loss,
+        sizes=sizes,
+        activation=args.activation or r.activation,
+        output_activation=output_activation or ("tanh" if loss == "mse" else "linear"),
+        optimizer=optimizer,
+        lr=args.lr or (r.lr if own and r.lr else generic_lr),
+        momentum=float(args.momentum if args.momentum is not None else r.momentum * own),
+        l2=r.l2 if args.l2 is None else args.l2,
+        schedule=args.schedule or r.schedule,
+        steps=steps if steps or epochs else 100,
+        epochs=epochs,
+        batch_size=args.batch_size or r.batch_size,
     )
 
 
-# -- the demo is a train run with micrograd's settings -----------------------------------------
+# -- the run -------------------------------------------------------------------------------------
 
 
-def run_demo(args: argparse.Namespace) -> int:
-    """micrograd's demo configuration, through the same path as `chainrule train`."""
-    replace_default = args.out is None
-    argv = [
-        "--data", "moons", "--samples", "100", "--noise", "0.1", "--test-samples", "100",
-        "--data-seed", str(args.data_seed), "--model", "2,16,16,1", "--activation", "relu",
-        "--output-activation", "linear", "--loss", "hinge", "--l2", "1e-4",
-        "--optimizer", "sgd", "--lr", "1.0", "--schedule", "linear", "--steps", "100",
-        "--seed", str(args.seed), "--out", str(args.out or Path("runs", "demo")),
-    ]  # fmt: skip
-    if args.force or replace_default:  # the default folder is the demo's own scratch space
-        argv.append("--force")
-    if args.quiet:
-        argv.append("--quiet")
-    parser = argparse.ArgumentParser(add_help=False)
-    sub = parser.add_subparsers()
-    register(sub)
-    train_args = parser.parse_args(["train", *argv])
-    train_args.header = "micrograd's demo, the same as: chainrule train " + " ".join(argv)
-    return run_train(train_args)
+def run(args: argparse.Namespace) -> int:
+    """Train as the flags say, print what happens, and write the run into --out."""
+    wall = time.perf_counter()
+    say = (lambda *a: None) if args.quiet else print
+    out = args.out if args.out is not None else Path("runs", args.data)
+    check_out(out, args.force)
+    header = getattr(args, "header", None)  # only the demo sets one
+    purpose = "chainrule demo" if header else f"chainrule train --data {args.data}"
+    require_packages(purpose, required_modules(args), "train")
+    if header:
+        say(header)
+
+    X, y, X_test, y_test, about_data = load_data(args)
+    features = len(X[0])
+    s = resolve(args, features, len(set(y) | set(y_test or [])))
+    engine = args.engine
+    if engine == "auto":
+        engine = "tensor" if features > 8 or len(X) > 1000 else "scalar"
+    model = _model(engine, s, args.seed)
+    batch = "full batch" if (s.batch_size or len(X)) >= len(X) else f"batches of {s.batch_size}"
+    l2 = f" + {s.l2:g} L2" if s.l2 else ""
+    momentum = f" momentum {s.momentum:g}" if s.momentum else ""
+    say(f"data   {about_data}")
+    say(
+        f"model  MLP {'-'.join(map(str, s.sizes))}, {s.activation} hidden, {s.output_activation} "
+        f"output, {model.num_parameters():,} parameters (seed {args.seed}), {engine} engine"
+    )
+    say(f"train  {s.loss}{l2}, {s.optimizer} lr {s.lr:g}{momentum} ({s.schedule}), "
+        f"{f'{s.epochs} epochs' if s.epochs else f'{s.steps} steps'}, {batch}")  # fmt: skip
+    try:
+        with warnings.catch_warnings():  # the advice is printed below, with flags
+            warnings.simplefilter("ignore", TrainingWarning)
+            history = fit(
+                model, X, y, loss=s.loss, optimizer=s.optimizer, lr=s.lr, momentum=s.momentum,
+                l2=s.l2, steps=s.steps, epochs=s.epochs, batch_size=s.batch_size,
+                schedule=s.schedule, X_test=X_test, y_test=y_test, eval_every=args.eval_every,
+                progress=not args.quiet, seed=args.seed,
+            )  # fmt: skip
+    except TrainingDiverged as err:
+        raise UsageError(err.advice.text("cli")) from None
+    except MissingExtra as err:
+        raise UsageError(str(err)) from None
+
+    test = history.final_test_accuracy
+    results = f"train accuracy {percent(history.final_train_accuracy)}" + (
+        f", test accuracy {percent(test)} ({len(X_test)} held-out points)"
+        if test is not None
+        else ", no held-out points"
+    )
+    metadata = {
+        "data": about_data,
+        "data_flags": {name: getattr(args, name, None) for name in DATA_FLAGS},
+        "engine": engine,
+        "loss": s.loss,
+        "l2": s.l2,
+        "threshold": history.threshold,
+        "steps": history.steps,
+        "final_loss": history.final_loss,
+        "train_accuracy": history.final_train_accuracy,
+        "test_accuracy": test,
+        "train_seconds": history.total_time,
+        "seconds_per_step": history.time_per_step,
+        "seed": args.seed,
+        "data_seed": args.data_seed,
+        "warnings": [w.text("cli") for w in history.warnings],
+    }
+    writers: dict[str, Callable[[Path], Any]] = {
+        "model.json": lambda p: io.save(model, p, metadata=metadata),
+        "loss.png": lambda p: plots.plot_history(history, p),
+    }
+    if features == 2:
+        title = f"{args.data}: {results.replace(', test', chr(10) + 'test')}"
+        writers["boundary.png"] = lambda p: plots.plot_decision_boundary(
+            model, X, y, p, X_test=X_test, y_test=y_test, threshold=history.threshold,
+            title=title,
+        )  # fmt: skip
+    if s.sizes[-1] >= 3:
+        writers.update(
+            _class_pictures(model, history, s.sizes[-1], args.data, X, y, X_test, y_test)
+        )
+    write_run(out, writers, args.force)
+
+    l2_term = ", without the L2 term" if s.l2 else ""
+    print(
+        f"done   {results}; final loss {history.final_loss:.4g} ({s.loss} on all "
+        f"{history.train_size} training points{l2_term})"
+    )
+    print(
+        f"time   training {history.total_time:.2f} s ({history.steps} steps, "
+        f"{1e3 * history.time_per_step:.2f} ms/step); wall {time.perf_counter() - wall:.2f} s "
+        "with data, plots and files"
+    )
+    print(f"wrote  {', '.join(str(out / name) for name in writers)}")  # fmt: skip
+    for advice in history.warnings:
+        print(f"warning: {advice.text('cli')}")
+    return 0
+
+
+def _class_pictures(
+    model: Any, history: History, classes: int, name: str, X: Any, y: Any, X_test: Any, y_test: Any
+) -> dict[str, Callable[[Path], Any]]:
+    """confusion.png for more than two classes, samples.png for pictures, on the held-out
+    points where there are some."""
+    held_out = X_test is not None and len(X_test) > 0
+    points, labels, which = (X_test, y_test, "held-out") if held_out else (X, y, "training")
+    guesses = predict(model, points, threshold=history.threshold)
+    right = sum(int(g == t) for g, t in zip(guesses, labels))
+    writers: dict[str, Callable[[Path], Any]] = {
+        "confusion.png": lambda p: plots.plot_confusion_matrix(
+            labels,
+            guesses,
+            p,
+            classes=classes,
+            title=f"{right} of {len(labels)} {which} points right",
+        )  # fmt: skip
+    }
+    shape = DATASETS[name].image_shape
+    if shape is not None and len(points[0]) == shape[0] * shape[1]:
+        writers["samples.png"] = lambda p: plots.plot_sample_predictions(
+            points, labels, guesses, p, shape=shape
+        )
+    return writers
+
+
+def _model(engine: str, s: Settings, seed: int) -> Any:
+    """An MLP of the run's sizes and activations on the engine named "scalar" or "tensor"."""
+    sizes, hidden, last = s.sizes, s.activation, s.output_activation
+    if engine == "scalar":
+        return nn.MLP(sizes[0], sizes[1:], activation=hidden, output_activation=last, seed=seed)
+    require_packages("the tensor engine", ["numpy"], "tensor")
+    return tensor_mlp(sizes, hidden, last, seed=seed)

