@@ -16,36 +16,14 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..extras import MissingExtra, missing, missing_message
 from ..learn import data, inputs, io
-
-__all__ = [
-    "DATA_FLAGS",
-    "Parser",
-    "UsageError",
-    "add_data_flags",
-    "add_flags",
-    "at_least_two",
-    "check_out",
-    "fraction",
-    "layer_sizes",
-    "load_data",
-    "load_model",
-    "momentum",
-    "network_inputs",
-    "nonneg_float",
-    "nonneg_int",
-    "percent",
-    "positive_float",
-    "positive_int",
-    "require_packages",
-    "required_modules",
-    "write_run",
-]
+from ..viz import plots
 
 
 class UsageError(Exception):
@@ -294,6 +272,7 @@ def load_data(args: argparse.Namespace) -> tuple[Any, Any, Any, Any, str]:
 # -- the run folder: refused before any work if it cannot take the run, then written whole ----
 
 RUN_FILES = ("model.json", "loss.png", "boundary.png", "confusion.png", "samples.png")
+Writers = dict[str, Callable[[Path], Any]]  # file name -> what writes it, given its path
 
 
 def check_out(out: Path, force: bool) -> None:
@@ -316,7 +295,7 @@ def check_out(out: Path, force: bool) -> None:
             break
 
 
-def write_run(out: Path, writers: dict[str, Callable[[Path], Any]], force: bool) -> None:
+def write_run(out: Path, writers: Writers, force: bool) -> None:
     """Write every file of the run, or none of them.
 
     The files are first written into a temporary folder: next to `out` when `out` is new
@@ -345,6 +324,44 @@ def write_run(out: Path, writers: dict[str, Callable[[Path], Any]], force: bool)
             shutil.rmtree(stage, ignore_errors=True)
     except OSError as err:
         raise UsageError(f"cannot write the run into {out}: {err.strerror or err}") from None
+
+
+def summary(history: Any) -> dict[str, Any]:
+    """What a model file keeps of the run that trained it (`History`'s final numbers)."""
+    return {
+        "threshold": history.threshold,
+        "steps": history.steps,
+        "final_loss": history.final_loss,
+        "train_accuracy": history.final_train_accuracy,
+        "test_accuracy": history.final_test_accuracy,
+        "train_seconds": history.total_time,
+        "seconds_per_step": history.time_per_step,
+        "warnings": [w.text("cli") for w in history.warnings],
+    }
+
+
+def save_run(
+    out: Path, force: bool, model: Any, history: Any, metadata: dict[str, Any], more: Writers
+) -> list[Path]:
+    """Write model.json and loss.png, and the `more` pictures, into `out` (`write_run`);
+    returns the files written."""
+    writers: Writers = {
+        "model.json": lambda p: io.save(model, p, metadata=metadata),
+        "loss.png": lambda p: plots.plot_history(history, p),
+        **more,
+    }
+    write_run(out, writers, force)
+    return [out / name for name in writers]
+
+
+def report(history: Any, wall: float, written: list[Path], after: str = "") -> None:
+    """The last lines of a run: how long it took, and what it wrote."""
+    print(
+        f"time   training {history.total_time:.2f} s ({history.steps} steps, "
+        f"{1e3 * history.time_per_step:.2f} ms/step); wall {time.perf_counter() - wall:.2f} s"
+        + (f" {after}" if after else "")
+    )
+    print(f"wrote  {', '.join(map(str, written))}")
 
 
 # -- a saved model: `eval` and `predict` read one the same way -----------------------------------

@@ -14,8 +14,6 @@ from typing import Any
 from . import train
 from .common import Parser, add_flags, nonneg_int
 
-__all__ = ["DEMO_DATA_SEED", "register", "run"]
-
 DEMO_DATA_SEED = 1  # with the weights' seed `train.DEMO_SEED`, a good run (see the docs)
 
 

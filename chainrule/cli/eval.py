@@ -17,23 +17,10 @@ from typing import Any
 
 from ..learn import inputs
 from ..learn.loop import evaluate, predict, predict_scores
-from ..learn.losses import LOSSES
-from ..learn.tasks import Task
+from ..learn.losses import LOSSES, Task
 from ..viz import plots
-from .common import (
-    DATA_FLAGS,
-    UsageError,
-    add_data_flags,
-    add_flags,
-    load_data,
-    load_model,
-    network_inputs,
-    percent,
-    require_packages,
-    required_modules,
-)
-
-__all__ = ["register", "run"]
+from . import common
+from .common import DATA_FLAGS, UsageError, network_inputs
 
 
 def register(sub: Any) -> None:
@@ -49,8 +36,8 @@ def register(sub: Any) -> None:
         ),
     )
     p.add_argument("model", type=Path, metavar="MODEL.json", help="a model file")
-    add_data_flags(p, data_default=None)
-    add_flags(p.add_argument_group("scoring and pictures"), [
+    common.add_data_flags(p, data_default=None)
+    common.add_flags(p.add_argument_group("scoring and pictures"), [
         ("--loss", list(LOSSES), "loss to report (default: the one it was trained with)"),
         ("--boundary FILE.png", Path, "draw the decision boundary"),
         ("--confusion FILE.png", Path, "draw the confusion matrix"),
@@ -60,7 +47,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Score the model on the training and held-out points the flags (or the file) name."""
-    model, meta = load_model(args.model)
+    model, meta = common.load_model(args.model)
     trained = meta.get("data_flags") if isinstance(meta.get("data_flags"), dict) else {}
     given = {name: getattr(args, name) for name in DATA_FLAGS if getattr(args, name) is not None}
     recipe = meta.get("inputs")
@@ -82,8 +69,10 @@ def run(args: argparse.Namespace) -> int:
         else:
             args.data = given["data"]
         args.quiet = True
-        require_packages(f"chainrule eval --data {args.data}", required_modules(args), "train")
-        X, y, X_test, y_test, about = load_data(args)
+        common.require_packages(
+            f"chainrule eval --data {args.data}", common.required_modules(args), "train"
+        )
+        X, y, X_test, y_test, about = common.load_data(args)
         if recipe is not None:  # scaled and turned into features, as the model was trained
             X = network_inputs(args.model, recipe, X)
             X_test = None if X_test is None else network_inputs(args.model, recipe, X_test)
@@ -91,9 +80,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"model  {args.model}: {_describe(model)}, trained with {meta.get('loss', '?')}")
     print(f"data   {about}")
     if recipe is not None and not given and meta.get("train_accuracy") is not None:
-        shown = [f"train {percent(meta['train_accuracy'])}"]
+        shown = [f"train {common.percent(meta['train_accuracy'])}"]
         if meta.get("test_accuracy") is not None:
-            shown.append(f"held-out {percent(meta['test_accuracy'])}")
+            shown.append(f"held-out {common.percent(meta['test_accuracy'])}")
         print(f"page   {', '.join(shown)} at step {meta.get('steps', '?')} (kept in the file)")
     held_out = X_test is not None and len(X_test) > 0
     sets = [("train", X, y)] + ([("held-out", X_test, y_test)] if held_out else [])
@@ -102,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
             value, accuracy = evaluate(model, xs, labels, loss=loss)
         except (ValueError, TypeError) as err:
             raise UsageError(f"{args.model} cannot score --data {args.data}: {err}") from None
-        print(f"{name:9}  accuracy {percent(accuracy)}, {loss} loss {value:.4g} ({len(xs)} points)")
+        shown = f"accuracy {common.percent(accuracy)}, {loss} loss {value:.4g}"
+        print(f"{name:9}  {shown} ({len(xs)} points)")
     points, labels, which = (X_test, y_test, "held-out") if held_out else (X, y, "training")
     threshold = float(meta.get("threshold", 0.0))
     if args.boundary is not None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterator, Mapping
+from typing import cast
 
 from .. import ops
 from ..value import Value
@@ -24,6 +25,7 @@ __all__ = [
     "FUNCTIONS",
     "HELP_LANGUAGE",
     "MAX_PROGRAM_CHARS",
+    "NEURON",
     "ProgramError",
     "evaluate_program",
     "lecture_neuron",
@@ -35,17 +37,14 @@ class _FunctionTable(Mapping[str, ops.Op]):
     function, `sin(x)` (not an infix operator), looked up live, so an op added with
     `chainrule.define_op` can be called by name at once."""
 
-    def _rows(self) -> dict[str, ops.Op]:
-        return {**ops.functions(1), **ops.functions(2)}
-
     def __getitem__(self, name: str) -> ops.Op:
-        return self._rows()[name]
+        return {**ops.functions(1), **ops.functions(2)}[name]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._rows())
+        return iter({**ops.functions(1), **ops.functions(2)})
 
     def __len__(self) -> int:
-        return len(self._rows())
+        return len(ops.functions(1)) + len(ops.functions(2))
 
 
 FUNCTIONS = _FunctionTable()
@@ -63,54 +62,27 @@ _BINARY: dict[type, Callable[[object, object], object]] = {
 
 # What people might type that is not allowed, said in words.
 _REFUSED: dict[type, str] = {
-    ast.Attribute: "attribute access",
-    ast.Subscript: "indexing",
-    ast.Lambda: "a lambda",
-    ast.Compare: "a comparison",
-    ast.BoolOp: "and/or",
-    ast.IfExp: "an if/else expression",
-    ast.List: "a list",
-    ast.Tuple: "a tuple",
-    ast.Dict: "a dict",
-    ast.Set: "a set",
-    ast.ListComp: "a comprehension",
-    ast.GeneratorExp: "a generator",
-    ast.JoinedStr: "an f-string",
-    ast.Starred: "a starred argument",
-    ast.NamedExpr: "the := operator",
-    ast.Await: "await",
-    ast.Yield: "yield",
-    ast.Import: "import",
-    ast.ImportFrom: "import",
-    ast.FunctionDef: "a function definition",
-    ast.AugAssign: "augmented assignment (+= and the like)",
-    ast.Not: "the operator not",
-    ast.Invert: "the operator ~",
-    ast.FloorDiv: "the operator //",
-    ast.Mod: "the operator %",
-    ast.MatMult: "the operator @",
-    ast.LShift: "the operator <<",
-    ast.RShift: "the operator >>",
-    ast.BitOr: "the operator |",
-    ast.BitXor: "the operator ^",
-    ast.BitAnd: "the operator &",
-}
+    getattr(ast, name): words
+    for name, words in (
+        ("Attribute", "attribute access"), ("Subscript", "indexing"), ("Lambda", "a lambda"),
+        ("Compare", "a comparison"), ("BoolOp", "and/or"), ("IfExp", "an if/else expression"),
+        ("List", "a list"), ("Tuple", "a tuple"), ("Dict", "a dict"), ("Set", "a set"),
+        ("ListComp", "a comprehension"), ("GeneratorExp", "a generator"),
+        ("JoinedStr", "an f-string"), ("Starred", "a starred argument"),
+        ("NamedExpr", "the := operator"), ("Await", "await"), ("Yield", "yield"),
+        ("Import", "import"), ("ImportFrom", "import"), ("FunctionDef", "a function definition"),
+        ("AugAssign", "augmented assignment (+= and the like)"), ("Not", "the operator not"),
+        ("Invert", "the operator ~"), ("FloorDiv", "the operator //"), ("Mod", "the operator %"),
+        ("MatMult", "the operator @"), ("LShift", "the operator <<"),
+        ("RShift", "the operator >>"), ("BitOr", "the operator |"), ("BitXor", "the operator ^"),
+        ("BitAnd", "the operator &"),
+    )
+}  # fmt: skip
 
 _ALLOWED = (
-    ast.Module,
-    ast.Expr,
-    ast.Assign,
-    ast.Name,
-    ast.Load,
-    ast.Store,
-    ast.Constant,
-    ast.BinOp,
-    ast.UnaryOp,
-    ast.Call,
-    ast.USub,
-    ast.UAdd,
-    *_BINARY,
-)
+    ast.Module, ast.Expr, ast.Assign, ast.Name, ast.Load, ast.Store, ast.Constant, ast.BinOp,
+    ast.UnaryOp, ast.Call, ast.USub, ast.UAdd, *_BINARY,
+)  # fmt: skip
 
 HELP_LANGUAGE = (
     "use numbers, names given with --set, + - * / **, unary -, "
@@ -125,22 +97,14 @@ class ProgramError(ValueError):
 # -- the built-in example -----------------------------------------------------------------
 
 
+NEURON = "n = x1*w1 + x2*w2 + b; o = tanh(n)"
+
+
 def lecture_neuron() -> Value:
-    """The lecture's neuron, o = tanh(x1*w1 + x2*w2 + b), with its labels (o.data = 0.7071...)."""
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    x1w1 = x1 * w1
-    x1w1.label = "x1*w1"
-    x2w2 = x2 * w2
-    x2w2.label = "x2*w2"
-    x1w1x2w2 = x1w1 + x2w2
-    x1w1x2w2.label = "x1*w1 + x2*w2"
-    n = x1w1x2w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
+    """The lecture's neuron, o = tanh(x1*w1 + x2*w2 + b), with its labels (o.data = 0.7071...):
+    x1*w1, x2*w2, x1*w1 + x2*w2, n and o, as the lecture names them."""
+    values = {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.8813735870195432}
+    return evaluate_program(NEURON, values)
 
 
 # -- the safe expression evaluator --------------------------------------------------------
@@ -176,7 +140,7 @@ def evaluate_program(source: str, values: dict[str, float]) -> Value:
             name = statement.targets[0].id
             _check_assignable(name, statement, source, values)
             value = _evaluate(statement.value, source, env, used)
-            if isinstance(value, Value) and id(value) not in named:
+            if not _is_number(value) and id(value) not in named:
                 value.label = name  # an assigned name beats the text of the sub-expression
                 named.add(id(value))
             env[name] = value
@@ -189,12 +153,10 @@ def evaluate_program(source: str, values: dict[str, float]) -> Value:
             f"--set {unused[0]}={values[unused[0]]:g} is not used by the expression "
             "(a typo in the name?)"
         )
-    assert result is not None
-    if not isinstance(result, Value):
-        result = Value(float(result))
-    if not result.label:
-        result.label = result_name
-    return result
+    out = Value(float(result)) if _is_number(result) else cast(Value, result)
+    if not out.label:
+        out.label = result_name
+    return out
 
 
 def _parse(source: str) -> ast.Module:
@@ -299,7 +261,7 @@ def _evaluate(
             continue
         args = [results.pop(id(child)) for child in operands]
         value = _apply(node, args, source)
-        if isinstance(value, Value) and not value.label and all(a is not value for a in args):
+        if not _is_number(value) and not value.label and all(a is not value for a in args):
             text = ast.get_source_segment(source, node) or ""
             if len(text) <= _LABEL_CHARS and "\n" not in text:
                 value.label = text
@@ -334,16 +296,16 @@ def _apply(node: ast.expr, args: list[Value | float], source: str) -> Value | fl
         if isinstance(node, ast.BinOp):
             left, right = args
             op = _BINARY[type(node.op)]
-            if not isinstance(left, Value) and not isinstance(right, Value):
+            if _is_number(left) and _is_number(right):
                 return op(float(left), float(right))  # both plain numbers: fold in floats
-            if isinstance(node.op, ast.Pow) and not isinstance(right, Value):
+            if isinstance(node.op, ast.Pow) and _is_number(right):
                 return left**right  # a constant exponent: the op reads **2, as in the lecture
-            return op(left, _as_number(right))
+            return op(left, float(right) if _is_number(right) else right)
         if isinstance(node, ast.UnaryOp):
             (x,) = args
             return -x if isinstance(node.op, ast.USub) else x
         fn = FUNCTIONS[node.func.id]  # type: ignore[attr-defined]  (a whitelisted call)
-        return fn(*(x if isinstance(x, Value) else Value(float(x)) for x in args))
+        return fn(*(Value(float(x)) if _is_number(x) else x for x in args))
     except (ArithmeticError, ValueError) as err:
         text = ast.get_source_segment(source, node) or "the expression"
         if isinstance(err, ZeroDivisionError) and isinstance(getattr(node, "op", None), ast.Div):
@@ -355,8 +317,9 @@ def _apply(node: ast.expr, args: list[Value | float], source: str) -> Value | fl
         raise ProgramError(f"{_where(node, source)}: cannot compute {text}: {why}") from None
 
 
-def _as_number(x: Value | float) -> Value | float:
-    return x if isinstance(x, Value) else float(x)
+def _is_number(x: object) -> bool:
+    """A plain number (a constant of the text, or a sum of constants), not a graph node."""
+    return isinstance(x, (int, float))
 
 
 def _position(lineno: int | None, offset: int | None, source: str) -> str:

@@ -29,10 +29,8 @@ from ..viz.dot import (
     save_graph,
 )
 from ..viz.narration import explain
-from .common import UsageError, positive_int
+from .common import UsageError, add_flags, positive_int
 from .expressions import FUNCTIONS, HELP_LANGUAGE, ProgramError, evaluate_program, lecture_neuron
-
-__all__ = ["register", "run"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -64,34 +62,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="NAME=VALUE",
         help="the value of each input, e.g. --set x1=2 w1=-3",
     )
-    command.add_argument(
-        "--out",
-        metavar="FILE",
-        help="where to write the picture; .svg, .png, .pdf, or .dot for the source "
-        "(default: graph.svg, or none when --animate is given)",
-    )
-    command.add_argument(
-        "--animate",
-        metavar="FILE",
-        help="write the forward and backward pass step by step, each chain-rule step with its "
-        "narration: a player (.html) or a GIF (.gif)",
-    )
-    command.add_argument(
-        "--rankdir", default="LR", choices=["LR", "TB", "RL", "BT"], help="direction of flow"
-    )
-    command.add_argument(
-        "--max-nodes",
-        type=positive_int,
-        default=300,
-        metavar="N",
-        help="refuse graphs with more values than this (default: 300)",
-    )
-    command.add_argument("--force", action="store_true", help="draw the graph whatever its size")
-    command.add_argument(
-        "--explain",
-        action="store_true",
-        help="also print the chain rule, step by step, with the numbers",
-    )
+    add_flags(command, [
+        ("--out FILE", str, "where to write the picture; .svg, .png, .pdf, or .dot for the "
+         "source (default: graph.svg, or none when --animate is given)"),
+        ("--animate FILE", str, "write the forward and backward pass step by step, each "
+         "chain-rule step with its narration: a player (.html) or a GIF (.gif)"),
+        ("--rankdir", ["LR", "TB", "RL", "BT"], "direction of flow"),
+        ("--max-nodes N", positive_int,
+         "refuse graphs with more values than this (default: 300)"),
+        ("--force", "store_true", "draw the graph whatever its size"),
+        ("--explain", "store_true", "also print the chain rule, step by step, with the numbers"),
+    ])  # fmt: skip
+    command.set_defaults(rankdir="LR", max_nodes=300)
     command.set_defaults(func=run)
 
 

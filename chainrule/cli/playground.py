@@ -25,26 +25,17 @@ import threading
 import webbrowser
 from pathlib import Path
 
-from .common import UsageError
-
-__all__ = ["MIME_TYPES", "default_dist", "export", "make_server", "register", "run"]
+from .common import UsageError, add_flags
 
 DEFAULT_PORT = 8765
 
 # What the playground serves, by extension; browsers insist on the first three.
 MIME_TYPES = {
-    ".wasm": "application/wasm",
-    ".mjs": "text/javascript",
-    ".js": "text/javascript",
-    ".json": "application/json",
-    ".zip": "application/zip",
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".py": "text/x-python; charset=utf-8",
-    ".map": "application/json",
-}
+    ".wasm": "application/wasm", ".mjs": "text/javascript", ".js": "text/javascript",
+    ".json": "application/json", ".zip": "application/zip", ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png",
+    ".py": "text/x-python; charset=utf-8", ".map": "application/json",
+}  # fmt: skip
 
 BUILD_HINT = (
     "build it from a clone of the chainrule repository with 'make web' "
@@ -63,27 +54,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "is computed by the server and nothing is loaded from the network."
         ),
     )
-    command.add_argument(
-        "--port",
-        type=_port,
-        default=DEFAULT_PORT,
-        metavar="N",
-        help=f"the port to listen on, on 127.0.0.1 (default: {DEFAULT_PORT}; 0 picks a free one)",
-    )
-    command.add_argument(
-        "--no-browser", action="store_true", help="only serve and print the URL; do not open it"
-    )
-    command.add_argument(
-        "--export",
-        metavar="DIR",
-        help="write the playground as a self-contained static folder to DIR (new or empty) "
-        "and exit; any static web host can serve it",
-    )
-    command.add_argument(
-        "--dist",
-        metavar="DIR",
-        help="serve or export this built folder instead of the repository's web/dist",
-    )
+    add_flags(command, [
+        ("--port N", _port,
+         f"the port to listen on, on 127.0.0.1 (default: {DEFAULT_PORT}; 0 picks a free one)"),
+        ("--no-browser", "store_true", "only serve and print the URL; do not open it"),
+        ("--export DIR", str, "write the playground as a self-contained static folder to DIR "
+         "(new or empty) and exit; any static web host can serve it"),
+        ("--dist DIR", str, "serve or export this built folder instead of the repository's "
+         "web/dist"),
+    ])  # fmt: skip
+    command.set_defaults(port=DEFAULT_PORT)
     command.set_defaults(func=run)
 
 

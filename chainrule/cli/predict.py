@@ -17,8 +17,6 @@ from ..learn.loop import predict_scores
 from ..learn.losses import LOSSES
 from .common import UsageError, load_model, network_inputs
 
-__all__ = ["register", "run"]
-
 
 def register(sub: Any) -> None:
     """Add `chainrule predict` to the command line (called from `chainrule.cli.main`)."""

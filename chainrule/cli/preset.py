@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,25 +27,13 @@ from ..learn import data, io, optim
 from ..learn.loop import fit
 from ..learn.losses import cross_entropy
 from ..learn.module import ConfigError
-from ..viz import plots
-from .common import (
-    UsageError,
-    add_flags,
-    check_out,
-    nonneg_int,
-    percent,
-    positive_float,
-    positive_int,
-    require_packages,
-    write_run,
-)
+from . import common
+from .common import UsageError, add_flags, nonneg_int, positive_float, positive_int
 
 try:
     from ..tensor import recipes
 except MissingExtra:  # no numpy: `run` says what to install before it needs them
     recipes = None  # type: ignore[assignment]
-
-__all__ = ["PRESETS", "register", "run"]
 
 
 @dataclass(frozen=True)
@@ -67,30 +54,18 @@ class Preset:
 
 PRESETS = {
     "names-mlp": Preset(
-        about="makemore's MLP (Embedding, Linear, BatchNorm1d, tanh, Linear) on census first "
-        "names: 3 characters of context -> the next one",
-        model="names_mlp",
-        loss="cross_entropy",
-        lr=0.1,
-        momentum=0.0,
-        weight_decay=0.0,
-        schedule="cosine",
-        batch_size=32,
-        steps=20_000,
+        "makemore's MLP (Embedding, Linear, BatchNorm1d, tanh, Linear) on census first names: "
+        "3 characters of context -> the next one",
+        model="names_mlp", loss="cross_entropy", lr=0.1, momentum=0.0, weight_decay=0.0,
+        schedule="cosine", batch_size=32, steps=20_000,
     ),
     "cnn-mnist5k": Preset(
-        about="a CNN (two 3x3 convolutions with ReLU and max pooling, then Linear) on 4,000 "
-        "MNIST digits, 1,000 held out",
-        model="digits_cnn",
-        loss="cross_entropy",
-        lr=0.05,
-        momentum=0.9,
-        weight_decay=5e-4,
-        schedule="cosine",
-        batch_size=64,
-        epochs=10,
+        "a CNN (two 3x3 convolutions with ReLU and max pooling, then Linear) on 4,000 MNIST "
+        "digits, 1,000 held out",
+        model="digits_cnn", loss="cross_entropy", lr=0.05, momentum=0.9, weight_decay=5e-4,
+        schedule="cosine", batch_size=64, epochs=10,
     ),
-}
+}  # fmt: skip
 
 
 def register(sub: Any) -> None:
@@ -127,9 +102,9 @@ def run(args: argparse.Namespace) -> int:
     preset = PRESETS[args.name]
     wall = time.perf_counter()
     out = args.out if args.out is not None else Path("runs", args.name)
-    check_out(out, args.force)
+    common.check_out(out, args.force)
     config = _read_config(args.model_config) if args.model_config else None
-    require_packages(f"chainrule preset {args.name}", ["numpy"], "tensor")
+    common.require_packages(f"chainrule preset {args.name}", ["numpy"], "tensor")
     try:
         X, y, X_test, y_test, about_data, extra = _load(args.name, args.seed)
     except ImportError as err:
@@ -176,35 +151,17 @@ def run(args: argparse.Namespace) -> int:
     model.eval()
     with no_grad():
         test_loss = float(cross_entropy(model(X_test), y_test).item())
-    metadata = {
-        "preset": args.name,
-        "data": about_data,
-        "steps": history.steps,
-        "final_loss": history.loss[-1],
-        "train_accuracy": history.final_train_accuracy,
-        "test_accuracy": history.final_test_accuracy,
-        "test_loss": test_loss,
-        "train_seconds": history.total_time,
-        "seed": args.seed,
-        **extra["metadata"],
-    }
-    writers: dict[str, Callable[[Path], Any]] = {
-        "model.json": lambda p: io.save(model, p, metadata=metadata),
-        "loss.png": lambda p: plots.plot_history(history, p),
-    }
-    write_run(out, writers, args.force)
+    metadata = {"preset": args.name, "data": about_data, **common.summary(history)}
+    metadata.update(test_loss=test_loss, seed=args.seed, **extra["metadata"])
+    written = common.save_run(out, args.force, model, history, metadata, {})
     print(
-        f"done   train accuracy {percent(history.final_train_accuracy)}, held-out accuracy "
-        f"{percent(history.final_test_accuracy)} and loss {test_loss:.4f} ({len(y_test)} "
-        f"{extra['what']}); final batch loss {history.loss[-1]:.4g}"
+        f"done   train accuracy {common.percent(history.final_train_accuracy)}, held-out "
+        f"accuracy {common.percent(history.final_test_accuracy)} and loss {test_loss:.4f} "
+        f"({len(y_test)} {extra['what']}); final batch loss {history.loss[-1]:.4g}"
     )
     if args.name == "names-mlp":
         print(f"names  {', '.join(_sample_names(model, 8, args.seed))}")
-    print(
-        f"time   training {history.total_time:.2f} s ({history.steps} steps, "
-        f"{1e3 * history.time_per_step:.2f} ms/step); wall {time.perf_counter() - wall:.2f} s"
-    )
-    print(f"wrote  {', '.join(str(out / name) for name in writers)}")
+    common.report(history, wall, written)
     return 0
 
 

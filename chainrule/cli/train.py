@@ -36,40 +36,20 @@ from typing import Any
 
 from .. import nn
 from ..extras import MissingExtra
-from ..learn import io
 from ..learn.advice import TrainingDiverged, TrainingWarning
 from ..learn.data import DATASETS, MICROGRAD, DataDefaults
 from ..learn.loop import History, fit, predict
-from ..learn.losses import LOSSES
+from ..learn.losses import LOSSES, default_loss, outputs_needed
 from ..learn.optim import OPTIMIZERS, SCHEDULES
-from ..learn.tasks import default_loss, outputs_needed
 from ..viz import plots
+from . import common
+from .common import UsageError, add_flags, nonneg_float, nonneg_int, positive_float, positive_int
 
 try:
     from ..tensor.layers import mlp as tensor_mlp
 except MissingExtra:  # no numpy: `_model` says what to install if a tensor model is asked for
     tensor_mlp = None  # type: ignore[assignment]
 
-from .common import (
-    DATA_FLAGS,
-    UsageError,
-    add_data_flags,
-    add_flags,
-    check_out,
-    layer_sizes,
-    load_data,
-    momentum,
-    nonneg_float,
-    nonneg_int,
-    percent,
-    positive_float,
-    positive_int,
-    require_packages,
-    required_modules,
-    write_run,
-)
-
-__all__ = ["DEMO_SEED", "register", "run"]
 
 # The seed of the initial weights, of `train` and of micrograd's demo (`chainrule demo`),
 # picked so that the demo's run is a good one; other seeds are listed in the docs.
@@ -90,10 +70,10 @@ def register(sub: Any) -> None:
         epilog=_settings_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_data_flags(p, data_default="moons")
+    common.add_data_flags(p, data_default="moons")
     activations = list(nn.ACTIVATIONS)
     add_flags(p.add_argument_group("model"), [
-        ("--model SIZES", layer_sizes,
+        ("--model SIZES", common.layer_sizes,
          "layer sizes, inputs first: 2,16,16,1 (default: FEATURES,16,16,OUTPUTS)"),
         ("--activation", activations, "activation of the hidden layers (default: relu; toy: tanh)"),
         ("--output-activation", activations,
@@ -113,7 +93,7 @@ def register(sub: Any) -> None:
         ("--optimizer", list(OPTIMIZERS), "sgd or adam (default: sgd)"),
         ("--lr LR", positive_float,
          "learning rate (default: sgd 1.0 with hinge, as micrograd, else 0.1; adam 0.01)"),
-        ("--momentum M", momentum, "SGD momentum in [0, 1) (default: 0; digits: 0.9)"),
+        ("--momentum M", common.momentum, "SGD momentum in [0, 1) (default: 0; digits: 0.9)"),
         ("--schedule", list(SCHEDULES), "learning rate over time: linear falls to a tenth "
          "(micrograd), cosine to 0 (default: linear; toy: constant)"),
     ])  # fmt: skip
@@ -245,14 +225,14 @@ def run(args: argparse.Namespace) -> int:
     wall = time.perf_counter()
     say = (lambda *a: None) if args.quiet else print
     out = args.out if args.out is not None else Path("runs", args.data)
-    check_out(out, args.force)
+    common.check_out(out, args.force)
     header = getattr(args, "header", None)  # only the demo sets one
     purpose = "chainrule demo" if header else f"chainrule train --data {args.data}"
-    require_packages(purpose, required_modules(args), "train")
+    common.require_packages(purpose, common.required_modules(args), "train")
     if header:
         say(header)
 
-    X, y, X_test, y_test, about_data = load_data(args)
+    X, y, X_test, y_test, about_data = common.load_data(args)
     features = len(X[0])
     s = resolve(args, features, len(set(y) | set(y_test or [])))
     engine = args.engine
@@ -284,78 +264,49 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(err)) from None
 
     test = history.final_test_accuracy
-    results = f"train accuracy {percent(history.final_train_accuracy)}" + (
-        f", test accuracy {percent(test)} ({len(X_test)} held-out points)"
+    results = f"train accuracy {common.percent(history.final_train_accuracy)}" + (
+        f", test accuracy {common.percent(test)} ({len(X_test)} held-out points)"
         if test is not None
         else ", no held-out points"
     )
-    metadata = {
-        "data": about_data,
-        "data_flags": {name: getattr(args, name, None) for name in DATA_FLAGS},
-        "engine": engine,
-        "loss": s.loss,
-        "l2": s.l2,
-        "threshold": history.threshold,
-        "steps": history.steps,
-        "final_loss": history.final_loss,
-        "train_accuracy": history.final_train_accuracy,
-        "test_accuracy": test,
-        "train_seconds": history.total_time,
-        "seconds_per_step": history.time_per_step,
-        "seed": args.seed,
-        "data_seed": args.data_seed,
-        "warnings": [w.text("cli") for w in history.warnings],
-    }
-    writers: dict[str, Callable[[Path], Any]] = {
-        "model.json": lambda p: io.save(model, p, metadata=metadata),
-        "loss.png": lambda p: plots.plot_history(history, p),
-    }
+    about = {"data": about_data, "engine": engine, "loss": s.loss, "l2": s.l2}
+    about["data_flags"] = {name: getattr(args, name, None) for name in common.DATA_FLAGS}
+    metadata = {**about, **common.summary(history), "seed": args.seed, "data_seed": args.data_seed}
+    writers: dict[str, Callable[[Path], Any]] = {}
     if features == 2:
         title = f"{args.data}: {results.replace(', test', chr(10) + 'test')}"
         writers["boundary.png"] = lambda p: plots.plot_decision_boundary(
-            model, X, y, p, X_test=X_test, y_test=y_test, threshold=history.threshold,
-            title=title,
-        )  # fmt: skip
-    if s.sizes[-1] >= 3:
-        writers.update(
-            _class_pictures(model, history, s.sizes[-1], args.data, X, y, X_test, y_test)
+            model, X, y, p, X_test=X_test, y_test=y_test, threshold=history.threshold, title=title
         )
-    write_run(out, writers, args.force)
-
+    if s.sizes[-1] >= 3:
+        held_out = X_test is not None and len(X_test) > 0
+        which = (X_test, y_test, "held-out") if held_out else (X, y, "training")
+        writers.update(_class_pictures(model, history, s.sizes[-1], args.data, *which))
+    written = common.save_run(out, args.force, model, history, metadata, writers)
     l2_term = ", without the L2 term" if s.l2 else ""
     print(
         f"done   {results}; final loss {history.final_loss:.4g} ({s.loss} on all "
         f"{history.train_size} training points{l2_term})"
     )
-    print(
-        f"time   training {history.total_time:.2f} s ({history.steps} steps, "
-        f"{1e3 * history.time_per_step:.2f} ms/step); wall {time.perf_counter() - wall:.2f} s "
-        "with data, plots and files"
-    )
-    print(f"wrote  {', '.join(str(out / name) for name in writers)}")  # fmt: skip
+    common.report(history, wall, written, "with data, plots and files")
     for advice in history.warnings:
         print(f"warning: {advice.text('cli')}")
     return 0
 
 
 def _class_pictures(
-    model: Any, history: History, classes: int, name: str, X: Any, y: Any, X_test: Any, y_test: Any
+    model: Any, history: History, classes: int, name: str, points: Any, labels: Any, which: str
 ) -> dict[str, Callable[[Path], Any]]:
     """confusion.png for more than two classes, samples.png for pictures, on the held-out
     points where there are some."""
-    held_out = X_test is not None and len(X_test) > 0
-    points, labels, which = (X_test, y_test, "held-out") if held_out else (X, y, "training")
     guesses = predict(model, points, threshold=history.threshold)
     right = sum(int(g == t) for g, t in zip(guesses, labels))
-    writers: dict[str, Callable[[Path], Any]] = {
-        "confusion.png": lambda p: plots.plot_confusion_matrix(
-            labels,
-            guesses,
-            p,
-            classes=classes,
-            title=f"{right} of {len(labels)} {which} points right",
-        )  # fmt: skip
-    }
+    title = f"{right} of {len(labels)} {which} points right"
+
+    def confusion(p: Path) -> Any:
+        return plots.plot_confusion_matrix(labels, guesses, p, classes=classes, title=title)
+
+    writers: dict[str, Callable[[Path], Any]] = {"confusion.png": confusion}
     shape = DATASETS[name].image_shape
     if shape is not None and len(points[0]) == shape[0] * shape[1]:
         writers["samples.png"] = lambda p: plots.plot_sample_predictions(
@@ -369,5 +320,5 @@ def _model(engine: str, s: Settings, seed: int) -> Any:
     sizes, hidden, last = s.sizes, s.activation, s.output_activation
     if engine == "scalar":
         return nn.MLP(sizes[0], sizes[1:], activation=hidden, output_activation=last, seed=seed)
-    require_packages("the tensor engine", ["numpy"], "tensor")
+    common.require_packages("the tensor engine", ["numpy"], "tensor")
     return tensor_mlp(sizes, hidden, last, seed=seed)

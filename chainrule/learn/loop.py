@@ -20,9 +20,9 @@ start) or whose loss grew far above where it began warns (`TrainingWarning`) and
 advice in `History.warnings` (`chainrule.learn.advice`).
 
 Labels. Give class labels as the data sets do: 0/1 (or -1/+1) for two classes, 0..C-1 for more.
-`fit` turns them into what the loss needs (`chainrule.learn.tasks`): -1/+1 for `hinge`, 0/1 for
-`bce`, class indices for `cross_entropy`; `mse` gets the targets exactly as given (the lecture's
-+1/-1). The losses are `chainrule.learn.losses.LOSSES`; `fit` also takes any callable
+`fit` turns them into what the loss needs (`chainrule.learn.losses.Task`): -1/+1 for `hinge`,
+0/1 for `bce`, class indices for `cross_entropy`; `mse` gets the targets exactly as given (the
+lecture's +1/-1). The losses are `chainrule.learn.losses.LOSSES`; `fit` also takes any callable
 `loss(outputs, targets) -> node`.
 
 Speed. A step is the model's forward pass, the loss, `backward()` and the optimizer's update;
@@ -49,14 +49,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..autograd import collector_paused, no_grad
-from ..engines import engine_for
+from ..engines import Engine, engine_for
 from ..extras import require
 from . import optim
 from .advice import Advice, TrainingDiverged, TrainingWarning, diagnose, diverged_advice
 from .data import check_finite
-from .losses import LOSSES
+from .losses import LOSSES, Task, compute_loss
 from .module import check_size
-from .tasks import Task, compute_loss
 
 __all__ = ["LOSSES", "History", "evaluate", "fit", "predict", "predict_scores"]
 
@@ -219,11 +218,10 @@ def fit(
         raise ValueError("fit: give both X_test and y_test, or neither")
     if X_test is not None:
         _check_data(X_test, y_test, "X_test", "y_test")
-    momentum = _nonneg(momentum, "momentum")
+    momentum, l2 = _nonneg(momentum, "momentum"), _nonneg(l2, "l2")
     if not (callable(loss) or loss in LOSSES):
         valid = ", ".join(repr(k) for k in LOSSES)
         raise ValueError(f"fit: unknown loss {loss!r}; valid: {valid}, or a callable")
-    l2 = _nonneg(l2, "l2")
     batch = n if batch_size is None else min(check_size(batch_size, "fit: batch_size"), n)
     per_epoch = math.ceil(n / batch)
     if steps is not None and epochs is not None:
@@ -242,27 +240,20 @@ def fit(
     with no_grad(), evaluating(model):
         width = engine.width(engine.forward(model, engine.inputs(X[:1])))
     task = Task(loss, y, width)
-    inputs, targets = engine.inputs(X), engine.targets(task.targets(y))
-    classes = task.classes(y)
-    if X_test is not None:
-        test_inputs, test_classes = engine.inputs(X_test), task.classes(y_test)
-
+    inputs, targets, classes = engine.inputs(X), engine.targets(task.targets(y)), task.classes(y)
+    held_out = None if X_test is None else (engine.inputs(X_test), task.classes(y_test))
     history = History(threshold=task.threshold, batch_size=batch, train_size=n, l2=l2)
+
+    def score_held_out(done: int) -> None:
+        if held_out is not None:
+            history.eval_steps.append(done)
+            history.test_accuracy.append(_accuracy(engine, model, *held_out, task.threshold))
+
     rng = random.Random(seed)
     order = list(range(n))
     bar = None if tqdm is None else tqdm(total=total, desc="train", unit="step", dynamic_ncols=True)
-    record_loss, record_acc = history.loss.append, history.train_accuracy.append
-    record_lr, record_time = history.lr.append, history.step_time.append
-    forward, correct = engine.forward, engine.correct
-    zero_grad, update = optimizer.zero_grad, optimizer.step
     clock = time.perf_counter
     started = clock()
-
-    def score_held_out(done: int) -> None:
-        if X_test is not None:
-            history.eval_steps.append(done)
-            history.test_accuracy.append(_accuracy(engine, model, test_inputs, test_classes, task))
-
     score_held_out(0)
     was_training = getattr(model, "training", None)
     if was_training is not None:
@@ -270,48 +261,42 @@ def fit(
     try:
         for k in range(total):
             t0 = clock()
-            if batch == n:
-                xb, yb, cb = inputs, targets, classes
-            else:
+            xb, yb, cb = inputs, targets, classes
+            if batch < n:
                 start = (k % per_epoch) * batch
                 if start == 0:
                     rng.shuffle(order)
                 index = order[start : start + batch]
-                xb, yb, cb = engine.take(inputs, index), engine.take(targets, index), None
-                if classes is not None:
-                    cb = [classes[i] for i in index]
+                xb, yb = engine.take(inputs, index), engine.take(targets, index)
+                cb = None if classes is None else [classes[i] for i in index]
             if lr_at is not None:
                 optimizer.lr = lr_at(k)
-            step_lr = optimizer.lr
+            history.lr.append(optimizer.lr)
             with collector_paused():
-                outputs = forward(model, xb)
+                outputs = engine.forward(model, xb)
                 total_loss = compute_loss(loss, outputs, yb)
                 if l2:
                     total_loss = total_loss + l2 * engine.penalty(params)
-                zero_grad()
+                optimizer.zero_grad()
                 total_loss.backward()
-                update()
+                optimizer.step()
                 if scheduler is not None:
                     scheduler.step()
                 value = float(total_loss.data)
-                hits = None if cb is None else correct(outputs, cb, task.threshold)
+                hits = None if cb is None else engine.correct(outputs, cb, task.threshold)
                 del outputs, total_loss  # free the graph while the collector is paused
-            record_time(clock() - t0)
-            record_loss(value)
-            record_acc(None if hits is None else hits / len(cb))
-            record_lr(step_lr)
+            history.step_time.append(clock() - t0)
+            history.loss.append(value)
+            history.train_accuracy.append(None if cb is None else hits / len(cb))
             if not math.isfinite(value):
-                start = history.loss[0]
-                advice = diverged_advice(
-                    f"the loss became {value} at step {k} (it started at {start:.4g})",
-                    history.lr[0], _default_lr(name), name,
-                )  # fmt: skip
+                what = f"the loss became {value} at step {k} (it started at {history.loss[0]:.4g})"
+                advice = diverged_advice(what, history.lr[0], _default_lr(name), name)
                 raise TrainingDiverged(f"fit: {advice}", advice)
             if (k + 1) % every == 0 or k + 1 == total:
                 score_held_out(k + 1)
             if bar is not None:
-                acc = "" if hits is None else f" acc {100 * hits / len(cb):.0f}%"
-                bar.set_postfix_str(f"loss {value:.4f}{acc} lr {step_lr:.3g}", refresh=False)
+                acc = "" if cb is None else f" acc {100 * hits / len(cb):.0f}%"
+                bar.set_postfix_str(f"loss {value:.4f}{acc} lr {history.lr[-1]:.3g}", refresh=False)
                 bar.update()
     finally:
         if bar is not None:
@@ -323,10 +308,9 @@ def fit(
         outputs = engine.forward(model, inputs)
         history.final_loss = float(compute_loss(loss, outputs, targets).data)
         if classes is not None:
-            hits = engine.correct(outputs, classes, task.threshold)
-            history.final_train_accuracy = hits / len(classes)
+            history.final_train_accuracy = engine.correct(outputs, classes, task.threshold) / n
         del outputs
-    if X_test is not None:
+    if held_out is not None:
         history.final_test_accuracy = history.test_accuracy[-1]
     history.warnings = diagnose(
         history.loss, history.final_train_accuracy, classes,
@@ -341,11 +325,13 @@ def fit(
 # -- helpers -------------------------------------------------------------------------------------
 
 
-def _accuracy(engine: Any, model: Any, inputs: Any, classes: list[int] | None, task: Task):
+def _accuracy(
+    engine: type[Engine], model: Any, inputs: Any, classes: list[int] | None, threshold: float
+) -> float | None:
     if classes is None:
         return None
     with no_grad(), evaluating(model):
-        return engine.correct(engine.forward(model, inputs), classes, task.threshold) / len(classes)
+        return engine.correct(engine.forward(model, inputs), classes, threshold) / len(classes)
 
 
 @contextmanager
@@ -393,13 +379,11 @@ def _optimizer(optimizer: Any, params: list[Any], lr: Any, momentum: float) -> t
     with `lr` (if any) replacing its learning rate."""
     if optimizer is None or isinstance(optimizer, str):
         name = optimizer or "sgd"
-        if name not in optim.OPTIMIZERS:
-            valid = ", ".join(repr(k) for k in optim.OPTIMIZERS)
-            raise ValueError(f"fit: unknown optimizer {name!r}; valid: {valid}, or an Optimizer")
         if momentum and name != "sgd":
             raise ValueError(f"fit: momentum applies to optimizer='sgd' only, not {name!r}")
-        options = {"momentum": momentum} if momentum else {}
-        return optim.get_optimizer(name, params, lr, **options), name
+        return optim.get_optimizer(
+            name, params, lr, **({"momentum": momentum} if momentum else {})
+        ), name
     if not isinstance(optimizer, optim.Optimizer):
         raise TypeError(
             f"fit: optimizer must be a name ('sgd', 'adam') or an Optimizer, got {optimizer!r}"

@@ -21,7 +21,7 @@ Which reduction the lecture uses: the lecture's loss is the SUM of squared error
 differ only by a constant factor, which a learning rate absorbs.
 
 `LOSSES` is the one table of losses: `fit(loss=...)`, `chainrule train --loss`, the
-playground's menu and the label coding of `chainrule.learn.tasks` all read it.
+playground's menu and the label coding below (`Task`) all read it.
 """
 
 from __future__ import annotations
@@ -39,13 +39,17 @@ from ..ops import RELU, SOFTPLUS
 __all__ = [
     "LOSSES",
     "Loss",
+    "Task",
     "accuracy",
     "bce_with_logits",
     "binary_accuracy",
     "categorical_accuracy",
+    "compute_loss",
     "cross_entropy",
+    "default_loss",
     "hinge",
     "mse",
+    "outputs_needed",
 ]
 
 REDUCTIONS = ("mean", "sum")
@@ -145,7 +149,7 @@ def cross_entropy(logits_rows: Any, labels: Any, reduction: str = "mean") -> Any
 
 @dataclass(frozen=True)
 class Loss:
-    """A row of `LOSSES`: the loss, and what it makes of the labels (`chainrule.learn.tasks`).
+    """A row of `LOSSES`: the loss, and what it makes of the labels (`Task`).
 
     `codes` is how a two-class loss codes (negative, positive): hinge -1/+1, bce 0/1; None
     takes the targets as given. `per_class` losses need one score per class, the others one
@@ -167,6 +171,99 @@ LOSSES: dict[str, Loss] = {
     "bce": Loss(bce_with_logits, codes=(0.0, 1.0)),
     "cross_entropy": Loss(cross_entropy, per_class=True),
 }
+
+
+# -- what a loss makes of the labels: which model it needs, how it codes the classes -----------
+#
+#     hinge          one score per sample, two classes coded -1/+1, split at 0
+#     bce            one score (a logit) per sample, two classes coded 0/1, split at 0
+#     mse            one number per sample, the targets as given (the lecture's +1/-1); two
+#                    classes split half way between the two label values
+#     cross_entropy  one score per class; labels are class indices, the largest score wins
+#
+# A callable loss gets the targets as given, as mse does. `fit`, `evaluate` and the command
+# line ask here.
+
+
+def default_loss(n_classes: int) -> str:
+    """micrograd's hinge for two classes, softmax cross-entropy for more."""
+    return "hinge" if n_classes <= 2 else "cross_entropy"
+
+
+def outputs_needed(loss: str, n_classes: int) -> int:
+    """How many numbers per sample a model trained with the loss named `loss` must return."""
+    return max(n_classes, 2) if LOSSES[loss].per_class else 1
+
+
+def compute_loss(loss: str | Callable[..., Any], outputs: Any, targets: Any) -> Any:
+    """The loss named `loss` in `LOSSES`, or `loss` itself if it is a callable: a node to call
+    backward() on."""
+    return LOSSES[loss](outputs, targets) if isinstance(loss, str) else loss(outputs, targets)
+
+
+class Task:
+    """What the labels mean for a loss: the loss's targets, the classes, the score threshold."""
+
+    def __init__(self, loss: Any, y: Sequence[float], width: int) -> None:
+        self.loss, self.width = loss, width
+        row = LOSSES.get(loss) if isinstance(loss, str) else None
+        self.codes = row.codes if row else None
+        values = sorted(set(y))
+        if width > 1:
+            if row and not row.per_class:
+                raise ValueError(
+                    f"fit: the {loss} loss needs a model with one output, this one has {width} "
+                    "(use loss='cross_entropy' for several classes)"
+                )
+            bad = [v for v in values if isinstance(v, bool) or _index(v) not in range(width)]
+            if bad:
+                raise ValueError(
+                    f"fit: labels must be class indices 0..{width - 1} for a model with "
+                    f"{width} outputs, got {bad[0]!r}"
+                )
+            self.binary, self.threshold = False, 0.0
+            return
+        if row and row.per_class:
+            raise ValueError(
+                f"fit: {loss} needs a model with one output per class (at least 2); "
+                "this one has 1 (use 'hinge' or 'bce' for two classes)"
+            )
+        self.binary = len(values) <= 2
+        if self.codes and not self.binary:
+            raise ValueError(
+                f"fit: the {loss} loss is for two classes, the labels have {len(values)} "
+                f"distinct values (use loss='cross_entropy' and one output per class)"
+            )
+        # Two label values: the larger one is the positive class. Scores of hinge and bce
+        # split at 0; an mse model aims at the labels themselves, so it splits half way.
+        self.low, self.high = values[0], values[-1]
+        if len(values) == 1:  # one class present: say which side it is on
+            self.low, self.high = (values[0], 1) if values[0] < 1 else (0, values[0])
+        self.threshold = 0.0 if self.codes else float((self.low + self.high) / 2)
+
+    def targets(self, y: Sequence[float]) -> list[Any]:
+        """`y` coded for the loss: -1/+1 for hinge, 0/1 for bce, as given otherwise."""
+        if self.codes:
+            negative, positive = self.codes
+            return [positive if v == self.high else negative for v in y]
+        return list(y)
+
+    def classes(self, y: Sequence[float]) -> list[int] | None:
+        """Class of each label, for accuracy; None for regression targets."""
+        if self.width > 1:
+            return [int(v) for v in y]
+        if not self.binary:
+            return None
+        mid = (self.low + self.high) / 2
+        return [int(v > mid) for v in y]
+
+
+def _index(v: Any) -> int | None:
+    """`v` as a class index (ints and numpy integers, not 1.0), or None."""
+    try:
+        return index(v)
+    except TypeError:
+        return None
 
 
 # -- the checks, on plain numbers, for both engines -------------------------------------------

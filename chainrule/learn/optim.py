@@ -114,8 +114,12 @@ class Optimizer:
     def step(self) -> None:
         raise NotImplementedError
 
+    # The settings `repr` shows, where they are set (not 0, not False).
+    _shown: tuple[str, ...] = ()
+
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({len(self.params)} parameters, lr={self._lr})"
+        shown = "".join(f", {k}={getattr(self, k)}" for k in self._shown if getattr(self, k))
+        return f"{type(self).__name__}({len(self.params)} parameters, lr={self._lr}{shown})"
 
     def _gradients(self, weight_decay: float) -> Iterator[tuple[Any, dict[str, Any], Any, Any]]:
         """(parameter, its state, its gradient + weight_decay * weight, its engine) for each
@@ -174,14 +178,7 @@ class SGD(Optimizer):
                 g = g + momentum * buf if self.nesterov else buf
             p.data -= lr * g
 
-    def __repr__(self) -> str:
-        extra = "".join(
-            f", {name}={getattr(self, name)}"
-            for name in ("momentum", "weight_decay", "dampening")
-            if getattr(self, name)
-        )
-        nesterov = ", nesterov=True" if self.nesterov else ""
-        return f"SGD({len(self.params)} parameters, lr={self._lr}{extra}{nesterov})"
+    _shown = ("momentum", "weight_decay", "dampening", "nesterov")
 
 
 class Adam(Optimizer):
@@ -233,12 +230,7 @@ class Adam(Optimizer):
             denom = engine.sqrt(v) / math.sqrt(1 - beta2**t) + eps
             p.data -= step_size * (m / denom)
 
-    def __repr__(self) -> str:
-        decay = f", weight_decay={self.weight_decay}" if self.weight_decay else ""
-        return (
-            f"Adam({len(self.params)} parameters, lr={self._lr}, betas={self.betas}, "
-            f"eps={self.eps}{decay})"
-        )
+    _shown = ("betas", "eps", "weight_decay")
 
 
 # Optimizer names, for `fit(optimizer="adam")` and `chainrule train --optimizer adam`:
