@@ -40,15 +40,9 @@ from .learn.module import (
 from .value import Value, dot
 
 __all__ = [
-    "ACTIVATIONS",
-    "KINDS",
-    "Layer",
-    "MLP",
-    "Neuron",
-    "ScalarModule",
-    "from_config",
+    "ACTIVATIONS", "KINDS", "Layer", "MLP", "Neuron", "ScalarModule", "from_config",
     "parameter_count",
-]
+]  # fmt: skip
 
 Seed = int | random.Random | None
 Input = Value | float | int
@@ -120,6 +114,13 @@ class RowsGiven(TypeError):
 class ScalarModule(Module):
     """The base of the scalar models: a `Module` whose parameters are `Value`s."""
 
+    _activation = "linear"
+
+    @property
+    def activation(self) -> str:
+        """The name of the activation (of the hidden layers, for an MLP)."""
+        return self._activation
+
     def label_parameters(self, prefix: str = "") -> None:
         """Label every parameter by its place (`L1.n2.w3`), under `prefix`; the constructors
         call it, so a model's pictures name its weights without being asked."""
@@ -141,10 +142,6 @@ class Neuron(ScalarModule):
         self.w = [Value(rng.uniform(-1, 1)) for _ in range(self.nin)]
         self.b = Value(rng.uniform(-1, 1))
         self.label_parameters()
-
-    @property
-    def activation(self) -> str:
-        return self._activation
 
     def __call__(self, x: Sequence[Input] | Input) -> Value:
         out = dot(self.w, _inputs(x, self.nin, "Neuron"), self.b)
@@ -169,9 +166,7 @@ class Neuron(ScalarModule):
 class Layer(ScalarModule):
     """`nout` neurons that all read the same `nin` inputs; one output → the Value itself."""
 
-    def __init__(
-        self, nin: int, nout: int, activation: str | None = "tanh", seed: Seed = None
-    ) -> None:
+    def __init__(self, nin: int, nout: int, activation: str | None = "tanh", seed: Seed = None):
         self.nin = check_size(nin, "Layer nin")
         self.nout = check_size(nout, "Layer nout")
         self._activation = check_activation(activation)
@@ -179,10 +174,6 @@ class Layer(ScalarModule):
         rng = _rng(seed)
         self.neurons = [Neuron(self.nin, self._activation, rng) for _ in range(self.nout)]
         self.label_parameters()
-
-    @property
-    def activation(self) -> str:
-        return self._activation
 
     def __call__(self, x: Sequence[Input] | Input) -> Value | list[Value]:
         xs = _inputs(x, self.nin, "Layer")  # lift numbers once for all the neurons
@@ -198,12 +189,7 @@ class Layer(ScalarModule):
             neuron.label_parameters(f"{prefix}n{j}.")
 
     def config(self) -> dict[str, Any]:
-        return {
-            "type": "Layer",
-            "nin": self.nin,
-            "nout": self.nout,
-            "activation": self._activation,
-        }
+        return {"type": "Layer", "nin": self.nin, "nout": self.nout, "activation": self.activation}
 
     @classmethod
     def parameter_count(cls, config: Mapping[str, Any]) -> int:
@@ -252,28 +238,12 @@ class MLP(ScalarModule):
         if not self.nouts:
             raise ValueError("MLP nouts must name at least one layer size, got []")
         self._activation = check_activation(activation)
-        self._output_activation = (
-            self._activation
-            if output_activation is SAME
-            else check_activation(output_activation, "output_activation")  # type: ignore[arg-type]
-        )
-        rng = _rng(seed)
-        sizes = [self.nin, *self.nouts]
-        last = len(self.nouts) - 1
-        self.layers = [
-            Layer(
-                sizes[i],
-                sizes[i + 1],
-                self._output_activation if i == last else self._activation,
-                rng,
-            )
-            for i in range(len(self.nouts))
-        ]
+        last = activation if isinstance(output_activation, _Same) else output_activation
+        self._output_activation = check_activation(last, "output_activation")
+        acts = [self._activation] * (len(self.nouts) - 1) + [self._output_activation]
+        sizes, rng = [self.nin, *self.nouts], _rng(seed)
+        self.layers = [Layer(a, b, act, rng) for a, b, act in zip(sizes, sizes[1:], acts)]
         self.label_parameters()
-
-    @property
-    def activation(self) -> str:
-        return self._activation
 
     @property
     def output_activation(self) -> str:
@@ -292,15 +262,9 @@ class MLP(ScalarModule):
             layer.label_parameters(f"{prefix}L{i}.")
 
     def config(self) -> dict[str, Any]:
-        return {
-            "type": "MLP",
-            "nin": self.nin,
-            "nouts": list(self.nouts),
-            "activation": self._activation,
-            "output_activation": (
-                None if self._output_activation == "linear" else self._output_activation
-            ),
-        }
+        last = None if self._output_activation == "linear" else self._output_activation
+        config = {"type": "MLP", "nin": self.nin, "nouts": list(self.nouts)}
+        return {**config, "activation": self._activation, "output_activation": last}
 
     @classmethod
     def parameter_count(cls, config: Mapping[str, Any]) -> int:

@@ -22,14 +22,9 @@ from .. import ops
 from ..value import Value
 
 __all__ = [
-    "FUNCTIONS",
-    "HELP_LANGUAGE",
-    "MAX_PROGRAM_CHARS",
-    "NEURON",
-    "ProgramError",
-    "evaluate_program",
-    "lecture_neuron",
-]
+    "FUNCTIONS", "HELP_LANGUAGE", "MAX_PROGRAM_CHARS", "NEURON", "ProgramError",
+    "evaluate_program", "lecture_neuron",
+]  # fmt: skip
 
 
 class _FunctionTable(Mapping[str, ops.Op]):

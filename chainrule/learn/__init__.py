@@ -1,24 +1,18 @@
-"""Training: `fit`, `evaluate` and `predict` (the loop, `loop.py`), what each loss makes of
-the labels (`tasks.py`), what a failed run says (`advice.py`) and each data set's settings for
-`chainrule train` (`defaults.py`). The per-engine adapters the loop uses live one layer down, in
-`chainrule.engines`, beside the models, optimizers and losses that use them too."""
+"""Training: `fit`, `evaluate` and `predict` (the loop, `loop.py`), the losses and what each
+makes of the labels (`losses.py`), the optimizers and schedules (`optim.py`), the data sets and
+each one's settings for `chainrule train` (`data.py`), what a failed run says (`advice.py`),
+`Module` (`module.py`) and model files (`io.py`). What depends on the engine lives one layer
+down, in `chainrule.engines`, and everything here asks it.
+
+The tables that the command line, `fit`'s strings, the playground and the docs all read:
+`losses.LOSSES`, `optim.OPTIMIZERS` and `optim.SCHEDULES`, `data.DATASETS`,
+`module.ACTIVATIONS` (also `chainrule.nn.ACTIVATIONS`) and `io.MODELS`."""
 
 from ..engines import ENGINES, ScalarEngine, TensorEngine, engine_for
 from .advice import Advice, TrainingDiverged, TrainingWarning
 from .loop import LOSSES, History, evaluate, fit, predict, predict_scores
 
 __all__ = [
-    "Advice",
-    "ENGINES",
-    "LOSSES",
-    "History",
-    "ScalarEngine",
-    "TensorEngine",
-    "TrainingDiverged",
-    "TrainingWarning",
-    "engine_for",
-    "evaluate",
-    "fit",
-    "predict",
-    "predict_scores",
-]
+    "Advice", "ENGINES", "LOSSES", "History", "ScalarEngine", "TensorEngine", "TrainingDiverged",
+    "TrainingWarning", "engine_for", "evaluate", "fit", "predict", "predict_scores",
+]  # fmt: skip

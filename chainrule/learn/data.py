@@ -38,25 +38,10 @@ from typing import Any
 from ..extras import require
 
 __all__ = [
-    "DATASETS",
-    "DataDefaults",
-    "Dataset",
-    "blobs",
-    "check_finite",
-    "circles",
-    "digits",
-    "digits_arrays",
-    "load",
-    "mnist5k",
-    "mnist5k_arrays",
-    "moons",
-    "name_contexts",
-    "names",
-    "spirals",
-    "toy",
-    "train_test_split",
-    "xor",
-]
+    "DATASETS", "DataDefaults", "Dataset", "blobs", "check_finite", "circles", "digits",
+    "digits_arrays", "load", "mnist5k", "mnist5k_arrays", "moons", "name_contexts", "names",
+    "spirals", "toy", "train_test_split", "xor",
+]  # fmt: skip
 
 Rows = list[list[float]]
 Labels = list[int] | list[float]

@@ -30,19 +30,9 @@ from typing import Any
 from . import data
 
 __all__ = [
-    "DATASETS",
-    "FEATURES",
-    "Points",
-    "check",
-    "describe",
-    "draw",
-    "features",
-    "fit_scaling",
-    "network_inputs",
-    "rebuild",
-    "scale",
-    "split",
-]
+    "DATASETS", "FEATURES", "Points", "check", "describe", "draw", "features", "fit_scaling",
+    "network_inputs", "rebuild", "scale", "split",
+]  # fmt: skip
 
 # The data sets the playground draws: those of `chainrule.learn.data.DATASETS` that it can draw
 # in plain Python on its plane.

@@ -46,16 +46,9 @@ else:  # the tensor layers, listed here until chainrule.tensor.layers holds thei
     }  # fmt: skip
 
 __all__ = [
-    "FORMAT",
-    "MODELS",
-    "VERSION",
-    "ModelFileError",
-    "from_config",
-    "load",
-    "parameter_count",
-    "read_metadata",
-    "save",
-]
+    "FORMAT", "MODELS", "VERSION", "ModelFileError", "from_config", "load", "parameter_count",
+    "read_metadata", "save",
+]  # fmt: skip
 
 # Every kind of model a file may hold, by the "type" of its config: the one table of models.
 MODELS: dict[str, type[Module]] = {**nn.KINDS, **TENSOR_KINDS}

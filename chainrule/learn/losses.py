@@ -37,20 +37,10 @@ from ..engines import Engine, batch_engine, engine_of, is_parameter, numbers_of
 from ..ops import RELU, SOFTPLUS
 
 __all__ = [
-    "LOSSES",
-    "Loss",
-    "Task",
-    "accuracy",
-    "bce_with_logits",
-    "binary_accuracy",
-    "categorical_accuracy",
-    "compute_loss",
-    "cross_entropy",
-    "default_loss",
-    "hinge",
-    "mse",
+    "LOSSES", "Loss", "Task", "accuracy", "bce_with_logits", "binary_accuracy",
+    "categorical_accuracy", "compute_loss", "cross_entropy", "default_loss", "hinge", "mse",
     "outputs_needed",
-]
+]  # fmt: skip
 
 REDUCTIONS = ("mean", "sum")
 

@@ -26,15 +26,9 @@ from .. import ops
 from ..engines import is_parameter, parameter_engine
 
 __all__ = [
-    "ACTIVATIONS",
-    "NOT_ACTIVATIONS",
-    "ConfigError",
-    "Module",
-    "build_model",
-    "check_activation",
-    "check_size",
-    "count_parameters",
-]
+    "ACTIVATIONS", "NOT_ACTIVATIONS", "ConfigError", "Module", "build_model", "check_activation",
+    "check_size", "count_parameters",
+]  # fmt: skip
 
 # The one-operand functions of the op table that a layer cannot use as its activation, and why.
 NOT_ACTIVATIONS = {

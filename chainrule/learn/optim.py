@@ -32,18 +32,9 @@ from ..engines import is_parameter, parameter_engine
 from .module import Module, check_size
 
 __all__ = [
-    "SCHEDULES",
-    "SGD",
-    "Adam",
-    "ConstantLR",
-    "CosineAnnealingLR",
-    "LRScheduler",
-    "LinearDecayLR",
-    "OPTIMIZERS",
-    "Optimizer",
-    "get_optimizer",
-    "get_scheduler",
-]
+    "SCHEDULES", "SGD", "Adam", "ConstantLR", "CosineAnnealingLR", "LRScheduler", "LinearDecayLR",
+    "OPTIMIZERS", "Optimizer", "get_optimizer", "get_scheduler",
+]  # fmt: skip
 
 
 # -- checks ------------------------------------------------------------------------------

@@ -479,6 +479,18 @@ const Train = {
   },
 
   // The controls as the URL says (the defaults where it says nothing).
+  // The menus of data sets, activations and losses are the library's tables, as the Python
+  // side reports them at boot: a row added there is a choice here.
+  menus(info) {
+    const fill = (testid, names, label = (n) => n) => {
+      byTest(testid).replaceChildren(...names.map((n) => new Option(label(n), n)));
+    };
+    fill("dataset", info.datasets, (n) => (info.classes[n] > 2 ? `${n} (${info.classes[n]} classes)` : n));
+    fill("train-activation", info.activations);
+    fill("train-loss-fn", info.losses);
+    this.load();
+  },
+
   load() {
     for (const el of $$("#train [name]")) {
       el.value = this.setting(el.name);
@@ -1116,6 +1128,7 @@ showTab(state.get("tab") || "expression", false);
     // For scripts and tests that drive the page: the worker's commands and the tabs' state.
     window.playground = { info, bootMs: info.boot_ms, call, Expression, Neuron, Train };
     byTest("functions").textContent = info.functions.join(", ");
+    Train.menus(info);
     byTest("versions").textContent =
       `chainrule ${info.chainrule} · Python ${info.python} (Pyodide ${info.pyodide}) · ` +
       `Graphviz ${info.graphviz} · started in ${(info.boot_ms / 1000).toFixed(1)} s · nothing leaves your browser`;

@@ -63,9 +63,13 @@ __all__ = [
 # The draw_dot limit: graphs with more values than this are refused, as draw_dot refuses them.
 MAX_NODES: int = inspect.signature(draw_dot).parameters["max_nodes"].default
 
-DATASETS = inputs.DATASETS
-ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
-TWO_CLASS_LOSSES = ("hinge", "bce", "mse")
+# The page's menus, read from the library's tables: the data sets it can draw in plain Python
+# (`chainrule.learn.data.DATASETS`; how many classes each has is read from a few of its points,
+# and the two-class ones come first), the activations (`chainrule.nn.ACTIVATIONS`, every
+# function of the op table that works as one) and the losses (`chainrule.learn.losses.LOSSES`).
+CLASSES = {name: len(set(inputs.draw(name, 20, 0.0, 0)[1])) for name in inputs.DATASETS}
+DATASETS = tuple(sorted(inputs.DATASETS, key=CLASSES.__getitem__))
+ACTIVATIONS = nn.ACTIVATIONS
 MAX_LAYERS, MAX_WIDTH = 6, 16
 GRID = 24  # the decision-boundary picture: GRID x GRID scores over the plane
 NEURON_GRID = 12  # each hidden neuron's little heatmap
@@ -113,6 +117,7 @@ def boot() -> str:
             "max_nodes": MAX_NODES,
             "functions": list(FUNCTIONS),
             "datasets": list(DATASETS),
+            "classes": CLASSES,
             "activations": list(ACTIVATIONS),
             "losses": list(LOSSES),
             "features": [
@@ -380,8 +385,8 @@ def _config(raw: dict[str, Any]) -> dict[str, Any]:
     c["seed"] = max(int(c["seed"]), 0)
     chosen = set(c["features"]) if isinstance(c["features"], list) else set()
     c["features"] = [name for name in inputs.FEATURES if name in chosen] or DEFAULTS["features"]
-    classes = 3 if c["dataset"] == "blobs" else 2
-    if c["loss"] not in LOSSES or (classes > 2 and c["loss"] in TWO_CLASS_LOSSES):
+    classes = CLASSES[c["dataset"]]
+    if c["loss"] not in LOSSES or (classes > 2 and not LOSSES[c["loss"]].per_class):
         c["loss"] = "cross_entropy" if classes > 2 else "hinge"
     c["classes"] = classes
     return c
