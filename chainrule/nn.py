@@ -250,12 +250,13 @@ class MLP(ScalarModule):
         return self._output_activation
 
     def __call__(self, x: Sequence[Input] | Input) -> Value | list[Value]:
+        out: Any = x
         try:
             for layer in self.layers:
-                x = layer(x)
+                out = layer(out)
         except RowsGiven as err:  # name the model the learner called, not its first layer
             raise RowsGiven("MLP", err.nin, err.rows) from None
-        return x
+        return out
 
     def label_parameters(self, prefix: str = "") -> None:
         for i, layer in enumerate(self.layers, 1):

@@ -85,11 +85,11 @@ class Parser(argparse.ArgumentParser):
                     usage = f"usage: {self.prog} [options]"
                 usage += f"   ({self.prog} --help lists every flag)\n"
         elif "invalid choice: " in message:
-            typed = re.search(r"invalid choice: '([^']*)'", message)
+            given = re.search(r"invalid choice: '([^']*)'", message)
             listed = re.search(r"\(choose from (.*)\)", message)
-            if typed and listed:
+            if given and listed:
                 choices = [c.strip(" '") for c in listed.group(1).split(",")]
-                close = difflib.get_close_matches(typed.group(1), choices, n=1)
+                close = difflib.get_close_matches(given.group(1), choices, n=1)
                 if close:
                     message += f"; did you mean {close[0]!r}?"
         self.exit(2, f"{self.prog}: error: {message}\n{usage}")

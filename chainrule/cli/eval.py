@@ -45,45 +45,52 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Score the model on the training and held-out points the flags (or the file) name."""
-    model, meta = common.load_model(args.model)
-    trained = meta.get("data_flags") if isinstance(meta.get("data_flags"), dict) else {}
-    given = {name: getattr(args, name) for name in DATA_FLAGS if getattr(args, name) is not None}
+def _points(args: argparse.Namespace, meta: dict[str, Any], given: dict[str, Any]) -> Any:
+    """(X, y, X_test, y_test, a description): the points of the model's training run (from
+    its file's data flags, or the playground's recipe of them), unless a data flag says."""
     recipe = meta.get("inputs")
-    loss = args.loss or meta.get("loss") or "hinge"
     if recipe is not None and not given:  # the very points it was trained and tested on
         try:
             points, about = inputs.rebuild(recipe), inputs.describe(recipe)
         except ValueError as err:
             raise UsageError(f"{args.model}: {err}") from None
         args.data = recipe["dataset"]
-        X, y, X_test, y_test = points.X, points.y, points.X_test, points.y_test
+        return points.X, points.y, points.X_test, points.y_test, about
+    trained = meta["data_flags"] if isinstance(meta.get("data_flags"), dict) else {}
+    if "data" not in given and "data" not in trained:
+        raise UsageError(f"{args.model} does not say which data it was trained on; give --data")
+    if given.get("data", trained.get("data")) == trained.get("data"):
+        for name, value in trained.items():  # the training run's points, unless a flag says
+            if name in DATA_FLAGS and name not in given:
+                setattr(args, name, value)
     else:
-        if "data" not in given and "data" not in trained:
-            raise UsageError(f"{args.model} does not say which data it was trained on; give --data")
-        if given.get("data", trained.get("data")) == trained.get("data"):
-            for name, value in trained.items():  # the training run's points, unless a flag says
-                if name in DATA_FLAGS and name not in given:
-                    setattr(args, name, value)
-        else:
-            args.data = given["data"]
-        args.quiet = True
-        common.require_packages(
-            f"chainrule eval --data {args.data}", common.required_modules(args), "train"
-        )
-        X, y, X_test, y_test, about = common.load_data(args)
-        if recipe is not None:  # scaled and turned into features, as the model was trained
-            X = network_inputs(args.model, recipe, X)
-            X_test = None if X_test is None else network_inputs(args.model, recipe, X_test)
+        args.data = given["data"]
+    args.quiet = True
+    common.require_packages(
+        f"chainrule eval --data {args.data}", common.required_modules(args), "train"
+    )
+    X, y, X_test, y_test, about = common.load_data(args)
+    if recipe is not None:  # scaled and turned into features, as the model was trained
+        X = network_inputs(args.model, recipe, X)
+        X_test = None if X_test is None else network_inputs(args.model, recipe, X_test)
+    return X, y, X_test, y_test, about
+
+
+def run(args: argparse.Namespace) -> int:
+    """Score the model on the training and held-out points the flags (or the file) name."""
+    model, meta = common.load_model(args.model)
+    given = {name: getattr(args, name) for name in DATA_FLAGS if getattr(args, name) is not None}
+    recipe = meta.get("inputs")
+    loss = args.loss or meta.get("loss") or "hinge"
+    X, y, X_test, y_test, about = _points(args, meta, given)
     width = _check_fits(args, model, X, y)
     print(f"model  {args.model}: {_describe(model)}, trained with {meta.get('loss', '?')}")
     print(f"data   {about}")
     if recipe is not None and not given and meta.get("train_accuracy") is not None:
-        shown = [f"train {common.percent(meta['train_accuracy'])}"]
+        page = [f"train {common.percent(meta['train_accuracy'])}"]
         if meta.get("test_accuracy") is not None:
-            shown.append(f"held-out {common.percent(meta['test_accuracy'])}")
-        print(f"page   {', '.join(shown)} at step {meta.get('steps', '?')} (kept in the file)")
+            page.append(f"held-out {common.percent(meta['test_accuracy'])}")
+        print(f"page   {', '.join(page)} at step {meta.get('steps', '?')} (kept in the file)")
     held_out = X_test is not None and len(X_test) > 0
     sets = [("train", X, y)] + ([("held-out", X_test, y_test)] if held_out else [])
     for name, xs, labels in sets:
@@ -107,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote  {args.boundary}")
     if args.confusion is not None:
         guesses = predict(model, points, threshold=threshold)
-        classes = Task(loss, labels, width).classes(labels)
+        classes = Task(loss, labels, width).classes(labels) or []
         plots.plot_confusion_matrix(
             classes, guesses, args.confusion, classes=max(width, 2),
             title=f"{which} points of {args.data}",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterator, Mapping
-from typing import cast
+from typing import Any
 
 from .. import ops
 from ..value import Value
@@ -47,7 +47,7 @@ FUNCTIONS = _FunctionTable()
 MAX_PROGRAM_CHARS = 20_000
 _LABEL_CHARS = 24  # sub-expressions up to this long are labelled with their own text
 
-_BINARY: dict[type, Callable[[object, object], object]] = {
+_BINARY: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: lambda a, b: a + b,
     ast.Sub: lambda a, b: a - b,
     ast.Mult: lambda a, b: a * b,
@@ -83,6 +83,11 @@ HELP_LANGUAGE = (
     "use numbers, names given with --set, + - * / **, unary -, "
     f"and the functions {', '.join(FUNCTIONS)}"
 )
+
+
+# What an expression evaluates to: a Value (a node of the graph) or a plain number (a constant
+# of the text, or arithmetic on constants alone, folded in floats).
+Operand = Any
 
 
 class ProgramError(ValueError):
@@ -121,10 +126,10 @@ def evaluate_program(source: str, values: dict[str, float]) -> Value:
     _check_whitelist(tree, source)
 
     inputs = {name: Value(float(v), label=name) for name, v in values.items()}
-    env: dict[str, Value | float] = dict(inputs)
+    env: dict[str, Operand] = dict(inputs)
     used: set[str] = set()
     named = {id(v) for v in inputs.values()}  # Values that already carry a name of their own
-    result: Value | float | None = None
+    result: Operand = None
     result_name = "out"
     for statement in tree.body:
         if isinstance(statement, ast.Assign):
@@ -141,14 +146,15 @@ def evaluate_program(source: str, values: dict[str, float]) -> Value:
             env[name] = value
             result, result_name = value, name
         else:  # ast.Expr, guaranteed by the whitelist
-            result, result_name = _evaluate(statement.value, source, env, used), "out"
+            expression = statement.value  # type: ignore[attr-defined]
+            result, result_name = _evaluate(expression, source, env, used), "out"
     unused = sorted(set(values) - used)
     if unused:
         raise ProgramError(
             f"--set {unused[0]}={values[unused[0]]:g} is not used by the expression "
             "(a typo in the name?)"
         )
-    out = Value(float(result)) if _is_number(result) else cast(Value, result)
+    out = Value(float(result)) if _is_number(result) else result
     if not out.label:
         out.label = result_name
     return out
@@ -230,16 +236,14 @@ def _check_assignable(name: str, node: ast.AST, source: str, values: dict[str, f
         )
 
 
-def _evaluate(
-    expr: ast.expr, source: str, env: dict[str, Value | float], used: set[str]
-) -> Value | float:
+def _evaluate(expr: ast.expr, source: str, env: dict[str, Operand], used: set[str]) -> Operand:
     """Evaluate one whitelisted expression tree, iteratively (post-order with an explicit stack).
 
     Plain numbers stay numbers (so `x**2` keeps a constant exponent, shown as `**2`); any
     operation on two numbers is done in float arithmetic, so `9**9**9` overflows at once
     instead of computing a huge integer.
     """
-    results: dict[int, Value | float] = {}
+    results: dict[int, Operand] = {}
     stack: list[tuple[ast.expr, bool]] = [(expr, False)]
     while stack:
         node, ready = stack.pop()
@@ -274,7 +278,7 @@ def _operands(node: ast.expr) -> list[ast.expr]:
     raise AssertionError(f"not whitelisted: {type(node).__name__}")  # _check_whitelist ran
 
 
-def _lookup(node: ast.Name, source: str, env: dict[str, Value | float], used: set[str]):
+def _lookup(node: ast.Name, source: str, env: dict[str, Operand], used: set[str]):
     name = node.id
     if name in env:
         used.add(name)
@@ -286,7 +290,7 @@ def _lookup(node: ast.Name, source: str, env: dict[str, Value | float], used: se
     )
 
 
-def _apply(node: ast.expr, args: list[Value | float], source: str) -> Value | float:
+def _apply(node: ast.expr, args: list[Operand], source: str) -> Operand:
     try:
         if isinstance(node, ast.BinOp):
             left, right = args
@@ -299,7 +303,8 @@ def _apply(node: ast.expr, args: list[Value | float], source: str) -> Value | fl
         if isinstance(node, ast.UnaryOp):
             (x,) = args
             return -x if isinstance(node.op, ast.USub) else x
-        fn = FUNCTIONS[node.func.id]  # type: ignore[attr-defined]  (a whitelisted call)
+        # a whitelisted call: a function of FUNCTIONS, called by name
+        fn = FUNCTIONS[node.func.id]  # type: ignore[attr-defined]
         return fn(*(Value(float(x)) if _is_number(x) else x for x in args))
     except (ArithmeticError, ValueError) as err:
         text = ast.get_source_segment(source, node) or "the expression"

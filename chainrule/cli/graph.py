@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import keyword
 import math
-from collections.abc import Sequence
+from collections.abc import Collection
 from pathlib import Path
 
 from ..viz.animate import SAVE_FORMATS as ANIMATION_FORMATS
@@ -73,8 +73,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ("--force", "store_true", "draw the graph whatever its size"),
         ("--explain", "store_true", "also print the chain rule, step by step, with the numbers"),
     ])  # fmt: skip
-    command.set_defaults(rankdir="LR", max_nodes=300)
-    command.set_defaults(func=run)
+    command.set_defaults(func=run, rankdir="LR", max_nodes=300)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -110,8 +109,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.animate:
         _save_animation(root, Path(args.animate), args)
-        if out is None:
-            return 0
+    if out is None:
+        return 0
     try:
         written = save_graph(root, out, rankdir=args.rankdir, max_nodes=args.max_nodes, force=True)
     except OSError as err:
@@ -125,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_format(flag: str, path: str | Path | None, formats: Sequence[str]) -> None:
+def _check_format(flag: str, path: str | Path | None, formats: Collection[str]) -> None:
     suffix = Path(path).suffix if path is not None else ""
     if path is not None and suffix.lower() not in formats:
         shown = f"'{suffix}'" if suffix else "no extension"

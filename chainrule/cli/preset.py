@@ -110,7 +110,9 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as err:
         raise UsageError(str(err)) from None
     try:
-        model = io.from_config(config) if config else getattr(recipes, preset.model)(seed=args.seed)
+        model: Any = (
+            io.from_config(config) if config else getattr(recipes, preset.model)(seed=args.seed)
+        )
     except ConfigError as err:
         raise UsageError(f"--model-config {args.model_config}: {err}") from None
     try:
@@ -215,7 +217,7 @@ def _sample_names(model: Any, count: int, seed: int) -> list[str]:
     made = []
     with no_grad():
         for _ in range(count):
-            context, chars = [0, 0, 0], []
+            context, chars = [0, 0, 0], list[str]()
             while len(chars) < 30:
                 probs = model(np.array([context])).softmax(axis=-1).numpy()[0].astype(float)
                 ix = int(rng.choice(len(probs), p=probs / probs.sum()))

@@ -58,8 +58,7 @@ def atomic_write(
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_write mode must be 'w' or 'wb', got {mode!r}")
     with atomic_path(path, fsync=False) as tmp:
-        kwargs = {"encoding": encoding} if mode == "w" else {}
-        with open(tmp, mode, **kwargs) as handle:
+        with open(tmp, mode, encoding=encoding if mode == "w" else None) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

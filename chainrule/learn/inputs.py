@@ -138,7 +138,7 @@ def check(recipe: Any) -> dict[str, Any]:
     need("scaling", _is_scaling, 'an object {"center": [x, y], "scale": s > 0}')
     names = need(
         "features",
-        lambda v: isinstance(v, list) and v and all(isinstance(f, str) for f in v),
+        lambda v: isinstance(v, list) and bool(v) and all(isinstance(f, str) for f in v),
         "a non-empty list of feature names",
     )
     unknown = [f for f in names if f not in FEATURES]

@@ -145,7 +145,7 @@ def predict_scores(model: Any, X: Sequence[Sequence[float]]) -> list[float] | li
 def predict(model: Any, X: Sequence[Sequence[float]], threshold: float = 0.0) -> list[int]:
     """The class each row of `X` is predicted to be: 1 where the score > `threshold` (one
     output), else the index of the largest score. No graph is recorded."""
-    scores = predict_scores(model, X)
+    scores: Any = predict_scores(model, X)
     if scores and isinstance(scores[0], (list, tuple)):
         return [row.index(max(row)) for row in scores]
     return [int(s > threshold) for s in scores]
@@ -241,7 +241,9 @@ def fit(
         width = engine.width(engine.forward(model, engine.inputs(X[:1])))
     task = Task(loss, y, width)
     inputs, targets, classes = engine.inputs(X), engine.targets(task.targets(y)), task.classes(y)
-    held_out = None if X_test is None else (engine.inputs(X_test), task.classes(y_test))
+    held_out = None
+    if X_test is not None and y_test is not None:
+        held_out = (engine.inputs(X_test), task.classes(y_test))
     history = History(threshold=task.threshold, batch_size=batch, train_size=n, l2=l2)
 
     def score_held_out(done: int) -> None:
@@ -283,11 +285,11 @@ def fit(
                 if scheduler is not None:
                     scheduler.step()
                 value = float(total_loss.data)
-                hits = None if cb is None else engine.correct(outputs, cb, task.threshold)
+                acc = None if cb is None else engine.correct(outputs, cb, task.threshold) / len(cb)
                 del outputs, total_loss  # free the graph while the collector is paused
             history.step_time.append(clock() - t0)
             history.loss.append(value)
-            history.train_accuracy.append(None if cb is None else hits / len(cb))
+            history.train_accuracy.append(acc)
             if not math.isfinite(value):
                 what = f"the loss became {value} at step {k} (it started at {history.loss[0]:.4g})"
                 advice = diverged_advice(what, history.lr[0], _default_lr(name), name)
@@ -295,8 +297,10 @@ def fit(
             if (k + 1) % every == 0 or k + 1 == total:
                 score_held_out(k + 1)
             if bar is not None:
-                acc = "" if cb is None else f" acc {100 * hits / len(cb):.0f}%"
-                bar.set_postfix_str(f"loss {value:.4f}{acc} lr {history.lr[-1]:.3g}", refresh=False)
+                shown = "" if acc is None else f" acc {100 * acc:.0f}%"
+                bar.set_postfix_str(
+                    f"loss {value:.4f}{shown} lr {history.lr[-1]:.3g}", refresh=False
+                )
                 bar.update()
     finally:
         if bar is not None:
@@ -369,7 +373,7 @@ def _is_rows(data: Any) -> bool:
 
 
 def _nonneg(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value) >= 0:
         raise ValueError(f"fit: {name} must be a number >= 0, got {value!r}")
     return float(value)
 

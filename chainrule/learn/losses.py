@@ -314,7 +314,7 @@ def _reduce(engine: type[Engine], terms: Any, reduction: str, n: int) -> Any:
     return s if reduction == "sum" else s * (1.0 / n)
 
 
-def _class_index(label: object, n_classes: int, where: str) -> int:
+def _class_index(label: Any, n_classes: int, where: str) -> int:
     try:
         if isinstance(label, bool):
             raise TypeError
@@ -348,7 +348,7 @@ def binary_accuracy(scores: Sequence[Any], labels: Sequence[float]) -> float:
     return hits / len(scores)
 
 
-def categorical_accuracy(logits_rows: Sequence[Sequence[Any]], labels: Sequence[int]) -> float:
+def categorical_accuracy(logits_rows: Sequence[Sequence[Any]], labels: Sequence[float]) -> float:
     """Fraction of rows whose largest score is at the label's index (ties: the first)."""
     if len(logits_rows) != len(labels):
         raise ValueError(f"categorical_accuracy: {len(logits_rows)} rows but {len(labels)} labels")

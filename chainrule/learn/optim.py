@@ -40,15 +40,14 @@ __all__ = [
 # -- checks ------------------------------------------------------------------------------
 
 
-def _number(value: object, who: str, name: str, low: float = 0.0, below: float | None = None):
+def _number(value: Any, who: str, name: str, low: float = 0.0, below: float | None = None) -> float:
     """A finite real number >= low (and < below, if given), else a ValueError naming it."""
-    ok = (
-        not isinstance(value, bool)
-        and isinstance(value, numbers.Real)
-        and math.isfinite(value)
-        and value >= low
-        and (below is None or value < below)
+    x = (
+        float(value)
+        if isinstance(value, numbers.Real) and not isinstance(value, bool)
+        else math.nan
     )
+    ok = math.isfinite(x) and x >= low and (below is None or x < below)
     if not ok:
         bound = f"in [{low}, {below})" if below is not None else f">= {low}"
         raise ValueError(f"{who}: {name} must be a number {bound}, got {value!r}")
@@ -298,7 +297,7 @@ class ConstantLR(LRScheduler):
             raise ValueError(f"ConstantLR: total_iters must be an integer, got {total_iters!r}")
         if total_iters < 0:
             raise ValueError(f"ConstantLR: total_iters must be >= 0, got {total_iters!r}")
-        self.total_iters = int(total_iters)
+        self.total_iters: int = int(total_iters)
         super().__init__(optimizer)
 
     def lr_at(self, k: int) -> float:
