@@ -106,19 +106,19 @@ def run(args: argparse.Namespace) -> int:
         if len(points[0]) != 2:
             what = f"{args.model} takes" if recipe is not None else f"{args.data} has"
             raise UsageError(f"--boundary needs 2-D points; {what} {len(points[0])} features")
+        test = {"X_test": X_test, "y_test": y_test} if held_out else {}
+        title = f"{args.model} on {args.data}"
         plots.plot_decision_boundary(
-            model, X, y, args.boundary, X_test=X_test if held_out else None,
-            y_test=y_test if held_out else None, threshold=threshold,
-            title=f"{args.model} on {args.data}",
-        )  # fmt: skip
+            model, X, y, args.boundary, **test, threshold=threshold, title=title
+        )
         print(f"wrote  {args.boundary}")
     if args.confusion is not None:
         guesses = predict(model, points, threshold=threshold)
         classes = Task(loss, labels, width).classes(labels) or []
+        title = f"{which} points of {args.data}"
         plots.plot_confusion_matrix(
-            classes, guesses, args.confusion, classes=max(width, 2),
-            title=f"{which} points of {args.data}",
-        )  # fmt: skip
+            classes, guesses, args.confusion, classes=max(width, 2), title=title
+        )
         print(f"wrote  {args.confusion}")
     return 0
 
@@ -132,8 +132,8 @@ def _describe(model: Any) -> str:
     elif config.get("type") == "Sequential":
         layers = config.get("layers", [])
         linear = [layer for layer in layers if layer.get("type") == "Linear"]
-        if linear and all(layer.get("type") in ("Linear", "ReLU", "Tanh", "Sigmoid", "Activation")
-                          for layer in layers):  # fmt: skip
+        plain = ("Linear", "ReLU", "Tanh", "Sigmoid", "Activation")
+        if linear and all(layer.get("type") in plain for layer in layers):
             sizes = [linear[0]["nin"], *(layer["nout"] for layer in linear)]
     kind = f"MLP {'-'.join(map(str, sizes))}" if sizes else config.get("type", "model")
     return f"{kind}, {model.num_parameters():,} parameters"

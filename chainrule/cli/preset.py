@@ -145,11 +145,11 @@ def run(args: argparse.Namespace) -> int:
             f"{f'{epochs} epochs' if epochs else f'{steps} steps'}, batches of {batch} "
             f"(seed {args.seed})"
         )
+    run: dict[str, Any] = {"loss": preset.loss, "optimizer": optimizer, "steps": steps}
+    run.update(epochs=epochs, batch_size=batch, schedule=preset.schedule)
     history = fit(
-        model, X, y, loss=preset.loss, optimizer=optimizer, steps=steps, epochs=epochs,
-        batch_size=batch, schedule=preset.schedule, X_test=X_test, y_test=y_test,
-        progress=not args.quiet, seed=args.seed,
-    )  # fmt: skip
+        model, X, y, **run, X_test=X_test, y_test=y_test, progress=not args.quiet, seed=args.seed
+    )
     model.eval()
     with no_grad():
         test_loss = float(cross_entropy(model(X_test), y_test).item())

@@ -129,13 +129,14 @@ def _settings_epilog() -> str:
     ]
     for name, row in DATASETS.items():
         if name not in demo:
-            changed = [f for f in fields(DataDefaults) if getattr(row.defaults, f.name) !=
-                       getattr(MICROGRAD, f.name)]  # fmt: skip
-            entries.append((name, ", ".join(_as_flag(f.name, row.defaults) for f in changed)))
+            own = [f.name for f in fields(DataDefaults)]
+            own = [k for k in own if getattr(row.defaults, k) != getattr(MICROGRAD, k)]
+            entries.append((name, ", ".join(_as_flag(k, row.defaults) for k in own)))
     lines = ["settings of each data set (a flag given overrides its own):"]
     for names, text in entries:
-        lines.append(textwrap.fill(f"{names}: {text}", 78, initial_indent="  ",
-                                   subsequent_indent="      "))  # fmt: skip
+        lines.append(
+            textwrap.fill(f"{names}: {text}", 78, initial_indent="  ", subsequent_indent=" " * 6)
+        )
     return "\n".join(lines)
 
 
@@ -149,6 +150,19 @@ def _as_flag(name: str, defaults: DataDefaults) -> str:
 
 
 # -- the settings: the flags given, the data set's own for the rest ----------------------------
+
+# The settings that are `fit`'s own keyword arguments.
+FIT_SETTINGS = (
+    "loss",
+    "optimizer",
+    "lr",
+    "momentum",
+    "l2",
+    "steps",
+    "epochs",
+    "batch_size",
+    "schedule",
+)
 
 
 @dataclass
@@ -247,17 +261,19 @@ def run(args: argparse.Namespace) -> int:
         f"model  MLP {'-'.join(map(str, s.sizes))}, {s.activation} hidden, {s.output_activation} "
         f"output, {model.num_parameters():,} parameters (seed {args.seed}), {engine} engine"
     )
-    say(f"train  {s.loss}{l2}, {s.optimizer} lr {s.lr:g}{momentum} ({s.schedule}), "
-        f"{f'{s.epochs} epochs' if s.epochs else f'{s.steps} steps'}, {batch}")  # fmt: skip
+    length = f"{s.epochs} epochs" if s.epochs else f"{s.steps} steps"
+    say(
+        f"train  {s.loss}{l2}, {s.optimizer} lr {s.lr:g}{momentum} ({s.schedule}), {length}, "
+        f"{batch}"
+    )
     try:
         with warnings.catch_warnings():  # the advice is printed below, with flags
             warnings.simplefilter("ignore", TrainingWarning)
+            options = {k: getattr(s, k) for k in FIT_SETTINGS}
+            held_out = {"X_test": X_test, "y_test": y_test, "eval_every": args.eval_every}
             history = fit(
-                model, X, y, loss=s.loss, optimizer=s.optimizer, lr=s.lr, momentum=s.momentum,
-                l2=s.l2, steps=s.steps, epochs=s.epochs, batch_size=s.batch_size,
-                schedule=s.schedule, X_test=X_test, y_test=y_test, eval_every=args.eval_every,
-                progress=not args.quiet, seed=args.seed,
-            )  # fmt: skip
+                model, X, y, **options, **held_out, progress=not args.quiet, seed=args.seed
+            )
     except TrainingDiverged as err:
         raise UsageError(err.advice.text("cli")) from None
     except MissingExtra as err:
@@ -279,8 +295,7 @@ def run(args: argparse.Namespace) -> int:
             model, X, y, p, X_test=X_test, y_test=y_test, threshold=history.threshold, title=title
         )
     if s.sizes[-1] >= 3:
-        held_out = X_test is not None and len(X_test) > 0
-        which = (X_test, y_test, "held-out") if held_out else (X, y, "training")
+        which = (X_test, y_test, "held-out") if X_test else (X, y, "training")
         writers.update(_class_pictures(model, history, s.sizes[-1], args.data, *which))
     written = common.save_run(out, args.force, model, history, metadata, writers)
     l2_term = ", without the L2 term" if s.l2 else ""

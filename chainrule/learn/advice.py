@@ -72,8 +72,8 @@ class Advice:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON: kind, message, tries (a list of dicts) and the Python text."""
-        return {"kind": self.kind, "message": self.message,
-                "tries": [dict(t) for t in self.tries], "text": str(self)}  # fmt: skip
+        tries = [dict(t) for t in self.tries]
+        return {"kind": self.kind, "message": self.message, "tries": tries, "text": str(self)}
 
 
 def _setting(name: str, value: Any, style: str) -> str:
@@ -114,8 +114,8 @@ def diagnose(
     start = statistics.median(loss[:window])
     end = statistics.median(loss[-window:])
     if start > 0 and end > GROWTH * start:
-        return [diverged_advice(f"the loss grew from {start:.4g} to {end:.4g}", lr, default_lr,
-                                optimizer)]  # fmt: skip
+        what = f"the loss grew from {start:.4g} to {end:.4g}"
+        return [diverged_advice(what, lr, default_lr, optimizer)]
     if len(loss) < MIN_STEPS:
         return []
     observed = []
@@ -133,14 +133,9 @@ def diagnose(
         observed.append(f"the loss stayed at {end:.4g} from step {flat} on")
     if not observed:
         return []
+    tries = _learning_tries(lr, default_lr, optimizer, batch_size, samples, relu, len(loss), epochs)
     return [
-        Advice(
-            "learned_nothing",
-            "the model learned nothing: " + ", and ".join(observed),
-            _learning_tries(
-                lr, default_lr, optimizer, batch_size, samples, relu, len(loss), epochs
-            ),
-        )  # fmt: skip
+        Advice("learned_nothing", "the model learned nothing: " + ", and ".join(observed), tries)
     ]
 
 

@@ -316,11 +316,9 @@ def fit(
         del outputs
     if held_out is not None:
         history.final_test_accuracy = history.test_accuracy[-1]
-    history.warnings = diagnose(
-        history.loss, history.final_train_accuracy, classes,
-        lr=history.lr[0], default_lr=_default_lr(name), optimizer=name, batch_size=batch,
-        samples=n, relu=_uses_relu(model), epochs=epochs is not None,
-    )  # fmt: skip
+    run: dict[str, Any] = {"lr": history.lr[0], "default_lr": _default_lr(name), "optimizer": name}
+    run.update(batch_size=batch, samples=n, relu=_uses_relu(model), epochs=epochs is not None)
+    history.warnings = diagnose(history.loss, history.final_train_accuracy, classes, **run)
     for advice in history.warnings:
         warnings.warn(str(advice), TrainingWarning, stacklevel=2)
     return history
