@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..extras import require
+from .module import check_number
 
 __all__ = [
     "DATASETS", "DataDefaults", "Dataset", "blobs", "check_finite", "circles", "digits",
@@ -51,29 +52,27 @@ LABELS = ("01", "pm1")
 # -- checks and label coding --------------------------------------------------------------
 
 
-def _count(value: object, who: str, name: str, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-        raise ValueError(f"{who}: {name} must be an integer >= {low}, got {value!r}")
-    return int(value)
+def _count(value: Any, who: str, name: str, low: int = 1) -> int:
+    return int(
+        check_number(value, f"{who}: {name}", lambda v: v >= low, f"an integer >= {low}", True)
+    )
 
 
-def _noise(value: object, who: str) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not math.isfinite(value)
-        or value < 0
-    ):
-        raise ValueError(f"{who}: noise must be a number >= 0, got {value!r}")
-    return float(value)
+def _real(value: Any, who: str, name: str, ok: Callable[[Any], bool], must: str) -> float:
+    return float(check_number(value, f"{who}: {name}", ok, f"a number {must}"))
 
 
-def _seed(value: object, who: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"{who}: seed must be a non-negative integer or None, got {value!r}")
-    return int(value)
+def _noise(value: Any, who: str) -> float:
+    return _real(value, who, "noise", lambda v: v >= 0, ">= 0")
+
+
+def _seed(value: Any, who: str) -> int | None:
+    must = "a non-negative integer or None"
+    return (
+        None
+        if value is None
+        else int(check_number(value, f"{who}: seed", lambda v: v >= 0, must, True))
+    )
 
 
 def _coded(classes: Sequence[int], n_classes: int, labels: str, who: str) -> list[int]:
@@ -122,8 +121,7 @@ def circles(
 ) -> tuple[Rows, Labels]:
     """A small circle (class 1) inside a large one (class 0); `factor` is the radius ratio."""
     who = "circles"
-    if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
-        raise ValueError(f"{who}: factor must be a number in (0, 1), got {factor!r}")
+    factor = _real(factor, who, "factor", lambda v: 0 < v < 1, "in (0, 1)")
     X, y = _sklearn("datasets", who).make_circles(
         n_samples=_count(n, who, "n", 2),
         noise=_noise(noise, who),
@@ -144,8 +142,7 @@ def blobs(
     """`centers` Gaussian clusters of spread `std` in `features` dimensions, one class each."""
     who = "blobs"
     centers = _count(centers, who, "centers", 2)
-    if isinstance(std, bool) or not isinstance(std, numbers.Real) or not std > 0:
-        raise ValueError(f"{who}: std must be a number > 0, got {std!r}")
+    std = _real(std, who, "std", lambda v: v > 0, "> 0")
     X, y = _sklearn("datasets", who).make_blobs(
         n_samples=_count(n, who, "n"),
         centers=centers,
@@ -199,8 +196,7 @@ def spirals(
     if n < k_classes:
         raise ValueError(f"{who}: n = {n} is fewer than one point per class ({k_classes})")
     noise = _noise(noise, who)
-    if isinstance(turns, bool) or not isinstance(turns, numbers.Real) or not turns > 0:
-        raise ValueError(f"{who}: turns must be a number > 0, got {turns!r}")
+    turns = _real(turns, who, "turns", lambda v: v > 0, "> 0")
     rng = random.Random(_seed(seed, who))
     X, ys = [], []
     for k in range(k_classes):
@@ -488,12 +484,7 @@ def train_test_split(
     who = "train_test_split"
     if len(X) != len(y):
         raise ValueError(f"{who}: X has {len(X)} samples but y has {len(y)}")
-    if (
-        isinstance(test_fraction, bool)
-        or not isinstance(test_fraction, numbers.Real)
-        or not 0 < test_fraction < 1
-    ):
-        raise ValueError(f"{who}: test_fraction must be a number in (0, 1), got {test_fraction!r}")
+    test_fraction = _real(test_fraction, who, "test_fraction", lambda v: 0 < v < 1, "in (0, 1)")
     n = len(X)
     n_test = math.ceil(test_fraction * n)
     if n_test >= n:

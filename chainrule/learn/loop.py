@@ -55,7 +55,7 @@ from . import optim
 from .advice import Advice, TrainingDiverged, TrainingWarning, diagnose, diverged_advice
 from .data import check_finite
 from .losses import LOSSES, Task, compute_loss
-from .module import check_size
+from .module import check_number, check_size
 
 __all__ = ["LOSSES", "History", "evaluate", "fit", "predict", "predict_scores"]
 
@@ -371,9 +371,7 @@ def _is_rows(data: Any) -> bool:
 
 
 def _nonneg(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value) >= 0:
-        raise ValueError(f"fit: {name} must be a number >= 0, got {value!r}")
-    return float(value)
+    return float(check_number(value, f"fit: {name}", lambda v: v >= 0, "a number >= 0"))
 
 
 def _optimizer(optimizer: Any, params: list[Any], lr: Any, momentum: float) -> tuple[Any, Any]:

@@ -35,6 +35,7 @@ from typing import Any
 
 from ..engines import Engine, batch_engine, engine_of, is_parameter, numbers_of
 from ..ops import RELU, SOFTPLUS
+from .module import check_number
 
 __all__ = [
     "LOSSES", "Loss", "Task", "accuracy", "bce_with_logits", "binary_accuracy",
@@ -89,8 +90,7 @@ def hinge(
     who = "hinge"
     engine, s, y = _batch(who, scores, "scores", labels, "labels")
     _check_labels(y, lambda v: abs(v) == 1, "-1 or +1", "pm1", who)
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not alpha >= 0:
-        raise ValueError(f"{who}: alpha must be a number >= 0, got {alpha!r}")
+    check_number(alpha, f"{who}: alpha", lambda v: v >= 0, "a number >= 0")
     loss = _reduce(engine, engine.each(_margin, s, y), "mean", len(y))
     if params is not None:
         ps = list(params)

@@ -18,8 +18,9 @@ evaluates anything the file names.
 
 from __future__ import annotations
 
+import math
 import numbers
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from .. import ops
@@ -27,7 +28,7 @@ from ..engines import is_parameter, parameter_engine
 
 __all__ = [
     "ACTIVATIONS", "NOT_ACTIVATIONS", "ConfigError", "Module", "build_model", "check_activation",
-    "check_size", "count_parameters",
+    "check_number", "check_size", "count_parameters",
 ]  # fmt: skip
 
 # The one-operand functions of the op table that a layer cannot use as its activation, and why.
@@ -206,11 +207,22 @@ class Module:
         return text + f"  # {self.num_parameters():,} parameters" if outermost else text
 
 
-def check_size(value: object, what: str) -> int:
+def check_number(
+    value: Any, what: str, ok: Callable[[Any], bool], must: str, whole: bool = False
+) -> Any:
+    """`value`, if it is a real number (a whole one where `whole`; a finite one otherwise) for
+    which `ok` holds; else a ValueError: `<what> must be <must>, got <value>`. A bool is never
+    a number here: True is not 1 of anything."""
+    kind = numbers.Integral if whole else numbers.Real
+    fine = not isinstance(value, bool) and isinstance(value, kind)
+    if not (fine and (whole or math.isfinite(value)) and ok(value)):
+        raise ValueError(f"{what} must be {must}, got {value!r}")
+    return value
+
+
+def check_size(value: Any, what: str) -> int:
     """A positive whole number of inputs or outputs (bools are refused: True is not a size)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return int(value)
+    return int(check_number(value, what, lambda v: v >= 1, "a positive integer", whole=True))
 
 
 def _names(names: list[str], limit: int = 5) -> str:

@@ -24,12 +24,11 @@ parameter's engine adapter (`chainrule.engines`).
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..engines import is_parameter, parameter_engine
-from .module import Module, check_size
+from .module import Module, check_number, check_size
 
 __all__ = [
     "SCHEDULES", "SGD", "Adam", "ConstantLR", "CosineAnnealingLR", "LRScheduler", "LinearDecayLR",
@@ -42,16 +41,9 @@ __all__ = [
 
 def _number(value: Any, who: str, name: str, low: float = 0.0, below: float | None = None) -> float:
     """A finite real number >= low (and < below, if given), else a ValueError naming it."""
-    x = (
-        float(value)
-        if isinstance(value, numbers.Real) and not isinstance(value, bool)
-        else math.nan
-    )
-    ok = math.isfinite(x) and x >= low and (below is None or x < below)
-    if not ok:
-        bound = f"in [{low}, {below})" if below is not None else f">= {low}"
-        raise ValueError(f"{who}: {name} must be a number {bound}, got {value!r}")
-    return float(value)
+    bound = f"in [{low}, {below})" if below is not None else f">= {low}"
+    ok = lambda v: v >= low and (below is None or v < below)  # noqa: E731
+    return float(check_number(value, f"{who}: {name}", ok, f"a number {bound}"))
 
 
 def _param_list(params: object, who: str) -> list[Any]:
@@ -280,9 +272,8 @@ class LRScheduler:
         self.optimizer.lr = self.lr_at(self.last_step)
 
     def _check_k(self, k: int) -> int:
-        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 0:
-            raise ValueError(f"{type(self).__name__}: step must be an integer >= 0, got {k!r}")
-        return int(k)
+        who = f"{type(self).__name__}: step"
+        return int(check_number(k, who, lambda v: v >= 0, "an integer >= 0", whole=True))
 
 
 class ConstantLR(LRScheduler):
@@ -293,10 +284,8 @@ class ConstantLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, factor: float = 1.0, total_iters: int = 0) -> None:
         self.factor = _number(factor, "ConstantLR", "factor")
-        if isinstance(total_iters, bool) or not isinstance(total_iters, numbers.Integral):
-            raise ValueError(f"ConstantLR: total_iters must be an integer, got {total_iters!r}")
-        if total_iters < 0:
-            raise ValueError(f"ConstantLR: total_iters must be >= 0, got {total_iters!r}")
+        must = "an integer >= 0"
+        check_number(total_iters, "ConstantLR: total_iters", lambda v: v >= 0, must, whole=True)
         self.total_iters: int = int(total_iters)
         super().__init__(optimizer)
 
