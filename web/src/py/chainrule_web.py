@@ -40,8 +40,7 @@ from chainrule.cli.expressions import (
 )
 from chainrule.learn import TrainingDiverged, TrainingWarning, fit, inputs
 from chainrule.learn.advice import diagnose
-from chainrule.learn.losses import LOSSES
-from chainrule.learn.losses import Task, compute_loss, outputs_needed
+from chainrule.learn.losses import LOSSES, Task, compute_loss, outputs_needed
 from chainrule.value import Value, _children
 from chainrule.viz.animate import animation_data
 from chainrule.viz.dot import draw_dot, graph_size
