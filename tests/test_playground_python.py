@@ -3,6 +3,7 @@ server and its command. The browser itself is driven in test_playground_browser.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import math
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import baselines
 import pytest
+import web_build
 
 from chainrule import io, losses, nn
 from chainrule.cli import playground
@@ -338,3 +340,37 @@ def test_the_expression_language_is_the_graph_commands(monkeypatch):
     assert web.evaluate_program is evaluate_program
     with pytest.raises(ProgramError):
         evaluate_program("__import__('os').system('true')", {})
+
+
+def test_a_build_of_other_sources_is_named_stale(tmp_path):
+    """web_build.stale_dist, which the browser tests' server waits on, against builds made up
+    here: a faithful one passes; a changed, new or gone file, a zip that is not the
+    recorded one, an older build.json and no build at all are each named, with "run make web"."""
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    assert web_build.stale_dist(ROOT, dist) == f"{dist} is not built: run make web"
+    (dist / "chainrule.zip").write_bytes(b"PK zip")
+    sources = web_build.source_table(ROOT)
+    assert "chainrule/__init__.py" in sources and "web/src/py/chainrule_web.py" in sources
+
+    def build(table: dict | None, zip_sha: str = hashlib.sha256(b"PK zip").hexdigest()) -> None:
+        info = {"chainrule_zip_sha256": zip_sha, **({"sources": table} if table else {})}
+        (dist / "build.json").write_text(json.dumps(info), encoding="utf-8")
+
+    build(sources)
+    assert web_build.stale_dist(ROOT, dist) is None
+    build({**sources, "chainrule/value.py": "0" * 64})
+    assert web_build.stale_dist(ROOT, dist) == (
+        "web/dist was built from other sources than this checkout (changed: chainrule/value.py)"
+        ": run make web"
+    )
+    old = {k: v for k, v in sources.items() if k != "web/src/app.js"}
+    build({**old, "chainrule/gone.py": "0" * 64})
+    why = web_build.stale_dist(ROOT, dist)
+    assert why.endswith("(new: web/src/app.js; gone: chainrule/gone.py): run make web")
+    build(sources, zip_sha="0" * 64)
+    why = web_build.stale_dist(ROOT, dist)
+    zipped, info = dist / "chainrule.zip", dist / "build.json"
+    assert why == f"{zipped} is not the zip that {info} records: run make web"
+    build(None)
+    assert "records no source hashes" in web_build.stale_dist(ROOT, dist)
