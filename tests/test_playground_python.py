@@ -199,7 +199,7 @@ def test_settings_are_checked_and_blobs_use_cross_entropy():
     odd = {"dataset": "nope", "layers": [0, 99], "lr": -1, "activation": "x"}
     config = json.loads(web.train_new(json.dumps(odd)))["config"]
     assert config["dataset"] == "moons" and config["layers"] == [1, web.MAX_WIDTH]
-    assert config["lr"] > 0 and config["activation"] == "tanh"
+    assert config["lr"] == 1e-5 and config["activation"] == "tanh"  # the smallest rate allowed
 
 
 def test_fits_warnings_reach_the_page(monkeypatch):
