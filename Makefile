@@ -36,15 +36,18 @@ $(DEV_STAMP): pyproject.toml requirements-dev.txt | $(PY)
 	touch $@ $(DEMO_STAMP) $(DOCS_STAMP)
 
 # System programs the tests need, each with the Debian package that provides it: Graphviz's
-# `dot` (graph pictures), Chromium (the browser tests of the playground and the player), npm
-# (building the playground). Installed in one apt-get run where missing and apt-get is usable.
-SYSTEM_PACKAGES := dot:graphviz /usr/bin/chromium:chromium npm:npm
+# `dot` (graph pictures), Chromium (the browser tests of the playground and the player; any of
+# the names the tests look for on PATH will do), npm (building the playground). Installed in one
+# apt-get run where missing and apt-get is usable. Written PROGRAM[,PROGRAM...]:PACKAGE.
+SYSTEM_PACKAGES := dot:graphviz chromium,chromium-browser,google-chrome:chromium npm:npm
 
 system-packages:
 	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
-	  program=$${pair%%:*}; package=$${pair#*:}; \
-	  if [ "$${program#/}" != "$$program" ]; then [ -x "$$program" ] || missing="$$missing $$package"; \
-	  else command -v "$$program" >/dev/null 2>&1 || missing="$$missing $$package"; fi; \
+	  programs=$${pair%%:*}; package=$${pair#*:}; found=""; \
+	  for program in $$(echo "$$programs" | tr ',' ' '); do \
+	    command -v "$$program" >/dev/null 2>&1 && found=1; \
+	  done; \
+	  [ -n "$$found" ] || missing="$$missing $$package"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
@@ -58,7 +61,9 @@ graphviz: system-packages
 
 # The browser playground: npm installs exactly what package-lock.json pins (npm ci), then
 # web/build.mjs copies Pyodide, viz.js and a zip of chainrule/ into web/dist. The build runs
-# every time (about a second), so the zip always holds the package as it is now.
+# every time (about a second), so the zip always holds the package as it is now; it records the
+# sha256 of every file it read in web/dist/build.json, and the browser tests fail on a build
+# whose sources differ from the checkout's ("run make web").
 WEB_MODULES := web/node_modules/.package-lock.json
 
 $(WEB_MODULES): web/package.json web/package-lock.json
