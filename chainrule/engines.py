@@ -265,7 +265,7 @@ class ScalarEngine(Engine):
     @staticmethod
     def number(v: Value | float) -> float:
         """A Value's number, or a plain number as a float."""
-        return v.data if v.__class__ is Value else float(v)
+        return v.data if isinstance(v, Value) else float(v)
 
     @staticmethod
     def scores(outputs: list[Any]) -> list[float] | list[list[float]]:
@@ -296,7 +296,9 @@ class ScalarEngine(Engine):
     def zeros_like(g: float) -> float:
         return 0.0
 
-    sqrt = staticmethod(math.sqrt)
+    @staticmethod
+    def sqrt(x: float) -> float:
+        return math.sqrt(x)
 
 
 class TensorEngine(Engine):
