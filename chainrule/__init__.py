@@ -37,6 +37,7 @@ _LAZY = {
     "viz": None,
     "calculus": None,
     "interop": None,
+    "exercises": None,
     "tensor": None,
     "autograd": None,
 }

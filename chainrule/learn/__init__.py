@@ -4,10 +4,15 @@ the labels (`tasks.py`), what a failed run says (`advice.py`) and each data set'
 `chainrule.engines`, beside the models, optimizers and losses that use them too."""
 
 from ..engines import ENGINES, ScalarEngine, TensorEngine, engine_for
+from . import data, io, losses, optim  # chainrule.learn.io works after `import chainrule`
 from .advice import Advice, TrainingDiverged, TrainingWarning
 from .loop import LOSSES, History, evaluate, fit, predict, predict_scores
 
 __all__ = [
+    "data",
+    "io",
+    "losses",
+    "optim",
     "Advice",
     "ENGINES",
     "LOSSES",
