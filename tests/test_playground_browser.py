@@ -18,6 +18,7 @@ where it is taken; the measured boot time and training speed go to its metrics.j
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -591,7 +592,9 @@ def test_a_diverging_run_is_said_plainly_with_a_lower_learning_rate_to_apply(pag
     advice = by(page, "train-advice")
     expect(advice).to_be_visible()
     expect(advice).to_have_attribute("data-kind", "diverged")
-    expect(advice).to_contain_text("Training diverged at step")
+    # "diverged at step N: the loss became infinite" or "the loss grew from a to b in N steps",
+    # whichever the chunk that ends the run sees first (chunks follow the machine's speed)
+    expect(advice).to_contain_text(re.compile(r"Training diverged(:| at step \d+)"))
     expect(advice).to_contain_text("The learning rate 3 makes each step too large")
     expect(by(page, "train-start")).to_have_attribute("aria-label", "Play")  # it stopped
     page.wait_for_function("!window.playground.Train.busy")
