@@ -13,12 +13,17 @@ DEV_STAMP := $(VENV)/.dev-installed
 NOTEBOOK_STAMP := $(VENV)/.notebooks-installed
 DOCS_STAMP := $(VENV)/.docs-installed
 
-.PHONY: test demo lint bench setup demo-setup clean graphviz system-packages web notebook notebooks \
+.PHONY: help test demo lint bench setup demo-setup clean graphviz system-packages web lab notebooks \
 	docs docs-serve
 
-setup: $(DEV_STAMP) system-packages
+# `make` alone, or `make help`: every target with what it does (the `##` comment on its line).
+help: ## list the targets
+	@echo "chainrule: make TARGET, where TARGET is one of"
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
 
-demo-setup: $(DEMO_STAMP)
+setup: $(DEV_STAMP) system-packages ## install the development environment (.venv) and system packages
+
+demo-setup: $(DEMO_STAMP) ## install only what the demo needs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -36,15 +41,18 @@ $(DEV_STAMP): pyproject.toml requirements-dev.txt | $(PY)
 	touch $@ $(DEMO_STAMP) $(DOCS_STAMP)
 
 # System programs the tests need, each with the Debian package that provides it: Graphviz's
-# `dot` (graph pictures), Chromium (the browser tests of the playground and the player), npm
-# (building the playground). Installed in one apt-get run where missing and apt-get is usable.
-SYSTEM_PACKAGES := dot:graphviz /usr/bin/chromium:chromium npm:npm
+# `dot` (graph pictures), Chromium (the browser tests of the playground and the player; any of
+# the names the tests look for on PATH will do), npm (building the playground). Installed in one
+# apt-get run where missing and apt-get is usable. Written PROGRAM[,PROGRAM...]:PACKAGE.
+SYSTEM_PACKAGES := dot:graphviz chromium,chromium-browser,google-chrome:chromium npm:npm
 
-system-packages:
+system-packages: ## apt-get install graphviz, chromium and npm where missing
 	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
-	  program=$${pair%%:*}; package=$${pair#*:}; \
-	  if [ "$${program#/}" != "$$program" ]; then [ -x "$$program" ] || missing="$$missing $$package"; \
-	  else command -v "$$program" >/dev/null 2>&1 || missing="$$missing $$package"; fi; \
+	  programs=$${pair%%:*}; package=$${pair#*:}; found=""; \
+	  for program in $$(echo "$$programs" | tr ',' ' '); do \
+	    command -v "$$program" >/dev/null 2>&1 && found=1; \
+	  done; \
+	  [ -n "$$found" ] || missing="$$missing $$package"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
@@ -54,11 +62,13 @@ system-packages:
 	  else echo "warning: missing system packages:$$missing (e.g. apt-get install$$missing)"; fi; \
 	fi
 
-graphviz: system-packages
+graphviz: system-packages ## install Graphviz (and the other system packages) where missing
 
 # The browser playground: npm installs exactly what package-lock.json pins (npm ci), then
 # web/build.mjs copies Pyodide, viz.js and a zip of chainrule/ into web/dist. The build runs
-# every time (about a second), so the zip always holds the package as it is now.
+# every time (about a second), so the zip always holds the package as it is now; it records the
+# sha256 of every file it read in web/dist/build.json, and the browser tests fail on a build
+# whose sources differ from the checkout's ("run make web").
 WEB_MODULES := web/node_modules/.package-lock.json
 
 $(WEB_MODULES): web/package.json web/package-lock.json
@@ -66,23 +76,23 @@ $(WEB_MODULES): web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-web: $(WEB_MODULES)
+web: $(WEB_MODULES) ## build the browser playground into web/dist
 	cd web && npm run --silent build
 
 # pytest exits 5 when it collected nothing: an empty run must fail loudly, not pass.
-test: setup web
+test: setup web ## lint, then run the whole test suite (docs, notebooks and browser tests too)
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
-demo: demo-setup
+demo: demo-setup ## train micrograd's two-moons demo from a fresh clone
 	$(VENV)/bin/chainrule demo
 
-# The notebooks. `make notebook` opens them in JupyterLab, installed into this project's .venv
+# The notebooks. `make lab` opens them in JupyterLab, installed into this project's .venv
 # with the `notebooks` extra (JupyterLab and everything the notebooks import); its kernel is the
 # venv's own Python, where chainrule is installed in development mode, so an edit to the package
 # shows after a kernel restart. Extra options go to JupyterLab through JUPYTER_ARGS, e.g.
-# `make notebook JUPYTER_ARGS="--no-browser --port 8890"`.
+# `make lab JUPYTER_ARGS="--no-browser --port 8890"`.
 # (JupyterLab refuses to start as root unless told: containers and CI machines often are root.)
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
@@ -90,14 +100,14 @@ $(NOTEBOOK_STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[notebooks]"
 	touch $@
 
-notebook: $(NOTEBOOK_STAMP)
+lab: $(NOTEBOOK_STAMP) ## open the notebooks in JupyterLab
 	@command -v dot >/dev/null 2>&1 || echo "warning: no Graphviz 'dot': pictures will not show (make graphviz)"
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(ALLOW_ROOT) $(JUPYTER_ARGS)
 
 # `make notebooks` runs every notebook top to bottom on the development environment and saves it
 # with its outputs, so that the committed notebooks read on GitHub; tests/test_notebooks.py fails
 # on a notebook whose code changed since it was last run this way.
-notebooks: setup
+notebooks: setup ## re-run every notebook top to bottom and save it with its outputs
 	$(PY) notebooks/execute.py
 
 # The documentation site (mkdocs.yml, docs/): `make docs` builds it into site/ with
@@ -112,18 +122,18 @@ $(DOCS_STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[docs]"
 	touch $@
 
-docs: $(DOCS_STAMP)
+docs: $(DOCS_STAMP) ## build the documentation site into site/ (strict)
 	$(MKDOCS) build --strict
 
-docs-serve: $(DOCS_STAMP)
+docs-serve: $(DOCS_STAMP) ## serve the documentation on 127.0.0.1 (DOCS_PORT, default 8000)
 	$(MKDOCS) serve --strict --dev-addr 127.0.0.1:$(DOCS_PORT)
 
-bench: setup
+bench: setup ## the benchmarks: the scalar engine against micrograd, tensors against PyTorch
 	$(PY) benchmarks/bench_engine.py
 	$(PY) benchmarks/bench_tensor.py
 
-lint: setup
+lint: setup ## ruff's checks only
 	$(PY) -m ruff check .
 
-clean:
+clean: ## remove the environment and everything built
 	rm -rf $(VENV) build *.egg-info .pytest_cache web/node_modules web/dist site .cache

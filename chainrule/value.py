@@ -36,7 +36,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import reduce
 from operator import add, attrgetter, mul
-from typing import Any
+from typing import Any, SupportsFloat, TypeAlias, cast
 
 from .autograd import (
     AnomalyError,
@@ -53,8 +53,8 @@ from .ops.table import ADD, EXP, LOG, MUL, POW, RELU, SIGMOID, TABLE, TANH, Op, 
 
 __all__ = ["NotTwiceDifferentiable", "Value", "dot", "zero_grad"]
 
-Number = int | float
-Operand = "Value | int | float"
+Number: TypeAlias = "int | float"
+Operand: TypeAlias = "Value | int | float"
 
 _new = object.__new__
 
@@ -107,12 +107,12 @@ class Value:
 
     def __add__(self, other: Operand) -> Value:
         """self + other. Backward: both operands get out.grad (d(a+b)/da = 1)."""
-        other = other if other.__class__ is Value else _lift(other, "+", self)
+        other = other if type(other) is Value else _lift(other, "+", self)
         return _result(self.data + other.data, self, other, "+", ADD)
 
     def __mul__(self, other: Operand) -> Value:
         """self * other. Backward: each operand gets out.grad times the other (d(a*b)/da = b)."""
-        other = other if other.__class__ is Value else _lift(other, "*", self)
+        other = other if type(other) is Value else _lift(other, "*", self)
         return _result(self.data * other.data, self, other, "*", MUL)
 
     def __pow__(self, other: Operand) -> Value:
@@ -146,7 +146,7 @@ class Value:
         return self + (-other)
 
     def __truediv__(self, other: Operand) -> Value:  # self / other == self * other**-1
-        other = other if other.__class__ is Value else _lift(other, "/", self)
+        other = other if type(other) is Value else _lift(other, "/", self)
         if other.data == 0:
             raise ZeroDivisionError(f"division by zero: {_name(self)} / {_name(other)} = 0.0")
         return self * other**-1
@@ -193,7 +193,7 @@ class Value:
     def _apply_op(self, op: Op, args: tuple[object, ...]) -> Value:
         """Record `op` applied to `args` (this Value among them): how any row of the table,
         `define_op`'s included, runs on Values."""
-        operands = [a if a.__class__ is Value else _lift(a, op.name, self) for a in args]
+        operands = [a if isinstance(a, Value) else _lift(a, op.name, self) for a in args]
         try:
             data = op.scalar(*[o.data for o in operands])
         except (ValueError, ArithmeticError) as err:
@@ -349,9 +349,9 @@ def _recorded_vjp(node: Value, g: Any) -> Iterator[tuple[Value, Any]]:
                 # no product recorded for a local derivative of 1 (+) or the seed dL/dL = 1
                 yield operand, g if local == 1.0 else local if g == 1.0 else local * g
     elif rule.__class__ is Fused:  # the same step, run on stand-ins whose data are the nodes
-        stand_in = _StandIn(node, g, tuple(_StandIn(kid, _NOTHING) for kid in node._a))
-        rule.step(stand_in)
-        for kid, done in zip(node._a, stand_in._a):
+        stand_ins = tuple(_StandIn(kid, _NOTHING) for kid in node._a)
+        rule.step(_StandIn(node, g, stand_ins))
+        for kid, done in zip(node._a, stand_ins):
             if done.grad is not _NOTHING:
                 yield kid, done.grad
     elif rule is not None:
@@ -428,7 +428,7 @@ def dot(ws: Sequence[Value], xs: Sequence[Operand], bias: Operand = 0.0) -> Valu
         raise TypeError("dot: the weights must be Values (they are what gets a gradient)")
     if not set(map(type, xs)) <= _JUST_VALUE:  # checked in C: the common case copies nothing
         xs = [x if x.__class__ is Value else _lift(x, "dot", None) for x in xs]
-    bias = bias if bias.__class__ is Value else _lift(bias, "dot", None)
+    bias = bias if type(bias) is Value else _lift(bias, "dot", None)
     total = reduce(add, map(mul, map(_get_data, ws), map(_get_data, xs)), bias.data)
     return _result(total, (bias, *ws, *xs), None, "dot", DOT)
 
@@ -476,7 +476,7 @@ def _number(data: object, label: str) -> float | int:
         raise TypeError(
             f"Value data must be a real number{what}, got {type(data).__name__} {data!r}"
         )
-    return float(data)  # numpy scalars and friends
+    return float(cast(SupportsFloat, data))  # numpy scalars and friends
 
 
 def _name(node: Value) -> str:
@@ -531,4 +531,4 @@ def _real(data: object, op: Op, operands: list[Value]) -> float:
     if isinstance(data, complex) or not hasattr(data, "__float__"):  # str has no __float__
         given = ", ".join(f"{_name(o)} = {o.data}" for o in operands)
         raise TypeError(f"{op.name} of {given} gave {data!r}, not a real number")
-    return float(data)  # type: ignore[arg-type]
+    return float(cast(SupportsFloat, data))

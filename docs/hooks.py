@@ -56,7 +56,7 @@ API_PAGES = [
         "chainrule.nn",
         "The lecture's `Neuron`, `Layer` and `MLP` on the scalar engine, and `ACTIVATIONS`, "
         "the functions of the op table a layer may use. The tensor layers (`Linear`, `Conv2d`, "
-        "`BatchNorm1d`, ...; `from chainrule import layers as nn`) are documented with "
+        "`BatchNorm1d`, ...; `import chainrule.tensor.layers as nn`) are documented with "
         "[chainrule.tensor](tensor.md).",
         ["chainrule.nn"],
     ),

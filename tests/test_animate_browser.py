@@ -1,39 +1,38 @@
-"""The player in a real browser: headless Chromium (Debian's, never a downloaded one), Playwright.
+"""The player in a real browser: the system's headless Chromium (never a downloaded one),
+driven by Playwright.
 
 A saved animation is opened from disk and driven through its controls (data-testid `prev`,
 `next`, `play`, `scrubber`, `narration`), the keyboard and the JavaScript API; the narration
 at every backward step must be `explain`'s, and the page must log no error.
+
+The tests run wherever a Chromium is installed (web_build.find_chromium) and are skipped, with
+the reason in the summary, only where none is; a missing Playwright or Graphviz is a failure.
 """
 
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 from lecture import lecture_L
+from web_build import NO_BROWSER, find_chromium
 
 from chainrule.viz import explain
 from chainrule.viz.animate import animate, player_asset
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-sync_api = pytest.importorskip(
-    "playwright.sync_api",
-    reason="playwright is not installed (pip install -r requirements-dev.txt)",
-)
-pytestmark = [
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="Debian's chromium is not installed at /usr/bin/chromium (make setup installs it)",
-    ),
-    pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' is not installed"),
-]
+CHROMIUM = find_chromium()
+if CHROMIUM is None:
+    pytest.skip(NO_BROWSER, allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
 def browser():
+    try:
+        from playwright import sync_api
+    except ImportError:
+        pytest.fail(
+            "playwright is not installed: pip install -r requirements-dev.txt", pytrace=False
+        )
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
         yield browser
         browser.close()
 

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -137,6 +138,18 @@ def test_bad_input_is_one_line_exit_2(tmp_path, args, fragment):
 def test_too_large_can_be_forced(tmp_path):
     out = run(["x+x+x+x+x", "--set", "x=1", "--max-nodes", "3", "--force"], tmp_path)
     assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("wrote graph.svg (5 values; x+x+x+x+x = 5.0000")
+    # the whole graph is drawn, past the limit: all five values, and x's grad is the sum of
+    # the four uses the chain rule adds up
+    drawn = Counter(svg_texts(tmp_path / "graph.svg"))
+    assert drawn == Counter(
+        ["x", "data 1.0000", "grad 5.0000", *["+"] * 4]
+        + [
+            text
+            for k in range(2, 6)
+            for text in ("+".join("x" * k), f"data {k}.0000", "grad 1.0000")
+        ]
+    )
 
 
 def test_missing_dot_binary(tmp_path):

@@ -143,7 +143,7 @@ def test_the_cli_page_shows_every_commands_help(site):
     parser = build_parser()
     commands = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
     assert set(commands.choices) == {
-        "train", "demo", "preset", "eval", "predict", "graph", "playground"
+        "train", "demo", "preset", "eval", "predict", "graph", "playground", "check"
     }  # fmt: skip
     for name, sub in commands.choices.items():
         assert f"chainrule {name}" in html

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +19,7 @@ from chainrule.tensor import Tensor
 from chainrule.tensor.layers import Linear, ReLU, Sequential, Sigmoid, Tanh
 
 ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "benchmarks" / "bench_tensor.py"
 
 
 def tensor_model():
@@ -107,9 +110,7 @@ def test_from_torch_round_trip():
 
 
 def test_from_torch_names_an_unsupported_layer():
-    theirs = torch.nn.Sequential(
-        torch.nn.Linear(4, 6), torch.nn.GELU(), torch.nn.Linear(6, 1)
-    )
+    theirs = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.GELU(), torch.nn.Linear(6, 1))
     with pytest.raises(TypeError, match=r"unsupported layer '1' \(GELU"):
         from_torch(theirs)
 
@@ -135,7 +136,7 @@ def test_missing_torch_gives_a_clear_import_error():
 def test_benchmark_runs_quickly():
     cmd = [
         sys.executable,
-        str(ROOT / "benchmarks" / "bench_tensor.py"),
+        str(BENCH),
         "--quick",
         "--repeats",
         "1",
@@ -143,10 +144,38 @@ def test_benchmark_runs_quickly():
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "ratio" in out.stdout and "digits test accuracy" in out.stdout
+    # both frameworks did the same work: every pair of final losses (four workloads, one
+    # thread then the default threads) agrees to float32 rounding
+    pairs = re.findall(
+        r"final loss: chainrule (\S+)   PyTorch (\S+)   apart \S+ \((\w+)", out.stdout
+    )
+    assert len(pairs) == 8, out.stdout
+    for ours, theirs, verdict in pairs:
+        assert verdict == "agree" and float(ours) == pytest.approx(float(theirs), rel=1e-3)
+
+
+def test_benchmark_fails_when_the_two_frameworks_do_different_work(monkeypatch, capsys):
+    """The losses are checked, not only printed: PyTorch's moons loop one update short makes
+    the benchmark exit 1, whatever the timings."""
+    spec = importlib.util.spec_from_file_location("bench_tensor", BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    real = bench.moons_torch
+    monkeypatch.setattr(bench, "moons_torch", lambda m, X, y, steps: real(m, X, y, steps - 1))
+    threads = torch.get_num_threads()
+    try:
+        code = bench.main(["--quick", "--repeats", "1", "--only", "moons"])
+    finally:
+        torch.set_num_threads(threads)
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert out.count("DISAGREE") == 2 and "did not do the same work" in err
+    assert bench.losses_agree(0.5304551, 0.5304552) and not bench.losses_agree(0.53, 0.54)
+    assert not bench.losses_agree(float("nan"), float("nan"))
 
 
 def test_benchmark_runs_one_workload():
-    cmd = [sys.executable, str(ROOT / "benchmarks" / "bench_tensor.py"), "--quick"]
+    cmd = [sys.executable, str(BENCH), "--quick"]
     out = subprocess.run(
         [*cmd, "--repeats", "1", "--only", "moons"], capture_output=True, text=True, cwd=ROOT
     )

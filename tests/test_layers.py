@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+import baselines
 import numpy as np
 import pytest
 import torch
@@ -194,6 +195,7 @@ def test_digits_train_quickly_to_high_accuracy():
             opt.step()
     with no_grad():
         predicted = model(X_test).data.argmax(axis=1)
+    assert baselines.majority_accuracy(y_train, y_test) < 0.15  # ten digits, about 10% each
     assert (predicted == y_test).mean() > 0.9
 
 

@@ -1,12 +1,18 @@
-"""The playground in a real browser: Debian's Chromium, headless, driven by Playwright, on the
-app built into web/dist (`make web`) and served by `chainrule playground --no-browser`.
+"""The playground in a real browser: the system's Chromium, headless, driven by Playwright, on
+the app built into web/dist (`make web`) and served by `chainrule playground --no-browser`.
+
+The tests run wherever a Chromium is installed (web_build.find_chromium) and are skipped, with
+the reason in the summary, only where none is. A missing Playwright or an unbuilt web/dist is
+a failure, and so is a web/dist built from other sources than this checkout (build.json's
+hashes against the files now): the tests never run an older build than the code beside them.
 
 One server, one browser and one page serve the whole module, since Pyodide takes seconds to
-start; the tests run in file order on that page and each waits on the page's own signals
-(`body[data-ready]`, element states), never on sleeps. Every request that would leave
-127.0.0.1 is aborted and recorded, and the last tests fail if one was made or if the page
-logged an error. Screenshots go to tests/screenshots/ (git-ignored), with the measured boot
-time and training speed in tests/screenshots/metrics.json.
+start; each test opens what it needs on that page (a link, a tab), so they pass in any order,
+and waits on the page's own signals (`body[data-ready]`, element states), never on sleeps.
+Every request that would leave 127.0.0.1 is aborted and recorded; the page's boot and then
+every test, whatever the order, fail if one was made or if the page logged an error in it.
+tests/screenshots/ (git-ignored) is emptied when the page opens, and each screenshot is checked
+where it is taken; the measured boot time and training speed go to its metrics.json.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -21,38 +28,33 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
+import baselines
 import pytest
+from web_build import NO_BROWSER, find_chromium, stale_dist
 
 ROOT = Path(__file__).resolve().parents[1]
-DIST = ROOT / "web" / "dist"
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = find_chromium()
 SHOTS = ROOT / "tests" / "screenshots"
 LECTURE = "a = 2; b = -3; c = 10; f = -2; e = a*b; d = e + c; L = d*f"
 BOOT_LIMIT_S = 15.0  # the issue's target: interactive within 15 s
 WAIT_MS = 60_000  # the longest any single wait may take
 # The moons run the issue asks for: 2-16-16-1 (ReLU), full batch; reaches 95% within 100 steps.
 MOONS = "tab=train&dataset=moons&layers=16,16&activation=relu&lr=0.5&loss=hinge&batch=0&seed=1"
+# The playground's default network, 2-4-2-1 (tanh): one point's graph is small enough to draw.
+SMALL = "tab=train&dataset=moons&layers=4,2&activation=tanh&lr=1&loss=hinge&batch=0&seed=1"
+# The browser is slower than native CPython (WebAssembly, and another Python), but not without
+# bound: measured at 0.4 to 0.8 of native speed; below a quarter, something is wrong.
+BROWSER_SPEED_FLOOR = 0.25
 
+if CHROMIUM is None:
+    pytest.skip(NO_BROWSER, allow_module_level=True)
 
-def _missing() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "playwright is not installed (pip install -r requirements-dev.txt)"
-    if not os.access(CHROMIUM, os.X_OK):
-        return f"{CHROMIUM} is missing (apt-get install chromium; make test does it)"
-    if not (DIST / "index.html").is_file():
-        return "web/dist is not built (make web)"
-    return None
-
-
-_why = _missing()
-if _why is not None:
-    if os.environ.get("CI"):  # in CI the Makefile provides all three: a gap is a failure
-        raise RuntimeError(f"the playground's browser tests cannot run: {_why}")
-    pytest.skip(_why, allow_module_level=True)
-
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+# Playwright is a development requirement: without it the tests fail (in the fixture), they
+# are not skipped.
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:
+    expect = sync_playwright = None
 
 metrics: dict[str, object] = {}
 
@@ -62,7 +64,15 @@ def by(page, testid: str):
 
 
 @pytest.fixture(scope="module")
-def server():
+def dist() -> None:
+    """web/dist, built from this checkout as it is now; else every test fails, saying why."""
+    why = stale_dist()
+    if why is not None:
+        pytest.fail(why, pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def server(dist):
     """`chainrule playground --no-browser --port 0`, stopped when the module is done."""
     process = subprocess.Popen(
         [sys.executable, "-m", "chainrule", "playground", "--no-browser", "--port", "0"],
@@ -97,6 +107,10 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser():
+    if sync_playwright is None:
+        pytest.fail(
+            "playwright is not installed: pip install -r requirements-dev.txt", pytrace=False
+        )
     with sync_playwright() as p:
         chromium = p.chromium.launch(
             executable_path=CHROMIUM,
@@ -146,10 +160,12 @@ def page(browser, server, watch):
     page = context.new_page()
     page.on("console", lambda m: m.type == "error" and watch.errors.append(m.text))
     page.on("pageerror", lambda e: watch.errors.append(f"uncaught: {e}"))
-    SHOTS.mkdir(exist_ok=True)
+    shutil.rmtree(SHOTS, ignore_errors=True)  # no screenshot of an earlier run is left to pass
+    SHOTS.mkdir()
     started = time.perf_counter()
     page.goto(server + "#tab=expression&expr=" + quote(LECTURE))
     _wait_ready(page)
+    assert watch.outside == [] and watch.errors == [], vars(watch)  # a clean boot
     metrics["boot_s"] = round(time.perf_counter() - started, 2)
     metrics["pyodide_boot_ms_exact"] = page.evaluate("window.playground.bootMs")
     metrics["pyodide_boot_ms"] = round(metrics["pyodide_boot_ms_exact"])
@@ -157,6 +173,24 @@ def page(browser, server, watch):
     shown = {k: v for k, v in metrics.items() if not k.endswith("_exact")}
     (SHOTS / "metrics.json").write_text(json.dumps(shown, indent=2) + "\n", encoding="utf-8")
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def page_stays_clean(page, watch):
+    """After each test, whatever ran before it: no request left 127.0.0.1 and the page logged
+    no error while the test ran."""
+    outside, errors = len(watch.outside), len(watch.errors)
+    yield
+    assert watch.outside[outside:] == [], "requests outside 127.0.0.1 during this test"
+    assert watch.errors[errors:] == [], "the page logged errors during this test"
+
+
+def _shoot(page, name: str) -> None:
+    """A full-page screenshot into SHOTS, checked at once: a PNG of the page, not an empty one."""
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=path, full_page=True)
+    data = path.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 10_000, (path, len(data))
 
 
 def _wait_ready(page) -> None:
@@ -201,8 +235,9 @@ def test_lecture_L_steps_backward_to_dL_da_6(page):
         step.click()
         lines.append(narration.inner_text())
         if lines[-1].startswith("dL/da"):  # the lecture's moment, for the README
-            page.screenshot(path=SHOTS / "expression.png", full_page=True)
+            _shoot(page, "expression")
     assert step.is_disabled(), "the step button stays enabled at the end"
+    assert (SHOTS / "expression.png").is_file(), "no step showed dL/da"
     assert any(re.search(r"dL/da = .*= 6\.0\b", line) for line in lines), lines
     assert len(lines) >= 6
     expect(graph).to_contain_text("grad 6.0000")
@@ -366,7 +401,7 @@ def test_neuron_sliders_update_the_output_and_every_grad(page):
     expect(grads.locator("tr[data-node=w1] td").nth(2)).to_have_text("1.0000")
     expect(grads.locator("tr[data-node=x1] td").nth(2)).to_have_text("-1.5000")
     expect(by(page, "neuron-graph").locator("svg")).to_be_visible()
-    page.screenshot(path=SHOTS / "neuron.png", full_page=True)
+    _shoot(page, "neuron")
     slider = by(page, "neuron-w1")
     slider.evaluate("(el) => { el.value = '-2'; el.dispatchEvent(new Event('input')); }")
     # o = tanh(2*-2 + 0 + 6.8814) = tanh(2.8814) = 0.9937; do/dw1 = x1 * (1 - o**2) = 0.0250
@@ -382,12 +417,20 @@ def _train_state(page) -> dict:
     return page.evaluate("window.playground.Train.last")
 
 
-def test_train_tab_offers_the_datasets_and_draws_the_plane(page):
+def _train_tab(page) -> None:
+    """Open the Train tab and wait until its model is built and drawn (the first visit builds
+    it), so a test that starts here needs no earlier test to have opened it."""
     by(page, "tab-train").click()
-    expect(by(page, "train-step")).to_have_text("0")
+    page.wait_for_function(
+        "window.playground.Train.last && window.playground.Train.last.picture"
+        " && !window.playground.Train.busy"
+    )
+
+
+def test_train_tab_offers_the_datasets_and_draws_the_plane(page):
+    _train_tab(page)
     values = by(page, "dataset").locator("option").evaluate_all("(os) => os.map((o) => o.value)")
     assert values == ["moons", "circles", "xor", "spirals", "blobs"]
-    page.wait_for_function("window.playground.Train.last && window.playground.Train.last.picture")
     maps = page.locator("[data-testid^=neuron-map-]").count()
     assert maps == sum(_train_state(page)["config"]["layers"])
 
@@ -485,7 +528,7 @@ def _pixel(page, point: list[float]) -> dict:
 
 
 def test_a_click_on_empty_plane_adds_a_point(page):
-    by(page, "tab-train").click()
+    _train_tab(page)
     state = _train_state(page)
     points = state["train"]["X"] + state["test"]["X"]
     spot = next(
@@ -501,10 +544,12 @@ def test_a_click_on_empty_plane_adds_a_point(page):
     assert _train_state(page)["train"]["y"][-1] == 1
 
 
-def test_a_click_on_a_point_opens_its_graph_in_the_expression_tab(page):
-    by(page, "tab-train").click()
+def test_a_click_on_a_point_opens_its_graph_in_the_expression_tab(page, server):
+    _open_link(page, server, SMALL)  # a graph small enough to draw, whatever ran before
+    _train_tab(page)
+    steps = _train_state(page)["steps"]
     by(page, "train-next").click()
-    expect(by(page, "train-step")).to_have_text("1")
+    expect(by(page, "train-step")).to_have_text(str(steps + 1))
     point = _train_state(page)["train"]["X"][0]
     by(page, "boundary").click(position=_pixel(page, point))
     expect(page.locator("#expression")).to_be_visible()
@@ -547,7 +592,9 @@ def test_a_diverging_run_is_said_plainly_with_a_lower_learning_rate_to_apply(pag
     advice = by(page, "train-advice")
     expect(advice).to_be_visible()
     expect(advice).to_have_attribute("data-kind", "diverged")
-    expect(advice).to_contain_text("Training diverged at step")
+    # "diverged at step N: the loss became infinite" or "the loss grew from a to b in N steps",
+    # whichever the chunk that ends the run sees first (chunks follow the machine's speed)
+    expect(advice).to_contain_text(re.compile(r"Training diverged(:| at step \d+)"))
     expect(advice).to_contain_text("The learning rate 3 makes each step too large")
     expect(by(page, "train-start")).to_have_attribute("aria-label", "Play")  # it stopped
     page.wait_for_function("!window.playground.Train.busy")
@@ -570,7 +617,7 @@ def test_a_diverging_run_is_said_plainly_with_a_lower_learning_rate_to_apply(pag
 
 
 def test_blobs_train_with_cross_entropy_on_three_classes(page):
-    by(page, "tab-train").click()
+    _train_tab(page)
     by(page, "dataset").select_option("blobs")
     expect(by(page, "train-loss-fn")).to_have_value("cross_entropy")
     expect(by(page, "train-add-class").locator("option")).to_have_count(3)
@@ -586,7 +633,8 @@ def test_moons_training_reaches_100_steps_and_95_percent(page, server):
     expect(by(page, "dataset")).to_have_value("moons")
     expect(by(page, "train-activation")).to_have_value("relu")
     page.wait_for_function(
-        "window.playground.Train.last.config.layers.join() === '16,16'"
+        "window.playground.Train.last"
+        " && window.playground.Train.last.config.layers.join() === '16,16'"
         " && window.playground.Train.last.steps === 0"
     )
     started = time.perf_counter()
@@ -605,9 +653,15 @@ def test_moons_training_reaches_100_steps_and_95_percent(page, server):
     metrics["moons_steps_per_s_training_only"] = round(state["steps"] / state["seconds"], 1)
     metrics["moons_steps_per_s_on_the_page"] = round(state["steps"] / elapsed, 1)
     assert state["steps"] >= 100
+    # 95% takes a curve: a straight line through the same points scores about 89% (always
+    # one class about 51%)
+    X, y = state["train"]["X"], state["train"]["y"]
+    linear = 100 * baselines.linear_accuracy(X, y)
+    metrics["moons_linear_baseline_percent"] = round(linear, 1)
+    assert 95.0 > linear + 5 and linear > 100 * baselines.majority_accuracy(y, y)
     assert accuracy >= 95.0, state["curves"]["train_accuracy"][-3:]
     page.wait_for_function("window.playground.Train.last.picture")
-    page.screenshot(path=SHOTS / "train.png", full_page=True)
+    _shoot(page, "train")
 
 
 def test_training_speed_in_the_browser_against_native_python(page):
@@ -626,7 +680,13 @@ def test_training_speed_in_the_browser_against_native_python(page):
     metrics["benchmark_steps_per_s_native"] = round(native["steps_per_s"], 1)
     metrics["benchmark_python_browser"] = browser["python"]
     metrics["benchmark_python_native"] = native["python"]
+    ratio = browser["steps_per_s"] / native["steps_per_s"]
+    metrics["benchmark_browser_over_native"] = round(ratio, 2)
+    # the same run on both sides: the same steps from the same weights reach the same accuracy
+    assert browser["steps"] == native["steps"] == steps
+    assert browser["accuracy"] == native["accuracy"], (browser, native)
     assert browser["steps_per_s"] >= 5.0, metrics  # the issue's target
+    assert ratio >= BROWSER_SPEED_FLOOR, metrics
 
 
 _NATIVE_BENCHMARK = """
@@ -638,8 +698,9 @@ print(web.benchmark(int(sys.argv[2])))
 """
 
 
-def test_export_gives_a_model_file_and_a_script(page):
-    by(page, "tab-train").click()
+def test_export_gives_a_model_file_and_a_script(page, server):
+    _open_link(page, server, MOONS)  # a 2-16-16-1 network, whatever ran before
+    _train_tab(page)
     by(page, "train-export").click()
     link = by(page, "export-model")
     expect(link).to_be_visible()
@@ -714,14 +775,21 @@ def test_features_feed_the_network_and_the_exported_model_scores_as_the_page(
 # -- what must never happen ----------------------------------------------------------------------
 
 
-def test_nothing_was_requested_outside_127_0_0_1(page, watch):
-    assert watch.outside == []
+def test_the_watch_catches_outside_requests_and_errors(page, watch):
+    """The checks after every test are only as good as the watch: an outside request and a
+    logged error, made on purpose, are caught (and then forgiven, being this test's own)."""
+    outside, errors = len(watch.outside), len(watch.errors)
+    page.evaluate(
+        "() => fetch('http://example.com/chainrule-test').then(() => 'reached', () => 'blocked')"
+    )
+    with page.expect_console_message(lambda m: "deliberate" in m.text):
+        page.evaluate("() => console.error('chainrule test: a deliberate error')")
+    assert any(u.startswith("http://example.com/") for u in watch.outside[outside:])
+    assert "chainrule test: a deliberate error" in watch.errors[errors:]
+    del watch.outside[outside:], watch.errors[errors:]
 
 
-def test_the_page_logged_no_errors(page, watch):
-    assert watch.errors == []
-
-
-def test_screenshots_are_saved(page):
-    for name in ("expression", "neuron", "train"):
-        assert (SHOTS / f"{name}.png").stat().st_size > 10_000
+def test_web_dist_was_built_from_this_checkout(dist):
+    """What the other tests rely on, as a test of its own: web/dist holds the package and the
+    page as they are in this checkout (the dist fixture fails otherwise)."""
+    assert stale_dist() is None

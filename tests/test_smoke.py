@@ -1,6 +1,7 @@
 import subprocess
 import sys
 
+import chainrule
 from chainrule import Value
 
 
@@ -15,4 +16,4 @@ def test_cli_runs_as_a_module():
     cmd = [sys.executable, "-m", "chainrule", "--version"]
     out = subprocess.run(cmd, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith("chainrule ")
+    assert out.stdout.strip() == f"chainrule {chainrule.__version__}"

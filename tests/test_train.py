@@ -3,6 +3,7 @@
 import json
 import math
 
+import baselines
 import pytest
 
 from chainrule import Value, data, is_grad_enabled, losses, nn, optim
@@ -48,8 +49,12 @@ def test_fit_learns_moons_with_micrograds_recipe():
         progress=False,
     )
     assert h.loss[-1] < 0.25 * h.loss[0]
+    # a straight line through these points scores about 88% on them and 86% on the held-out
+    # ones: 95% takes the curve
+    assert 0.95 > baselines.linear_accuracy(X, y) + 0.05
+    assert 0.95 > baselines.linear_accuracy(X, y, X_test, y_test) + 0.05
     assert h.final_train_accuracy >= 0.95
-    assert h.final_test_accuracy >= 0.9
+    assert h.final_test_accuracy >= 0.95
     # the final accuracies are the model's, measured after the last update
     pm1 = [2 * c - 1 for c in y]
     assert h.final_train_accuracy == losses.binary_accuracy(predict_scores(model, X), pm1)
@@ -99,6 +104,7 @@ def test_cross_entropy_learns_three_blobs():
         progress=False,
     )
     assert h.loss[-1] < h.loss[0]
+    assert baselines.majority_accuracy(y, y) < 0.4  # three classes of about 20 points each
     assert h.final_train_accuracy >= 0.95
     assert predict(model, X[:5]) == [
         max(range(3), key=s.__getitem__) for s in predict_scores(model, X[:5])

@@ -8,9 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import baselines
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from chainrule import Value, data, io, losses, optim
 from chainrule.interop import from_torch, to_torch
@@ -64,6 +66,7 @@ def test_fit_trains_digits_from_numpy_arrays():
         X_test=X_test, y_test=y_test, progress=False, seed=0,
     )  # fmt: skip
     assert history.steps == 3 * 43
+    assert baselines.majority_accuracy(y_train, y_test) < 0.15  # ten digits, about 10% each
     assert history.final_test_accuracy > 0.9
     assert history.loss[-1] < history.loss[0] / 5
 
@@ -189,4 +192,6 @@ def test_cli_engine_flag_on_moons(tmp_path):
         result = chainrule("train", "--engine", engine, *quick, "--out", str(out), cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         assert isinstance(io.load(out / "model.json"), kind)
-        assert (out / "boundary.png").exists()
+        with Image.open(out / "boundary.png") as picture:
+            assert picture.format == "PNG" and min(picture.size) > 200
+            assert len(picture.getcolors(1 << 16) or range(1 << 16)) > 16  # drawn, not blank

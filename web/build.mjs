@@ -9,7 +9,10 @@
 //   player/                 chainrule's animation player (chainrule/viz/player)
 //   chainrule.zip           the chainrule/ package of this repository, with the playground's
 //                           two Python modules (src/py), unpacked into Pyodide's file system
-//   build.json              what was built, from which versions
+//   build.json              what was built, from which versions and from which sources: the
+//                           sha256 of every file read from this repository (the chainrule/
+//                           package, src/, this script, the lock file), so that a test can
+//                           tell a build of other sources from one of the checkout
 //
 // Only Node's standard library is used: no bundler, nothing fetched.
 
@@ -152,8 +155,9 @@ for (const name of ["player.js", "player.css"]) {
   copy(path.join(playerDir, name), path.join(dist, "player", name));
 }
 
+const packaged = packageFiles(packageDir, "chainrule");
 const entries = [
-  ...packageFiles(packageDir, "chainrule"),
+  ...packaged,
   ...fs
     .readdirSync(path.join(here, "src", "py"))
     .filter((f) => f.endsWith(".py"))
@@ -162,11 +166,36 @@ const entries = [
 const archive = zip(entries);
 fs.writeFileSync(path.join(dist, "chainrule.zip"), archive);
 
+const sha256 = (data) => createHash("sha256").update(data).digest("hex");
+
+// Every file of this repository the build read, by its path from the repository's root, with
+// its sha256: the package as zipped, the page (src/, its Python in src/py), the build script
+// and the lock file that chose Pyodide's and viz.js's versions. tests/web_build.py computes the
+// same table from the checkout and compares.
+function sourceTable() {
+  const files = packaged.map(({ name, data }) => [name, data]);
+  const page = path.join(here, "src");
+  for (const name of fs.readdirSync(page)) {
+    const full = path.join(page, name);
+    if (fs.statSync(full).isFile()) files.push([`web/src/${name}`, fs.readFileSync(full)]);
+  }
+  for (const name of fs.readdirSync(path.join(page, "py"))) {
+    const full = path.join(page, "py", name);
+    if (name.endsWith(".py")) files.push([`web/src/py/${name}`, fs.readFileSync(full)]);
+  }
+  for (const name of ["build.mjs", "package-lock.json"]) {
+    files.push([`web/${name}`, fs.readFileSync(path.join(here, name))]);
+  }
+  files.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return Object.fromEntries(files.map(([name, data]) => [name, sha256(data)]));
+}
+
 const info = {
   pyodide: version("pyodide"),
   viz: version("@viz-js/viz"),
   files: entries.length,
-  chainrule_zip_sha256: createHash("sha256").update(archive).digest("hex"),
+  chainrule_zip_sha256: sha256(archive),
+  sources: sourceTable(),
 };
 fs.writeFileSync(path.join(dist, "build.json"), `${JSON.stringify(info, null, 2)}\n`);
 console.log(

@@ -244,8 +244,8 @@ def gradcheck_report(
     total = sum(sizes)
     if fast_mode:
         rng = random.Random(0)
-        v = [rng.uniform(-1.0, 1.0) for _ in range(total)]
-        rows = [_vjp(leaves, slots, outputs, sizes, v)]
+        direction = [rng.uniform(-1.0, 1.0) for _ in range(total)]
+        rows = [_vjp(leaves, slots, outputs, sizes, direction)]
     else:
         rows = []
         for k in range(total):
@@ -270,8 +270,8 @@ def gradcheck_report(
             column = [(p - m) / (2 * eps) for p, m in zip(plus, minus)]
             name = label if index is None else f"{label}[{', '.join(map(str, index))}]"
             if fast_mode:
-                numeric = math.fsum(vk * ck for vk, ck in zip(v, column))
-                pairs = [(None, rows[0][s][j], numeric)]
+                numeric = math.fsum(vk * ck for vk, ck in zip(direction, column))
+                pairs: list[tuple[str | None, float, float]] = [(None, rows[0][s][j], numeric)]
             else:
                 pairs = [(out_names[k], rows[k][s][j], column[k]) for k in range(total)]
             for output, analytic, numeric in pairs:

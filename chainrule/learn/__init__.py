@@ -9,10 +9,16 @@ The tables that the command line, `fit`'s strings, the playground and the docs a
 `module.ACTIVATIONS` (also `chainrule.nn.ACTIVATIONS`) and `io.MODELS`."""
 
 from ..engines import ENGINES, ScalarEngine, TensorEngine, engine_for
+
+# io (model files of both engines) imports the tensor engine where numpy is installed, so it is
+# not imported here: `import chainrule.nn` and `import chainrule.viz` need no numpy. chainrule's
+# lazy attributes import it when `chainrule.learn` is reached from `import chainrule`.
+from . import data, losses, optim
 from .advice import Advice, TrainingDiverged, TrainingWarning
 from .loop import LOSSES, History, evaluate, fit, predict, predict_scores
 
 __all__ = [
-    "Advice", "ENGINES", "LOSSES", "History", "ScalarEngine", "TensorEngine", "TrainingDiverged",
-    "TrainingWarning", "engine_for", "evaluate", "fit", "predict", "predict_scores",
+    "data", "losses", "optim", "Advice", "ENGINES", "LOSSES", "History", "ScalarEngine",
+    "TensorEngine", "TrainingDiverged", "TrainingWarning", "engine_for", "evaluate", "fit",
+    "predict", "predict_scores",
 ]  # fmt: skip

@@ -131,6 +131,7 @@ def _gelu_partial(x: Any, out: Any) -> Any:
     return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _GELU_C * (1.0 + 3.0 * _GELU_K * x * x)
 
 
+COS: Op  # defined below: sin's derivative is cos, and cos's is -sin
 SIN = row(Op("sin", math.sin, (lambda x, out: COS(x),), ("cos(x)",), array=_numpy("sin")))
 COS = row(Op("cos", math.cos, (lambda x, out: -SIN(x),), ("-sin(x)",), array=_numpy("cos")))
 SQRT = row(Op("sqrt", math.sqrt, (lambda x, out: 0.5 / out,), ("0.5/out",),
