@@ -1,4 +1,4 @@
-"""The part of the `graphviz` package's API that `chainrule.viz.dot.draw_dot` uses, writing the
+"""The part of the `graphviz` package's API that `chainrule.viz.graph.draw_dot` uses, writing the
 DOT source only, for the browser playground.
 
 Pyodide has no `graphviz` package and no `dot` program: there, the picture is laid out by

@@ -1,0 +1,881 @@
+"""The chain rule, narrated: every step of a backward pass written out with its numbers.
+
+`explain(L)` walks the graph the way `L.backward()` does (output to inputs, in reverse
+topological order) and records one `Step` per edge: the gradient arriving at a node, the local
+derivative of that node with respect to one operand (written as a formula and as a number), and
+their product, which is added into the operand's gradient::
+
+    dL/da = dL/de · de/da = -2.0 · -3.0 = 6.0      d(a*b)/da = b
+
+A value used more than once receives several contributions, and the narration shows their sum.
+One narrator serves both engines. A Value is a node of shape `()`; a Tensor's step is written as
+an equation of arrays, with its shapes, and says where broadcasting is undone::
+
+    y = x @ W    (3, 2) float32
+      dL/dx = dL/dy · Wᵀ    [(3, 4) = (3, 2)·(4, 2)ᵀ]
+      dL/dW = xᵀ · dL/dy    [(4, 2) = (3, 4)ᵀ·(3, 2)]
+
+Where the words come from: an elementwise op reads its row of the op table (`node._rule`, an
+`ops.Op`: `formula` for the local derivative, `expression` for how the node was computed), so an
+op added with `define_op` is narrated with its own formula; the fused neuron reads its
+`value.Fused.formulas`; the tensor engine's structural ops (`@`, `linear`, `sum`, `softmax`,
+`cross_entropy`, ...) are told apart by `node._op` and read their parameters (an axis, the
+labels) from `node._ctx`.
+
+Where the numbers come from: the engine's own arithmetic, in the engine's own order (`Walk.order`
+is `backward()`'s), so every total equals what `backward()` puts in `.grad`, to the last bit.
+That is deliberate: a narration that is nearly right would teach the wrong thing, and the tests
+check the equality on many random graphs. See `_numbers` for how each kind of op is measured. An
+op written the lecture's way (a custom `_backward` closure) cannot be read as a formula; its
+contributions are measured by running the closure, and the narration says what it cannot show.
+
+Names and numbers, read as the lecture writes them:
+
+* a labeled node goes by its label; an unlabeled result by `#1`, `#2`, ... (a form no Python
+  variable has, so it is never taken for one of the user's names); an unlabeled output is L;
+* an unlabeled leaf holding one number is a constant (the 2 of `2*n`, the 1 of `e - 1`): it is
+  written as its number, and its gradient, which nobody asked for, is not narrated (label it to
+  follow its gradient);
+* the output's own steps are not written as a chain: `dL/dd = f = -2.0`, not
+  `dL/dd = dL/dL · dL/dd`, since dL/dL is 1.
+
+`explain` never changes a gradient the user already has: on a graph no backward pass has
+touched yet it fills the gradients in (so `draw_dot` afterwards shows the narration's numbers);
+where gradients are there already (accumulated over several `backward()` calls, or set by hand)
+it leaves them and says which ones differ from this pass's.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from .. import ops
+from ..autograd import no_grad
+from ..engines import engine_of, numbers_of
+from ..value import Fused
+from .graph import Walk, permutation, row_of, shape_text, summary
+
+__all__ = ["Explanation", "Step", "TensorExplanation", "TensorStep", "explain", "narrate"]
+
+# -- the model: a step per edge, and the whole narration -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One edge of the backward pass: `parent` hands part of its gradient to `child`.
+
+    The numbers are floats for a Value graph and arrays for a Tensor graph, whose steps also
+    say their shapes (`shapes`) and how broadcasting or a reduction is undone (`note`).
+    """
+
+    root: str  # the name of the output being differentiated (L in dL/da)
+    parent: str  # the node whose gradient is passed on (e in dL/de · de/da)
+    child: str  # the operand that receives it (a)
+    op: str  # the parent's op: '+', '*', '**2', 'tanh', 'dot', '@', 'sum', ...
+    rule: str  # a number's local derivative, 'd(a*b)/da = b'; an array's whole step,
+    #            'dL/dW = xᵀ · dL/dy'
+    upstream: Any  # d root / d parent, complete by the time this step runs
+    local: Any  # d parent / d child at these values (elementwise); None where it is not read
+    contribution: Any  # what this step adds to the child's gradient
+    total: Any  # the child's gradient after this step
+    index: int  # 1 for the child's first contribution, 2 for its second, ...
+    count: int  # how many contributions the child receives in all
+    shapes: str = ""  # an array's step in shapes, '(4, 2) = (3, 4)ᵀ·(3, 2)'; '' for a number
+    note: str = ""  # how broadcasting or a reduction is undone, where there is something to say
+
+    def formula(self, digits: int | None = None) -> str:
+        """The step as one line of chain rule: `dL/da = dL/de · de/da = -2.0 · -3.0 = 6.0`;
+        for an array, `dL/dW = xᵀ · dL/dy    [(4, 2) = (3, 4)ᵀ·(3, 2)]    → numbers`.
+
+        A step out of the output itself is its local derivative, as the lecture writes it:
+        `dL/dd = f = -2.0` (the chain `dL/dL · dL/dd` would define dL/dd by itself).
+        """
+        if self.shapes:
+            return f"{self.rule}    [{self.shapes}]    → {show(self.contribution, digits)}"
+        lhs = f"{d(self.root)}/{d(self.child)} {'=' if self.index == 1 else '+='}"
+        result = show(self.contribution, digits)
+        if self.parent == self.root:
+            if self.local is None:  # a custom op's rule: only its measured effect is known
+                return f"{lhs} {result}"
+            derivative = _derivative(self.rule)
+            shown = "" if not derivative or _is_number(derivative) else f" {derivative} ="
+            return f"{lhs}{shown} {result}"
+        chain = f"{d(self.root)}/{d(self.parent)} · {d(self.parent)}/{d(self.child)}"
+        local = "?" if self.local is None else show(self.local, digits)  # a custom op's rule
+        return f"{lhs} {chain} = {show(self.upstream, digits)} · {local} = {result}"
+
+    def __str__(self) -> str:
+        if self.shapes:
+            return self.formula() + (f"    ({self.note})" if self.note else "")
+        return f"{self.formula()}    [{self.rule}]"
+
+
+class Explanation:
+    """The narration of one backward pass: a list of `Step`s plus every node's gradient.
+
+    `str(explanation)` (or `print`) gives the text; `steps` is the structured form; `grads`
+    maps each named node to d root / d node (a constant, written as its number, has no entry);
+    `grad(node)` looks one up by the node itself, constants included.
+    """
+
+    def __init__(
+        self,
+        root: str,
+        steps: list[Step],
+        names: dict[int, str],
+        grads: dict[str, Any],
+        headers: dict[str, str],
+        *,
+        constants: dict[int, Any] | None = None,
+        kept: list[str] | None = None,
+        shapes: dict[str, str] | None = None,
+        needless: list[str] | None = None,
+    ) -> None:
+        self.root, self.steps, self.grads = root, steps, grads
+        self.names = names  # id(node) -> its name, a constant's number included
+        self.headers = headers  # parent name -> how it was computed ('e = a * b')
+        self.constants = constants or {}  # id of a constant -> d root / d constant
+        self.kept = kept or []  # gradients left as they were that differ: 'a.grad is 12.0 ...'
+        self.shapes = shapes or {}  # a Tensor graph's name -> '(3, 2) float32'; {} for Values
+        self.needless = needless or []  # operands that need no gradient, 'x (3, 4) float32'
+        self._contributions: dict[str, list[Any]] = {}
+        for s in steps:
+            self._contributions.setdefault(s.child, []).append(s.contribution)
+
+    def name(self, node: Any) -> str:
+        """The name this narration uses for `node`: its label, #1, #2, ... for an unlabeled
+        result, the number itself for a constant."""
+        try:
+            return self.names[id(node)]
+        except KeyError:
+            raise KeyError(f"{node!r} is not part of the graph of {self.root}") from None
+
+    def grad(self, node: Any) -> Any:
+        """d root / d node, by node or by name: the total of all its contributions."""
+        if not isinstance(node, str) and id(node) in self.constants:
+            return self.constants[id(node)]
+        return self.grads[node if isinstance(node, str) else self.name(node)]
+
+    def contributions(self, node: Any) -> list[Any]:
+        """What each edge out of `node` contributed to its gradient, in the order added."""
+        return list(self._contributions.get(node if isinstance(node, str) else self.name(node), []))
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self.steps)
+
+    def __getitem__(self, i: int) -> Step:
+        return self.steps[i]
+
+    def __repr__(self) -> str:
+        size = f"{len(self.steps)} steps over {len(self.grads)} {self._what}s"
+        return f"<Explanation of {self.root}: {size}>"
+
+    @property
+    def _what(self) -> str:
+        return "tensor" if self.shapes else "value"
+
+    def output_line(self) -> str:
+        """The line before the first step, also the animation's first backward frame."""
+        r = d(self.root)
+        if self.shapes:
+            return f"{r}/{r} = 1  (the output itself, {self.shapes[self.root]})"
+        return f"{r}/{r} = 1.0  (the output itself)"
+
+    def header(self, step: Step, digits: int | None = None) -> str:
+        """How a step's parent was computed, and the gradient that arrives at it:
+        `e = a * b    with dL/de = -2.0` (what arrives at the output is 1, and goes unsaid)."""
+        text = self.headers[step.parent] + (
+            f"    {self.shapes[step.parent]}" if self.shapes else ""
+        )
+        if step.parent != self.root:
+            text += f"    with {d(self.root)}/{d(step.parent)} = {show(step.upstream, digits)}"
+        return text
+
+    def reuse(self, step: Step, digits: int | None = None) -> str:
+        """How a value used several times adds its contributions up: `da = 1.0 + 3.0 = 4.0`."""
+        parts = self.contributions(step.child)
+        added = (
+            f"the sum of {len(parts)} contributions"
+            if self.shapes
+            else " + ".join(show(c, digits) for c in parts)
+        )
+        return f"{d(self.root)}/{d(step.child)} = {added} = {show(step.total, digits)}"
+
+    def format(self, digits: int | None = None) -> str:
+        """The narration as text, numbers shown to `digits` significant digits (6 for a
+        number, 4 for the numbers of an array, by default)."""
+        r = d(self.root)
+        lines = [
+            f"How {self.root} depends on each {self._what}, by the chain rule "
+            f"({_count(len(self.steps), 'step')}, from the output back to the inputs):",
+        ]
+        constants = list(dict.fromkeys(self.names[k] for k in self.constants))
+        if constants:
+            shown = constants[:12] + (["..."] if len(constants) > 12 else [])
+            lines.append(
+                f"constants, written as numbers: {', '.join(shown)} (unlabeled values: their "
+                "gradients are not narrated; give one a label to follow its gradient)"
+            )
+        if self.needless:
+            lines.append("operands that need no gradient: " + ", ".join(self.needless))
+        lines += ["", self.output_line()]
+        texts = [s.formula(digits) for s in self.steps]
+        width = 0 if self.shapes else max(map(len, texts), default=0)
+        parent = None
+        for step, text in zip(self.steps, texts):
+            if step.parent != parent:
+                parent = step.parent
+                lines.append(self.header(step, digits))
+            lines.append(f"  {text}" if self.shapes else f"  {text.ljust(width)}    {step.rule}")
+            if step.note:
+                lines.append(f"      {step.note}")
+            if step.count > 1 and step.index == step.count:
+                lines.append(
+                    f"  {self.reuse(step, digits)}    ({step.child} is used {step.count} times)"
+                )
+        if not self.steps:
+            lines.append(
+                f"{self.root} was not computed from other {self._what}s: nothing to pass back."
+            )
+        leaves = [s for s in self.steps if s.index == s.count and s.child not in self.headers]
+        if leaves:
+            lines += ["", "the gradients of the inputs:"]
+            lines += [f"  {r}/{d(s.child)} = {show(s.total, digits)}" for s in leaves]
+        if self.kept:
+            lines += ["", kept_note(self.kept)]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.format()
+
+    def _repr_markdown_(self) -> str:
+        what = (
+            ("shapes", "contribution")
+            if self.shapes
+            else ("local derivative", f"{md(d(self.root))}/d(value) so far")
+        )
+        rows = [
+            f"**How {md(self.root)} depends on each {self._what}** "
+            f"({len(self.steps)} chain-rule steps)",
+            "",
+            f"| # | chain rule | {what[0]} | {what[1]} |",
+            "|---|---|---|---|",
+        ]
+        for i, s in enumerate(self.steps, 1):
+            cells = (
+                (s.rule, s.shapes, s.contribution)
+                if self.shapes
+                else (s.formula(), s.rule, s.total)
+            )
+            rows.append(f"| {i} | `{md(cells[0])}` | `{md(cells[1])}` | {md(show(cells[2]))} |")
+        if self.kept:
+            rows += ["", md(kept_note(self.kept))]
+        return "\n".join(rows)
+
+
+TensorStep = Step  # the names a Tensor graph's narration went by: one model serves both engines
+TensorExplanation = Explanation
+
+
+def kept_note(kept: list[str]) -> str:
+    """The closing line when `explain` left gradients that differ from its own numbers."""
+    shown = kept[:5] + ([f"and {len(kept) - 5} more"] if len(kept) > 5 else [])
+    return (
+        "explain left every .grad as it was, and some differ from this pass's: "
+        + "; ".join(shown)
+        + " (leaves add up the gradients of every backward() call: zero_grad() clears them)"
+    )
+
+
+# -- the narrator --------------------------------------------------------------------------------
+
+
+def explain(root: Any, backward: bool = True) -> Explanation:
+    """Narrate the backward pass from `root`: one step per edge, with the numbers.
+
+    `root` is a Value, or a one-element Tensor (a loss), whose steps are written with each
+    gradient's shape and formula (`dL/dW = xᵀ · dL/dy`).
+
+    The narration is computed on the side, and never changes a gradient you have. With
+    `backward=True` (the default) a graph no backward pass has touched yet gets its gradients
+    filled in, exactly as `root.backward()` would, so a picture drawn afterwards (`draw_dot`)
+    shows the same numbers as the narration. A graph that holds gradients already keeps them,
+    and the narration ends by naming those that differ from this pass's (an input's `.grad`
+    that has accumulated over two `backward()` calls, say). With `backward=False` no `.grad`
+    is changed and nothing is compared.
+    """
+    return narrate(Walk(root), backward)
+
+
+def narrate(walk: Walk, backward: bool = True) -> Explanation:
+    """`explain` on a graph walked already (the animation narrates the walk it draws)."""
+    root, operands = walk.root, walk.operands
+    if root.size != 1:
+        raise ValueError(
+            f"explain needs a one-element output (a loss), got a tensor of shape {root.shape}: "
+            "explain y.sum() (or y.mean()) instead"
+        )
+    shaped = bool(shape_text(root))  # a Tensor graph: its steps are written with shapes
+    constant = {
+        id(n)
+        for n in walk.written
+        if n is not root and not n.label and not operands(n) and n.size == 1
+    }
+    names = distinct_names([n for n in walk.written if id(n) not in constant], root)
+    names.update({id(n): show(n.data, 6) for n in walk.written if id(n) in constant})
+    top = names[id(root)]
+    totals: dict[int, Any] = {
+        id(root): walk.engine.seed(root)
+    }  # gradients, as the engine holds them
+    raw: list[tuple[Any, ...]] = []
+    headers: dict[str, str] = {}
+    for node in reversed(walk.order):  # parents before children: each gradient is complete
+        kids, g = operands(node), totals.get(id(node))
+        if not kids or g is None or not node.requires_grad:
+            continue
+        name = names[id(node)]
+        headers[name] = f"{name} = {expression(node, kids, names)}"
+        arriving = "1" if node is root else f"{d(top)}/{d(name)}"
+        for i, kid, local, contribution, total in _numbers(node, kids, g, totals):
+            if total is None:
+                old = totals.get(id(kid))
+                total = contribution if old is None else old + contribution
+            totals[id(kid)] = total
+            if id(kid) in constant:  # a constant's gradient is kept, not narrated
+                continue
+            if shaped:
+                rule, shapes, note = _array_rule(node, kids, i, names, arriving)
+            else:
+                rule, shapes, note = _number_rule(node, kids, i, names), "", ""
+            raw.append((node, kid, rule, shapes, note, g, local, contribution, total))
+    num = ops.numbers
+    steps = []
+    for (node, kid, rule, shapes, note, g, local, contribution, total), (index, count) in zip(
+        raw, places([id(kid) for _, kid, *_ in raw])
+    ):
+        if shaped:
+            rule = f"{d(top)}/{d(names[id(kid)])} {'=' if index == 1 else '+='} {rule}"
+        values = (num(g), num(local), num(contribution), num(total))
+        steps.append(
+            Step(
+                top,
+                names[id(node)],
+                names[id(kid)],
+                node._op,
+                rule,
+                *values,
+                index,
+                count,
+                shapes,
+                note,
+            )
+        )
+    named = [n for n in walk.written if id(n) not in constant]
+    kept: list[str] = []
+    if backward and root.requires_grad:
+        if all(_untouched(n.grad) for n in walk.order):
+            root.backward()  # a fresh graph: its gradients, as backward() leaves them
+        else:
+            kept = [
+                f"{names[id(n)]}.grad is {show(n.grad)}, not {show(num(totals[id(n)]))}"
+                for n in named
+                if id(n) in totals and not _same(n.grad, num(totals[id(n)]))
+            ]
+    return Explanation(
+        top,
+        steps,
+        names,
+        {
+            names[id(n)]: num(totals[id(n)])
+            for n in walk.order
+            if id(n) in totals and id(n) not in constant
+        },
+        headers,
+        constants={
+            id(n): num(totals[id(n)]) for n in walk.written if id(n) in constant and id(n) in totals
+        },
+        kept=kept,
+        shapes={names[id(n)]: shape_text(n) for n in named} if shaped else {},
+        needless=[
+            f"{names[id(n)]} {shape_text(n)}"
+            for n in named
+            if not n.requires_grad and n is not root
+        ],
+    )
+
+
+def _untouched(grad: Any) -> bool:
+    """No backward pass has left a gradient here: None, or a plain zero (not a node)."""
+    return grad is None or (engine_of(grad) is None and not any(numbers_of(grad)))
+
+
+def _same(grad: Any, total: Any) -> bool:
+    """Whether a `.grad` holds this pass's numbers (nan counts as equal to nan)."""
+    if grad is None or engine_of(grad) is not None:
+        return False
+    mine, theirs = numbers_of(grad), numbers_of(total)
+    return len(mine) == len(theirs) and all(
+        a == b or a != a and b != b for a, b in zip(mine, theirs)
+    )
+
+
+def places(receivers: list[int]) -> list[tuple[int, int]]:
+    """For each step in order, given the id of the node it adds to: which of that node's
+    contributions it is (1, 2, ...) and how many the node receives in all (`index`, `count`)."""
+    counts: dict[int, int] = {}
+    for r in receivers:
+        counts[r] = counts.get(r, 0) + 1
+    seen: dict[int, int] = {}
+    out = []
+    for r in receivers:
+        seen[r] = seen.get(r, 0) + 1
+        out.append((seen[r], counts[r]))
+    return out
+
+
+# -- the numbers: the engine's own -----------------------------------------------------------
+
+
+def _numbers(
+    node: Any, kids: Sequence[Any], g: Any, totals: dict[int, Any]
+) -> list[tuple[Any, ...]]:
+    """What `node`'s chain-rule step gives each operand slot, in the order the engine adds
+    them: (slot, operand, local derivative or None, contribution, total or None). A total is
+    given where the step was measured as a whole (a closure): it replaces the running one.
+
+    * A Value through a row of the op table: the row's partial at the operands' numbers, times
+      g: the very product `Value.backward` adds (`_chain_rule`). Where the row cannot be
+      evaluated (`0 ** -0.5`) the engine's own step is run, to fail with the engine's words.
+    * The fused neuron: its `step` itself, run on stand-ins that note what it adds, and when.
+    * An op written the lecture's way: its closure, run on the side (`_measured`).
+    * Anything else (every Tensor op, a Value's constant exponent): the node's own recorded
+      step, `node._vjp(g)`, evaluated without recording anything.
+    """
+    rule = node._rule
+    if type(rule) is Fused:
+        return _fused(node, kids, g)
+    row = row_of(node, kids)
+    if row is not None and engine_of(g) is None:  # one number (a Value's gradient is a float)
+        xs = [k.data for k in kids]
+        try:
+            partials = [row.partials[i](*xs, node.data) for i in range(len(kids))]
+        except (ValueError, ArithmeticError):
+            _measured(node, kids, g, totals)  # the engine's own step fails, in its own words
+            raise
+        return [
+            (i, kid, local, local * g, None) for i, (kid, local) in enumerate(zip(kids, partials))
+        ]
+    if rule is not None and type(rule) is not ops.Op:  # a closure written the lecture's way
+        return _measured(node, kids, g, totals)
+    with no_grad():
+        pairs = list(node._vjp(g))
+        if engine_of(g) is None:  # a Value's `x**2`: its local derivative is the step at g = 1
+            units = [ops.numbers(c) for _, c in node._vjp(1.0)]
+    if not pairs:  # an op with no rule at all: the engine passes nothing back through it
+        return [(kids.index(k), k, 0.0, 0.0 * g, None) for k in _distinct(kids)]
+    out, free = [], list(range(len(kids)))
+    for n, (kid, contribution) in enumerate(pairs):
+        i = next(j for j in free if kids[j] is kid)
+        free.remove(i)
+        if engine_of(g) is None:
+            out.append((i, kid, units[n], ops.numbers(contribution), None))
+        else:
+            out.append((i, kid, _array_partial(row, i, kids, node), contribution, None))
+    return out
+
+
+def _array_partial(row: ops.Op | None, i: int, kids: Sequence[Any], node: Any) -> Any:
+    """A table row's local derivative d node / d operand i, elementwise (None for other ops)."""
+    if row is None:
+        return None
+    import numpy as np
+
+    with np.errstate(all="ignore"):
+        return np.asarray(row.partials[i](*[k.data for k in kids], node.data))
+
+
+class _Slot:
+    """An operand as a `Fused` step sees it: its number, and a `grad` that reads 0 and notes,
+    in order, each amount the step adds to it."""
+
+    __slots__ = ("data", "slot", "log")
+
+    def __init__(self, data: float, slot: int, log: list[tuple[int, float]]) -> None:
+        self.data, self.slot, self.log = data, slot, log
+
+    @property
+    def grad(self) -> float:
+        return 0.0
+
+    @grad.setter
+    def grad(self, total: float) -> None:
+        self.log.append((self.slot, total))
+
+
+def _fused(node: Any, kids: Sequence[Any], g: float) -> list[tuple[Any, ...]]:
+    """The fused neuron's own step, run twice on stand-ins: with g (what each slot receives,
+    in the order the engine adds it) and with 1 (each slot's local derivative)."""
+
+    def run(grad: float) -> list[tuple[int, float]]:
+        log: list[tuple[int, float]] = []
+        slots = tuple(_Slot(k.data, i, log) for i, k in enumerate(kids))
+        node._rule.step(SimpleNamespace(data=node.data, grad=grad, _a=slots))
+        return log
+
+    local = dict(run(1.0))
+    return [(i, kids[i], local[i], c, None) for i, c in run(g)]
+
+
+def _measured(
+    node: Any, kids: Sequence[Any], g: float, totals: dict[int, Any]
+) -> list[tuple[Any, ...]]:
+    """Run a node's own `_backward` on the side to see what it adds to each operand.
+
+    The operands are given the running totals first, so the closure's own additions produce
+    exactly the totals the engine gets; every grad is put back afterwards.
+    """
+    distinct = _distinct(kids)
+    saved = [(x, x.grad) for x in (*distinct, node)]
+    try:
+        for k in distinct:
+            k.grad = totals.get(id(k), 0.0)
+        node.grad = g
+        node._backward()
+        return [(kids.index(k), k, None, k.grad - totals.get(id(k), 0.0), k.grad) for k in distinct]
+    finally:
+        for x, grad in saved:
+            x.grad = grad
+
+
+def _distinct(kids: Iterable[Any]) -> list[Any]:
+    return list({id(k): k for k in kids}.values())
+
+
+# -- the words for a number: the local derivative --------------------------------------------
+
+
+def _number_rule(node: Any, kids: Sequence[Any], i: int, names: dict[int, str]) -> str:
+    """The local derivative of a Value's op with respect to operand `i`, in the graph's names:
+    `d(a*b)/da = b`, `d(tanh n)/dn = 1 - o**2`, `d(Σ w·x + b)/dw1 = x1`."""
+    rule, op = node._rule, node._op
+    n = [names[id(k)] for k in kids]
+    t = [term(x) for x in n]
+    what = f"op {op!r}" if op else "this unnamed op"
+    row = row_of(node, kids)
+    if type(rule) is Fused:  # slots: the bias, then the weights, then the inputs
+        m = len(kids) // 2
+        word = rule.formulas[0 if i == 0 else 1 if i <= m else 2]
+        partner = {"x": t[min(m + i, len(t) - 1)], "w": t[max(i - m, 0)]}.get(word)
+        text = f"d({rule.symbol})/{d(n[i])} = {partner or word + ' (the bias)'}"
+    elif row is not None:
+        text = f"d({_head(row, t)})/{d(n[i])} = {row.formula(i, t, term(names[id(node)]))}"
+        if row is ops.POW and i == 1 and kids[0].data == 0:  # the limit the engine takes
+            text += f" = 0 (at {n[0]} = 0)"
+    elif type(rule) is ops.Op and op.startswith("**"):  # a constant exponent, written in the op
+        k = float(op[2:])
+        return f"d({t[0]}**{_num(k)})/{d(n[0])} = {_num(k)} * {t[0]}**{_num(k - 1)}"
+    elif rule is not None:
+        return (
+            f"given by {names[id(node)]}'s own _backward(); "
+            f"chainrule cannot read the local rule of {what}"
+        )
+    else:
+        return f"{what} has no backward rule: no gradient flows through it"
+    if sum(k is kids[i] for k in kids) > 1:  # the same value fills several operand slots
+        text += f" (operand {i + 1} of {len(kids)})"
+    return text
+
+
+def _head(row: ops.Op, t: list[str]) -> str:
+    """The op inside `d(...)`: `a*b`, `a + b`, `a**k`, `tanh n`, `hypot(a, b)`."""
+    if row.symbol is not None and len(t) == 2:
+        gap = "" if row.symbol in ("*", "/", "**") else " "  # tight, as the lecture writes them
+        return f"{t[0]}{gap}{row.symbol}{gap}{t[1]}"
+    return f"{row.name} {t[0]}" if len(t) == 1 else row.expression(*t)
+
+
+def expression(node: Any, kids: Sequence[Any], names: dict[int, str]) -> str:
+    """How `node` was computed, in its operands' names: `a * b`, `tanh(n)`, `b + w1·x1 + ...`,
+    `x @ W`, `sum(y, axis=0)`."""
+    op, ctx = node._op, getattr(node, "_ctx", None)  # (a Value keeps no context)
+    n = [names[id(k)] for k in kids]
+    t = [term(x) for x in n]
+    row = row_of(node, kids)
+    if type(node._rule) is Fused:
+        m = len(t) // 2
+        terms = [f"{t[i]}·{t[m + i]}" for i in range(1, m + 1)]
+        return " + ".join([t[0], *(terms if m <= 3 else [*terms[:2], "...", terms[-1]])])
+    if row is not None:
+        return row.expression(*(t if row.symbol is not None else n))
+    if op.startswith("**") and len(t) == 1:  # a constant exponent: `x**2`, as the op reads
+        return f"{t[0]}{op}"
+    if op == "@":
+        return f"{t[0]} @ {t[1]}"
+    if op == "linear":
+        return f"{t[0]} · {t[1]}ᵀ" + (f" + {t[2]}" if len(t) == 3 else "")
+    if op in ("sum", "mean", "max") and isinstance(ctx, tuple):
+        axis = "" if ctx[0] is None else f", axis={ctx[0]}"
+        return f"{op}({n[0]}{axis}{', keepdims=True' if ctx[1] else ''})"
+    if op == "reshape":
+        return f"{t[0]}.reshape{tuple(node.shape)}"
+    if op == "permute":
+        forward = permutation(ctx)
+        return f"{t[0]}ᵀ" if forward == (1, 0) else f"{t[0]}.permute{forward}"
+    if op == "index":
+        parts = ctx if isinstance(ctx, tuple) else (ctx,)
+        return f"{t[0]}[{', '.join(map(_index_part, parts))}]"
+    if op in ("softmax", "log_softmax"):
+        return f"{op}({n[0]}, axis={ctx})"
+    if op in ("cross_entropy", "bce_with_logits"):
+        return f"{op}({n[0]}, labels)"
+    return f"{op or 'op'}({', '.join(n)})"
+
+
+def _index_part(p: Any) -> str:
+    """One part of an index as it was typed: `1:3`, `::2`, `0`, `...`; an array as `[...]`."""
+    if isinstance(p, slice):
+        text = ":".join("" if v is None else str(v) for v in (p.start, p.stop, p.step))
+        return text[:-1] if p.step is None else text
+    if p is Ellipsis:
+        return "..."
+    return str(p) if p is None or isinstance(p, int) or getattr(p, "ndim", None) == 0 else "[...]"
+
+
+# -- the words for an array: the whole step, with its shapes -----------------------------------
+
+
+def _array_rule(
+    node: Any, kids: Sequence[Any], i: int, names: dict[int, str], G: str
+) -> tuple[str, str, str]:
+    """(right-hand side, shapes, note) of the step from a Tensor `node` into operand `i`; `G` is
+    what arrives at the node (dL/dy, or 1 at the output itself)."""
+    op, ctx, kid = node._op, node._ctx, kids[i]
+    x = term(names[id(kid)])
+    back = _s(kid.shape) if kid.shape == node.shape else f"{_s(kid.shape)} ← {_s(node.shape)}"
+    row = row_of(node, kids)
+    if row is not None:
+        return _elementwise(node, kids, row, i, names, G)
+    if op == "@":
+        return _matmul(node, kids, i, names, G)
+    if op == "linear":
+        return _linear(node, kids, i, names, G)
+    if op in ("sum", "mean"):
+        where = "to every element" if ctx[0] is None else f"along axis {ctx[0]}"
+        scale = f" / {ctx[2]}" if op == "mean" else ""
+        return f"{G}{scale}, copied {where} of {x}", back, ""
+    if op == "max":
+        where = "" if ctx[0] is None else f" along axis {ctx[0]}"
+        return f"{G} at the maxima of {x}{where} (shared between ties), 0 elsewhere", back, ""
+    if op == "reshape":
+        return f"{G} reshaped to {_s(kid.shape)}", back, ""
+    if op == "permute":
+        forward = permutation(ctx)
+        if forward == (1, 0):
+            return f"({G})ᵀ", back, ""
+        return f"{G} with its axes put back (undoing permute {forward})", back, ""
+    if op == "index":
+        parts = ctx if isinstance(ctx, tuple) else (ctx,)
+        fancy = any(isinstance(p, list) or getattr(p, "ndim", 0) > 0 for p in parts)
+        note = "an element picked more than once gets the sum of its gradients" if fancy else ""
+        return f"{G} put back where {x} was indexed, 0 elsewhere", back, note
+    if op == "softmax":
+        s = term(names[id(node)])
+        return f"{s} ⊙ ({G} - Σ {G} ⊙ {s})", back, f"Σ runs over axis {ctx}"
+    if op == "log_softmax":
+        return f"{G} - softmax({x}) ⊙ Σ {G}", back, f"Σ runs over axis {ctx}"
+    if op == "cross_entropy":
+        labels, reduction = ctx[0], ctx[3]
+        per = f" / {max(labels.size, 1)}" if reduction == "mean" and labels.ndim else ""
+        by = "" if G == "1" else f" {'⊙' if reduction == 'none' else '·'} {G}"
+        return f"(softmax({x}) - onehot(labels)){by}{per}", back, ""
+    if op == "bce_with_logits":
+        labels, reduction = ctx
+        per = f" / {max(labels.size, 1)}" if reduction == "mean" else ""
+        return f"(sigmoid({x}) - labels){'' if G == '1' else f' ⊙ {G}'}{per}", back, ""
+    return f"the engine's rule for {op!r} applied to {G}", back, ""
+
+
+def _elementwise(
+    node: Any, kids: Sequence[Any], row: ops.Op, i: int, names: dict[int, str], G: str
+) -> tuple[str, str, str]:
+    """A row of the table, elementwise: `dL/dy ⊙ local`, and where the operand was broadcast,
+    the axes its gradient is summed over to get its shape back."""
+    local = row.formula(i, tuple(term(names[id(k)]) for k in kids), term(names[id(node)]))
+    if local in ("1", "-1"):
+        rhs = G if local == "1" else f"-{G}"
+    elif G == "1":  # the output's own step: its local derivative alone
+        rhs = local
+    else:
+        rhs = f"{G} ⊙ {local if term(local) == local else f'({local})'}"
+    if sum(k is kids[i] for k in kids) > 1:
+        rhs += f" (operand {i + 1} of {len(kids)})"
+    small, big = kids[i].shape, node.shape
+    extra = len(big) - len(small)  # the axes broadcasting added, then those it stretched
+    axes = (
+        *range(extra),
+        *(extra + j for j, n in enumerate(small) if n == 1 and big[extra + j] != 1),
+    )
+    if not axes:
+        return rhs, _s(small), ""
+    which = f"axis {axes[0]}" if len(axes) == 1 else f"axes {axes}"
+    note = (
+        f"{names[id(kids[i])]} was broadcast: its gradient is summed over {which} "
+        f"back to its shape {_s(small)}"
+    )
+    return rhs, f"{_s(small)} ← {_s(big)}", note
+
+
+def _matmul(
+    node: Any, kids: Sequence[Any], i: int, names: dict[int, str], G: str
+) -> tuple[str, str, str]:
+    a, b = kids
+    A, B = term(names[id(a)]), term(names[id(b)])
+    sa, sb, sg = _s(a.shape), _s(b.shape), _s(node.shape)
+    if a.ndim == 1 and b.ndim == 1:  # a dot product: a number times the other vector
+        return (
+            (f"{G} · {B}", f"{sa} = {sg}·{sb}", "")
+            if i == 0
+            else (f"{G} · {A}", f"{sb} = {sg}·{sa}", "")
+        )
+    if a.ndim == 2 and b.ndim == 1:  # matrix times vector: the matrix gets an outer product
+        return (
+            (f"{G} ⊗ {B}", f"{sa} = {sg}⊗{sb}", "")
+            if i == 0
+            else (f"{A}ᵀ · {G}", f"{sb} = {sa}ᵀ·{sg}", "")
+        )
+    if a.ndim == 1 and b.ndim == 2:
+        return (
+            (f"{B} · {G}", f"{sa} = {sb}·{sg}", "")
+            if i == 0
+            else (f"{A} ⊗ {G}", f"{sb} = {sa}⊗{sg}", "")
+        )
+    note = (
+        ""
+        if a.ndim == b.ndim == 2
+        else "batch axes that were broadcast are summed back to the operand's shape"
+    )
+    if i == 0:
+        return f"{G} · {B}ᵀ", f"{sa} = {sg}·{sb}ᵀ", note
+    return f"{A}ᵀ · {G}", f"{sb} = {sa}ᵀ·{sg}", note
+
+
+def _linear(
+    node: Any, kids: Sequence[Any], i: int, names: dict[int, str], G: str
+) -> tuple[str, str, str]:
+    x, W = kids[0], kids[1]
+    out = node.shape
+    rows = math.prod(out[:-1])
+    flat, xflat = _s((rows, out[-1])), _s((rows, x.shape[-1]))
+    note = "" if len(out) == 2 else f"the batch axes are flattened into one ({rows} rows)"
+    if i == 0:
+        return f"{G} · {term(names[id(W)])}", f"{_s(x.shape)} = {_s(out)}·{_s(W.shape)}", ""
+    if i == 1:
+        return f"({G})ᵀ · {term(names[id(x)])}", f"{_s(W.shape)} = {flat}ᵀ·{xflat}", note
+    return f"{G} summed over the batch", f"{_s(kids[2].shape)} ← {flat}", note
+
+
+def _s(shape: Sequence[int]) -> str:
+    return str(tuple(shape))
+
+
+# -- names and numbers, as the narration writes them -----------------------------------------
+
+
+def distinct_names(order: Sequence[Any], root: Any) -> dict[int, str]:
+    """A distinct name per node: its label; `x#2` for a repeated label; #1, #2, ... otherwise.
+
+    An unlabeled output is called L (the lecture's name for the loss) unless that is taken. The
+    other unlabeled nodes are numbered `#1`, `#2`, ...: a form no Python variable has, so it
+    cannot be mistaken for one of the user's labels (`n1` beside the lecture's own `n` reads as
+    a relative of `n`); a label that happens to be `#3` is skipped over all the same.
+    Numbering follows the order given, so the same graph always gets the same names.
+    """
+    labels = {str(node.label) for node in order if node.label}
+    names: dict[int, str] = {}
+    used: dict[str, int] = {}
+    counter = 0
+    for node in order:
+        if node.label:
+            label = str(node.label)
+            used[label] = used.get(label, 0) + 1
+            names[id(node)] = label if used[label] == 1 else f"{label}#{used[label]}"
+        elif node is root and "L" not in labels:
+            names[id(node)] = "L"
+        else:
+            counter += 1
+            while f"#{counter}" in labels:
+                counter += 1
+            names[id(node)] = f"#{counter}"
+    return names
+
+
+def _simple(name: str) -> bool:
+    """A name that needs no parentheses after a `d`: an identifier, `x#2`, or `#3`."""
+    base = name.split("#", 1)[0]
+    return base.isidentifier() or (base == "" and name[1:].isdigit())
+
+
+def d(name: str) -> str:
+    """`d` followed by a name, as in dL/da; names that are expressions get parentheses."""
+    return f"d{name}" if _simple(name) else f"d({name})"
+
+
+def term(name: str) -> str:
+    """A name inside a formula: parenthesised when it is itself an expression (`x1*w1`)."""
+    return name if _simple(name) or (_is_number(name) and not name.startswith("-")) else f"({name})"
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _num(k: float) -> str:
+    """An exponent as it reads in the op: 2 rather than 2.0."""
+    return str(int(k)) if isinstance(k, float) and k.is_integer() else str(k)
+
+
+def fmt(x: Any, digits: int) -> str:
+    """A number to `digits` significant digits, always with a decimal point: 6.0, -0.5, 1e-05."""
+    x = float(x)
+    if not math.isfinite(x):
+        return repr(x)
+    short = f"{x:.{digits}g}"
+    return short if "e" in short else repr(float(short))
+
+
+def show(x: Any, digits: int | None = None) -> str:
+    """A number (6 significant digits) or an array (4: every number when it is small, else
+    mean, min and max), as the narration writes them."""
+    if x is None:
+        return "None"
+    digits = digits or (4 if hasattr(x, "dtype") or engine_of(x) is not None else 6)
+    return summary(x, lambda v: fmt(v, digits))
+
+
+def md(text: str) -> str:
+    """Text for a Markdown table cell."""
+    return text.replace("|", "\\|")
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" + ("" if n == 1 else "s")
+
+
+def _derivative(rule: str) -> str:
+    """The local derivative of a rule (`d(d*f)/dd = f` -> `f`, `... = 1 (the bias)` -> `1`);
+    '' where the rule is no formula."""
+    if " = " not in rule:
+        return ""
+    return re.sub(r" \([^()]*\)$", "", rule.rsplit(" = ", 1)[1])
