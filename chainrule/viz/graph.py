@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import ops
 from ..autograd import topological_order
-from ..engines import engine_of
+from ..engines import Engine, engine_of
 from ..learn.atomic import write_bytes
 from ..value import Fused
 
@@ -174,6 +174,17 @@ def box_fields(node: Any) -> list[str]:
 # -- 1. the walk ---------------------------------------------------------------------------------
 
 
+def engine(node: Any) -> type[Engine]:
+    """The engine of `node`, or a TypeError saying what a picture or a narration needs."""
+    found = engine_of(node)
+    if found is None:
+        raise TypeError(
+            "expected the Value or Tensor at the end of a computation, "
+            f"got {type(node).__name__} {node!r}"
+        )
+    return found
+
+
 class Walk:
     """One walk of the graph that ends at `root`, shared by its picture, its narration and its
     animation.
@@ -187,25 +198,15 @@ class Walk:
     `x1*w1` is named and shown before `x2*w2`.
     """
 
-    def __init__(
-        self,
-        root: Any,
-        max_nodes: int | None = None,
-        force: bool = False,
-        what: str = "the Value or Tensor at the end of a computation",
-    ) -> None:
-        engine = engine_of(root)
-        if engine is None:
-            raise TypeError(f"expected {what}, got {type(root).__name__} {root!r}")
-        if max_nodes is not None and (
-            isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1
-        ):
+    def __init__(self, root: Any, max_nodes: int | None = None, force: bool = False) -> None:
+        if max_nodes is not None and (type(max_nodes) is not int or max_nodes < 1):
             raise ValueError(f"max_nodes must be a positive integer, got {max_nodes!r}")
-        self.root, self.engine = root, engine
-        self.operands: Callable[[Any], tuple[Any, ...]] = engine.operands
+        self.root, self.engine = root, engine(root)
+        self.operands: Callable[[Any], tuple[Any, ...]] = self.engine.operands
         self.order: list[Any] = topological_order(root, self.operands)
         if max_nodes is not None and len(self.order) > max_nodes and not force:
-            raise GraphTooLargeError(len(self.order), max_nodes, f"{engine.kind.lower()}s")
+            what = f"{self.engine.kind.lower()}s"
+            raise GraphTooLargeError(len(self.order), max_nodes, what)
 
     @cached_property
     def written(self) -> list[Any]:
@@ -304,39 +305,41 @@ def describe(
     walk = Walk(root, max_nodes, force)
     ids = {id(node): f"v{i}" for i, node in enumerate(walk.order)}
     numbers = count()
-    statements: list[Any] = []
 
     def edge(tail: str, head: str, label: str = "") -> Edge:
         return Edge(f"e{next(numbers)}", tail, head, label)
 
+    def result(uid: str, label: str, fields: Sequence[str], op: str, into: Any) -> list[Any]:
+        """A box, the oval of the op that made it (`op`; none for an op written by hand with
+        no name: its operands point straight at it), and an arrow from each operand box."""
+        oval = [Oval(f"{uid}op", op, uid), edge(f"{uid}op", uid)] if op else []
+        inputs = [edge(tail, f"{uid}op" if op else uid, name) for tail, name in into]
+        box = Box(uid, label, tuple(fields), f"{uid}op" if op else None, _ids(inputs))
+        return [box, *oval, *inputs]
+
+    statements: list[Any] = []
     for node in walk.order:
-        uid = ids[id(node)]
+        kids, uid = walk.operands(node), ids[id(node)]
         label = _record_text(str(node.label)) if node.label else ""
-        fields = tuple(box_fields(node))
-        kids = walk.operands(node)
         kid_ids = [ids[id(k)] for k in kids]
-        if not kids:
-            statements.append(Box(uid, label, fields, None, ()))
-        elif unfused and _fused_neuron(node, kids):
-            statements += _unfused(node, kids, uid, label, fields, kid_ids, edge)
-        else:  # an op written by hand with no name has no oval: arrows go into its result
-            op = f"{uid}op" if node._op else None
-            oval = [Oval(op, op_label(node), uid), edge(op, uid)] if op else []
-            names = edge_labels(node, kids)
-            inputs = [edge(k, op or uid, text) for k, text in zip(kid_ids, names)]
-            statements += [Box(uid, label, fields, op, tuple(e.id for e in inputs)), *oval]
-            statements += inputs
+        if unfused and _fused_neuron(node, kids):
+            statements += _unfused(node, kids, uid, label, kid_ids, result)
+        else:
+            op = op_label(node, kids) if node._op and kids else ""
+            statements += result(
+                uid, label, box_fields(node), op, zip(kid_ids, edge_labels(node, kids))
+            )
     return Picture(statements, rankdir, walk)
 
 
-def op_label(node: Any) -> str:
+def op_label(node: Any, kids: Sequence[Any] | None = None) -> str:
     """How a node's op is written in its oval: `+`, `*`, `**2`, `tanh`, `Σ w·x + b`, `@`; a
     tensor's reduction with its axis (`sum axis=1`), `ᵀ` for a transpose."""
     op, ctx = node._op, getattr(node, "_ctx", None)  # (a Value keeps no context)
     if type(node._rule) is Fused:
         return node._rule.symbol
     if op == "linear":
-        return "x·Wᵀ + b" if len(Walk(node).operands(node)) == 3 else "x·Wᵀ"
+        return "x·Wᵀ + b" if len(kids or engine(node).operands(node)) == 3 else "x·Wᵀ"
     if op in ("sum", "mean", "max") and isinstance(ctx, tuple):
         return op + ("" if ctx[0] is None else f" axis={ctx[0]}")
     if op in ("softmax", "log_softmax"):
@@ -369,15 +372,14 @@ def edge_labels(node: Any, kids: Sequence[Any]) -> list[str]:
     """Names for operand slots where the order matters and the op alone does not tell it."""
     op, n = node._op, len(kids)
     if _fused_neuron(node, kids):
-        m = n // 2
-        return ["b"] + [f"w{i}" for i in range(1, m + 1)] + [f"x{i}" for i in range(1, m + 1)]
+        m = range(1, n // 2 + 1)
+        return ["b", *(f"w{i}" for i in m), *(f"x{i}" for i in m)]
     if op == "linear" and n in (2, 3):
         return ["input", "weight", "bias"][:n]
-    if n == 2 and op not in ("+", "*"):
-        if op == "**":
-            return ["base", "exponent"]
-        if op == "@" or row_of(node, kids) is not None:
-            return ["left", "right"]
+    if n == 2 and op == "**":
+        return ["base", "exponent"]
+    if n == 2 and op not in ("+", "*") and (op == "@" or row_of(node, kids) is not None):
+        return ["left", "right"]
     return [""] * n
 
 
@@ -387,13 +389,7 @@ def _fused_neuron(node: Any, kids: Sequence[Any]) -> bool:
 
 
 def _unfused(
-    node: Any,
-    kids: Sequence[Any],
-    uid: str,
-    label: str,
-    fields: tuple[str, ...],
-    kid_ids: list[str],
-    edge: Callable[..., Edge],
+    node: Any, kids: Sequence[Any], uid: str, label: str, kid_ids: list[str], result: Any
 ) -> list[Any]:
     """The fused neuron `b + Σ wᵢxᵢ` as the lecture's code builds it: a `*` box per input
     (`v7m1` = w1·x1, ...) and a chain of `+` boxes (`v7s1` = b + w1·x1, ...), the last of
@@ -404,22 +400,17 @@ def _unfused(
     lecture's sum to the last bit), and each receives the node's own gradient, since
     d(sum)/d(term) is 1 for every term of a sum.
     """
-    m = len(kids) // 2
-    grad = f"grad {number(node.grad)}"
+    m, grad = len(kids) // 2, f"grad {number(node.grad)}"
     out: list[Any] = []
     total, total_id = kids[0].data, kid_ids[0]
     for i in range(1, m + 1):
         product = kids[i].data * kids[m + i].data
         total = total + product
-        p_id, s_id = f"{uid}m{i}", uid if i == m else f"{uid}s{i}"
-        into_p = [edge(kid_ids[i], f"{p_id}op"), edge(kid_ids[m + i], f"{p_id}op")]
-        p_box = Box(p_id, "", (f"data {number(product)}", grad), f"{p_id}op", _ids(into_p))
-        out += [p_box, Oval(f"{p_id}op", "*", p_id), edge(f"{p_id}op", p_id), *into_p]
-        into_s = [edge(total_id, f"{s_id}op"), edge(p_id, f"{s_id}op")]
-        shown = fields if i == m else (f"data {number(total)}", grad)
-        s_box = Box(s_id, label if i == m else "", shown, f"{s_id}op", _ids(into_s))
-        out += [s_box, Oval(f"{s_id}op", "+", s_id), edge(f"{s_id}op", s_id), *into_s]
-        total_id = s_id
+        into = [(kid_ids[i], ""), (kid_ids[m + i], "")]
+        out += result(f"{uid}m{i}", "", [f"data {number(product)}", grad], "*", into)
+        into, total_id = [(total_id, ""), (f"{uid}m{i}", "")], uid if i == m else f"{uid}s{i}"
+        shown = box_fields(node) if i == m else [f"data {number(total)}", grad]
+        out += result(total_id, label if i == m else "", shown, "+", into)
     return out
 
 
@@ -467,28 +458,41 @@ def source(
     edge carries an `id`, which Graphviz copies into the SVG (`<g id="v3" class="node">`), so a
     player can find each box and arrow.
     """
-    fields, attrs = fields or {}, attrs or {}
-    labels = {k: _record_text(v) for k, v in (labels or {}).items()}
-    graph = {"rankdir": picture.rankdir, **(graph_attrs or {})}
-    lines = [
-        "digraph {",
-        f"\tgraph [{_attr_list(None, graph)}]",
-        "\tnode [fontname=Helvetica fontsize=11]",
-        "\tedge [arrowsize=0.7 fontname=Helvetica fontsize=9]",
-    ]
+    graph = _attr_list(None, {"rankdir": picture.rankdir, **(graph_attrs or {})})
+    head = [f"\t{kind} [{_attr_list(None, a)}]\n" for kind, a in (("node", NODE), ("edge", EDGE))]
+    body = _statements(picture, fields or {}, labels or {}, ids, attrs or {})
+    return "".join(["digraph {\n", f"\tgraph [{graph}]\n", *head, *body, "}\n"])
+
+
+NODE = {"fontname": "Helvetica", "fontsize": "11"}  # what every box, oval and arrow is written in
+EDGE = {"arrowsize": "0.7", "fontname": "Helvetica", "fontsize": "9"}
+
+
+def _statements(
+    picture: Picture,
+    fields: Mapping[str, Sequence[str]],
+    labels: Mapping[str, str],
+    ids: bool,
+    attrs: Mapping[str, Mapping[str, str]],
+) -> list[str]:
+    """One line of DOT per statement, quoted as the graphviz package quotes it."""
+    lines = []
     for s in picture.statements:
         extra = {**attrs.get(s.id, {}), **({"id": s.id} if ids else {})}
         if isinstance(s, Box):
             shown = " | ".join(_record_text(f) for f in fields.get(s.id, s.fields))
-            label = f"{{ {labels.get(s.id, s.label)} | {shown} }}"
-            lines.append(f"\t{s.id} [{_attr_list(label, {'shape': 'record', **extra})}]")
+            label = _record_text(labels[s.id]) if s.id in labels else s.label
+            line = (
+                f"{s.id} [{_attr_list(f'{{ {label} | {shown} }}', {'shape': 'record', **extra})}]"
+            )
         elif isinstance(s, Oval):
             oval = {"height": "0.3", "shape": "ellipse", **extra}
-            lines.append(f"\t{s.id} [{_attr_list(escape(s.text), oval)}]")
+            line = f"{s.id} [{_attr_list(escape(s.text), oval)}]"
         else:
             listed = _attr_list(escape(s.label) if s.label else None, extra)
-            lines.append(f"\t{s.tail} -> {s.head}" + (f" [{listed}]" if listed else ""))
-    return "\n".join(lines) + "\n}\n"
+            line = f"{s.tail} -> {s.head}" + (f" [{listed}]" if listed else "")
+        lines.append(f"\t{line}\n")
+    return lines
 
 
 def _record_text(text: str) -> str:
@@ -548,25 +552,16 @@ def draw_dot(
     """
     picture = describe(root, rankdir, max_nodes, force, unfused=unfused)
     graphviz = _import_graphviz()
+    body = _statements(picture, {}, {}, False, {})  # the lines `source` writes: the same text
     try:
-        graph = graphviz.Digraph(format=format, graph_attr={"rankdir": rankdir})
+        graph_attr = {"rankdir": rankdir}
+        return graphviz.Digraph(
+            format=format, graph_attr=graph_attr, node_attr=NODE, edge_attr=EDGE, body=body
+        )
     except ValueError:
         raise ValueError(
             f"draw_dot: unknown output format {format!r} (try 'svg', 'png' or 'pdf')"
         ) from None
-    graph.attr("node", fontname="Helvetica", fontsize="11")
-    graph.attr("edge", fontname="Helvetica", fontsize="9", arrowsize="0.7")
-    for s in picture.statements:  # the statements `source` writes, in the same order
-        if isinstance(s, Box):
-            fields = " | ".join(_record_text(f) for f in s.fields)
-            graph.node(s.id, label=graphviz.nohtml(f"{{ {s.label} | {fields} }}"), shape="record")
-        elif isinstance(s, Oval):
-            graph.node(s.id, label=graphviz.escape(s.text), shape="ellipse", height="0.3")
-        elif s.label:
-            graph.edge(s.tail, s.head, label=graphviz.escape(s.label))
-        else:
-            graph.edge(s.tail, s.head)
-    return graph
 
 
 def save_graph(

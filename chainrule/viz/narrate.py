@@ -49,8 +49,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -115,6 +116,7 @@ class Step:
         return f"{self.formula()}    [{self.rule}]"
 
 
+@dataclass(eq=False)
 class Explanation:
     """The narration of one backward pass: a list of `Step`s plus every node's gradient.
 
@@ -123,29 +125,15 @@ class Explanation:
     `grad(node)` looks one up by the node itself, constants included.
     """
 
-    def __init__(
-        self,
-        root: str,
-        steps: list[Step],
-        names: dict[int, str],
-        grads: dict[str, Any],
-        headers: dict[str, str],
-        *,
-        constants: dict[int, Any] | None = None,
-        kept: list[str] | None = None,
-        shapes: dict[str, str] | None = None,
-        needless: list[str] | None = None,
-    ) -> None:
-        self.root, self.steps, self.grads = root, steps, grads
-        self.names = names  # id(node) -> its name, a constant's number included
-        self.headers = headers  # parent name -> how it was computed ('e = a * b')
-        self.constants = constants or {}  # id of a constant -> d root / d constant
-        self.kept = kept or []  # gradients left as they were that differ: 'a.grad is 12.0 ...'
-        self.shapes = shapes or {}  # a Tensor graph's name -> '(3, 2) float32'; {} for Values
-        self.needless = needless or []  # operands that need no gradient, 'x (3, 4) float32'
-        self._contributions: dict[str, list[Any]] = {}
-        for s in steps:
-            self._contributions.setdefault(s.child, []).append(s.contribution)
+    root: str
+    steps: list[Step]
+    names: dict[int, str]  # id(node) -> its name, a constant's number included
+    grads: dict[str, Any]
+    headers: dict[str, str]  # parent name -> how it was computed ('e = a * b')
+    constants: dict[int, Any] = field(default_factory=dict)  # id of a constant -> its gradient
+    kept: list[str] = field(default_factory=list)  # gradients left that differ: 'a.grad is ...'
+    shapes: dict[str, str] = field(default_factory=dict)  # a Tensor's name -> '(3, 2) float32'
+    needless: list[str] = field(default_factory=list)  # 'x (3, 4) float32': needs no gradient
 
     def name(self, node: Any) -> str:
         """The name this narration uses for `node`: its label, #1, #2, ... for an unlabeled
@@ -163,7 +151,8 @@ class Explanation:
 
     def contributions(self, node: Any) -> list[Any]:
         """What each edge out of `node` contributed to its gradient, in the order added."""
-        return list(self._contributions.get(node if isinstance(node, str) else self.name(node), []))
+        key = node if isinstance(node, str) else self.name(node)
+        return [s.contribution for s in self.steps if s.child == key]
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -185,28 +174,22 @@ class Explanation:
     def output_line(self) -> str:
         """The line before the first step, also the animation's first backward frame."""
         r = d(self.root)
-        if self.shapes:
-            return f"{r}/{r} = 1  (the output itself, {self.shapes[self.root]})"
-        return f"{r}/{r} = 1.0  (the output itself)"
+        shape = f", {self.shapes[self.root]}" if self.shapes else ""
+        return f"{r}/{r} = {'1' if shape else '1.0'}  (the output itself{shape})"
 
     def header(self, step: Step, digits: int | None = None) -> str:
         """How a step's parent was computed, and the gradient that arrives at it:
         `e = a * b    with dL/de = -2.0` (what arrives at the output is 1, and goes unsaid)."""
-        text = self.headers[step.parent] + (
-            f"    {self.shapes[step.parent]}" if self.shapes else ""
-        )
+        text = self.headers[step.parent] + "    " * bool(self.shapes)
+        text += self.shapes.get(step.parent, "")
         if step.parent != self.root:
             text += f"    with {d(self.root)}/{d(step.parent)} = {show(step.upstream, digits)}"
         return text
 
     def reuse(self, step: Step, digits: int | None = None) -> str:
         """How a value used several times adds its contributions up: `da = 1.0 + 3.0 = 4.0`."""
-        parts = self.contributions(step.child)
-        added = (
-            f"the sum of {len(parts)} contributions"
-            if self.shapes
-            else " + ".join(show(c, digits) for c in parts)
-        )
+        parts = [show(c, digits) for c in self.contributions(step.child)]
+        added = f"the sum of {len(parts)} contributions" if self.shapes else " + ".join(parts)
         return f"{d(self.root)}/{d(step.child)} = {added} = {show(step.total, digits)}"
 
     def format(self, digits: int | None = None) -> str:
@@ -219,65 +202,56 @@ class Explanation:
         ]
         constants = list(dict.fromkeys(self.names[k] for k in self.constants))
         if constants:
-            shown = constants[:12] + (["..."] if len(constants) > 12 else [])
+            shown = ", ".join(constants[:12] + ["..."] * (len(constants) > 12))
             lines.append(
-                f"constants, written as numbers: {', '.join(shown)} (unlabeled values: their "
-                "gradients are not narrated; give one a label to follow its gradient)"
+                f"constants, written as numbers: {shown} (unlabeled values: their gradients "
+                "are not narrated; give one a label to follow its gradient)"
             )
         if self.needless:
             lines.append("operands that need no gradient: " + ", ".join(self.needless))
         lines += ["", self.output_line()]
         texts = [s.formula(digits) for s in self.steps]
-        width = 0 if self.shapes else max(map(len, texts), default=0)
-        parent = None
-        for step, text in zip(self.steps, texts):
-            if step.parent != parent:
-                parent = step.parent
+        width = max(map(len, texts), default=0)
+        for k, (step, text) in enumerate(zip(self.steps, texts)):
+            if k == 0 or step.parent != self.steps[k - 1].parent:
                 lines.append(self.header(step, digits))
             lines.append(f"  {text}" if self.shapes else f"  {text.ljust(width)}    {step.rule}")
-            if step.note:
-                lines.append(f"      {step.note}")
+            lines += [f"      {step.note}"] * bool(step.note)
             if step.count > 1 and step.index == step.count:
-                lines.append(
-                    f"  {self.reuse(step, digits)}    ({step.child} is used {step.count} times)"
-                )
+                used = f"({step.child} is used {step.count} times)"
+                lines.append(f"  {self.reuse(step, digits)}    {used}")
         if not self.steps:
             lines.append(
                 f"{self.root} was not computed from other {self._what}s: nothing to pass back."
             )
         leaves = [s for s in self.steps if s.index == s.count and s.child not in self.headers]
-        if leaves:
-            lines += ["", "the gradients of the inputs:"]
-            lines += [f"  {r}/{d(s.child)} = {show(s.total, digits)}" for s in leaves]
-        if self.kept:
-            lines += ["", kept_note(self.kept)]
+        lines += ["", "the gradients of the inputs:"] * bool(leaves)
+        lines += [f"  {r}/{d(s.child)} = {show(s.total, digits)}" for s in leaves]
+        lines += ["", kept_note(self.kept)] * bool(self.kept)
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.format()
 
     def _repr_markdown_(self) -> str:
-        what = (
-            ("shapes", "contribution")
-            if self.shapes
-            else ("local derivative", f"{md(d(self.root))}/d(value) so far")
-        )
+        if self.shapes:
+            head, cells = (
+                "shapes | contribution",
+                [(s.rule, s.shapes, s.contribution) for s in self],
+            )
+        else:
+            head = f"local derivative | {md(d(self.root))}/d(value) so far"
+            cells = [(s.formula(), s.rule, s.total) for s in self]
         rows = [
             f"**How {md(self.root)} depends on each {self._what}** "
             f"({len(self.steps)} chain-rule steps)",
             "",
-            f"| # | chain rule | {what[0]} | {what[1]} |",
+            f"| # | chain rule | {head} |",
             "|---|---|---|---|",
         ]
-        for i, s in enumerate(self.steps, 1):
-            cells = (
-                (s.rule, s.shapes, s.contribution)
-                if self.shapes
-                else (s.formula(), s.rule, s.total)
-            )
-            rows.append(f"| {i} | `{md(cells[0])}` | `{md(cells[1])}` | {md(show(cells[2]))} |")
-        if self.kept:
-            rows += ["", md(kept_note(self.kept))]
+        for i, (chain, rule, number) in enumerate(cells, 1):
+            rows.append(f"| {i} | `{md(chain)}` | `{md(rule)}` | {md(show(number))} |")
+        rows += ["", md(kept_note(self.kept))] * bool(self.kept)
         return "\n".join(rows)
 
 
@@ -329,14 +303,13 @@ def narrate(walk: Walk, backward: bool = True) -> Explanation:
         for n in walk.written
         if n is not root and not n.label and not operands(n) and n.size == 1
     }
-    names = distinct_names([n for n in walk.written if id(n) not in constant], root)
+    named = [n for n in walk.written if id(n) not in constant]
+    names = distinct_names(named, root)
     names.update({id(n): show(n.data, 6) for n in walk.written if id(n) in constant})
     top = names[id(root)]
-    totals: dict[int, Any] = {
-        id(root): walk.engine.seed(root)
-    }  # gradients, as the engine holds them
-    raw: list[tuple[Any, ...]] = []
+    totals: dict[int, Any] = {id(root): walk.engine.seed(root)}  # as the engine holds them
     headers: dict[str, str] = {}
+    steps: list[Step] = []
     for node in reversed(walk.order):  # parents before children: each gradient is complete
         kids, g = operands(node), totals.get(id(node))
         if not kids or g is None or not node.requires_grad:
@@ -345,63 +318,41 @@ def narrate(walk: Walk, backward: bool = True) -> Explanation:
         headers[name] = f"{name} = {expression(node, kids, names)}"
         arriving = "1" if node is root else f"{d(top)}/{d(name)}"
         for i, kid, local, contribution, total in _numbers(node, kids, g, totals):
-            if total is None:
-                old = totals.get(id(kid))
+            old = totals.get(id(kid))
+            if total is None:  # (a measured closure gives the total itself)
                 total = contribution if old is None else old + contribution
             totals[id(kid)] = total
             if id(kid) in constant:  # a constant's gradient is kept, not narrated
                 continue
             if shaped:
-                rule, shapes, note = _array_rule(node, kids, i, names, arriving)
+                words = _array_rule(node, kids, i, names, arriving)
             else:
-                rule, shapes, note = _number_rule(node, kids, i, names), "", ""
-            raw.append((node, kid, rule, shapes, note, g, local, contribution, total))
-    num = ops.numbers
-    steps = []
-    for (node, kid, rule, shapes, note, g, local, contribution, total), (index, count) in zip(
-        raw, places([id(kid) for _, kid, *_ in raw])
-    ):
-        if shaped:
-            rule = f"{d(top)}/{d(names[id(kid)])} {'=' if index == 1 else '+='} {rule}"
-        values = (num(g), num(local), num(contribution), num(total))
-        steps.append(
-            Step(
-                top,
-                names[id(node)],
-                names[id(kid)],
-                node._op,
-                rule,
-                *values,
-                index,
-                count,
-                shapes,
-                note,
-            )
-        )
-    named = [n for n in walk.written if id(n) not in constant]
+                words = (_number_rule(node, kids, i, names), "", "")
+            numbers = [ops.numbers(x) for x in (g, local, contribution, total)]
+            step = Step(top, name, names[id(kid)], node._op, words[0], *numbers, 0, 0, *words[1:])
+            steps.append(step)
+    final = {id(n): ops.numbers(totals[id(n)]) for n in walk.order if id(n) in totals}
     kept: list[str] = []
     if backward and root.requires_grad:
         if all(_untouched(n.grad) for n in walk.order):
             root.backward()  # a fresh graph: its gradients, as backward() leaves them
         else:
             kept = [
-                f"{names[id(n)]}.grad is {show(n.grad)}, not {show(num(totals[id(n)]))}"
+                f"{names[id(n)]}.grad is {show(n.grad)}, not {show(final[id(n)])}"
                 for n in named
-                if id(n) in totals and not _same(n.grad, num(totals[id(n)]))
+                if id(n) in final and not _same(n.grad, final[id(n)])
             ]
     return Explanation(
         top,
-        steps,
+        _counted(steps),
         names,
         {
-            names[id(n)]: num(totals[id(n)])
+            names[id(n)]: final[id(n)]
             for n in walk.order
-            if id(n) in totals and id(n) not in constant
+            if id(n) in final and id(n) not in constant
         },
         headers,
-        constants={
-            id(n): num(totals[id(n)]) for n in walk.written if id(n) in constant and id(n) in totals
-        },
+        constants={id(n): final.get(id(n)) for n in walk.written if id(n) in constant},
         kept=kept,
         shapes={names[id(n)]: shape_text(n) for n in named} if shaped else {},
         needless=[
@@ -410,6 +361,20 @@ def narrate(walk: Walk, backward: bool = True) -> Explanation:
             if not n.requires_grad and n is not root
         ],
     )
+
+
+def _counted(steps: list[Step]) -> list[Step]:
+    """Each step told which of its child's contributions it is (1, 2, ...) and how many the
+    child receives in all; an array's step becomes an equation, `dL/dx = ...` for the first
+    contribution and `dL/dx += ...` for the next."""
+    count, index = Counter(s.child for s in steps), Counter[str]()
+    out = []
+    for s in steps:
+        index[s.child] += 1
+        sign = "=" if index[s.child] == 1 else "+="
+        rule = f"{d(s.root)}/{d(s.child)} {sign} {s.rule}" if s.shapes else s.rule
+        out.append(replace(s, rule=rule, index=index[s.child], count=count[s.child]))
+    return out
 
 
 def _untouched(grad: Any) -> bool:
@@ -425,20 +390,6 @@ def _same(grad: Any, total: Any) -> bool:
     return len(mine) == len(theirs) and all(
         a == b or a != a and b != b for a, b in zip(mine, theirs)
     )
-
-
-def places(receivers: list[int]) -> list[tuple[int, int]]:
-    """For each step in order, given the id of the node it adds to: which of that node's
-    contributions it is (1, 2, ...) and how many the node receives in all (`index`, `count`)."""
-    counts: dict[int, int] = {}
-    for r in receivers:
-        counts[r] = counts.get(r, 0) + 1
-    seen: dict[int, int] = {}
-    out = []
-    for r in receivers:
-        seen[r] = seen.get(r, 0) + 1
-        out.append((seen[r], counts[r]))
-    return out
 
 
 # -- the numbers: the engine's own -----------------------------------------------------------
@@ -481,10 +432,9 @@ def _numbers(
             units = [ops.numbers(c) for _, c in node._vjp(1.0)]
     if not pairs:  # an op with no rule at all: the engine passes nothing back through it
         return [(kids.index(k), k, 0.0, 0.0 * g, None) for k in _distinct(kids)]
-    out, free = [], list(range(len(kids)))
+    out, slots = [], iter(range(len(kids)))  # (the pairs come in the order of the slots)
     for n, (kid, contribution) in enumerate(pairs):
-        i = next(j for j in free if kids[j] is kid)
-        free.remove(i)
+        i = next(j for j in slots if kids[j] is kid)
         if engine_of(g) is None:
             out.append((i, kid, units[n], ops.numbers(contribution), None))
         else:
@@ -573,8 +523,8 @@ def _number_rule(node: Any, kids: Sequence[Any], i: int, names: dict[int, str]) 
     if type(rule) is Fused:  # slots: the bias, then the weights, then the inputs
         m = len(kids) // 2
         word = rule.formulas[0 if i == 0 else 1 if i <= m else 2]
-        partner = {"x": t[min(m + i, len(t) - 1)], "w": t[max(i - m, 0)]}.get(word)
-        text = f"d({rule.symbol})/{d(n[i])} = {partner or word + ' (the bias)'}"
+        partner = t[i + m] if word == "x" else t[i - m] if word == "w" else f"{word} (the bias)"
+        text = f"d({rule.symbol})/{d(n[i])} = {partner}"
     elif row is not None:
         text = f"d({_head(row, t)})/{d(n[i])} = {row.formula(i, t, term(names[id(node)]))}"
         if row is ops.POW and i == 1 and kids[0].data == 0:  # the limit the engine takes
@@ -657,16 +607,35 @@ def _array_rule(
 ) -> tuple[str, str, str]:
     """(right-hand side, shapes, note) of the step from a Tensor `node` into operand `i`; `G` is
     what arrives at the node (dL/dy, or 1 at the output itself)."""
-    op, ctx, kid = node._op, node._ctx, kids[i]
-    x = term(names[id(kid)])
-    back = _s(kid.shape) if kid.shape == node.shape else f"{_s(kid.shape)} ← {_s(node.shape)}"
+    op, ctx, kid, o = node._op, node._ctx, kids[i], _s(node.shape)
+    t, s = [term(names[id(k)]) for k in kids], [_s(k.shape) for k in kids]
+    x, back = t[i], s[i] if kid.shape == node.shape else f"{s[i]} ← {o}"
     row = row_of(node, kids)
     if row is not None:
         return _elementwise(node, kids, row, i, names, G)
-    if op == "@":
-        return _matmul(node, kids, i, names, G)
-    if op == "linear":
-        return _linear(node, kids, i, names, G)
+    if op == "@":  # a vector operand acts as a one-row or one-column matrix
+        (A, B), (sa, sb) = t, s
+        forms = {  # (a.ndim, b.ndim) -> the steps into a and into b, with their shapes
+            (1, 1): [(f"{G} · {B}", f"{sa} = {o}·{sb}"), (f"{G} · {A}", f"{sb} = {o}·{sa}")],
+            (2, 1): [(f"{G} ⊗ {B}", f"{sa} = {o}⊗{sb}"), (f"{A}ᵀ · {G}", f"{sb} = {sa}ᵀ·{o}")],
+            (1, 2): [(f"{B} · {G}", f"{sa} = {sb}·{o}"), (f"{A} ⊗ {G}", f"{sb} = {sa}⊗{o}")],
+        }
+        plain = [(f"{G} · {B}ᵀ", f"{sa} = {o}·{sb}ᵀ"), (f"{A}ᵀ · {G}", f"{sb} = {sa}ᵀ·{o}")]
+        dims = (len(kids[0].shape), len(kids[1].shape))
+        batched = dims not in forms and dims != (2, 2)
+        note = "batch axes that were broadcast are summed back to the operand's shape"
+        return (*forms.get(dims, plain)[i], note if batched else "")
+    if op == "linear":  # out = x·Wᵀ + b, the batch axes of x flattened into rows
+        rows = math.prod(node.shape[:-1])
+        flat, xflat = _s((rows, node.shape[-1])), _s((rows, kids[0].shape[-1]))
+        note = (
+            "" if len(node.shape) == 2 else f"the batch axes are flattened into one ({rows} rows)"
+        )
+        return [
+            (f"{G} · {t[1]}", f"{s[0]} = {o}·{s[1]}", ""),
+            (f"({G})ᵀ · {t[0]}", f"{s[1]} = {flat}ᵀ·{xflat}", note),
+            (f"{G} summed over the batch", f"{s[-1]} ← {flat}", note),
+        ][i]
     if op in ("sum", "mean"):
         where = "to every element" if ctx[0] is None else f"along axis {ctx[0]}"
         scale = f" / {ctx[2]}" if op == "mean" else ""
@@ -675,7 +644,7 @@ def _array_rule(
         where = "" if ctx[0] is None else f" along axis {ctx[0]}"
         return f"{G} at the maxima of {x}{where} (shared between ties), 0 elsewhere", back, ""
     if op == "reshape":
-        return f"{G} reshaped to {_s(kid.shape)}", back, ""
+        return f"{G} reshaped to {s[i]}", back, ""
     if op == "permute":
         forward = permutation(ctx)
         if forward == (1, 0):
@@ -687,8 +656,8 @@ def _array_rule(
         note = "an element picked more than once gets the sum of its gradients" if fancy else ""
         return f"{G} put back where {x} was indexed, 0 elsewhere", back, note
     if op == "softmax":
-        s = term(names[id(node)])
-        return f"{s} ⊙ ({G} - Σ {G} ⊙ {s})", back, f"Σ runs over axis {ctx}"
+        y = term(names[id(node)])
+        return f"{y} ⊙ ({G} - Σ {G} ⊙ {y})", back, f"Σ runs over axis {ctx}"
     if op == "log_softmax":
         return f"{G} - softmax({x}) ⊙ Σ {G}", back, f"Σ runs over axis {ctx}"
     if op == "cross_entropy":
@@ -719,10 +688,8 @@ def _elementwise(
         rhs += f" (operand {i + 1} of {len(kids)})"
     small, big = kids[i].shape, node.shape
     extra = len(big) - len(small)  # the axes broadcasting added, then those it stretched
-    axes = (
-        *range(extra),
-        *(extra + j for j, n in enumerate(small) if n == 1 and big[extra + j] != 1),
-    )
+    stretched = [extra + j for j, n in enumerate(small) if n == 1 and big[extra + j] != 1]
+    axes = (*range(extra), *stretched)
     if not axes:
         return rhs, _s(small), ""
     which = f"axis {axes[0]}" if len(axes) == 1 else f"axes {axes}"
@@ -731,55 +698,6 @@ def _elementwise(
         f"back to its shape {_s(small)}"
     )
     return rhs, f"{_s(small)} ← {_s(big)}", note
-
-
-def _matmul(
-    node: Any, kids: Sequence[Any], i: int, names: dict[int, str], G: str
-) -> tuple[str, str, str]:
-    a, b = kids
-    A, B = term(names[id(a)]), term(names[id(b)])
-    sa, sb, sg = _s(a.shape), _s(b.shape), _s(node.shape)
-    if a.ndim == 1 and b.ndim == 1:  # a dot product: a number times the other vector
-        return (
-            (f"{G} · {B}", f"{sa} = {sg}·{sb}", "")
-            if i == 0
-            else (f"{G} · {A}", f"{sb} = {sg}·{sa}", "")
-        )
-    if a.ndim == 2 and b.ndim == 1:  # matrix times vector: the matrix gets an outer product
-        return (
-            (f"{G} ⊗ {B}", f"{sa} = {sg}⊗{sb}", "")
-            if i == 0
-            else (f"{A}ᵀ · {G}", f"{sb} = {sa}ᵀ·{sg}", "")
-        )
-    if a.ndim == 1 and b.ndim == 2:
-        return (
-            (f"{B} · {G}", f"{sa} = {sb}·{sg}", "")
-            if i == 0
-            else (f"{A} ⊗ {G}", f"{sb} = {sa}⊗{sg}", "")
-        )
-    note = (
-        ""
-        if a.ndim == b.ndim == 2
-        else "batch axes that were broadcast are summed back to the operand's shape"
-    )
-    if i == 0:
-        return f"{G} · {B}ᵀ", f"{sa} = {sg}·{sb}ᵀ", note
-    return f"{A}ᵀ · {G}", f"{sb} = {sa}ᵀ·{sg}", note
-
-
-def _linear(
-    node: Any, kids: Sequence[Any], i: int, names: dict[int, str], G: str
-) -> tuple[str, str, str]:
-    x, W = kids[0], kids[1]
-    out = node.shape
-    rows = math.prod(out[:-1])
-    flat, xflat = _s((rows, out[-1])), _s((rows, x.shape[-1]))
-    note = "" if len(out) == 2 else f"the batch axes are flattened into one ({rows} rows)"
-    if i == 0:
-        return f"{G} · {term(names[id(W)])}", f"{_s(x.shape)} = {_s(out)}·{_s(W.shape)}", ""
-    if i == 1:
-        return f"({G})ᵀ · {term(names[id(x)])}", f"{_s(W.shape)} = {flat}ᵀ·{xflat}", note
-    return f"{G} summed over the batch", f"{_s(kids[2].shape)} ← {flat}", note
 
 
 def _s(shape: Sequence[int]) -> str:
