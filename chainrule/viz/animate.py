@@ -76,6 +76,7 @@ import shutil
 import subprocess
 import sys
 import uuid
+from collections import Counter
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -116,9 +117,9 @@ def animation_data(
     picture = describe(root, rankdir=rankdir, max_nodes=max_nodes, force=force)
     assert picture.walk is not None
     ex = narrate(picture.walk, backward)
-    names = {f"v{i}": ex.name(node) for i, node in enumerate(picture.walk.order)}
     frames, initial, final, appears = _frames(picture, ex)
-    unlabeled = {box_id: name for box_id, name in names.items() if not picture.boxes[box_id].label}
+    names = {f"v{i}": ex.name(node) for i, node in enumerate(picture.walk.order)}
+    unlabeled = {k: name for k, name in names.items() if not picture.boxes[k].label}
     forward = sum(f["phase"] == "forward" for f in frames)
     return {
         "version": 1,
@@ -128,20 +129,11 @@ def animation_data(
         "dot": source(picture, final, labels=unlabeled),
         "counts": {"forward": forward, "backward": len(frames) - forward},
         "nodes": [
-            {
-                "id": box.id,
-                "name": names[box.id],
-                "label": unlabeled.get(box.id) or str(picture.walk.order[int(box.id[1:])].label),
-                "op": box.op,
-                "fields": final[box.id],
-                "appears": appears[box.id],
-            }
-            for box in picture.boxes.values()
+            dict(id=k, name=names[k], label=str(picture.walk.order[int(k[1:])].label) or names[k])
+            | dict(op=b.op, fields=final[k], appears=appears[k])
+            for k, b in picture.boxes.items()
         ],
-        "ops": [
-            {"id": o.id, "result": o.result, "text": o.text, "appears": appears[o.result]}
-            for o in picture.ovals.values()
-        ],
+        "ops": [{**vars(o), "appears": appears[o.result]} for o in picture.ovals.values()],
         "edges": [{**vars(e), "appears": appears[picture.owner(e)]} for e in picture.edges],
         "initial": initial,
         "frames": frames,
@@ -166,20 +158,8 @@ def _frames(picture: Picture, ex: Explanation) -> tuple[list[dict[str, Any]], An
         for box_id, i, value in sets:
             state[box_id][i] = value
         index = sum(f["phase"] == phase for f in frames) + 1
-        frames.append(
-            {
-                "phase": phase,
-                "index": index,
-                "text": text,
-                "detail": more.get("detail", ""),
-                "focus": focus.id,
-                "op": op,
-                "edges": more.get("edges", []),
-                "targets": more.get("targets", []),
-                "accumulate": more.get("accumulate", False),
-                "set": sets,
-            }
-        )
+        made = dict(phase=phase, index=index, text=text, detail="", focus=focus.id, op=op)
+        frames.append(made | dict(edges=[], targets=[], accumulate=False) | more | {"set": sets})
 
     # -- forward: each value appears, in the order it was written
     for node in walk.written:
@@ -194,30 +174,20 @@ def _frames(picture: Picture, ex: Explanation) -> tuple[list[dict[str, Any]], An
     sets = [[top.id, len(top.fields) - 1, f"grad {summary(ex.grad(ex.root))}"]]
     frame("backward", ex.output_line(), top, None, sets, targets=[top.id])
     by_name = {ex.name(node): box[id(node)] for node in walk.order}
-    per_pair: dict[tuple[str, str], int] = {}
-    for step in ex.steps:
-        per_pair[(step.parent, step.child)] = per_pair.get((step.parent, step.child), 0) + 1
-    seen: dict[tuple[str, str], int] = {}
+    per_pair, seen = Counter((s.parent, s.child) for s in ex.steps), Counter[Any]()
     for step in ex.steps:
         parent, child, pair = by_name[step.parent], by_name[step.child], (step.parent, step.child)
-        seen[pair] = seen.get(pair, 0) + 1
+        seen[pair] += 1
         carrying = [e for e in parent.inputs if picture.edge[e].tail == child.id]
         if len(carrying) == per_pair[pair]:  # one step per operand slot: its own arrow
             carrying = [carrying[seen[pair] - 1]]
         detail = ex.header(step)
         if step.count > 1 and step.index == step.count:
             detail += f"    ({step.child} is used {step.count} times: {ex.reuse(step)})"
-        frame(
-            "backward",
-            str(step),
-            parent,
-            parent.op,
-            [[child.id, len(child.fields) - 1, f"grad {summary(step.total)}"]],
-            detail=detail,
-            edges=[*([out_edge[parent.op]] if parent.op else []), *carrying],
-            targets=[child.id],
-            accumulate=step.index > 1,
-        )
+        sets = [[child.id, len(child.fields) - 1, f"grad {summary(step.total)}"]]
+        edges = [*([out_edge[parent.op]] if parent.op else []), *carrying]
+        more = dict(detail=detail, edges=edges, targets=[child.id], accumulate=step.index > 1)
+        frame("backward", str(step), parent, parent.op, sets, **more)
     return frames, initial, state, appears
 
 

@@ -51,7 +51,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
@@ -62,6 +62,13 @@ from ..value import Fused
 from .graph import Walk, permutation, row_of, shape_text, summary
 
 __all__ = ["Explanation", "Step", "TensorExplanation", "TensorStep", "explain", "narrate"]
+
+Names = dict[int, str]  # id(node) -> its name in the narration
+Kids = Sequence[Any]  # a node's operands, one per slot
+Slots = list[tuple[Any, ...]]  # (slot, operand, local, contribution, total or None) per slot
+Words = tuple[str, str, str]  # an array's step: right-hand side, shapes, note
+# a step before it is counted: parent, child, op, rule, shapes, note, and its four numbers
+Raw = tuple[str, str, str, str, str, str, tuple[Any, Any, Any, Any]]
 
 # -- the model: a step per edge, and the whole narration -----------------------------------------
 
@@ -309,7 +316,7 @@ def narrate(walk: Walk, backward: bool = True) -> Explanation:
     top = names[id(root)]
     totals: dict[int, Any] = {id(root): walk.engine.seed(root)}  # as the engine holds them
     headers: dict[str, str] = {}
-    steps: list[Step] = []
+    raw: list[Raw] = []
     for node in reversed(walk.order):  # parents before children: each gradient is complete
         kids, g = operands(node), totals.get(id(node))
         if not kids or g is None or not node.requires_grad:
@@ -328,9 +335,9 @@ def narrate(walk: Walk, backward: bool = True) -> Explanation:
                 words = _array_rule(node, kids, i, names, arriving)
             else:
                 words = (_number_rule(node, kids, i, names), "", "")
-            numbers = [ops.numbers(x) for x in (g, local, contribution, total)]
-            step = Step(top, name, names[id(kid)], node._op, words[0], *numbers, 0, 0, *words[1:])
-            steps.append(step)
+            num = ops.numbers
+            numbers = (num(g), num(local), num(contribution), num(total))
+            raw.append((name, names[id(kid)], node._op, *words, numbers))
     final = {id(n): ops.numbers(totals[id(n)]) for n in walk.order if id(n) in totals}
     kept: list[str] = []
     if backward and root.requires_grad:
@@ -344,7 +351,7 @@ def narrate(walk: Walk, backward: bool = True) -> Explanation:
             ]
     return Explanation(
         top,
-        _counted(steps),
+        _steps(raw, top),
         names,
         {
             names[id(n)]: final[id(n)]
@@ -363,18 +370,19 @@ def narrate(walk: Walk, backward: bool = True) -> Explanation:
     )
 
 
-def _counted(steps: list[Step]) -> list[Step]:
-    """Each step told which of its child's contributions it is (1, 2, ...) and how many the
-    child receives in all; an array's step becomes an equation, `dL/dx = ...` for the first
-    contribution and `dL/dx += ...` for the next."""
-    count, index = Counter(s.child for s in steps), Counter[str]()
-    out = []
-    for s in steps:
-        index[s.child] += 1
-        sign = "=" if index[s.child] == 1 else "+="
-        rule = f"{d(s.root)}/{d(s.child)} {sign} {s.rule}" if s.shapes else s.rule
-        out.append(replace(s, rule=rule, index=index[s.child], count=count[s.child]))
-    return out
+def _steps(raw: list[Raw], top: str) -> list[Step]:
+    """The steps, each told which of its child's contributions it is (1, 2, ...) and how many
+    the child receives in all; an array's step becomes an equation, `dL/dx = ...` for the
+    first contribution and `dL/dx += ...` for the next."""
+    count, index = Counter(r[1] for r in raw), Counter[str]()
+    steps = []
+    for parent, child, op, rule, shapes, note, numbers in raw:
+        index[child] += 1
+        i, n = index[child], count[child]
+        if shapes:
+            rule = f"{d(top)}/{d(child)} {'=' if i == 1 else '+='} {rule}"
+        steps.append(Step(top, parent, child, op, rule, *numbers, i, n, shapes, note))
+    return steps
 
 
 def _untouched(grad: Any) -> bool:
@@ -395,9 +403,7 @@ def _same(grad: Any, total: Any) -> bool:
 # -- the numbers: the engine's own -----------------------------------------------------------
 
 
-def _numbers(
-    node: Any, kids: Sequence[Any], g: Any, totals: dict[int, Any]
-) -> list[tuple[Any, ...]]:
+def _numbers(node: Any, kids: Kids, g: Any, totals: dict[int, Any]) -> Slots:
     """What `node`'s chain-rule step gives each operand slot, in the order the engine adds
     them: (slot, operand, local derivative or None, contribution, total or None). A total is
     given where the step was measured as a whole (a closure): it replaces the running one.
@@ -428,22 +434,18 @@ def _numbers(
         return _measured(node, kids, g, totals)
     with no_grad():
         pairs = list(node._vjp(g))
-        if engine_of(g) is None:  # a Value's `x**2`: its local derivative is the step at g = 1
-            units = [ops.numbers(c) for _, c in node._vjp(1.0)]
+        units = [c for _, c in node._vjp(1.0)] if engine_of(g) is None else []
     if not pairs:  # an op with no rule at all: the engine passes nothing back through it
-        return [(kids.index(k), k, 0.0, 0.0 * g, None) for k in _distinct(kids)]
-    out, slots = [], iter(range(len(kids)))  # (the pairs come in the order of the slots)
-    for n, (kid, contribution) in enumerate(pairs):
-        i = next(j for j in slots if kids[j] is kid)
-        if engine_of(g) is None:
-            out.append((i, kid, units[n], ops.numbers(contribution), None))
-        else:
-            out.append((i, kid, _array_partial(row, i, kids, node), contribution, None))
-    return out
+        return [(0, k, 0.0, 0.0 * g, None) for k in _distinct(kids)]
+    slots = iter(range(len(kids)))  # (the pairs come in the order of the slots)
+    out = [(next(j for j in slots if kids[j] is kid), kid, c) for kid, c in pairs]
+    if units:  # a Value's `x**2`: its local derivative is the step at g = 1, as numbers
+        return [(i, k, ops.numbers(u), ops.numbers(c), None) for (i, k, c), u in zip(out, units)]
+    return [(i, kid, _partial(row, i, kids, node), c, None) for i, kid, c in out]
 
 
-def _array_partial(row: ops.Op | None, i: int, kids: Sequence[Any], node: Any) -> Any:
-    """A table row's local derivative d node / d operand i, elementwise (None for other ops)."""
+def _partial(row: ops.Op | None, i: int, kids: Kids, node: Any) -> Any:
+    """A table row's local derivative d node / d operand i, on arrays (None for other ops)."""
     if row is None:
         return None
     import numpy as np
@@ -470,7 +472,7 @@ class _Slot:
         self.log.append((self.slot, total))
 
 
-def _fused(node: Any, kids: Sequence[Any], g: float) -> list[tuple[Any, ...]]:
+def _fused(node: Any, kids: Kids, g: float) -> Slots:
     """The fused neuron's own step, run twice on stand-ins: with g (what each slot receives,
     in the order the engine adds it) and with 1 (each slot's local derivative)."""
 
@@ -484,9 +486,7 @@ def _fused(node: Any, kids: Sequence[Any], g: float) -> list[tuple[Any, ...]]:
     return [(i, kids[i], local[i], c, None) for i, c in run(g)]
 
 
-def _measured(
-    node: Any, kids: Sequence[Any], g: float, totals: dict[int, Any]
-) -> list[tuple[Any, ...]]:
+def _measured(node: Any, kids: Kids, g: float, totals: dict[int, Any]) -> Slots:
     """Run a node's own `_backward` on the side to see what it adds to each operand.
 
     The operands are given the running totals first, so the closure's own additions produce
@@ -499,7 +499,7 @@ def _measured(
             k.grad = totals.get(id(k), 0.0)
         node.grad = g
         node._backward()
-        return [(kids.index(k), k, None, k.grad - totals.get(id(k), 0.0), k.grad) for k in distinct]
+        return [(0, k, None, k.grad - totals.get(id(k), 0.0), k.grad) for k in distinct]
     finally:
         for x, grad in saved:
             x.grad = grad
@@ -512,7 +512,7 @@ def _distinct(kids: Iterable[Any]) -> list[Any]:
 # -- the words for a number: the local derivative --------------------------------------------
 
 
-def _number_rule(node: Any, kids: Sequence[Any], i: int, names: dict[int, str]) -> str:
+def _number_rule(node: Any, kids: Kids, i: int, names: Names) -> str:
     """The local derivative of a Value's op with respect to operand `i`, in the graph's names:
     `d(a*b)/da = b`, `d(tanh n)/dn = 1 - o**2`, `d(Σ w·x + b)/dw1 = x1`."""
     rule, op = node._rule, node._op
@@ -552,10 +552,10 @@ def _head(row: ops.Op, t: list[str]) -> str:
     return f"{row.name} {t[0]}" if len(t) == 1 else row.expression(*t)
 
 
-def expression(node: Any, kids: Sequence[Any], names: dict[int, str]) -> str:
+def expression(node: Any, kids: Kids, names: Names) -> str:
     """How `node` was computed, in its operands' names: `a * b`, `tanh(n)`, `b + w1·x1 + ...`,
     `x @ W`, `sum(y, axis=0)`."""
-    op, ctx = node._op, getattr(node, "_ctx", None)  # (a Value keeps no context)
+    op, ctx = node._op, _ctx(node)
     n = [names[id(k)] for k in kids]
     t = [term(x) for x in n]
     row = row_of(node, kids)
@@ -602,9 +602,7 @@ def _index_part(p: Any) -> str:
 # -- the words for an array: the whole step, with its shapes -----------------------------------
 
 
-def _array_rule(
-    node: Any, kids: Sequence[Any], i: int, names: dict[int, str], G: str
-) -> tuple[str, str, str]:
+def _array_rule(node: Any, kids: Kids, i: int, names: Names, G: str) -> Words:
     """(right-hand side, shapes, note) of the step from a Tensor `node` into operand `i`; `G` is
     what arrives at the node (dL/dy, or 1 at the output itself)."""
     op, ctx, kid, o = node._op, node._ctx, kids[i], _s(node.shape)
@@ -672,9 +670,7 @@ def _array_rule(
     return f"the engine's rule for {op!r} applied to {G}", back, ""
 
 
-def _elementwise(
-    node: Any, kids: Sequence[Any], row: ops.Op, i: int, names: dict[int, str], G: str
-) -> tuple[str, str, str]:
+def _elementwise(node: Any, kids: Kids, row: ops.Op, i: int, names: Names, G: str) -> Words:
     """A row of the table, elementwise: `dL/dy ⊙ local`, and where the operand was broadcast,
     the axes its gradient is summed over to get its shape back."""
     local = row.formula(i, tuple(term(names[id(k)]) for k in kids), term(names[id(node)]))
@@ -702,6 +698,11 @@ def _elementwise(
 
 def _s(shape: Sequence[int]) -> str:
     return str(tuple(shape))
+
+
+def _ctx(node: Any) -> Any:
+    """What a tensor op kept for its backward pass (an axis, the labels); a Value keeps none."""
+    return getattr(node, "_ctx", None)
 
 
 # -- names and numbers, as the narration writes them -----------------------------------------
