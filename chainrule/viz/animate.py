@@ -87,6 +87,7 @@ from .graph import (
     INSTALL_HINT,
     Box,
     Picture,
+    checked_target,
     describe,
     number,
     picture_from_data,
@@ -296,17 +297,8 @@ class Animation:
         Pillow assembles them), the narration under each, `duration` seconds per frame (the
         last one is held three times as long), drawn at `dpi`. Returns the path written.
         """
-        target = Path(path)
-        suffix = target.suffix.lower()
-        if suffix not in SAVE_FORMATS:
-            shown = f"'{target.suffix}'" if target.suffix else "no extension"
-            raise ValueError(
-                f"cannot save an animation as {target}: {shown} is not one of "
-                f"{', '.join(SAVE_FORMATS)}"
-            )
-        if not target.parent.is_dir() and str(target.parent):
-            raise FileNotFoundError(f"cannot write {target}: folder {target.parent} does not exist")
-        if suffix != ".gif":
+        target = checked_target(path, SAVE_FORMATS, "an animation")
+        if target.suffix.lower() != ".gif":
             return write_bytes(target, self.html().encode("utf-8"))
         if not duration > 0:
             raise ValueError(f"duration must be a positive number of seconds, got {duration!r}")

@@ -62,28 +62,10 @@ from ..value import Fused
 if TYPE_CHECKING:  # graphviz is optional: imported only when drawing
     import graphviz
 
-__all__ = [
-    "SAVE_FORMATS",
-    "GraphTooLargeError",
-    "GraphvizNotFoundError",
-    "Picture",
-    "Walk",
-    "describe",
-    "draw_dot",
-    "graph_size",
-    "op_label",
-    "save_graph",
-    "source",
-]
+__all__ = ["Walk", "describe", "draw_dot", "graph_size", "op_label", "save_graph", "source"]
 
 # File extension -> graphviz output format. `.dot`/`.gv` save the source and need no binary.
-SAVE_FORMATS: dict[str, str] = {
-    ".svg": "svg",
-    ".png": "png",
-    ".pdf": "pdf",
-    ".dot": "dot",
-    ".gv": "dot",
-}
+SAVE_FORMATS = {f".{f}": f for f in ("svg", "png", "pdf", "dot")} | {".gv": "dot"}
 RANKDIRS = ("LR", "RL", "TB", "BT")
 SMALL = 6  # an array of at most this many numbers is shown whole
 INSTALL_HINT = (
@@ -110,10 +92,11 @@ class GraphvizNotFoundError(RuntimeError):
 
     def __init__(self, target: Path, source_path: Path) -> None:
         self.target, self.source_path = target, source_path
+        fmt = SAVE_FORMATS[target.suffix.lower()]
         super().__init__(
             f"cannot draw {target}: the Graphviz 'dot' program was not found; {INSTALL_HINT}. "
             f"The graph's DOT source was saved to {source_path} "
-            f"(render it later with: dot -T{_format_of(target)} {source_path} -o {target})"
+            f"(render it later with: dot -T{fmt} {source_path} -o {target})"
         )
 
 
@@ -581,10 +564,8 @@ def save_graph(
     Without the `dot` program this saves the DOT source next to `path` (same name, `.dot`) and
     raises `GraphvizNotFoundError` saying how to install it. Returns the path written.
     """
-    target = Path(path)
-    fmt = _format_of(target)
-    if not target.parent.is_dir() and str(target.parent):
-        raise FileNotFoundError(f"cannot write {target}: folder {target.parent} does not exist")
+    target = checked_target(path, SAVE_FORMATS, "a graph")
+    fmt = SAVE_FORMATS[target.suffix.lower()]
     if hasattr(root, "pipe") and hasattr(root, "source"):  # a Digraph drawn already
         graph = root
     elif engine_of(root) is None:
@@ -606,14 +587,17 @@ def save_graph(
         raise RuntimeError(f"Graphviz 'dot' failed to draw {target}: {why}") from None
 
 
-def _format_of(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix not in SAVE_FORMATS:
-        shown = f"'{path.suffix}'" if path.suffix else "no extension"
-        raise ValueError(
-            f"cannot save a graph as {path}: {shown} is not one of {', '.join(SAVE_FORMATS)}"
-        )
-    return SAVE_FORMATS[suffix]
+def checked_target(path: str | os.PathLike[str], formats: Iterable[str], what: str) -> Path:
+    """`path` as a file to write, checked before anything is drawn: its extension is one of
+    `formats`, and its folder exists."""
+    target = Path(path)
+    if target.suffix.lower() not in formats:
+        shown = f"'{target.suffix}'" if target.suffix else "no extension"
+        known = ", ".join(formats)
+        raise ValueError(f"cannot save {what} as {target}: {shown} is not one of {known}")
+    if not target.parent.is_dir() and str(target.parent):
+        raise FileNotFoundError(f"cannot write {target}: folder {target.parent} does not exist")
+    return target
 
 
 def _import_graphviz() -> Any:

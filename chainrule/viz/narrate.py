@@ -305,15 +305,12 @@ def narrate(walk: Walk, backward: bool = True) -> Explanation:
             "explain y.sum() (or y.mean()) instead"
         )
     shaped = bool(shape_text(root))  # a Tensor graph: its steps are written with shapes
-    constant = {
-        id(n)
-        for n in walk.written
-        if n is not root and not n.label and not operands(n) and n.size == 1
-    }
-    named = [n for n in walk.written if id(n) not in constant]
+    w = walk.written  # (the root comes last)
+    constant = {id(n) for n in w if not (n is root or n.label or operands(n) or n.size > 1)}
+    named = [n for n in w if id(n) not in constant]
     names = distinct_names(named, root)
-    names.update({id(n): show(n.data, 6) for n in walk.written if id(n) in constant})
-    top = names[id(root)]
+    names.update({id(n): show(n.data, 6) for n in w if id(n) in constant})
+    top, num = names[id(root)], ops.numbers
     totals: dict[int, Any] = {id(root): walk.engine.seed(root)}  # as the engine holds them
     headers: dict[str, str] = {}
     raw: list[Raw] = []
@@ -335,10 +332,9 @@ def narrate(walk: Walk, backward: bool = True) -> Explanation:
                 words = _array_rule(node, kids, i, names, arriving)
             else:
                 words = (_number_rule(node, kids, i, names), "", "")
-            num = ops.numbers
             numbers = (num(g), num(local), num(contribution), num(total))
             raw.append((name, names[id(kid)], node._op, *words, numbers))
-    final = {id(n): ops.numbers(totals[id(n)]) for n in walk.order if id(n) in totals}
+    final = {id(n): num(totals[id(n)]) for n in walk.order if id(n) in totals}
     kept: list[str] = []
     if backward and root.requires_grad:
         if all(_untouched(n.grad) for n in walk.order):
@@ -353,20 +349,12 @@ def narrate(walk: Walk, backward: bool = True) -> Explanation:
         top,
         _steps(raw, top),
         names,
-        {
-            names[id(n)]: final[id(n)]
-            for n in walk.order
-            if id(n) in final and id(n) not in constant
-        },
+        {names[k]: v for k, v in final.items() if k not in constant},
         headers,
-        constants={id(n): final.get(id(n)) for n in walk.written if id(n) in constant},
+        constants={id(n): final.get(id(n)) for n in w if id(n) in constant},
         kept=kept,
         shapes={names[id(n)]: shape_text(n) for n in named} if shaped else {},
-        needless=[
-            f"{names[id(n)]} {shape_text(n)}"
-            for n in named
-            if not n.requires_grad and n is not root
-        ],
+        needless=[f"{names[id(n)]} {shape_text(n)}" for n in named[:-1] if not n.requires_grad],
     )
 
 
