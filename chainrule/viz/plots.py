@@ -92,7 +92,6 @@ def plot_history(
         ax_acc.text(
             0.5, 0.5, "no accuracy: regression targets", ha="center", transform=ax_acc.transAxes
         )
-    fig.tight_layout()
     return _save(fig, path)
 
 
@@ -145,11 +144,7 @@ def plot_decision_boundary(
     rule = _Classes(labels, threshold, several=scores.ndim == 2)
     zone = rule.predicted(scores).reshape(xx.shape)
 
-    if ax is None:
-        fig = new_figure(figsize=(7.6, 5.4))
-        ax = fig.add_subplot()
-    else:
-        fig = ax.figure
+    fig, ax = _figure(ax, (7.6, 5.4))
     levels = np.arange(n_classes + 1) - 0.5
     colours = {"cmap": class_colours(n_classes), "vmin": 0, "vmax": n_classes - 1}
     ax.contourf(xx, yy, zone, levels=levels, alpha=0.3, **colours)  # pale: points stand out
@@ -162,7 +157,6 @@ def plot_decision_boundary(
     ax.set_xlabel(features[0])
     ax.set_ylabel(features[1])
     _legend(ax, rule, n_classes, test is not None, wrong)
-    fig.tight_layout()
     return _save(fig, path)
 
 
@@ -215,7 +209,8 @@ def class_colours(n_classes: int) -> Any:
         spectral = mpl.colormaps[CMAP]
         return ListedColormap([spectral(0.0), spectral(1.0)][: max(n_classes, 1)])
     if n_classes <= 10:
-        return ListedColormap(mpl.colormaps["tab10"].colors[:n_classes])
+        tab10: Any = mpl.colormaps["tab10"]  # (a ListedColormap: its colours are a list)
+        return ListedColormap(tab10.colors[:n_classes])
     spectral = mpl.colormaps[CMAP]
     return ListedColormap([spectral(k / (n_classes - 1)) for k in range(n_classes)])
 
@@ -275,13 +270,13 @@ def _legend(ax: Any, rule: _Classes, n_classes: int, held_out: bool, wrong: list
         Patch(facecolor=colour, edgecolor="k", label=f"class {rule.name(k)}")
         for k, colour in enumerate(swatch)
     ]
-    dot = {"color": "none", "markerfacecolor": "0.75", "markeredgecolor": "k"}
+    dot: dict[str, Any] = {"color": "none", "markerfacecolor": "0.75", "markeredgecolor": "k"}
     handles.append(Line2D([], [], marker="o", markersize=7, label="training point", **dot))
     if held_out:
         handles.append(Line2D([], [], marker="^", markersize=8, label="held-out point", **dot))
-    cross = {"color": "none", "markeredgecolor": "k", "markersize": 8, "markeredgewidth": 1.6}
+    cross: dict[str, Any] = {"color": "none", "markeredgecolor": "k", "markersize": 8}
     wrong_text = "misclassified:\n" + ",\n".join(wrong)
-    handles.append(Line2D([], [], marker="x", label=wrong_text, **cross))
+    handles.append(Line2D([], [], marker="x", markeredgewidth=1.6, label=wrong_text, **cross))
     ax.legend(
         handles=handles,
         loc="upper left",
@@ -350,11 +345,7 @@ def plot_confusion_matrix(
     for t, p in zip(true, pred):
         counts[t][p] += 1
     shares = [[c / max(1, sum(row)) for c in row] for row in counts]
-    if ax is None:
-        fig = new_figure(figsize=(1.6 + 0.5 * n, 1.2 + 0.5 * n))
-        ax = fig.add_subplot()
-    else:
-        fig = ax.figure
+    fig, ax = _figure(ax, (1.6 + 0.5 * n, 1.2 + 0.5 * n))
     ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
     for t in range(n):
         for p in range(n):
@@ -369,7 +360,6 @@ def plot_confusion_matrix(
         ylabel="true class",
         title=title or f"confusion matrix: {right} of {len(true)} right",
     )
-    fig.tight_layout()
     return _save(fig, path)
 
 
@@ -417,7 +407,6 @@ def plot_sample_predictions(
         or f"predictions: {wrong_count} of {len(X)} wrong, in red"
         + (" (shown first)" if mistakes_first and wrong_count else "")
     )
-    fig.tight_layout()
     return _save(fig, path)
 
 
@@ -471,7 +460,17 @@ def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 100) -> str:
     return path
 
 
+def _figure(ax: Any, size: tuple[float, float]) -> tuple[Any, Any]:
+    """The figure and axes to draw in: `ax` and its figure, or a new figure of `size`."""
+    if ax is not None:
+        return ax.figure, ax
+    fig = new_figure(figsize=size)
+    return fig, fig.add_subplot()
+
+
 def _save(fig: Any, path: str | os.PathLike[str] | None) -> Any:
+    """Lay `fig` out, and save it to `path` if one is given; return it."""
+    fig.tight_layout()
     if path is not None:
         save_figure(fig, path)
     return fig
