@@ -75,6 +75,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 import uuid
 from collections import Counter
 from collections.abc import Mapping
@@ -321,8 +322,8 @@ def animate(
     `GraphTooLargeError` (draw a sub-expression, or pass `force=True`). With `backward=True`
     (the default) the graph's gradients are left as `backward()` leaves them, as `explain` does.
     """
-    options = {"rankdir": rankdir, "max_nodes": max_nodes, "force": force, "title": title}
-    return Animation(animation_data(root, backward=backward, **options))  # type: ignore[arg-type]
+    options: dict[str, Any] = dict(rankdir=rankdir, max_nodes=max_nodes, force=force, title=title)
+    return Animation(animation_data(root, backward=backward, **options))
 
 
 def player_asset(name: str) -> str:
@@ -400,14 +401,9 @@ def render_gif(data: Mapping[str, Any], *, duration: float = 1.2, dpi: int = 96)
         ) from None
     picture = picture_from_data(data)
     laid = json.loads(run_graphviz("dot", ["-Tjson"], source(picture)))  # one layout for all
-    fixed = {
-        n["name"]: {k: n[k] for k in ("pos", "width", "height")}
-        for n in laid.get("objects", [])
-        if "pos" in n
-    }
-    fixed.update(
-        {e["id"]: {k: e[k] for k in ("pos", "lp") if k in e} for e in laid.get("edges", [])}
-    )
+    items = [*laid.get("objects", []), *laid.get("edges", [])]  # each with its id, as written
+    keep = ("pos", "width", "height", "lp")
+    fixed = {o["id"]: {k: o[k] for k in keep if k in o} for o in items if "id" in o}
     graphs = []
     for i, (frame, fields) in enumerate(zip(data["frames"], frame_states(data))):
         attrs = _highlight(data, frame, i)
@@ -418,16 +414,9 @@ def render_gif(data: Mapping[str, Any], *, duration: float = 1.2, dpi: int = 96)
     pictures = _split_png(run_graphviz("neato", ["-n2", "-Tpng"], "".join(graphs)))
     images = [Image.open(io.BytesIO(p)).convert("RGB") for p in pictures]
     frames = _with_narration(images, data["frames"], dpi)
-    buffer = io.BytesIO()
-    ms = int(round(duration * 1000))
-    frames[0].save(
-        buffer,
-        format="GIF",
-        save_all=True,
-        append_images=frames[1:],
-        duration=[ms] * (len(frames) - 1) + [3 * ms],
-        loop=0,
-    )
+    buffer, ms = io.BytesIO(), int(round(duration * 1000))
+    times = [ms] * (len(frames) - 1) + [3 * ms]  # the last frame is held longer
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=times, loop=0)
     return buffer.getvalue()
 
 
@@ -472,7 +461,8 @@ def _split_png(stream: bytes) -> list[bytes]:
 
 
 def _with_narration(images: list[Any], frames: list[Mapping[str, Any]], dpi: int) -> list[Any]:
-    """Each picture on a canvas of one size, its phase, narration and detail written below."""
+    """Each picture on a canvas of one size, its phase, narration and detail written below,
+    wrapped to the canvas (the font is monospaced: a line holds a fixed number of letters)."""
     from PIL import Image, ImageDraw
 
     scale = dpi / 96
@@ -480,20 +470,14 @@ def _with_narration(images: list[Any], frames: list[Mapping[str, Any]], dpi: int
     font, small = _font(size), _font(max(10, round(11 * scale)))
     margin = round(12 * scale)
     width = max(max(im.width for im in images), round(560 * scale))
-    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    room = [max(1, int((width - 2 * margin) // f.getlength("m"))) for f in (font, small)]
     totals = {phase: sum(f["phase"] == phase for f in frames) for phase in ("forward", "backward")}
     blocks = []
     for frame in frames:
         badge = f"{frame['phase']} {frame['index']} / {totals[frame['phase']]}".upper()
         lines = [(badge, small, COLOURS[frame["phase"]][0])]
-        lines += [
-            (t, font, "#1f2328") for t in _wrap(probe, frame["text"], font, width - 2 * margin)
-        ]
-        if frame["detail"]:
-            lines += [
-                (t, small, "#57606a")
-                for t in _wrap(probe, frame["detail"], small, width - 2 * margin)
-            ]
+        lines += [(t, font, "#1f2328") for t in textwrap.wrap(frame["text"], room[0])]
+        lines += [(t, small, "#57606a") for t in textwrap.wrap(frame["detail"], room[1])]
         blocks.append(lines)
     step = round(size * 1.45)
     strip = margin * 2 + max(len(b) for b in blocks) * step
@@ -509,20 +493,6 @@ def _with_narration(images: list[Any], frames: list[Mapping[str, Any]], dpi: int
             draw.text((margin, top + margin + k * step), text, font=face, fill=colour)
         out.append(canvas)
     return out
-
-
-def _wrap(draw: Any, text: str, font: Any, width: int) -> list[str]:
-    """Lines of at most `width` pixels, broken at spaces (a word longer than a line is cut)."""
-    lines: list[str] = []
-    current = ""
-    for word in text.split(" "):
-        trial = word if not current else f"{current} {word}"
-        if draw.textlength(trial, font=font) <= width or not current:
-            current = trial
-        else:
-            lines.append(current)
-            current = word
-    return [*lines, current]
 
 
 _FONT = "DejaVuSansMono.ttf"  # has the narration's ·, ᵀ, ⊙, Σ, → and ≈
