@@ -84,18 +84,7 @@ from pathlib import Path
 from typing import Any
 
 from ..learn.atomic import write_bytes
-from .graph import (
-    INSTALL_HINT,
-    Box,
-    Picture,
-    checked_target,
-    describe,
-    number,
-    picture_from_data,
-    shape_text,
-    source,
-    summary,
-)
+from . import graph
 from .narrate import Explanation, expression, narrate, show
 
 __all__ = ["Animation", "animate", "animation_data", "SAVE_FORMATS"]
@@ -116,7 +105,7 @@ def animation_data(
     """The frames and the DOT source of `root`'s animation, as JSON-ready data (see the module
     docstring). Graphs of more than `max_nodes` nodes raise `GraphTooLargeError` unless
     `force=True`, as in `draw_dot`; `backward` is `explain`'s."""
-    picture = describe(root, rankdir=rankdir, max_nodes=max_nodes, force=force)
+    picture = graph.describe(root, rankdir=rankdir, max_nodes=max_nodes, force=force)
     assert picture.walk is not None
     ex = narrate(picture.walk, backward)
     frames, initial, final, appears = _frames(picture, ex)
@@ -128,7 +117,7 @@ def animation_data(
         "title": ex.headers.get(ex.root, ex.root) if title is None else title,
         "kind": f"{picture.walk.engine.kind.lower()}s",
         "rankdir": rankdir,
-        "dot": source(picture, final, labels=unlabeled),
+        "dot": graph.source(picture, final, labels=unlabeled),
         "counts": {"forward": forward, "backward": len(frames) - forward},
         "nodes": [
             dict(id=k, name=names[k], label=str(picture.walk.order[int(k[1:])].label) or names[k])
@@ -142,7 +131,7 @@ def animation_data(
     }
 
 
-def _frames(picture: Picture, ex: Explanation) -> tuple[list[dict[str, Any]], Any, Any, Any]:
+def _frames(picture: graph.Picture, ex: Explanation) -> tuple[list[dict[str, Any]], Any, Any, Any]:
     """The frames of `picture`'s graph narrated by `ex`; the boxes' first and last texts; and
     the forward frame at which each box appears."""
     walk = picture.walk
@@ -155,12 +144,12 @@ def _frames(picture: Picture, ex: Explanation) -> tuple[list[dict[str, Any]], An
     appears: dict[str, int] = {}
 
     def frame(
-        phase: str, text: str, focus: Box, op: str | None, sets: list[Any], **more: Any
+        phase: str, text: str, box: Any, op: str | None, sets: list[Any], **more: Any
     ) -> None:
         for box_id, i, value in sets:
             state[box_id][i] = value
         index = sum(f["phase"] == phase for f in frames) + 1
-        made = dict(phase=phase, index=index, text=text, detail="", focus=focus.id, op=op)
+        made = dict(phase=phase, index=index, text=text, detail="", focus=box.id, op=op)
         frames.append(made | dict(edges=[], targets=[], accumulate=False) | more | {"set": sets})
 
     # -- forward: each value appears, in the order it was written
@@ -168,12 +157,12 @@ def _frames(picture: Picture, ex: Explanation) -> tuple[list[dict[str, Any]], An
         b, n = box[id(node)], len(box[id(node)].fields)
         appears[b.id] = len(frames)
         edges = [*b.inputs, *([out_edge[b.op]] if b.op else [])]
-        sets = [[b.id, n - 2, f"data {summary(node.data)}"], [b.id, n - 1, _fresh_grad(node)]]
+        sets = [[b.id, n - 2, f"data {graph.summary(node.data)}"], [b.id, n - 1, _fresh_grad(node)]]
         frame("forward", _forward_text(node, ex, walk.operands(node)), b, b.op, sets, edges=edges)
 
     # -- backward: the root's gradient is 1, then one frame per chain-rule step
     top = box[id(walk.root)]
-    sets = [[top.id, len(top.fields) - 1, f"grad {summary(ex.grad(ex.root))}"]]
+    sets = [[top.id, len(top.fields) - 1, f"grad {graph.summary(ex.grad(ex.root))}"]]
     frame("backward", ex.output_line(), top, None, sets, targets=[top.id])
     by_name = {ex.name(node): box[id(node)] for node in walk.order}
     per_pair, seen = Counter((s.parent, s.child) for s in ex.steps), Counter[Any]()
@@ -186,14 +175,14 @@ def _frames(picture: Picture, ex: Explanation) -> tuple[list[dict[str, Any]], An
         detail = ex.header(step)
         if step.count > 1 and step.index == step.count:
             detail += f"    ({step.child} is used {step.count} times: {ex.reuse(step)})"
-        sets = [[child.id, len(child.fields) - 1, f"grad {summary(step.total)}"]]
+        sets = [[child.id, len(child.fields) - 1, f"grad {graph.summary(step.total)}"]]
         edges = [*([out_edge[parent.op]] if parent.op else []), *carrying]
         more = dict(detail=detail, edges=edges, targets=[child.id], accumulate=step.index > 1)
         frame("backward", str(step), parent, parent.op, sets, **more)
     return frames, initial, state, appears
 
 
-def _pending(box: Box) -> list[str]:
+def _pending(box: graph.Box) -> list[str]:
     """A box before its value is computed: every field but a tensor's shape waits."""
     return [*box.fields[:-2], f"data {PENDING}", f"grad {PENDING}"]
 
@@ -203,12 +192,12 @@ def _fresh_grad(node: Any) -> str:
     (or never will, when it needs no gradient)."""
     if not node.requires_grad:
         return "needs no grad"
-    return "grad None" if shape_text(node) else f"grad {number(0.0)}"
+    return "grad None" if graph.shape_text(node) else f"grad {graph.number(0.0)}"
 
 
 def _forward_text(node: Any, ex: Explanation, kids: tuple[Any, ...]) -> str:
     """`e = a * b = -6.0`; for an array, `h = x @ W    (3, 2) float32    → [...]`."""
-    name, value, shape = ex.name(node), show(node.data), shape_text(node)
+    name, value, shape = ex.name(node), show(node.data), graph.shape_text(node)
     shape, sep = (f"    {shape}", "    → ") if shape else ("", " = ")
     if kids:
         return f"{name} = {expression(node, kids, ex.names)}{shape}{sep}{value}"
@@ -298,7 +287,7 @@ class Animation:
         Pillow assembles them), the narration under each, `duration` seconds per frame (the
         last one is held three times as long), drawn at `dpi`. Returns the path written.
         """
-        target = checked_target(path, SAVE_FORMATS, "an animation")
+        target = graph.checked_target(path, SAVE_FORMATS, "an animation")
         if target.suffix.lower() != ".gif":
             return write_bytes(target, self.html().encode("utf-8"))
         if not duration > 0:
@@ -360,7 +349,7 @@ def run_graphviz(program: str, args: list[str], text: str) -> bytes:
     exe = shutil.which(program)
     if exe is None:
         raise RuntimeError(
-            f"animating a graph needs the Graphviz '{program}' program: {INSTALL_HINT}"
+            f"animating a graph needs the Graphviz '{program}' program: {graph.INSTALL_HINT}"
         )
     done = subprocess.run([exe, *args], input=text.encode("utf-8"), capture_output=True)
     if done.returncode != 0:
@@ -399,8 +388,8 @@ def render_gif(data: Mapping[str, Any], *, duration: float = 1.2, dpi: int = 96)
             "saving an animation as GIF needs Pillow: pip install 'chainrule[viz]' "
             "(or pip install pillow)"
         ) from None
-    picture = picture_from_data(data)
-    laid = json.loads(run_graphviz("dot", ["-Tjson"], source(picture)))  # one layout for all
+    picture = graph.picture_from_data(data)
+    laid = json.loads(run_graphviz("dot", ["-Tjson"], graph.source(picture)))  # one layout for all
     items = [*laid.get("objects", []), *laid.get("edges", [])]  # each with its id, as written
     keep = ("pos", "width", "height", "lp")
     fixed = {o["id"]: {k: o[k] for k in keep if k in o} for o in items if "id" in o}
@@ -409,8 +398,8 @@ def render_gif(data: Mapping[str, Any], *, duration: float = 1.2, dpi: int = 96)
         attrs = _highlight(data, frame, i)
         for key, extra in fixed.items():
             attrs.setdefault(key, {}).update(extra)
-        graph = {"bb": laid["bb"], "dpi": str(dpi), "pad": "0.15"}
-        graphs.append(source(picture, fields, attrs=attrs, graph_attrs=graph))
+        whole = {"bb": laid["bb"], "dpi": str(dpi), "pad": "0.15"}
+        graphs.append(graph.source(picture, fields, attrs=attrs, graph_attrs=whole))
     pictures = _split_png(run_graphviz("neato", ["-n2", "-Tpng"], "".join(graphs)))
     images = [Image.open(io.BytesIO(p)).convert("RGB") for p in pictures]
     frames = _with_narration(images, data["frames"], dpi)

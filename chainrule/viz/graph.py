@@ -48,7 +48,6 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from itertools import count
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -176,8 +175,8 @@ class Walk:
     `backward()` lists them: `topological_order` over every operand. (A Tensor's constants are
     operands that `backward()` does not walk; being leaves, each is listed the moment it is
     met, so leaving them out gives `backward()`'s own order, which the narration needs to add
-    up gradients in the engine's order, to the last bit.) `written` (computed when first asked
-    for) is the lecture's `build_topo`: operands in the order they were written, so that
+    up gradients in the engine's order, to the last bit.) `written` is the lecture's
+    `build_topo`: operands in the order they were written, so that
     `x1*w1` is named and shown before `x2*w2`.
     """
 
@@ -190,10 +189,7 @@ class Walk:
         if max_nodes is not None and len(self.order) > max_nodes and not force:
             what = f"{self.engine.kind.lower()}s"
             raise GraphTooLargeError(len(self.order), max_nodes, what)
-
-    @cached_property
-    def written(self) -> list[Any]:
-        return written_order(self.root, self.operands)
+        self.written = written_order(root, self.operands)
 
 
 def written_order(root: Any, children: Callable[[Any], Iterable[Any]]) -> list[Any]:

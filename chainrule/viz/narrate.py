@@ -52,6 +52,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import count
 from types import SimpleNamespace
 from typing import Any
 
@@ -203,10 +204,9 @@ class Explanation:
         """The narration as text, numbers shown to `digits` significant digits (6 for a
         number, 4 for the numbers of an array, by default)."""
         r = d(self.root)
-        lines = [
-            f"How {self.root} depends on each {self._what}, by the chain rule "
-            f"({_count(len(self.steps), 'step')}, from the output back to the inputs):",
-        ]
+        steps = f"{len(self.steps)} step{'s' * (len(self.steps) != 1)}"
+        lines = [f"How {self.root} depends on each {self._what}, by the chain rule ({steps}, "]
+        lines[0] += "from the output back to the inputs):"
         constants = list(dict.fromkeys(self.names[k] for k in self.constants))
         if constants:
             shown = ", ".join(constants[:12] + ["..."] * (len(constants) > 12))
@@ -241,21 +241,17 @@ class Explanation:
         return self.format()
 
     def _repr_markdown_(self) -> str:
+        title = f"**How {md(self.root)} depends on each {self._what}**"
+        rows = [f"{title} ({len(self.steps)} chain-rule steps)", ""]
         if self.shapes:
-            head, cells = (
-                "shapes | contribution",
-                [(s.rule, s.shapes, s.contribution) for s in self],
-            )
+            rows.append("| # | chain rule | shapes | contribution |")
+            cells = [(s.rule, s.shapes, s.contribution) for s in self]
         else:
-            head = f"local derivative | {md(d(self.root))}/d(value) so far"
+            rows.append(
+                f"| # | chain rule | local derivative | {md(d(self.root))}/d(value) so far |"
+            )
             cells = [(s.formula(), s.rule, s.total) for s in self]
-        rows = [
-            f"**How {md(self.root)} depends on each {self._what}** "
-            f"({len(self.steps)} chain-rule steps)",
-            "",
-            f"| # | chain rule | {head} |",
-            "|---|---|---|---|",
-        ]
+        rows.append("|---|---|---|---|")
         for i, (chain, rule, number) in enumerate(cells, 1):
             rows.append(f"| {i} | `{md(chain)}` | `{md(rule)}` | {md(show(number))} |")
         rows += ["", md(kept_note(self.kept))] * bool(self.kept)
@@ -521,10 +517,8 @@ def _number_rule(node: Any, kids: Kids, i: int, names: Names) -> str:
         k = float(op[2:])
         return f"d({t[0]}**{_num(k)})/{d(n[0])} = {_num(k)} * {t[0]}**{_num(k - 1)}"
     elif rule is not None:
-        return (
-            f"given by {names[id(node)]}'s own _backward(); "
-            f"chainrule cannot read the local rule of {what}"
-        )
+        who = f"given by {names[id(node)]}'s own _backward()"
+        return f"{who}; chainrule cannot read the local rule of {what}"
     else:
         return f"{what} has no backward rule: no gradient flows through it"
     if sum(k is kids[i] for k in kids) > 1:  # the same value fills several operand slots
@@ -706,21 +700,16 @@ def distinct_names(order: Sequence[Any], root: Any) -> dict[int, str]:
     Numbering follows the order given, so the same graph always gets the same names.
     """
     labels = {str(node.label) for node in order if node.label}
+    numbers = (f"#{k}" for k in count(1) if f"#{k}" not in labels)
     names: dict[int, str] = {}
-    used: dict[str, int] = {}
-    counter = 0
+    used = Counter[str]()
     for node in order:
+        label = str(node.label)
+        used[label] += 1
         if node.label:
-            label = str(node.label)
-            used[label] = used.get(label, 0) + 1
             names[id(node)] = label if used[label] == 1 else f"{label}#{used[label]}"
-        elif node is root and "L" not in labels:
-            names[id(node)] = "L"
         else:
-            counter += 1
-            while f"#{counter}" in labels:
-                counter += 1
-            names[id(node)] = f"#{counter}"
+            names[id(node)] = "L" if node is root and "L" not in labels else next(numbers)
     return names
 
 
@@ -774,10 +763,6 @@ def show(x: Any, digits: int | None = None) -> str:
 def md(text: str) -> str:
     """Text for a Markdown table cell."""
     return text.replace("|", "\\|")
-
-
-def _count(n: int, what: str) -> str:
-    return f"{n} {what}" + ("" if n == 1 else "s")
 
 
 def _derivative(rule: str) -> str:

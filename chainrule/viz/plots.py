@@ -150,9 +150,9 @@ def plot_decision_boundary(
     ax.contourf(xx, yy, zone, levels=levels, alpha=0.3, **colours)  # pale: points stand out
     if zone.min() != zone.max():  # a line only where the prediction does change
         ax.contour(xx, yy, zone, levels=levels[1:-1], colors="k", linewidths=0.8)
-    wrong = [_draw_points(ax, model, train, rule, "o", 42, "training", colours)]
+    wrong = [_draw_points(ax, model, train, rule, ("o", 42, "training"), colours)]
     if test is not None:
-        wrong.append(_draw_points(ax, model, test, rule, "^", 58, "held-out", colours))
+        wrong.append(_draw_points(ax, model, test, rule, ("^", 58, "held-out"), colours))
     ax.set(xlim=(x0, x1), ylim=(y0, y1), title=title or "decision boundary")
     ax.set_xlabel(features[0])
     ax.set_ylabel(features[1])
@@ -160,36 +160,18 @@ def plot_decision_boundary(
     return _save(fig, path)
 
 
-def _draw_points(
-    ax: Any,
-    model: Any,
-    points: tuple[list[list[float]], list[float]],
-    rule: _Classes,
-    marker: str,
-    size: float,
-    what: str,
-    colours: dict[str, Any],
-) -> str:
-    """One set of points in the colour of its true class, those the model gets wrong crossed
-    out; returns how many are wrong, as the legend says it."""
+def _draw_points(ax: Any, model: Any, points: Any, rule: _Classes, style: Any, colours: Any) -> str:
+    """One set of points (rows, labels) in the colour of its true class, those the model gets
+    wrong crossed out; `style` is (marker, size, what they are). Returns how many are wrong, as
+    the legend says it."""
     import numpy as np
 
     from ..learn.loop import predict_scores
 
-    rows, ys = points
+    (rows, ys), (marker, size, what) = points, style
     pts, truth = np.asarray(rows), rule.true(ys)
-    ax.scatter(
-        pts[:, 0],
-        pts[:, 1],
-        c=truth,
-        marker=marker,
-        s=size,
-        edgecolors="k",
-        linewidths=0.8,
-        zorder=3,
-        gid=f"{what} points",  # (names the group in an SVG, and for the tests)
-        **colours,
-    )
+    look = dict(marker=marker, s=size, edgecolors="k", linewidths=0.8, zorder=3, **colours)
+    ax.scatter(pts[:, 0], pts[:, 1], c=truth, gid=f"{what} points", **look)  # gid: its name
     missed = rule.predicted(np.asarray(predict_scores(model, rows), dtype=float)) != truth
     if missed.any():
         crosses = {"marker": "x", "c": "k", "s": size * 1.6, "zorder": 4}
@@ -277,14 +259,8 @@ def _legend(ax: Any, rule: _Classes, n_classes: int, held_out: bool, wrong: list
     cross: dict[str, Any] = {"color": "none", "markeredgecolor": "k", "markersize": 8}
     wrong_text = "misclassified:\n" + ",\n".join(wrong)
     handles.append(Line2D([], [], marker="x", markeredgewidth=1.6, label=wrong_text, **cross))
-    ax.legend(
-        handles=handles,
-        loc="upper left",
-        bbox_to_anchor=(1.02, 1.0),
-        fontsize=9,
-        frameon=False,
-        borderaxespad=0.0,
-    )
+    place = dict(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+    ax.legend(handles=handles, fontsize=9, frameon=False, **place)
 
 
 def _window(steps: int, minibatch: bool, smoothing: int | None) -> int:
