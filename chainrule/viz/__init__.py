@@ -9,15 +9,9 @@ graphviz, matplotlib, Pillow and numpy are imported only when a picture needs th
 # `animate` the function lives in `chainrule.animate`; here `animate` stays the module, so that
 # `chainrule.viz.animate.animation_data` (what the browser playground calls) resolves.
 from .animate import Animation, animation_data
-from .graph import (
-    SAVE_FORMATS,
-    GraphTooLargeError,
-    GraphvizNotFoundError,
-    draw_dot,
-    graph_size,
-    op_label,
-    save_graph,
-)
+from .graph import SAVE_FORMATS, GraphTooLargeError, GraphvizNotFoundError, draw_dot, graph_size
+from .graph import op_label as op_label
+from .graph import save_graph as save_graph
 from .narrate import Explanation, Step, TensorExplanation, TensorStep, explain
 
 __all__ = [

@@ -218,17 +218,9 @@ class Animation:
         self.data = data
         self._svg: str | None = None
 
-    @property
-    def frames(self) -> list[dict[str, Any]]:
-        return self.data["frames"]
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return dict(self.data["counts"])
-
-    @property
-    def dot(self) -> str:
-        return self.data["dot"]
+    frames = property(lambda self: self.data["frames"], doc="The frames (`animation_data`'s).")
+    counts = property(lambda self: dict(self.data["counts"]), doc="Frames in each phase.")
+    dot = property(lambda self: self.data["dot"], doc="The picture's DOT source.")
 
     @property
     def svg(self) -> str:

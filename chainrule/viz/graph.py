@@ -68,9 +68,8 @@ SAVE_FORMATS = {f".{f}": f for f in ("svg", "png", "pdf", "dot")} | {".gv": "dot
 RANKDIRS = ("LR", "RL", "TB", "BT")
 SMALL = 6  # an array of at most this many numbers is shown whole
 INSTALL_HINT = (
-    "install Graphviz, which provides the 'dot' program "
-    "(Debian/Ubuntu: sudo apt-get install graphviz; macOS: brew install graphviz; "
-    "conda: conda install graphviz)"
+    "install Graphviz, which provides the 'dot' program (Debian/Ubuntu: sudo apt-get install "
+    "graphviz; macOS: brew install graphviz; conda: conda install graphviz)"
 )
 
 
@@ -158,12 +157,9 @@ def box_fields(node: Any) -> list[str]:
 
 def engine(node: Any) -> type[Engine]:
     """The engine of `node`, or a TypeError saying what a picture or a narration needs."""
-    found = engine_of(node)
+    found, what = engine_of(node), "the Value or Tensor at the end of a computation"
     if found is None:
-        raise TypeError(
-            "expected the Value or Tensor at the end of a computation, "
-            f"got {type(node).__name__} {node!r}"
-        )
+        raise TypeError(f"expected {what}, got {type(node).__name__} {node!r}")
     return found
 
 
@@ -410,10 +406,8 @@ def picture_from_data(data: Mapping[str, Any]) -> Picture:
     for n in data["nodes"]:
         edges = owned.get(n["id"], [])
         inputs = tuple(e.id for e in edges if e.tail != n["op"])
-        statements.append(
-            Box(n["id"], _record_text(n["label"]), tuple(n["fields"]), n["op"], inputs)
-        )
-        statements += ([ovals[n["op"]]] if n["op"] is not None else []) + edges
+        box = Box(n["id"], _record_text(n["label"]), tuple(n["fields"]), n["op"], inputs)
+        statements += [box, *([ovals[n["op"]]] if n["op"] is not None else []), *edges]
     return Picture(statements, data.get("rankdir", "LR"))
 
 

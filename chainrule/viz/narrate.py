@@ -52,7 +52,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import count
+from itertools import count, zip_longest
 from types import SimpleNamespace
 from typing import Any
 
@@ -324,34 +324,25 @@ def narrate(walk: Walk, backward: bool = True) -> Explanation:
             totals[id(kid)] = total
             if id(kid) in constant:  # a constant's gradient is kept, not narrated
                 continue
-            if shaped:
-                words = _array_rule(node, kids, i, names, arriving)
-            else:
-                words = (_number_rule(node, kids, i, names), "", "")
+            words = (_array_rule if shaped else _number_rule)(node, kids, i, names, arriving)
             numbers = (num(g), num(local), num(contribution), num(total))
             raw.append((name, names[id(kid)], node._op, *words, numbers))
-    final = {id(n): num(totals[id(n)]) for n in walk.order if id(n) in totals}
+    got = {id(n): num(totals[id(n)]) for n in walk.order if id(n) in totals}  # the gradients
     kept: list[str] = []
     if backward and root.requires_grad:
         if all(_untouched(n.grad) for n in walk.order):
             root.backward()  # a fresh graph: its gradients, as backward() leaves them
         else:
+            differ = [n for n in named if id(n) in got and not _same(n.grad, got[id(n)])]
             kept = [
-                f"{names[id(n)]}.grad is {show(n.grad)}, not {show(final[id(n)])}"
-                for n in named
-                if id(n) in final and not _same(n.grad, final[id(n)])
+                f"{names[id(n)]}.grad is {show(n.grad)}, not {show(got[id(n)])}" for n in differ
             ]
-    return Explanation(
-        top,
-        _steps(raw, top),
-        names,
-        {names[k]: v for k, v in final.items() if k not in constant},
-        headers,
-        constants={id(n): final.get(id(n)) for n in w if id(n) in constant},
-        kept=kept,
-        shapes={names[id(n)]: shape_text(n) for n in named} if shaped else {},
-        needless=[f"{names[id(n)]} {shape_text(n)}" for n in named[:-1] if not n.requires_grad],
-    )
+    grads = {names[k]: v for k, v in got.items() if k not in constant}
+    constants = {id(n): got.get(id(n)) for n in w if id(n) in constant}
+    shapes = {names[id(n)]: shape_text(n) for n in named} if shaped else {}
+    needless = [f"{names[id(n)]} {shape_text(n)}" for n in named[:-1] if not n.requires_grad]
+    steps = _steps(raw, top)
+    return Explanation(top, steps, names, grads, headers, constants, kept, shapes, needless)
 
 
 def _steps(raw: list[Raw], top: str) -> list[Step]:
@@ -378,10 +369,8 @@ def _same(grad: Any, total: Any) -> bool:
     """Whether a `.grad` holds this pass's numbers (nan counts as equal to nan)."""
     if grad is None or engine_of(grad) is not None:
         return False
-    mine, theirs = numbers_of(grad), numbers_of(total)
-    return len(mine) == len(theirs) and all(
-        a == b or a != a and b != b for a, b in zip(mine, theirs)
-    )
+    both = zip_longest(numbers_of(grad), numbers_of(total))  # (None where one is shorter)
+    return all(a == b or a != a and b != b for a, b in both)
 
 
 # -- the numbers: the engine's own -----------------------------------------------------------
@@ -496,9 +485,10 @@ def _distinct(kids: Iterable[Any]) -> list[Any]:
 # -- the words for a number: the local derivative --------------------------------------------
 
 
-def _number_rule(node: Any, kids: Kids, i: int, names: Names) -> str:
+def _number_rule(node: Any, kids: Kids, i: int, names: Names, G: str) -> Words:
     """The local derivative of a Value's op with respect to operand `i`, in the graph's names:
-    `d(a*b)/da = b`, `d(tanh n)/dn = 1 - o**2`, `d(Σ w·x + b)/dw1 = x1`."""
+    `d(a*b)/da = b`, `d(tanh n)/dn = 1 - o**2`, `d(Σ w·x + b)/dw1 = x1` (a number's step needs
+    no shapes, and the gradient `G` that arrives is written by `Step.formula`)."""
     rule, op = node._rule, node._op
     n = [names[id(k)] for k in kids]
     t = [term(x) for x in n]
@@ -515,15 +505,15 @@ def _number_rule(node: Any, kids: Kids, i: int, names: Names) -> str:
             text += f" = 0 (at {n[0]} = 0)"
     elif type(rule) is ops.Op and op.startswith("**"):  # a constant exponent, written in the op
         k = float(op[2:])
-        return f"d({t[0]}**{_num(k)})/{d(n[0])} = {_num(k)} * {t[0]}**{_num(k - 1)}"
+        text = f"d({t[0]}**{_num(k)})/{d(n[0])} = {_num(k)} * {t[0]}**{_num(k - 1)}"
     elif rule is not None:
         who = f"given by {names[id(node)]}'s own _backward()"
-        return f"{who}; chainrule cannot read the local rule of {what}"
+        return f"{who}; chainrule cannot read the local rule of {what}", "", ""
     else:
-        return f"{what} has no backward rule: no gradient flows through it"
+        return f"{what} has no backward rule: no gradient flows through it", "", ""
     if sum(k is kids[i] for k in kids) > 1:  # the same value fills several operand slots
         text += f" (operand {i + 1} of {len(kids)})"
-    return text
+    return text, "", ""
 
 
 def _head(row: ops.Op, t: list[str]) -> str:

@@ -77,11 +77,8 @@ def plot_history(
     if train_acc:
         ks, accs = zip(*train_acc)
         _curve(ax_acc, ks, accs, window, "train (batch)", label="train (batch)")
-    test = [
-        (k, 100 * a)
-        for k, a in zip(h.get("eval_steps") or [], h.get("test_accuracy") or [])
-        if a is not None
-    ]
+    measured = zip(h.get("eval_steps") or [], h.get("test_accuracy") or [])
+    test = [(k, 100 * a) for k, a in measured if a is not None]
     if test:
         ax_acc.plot(*zip(*test), "o-", color="tab:orange", ms=4, lw=1.5, label="test")
     ax_acc.set(title="accuracy", xlabel="step", ylabel="%", ylim=(-2, 102))
@@ -89,9 +86,8 @@ def plot_history(
     if train_acc or test:
         ax_acc.legend(loc="lower right")
     else:
-        ax_acc.text(
-            0.5, 0.5, "no accuracy: regression targets", ha="center", transform=ax_acc.transAxes
-        )
+        none = "no accuracy: regression targets"
+        ax_acc.text(0.5, 0.5, none, ha="center", transform=ax_acc.transAxes)
     return _save(fig, path)
 
 
@@ -129,7 +125,7 @@ def plot_decision_boundary(
 
     train = _points(X, y, "")
     test = None if X_test is None and y_test is None else _points(X_test, y_test, "held-out ")
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
+    if type(resolution) is not int or resolution < 2:
         raise ValueError(
             f"plot_decision_boundary: resolution must be an int >= 2, got {resolution!r}"
         )
@@ -154,8 +150,7 @@ def plot_decision_boundary(
     if test is not None:
         wrong.append(_draw_points(ax, model, test, rule, ("^", 58, "held-out"), colours))
     ax.set(xlim=(x0, x1), ylim=(y0, y1), title=title or "decision boundary")
-    ax.set_xlabel(features[0])
-    ax.set_ylabel(features[1])
+    ax.set(xlabel=features[0], ylabel=features[1])
     _legend(ax, rule, n_classes, test is not None, wrong)
     return _save(fig, path)
 
@@ -222,16 +217,12 @@ class _Classes:
 
     def predicted(self, scores: Any) -> Any:
         """The class of each score: the largest of several, or one score above the threshold."""
-        if self.several:
-            return scores.argmax(axis=1)
-        return (scores > self.threshold).astype(int)
+        return scores.argmax(axis=1) if self.several else (scores > self.threshold).astype(int)
 
     def true(self, ys: list[float]) -> Any:
         import numpy as np
 
-        if self.several:
-            return np.asarray([int(v) for v in ys])
-        return np.asarray([int(v > self.mid) for v in ys])
+        return np.asarray([int(v) if self.several else int(v > self.mid) for v in ys])
 
     def name(self, k: int) -> str:
         """The label a class stands for, as written in the data (`-1`, `1`, `3`)."""
