@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..learn.atomic import atomic_path
+from ..learn.loop import predict_scores
 
 __all__ = [
     "plot_confusion_matrix",
@@ -121,8 +122,6 @@ def plot_decision_boundary(
     """
     import numpy as np
 
-    from ..learn.loop import predict_scores
-
     train = _points(X, y, "")
     test = None if X_test is None and y_test is None else _points(X_test, y_test, "held-out ")
     if type(resolution) is not int or resolution < 2:
@@ -160,8 +159,6 @@ def _draw_points(ax: Any, model: Any, points: Any, rule: _Classes, style: Any, c
     wrong crossed out; `style` is (marker, size, what they are). Returns how many are wrong, as
     the legend says it."""
     import numpy as np
-
-    from ..learn.loop import predict_scores
 
     (rows, ys), (marker, size, what) = points, style
     pts, truth = np.asarray(rows), rule.true(ys)
