@@ -115,7 +115,7 @@ def nested(values: Any, show: Callable[[Any], str]) -> str:
     return show(values)
 
 
-def summary(x: Any, show: Callable[[Any], str] = number) -> str:
+def summary(x: Any, show: Callable[[Any], str] = number, sep: str = " ") -> str:
     """A number as `show` writes it; an array in a few characters: every number when it has at
     most six, else its mean, min and max (a large mask: how many are true). numpy itself is
     never imported here: the array brings its own methods."""
@@ -131,7 +131,7 @@ def summary(x: Any, show: Callable[[Any], str] = number) -> str:
     if x.size <= SMALL:
         return nested(x.tolist(), show if kind == "f" else str)
     v = x.astype(float)
-    return f"mean {show(v.mean())} min {show(v.min())} max {show(v.max())}"
+    return f"mean {show(v.mean())}{sep}min {show(v.min())}{sep}max {show(v.max())}"
 
 
 def shape_text(node: Any) -> str:
@@ -432,24 +432,21 @@ def source(
     player can find each box and arrow.
     """
     graph = _attr_list(None, {"rankdir": picture.rankdir, **(graph_attrs or {})})
-    head = [f"\t{kind} [{_attr_list(None, a)}]\n" for kind, a in (("node", NODE), ("edge", EDGE))]
-    body = _statements(picture, fields or {}, labels or {}, ids, attrs or {})
-    return "".join(["digraph {\n", f"\tgraph [{graph}]\n", *head, *body, "}\n"])
+    body = _body(picture, fields or {}, labels or {}, ids, attrs or {})
+    return "".join(["digraph {\n", f"\tgraph [{graph}]\n", *body, "}\n"])
 
 
-NODE = {"fontname": "Helvetica", "fontsize": "11"}  # what every box, oval and arrow is written in
-EDGE = {"arrowsize": "0.7", "fontname": "Helvetica", "fontsize": "9"}
-
-
-def _statements(
+def _body(
     picture: Picture,
     fields: Mapping[str, Sequence[str]],
     labels: Mapping[str, str],
     ids: bool,
     attrs: Mapping[str, Mapping[str, str]],
 ) -> list[str]:
-    """One line of DOT per statement, quoted as the graphviz package quotes it."""
-    lines = []
+    """The lines of DOT after the graph's own: the fonts, then one line per statement, quoted
+    as the graphviz package quotes them."""
+    lines = ["\tnode [fontname=Helvetica fontsize=11]\n"]
+    lines.append("\tedge [arrowsize=0.7 fontname=Helvetica fontsize=9]\n")
     for s in picture.statements:
         extra = {**attrs.get(s.id, {}), **({"id": s.id} if ids else {})}
         if isinstance(s, Box):
@@ -525,12 +522,9 @@ def draw_dot(
     """
     picture = describe(root, rankdir, max_nodes, force, unfused=unfused)
     graphviz = _import_graphviz()
-    body = _statements(picture, {}, {}, False, {})  # the lines `source` writes: the same text
+    body = _body(picture, {}, {}, False, {})  # the lines `source` writes: the same text
     try:
-        graph_attr = {"rankdir": rankdir}
-        return graphviz.Digraph(
-            format=format, graph_attr=graph_attr, node_attr=NODE, edge_attr=EDGE, body=body
-        )
+        return graphviz.Digraph(format=format, graph_attr={"rankdir": rankdir}, body=body)
     except ValueError:
         raise ValueError(
             f"draw_dot: unknown output format {format!r} (try 'svg', 'png' or 'pdf')"

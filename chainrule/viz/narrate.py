@@ -188,8 +188,9 @@ class Explanation:
     def header(self, step: Step, digits: int | None = None) -> str:
         """How a step's parent was computed, and the gradient that arrives at it:
         `e = a * b    with dL/de = -2.0` (what arrives at the output is 1, and goes unsaid)."""
-        text = self.headers[step.parent] + "    " * bool(self.shapes)
-        text += self.shapes.get(step.parent, "")
+        if self.shapes:  # an array's gradient is shown by its steps, not repeated here
+            return f"{self.headers[step.parent]}    {self.shapes[step.parent]}"
+        text = self.headers[step.parent]
         if step.parent != self.root:
             text += f"    with {d(self.root)}/{d(step.parent)} = {show(step.upstream, digits)}"
         return text
@@ -232,6 +233,7 @@ class Explanation:
                 f"{self.root} was not computed from other {self._what}s: nothing to pass back."
             )
         leaves = [s for s in self.steps if s.index == s.count and s.child not in self.headers]
+        leaves = leaves if self.shapes else []  # (a number's total is in its last step)
         lines += ["", "the gradients of the inputs:"] * bool(leaves)
         lines += [f"  {r}/{d(s.child)} = {show(s.total, digits)}" for s in leaves]
         lines += ["", kept_note(self.kept)] * bool(self.kept)
@@ -747,7 +749,7 @@ def show(x: Any, digits: int | None = None) -> str:
     if x is None:
         return "None"
     digits = digits or (4 if hasattr(x, "dtype") or engine_of(x) is not None else 6)
-    return summary(x, lambda v: fmt(v, digits))
+    return summary(x, lambda v: fmt(v, digits), ", ")
 
 
 def md(text: str) -> str:
