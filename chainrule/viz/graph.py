@@ -310,11 +310,12 @@ def describe(
 def op_label(node: Any, kids: Sequence[Any] | None = None) -> str:
     """How a node's op is written in its oval: `+`, `*`, `**2`, `tanh`, `Σ w·x + b`, `@`; a
     tensor's reduction with its axis (`sum axis=1`), `ᵀ` for a transpose."""
+    kids = engine(node).operands(node) if kids is None else kids  # (a TypeError if no node)
     op, ctx = node._op, getattr(node, "_ctx", None)  # (a Value keeps no context)
     if type(node._rule) is Fused:
         return node._rule.symbol
     if op == "linear":
-        return "x·Wᵀ + b" if len(kids or engine(node).operands(node)) == 3 else "x·Wᵀ"
+        return "x·Wᵀ + b" if len(kids) == 3 else "x·Wᵀ"
     if op in ("sum", "mean", "max") and isinstance(ctx, tuple):
         return op + ("" if ctx[0] is None else f" axis={ctx[0]}")
     if op in ("softmax", "log_softmax"):
