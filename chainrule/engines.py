@@ -26,7 +26,7 @@ import numbers
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar, Protocol
 
-from .value import Value, dot
+from .value import Value, _children, dot
 
 __all__ = [
     "ENGINES",
@@ -115,6 +115,15 @@ class Engine:
 
     @staticmethod
     def assign(p: Any, value: Any) -> None:
+        raise NotImplementedError
+
+    # -- its graph -----------------------------------------------------------------------------
+
+    @staticmethod
+    def operands(node: Any) -> tuple[Any, ...]:
+        """Every operand of `node` that is a node, in the order written, once per use (`a + a`
+        lists `a` twice): what a picture draws an arrow from. (`_prev` holds only those that
+        receive a gradient.)"""
         raise NotImplementedError
 
     # -- numbers out -------------------------------------------------------------------------
@@ -256,6 +265,10 @@ class ScalarEngine(Engine):
     @staticmethod
     def assign(p: Value, value: float) -> None:
         p.data = value
+
+    @staticmethod
+    def operands(node: Value) -> tuple[Value, ...]:
+        return _children(node)  # (a constant exponent, `x**2`, is no node)
 
     @staticmethod
     def grads(x: Value) -> list[float]:
@@ -456,6 +469,10 @@ class TensorEngine(Engine):
     @staticmethod
     def assign(p: Any, value: Any) -> None:
         p.data[...] = value  # in place: optimizers and views keep seeing the parameter
+
+    @staticmethod
+    def operands(node: Any) -> tuple[Any, ...]:
+        return node._args  # constants included: backward() walks `_prev`, the others
 
     @staticmethod
     def grads(x: Any) -> list[float]:

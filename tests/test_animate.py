@@ -15,10 +15,10 @@ from lecture import lecture_L, lecture_neuron
 import chainrule
 from chainrule import Tensor, Value
 from chainrule.viz import Animation, GraphTooLargeError, animation_data, draw_dot, explain
-from chainrule.viz.animate import animate, player_asset
-from chainrule.viz.dot_text import drawing_from_data, source
-from chainrule.viz.labels import written_order as forward_order
-from chainrule.viz.render import frame_states
+from chainrule.viz.animate import animate, frame_states, player_asset
+from chainrule.viz.graph import picture_from_data as drawing_from_data
+from chainrule.viz.graph import source
+from chainrule.viz.graph import written_order as forward_order
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -282,7 +282,7 @@ def test_save_is_atomic(tmp_path, monkeypatch):
 
 
 def test_missing_dot_program_says_how_to_install(monkeypatch, tmp_path):
-    import chainrule.viz.render as render
+    import chainrule.viz.animate as render
 
     monkeypatch.setattr(render.shutil, "which", lambda name: None)
     anim = animate(lecture_L()[0])

@@ -12,7 +12,7 @@ import chainrule
 from chainrule import Value, dot, ops
 from chainrule.autograd import topological_order
 from chainrule.value import _children, _closure
-from chainrule.viz.narration import Explanation, Step, explain
+from chainrule.viz.narrate import Explanation, Step, explain
 
 
 def test_lecture_L_six_steps_with_the_lecture_numbers():

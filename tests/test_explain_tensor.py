@@ -8,8 +8,7 @@ from hypothesis import strategies as st
 from chainrule import Tensor, explain, ops
 from chainrule.autograd import topological_order
 from chainrule.tensor import cross_entropy, linear
-from chainrule.viz.narration import Explanation
-from chainrule.viz.tensor_narration import TensorStep
+from chainrule.viz.narrate import Explanation, TensorStep
 
 
 def tensor(shape, seed, label, grad=True):

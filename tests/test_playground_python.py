@@ -26,7 +26,7 @@ from chainrule.cli import playground
 from chainrule.cli.expressions import ProgramError, evaluate_program
 from chainrule.cli.main import main as cli
 from chainrule.learn import fit, inputs, predict
-from chainrule.viz.dot import draw_dot
+from chainrule.viz.graph import draw_dot
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = ROOT / "web" / "src" / "py"

@@ -7,7 +7,7 @@ from collections import Counter
 from chainrule import Value, draw_dot
 from chainrule.nn import MLP, Layer, Neuron
 from chainrule.viz import save_graph
-from chainrule.viz.dot_text import describe, source
+from chainrule.viz.graph import describe, source
 
 RECORD = re.compile(r'^\t(\w+) \[label="\{ (.*?) \| (data [^|]*) \| (grad [^}]*) \}"', re.M)
 OVAL = re.compile(r"^\t(\w+) \[label=(\S+|\"[^\"]*\") height=0.3 shape=ellipse\]", re.M)

@@ -106,7 +106,7 @@ def test_save_graph_renders_a_tensor_graph(tmp_path):
 
 def test_viz_imports_without_numpy():
     code = (
-        "import sys, chainrule.viz, chainrule.viz.tensor_narration; "
+        "import sys, chainrule.viz, chainrule.viz.narrate; "
         "from chainrule import Value, draw_dot, explain; "
         "v = Value(2.0) * 3; explain(v); draw_dot(v); "
         "assert 'numpy' not in sys.modules, 'numpy imported'"

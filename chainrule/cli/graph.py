@@ -21,14 +21,14 @@ from pathlib import Path
 
 from ..viz.animate import SAVE_FORMATS as ANIMATION_FORMATS
 from ..viz.animate import animate
-from ..viz.dot import (
+from ..viz.graph import (
     SAVE_FORMATS,
     GraphTooLargeError,
     GraphvizNotFoundError,
     graph_size,
     save_graph,
 )
-from ..viz.narration import explain
+from ..viz.narrate import explain
 from .common import UsageError, add_flags, positive_int
 from .expressions import FUNCTIONS, HELP_LANGUAGE, ProgramError, evaluate_program, lecture_neuron
 

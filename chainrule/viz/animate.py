@@ -4,13 +4,20 @@
     anim.save("backprop.html")      # the same player in one self-contained file
     anim.save("backprop.gif")       # one picture per frame, the narration under each
 
-The forward frames show the values appearing one by one, each value after its operands, with
-the op computing it highlighted. The backward frames set the root's gradient to 1 and then run
-the chain rule one step per frame, exactly the steps of `explain(root)`: the node whose local
-rule runs is highlighted with the arrows that carry its gradient to an operand, the operand's
-gradient fills in (a value used twice visibly gets a second contribution, marked `+=`), and the
-step's line of narration is shown under the picture. Like `explain`, `animate` (with its default
-`backward=True`) leaves the graph's gradients as `zero_grad()` and `root.backward()` would.
+The forward frames show the values appearing one by one, each after its operands in the order
+the code wrote them, with the op computing it highlighted. The backward frames set the root's
+gradient to 1 and then run the chain rule one step per frame, exactly the steps of
+`explain(root)`: the node whose local rule runs is highlighted with the arrows that carry its
+gradient to an operand, the operand's gradient fills in (a value used twice visibly gets a
+second contribution, marked `+=`), and the step's line of narration is shown under the
+picture. Like `explain`, `animate` (with its default `backward=True`) leaves the graph's
+gradients as `zero_grad()` and `root.backward()` would.
+
+Read `animation_data` top to bottom: it walks the graph once and writes its boxes
+(`graph.describe`), narrates that same walk (`narrate.narrate`), then turns the walk and the
+narration into frames (`_frames`, below). Nothing is walked twice. The bottom of this module
+lays the picture out with Graphviz (an SVG for the player; a GIF's frames, which Pillow puts
+together).
 
 The player is one small script and style sheet (`chainrule/viz/player/player.js` and
 `player.css`), inlined into the HTML, so nothing loads from the network; the browser playground
@@ -61,20 +68,29 @@ fields its last `<text>` elements in order; an edge is `<g id="e1">`. The player
 from __future__ import annotations
 
 import html
+import io
 import json
 import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
 import uuid
+from collections import Counter
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ..learn.atomic import write_bytes
-from .dot_text import describe, source
-from .narration import explain
+from . import graph
+from .narrate import Explanation, expression, narrate, show
 
 __all__ = ["Animation", "animate", "animation_data", "SAVE_FORMATS"]
 
 SAVE_FORMATS = (".html", ".htm", ".gif")
+PENDING = "…"  # what a box shows before its value is computed
 
 
 def animation_data(
@@ -89,54 +105,105 @@ def animation_data(
     """The frames and the DOT source of `root`'s animation, as JSON-ready data (see the module
     docstring). Graphs of more than `max_nodes` nodes raise `GraphTooLargeError` unless
     `force=True`, as in `draw_dot`; `backward` is `explain`'s."""
-    from .frames import build_frames
-
-    picture = describe(root, rankdir=rankdir, max_nodes=max_nodes, force=force)
-    ex = explain(root, backward=backward)
-    built = build_frames(picture, ex)
-    names, appears = built["names"], built["appears"]
-    unlabeled = {box_id: name for box_id, name in names.items() if not picture.boxes[box_id].label}
-    if title is None:  # how the root was computed: 'L = d * f'
-        title = ex._headers.get(ex.root, ex.root)
+    picture = graph.describe(root, rankdir=rankdir, max_nodes=max_nodes, force=force)
+    assert picture.walk is not None
+    ex = narrate(picture.walk, backward)
+    frames, initial, final, appears = _frames(picture, ex)
+    names = {f"v{i}": ex.name(node) for i, node in enumerate(picture.walk.order)}
+    unlabeled = {k: name for k, name in names.items() if not picture.boxes[k].label}
+    forward = sum(f["phase"] == "forward" for f in frames)
     return {
         "version": 1,
-        "title": title,
-        "kind": picture.adapter.kind,
+        "title": ex.headers.get(ex.root, ex.root) if title is None else title,
+        "kind": f"{picture.walk.engine.kind.lower()}s",
         "rankdir": rankdir,
-        "dot": source(picture, built["final"], labels=unlabeled),
-        "counts": built["counts"],
+        "dot": graph.source(picture, final, labels=unlabeled),
+        "counts": {"forward": forward, "backward": len(frames) - forward},
         "nodes": [
-            {
-                "id": box.id,
-                "name": names[box.id],
-                "label": unlabeled.get(box.id) or str(_node(picture, box.id).label),
-                "op": box.op,
-                "fields": built["final"][box.id],
-                "appears": appears[box.id],
-            }
-            for box in picture.boxes.values()
+            dict(id=k, name=names[k], label=str(picture.walk.order[int(k[1:])].label) or names[k])
+            | dict(op=b.op, fields=final[k], appears=appears[k])
+            for k, b in picture.boxes.items()
         ],
-        "ops": [
-            {"id": o.id, "result": o.result, "text": o.text, "appears": appears[o.result]}
-            for o in picture.ovals.values()
-        ],
-        "edges": [
-            {
-                "id": e.id,
-                "tail": e.tail,
-                "head": e.head,
-                "label": e.label,
-                "appears": appears[picture.owner(e)],
-            }
-            for e in picture.edges
-        ],
-        "initial": built["initial"],
-        "frames": built["frames"],
+        "ops": [{**vars(o), "appears": appears[o.result]} for o in picture.ovals.values()],
+        "edges": [{**vars(e), "appears": appears[picture.owner(e)]} for e in picture.edges],
+        "initial": initial,
+        "frames": frames,
     }
 
 
-def _node(picture: Any, box_id: str) -> Any:
-    return picture.order[int(box_id[1:])]
+def _frames(picture: graph.Picture, ex: Explanation) -> tuple[list[dict[str, Any]], Any, Any, Any]:
+    """The frames of `picture`'s graph narrated by `ex`; the boxes' first and last texts; and
+    the forward frame at which each box appears."""
+    walk = picture.walk
+    assert walk is not None
+    box = {id(node): picture.boxes[f"v{i}"] for i, node in enumerate(walk.order)}
+    out_edge = {e.tail: e.id for e in picture.edges if e.tail in picture.ovals}
+    state = {b.id: _pending(b) for b in picture.boxes.values()}
+    initial = {k: list(v) for k, v in state.items()}
+    frames: list[dict[str, Any]] = []
+    appears: dict[str, int] = {}
+
+    def frame(
+        phase: str, text: str, box: Any, op: str | None, sets: list[Any], **more: Any
+    ) -> None:
+        for box_id, i, value in sets:
+            state[box_id][i] = value
+        index = sum(f["phase"] == phase for f in frames) + 1
+        made = dict(phase=phase, index=index, text=text, detail="", focus=box.id, op=op)
+        frames.append(made | dict(edges=[], targets=[], accumulate=False) | more | {"set": sets})
+
+    # -- forward: each value appears, in the order it was written
+    for node in walk.written:
+        b, n = box[id(node)], len(box[id(node)].fields)
+        appears[b.id] = len(frames)
+        edges = [*b.inputs, *([out_edge[b.op]] if b.op else [])]
+        sets = [[b.id, n - 2, f"data {graph.summary(node.data)}"], [b.id, n - 1, _fresh_grad(node)]]
+        frame("forward", _forward_text(node, ex, walk.operands(node)), b, b.op, sets, edges=edges)
+
+    # -- backward: the root's gradient is 1, then one frame per chain-rule step
+    top = box[id(walk.root)]
+    sets = [[top.id, len(top.fields) - 1, f"grad {graph.summary(ex.grad(ex.root))}"]]
+    frame("backward", ex.output_line(), top, None, sets, targets=[top.id])
+    by_name = {ex.name(node): box[id(node)] for node in walk.order}
+    per_pair, seen = Counter((s.parent, s.child) for s in ex.steps), Counter[Any]()
+    for step in ex.steps:
+        parent, child, pair = by_name[step.parent], by_name[step.child], (step.parent, step.child)
+        seen[pair] += 1
+        carrying = [e for e in parent.inputs if picture.edge[e].tail == child.id]
+        if len(carrying) == per_pair[pair]:  # one step per operand slot: its own arrow
+            carrying = [carrying[seen[pair] - 1]]
+        detail = ex.header(step)
+        if step.count > 1 and step.index == step.count:
+            detail += f"    ({step.child} is used {step.count} times: {ex.reuse(step)})"
+        sets = [[child.id, len(child.fields) - 1, f"grad {graph.summary(step.total)}"]]
+        edges = [*([out_edge[parent.op]] if parent.op else []), *carrying]
+        more = dict(detail=detail, edges=edges, targets=[child.id], accumulate=step.index > 1)
+        frame("backward", str(step), parent, parent.op, sets, **more)
+    return frames, initial, state, appears
+
+
+def _pending(box: graph.Box) -> list[str]:
+    """A box before its value is computed: every field but a tensor's shape waits."""
+    return [*box.fields[:-2], f"data {PENDING}", f"grad {PENDING}"]
+
+
+def _fresh_grad(node: Any) -> str:
+    """The gradient a node shows before any backward pass: a Value's 0; a tensor has none yet
+    (or never will, when it needs no gradient)."""
+    if not node.requires_grad:
+        return "needs no grad"
+    return "grad None" if graph.shape_text(node) else f"grad {graph.number(0.0)}"
+
+
+def _forward_text(node: Any, ex: Explanation, kids: tuple[Any, ...]) -> str:
+    """`e = a * b = -6.0`; for an array, `h = x @ W    (3, 2) float32    → [...]`."""
+    name, value, shape = ex.name(node), show(node.data), graph.shape_text(node)
+    shape, sep = (f"    {shape}", "    → ") if shape else ("", " = ")
+    if kids:
+        return f"{name} = {expression(node, kids, ex.names)}{shape}{sep}{value}"
+    if name == value:  # a constant, which the narration names by its number
+        return f"{name}{shape}    (a constant)"
+    return f"{name}{shape}{sep}{value}" + ("" if node.requires_grad else "    (needs no grad)")
 
 
 class Animation:
@@ -151,24 +218,14 @@ class Animation:
         self.data = data
         self._svg: str | None = None
 
-    @property
-    def frames(self) -> list[dict[str, Any]]:
-        return self.data["frames"]
-
-    @property
-    def counts(self) -> dict[str, int]:
-        return dict(self.data["counts"])
-
-    @property
-    def dot(self) -> str:
-        return self.data["dot"]
+    frames = property(lambda self: self.data["frames"], doc="The frames (`animation_data`'s).")
+    counts = property(lambda self: dict(self.data["counts"]), doc="Frames in each phase.")
+    dot = property(lambda self: self.data["dot"], doc="The picture's DOT source.")
 
     @property
     def svg(self) -> str:
         """The picture as SVG (Graphviz's `dot` program lays it out once)."""
         if self._svg is None:
-            from .render import render_svg
-
             self._svg = render_svg(self.dot)
         return self._svg
 
@@ -184,9 +241,7 @@ class Animation:
 
     def player_data(self) -> dict[str, Any]:
         """What `ChainrulePlayer.mount` takes: the data with the SVG, without the DOT text."""
-        data = {k: v for k, v in self.data.items() if k != "dot"}
-        data["svg"] = self.svg
-        return data
+        return {**{k: v for k, v in self.data.items() if k != "dot"}, "svg": self.svg}
 
     def _fragment(self, element_id: str) -> str:
         data = _script_json(self.player_data())
@@ -224,23 +279,12 @@ class Animation:
         Pillow assembles them), the narration under each, `duration` seconds per frame (the
         last one is held three times as long), drawn at `dpi`. Returns the path written.
         """
-        target = Path(path)
-        suffix = target.suffix.lower()
-        if suffix not in SAVE_FORMATS:
-            shown = f"'{target.suffix}'" if target.suffix else "no extension"
-            raise ValueError(
-                f"cannot save an animation as {target}: {shown} is not one of "
-                f"{', '.join(SAVE_FORMATS)}"
-            )
-        if not target.parent.is_dir() and str(target.parent):
-            raise FileNotFoundError(f"cannot write {target}: folder {target.parent} does not exist")
-        if suffix == ".gif":
-            if not duration > 0:
-                raise ValueError(f"duration must be a positive number of seconds, got {duration!r}")
-            from .render import render_gif
-
-            return write_bytes(target, render_gif(self.data, duration=duration, dpi=dpi))
-        return write_bytes(target, self.html().encode("utf-8"))
+        target = graph.checked_target(path, SAVE_FORMATS, "an animation")
+        if target.suffix.lower() != ".gif":
+            return write_bytes(target, self.html().encode("utf-8"))
+        if not duration > 0:
+            raise ValueError(f"duration must be a positive number of seconds, got {duration!r}")
+        return write_bytes(target, render_gif(self.data, duration=duration, dpi=dpi))
 
 
 def animate(
@@ -259,11 +303,8 @@ def animate(
     `GraphTooLargeError` (draw a sub-expression, or pass `force=True`). With `backward=True`
     (the default) the graph's gradients are left as `backward()` leaves them, as `explain` does.
     """
-    return Animation(
-        animation_data(
-            root, rankdir=rankdir, max_nodes=max_nodes, force=force, backward=backward, title=title
-        )
-    )
+    options: dict[str, Any] = dict(rankdir=rankdir, max_nodes=max_nodes, force=force, title=title)
+    return Animation(animation_data(root, backward=backward, **options))
 
 
 def player_asset(name: str) -> str:
@@ -276,3 +317,181 @@ def _script_json(data: Any) -> str:
     that JavaScript reads as the end of a line."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+# -- laid out by Graphviz: the player's SVG, and a GIF's frames drawn with Pillow ---------------
+#
+# The SVG is laid out once by `dot`. A GIF needs one picture per frame, and the boxes must not
+# move between frames while their numbers change, so the graph is laid out once (`dot -Tjson`)
+# and every frame is then drawn at those positions (`neato -n2`, which keeps the positions it
+# is given); all frames go through one Graphviz run. Pillow writes the narration under each
+# picture and assembles the GIF.
+
+# forward (blue), backward (red), a gradient receiving a further contribution (amber), waiting
+COLOURS = {
+    "forward": ("#2563eb", "#dbeafe"),
+    "backward": ("#dc2626", "#fee2e2"),
+    "accumulate": ("#d97706", "#fef3c7"),
+    "pending": ("#9ca3af", "#ffffff"),
+}
+
+
+def run_graphviz(program: str, args: list[str], text: str) -> bytes:
+    """Run a Graphviz program on DOT text; say how to install Graphviz when it is missing."""
+    exe = shutil.which(program)
+    if exe is None:
+        raise RuntimeError(
+            f"animating a graph needs the Graphviz '{program}' program: {graph.INSTALL_HINT}"
+        )
+    done = subprocess.run([exe, *args], input=text.encode("utf-8"), capture_output=True)
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        why = detail[-1] if detail else f"exit status {done.returncode}"
+        raise RuntimeError(f"Graphviz '{program}' failed: {why}")
+    return done.stdout
+
+
+def render_svg(dot: str) -> str:
+    """The picture as an inline SVG element: no XML prolog, comments or namespace declarations
+    (an `<svg>` inside HTML needs none), so the page names no URL at all."""
+    svg = run_graphviz("dot", ["-Tsvg"], dot).decode("utf-8")
+    svg = re.sub(r"<!--.*?-->\n?", "", svg[svg.index("<svg") :], flags=re.DOTALL)
+    svg = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg)
+    return re.sub(r'(<g id="graph0" class="graph"[^>]*>)\s*<title>[^<]*</title>', r"\1", svg)
+
+
+def frame_states(data: Mapping[str, Any]) -> list[dict[str, list[str]]]:
+    """What every box shows at each frame: `initial` with the frames' `set`s applied in turn."""
+    state = {k: list(v) for k, v in data["initial"].items()}
+    states = []
+    for frame in data["frames"]:
+        for box_id, i, text in frame["set"]:
+            state[box_id][i] = text
+        states.append({k: list(v) for k, v in state.items()})
+    return states
+
+
+def render_gif(data: Mapping[str, Any], *, duration: float = 1.2, dpi: int = 96) -> bytes:
+    """The animation as a GIF: one picture per frame with its narration underneath."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ImportError(
+            "saving an animation as GIF needs Pillow: pip install 'chainrule[viz]' "
+            "(or pip install pillow)"
+        ) from None
+    picture = graph.picture_from_data(data)
+    laid = json.loads(run_graphviz("dot", ["-Tjson"], graph.source(picture)))  # one layout for all
+    items = [*laid.get("objects", []), *laid.get("edges", [])]  # each with its id, as written
+    keep = ("pos", "width", "height", "lp")
+    fixed = {o["id"]: {k: o[k] for k in keep if k in o} for o in items if "id" in o}
+    graphs = []
+    for i, (frame, fields) in enumerate(zip(data["frames"], frame_states(data))):
+        attrs = _highlight(data, frame, i)
+        for key, extra in fixed.items():
+            attrs.setdefault(key, {}).update(extra)
+        whole = {"bb": laid["bb"], "dpi": str(dpi), "pad": "0.15"}
+        graphs.append(graph.source(picture, fields, attrs=attrs, graph_attrs=whole))
+    pictures = _split_png(run_graphviz("neato", ["-n2", "-Tpng"], "".join(graphs)))
+    images = [Image.open(io.BytesIO(p)).convert("RGB") for p in pictures]
+    frames = _with_narration(images, data["frames"], dpi)
+    buffer, ms = io.BytesIO(), int(round(duration * 1000))
+    times = [ms] * (len(frames) - 1) + [3 * ms]  # the last frame is held longer
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=times, loop=0)
+    return buffer.getvalue()
+
+
+def _highlight(
+    data: Mapping[str, Any], frame: Mapping[str, Any], i: int
+) -> dict[str, dict[str, str]]:
+    """Colours for one frame: grey for what is not computed yet, the frame's phase colour for
+    its node, op and arrows, amber for a gradient that receives a further contribution."""
+    grey = COLOURS["pending"][0]
+    attrs = {
+        item["id"]: {"color": grey, "fontcolor": grey}
+        for item in (*data["nodes"], *data["ops"], *data["edges"])
+        if item["appears"] > i
+    }
+    line, fill = COLOURS[frame["phase"]]
+    for node in filter(None, (frame["focus"], frame["op"])):
+        attrs[node] = {"color": line, "penwidth": "2", "style": "filled", "fillcolor": fill}
+    for edge in frame["edges"]:
+        attrs[edge] = {"color": line, "penwidth": "2.2", "fontcolor": line}
+    if frame["phase"] == "backward":
+        line, fill = COLOURS["accumulate" if frame["accumulate"] else "backward"]
+        for node in frame["targets"]:
+            attrs[node] = {"color": line, "penwidth": "2", "style": "filled", "fillcolor": fill}
+    return attrs
+
+
+def _split_png(stream: bytes) -> list[bytes]:
+    """The PNG files of one Graphviz run over several graphs, written one after another: each
+    ends with its IEND chunk (a chunk is its length, its kind, its data and a checksum)."""
+    signature = b"\x89PNG\r\n\x1a\n"
+    pictures, at = [], 0
+    while at < len(stream):
+        if stream[at : at + 8] != signature:
+            raise RuntimeError("Graphviz wrote something other than PNG pictures")
+        end, kind = at + 8, b""
+        while kind != b"IEND":
+            length, kind = int.from_bytes(stream[end : end + 4], "big"), stream[end + 4 : end + 8]
+            end += 12 + length
+        pictures.append(stream[at:end])
+        at = end
+    return pictures
+
+
+def _with_narration(images: list[Any], frames: list[Mapping[str, Any]], dpi: int) -> list[Any]:
+    """Each picture on a canvas of one size, its phase, narration and detail written below,
+    wrapped to the canvas (the font is monospaced: a line holds a fixed number of letters)."""
+    from PIL import Image, ImageDraw
+
+    scale = dpi / 96
+    size = max(11, round(13 * scale))
+    font, small = _font(size), _font(max(10, round(11 * scale)))
+    margin = round(12 * scale)
+    width = max(max(im.width for im in images), round(560 * scale))
+    room = [max(1, int((width - 2 * margin) // f.getlength("m"))) for f in (font, small)]
+    totals = {phase: sum(f["phase"] == phase for f in frames) for phase in ("forward", "backward")}
+    blocks = []
+    for frame in frames:
+        badge = f"{frame['phase']} {frame['index']} / {totals[frame['phase']]}".upper()
+        lines = [(badge, small, COLOURS[frame["phase"]][0])]
+        lines += [(t, font, "#1f2328") for t in textwrap.wrap(frame["text"], room[0])]
+        lines += [(t, small, "#57606a") for t in textwrap.wrap(frame["detail"], room[1])]
+        blocks.append(lines)
+    step = round(size * 1.45)
+    strip = margin * 2 + max(len(b) for b in blocks) * step
+    height = max(im.height for im in images) + strip
+    out = []
+    for image, lines in zip(images, blocks):
+        canvas = Image.new("RGB", (width, height), "white")
+        canvas.paste(image, ((width - image.width) // 2, 0))
+        draw = ImageDraw.Draw(canvas)
+        top = height - strip
+        draw.line([(margin, top), (width - margin, top)], fill="#d0d7de", width=1)
+        for k, (text, face, colour) in enumerate(lines):
+            draw.text((margin, top + margin + k * step), text, font=face, fill=colour)
+        out.append(canvas)
+    return out
+
+
+_FONT = "DejaVuSansMono.ttf"  # has the narration's ·, ᵀ, ⊙, Σ, → and ≈
+_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "/Library/Fonts", "C:/Windows/Fonts")
+
+
+def _font(size: int) -> Any:
+    """DejaVu Sans Mono where it can be found (the system's fonts, or the copy matplotlib
+    ships, found without importing matplotlib), else Pillow's own font."""
+    from PIL import ImageFont
+
+    places = [Path(d) / sub for d in _FONT_DIRS for sub in ("", "dejavu", "truetype/dejavu")]
+    places += [Path.home() / "Library" / "Fonts"]
+    places += [Path(p) / "matplotlib" / "mpl-data" / "fonts" / "ttf" for p in sys.path]
+    for path in (p / _FONT for p in places):
+        if path.is_file():
+            try:
+                return ImageFont.truetype(str(path), size)
+            except OSError:
+                continue
+    return ImageFont.load_default(size)

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..learn.atomic import atomic_path
+from ..learn.loop import predict_scores
 
 __all__ = [
     "plot_confusion_matrix",
@@ -77,11 +78,8 @@ def plot_history(
     if train_acc:
         ks, accs = zip(*train_acc)
         _curve(ax_acc, ks, accs, window, "train (batch)", label="train (batch)")
-    test = [
-        (k, 100 * a)
-        for k, a in zip(h.get("eval_steps") or [], h.get("test_accuracy") or [])
-        if a is not None
-    ]
+    measured = zip(h.get("eval_steps") or [], h.get("test_accuracy") or [])
+    test = [(k, 100 * a) for k, a in measured if a is not None]
     if test:
         ax_acc.plot(*zip(*test), "o-", color="tab:orange", ms=4, lw=1.5, label="test")
     ax_acc.set(title="accuracy", xlabel="step", ylabel="%", ylim=(-2, 102))
@@ -89,10 +87,8 @@ def plot_history(
     if train_acc or test:
         ax_acc.legend(loc="lower right")
     else:
-        ax_acc.text(
-            0.5, 0.5, "no accuracy: regression targets", ha="center", transform=ax_acc.transAxes
-        )
-    fig.tight_layout()
+        none = "no accuracy: regression targets"
+        ax_acc.text(0.5, 0.5, none, ha="center", transform=ax_acc.transAxes)
     return _save(fig, path)
 
 
@@ -126,11 +122,9 @@ def plot_decision_boundary(
     """
     import numpy as np
 
-    from ..learn.loop import predict_scores
-
     train = _points(X, y, "")
     test = None if X_test is None and y_test is None else _points(X_test, y_test, "held-out ")
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
+    if type(resolution) is not int or resolution < 2:
         raise ValueError(
             f"plot_decision_boundary: resolution must be an int >= 2, got {resolution!r}"
         )
@@ -145,57 +139,31 @@ def plot_decision_boundary(
     rule = _Classes(labels, threshold, several=scores.ndim == 2)
     zone = rule.predicted(scores).reshape(xx.shape)
 
-    if ax is None:
-        fig = new_figure(figsize=(7.6, 5.4))
-        ax = fig.add_subplot()
-    else:
-        fig = ax.figure
+    fig, ax = _figure(ax, (7.6, 5.4))
     levels = np.arange(n_classes + 1) - 0.5
     colours = {"cmap": class_colours(n_classes), "vmin": 0, "vmax": n_classes - 1}
     ax.contourf(xx, yy, zone, levels=levels, alpha=0.3, **colours)  # pale: points stand out
     if zone.min() != zone.max():  # a line only where the prediction does change
         ax.contour(xx, yy, zone, levels=levels[1:-1], colors="k", linewidths=0.8)
-    wrong = [_draw_points(ax, model, train, rule, "o", 42, "training", colours)]
+    wrong = [_draw_points(ax, model, train, rule, ("o", 42, "training"), colours)]
     if test is not None:
-        wrong.append(_draw_points(ax, model, test, rule, "^", 58, "held-out", colours))
+        wrong.append(_draw_points(ax, model, test, rule, ("^", 58, "held-out"), colours))
     ax.set(xlim=(x0, x1), ylim=(y0, y1), title=title or "decision boundary")
-    ax.set_xlabel(features[0])
-    ax.set_ylabel(features[1])
+    ax.set(xlabel=features[0], ylabel=features[1])
     _legend(ax, rule, n_classes, test is not None, wrong)
-    fig.tight_layout()
     return _save(fig, path)
 
 
-def _draw_points(
-    ax: Any,
-    model: Any,
-    points: tuple[list[list[float]], list[float]],
-    rule: _Classes,
-    marker: str,
-    size: float,
-    what: str,
-    colours: dict[str, Any],
-) -> str:
-    """One set of points in the colour of its true class, those the model gets wrong crossed
-    out; returns how many are wrong, as the legend says it."""
+def _draw_points(ax: Any, model: Any, points: Any, rule: _Classes, style: Any, colours: Any) -> str:
+    """One set of points (rows, labels) in the colour of its true class, those the model gets
+    wrong crossed out; `style` is (marker, size, what they are). Returns how many are wrong, as
+    the legend says it."""
     import numpy as np
 
-    from ..learn.loop import predict_scores
-
-    rows, ys = points
+    (rows, ys), (marker, size, what) = points, style
     pts, truth = np.asarray(rows), rule.true(ys)
-    ax.scatter(
-        pts[:, 0],
-        pts[:, 1],
-        c=truth,
-        marker=marker,
-        s=size,
-        edgecolors="k",
-        linewidths=0.8,
-        zorder=3,
-        gid=f"{what} points",  # (names the group in an SVG, and for the tests)
-        **colours,
-    )
+    look = dict(marker=marker, s=size, edgecolors="k", linewidths=0.8, zorder=3, **colours)
+    ax.scatter(pts[:, 0], pts[:, 1], c=truth, gid=f"{what} points", **look)  # gid: its name
     missed = rule.predicted(np.asarray(predict_scores(model, rows), dtype=float)) != truth
     if missed.any():
         crosses = {"marker": "x", "c": "k", "s": size * 1.6, "zorder": 4}
@@ -215,7 +183,8 @@ def class_colours(n_classes: int) -> Any:
         spectral = mpl.colormaps[CMAP]
         return ListedColormap([spectral(0.0), spectral(1.0)][: max(n_classes, 1)])
     if n_classes <= 10:
-        return ListedColormap(mpl.colormaps["tab10"].colors[:n_classes])
+        tab10: Any = mpl.colormaps["tab10"]  # (a ListedColormap: its colours are a list)
+        return ListedColormap(tab10.colors[:n_classes])
     spectral = mpl.colormaps[CMAP]
     return ListedColormap([spectral(k / (n_classes - 1)) for k in range(n_classes)])
 
@@ -245,16 +214,12 @@ class _Classes:
 
     def predicted(self, scores: Any) -> Any:
         """The class of each score: the largest of several, or one score above the threshold."""
-        if self.several:
-            return scores.argmax(axis=1)
-        return (scores > self.threshold).astype(int)
+        return scores.argmax(axis=1) if self.several else (scores > self.threshold).astype(int)
 
     def true(self, ys: list[float]) -> Any:
         import numpy as np
 
-        if self.several:
-            return np.asarray([int(v) for v in ys])
-        return np.asarray([int(v > self.mid) for v in ys])
+        return np.asarray([int(v) if self.several else int(v > self.mid) for v in ys])
 
     def name(self, k: int) -> str:
         """The label a class stands for, as written in the data (`-1`, `1`, `3`)."""
@@ -275,21 +240,15 @@ def _legend(ax: Any, rule: _Classes, n_classes: int, held_out: bool, wrong: list
         Patch(facecolor=colour, edgecolor="k", label=f"class {rule.name(k)}")
         for k, colour in enumerate(swatch)
     ]
-    dot = {"color": "none", "markerfacecolor": "0.75", "markeredgecolor": "k"}
+    dot: dict[str, Any] = {"color": "none", "markerfacecolor": "0.75", "markeredgecolor": "k"}
     handles.append(Line2D([], [], marker="o", markersize=7, label="training point", **dot))
     if held_out:
         handles.append(Line2D([], [], marker="^", markersize=8, label="held-out point", **dot))
-    cross = {"color": "none", "markeredgecolor": "k", "markersize": 8, "markeredgewidth": 1.6}
+    cross: dict[str, Any] = {"color": "none", "markeredgecolor": "k", "markersize": 8}
     wrong_text = "misclassified:\n" + ",\n".join(wrong)
-    handles.append(Line2D([], [], marker="x", label=wrong_text, **cross))
-    ax.legend(
-        handles=handles,
-        loc="upper left",
-        bbox_to_anchor=(1.02, 1.0),
-        fontsize=9,
-        frameon=False,
-        borderaxespad=0.0,
-    )
+    handles.append(Line2D([], [], marker="x", markeredgewidth=1.6, label=wrong_text, **cross))
+    place = dict(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+    ax.legend(handles=handles, fontsize=9, frameon=False, **place)
 
 
 def _window(steps: int, minibatch: bool, smoothing: int | None) -> int:
@@ -350,11 +309,7 @@ def plot_confusion_matrix(
     for t, p in zip(true, pred):
         counts[t][p] += 1
     shares = [[c / max(1, sum(row)) for c in row] for row in counts]
-    if ax is None:
-        fig = new_figure(figsize=(1.6 + 0.5 * n, 1.2 + 0.5 * n))
-        ax = fig.add_subplot()
-    else:
-        fig = ax.figure
+    fig, ax = _figure(ax, (1.6 + 0.5 * n, 1.2 + 0.5 * n))
     ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
     for t in range(n):
         for p in range(n):
@@ -369,7 +324,6 @@ def plot_confusion_matrix(
         ylabel="true class",
         title=title or f"confusion matrix: {right} of {len(true)} right",
     )
-    fig.tight_layout()
     return _save(fig, path)
 
 
@@ -417,7 +371,6 @@ def plot_sample_predictions(
         or f"predictions: {wrong_count} of {len(X)} wrong, in red"
         + (" (shown first)" if mistakes_first and wrong_count else "")
     )
-    fig.tight_layout()
     return _save(fig, path)
 
 
@@ -471,7 +424,17 @@ def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 100) -> str:
     return path
 
 
+def _figure(ax: Any, size: tuple[float, float]) -> tuple[Any, Any]:
+    """The figure and axes to draw in: `ax` and its figure, or a new figure of `size`."""
+    if ax is not None:
+        return ax.figure, ax
+    fig = new_figure(figsize=size)
+    return fig, fig.add_subplot()
+
+
 def _save(fig: Any, path: str | os.PathLike[str] | None) -> Any:
+    """Lay `fig` out, and save it to `path` if one is given; return it."""
+    fig.tight_layout()
     if path is not None:
         save_figure(fig, path)
     return fig

@@ -43,8 +43,8 @@ from chainrule.learn.advice import diagnose
 from chainrule.learn.losses import LOSSES, Task, compute_loss, outputs_needed
 from chainrule.value import Value, _children
 from chainrule.viz.animate import animation_data
-from chainrule.viz.dot import draw_dot, graph_size
-from chainrule.viz.narration import explain
+from chainrule.viz.graph import draw_dot, graph_size
+from chainrule.viz.narrate import explain
 
 __all__ = [
     "boot",

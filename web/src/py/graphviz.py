@@ -1,4 +1,4 @@
-"""The part of the `graphviz` package's API that `chainrule.viz.dot.draw_dot` uses, writing the
+"""The part of the `graphviz` package's API that `chainrule.viz.graph.draw_dot` uses, writing the
 DOT source only, for the browser playground.
 
 Pyodide has no `graphviz` package and no `dot` program: there, the picture is laid out by
@@ -56,13 +56,16 @@ def _attrs(attrs: dict[str, object]) -> str:
 class Digraph:
     """A directed graph that only collects its DOT lines (`.source`)."""
 
-    def __init__(self, name=None, format="svg", graph_attr=None, node_attr=None, edge_attr=None):
+    def __init__(
+        self, name=None, format="svg", graph_attr=None, node_attr=None, edge_attr=None, body=None
+    ):
         self.name = name
         self.format = format
         self._lines: list[str] = []
         for kind, attrs in (("graph", graph_attr), ("node", node_attr), ("edge", edge_attr)):
             if attrs:
                 self.attr(kind, **attrs)
+        self._lines += [line.rstrip("\n") for line in body or ()]  # lines written already
 
     def attr(self, kw: str | None = None, **attrs: object) -> None:
         self._lines.append(f"\t{kw or 'graph'}{_attrs(attrs)}")
