@@ -67,26 +67,15 @@ __all__ = [
 ]
 
 
-def _import(path: str) -> Any:
-    """chainrule.<path>, imported with the modules of its package that have a short name, so
-    that `chainrule.learn.io` is an attribute however `chainrule.learn` was first reached
-    (`chainrule.learn` itself does not import io, which imports the tensor engine)."""
-    package = path.partition(".")[0]
-    for alias in _ALIASES.values():
-        if alias.startswith(f"{package}."):
-            importlib.import_module(f".{alias}", __name__)
-    return importlib.import_module(f".{path}", __name__)
-
-
 def __getattr__(name: str) -> Any:
     if name in _ALIASES:
-        return _import(_ALIASES[name])
+        return importlib.import_module(f".{_ALIASES[name]}", __name__)
     if name not in _LAZY:
         raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
     module_name = _LAZY[name]
     if module_name is None:  # a submodule itself
-        return _import(name)
-    value = getattr(_import(module_name), name)
+        return importlib.import_module(f".{name}", __name__)
+    value = getattr(importlib.import_module(f".{module_name}", __name__), name)
     globals()[name] = value  # later lookups skip this function
     return value
 

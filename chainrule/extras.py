@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import sys
 from collections.abc import Iterable
 from types import ModuleType
 
@@ -53,9 +52,7 @@ def install_hint(extra: str) -> str:
 
 def installed(module: str) -> bool:
     """Whether `module` (a top-level name) can be imported, found without importing it."""
-    if module in sys.modules:
-        return sys.modules[module] is not None
-    try:
+    try:  # (a module already imported, or blocked as None in sys.modules, is answered from there)
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):
         return False

@@ -212,6 +212,7 @@ def test_nothing_but_the_check_command_imports_the_coach(module):
     importers = [
         p.relative_to(ROOT).as_posix()
         for p in (ROOT / "chainrule").rglob("*.py")
-        if "exercises" not in p.parts and re.search(r"^\s*(from|import)\s+\S*exercises", p.read_text(), re.M)
+        if "exercises" not in p.parts
+        and re.search(r"^\s*(from|import)\s+\S*exercises", p.read_text(), re.M)
     ]
     assert importers == ["chainrule/cli/check.py"]  # (chainrule/__init__ names it, lazily)

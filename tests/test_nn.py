@@ -9,8 +9,7 @@ import torch
 
 import chainrule
 from chainrule import Value, nn, no_grad
-from chainrule.learn.module import Module
-from chainrule.nn import MLP, Layer, Neuron, from_config
+from chainrule.nn import MLP, Layer, Module, Neuron, from_config
 
 LECTURE_XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
 LECTURE_YS = [1.0, -1.0, -1.0, 1.0]

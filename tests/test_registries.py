@@ -12,7 +12,7 @@ import pytest
 from chainrule import Tensor, Value, cli, io, nn, ops, optim
 from chainrule.learn import data, inputs
 from chainrule.learn.losses import LOSSES, Task
-from chainrule.learn.module import ACTIVATIONS, NOT_ACTIVATIONS
+from chainrule.nn import ACTIVATIONS, NOT_ACTIVATIONS
 from chainrule.tensor import layers
 
 FUNCTIONS = [name for name in nn.ACTIVATIONS if name != "linear"]

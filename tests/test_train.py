@@ -8,7 +8,7 @@ import pytest
 
 from chainrule import Value, data, is_grad_enabled, losses, nn, optim
 from chainrule.learn import History, fit, predict, predict_scores
-from chainrule.learn.module import Module
+from chainrule.nn import Module
 
 
 def demo_model(seed=0, hidden=8):

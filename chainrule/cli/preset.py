@@ -26,7 +26,7 @@ from ..extras import MissingExtra
 from ..learn import data, io, optim
 from ..learn.loop import fit
 from ..learn.losses import cross_entropy
-from ..learn.module import ConfigError
+from ..nn import ConfigError
 from . import common
 from .common import UsageError, add_flags, nonneg_int, positive_float, positive_int
 

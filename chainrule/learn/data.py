@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..extras import require
-from .module import check_number
+from ..nn import check_number
 
 __all__ = [
     "DATASETS", "DataDefaults", "Dataset", "blobs", "check_finite", "circles", "digits",

@@ -28,8 +28,8 @@ from typing import Any
 
 from .. import nn
 from ..extras import MissingExtra
-from .atomic import atomic_write
-from .module import Module, build_model, count_parameters
+from ..files import atomic_write
+from ..nn import Module, build_model, count_parameters
 
 try:
     from ..tensor import conv_layers, layers, mlp_layers
@@ -106,7 +106,7 @@ def save(
 
 def from_config(config: Any) -> Module:
     """A fresh model of either engine (new random weights) of the architecture `config`
-    describes, from `MODELS` (`chainrule.learn.module.build_model`)."""
+    describes, from `MODELS` (`chainrule.nn.build_model`)."""
     return build_model(config, MODELS)
 
 

@@ -51,11 +51,11 @@ from typing import Any
 from ..autograd import collector_paused, no_grad
 from ..engines import Engine, engine_for
 from ..extras import require
+from ..nn import check_number, check_size
 from . import optim
 from .advice import Advice, TrainingDiverged, TrainingWarning, diagnose, diverged_advice
 from .data import check_finite
 from .losses import LOSSES, Task, compute_loss
-from .module import check_number, check_size
 
 __all__ = ["LOSSES", "History", "evaluate", "fit", "predict", "predict_scores"]
 

@@ -34,8 +34,8 @@ from operator import index
 from typing import Any
 
 from ..engines import Engine, batch_engine, engine_of, is_parameter, numbers_of
+from ..nn import check_number
 from ..ops import RELU, SOFTPLUS
-from .module import check_number
 
 __all__ = [
     "LOSSES", "Loss", "Task", "accuracy", "bce_with_logits", "binary_accuracy",

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..engines import is_parameter, parameter_engine
-from .module import Module, check_number, check_size
+from ..nn import Module, check_number, check_size
 
 __all__ = [
     "SCHEDULES", "SGD", "Adam", "ConstantLR", "CosineAnnealingLR", "LRScheduler", "LinearDecayLR",

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..learn.module import check_size
+from ..nn import check_size
 from .conv import conv2d, conv_output_size, max_pool2d, pair
 from .layers import TensorModule, _as_tensor, _uniform_parameters
 from .tensor import Tensor

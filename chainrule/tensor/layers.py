@@ -9,7 +9,7 @@ the scalar `MLP` would make 8,192 `dot` nodes.
 Every layer describes itself with `config()` (a JSON-able dict; `from_config` rebuilds the
 architecture) and its learned numbers with `state_dict()` (name -> nested lists), which
 `load_state_dict` checks and puts back: together they are what a saved model holds. Both come
-from `chainrule.learn.module.Module`; the layers are registered in its one registry of model kinds,
+from `chainrule.nn.Module`; the layers are registered in its one registry of model kinds,
 next to the scalar `MLP`.
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..learn.module import (
+from ..nn import (
     ACTIVATIONS,
     ConfigError,
     Module,
@@ -217,7 +217,7 @@ class Sequential(TensorModule):
 
 class Activation(TensorModule):
     """An activation of the op table by name, elementwise: `Activation('gelu')`, any of
-    `chainrule.learn.module.ACTIVATIONS` (ReLU, Tanh and Sigmoid are such layers too)."""
+    `chainrule.nn.ACTIVATIONS` (ReLU, Tanh and Sigmoid are such layers too)."""
 
     def __init__(self, name: str) -> None:
         self.name = check_activation(name)

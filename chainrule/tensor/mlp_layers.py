@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..learn.module import check_size
+from ..nn import check_size
 from .conv_layers import shape_error
 from .embedding import dropout, embedding
 from .layers import TensorModule, _as_tensor, _generator

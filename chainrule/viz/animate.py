@@ -83,7 +83,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..learn.atomic import write_bytes
+from ..files import write_bytes
 from . import graph
 from .narrate import Explanation, expression, narrate, show
 

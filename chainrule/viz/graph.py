@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING, Any
 from .. import ops
 from ..autograd import topological_order
 from ..engines import Engine, engine_of
-from ..learn.atomic import write_bytes
+from ..files import write_bytes
 from ..value import Fused
 
 if TYPE_CHECKING:  # graphviz is optional: imported only when drawing

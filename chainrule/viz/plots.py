@@ -20,7 +20,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from ..learn.atomic import atomic_path
+from ..files import atomic_path
 from ..learn.loop import predict_scores
 
 __all__ = [
