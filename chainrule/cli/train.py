@@ -47,6 +47,7 @@ from .common import (
 )
 from .train_run import run_train
 from .train_settings import DEFAULT_DATA_SEED
+from .train_torch import add_flags as add_torch_flags
 
 __all__ = ["add_data_flags", "register", "run_demo"]
 
@@ -54,7 +55,7 @@ __all__ = ["add_data_flags", "register", "run_demo"]
 # demo's run is a good one; other seeds are listed in the README's demo section.
 DEMO_SEED = 1337
 DEMO_DATA_SEED = 1
-ENGINE_CHOICES = ("auto", "scalar", "tensor")
+ENGINE_CHOICES = ("auto", "scalar", "tensor", "torch")
 _FILES_OWN = "the one the model was trained on"
 
 
@@ -210,8 +211,10 @@ def _add_training_flags(train: Any) -> None:
         default="auto",
         choices=ENGINE_CHOICES,
         help="scalar (one Value per number, the lecture's MLP) or tensor (numpy arrays); "
-        "auto: tensor for data with more than 8 features or 1,000 points (default: auto)",
+        "auto: tensor for data with more than 8 features or 1,000 points; torch: the tensor "
+        "MLP trained by PyTorch, over --workers processes (default: auto)",
     )
+    add_torch_flags(g, engine=False)
 
     g = train.add_argument_group("training")
     g.add_argument(

@@ -22,6 +22,7 @@ from ..learn import io
 from ..learn.advice import TrainingDiverged, TrainingWarning
 from ..learn.loop import History, fit, predict
 from ..viz import plots
+from . import train_torch
 from .common import UsageError, percent, require_packages
 from .run_files import check_out, write_run
 from .train_settings import Settings, data_flags, load_data, required_modules, resolve
@@ -38,6 +39,7 @@ def run_train(args: argparse.Namespace) -> int:
     header = getattr(args, "header", None)  # only the demo sets one
     purpose = "chainrule demo" if header else f"chainrule train --data {args.data}"
     require_packages(purpose, required_modules(args), "train")
+    train_torch.prepare(args)
     if header:
         say(header)
 
@@ -47,7 +49,10 @@ def run_train(args: argparse.Namespace) -> int:
     engine_name = args.engine
     if engine_name == "auto":
         engine_name = "tensor" if features > 8 or len(X) > 1000 else "scalar"
-    model = _model(engine_name, s.sizes, s.activation, s.output_activation, args.seed)
+    model = _model(
+        "tensor" if engine_name == "torch" else engine_name, s.sizes, s.activation,
+        s.output_activation, args.seed,
+    )  # fmt: skip
 
     full = s.batch_size is None or s.batch_size >= len(X)
     batch = "full batch" if full else f"batches of {s.batch_size}"
@@ -68,12 +73,18 @@ def run_train(args: argparse.Namespace) -> int:
     try:
         with warnings.catch_warnings():  # the advice is printed below, with flags
             warnings.simplefilter("ignore", TrainingWarning)
-            history = fit(
-                model, X, y, loss=s.loss, optimizer=s.optimizer, lr=s.lr, momentum=s.momentum,
+            options = dict(
+                loss=s.loss, optimizer=s.optimizer, lr=s.lr, momentum=s.momentum,
                 l2=s.l2, steps=s.steps, epochs=s.epochs, batch_size=s.batch_size,
                 schedule=s.schedule, X_test=X_test, y_test=y_test, eval_every=args.eval_every,
                 progress=not args.quiet, seed=args.seed,
             )  # fmt: skip
+            if engine_name == "torch":
+                history = train_torch.fit(args, model, X, y, **options)
+                if history is None:  # another rank of torchrun's: rank 0 reports
+                    return 0
+            else:
+                history = fit(model, X, y, **options)
     except TrainingDiverged as err:
         raise UsageError(err.advice.text("cli")) from None
     except MissingExtra as err:
@@ -101,6 +112,7 @@ def run_train(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "data_seed": args.data_seed,
         "warnings": [w.text("cli") for w in history.warnings],
+        **train_torch.run_metadata(history),
     }
     writers: dict[str, Callable[[Path], Any]] = {
         "model.json": lambda p: io.save(model, p, metadata=metadata),
