@@ -130,6 +130,7 @@ def test_the_cnn_follows_chainrules_own_loss_curve(cnn_runs):
     assert largest_difference(ours, theirs) < 1e-5
 
 
+@pytest.mark.filterwarnings("ignore::chainrule.learn.advice.TrainingWarning")
 def test_names_mlp_follows_chainrules_own_loss_curve():
     """makemore's MLP (Embedding, BatchNorm1d) on census names, the preset's recipe."""
     words = data.names("first")
@@ -150,6 +151,12 @@ def test_names_mlp_follows_chainrules_own_loss_curve():
     np.testing.assert_allclose(torch1.loss, tensor.loss, rtol=1e-5)
     assert torch1.test_accuracy == tensor.test_accuracy
     assert largest_difference(ours, theirs) < 1e-5
+    # 40 steps is early days: both runs say so, the same way (`fit`'s advice)
+    assert (
+        [w.text("python") for w in torch1.warnings]
+        == [w.text("python") for w in tensor.warnings]
+        != []
+    )
     # the running statistics came back too
     np.testing.assert_allclose(theirs[3].running_var.data, ours[3].running_var.data, rtol=1e-5)
 

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import ctypes
 import datetime
+import inspect
 import math
 import os
 import pickle
@@ -95,6 +96,9 @@ TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
 _ENV = "CHAINRULE_WORKER_"
 # How long the workers' loop sleeps between looks at its children, in seconds.
 _POLL = 0.05
+# How many steps' losses a worker keeps before the workers add them up (one all-reduce for
+# all of them; the progress bar and the check for a diverged loss follow at this pace).
+_REDUCE_EVERY = 20
 # After the first failure, how long to wait for the worker that caused it to show itself
 # (a worker that lost contact often exits a moment before the one that died is seen).
 _GRACE = 0.5
@@ -771,7 +775,9 @@ def _train(torch: Any, job: _Job, rank: int, world: int) -> dict[str, Any] | Non
     nn = torch.nn
     torch.manual_seed(0 if job.seed is None else job.seed + rank)  # dropout masks, if any
     module = to_torch(job.model, dtype=torch.float32)
-    model = nn.parallel.DistributedDataParallel(module)
+    # Buffers (BatchNorm's running statistics) stay each worker's own: the model comes back
+    # from rank 0, whose buffers DDP would otherwise send to the others every step.
+    model = nn.parallel.DistributedDataParallel(module, **_no_buffer_sync(torch))
     kind, options = job.optimizer
     optimizer = getattr(torch.optim, kind)(model.parameters(), **options)
     params = list(module.parameters())
@@ -796,8 +802,39 @@ def _train(torch: Any, job: _Job, rank: int, world: int) -> dict[str, Any] | Non
     rng = random.Random(job.seed)
     order = list(range(job.n))
     per_epoch = math.ceil(job.n / job.batch)
-    stats = torch.zeros(2, dtype=torch.float64)
+    # Each step's share of its batch's loss and hits, and its L2 term (the same on every
+    # worker); summed over the workers in one all-reduce every few steps, not one per step.
+    stats = torch.zeros(job.total, 2, dtype=torch.float64)
+    penalties = [0.0] * job.total
+    sizes = [0] * job.total
+    reduced = 0  # steps whose figures are in the history
     my_shards: list[list[int]] = []
+
+    def record(upto: int) -> None:
+        """Sum the figures of steps `reduced`..`upto - 1` over the workers, into the history."""
+        nonlocal reduced
+        chunk = stats[reduced:upto]
+        dist.all_reduce(chunk)  # a slice of rows of a contiguous tensor: summed in place
+        for k in range(reduced, upto):
+            value = float(chunk[k - reduced, 0]) + penalties[k]
+            history.loss.append(value)
+            history.train_accuracy.append(
+                None if classes is None else float(chunk[k - reduced, 1]) / sizes[k]
+            )
+            if not math.isfinite(value):
+                name = "adam" if kind == "Adam" else "sgd"
+                advice = diverged_advice(
+                    f"the loss became {value} at step {k} (it started at {history.loss[0]:.4g})",
+                    history.lr[0], optim.OPTIMIZERS[name][1], name,
+                )  # fmt: skip
+                raise TrainingDiverged(f"fit_distributed: {advice}", advice)
+        reduced = upto
+        if bar is not None:
+            acc = history.train_accuracy[-1]
+            shown = "" if acc is None else f" acc {100 * acc:.0f}%"
+            lr = history.lr[upto - 1]
+            bar.set_postfix_str(f"loss {history.loss[-1]:.4f}{shown} lr {lr:.3g}", refresh=False)
+
     dist.barrier()  # every worker is ready: the clock of the steps starts together
     history.start_time = time.time()  # when the steps began; the caller makes it a duration
     started = time.perf_counter()
@@ -828,28 +865,19 @@ def _train(torch: Any, job: _Job, rank: int, world: int) -> dict[str, Any] | Non
             total_loss.backward()  # DDP averages the gradients of all the workers here
             optimizer.step()
             with torch.no_grad():
-                stats[0] = share.detach().double()
-                stats[1] = 0 if classes is None else _hits(torch, outputs, classes[rows],
-                                                           job.threshold)  # fmt: skip
-            dist.all_reduce(stats)  # the batch's loss and hits, summed over the shards
-            value = float(stats[0]) + (float(penalty.detach()) if penalty is not None else 0.0)
-            hits = None if classes is None else int(stats[1])
-            history.step_time.append(time.perf_counter() - t0)
-            history.loss.append(value)
-            history.train_accuracy.append(None if hits is None else hits / len(index))
+                stats[k, 0] = share.detach()
+                if classes is not None:
+                    stats[k, 1] = _hits(torch, outputs, classes[rows], job.threshold)
+            penalties[k] = 0.0 if penalty is None else float(penalty.detach())
+            sizes[k] = len(index)
             history.lr.append(lr)
-            if not math.isfinite(value):
-                advice = diverged_advice(
-                    f"the loss became {value} at step {k} (it started at {history.loss[0]:.4g})",
-                    history.lr[0], optim.OPTIMIZERS["adam" if kind == "Adam" else "sgd"][1],
-                    "adam" if kind == "Adam" else "sgd",
-                )  # fmt: skip
-                raise TrainingDiverged(f"fit_distributed: {advice}", advice)
-            if (k + 1) % job.every == 0 or k + 1 == job.total:
+            history.step_time.append(time.perf_counter() - t0)
+            scoring = (k + 1) % job.every == 0 or k + 1 == job.total
+            if scoring or k + 1 - reduced >= _REDUCE_EVERY:
+                record(k + 1)
+            if scoring:
                 score_held_out(k + 1)
             if bar is not None:
-                acc = "" if hits is None else f" acc {100 * hits / len(index):.0f}%"
-                bar.set_postfix_str(f"loss {value:.4f}{acc} lr {lr:.3g}", refresh=False)
                 bar.update()
     finally:
         if bar is not None:
@@ -871,6 +899,14 @@ def _train(torch: Any, job: _Job, rank: int, world: int) -> dict[str, Any] | Non
         history.final_test_accuracy = history.test_accuracy[-1]
     module.train(job.model.training)
     return {"state": from_torch(module).state_dict(), "history": history}
+
+
+def _no_buffer_sync(torch: Any) -> dict[str, bool]:
+    """DDP's option not to send rank 0's buffers to the others before every forward pass
+    (named `forward_sync_buffers` since PyTorch 2.13, `broadcast_buffers` before)."""
+    takes = inspect.signature(torch.nn.parallel.DistributedDataParallel).parameters
+    name = "forward_sync_buffers" if "forward_sync_buffers" in takes else "broadcast_buffers"
+    return {name: False}
 
 
 def _tensor(torch: Any, array: Any) -> Any:
