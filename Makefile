@@ -101,6 +101,7 @@ notebooks: setup
 bench: setup
 	$(PY) benchmarks/bench_engine.py
 	$(PY) benchmarks/bench_tensor.py
+	$(PY) benchmarks/bench_distributed.py
 
 lint: setup
 	$(PY) -m ruff check .
