@@ -85,7 +85,9 @@ def one_run(preset: str, steps: int, engine: str, workers: int) -> dict[str, Any
     if engine == "tensor":
         history = fit(model, X, y, **options)
     else:
-        history = fit_distributed(model, X, y, workers=workers, **options)
+        ran = fit_distributed(model, X, y, workers=workers, **options)
+        assert ran is not None  # None only on a torchrun rank other than 0
+        history = ran
     model.eval()
     with no_grad():
         test_loss = float(cross_entropy(model(X_test), y_test).item())
@@ -168,10 +170,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{'start s':>7} {'wall s':>7} {'batch loss':>10} {'held-out loss':>13} {'acc':>6}"
     )
     print("\n" + header + "\n" + "-" * len(header))
-    for name, threads, r in rows:
+    for name, thread_count, r in rows:
         speedup = f"{base['train_seconds'] / r['train_seconds']:.2f}x" if base else "-"
         print(
-            f"{name:<18} {threads:>7} {r['steps'] / r['train_seconds']:>8.1f} {speedup:>8} "
+            f"{name:<18} {thread_count:>7} {r['steps'] / r['train_seconds']:>8.1f} {speedup:>8} "
             f"{r['train_seconds']:>8.2f} {r['start_seconds']:>7.2f} {r['wall']:>7.1f} "
             f"{r['batch_loss']:>10.4f} {r['test_loss']:>13.4f} {100 * r['test_accuracy']:>5.1f}%"
         )

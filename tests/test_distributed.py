@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -30,6 +31,7 @@ from chainrule.learn import data, optim
 from chainrule.learn.advice import TrainingDiverged
 from chainrule.learn.loop import fit
 from chainrule.tensor.layers import mlp
+from chainrule.tensor.mlp_layers import BatchNorm1d
 from chainrule.tensor.recipes import digits_cnn, names_mlp
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,10 +91,11 @@ def cnn_runs(mnist):
             schedule="cosine", X_test=X_test, y_test=y_test, eval_every=4, progress=False,
             seed=SEED,
         )  # fmt: skip
-        if workers is None:
-            history = fit(model, X, y, **options)
-        else:
-            history = fit_distributed(model, X, y, workers=workers, record_shards=True, **options)
+        history: Any = (
+            fit(model, X, y, **options)
+            if workers is None
+            else fit_distributed(model, X, y, workers=workers, record_shards=True, **options)
+        )
         runs[name] = (model, history)
     return runs
 
@@ -140,7 +143,7 @@ def test_names_mlp_follows_chainrules_own_loss_curve():
     runs = []
     for train in (fit, fit_distributed):
         model = names_mlp(seed=SEED)
-        history = train(
+        history: Any = train(
             model, X, y, loss="cross_entropy", optimizer=optim.SGD(model.parameters(), lr=0.1),
             steps=40, batch_size=32, schedule="cosine", X_test=X_dev, y_test=y_dev,
             progress=False, seed=SEED,
@@ -158,7 +161,10 @@ def test_names_mlp_follows_chainrules_own_loss_curve():
         != []
     )
     # the running statistics came back too
-    np.testing.assert_allclose(theirs[3].running_var.data, ours[3].running_var.data, rtol=1e-5)
+    theirs_bn, ours_bn = theirs[3], ours[3]
+    assert isinstance(theirs_bn, BatchNorm1d) and isinstance(ours_bn, BatchNorm1d)
+    assert theirs_bn.running_var is not None and ours_bn.running_var is not None
+    np.testing.assert_allclose(theirs_bn.running_var.data, ours_bn.running_var.data, rtol=1e-5)
 
 
 def test_digits_mlp_follows_chainrules_own_loss_curve():
@@ -168,7 +174,7 @@ def test_digits_mlp_follows_chainrules_own_loss_curve():
     runs = []
     for train in (fit, fit_distributed):
         model = mlp([64, 64, 10], "relu", "linear", seed=SEED)
-        history = train(
+        history: Any = train(
             model, X, y, loss="cross_entropy", optimizer="sgd", lr=0.1, momentum=0.9, l2=1e-4,
             epochs=2, batch_size=32, schedule="linear", X_test=X_test, y_test=y_test,
             progress=False, seed=SEED,
@@ -187,11 +193,11 @@ def test_digits_mlp_follows_chainrules_own_loss_curve():
 
 
 def test_torchrun_runs_the_command_and_rank_0_writes_a_run_like_any_other(tmp_path, capsys):
-    """`torchrun --nproc-per-node 2 -m chainrule train --data digits --engine torch`: the
-    ranks join torchrun's group, rank 0 alone prints and writes, and the run folder is the
-    one chainrule's own engine writes (same metadata, same final loss), which `eval` and
-    `predict` use unchanged."""
-    flags = ["--data", "digits", "--epochs", "1", "--quiet", "--out"]
+    """`torchrun --nproc-per-node 2 -m chainrule train --data xor --engine torch`
+    (micrograd's recipe: hinge, an L2 term, full batches): the ranks join torchrun's group,
+    rank 0 alone prints and writes, and the run folder is the one chainrule's own engine
+    writes (same metadata, same final loss), which `eval` and `predict` use unchanged."""
+    flags = ["--data", "xor", "--quiet", "--out"]
     command = [
         sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
         "-m", "chainrule", "train", *flags, str(tmp_path / "torch"), "--engine", "torch",
@@ -204,7 +210,8 @@ def test_torchrun_runs_the_command_and_rank_0_writes_a_run_like_any_other(tmp_pa
     assert main(["train", *flags, str(tmp_path / "tensor"), "--engine", "tensor"]) == 0
     ours = io.read_metadata(tmp_path / "tensor" / "model.json")
     theirs = io.read_metadata(tmp_path / "torch" / "model.json")
-    assert theirs["engine"] == "torch" and theirs["workers"] == 2 and theirs["steps"] == 43
+    assert theirs["engine"] == "torch" and theirs["workers"] == 2 and theirs["steps"] == 100
+    assert theirs["l2"] == 1e-4 and theirs["loss"] == "hinge"
     assert set(ours) | {"workers"} == set(theirs)  # the metadata of any other run
     assert theirs["final_loss"] == pytest.approx(ours["final_loss"], rel=1e-4)
     assert theirs["train_accuracy"] == ours["train_accuracy"] > 0.5
@@ -213,7 +220,7 @@ def test_torchrun_runs_the_command_and_rank_0_writes_a_run_like_any_other(tmp_pa
     capsys.readouterr()
     assert main(["eval", str(tmp_path / "torch" / "model.json")]) == 0
     assert f"accuracy {100 * theirs['test_accuracy']:.1f}%" in capsys.readouterr().out
-    assert main(["predict", str(tmp_path / "torch" / "model.json"), *["0"] * 64]) == 0
+    assert main(["predict", str(tmp_path / "torch" / "model.json"), "0.5", "-0.5"]) == 0
 
 
 # -- failures -----------------------------------------------------------------------------------
@@ -240,11 +247,13 @@ def start_training(tmp_path, training=True):
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
         cwd=tmp_path,
     )  # fmt: skip
+    stdout, stderr = proc.stdout, proc.stderr
+    assert stdout is not None and stderr is not None
     err: list[str] = []
-    threading.Thread(target=lambda: err.extend(iter(lambda: proc.stderr.read(1), "")),
+    threading.Thread(target=lambda: err.extend(iter(lambda: stderr.read(1), "")),
                      daemon=True).start()  # fmt: skip
     out: list[str] = []
-    threading.Thread(target=lambda: out.extend(proc.stdout), daemon=True).start()
+    threading.Thread(target=lambda: out.extend(stdout), daemon=True).start()
     deadline = time.monotonic() + 120
     pids = None
     while time.monotonic() < deadline and proc.poll() is None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import train_torch
+from . import distributed
 from .common import UsageError, nonneg_int, percent, positive_float, positive_int
 from .run_files import check_out, write_run
 
@@ -96,7 +96,7 @@ def register(sub: Any) -> None:
     p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: runs/NAME)")
     p.add_argument("--force", action="store_true", help="replace the files of an earlier run")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    train_torch.add_flags(p, engine=True)
+    distributed.add_flags(p, engine=True)
     p.set_defaults(func=run_preset)
 
 
@@ -105,7 +105,7 @@ def run_preset(args: argparse.Namespace) -> int:
     wall = time.perf_counter()
     out = args.out if args.out is not None else Path("runs", args.name)
     check_out(out, args.force)
-    train_torch.prepare(args)
+    distributed.prepare(args)
     config = _read_config(args.model_config) if args.model_config else None
 
     from ..learn import data, io, optim
@@ -165,7 +165,7 @@ def run_preset(args: argparse.Namespace) -> int:
         progress=not args.quiet, seed=args.seed,
     )  # fmt: skip
     if args.engine == "torch":
-        history = train_torch.fit(args, model, X, y, **options)
+        history = distributed.fit(args, model, X, y, **options)
         if history is None:  # another rank of torchrun's: rank 0 reports
             return 0
     else:
@@ -189,7 +189,7 @@ def run_preset(args: argparse.Namespace) -> int:
         "train_seconds": history.total_time,
         "seed": args.seed,
         **extra["metadata"],
-        **train_torch.run_metadata(history),
+        **distributed.run_metadata(history),
     }
     writers = {
         "model.json": lambda p: io.save(model, p, metadata=metadata),

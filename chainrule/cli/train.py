@@ -45,9 +45,9 @@ from .common import (
     positive_float,
     positive_int,
 )
+from .distributed import add_flags as add_torch_flags
 from .train_run import run_train
 from .train_settings import DEFAULT_DATA_SEED
-from .train_torch import add_flags as add_torch_flags
 
 __all__ = ["add_data_flags", "register", "run_demo"]
 

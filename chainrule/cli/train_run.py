@@ -22,7 +22,7 @@ from ..learn import io
 from ..learn.advice import TrainingDiverged, TrainingWarning
 from ..learn.loop import History, fit, predict
 from ..viz import plots
-from . import train_torch
+from . import distributed
 from .common import UsageError, percent, require_packages
 from .run_files import check_out, write_run
 from .train_settings import Settings, data_flags, load_data, required_modules, resolve
@@ -39,7 +39,7 @@ def run_train(args: argparse.Namespace) -> int:
     header = getattr(args, "header", None)  # only the demo sets one
     purpose = "chainrule demo" if header else f"chainrule train --data {args.data}"
     require_packages(purpose, required_modules(args), "train")
-    train_torch.prepare(args)
+    distributed.prepare(args)
     if header:
         say(header)
 
@@ -80,7 +80,7 @@ def run_train(args: argparse.Namespace) -> int:
                 progress=not args.quiet, seed=args.seed,
             )  # fmt: skip
             if engine_name == "torch":
-                history = train_torch.fit(args, model, X, y, **options)
+                history = distributed.fit(args, model, X, y, **options)
                 if history is None:  # another rank of torchrun's: rank 0 reports
                     return 0
             else:
@@ -112,7 +112,7 @@ def run_train(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "data_seed": args.data_seed,
         "warnings": [w.text("cli") for w in history.warnings],
-        **train_torch.run_metadata(history),
+        **distributed.run_metadata(history),
     }
     writers: dict[str, Callable[[Path], Any]] = {
         "model.json": lambda p: io.save(model, p, metadata=metadata),

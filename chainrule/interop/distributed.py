@@ -85,7 +85,6 @@ __all__ = [
     "ParallelHistory",
     "WorkerFailed",
     "fit_distributed",
-    "torchrun_rank",
     "under_torchrun",
 ]
 
@@ -127,11 +126,6 @@ class ParallelHistory(History):
 def under_torchrun() -> bool:
     """Whether this process is a worker that torchrun (or a launcher like it) started."""
     return all(os.environ.get(name) for name in TORCHRUN_VARIABLES)
-
-
-def torchrun_rank() -> int:
-    """This process's rank in torchrun's group, 0 when not under torchrun."""
-    return int(os.environ["RANK"]) if under_torchrun() else 0
 
 
 # -- the run, checked and made ready before any process starts --------------------------------
