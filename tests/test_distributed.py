@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -26,6 +27,7 @@ import pytest
 
 from chainrule import io
 from chainrule.cli import main
+from chainrule.interop import distributed
 from chainrule.interop.distributed import WorkerFailed, fit_distributed
 from chainrule.learn import data, optim
 from chainrule.learn.advice import TrainingDiverged
@@ -189,6 +191,17 @@ def test_digits_mlp_follows_chainrules_own_loss_curve():
     assert largest_difference(ours, theirs) < 1e-5
 
 
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="lists threads from /proc")
+def test_no_thread_of_the_group_outlives_the_run():
+    """A group whose gloo threads outlived `destroy_process_group` made the interpreter's exit
+    abort now and then (std::terminate on a running thread): none may be left."""
+    X, y = data.xor(40, seed=1)
+    fit_distributed(mlp([2, 8, 1], "relu", "linear", seed=1), X, y, steps=5, progress=False)
+    threads = [Path(f"/proc/self/task/{t}/comm").read_text().strip()
+               for t in os.listdir("/proc/self/task")]  # fmt: skip
+    assert not [name for name in threads if "gloo" in name or "tcpstore" in name], threads
+
+
 # -- the command line, under torchrun -----------------------------------------------------------
 
 
@@ -243,8 +256,11 @@ def start_training(tmp_path, training=True):
         sys.executable, "-m", "chainrule", "train", "--data", "xor", "--engine", "torch",
         "--workers", "2", "--steps", "100000", "--out", str(tmp_path / "run"),
     ]  # fmt: skip
+    # its temporary folder in tmp_path: a folder left by a killed run is cleaned up by the
+    # next run that starts workers, and by pytest here
+    env = dict(ENV, TMPDIR=str(tmp_path))
     proc = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         cwd=tmp_path,
     )  # fmt: skip
     stdout, stderr = proc.stdout, proc.stderr
@@ -299,10 +315,11 @@ def test_a_killed_worker_stops_the_run_naming_its_rank_and_leaves_no_process(tmp
         "was stopped"
     )
     assert not (tmp_path / "run").exists()
+    assert not list(tmp_path.glob("chainrule-workers-*"))  # its temporary folder went too
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads processes from /proc (Linux)")
-def test_the_workers_end_with_the_process_that_started_them(tmp_path):
+def test_the_workers_end_with_the_process_that_started_them(tmp_path, monkeypatch):
     proc, pids, _ = start_training(tmp_path, training=False)
     try:
         os.kill(proc.pid, signal.SIGKILL)  # nothing can clean up after a SIGKILL but the workers
@@ -312,6 +329,12 @@ def test_the_workers_end_with_the_process_that_started_them(tmp_path):
         for pid in pids:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+    # the killed run's temporary folder, named after it, goes when the next run starts
+    left = list(tmp_path.glob("chainrule-workers-*"))
+    assert [folder.name.split("-")[2] for folder in left] == [str(proc.pid)]
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    distributed._remove_stale_folders()
+    assert not list(tmp_path.glob("chainrule-workers-*"))
 
 
 def test_a_port_in_use_is_reported_before_any_worker_starts(tmp_path, capsys):

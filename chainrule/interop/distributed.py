@@ -48,11 +48,13 @@ from __future__ import annotations
 
 import ctypes
 import datetime
+import importlib
 import inspect
 import math
 import os
 import pickle
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -95,6 +97,9 @@ TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
 _ENV = "CHAINRULE_WORKER_"
 # How long the workers' loop sleeps between looks at its children, in seconds.
 _POLL = 0.05
+# The temporary folder of a run (the job for the workers, rank 0's result, their errors) is
+# named FOLDER + the starting process's pid + a random part.
+_FOLDER = "chainrule-workers-"
 # How many steps' losses a worker keeps before the workers add them up (one all-reduce for
 # all of them; the progress bar and the check for a diverged loss follow at this pace).
 _REDUCE_EVERY = 20
@@ -428,6 +433,18 @@ def _check_shards(world: int, job: _Job) -> None:
 # -- the ways to run: here, in child processes, under torchrun ----------------------------------
 
 
+def _before_joining(torch: Any) -> None:
+    """Import, before this process joins a group, what DistributedDataParallel imports the
+    first time it is made (`torch._dynamo`). Imported while a group exists, it keeps
+    references to the group that `destroy_process_group` cannot drop: the group's gloo threads
+    then outlive it, and the interpreter's exit can abort on them ("terminate called without an
+    active exception", in about one run in five under torchrun)."""
+    try:
+        importlib.import_module("torch._dynamo.utils")
+    except ImportError:  # a PyTorch without it has nothing to import early
+        pass
+
+
 def _listening_socket(port: int | None) -> socket.socket:
     """A socket listening on 127.0.0.1 at `port` (None: a free one the system picks)."""
     if port is not None and (isinstance(port, bool) or not isinstance(port, int)
@@ -484,6 +501,7 @@ def _train_here(torch: Any, job: _Job, port: int | None) -> dict[str, Any]:
         store = _store(torch, sock, job.timeout)
         if interface:
             os.environ["GLOO_SOCKET_IFNAME"] = interface
+        _before_joining(torch)
         dist.init_process_group(
             "gloo", store=store, rank=0, world_size=1,
             timeout=datetime.timedelta(seconds=job.timeout),
@@ -508,6 +526,7 @@ def _join_torchrun(torch: Any, job: _Job) -> dict[str, Any] | None:
     dist = torch.distributed
     rank = int(os.environ["RANK"])
     job.progress = job.progress and rank == 0
+    _before_joining(torch)
     dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=job.timeout))
     try:
         result = _train(torch, job, rank, dist.get_world_size())
@@ -529,7 +548,8 @@ def _launch(job: _Job, world: int, port: int | None) -> dict[str, Any]:
     sock = _listening_socket(port)
     port = sock.getsockname()[1]
     procs: list[subprocess.Popen[bytes]] = []
-    with tempfile.TemporaryDirectory(prefix="chainrule-workers-") as folder:
+    _remove_stale_folders()
+    with tempfile.TemporaryDirectory(prefix=f"{_FOLDER}{os.getpid()}-") as folder:
         try:
             store = _store(torch, sock, job.timeout)
             path = Path(folder, "job.pickle")
@@ -568,6 +588,24 @@ def _launch(job: _Job, world: int, port: int | None) -> dict[str, Any]:
         finally:
             _stop(procs)
             sock.close()
+
+
+def _remove_stale_folders() -> None:
+    """Remove the folders of earlier runs whose starting process was killed (nothing else
+    could remove them: a `kill -9` leaves no time to clean up). Each folder is named after
+    the process that made it."""
+    if os.name != "posix":
+        return
+    for folder in Path(tempfile.gettempdir()).glob(f"{_FOLDER}*-*"):
+        pid = folder.name[len(_FOLDER) :].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            pass  # alive, or another user's
 
 
 def _worker_env(folder: str, world: int, port: int, timeout: float) -> dict[str, str]:
@@ -689,6 +727,7 @@ def worker_main() -> None:
         dist = torch.distributed
         timeout = datetime.timedelta(seconds=float(env[f"{_ENV}TIMEOUT"]))
         store = dist.TCPStore(HOST, int(env[f"{_ENV}PORT"]), None, False, timeout)
+        _before_joining(torch)
         dist.init_process_group("gloo", store=store, rank=rank, world_size=world, timeout=timeout)
         if rank == 0:  # every worker read the job before it could join: the copy can go
             os.unlink(folder / "job.pickle")
