@@ -131,6 +131,7 @@ docs-serve: $(DOCS_STAMP) ## serve the documentation on 127.0.0.1 (DOCS_PORT, de
 bench: setup ## the benchmarks: the scalar engine against micrograd, tensors against PyTorch
 	$(PY) benchmarks/bench_engine.py
 	$(PY) benchmarks/bench_tensor.py
+	$(PY) benchmarks/bench_distributed.py
 
 lint: setup ## ruff's checks only
 	$(PY) -m ruff check .

@@ -48,6 +48,7 @@ def test_the_notebooks_are_there():
         "03_derivatives_of_derivatives.ipynb",
         "04_makemore_names.ipynb",
         "05_cnn_digits.ipynb",
+        "06_scaling_out.ipynb",
     ]
 
 

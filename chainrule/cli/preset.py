@@ -27,7 +27,7 @@ from ..learn import data, io, optim
 from ..learn.loop import fit
 from ..learn.losses import cross_entropy
 from ..nn import ConfigError
-from . import common
+from . import common, distributed
 from .common import UsageError, add_flags, nonneg_int, positive_float, positive_int
 
 try:
@@ -94,6 +94,7 @@ def register(sub: Any) -> None:
         ("--force", "store_true", "replace the files of an earlier run"),
         ("--quiet", "store_true", "no progress bar"),
     ])  # fmt: skip
+    distributed.add_flags(p.add_argument_group("data-parallel training"), engine=True)
     p.set_defaults(func=run, seed=0)
 
 
@@ -103,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
     wall = time.perf_counter()
     out = args.out if args.out is not None else Path("runs", args.name)
     common.check_out(out, args.force)
+    distributed.prepare(args)
     config = _read_config(args.model_config) if args.model_config else None
     common.require_packages(f"chainrule preset {args.name}", ["numpy"], "tensor")
     try:
@@ -147,14 +149,19 @@ def run(args: argparse.Namespace) -> int:
         )
     run: dict[str, Any] = {"loss": preset.loss, "optimizer": optimizer, "steps": steps}
     run.update(epochs=epochs, batch_size=batch, schedule=preset.schedule)
-    history = fit(
-        model, X, y, **run, X_test=X_test, y_test=y_test, progress=not args.quiet, seed=args.seed
-    )
+    run.update(X_test=X_test, y_test=y_test, progress=not args.quiet, seed=args.seed)
+    if args.engine == "torch":
+        history = distributed.fit(args, model, X, y, **run)
+        if history is None:  # another rank of torchrun's: rank 0 reports
+            return 0
+    else:
+        history = fit(model, X, y, **run)
     model.eval()
     with no_grad():
         test_loss = float(cross_entropy(model(X_test), y_test).item())
     metadata = {"preset": args.name, "data": about_data, **common.summary(history)}
     metadata.update(test_loss=test_loss, seed=args.seed, **extra["metadata"])
+    metadata.update(distributed.run_metadata(history))
     written = common.save_run(out, args.force, model, history, metadata, {})
     print(
         f"done   train accuracy {common.percent(history.final_train_accuracy)}, held-out "

@@ -42,7 +42,7 @@ from ..learn.loop import History, fit, predict
 from ..learn.losses import LOSSES, default_loss, outputs_needed
 from ..learn.optim import OPTIMIZERS, SCHEDULES
 from ..viz import plots
-from . import common
+from . import common, distributed
 from .common import UsageError, add_flags, nonneg_float, nonneg_int, positive_float, positive_int
 
 try:
@@ -80,10 +80,12 @@ def register(sub: Any) -> None:
          "activation of the last layer (default: linear; tanh for --loss mse)"),
         ("--seed S", nonneg_int,
          f"seed of the initial weights and the batch order (default: {DEMO_SEED})"),
-        ("--engine", ["auto", "scalar", "tensor"],
+        ("--engine", ["auto", "scalar", "tensor", "torch"],
          "scalar (one Value per number, the lecture's MLP) or tensor (numpy arrays); auto: "
-         "tensor for data with more than 8 features or 1,000 points (default: auto)"),
+         "tensor for data with more than 8 features or 1,000 points; torch: the tensor MLP "
+         "trained by PyTorch, over --workers processes (default: auto)"),
     ])  # fmt: skip
+    distributed.add_flags(p.add_argument_group("data-parallel training (--engine torch)"), False)
     g = p.add_argument_group("training")
     add_flags(g, [
         ("--loss", list(LOSSES), "hinge (max-margin, +-1 labels), mse, bce (on logits), "
@@ -240,6 +242,7 @@ def run(args: argparse.Namespace) -> int:
     say = (lambda *a: None) if args.quiet else print
     out = args.out if args.out is not None else Path("runs", args.data)
     common.check_out(out, args.force)
+    distributed.prepare(args)
     header = getattr(args, "header", None)  # only the demo sets one
     purpose = "chainrule demo" if header else f"chainrule train --data {args.data}"
     common.require_packages(purpose, common.required_modules(args), "train")
@@ -252,7 +255,7 @@ def run(args: argparse.Namespace) -> int:
     engine = args.engine
     if engine == "auto":
         engine = "tensor" if features > 8 or len(X) > 1000 else "scalar"
-    model = _model(engine, s, args.seed)
+    model = _model("tensor" if engine == "torch" else engine, s, args.seed)
     batch = "full batch" if (s.batch_size or len(X)) >= len(X) else f"batches of {s.batch_size}"
     l2 = f" + {s.l2:g} L2" if s.l2 else ""
     momentum = f" momentum {s.momentum:g}" if s.momentum else ""
@@ -271,9 +274,13 @@ def run(args: argparse.Namespace) -> int:
             warnings.simplefilter("ignore", TrainingWarning)
             options = {k: getattr(s, k) for k in FIT_SETTINGS}
             held_out = {"X_test": X_test, "y_test": y_test, "eval_every": args.eval_every}
-            history = fit(
-                model, X, y, **options, **held_out, progress=not args.quiet, seed=args.seed
-            )
+            options.update(held_out, progress=not args.quiet, seed=args.seed)
+            if engine == "torch":
+                history = distributed.fit(args, model, X, y, **options)
+                if history is None:  # another rank of torchrun's: rank 0 reports
+                    return 0
+            else:
+                history = fit(model, X, y, **options)
     except TrainingDiverged as err:
         raise UsageError(err.advice.text("cli")) from None
     except MissingExtra as err:
@@ -288,6 +295,7 @@ def run(args: argparse.Namespace) -> int:
     about = {"data": about_data, "engine": engine, "loss": s.loss, "l2": s.l2}
     about["data_flags"] = {name: getattr(args, name, None) for name in common.DATA_FLAGS}
     metadata = {**about, **common.summary(history), "seed": args.seed, "data_seed": args.data_seed}
+    metadata.update(distributed.run_metadata(history))
     writers: dict[str, Callable[[Path], Any]] = {}
     if features == 2:
         title = f"{args.data}: {results.replace(', test', chr(10) + 'test')}"

@@ -1,0 +1,106 @@
+"""`--engine torch --workers N` of `chainrule train` and `chainrule preset`: the same run, trained
+data-parallel by PyTorch (`chainrule.interop.distributed`).
+
+    chainrule preset cnn-mnist5k --engine torch --workers 2
+    torchrun --nproc-per-node 2 -m chainrule preset cnn-mnist5k --engine torch
+
+The commands keep their own data, model, settings, report and files; this module adds the
+flags, checks the request before any work (`prepare`), and trains (`fit`). Under torchrun
+every rank runs the whole command, and only rank 0 prints and writes the run.
+
+`chainrule.interop.distributed` is imported inside the functions that train with PyTorch: it
+needs numpy and PyTorch, which the command line must start without (they are optional).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from .common import UsageError, positive_int, require_packages
+
+__all__ = ["add_flags", "fit", "prepare", "run_metadata"]
+
+# The variables torchrun sets for each of its workers (as `chainrule.interop.distributed`).
+TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
+
+
+def port_number(text: str) -> int:
+    """A TCP port, 1 to 65535."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535, got {text!r}")
+    return value
+
+
+def add_flags(g: Any, engine: bool) -> None:
+    """--workers and --port (and, for a command that has none yet, --engine tensor|torch)."""
+    if engine:
+        g.add_argument(
+            "--engine",
+            default="tensor",
+            choices=["tensor", "torch"],
+            help="tensor (chainrule's numpy engine) or torch (PyTorch, data-parallel over "
+            "--workers processes) (default: tensor)",
+        )
+    g.add_argument(
+        "--workers",
+        type=positive_int,
+        metavar="N",
+        help="with --engine torch: worker processes on this machine, each training on its "
+        "share of every batch (default: 1; under torchrun, torchrun's)",
+    )
+    g.add_argument(
+        "--port",
+        type=port_number,
+        metavar="P",
+        help="with --engine torch: the port the workers meet on, on 127.0.0.1 (default: a "
+        "free one)",
+    )
+
+
+def prepare(args: argparse.Namespace) -> None:
+    """Before any work: the flags fit together and PyTorch is installed. Under torchrun,
+    the ranks other than 0 print nothing (their errors still show)."""
+    torchrun = all(os.environ.get(name) for name in TORCHRUN_VARIABLES)
+    if getattr(args, "engine", None) != "torch":
+        for flag in ("workers", "port"):
+            if getattr(args, flag, None) is not None:
+                raise UsageError(f"--{flag} needs --engine torch")
+        if torchrun:
+            raise UsageError("under torchrun, train with --engine torch")
+        return
+    require_packages("--engine torch", ["torch", "numpy"], "torch")
+    if torchrun:
+        world = int(os.environ["WORLD_SIZE"])
+        if args.workers is not None and args.workers != world:
+            raise UsageError(
+                f"--workers {args.workers}, but torchrun started {world} workers: under "
+                "torchrun, leave --workers out"
+            )
+        if int(os.environ["RANK"]) != 0:
+            sys.stdout = open(os.devnull, "w")  # for the rest of the process
+
+
+def fit(args: argparse.Namespace, model: Any, X: Any, y: Any, **options: Any) -> Any:
+    """Train `model` as `chainrule.learn.fit` would, data-parallel in PyTorch; the `History`,
+    or None on a torchrun rank other than 0. Problems are one-line `UsageError`s."""
+    from ..interop import distributed  # needs numpy and PyTorch: see the module's docstring
+
+    try:
+        return distributed.fit_distributed(
+            model, X, y, workers=args.workers, port=args.port, **options
+        )
+    except (ValueError, TypeError, distributed.WorkerFailed) as err:
+        raise UsageError(str(err)) from None
+
+
+def run_metadata(history: Any) -> dict[str, Any]:
+    """What a model file adds about a data-parallel run: the engine and the workers."""
+    workers = getattr(history, "workers", None)  # a ParallelHistory's
+    return {} if workers is None else {"engine": "torch", "workers": workers}
