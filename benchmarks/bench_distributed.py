@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-RECIPES = {  # the presets' training settings (chainrule.cli.presets.PRESETS)
+RECIPES = {  # the presets' training settings (chainrule.cli.preset.PRESETS)
     "cnn-mnist5k": dict(lr=0.05, momentum=0.9, weight_decay=5e-4, batch=64),
     "names-mlp": dict(lr=0.1, momentum=0.0, weight_decay=0.0, batch=32),
 }

@@ -8,8 +8,8 @@ The commands keep their own data, model, settings, report and files; this module
 flags, checks the request before any work (`prepare`), and trains (`fit`). Under torchrun
 every rank runs the whole command, and only rank 0 prints and writes the run.
 
-`chainrule.interop.distributed` is imported inside the functions that train with PyTorch: it
-needs numpy and PyTorch, which the command line must start without (they are optional).
+`chainrule.interop.distributed` needs numpy (and, when it trains, PyTorch); both are optional,
+so without numpy the command line starts anyway and `prepare` says what to install.
 """
 
 from __future__ import annotations
@@ -20,6 +20,11 @@ import sys
 from typing import Any
 
 from .common import UsageError, positive_int, require_packages
+
+try:
+    from ..interop import distributed
+except ImportError:  # no numpy: `prepare` asks for the packages first
+    distributed = None  # type: ignore[assignment]
 
 __all__ = ["add_flags", "fit", "prepare", "run_metadata"]
 
@@ -90,8 +95,6 @@ def prepare(args: argparse.Namespace) -> None:
 def fit(args: argparse.Namespace, model: Any, X: Any, y: Any, **options: Any) -> Any:
     """Train `model` as `chainrule.learn.fit` would, data-parallel in PyTorch; the `History`,
     or None on a torchrun rank other than 0. Problems are one-line `UsageError`s."""
-    from ..interop import distributed  # needs numpy and PyTorch: see the module's docstring
-
     try:
         return distributed.fit_distributed(
             model, X, y, workers=args.workers, port=args.port, **options

@@ -77,9 +77,8 @@ from ..learn import optim
 from ..learn.advice import TrainingDiverged, TrainingWarning, diagnose, diverged_advice
 from ..learn.data import check_finite
 from ..learn.loop import History
-from ..learn.losses import LOSSES
-from ..learn.module import check_size
-from ..learn.tasks import Task
+from ..learn.losses import LOSSES, Task
+from ..nn import check_size
 from ..tensor.layers import TensorModule
 from .torch import from_torch, to_torch
 
