@@ -73,8 +73,9 @@ class Node(Protocol):
     def _vjp(self, g: Any) -> Iterable[tuple[Any, Any]]: ...
 
 
-class Engine:
-    """What an engine provides. Each engine is one subclass of static methods."""
+class Engine(Protocol):
+    """What an engine provides. Each engine is one subclass of static methods (a protocol, so
+    the stubs here are only signatures and what each one is for)."""
 
     name: ClassVar[str]
     kind: ClassVar[str]  # what its nodes are called in messages: 'Value' or 'Tensor'
@@ -86,12 +87,10 @@ class Engine:
     def leaf(x: Any) -> Any:
         """A new leaf holding a copy of `x`'s numbers, which takes a gradient: what a gradient
         check may nudge freely."""
-        raise NotImplementedError
 
     @staticmethod
     def as_input(x: Any) -> Any:
         """`x` itself if it takes a gradient, else a leaf over the same numbers that does."""
-        raise NotImplementedError
 
     @staticmethod
     def why_not_differentiable(x: Any) -> str | None:
@@ -101,21 +100,17 @@ class Engine:
     @staticmethod
     def seed(out: Any) -> Any:
         """d out / d out: the gradient a recorded backward pass starts from."""
-        raise NotImplementedError
 
     @staticmethod
     def zero_grad(p: Any) -> None:
         """Forget a parameter's gradient."""
-        raise NotImplementedError
 
     @staticmethod
     def restored(name: str, p: Any, value: Any) -> Any:
         """A state dict's entry checked against parameter `p`, ready for `assign`."""
-        raise NotImplementedError
 
     @staticmethod
-    def assign(p: Any, value: Any) -> None:
-        raise NotImplementedError
+    def assign(p: Any, value: Any) -> None: ...
 
     # -- its graph -----------------------------------------------------------------------------
 
@@ -124,78 +119,63 @@ class Engine:
         """Every operand of `node` that is a node, in the order written, once per use (`a + a`
         lists `a` twice): what a picture draws an arrow from. (`_prev` holds only those that
         receive a gradient.)"""
-        raise NotImplementedError
 
     # -- numbers out -------------------------------------------------------------------------
 
     @staticmethod
     def grads(x: Any) -> list[float]:
         """A leaf's gradient as plain floats, one per element (zeros before any backward)."""
-        raise NotImplementedError
 
     @staticmethod
     def backward(y: Any, seed: list[float]) -> None:
         """Backpropagate from `y`, seeded with one number per element of `y`."""
-        raise NotImplementedError
 
     # -- batches -----------------------------------------------------------------------------
 
     @staticmethod
-    def owns(model: Any) -> bool:
-        raise NotImplementedError
+    def owns(model: Any) -> bool: ...
 
     @staticmethod
     def inputs(X: Sequence[Sequence[float]]) -> Any:
         """The data in the engine's own form, made once per run."""
-        raise NotImplementedError
 
     @staticmethod
-    def targets(targets: list[Any]) -> Any:
-        raise NotImplementedError
+    def targets(targets: list[Any]) -> Any: ...
 
     @staticmethod
     def take(data: Any, index: list[int]) -> Any:
         """The rows `index` of inputs or targets (a minibatch)."""
-        raise NotImplementedError
 
     @staticmethod
     def forward(model: Any, inputs: Any) -> Any:
         """The model's outputs for a batch."""
-        raise NotImplementedError
 
     @staticmethod
     def penalty(params: list[Any]) -> Any:
         """The sum of squared parameters, as a node (the L2 term)."""
-        raise NotImplementedError
 
     @staticmethod
     def scores(outputs: Any) -> list[float] | list[list[float]]:
         """The outputs as plain numbers: one score per sample, or one row of scores."""
-        raise NotImplementedError
 
     @staticmethod
     def correct(outputs: Any, classes: list[int], threshold: float) -> int:
         """How many outputs predict their class (score > threshold, or the largest score)."""
-        raise NotImplementedError
 
     @staticmethod
     def width(outputs: Any) -> int:
         """How many numbers the model returns per sample."""
-        raise NotImplementedError
 
     # -- optimizer arithmetic ------------------------------------------------------------------
 
     @staticmethod
-    def copy(g: Any) -> Any:
-        raise NotImplementedError
+    def copy(g: Any) -> Any: ...
 
     @staticmethod
-    def zeros_like(g: Any) -> Any:
-        raise NotImplementedError
+    def zeros_like(g: Any) -> Any: ...
 
     @staticmethod
-    def sqrt(x: Any) -> Any:
-        raise NotImplementedError
+    def sqrt(x: Any) -> Any: ...
 
     # -- what a loss needs (`chainrule.learn.losses` writes each loss once over these) ----------
 
@@ -203,29 +183,24 @@ class Engine:
     def column(outputs: Any, who: str, what: str) -> Any:
         """One score per sample, checked, as the engine's column of nodes: what a loss of one
         output per sample (mse, hinge, bce) is computed on."""
-        raise NotImplementedError
 
     @staticmethod
     def rows(outputs: Any, who: str) -> tuple[Any, int]:
         """One row of scores per sample, checked: (the rows, how many scores each holds)."""
-        raise NotImplementedError
 
     @staticmethod
     def each(term: Callable[[Any, Any], Any], xs: Any, ys: list[float]) -> Any:
         """`term(x, y)` for every sample, x from the column `xs` and y the plain number of
         `ys`: a column of terms."""
-        raise NotImplementedError
 
     @staticmethod
     def total(terms: Any) -> Any:
         """The sum of a column of terms, as one node."""
-        raise NotImplementedError
 
     @staticmethod
     def nll(rows: Any, classes: list[int]) -> Any:
         """`-log softmax(row)[class]` of every row: a column of terms, computed stably (the
         row's largest score subtracted first, so no exponential overflows)."""
-        raise NotImplementedError
 
 
 class ScalarEngine(Engine):
