@@ -76,12 +76,23 @@ def one_run(preset: str, steps: int, engine: str, workers: int) -> dict[str, Any
     X, y, X_test, y_test = preset_data(preset)
     recipe = RECIPES[preset]
     model = (recipes.digits_cnn if preset == "cnn-mnist5k" else recipes.names_mlp)(seed=0)
-    sgd = optim.SGD(model.parameters(), lr=recipe["lr"], momentum=recipe["momentum"],
-                    weight_decay=recipe["weight_decay"])  # fmt: skip
+    sgd = optim.SGD(
+        model.parameters(),
+        lr=recipe["lr"],
+        momentum=recipe["momentum"],
+        weight_decay=recipe["weight_decay"],
+    )
     options = dict(
-        loss="cross_entropy", optimizer=sgd, steps=steps, batch_size=recipe["batch"],
-        schedule="cosine", X_test=X_test, y_test=y_test, progress=False, seed=0,
-    )  # fmt: skip
+        loss="cross_entropy",
+        optimizer=sgd,
+        steps=steps,
+        batch_size=recipe["batch"],
+        schedule="cosine",
+        X_test=X_test,
+        y_test=y_test,
+        progress=False,
+        seed=0,
+    )
     if engine == "tensor":
         history = fit(model, X, y, **options)
     else:
@@ -107,8 +118,18 @@ def measure(preset: str, steps: int, engine: str, workers: int, threads: int | N
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     if threads is not None:
         env["OMP_NUM_THREADS"] = str(threads)
-    command = [sys.executable, __file__, "--one", engine, "--preset", preset,
-               "--steps", str(steps), "--workers", str(workers)]  # fmt: skip
+    command = [
+        sys.executable,
+        __file__,
+        "--one",
+        engine,
+        "--preset",
+        preset,
+        "--steps",
+        str(steps),
+        "--workers",
+        str(workers),
+    ]
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=3600)
     wall = time.perf_counter() - started
@@ -156,14 +177,20 @@ def main(argv: list[str] | None = None) -> int:
     rows = [("chainrule tensor", "numpy", best(args.repeats, p, s, "tensor", 1, None))]
     for w in counts:
         if w == 1:
-            rows.append(("torch, 1 worker", str(default_threads),
-                         best(args.repeats, p, s, "torch", 1, None)))  # fmt: skip
+            rows.append(
+                (
+                    "torch, 1 worker",
+                    str(default_threads),
+                    best(args.repeats, p, s, "torch", 1, None),
+                )
+            )
             if default_threads > 1:
                 rows.append(("torch, 1 worker", "1", best(args.repeats, p, s, "torch", 1, 1)))
         else:
             threads = max(1, n_cores // w)
-            rows.append((f"torch, {w} workers", str(threads),
-                         best(args.repeats, p, s, "torch", w, None)))  # fmt: skip
+            rows.append(
+                (f"torch, {w} workers", str(threads), best(args.repeats, p, s, "torch", w, None))
+            )
     base = next((r for name, _, r in rows if name == "torch, 1 worker"), None)
     header = (
         f"{'engine':<18} {'threads':>7} {'steps/s':>8} {'speed-up':>8} {'train s':>8} "

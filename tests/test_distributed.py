@@ -89,10 +89,17 @@ def cnn_runs(mnist):
         model = digits_cnn(seed=SEED)
         sgd = optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
         options = dict(
-            loss="cross_entropy", optimizer=sgd, steps=STEPS, batch_size=BATCH,
-            schedule="cosine", X_test=X_test, y_test=y_test, eval_every=4, progress=False,
+            loss="cross_entropy",
+            optimizer=sgd,
+            steps=STEPS,
+            batch_size=BATCH,
+            schedule="cosine",
+            X_test=X_test,
+            y_test=y_test,
+            eval_every=4,
+            progress=False,
             seed=SEED,
-        )  # fmt: skip
+        )
         history: Any = (
             fit(model, X, y, **options)
             if workers is None
@@ -146,10 +153,19 @@ def test_names_mlp_follows_chainrules_own_loss_curve():
     for train in (fit, fit_distributed):
         model = names_mlp(seed=SEED)
         history: Any = train(
-            model, X, y, loss="cross_entropy", optimizer=optim.SGD(model.parameters(), lr=0.1),
-            steps=40, batch_size=32, schedule="cosine", X_test=X_dev, y_test=y_dev,
-            progress=False, seed=SEED,
-        )  # fmt: skip
+            model,
+            X,
+            y,
+            loss="cross_entropy",
+            optimizer=optim.SGD(model.parameters(), lr=0.1),
+            steps=40,
+            batch_size=32,
+            schedule="cosine",
+            X_test=X_dev,
+            y_test=y_dev,
+            progress=False,
+            seed=SEED,
+        )
         runs.append((model, history))
     (ours, tensor), (theirs, torch1) = runs
     assert tensor.loss[-1] < tensor.loss[0] - 0.3
@@ -177,10 +193,22 @@ def test_digits_mlp_follows_chainrules_own_loss_curve():
     for train in (fit, fit_distributed):
         model = mlp([64, 64, 10], "relu", "linear", seed=SEED)
         history: Any = train(
-            model, X, y, loss="cross_entropy", optimizer="sgd", lr=0.1, momentum=0.9, l2=1e-4,
-            epochs=2, batch_size=32, schedule="linear", X_test=X_test, y_test=y_test,
-            progress=False, seed=SEED,
-        )  # fmt: skip
+            model,
+            X,
+            y,
+            loss="cross_entropy",
+            optimizer="sgd",
+            lr=0.1,
+            momentum=0.9,
+            l2=1e-4,
+            epochs=2,
+            batch_size=32,
+            schedule="linear",
+            X_test=X_test,
+            y_test=y_test,
+            progress=False,
+            seed=SEED,
+        )
         runs.append((model, history))
     (ours, tensor), (theirs, torch1) = runs
     assert tensor.steps == 86 and tensor.final_train_accuracy > 0.9
@@ -197,8 +225,9 @@ def test_no_thread_of_the_group_outlives_the_run():
     abort now and then (std::terminate on a running thread): none may be left."""
     X, y = data.xor(40, seed=1)
     fit_distributed(mlp([2, 8, 1], "relu", "linear", seed=1), X, y, steps=5, progress=False)
-    threads = [Path(f"/proc/self/task/{t}/comm").read_text().strip()
-               for t in os.listdir("/proc/self/task")]  # fmt: skip
+    threads = [
+        Path(f"/proc/self/task/{t}/comm").read_text().strip() for t in os.listdir("/proc/self/task")
+    ]
     assert not [name for name in threads if "gloo" in name or "tcpstore" in name], threads
 
 
@@ -212,9 +241,20 @@ def test_torchrun_runs_the_command_and_rank_0_writes_a_run_like_any_other(tmp_pa
     writes (same metadata, same final loss), which `eval` and `predict` use unchanged."""
     flags = ["--data", "xor", "--quiet", "--out"]
     command = [
-        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-        "-m", "chainrule", "train", *flags, str(tmp_path / "torch"), "--engine", "torch",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        "2",
+        "-m",
+        "chainrule",
+        "train",
+        *flags,
+        str(tmp_path / "torch"),
+        "--engine",
+        "torch",
+    ]
     result = subprocess.run(
         command, capture_output=True, text=True, env=ENV, cwd=tmp_path, timeout=240
     )
@@ -253,21 +293,38 @@ def start_training(tmp_path, training=True):
     `training`, once its workers were started): the process, its workers' pids, and the text
     it wrote to stderr so far (a growing list)."""
     command = [
-        sys.executable, "-m", "chainrule", "train", "--data", "xor", "--engine", "torch",
-        "--workers", "2", "--steps", "100000", "--out", str(tmp_path / "run"),
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "chainrule",
+        "train",
+        "--data",
+        "xor",
+        "--engine",
+        "torch",
+        "--workers",
+        "2",
+        "--steps",
+        "100000",
+        "--out",
+        str(tmp_path / "run"),
+    ]
     # its temporary folder in tmp_path: a folder left by a killed run is cleaned up by the
     # next run that starts workers, and by pytest here
     env = dict(ENV, TMPDIR=str(tmp_path))
     proc = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
         cwd=tmp_path,
-    )  # fmt: skip
+    )
     stdout, stderr = proc.stdout, proc.stderr
     assert stdout is not None and stderr is not None
     err: list[str] = []
-    threading.Thread(target=lambda: err.extend(iter(lambda: stderr.read(1), "")),
-                     daemon=True).start()  # fmt: skip
+    threading.Thread(
+        target=lambda: err.extend(iter(lambda: stderr.read(1), "")), daemon=True
+    ).start()
     out: list[str] = []
     threading.Thread(target=lambda: out.extend(stdout), daemon=True).start()
     deadline = time.monotonic() + 120
@@ -342,8 +399,20 @@ def test_a_port_in_use_is_reported_before_any_worker_starts(tmp_path, capsys):
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
         port = taken.getsockname()[1]
-        argv = ["train", "--data", "xor", "--quiet", "--out", str(tmp_path / "x"),
-                "--engine", "torch", "--workers", "2", "--port", str(port)]  # fmt: skip
+        argv = [
+            "train",
+            "--data",
+            "xor",
+            "--quiet",
+            "--out",
+            str(tmp_path / "x"),
+            "--engine",
+            "torch",
+            "--workers",
+            "2",
+            "--port",
+            str(port),
+        ]
         started = time.monotonic()
         assert main(argv) == 2
     assert time.monotonic() - started < 30
@@ -365,20 +434,34 @@ def test_no_workers_is_refused_by_the_parser(tmp_path, capsys):
 @pytest.mark.parametrize(
     "flags, message",
     [
-        (["--workers", "101"], "101 workers is more than the 100 examples in a batch: each "
-                               "worker needs at least one; use at most 100 workers, or larger "
-                               "batches"),
-        (["--workers", "3", "--batch-size", "32", "--samples", "98", "--epochs", "1"],
-         "3 workers is more than the 2 examples in the last batch of each epoch (98 = 3 x 32 + "
-         "2): each worker needs at least one; use at most 2 workers, or a batch size that "
-         "divides 98"),
+        (
+            ["--workers", "101"],
+            "101 workers is more than the 100 examples in a batch: each "
+            "worker needs at least one; use at most 100 workers, or larger "
+            "batches",
+        ),
+        (
+            ["--workers", "3", "--batch-size", "32", "--samples", "98", "--epochs", "1"],
+            "3 workers is more than the 2 examples in the last batch of each epoch (98 = 3 x 32 + "
+            "2): each worker needs at least one; use at most 2 workers, or a batch size that "
+            "divides 98",
+        ),
     ],
-)  # fmt: skip
+)
 def test_more_workers_than_examples_are_refused_before_any_process_starts(
     tmp_path, capsys, flags, message
 ):
-    argv = ["train", "--data", "xor", "--quiet", "--out", str(tmp_path / "x"), "--engine",
-            "torch", *flags]  # fmt: skip
+    argv = [
+        "train",
+        "--data",
+        "xor",
+        "--quiet",
+        "--out",
+        str(tmp_path / "x"),
+        "--engine",
+        "torch",
+        *flags,
+    ]
     started = time.monotonic()
     assert main(argv) == 2
     assert time.monotonic() - started < 10  # no worker was started (each takes seconds)
@@ -407,8 +490,12 @@ def test_without_torch_the_engine_names_the_extra(tmp_path):
     for argv in (["train", "--data", "xor"], ["preset", "cnn-mnist5k"]):
         result = subprocess.run(
             [sys.executable, "-c", code, *argv, "--engine", "torch", "--out", "x"],
-            capture_output=True, text=True, env=ENV, cwd=tmp_path, timeout=120,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            env=ENV,
+            cwd=tmp_path,
+            timeout=120,
+        )
         assert result.returncode == 2 and "Traceback" not in result.stderr
         assert result.stderr.strip().endswith(
             '--engine torch needs torch, which is not installed: pip install "chainrule[torch]"'
@@ -429,8 +516,17 @@ def test_a_worker_that_fails_names_its_rank_and_its_error():
     X, y = data.name_contexts(["emma", "olivia", "ava"], 3)
     model = names_mlp(seed=0, hidden=8)
     with pytest.raises(WorkerFailed) as caught:
-        fit_distributed(model, X, y, workers=2, loss="cross_entropy", batch_size=3, steps=2,
-                        progress=False, seed=0)  # fmt: skip
+        fit_distributed(
+            model,
+            X,
+            y,
+            workers=2,
+            loss="cross_entropy",
+            batch_size=3,
+            steps=2,
+            progress=False,
+            seed=0,
+        )
     # batches of 3: rank 0 takes positions 0 and 2, rank 1 position 1 alone
     assert caught.value.rank == 1
     assert str(caught.value).startswith(

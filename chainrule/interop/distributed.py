@@ -201,11 +201,26 @@ def fit_distributed(
     """
     torch = _require_torch()
     job = _make_job(
-        model, X, y, loss=loss, optimizer=optimizer, lr=lr, momentum=momentum, l2=l2,
-        steps=steps, epochs=epochs, batch_size=batch_size, schedule=schedule, X_test=X_test,
-        y_test=y_test, eval_every=eval_every, progress=progress, seed=seed, timeout=timeout,
+        model,
+        X,
+        y,
+        loss=loss,
+        optimizer=optimizer,
+        lr=lr,
+        momentum=momentum,
+        l2=l2,
+        steps=steps,
+        epochs=epochs,
+        batch_size=batch_size,
+        schedule=schedule,
+        X_test=X_test,
+        y_test=y_test,
+        eval_every=eval_every,
+        progress=progress,
+        seed=seed,
+        timeout=timeout,
         record_shards=record_shards,
-    )  # fmt: skip
+    )
     world = _world_size(workers)
     _check_shards(world, job)
     called = time.time()  # wall-clock time: the workers' clocks are other processes'
@@ -221,10 +236,17 @@ def fit_distributed(
     history: ParallelHistory = result["history"]
     history.start_time = max(0.0, history.start_time - called)  # rank 0 noted when steps began
     history.warnings = diagnose(
-        history.loss, history.final_train_accuracy, _as_list(job.classes),
-        lr=history.lr[0], default_lr=_default_lr(optimizer), optimizer=_optimizer_name(optimizer),
-        batch_size=job.batch, samples=job.n, relu=_uses_relu(model), epochs=epochs is not None,
-    )  # fmt: skip
+        history.loss,
+        history.final_train_accuracy,
+        _as_list(job.classes),
+        lr=history.lr[0],
+        default_lr=_default_lr(optimizer),
+        optimizer=_optimizer_name(optimizer),
+        batch_size=job.batch,
+        samples=job.n,
+        relu=_uses_relu(model),
+        epochs=epochs is not None,
+    )
     for advice in history.warnings:
         warnings.warn(str(advice), TrainingWarning, stacklevel=2)
     return history
@@ -290,12 +312,26 @@ def _make_job(model: Any, X: Any, y: Any, **o: Any) -> _Job:
         test_inputs = engine.inputs(o["X_test"])
         test_classes = _array(task.classes(o["y_test"]))
     return _Job(
-        model=model, inputs=inputs, targets=targets, classes=_array(task.classes(y)),
-        test_inputs=test_inputs, test_classes=test_classes, loss=loss, l2=l2,
-        optimizer=_torch_optimizer(ours), lrs=lrs, n=n, batch=batch, total=total, every=every,
-        seed=o["seed"], threshold=task.threshold, progress=bool(o["progress"]),
-        record_shards=bool(o["record_shards"]), timeout=float(timeout),
-    )  # fmt: skip
+        model=model,
+        inputs=inputs,
+        targets=targets,
+        classes=_array(task.classes(y)),
+        test_inputs=test_inputs,
+        test_classes=test_classes,
+        loss=loss,
+        l2=l2,
+        optimizer=_torch_optimizer(ours),
+        lrs=lrs,
+        n=n,
+        batch=batch,
+        total=total,
+        every=every,
+        seed=o["seed"],
+        threshold=task.threshold,
+        progress=bool(o["progress"]),
+        record_shards=bool(o["record_shards"]),
+        timeout=float(timeout),
+    )
 
 
 def _check_rows(X: Any, y: Any, xname: str, yname: str) -> int:
@@ -351,13 +387,19 @@ def _torch_optimizer(ours: optim.Optimizer) -> tuple[str, dict[str, Any]]:
     """The torch.optim class and options that make the same steps as `ours`."""
     if isinstance(ours, optim.SGD):
         return "SGD", {
-            "lr": ours.lr, "momentum": ours.momentum, "dampening": ours.dampening,
-            "weight_decay": ours.weight_decay, "nesterov": ours.nesterov,
-        }  # fmt: skip
+            "lr": ours.lr,
+            "momentum": ours.momentum,
+            "dampening": ours.dampening,
+            "weight_decay": ours.weight_decay,
+            "nesterov": ours.nesterov,
+        }
     assert isinstance(ours, optim.Adam)
     return "Adam", {
-        "lr": ours.lr, "betas": ours.betas, "eps": ours.eps, "weight_decay": ours.weight_decay
-    }  # fmt: skip
+        "lr": ours.lr,
+        "betas": ours.betas,
+        "eps": ours.eps,
+        "weight_decay": ours.weight_decay,
+    }
 
 
 def _lr_at(schedule: Any, ours: optim.Optimizer, total: int) -> Callable[[int], float]:
@@ -446,8 +488,9 @@ def _before_joining(torch: Any) -> None:
 
 def _listening_socket(port: int | None) -> socket.socket:
     """A socket listening on 127.0.0.1 at `port` (None: a free one the system picks)."""
-    if port is not None and (isinstance(port, bool) or not isinstance(port, int)
-                             or not 0 <= port <= 65535):  # fmt: skip
+    if port is not None and (
+        isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535
+    ):
         raise ValueError(f"port must be a whole number from 0 to 65535, got {port!r}")
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
@@ -468,9 +511,14 @@ def _store(torch: Any, sock: socket.socket, timeout: float) -> Any:
     """The group's meeting point, served by this process on the socket already bound (the
     store owns the socket from then on, and closes it)."""
     store = torch.distributed.TCPStore(
-        HOST, sock.getsockname()[1], None, True, datetime.timedelta(seconds=timeout),
-        wait_for_workers=False, master_listen_fd=sock.fileno(),
-    )  # fmt: skip
+        HOST,
+        sock.getsockname()[1],
+        None,
+        True,
+        datetime.timedelta(seconds=timeout),
+        wait_for_workers=False,
+        master_listen_fd=sock.fileno(),
+    )
     sock.detach()
     return store
 
@@ -502,9 +550,12 @@ def _train_here(torch: Any, job: _Job, port: int | None) -> dict[str, Any]:
             os.environ["GLOO_SOCKET_IFNAME"] = interface
         _before_joining(torch)
         dist.init_process_group(
-            "gloo", store=store, rank=0, world_size=1,
+            "gloo",
+            store=store,
+            rank=0,
+            world_size=1,
             timeout=datetime.timedelta(seconds=job.timeout),
-        )  # fmt: skip
+        )
         try:
             result = _train(torch, job, 0, 1)
         finally:
@@ -565,7 +616,7 @@ def _launch(job: _Job, world: int, port: int | None) -> dict[str, Any]:
                         ],
                         env={**env, f"{_ENV}RANK": str(rank)},
                         stdin=subprocess.DEVNULL,
-                    )  # fmt: skip
+                    )
                 )
             if job.progress:
                 pids = ", ".join(str(p.pid) for p in procs)
@@ -618,10 +669,15 @@ def _worker_env(folder: str, world: int, port: int, timeout: float) -> dict[str,
         env["GLOO_SOCKET_IFNAME"] = interface
     if "OMP_NUM_THREADS" not in env:  # the cores shared out between the workers
         env["OMP_NUM_THREADS"] = str(max(1, _cores() // world))
-    env.update({
-        f"{_ENV}FOLDER": folder, f"{_ENV}WORLD": str(world), f"{_ENV}PORT": str(port),
-        f"{_ENV}TIMEOUT": str(timeout), f"{_ENV}PARENT": str(os.getpid()),
-    })  # fmt: skip
+    env.update(
+        {
+            f"{_ENV}FOLDER": folder,
+            f"{_ENV}WORLD": str(world),
+            f"{_ENV}PORT": str(port),
+            f"{_ENV}TIMEOUT": str(timeout),
+            f"{_ENV}PARENT": str(os.getpid()),
+        }
+    )
     return env
 
 
@@ -742,8 +798,10 @@ def worker_main() -> None:
     except Exception as err:  # reported by the process that started the workers
         lost = _lost_contact(err)
         message = _gloo_message(err) if lost else f"{type(err).__name__}: {err}"
-        _write(folder / f"error-{rank}.pickle", {"kind": "lost" if lost else "error",
-                                                "message": message})  # fmt: skip
+        _write(
+            folder / f"error-{rank}.pickle",
+            {"kind": "lost" if lost else "error", "message": message},
+        )
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -819,15 +877,21 @@ def _train(torch: Any, job: _Job, rank: int, world: int) -> dict[str, Any] | Non
     if job.loss == "cross_entropy":
         targets = targets.long()
     classes = None if job.classes is None else torch.as_tensor(job.classes)
-    history = ParallelHistory(threshold=job.threshold, batch_size=job.batch,
-                              train_size=job.n, l2=job.l2, workers=world)  # fmt: skip
+    history = ParallelHistory(
+        threshold=job.threshold, batch_size=job.batch, train_size=job.n, l2=job.l2, workers=world
+    )
     reporting = rank == 0
 
     def score_held_out(done: int) -> None:
         if reporting and job.test_inputs is not None:
             history.eval_steps.append(done)
-            correct = _count_correct(torch, module, _tensor(torch, job.test_inputs),
-                                     torch.as_tensor(job.test_classes), job.threshold)  # fmt: skip
+            correct = _count_correct(
+                torch,
+                module,
+                _tensor(torch, job.test_inputs),
+                torch.as_tensor(job.test_classes),
+                job.threshold,
+            )
             history.test_accuracy.append(correct / len(job.test_classes))
 
     bar = _progress_bar(job.total, world) if job.progress else None
@@ -857,8 +921,10 @@ def _train(torch: Any, job: _Job, rank: int, world: int) -> dict[str, Any] | Non
                 name = "adam" if kind == "Adam" else "sgd"
                 advice = diverged_advice(
                     f"the loss became {value} at step {k} (it started at {history.loss[0]:.4g})",
-                    history.lr[0], optim.OPTIMIZERS[name][1], name,
-                )  # fmt: skip
+                    history.lr[0],
+                    optim.OPTIMIZERS[name][1],
+                    name,
+                )
                 raise TrainingDiverged(f"fit_distributed: {advice}", advice)
         reduced = upto
         if bar is not None:
