@@ -199,8 +199,13 @@ def _wait_ready(page) -> None:
 
 
 def _open_link(page, server: str, fragment: str) -> None:
-    """Open a playground link in the same tab: the page takes its state, Python stays up."""
-    page.goto(f"{server}#{fragment}")
+    """Open a playground link in the same tab: the page takes its state, Python stays up.
+    Returns once the page has taken the link (its `hashchange` handler has run), so what a
+    test reads next is the link's state, not the one before it."""
+    if page.evaluate("location.hash.slice(1)") != fragment:
+        links = page.evaluate("window.playground.links")
+        page.goto(f"{server}#{fragment}")
+        page.wait_for_function(f"window.playground.links > {links}")
     assert page.evaluate("window.playground.bootMs") == metrics["pyodide_boot_ms_exact"]
 
 
@@ -567,7 +572,7 @@ def test_the_learned_nothing_advice_clears_once_the_network_learns(page, server)
     """xor at learning rate 0.3 answers at chance for its first ~200 steps, then learns: the
     advice shows, in the page's words with a button for the page's control, and goes."""
     _open_link(page, server, "tab=train&dataset=xor&lr=0.3")
-    page.wait_for_function("window.playground.Train.last.steps === 0")
+    page.wait_for_function("window.playground.Train.last?.steps === 0")
     advice = by(page, "train-advice")
     expect(advice).to_be_hidden()
     by(page, "train-start").click()
@@ -587,7 +592,7 @@ def test_the_learned_nothing_advice_clears_once_the_network_learns(page, server)
 
 def test_a_diverging_run_is_said_plainly_with_a_lower_learning_rate_to_apply(page, server):
     _open_link(page, server, "tab=train&dataset=moons&lr=3&activation=linear")
-    page.wait_for_function("window.playground.Train.last.steps === 0")
+    page.wait_for_function("window.playground.Train.last?.steps === 0")
     by(page, "train-start").click()
     advice = by(page, "train-advice")
     expect(advice).to_be_visible()
@@ -635,7 +640,7 @@ def test_moons_training_reaches_100_steps_and_95_percent(page, server):
     page.wait_for_function(
         "window.playground.Train.last"
         " && window.playground.Train.last.config.layers.join() === '16,16'"
-        " && window.playground.Train.last.steps === 0"
+        " && window.playground.Train.last?.steps === 0"
     )
     started = time.perf_counter()
     by(page, "train-start").click()
@@ -724,7 +729,7 @@ def test_features_feed_the_network_and_the_exported_model_scores_as_the_page(
     exported; then `chainrule eval model.json` with no data flags, and the exported predict.py,
     report the very accuracy the page shows."""
     _open_link(page, server, "tab=train&dataset=circles&layers=2&lr=0.3&seed=5")
-    page.wait_for_function("window.playground.Train.last.steps === 0")
+    page.wait_for_function("window.playground.Train.last?.steps === 0")
     for name in ("x1_sq", "x2_sq", "x1", "x2"):
         by(page, f"feature-{name}").click()
         page.wait_for_function(

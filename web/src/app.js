@@ -1097,8 +1097,11 @@ const Train = {
 
 // -- a link opened in this tab (or back/forward): the page takes the URL's state, Python stays up
 
+let linksOpened = 0; // how many links this tab has taken: a script waits for the count to grow
+
 window.addEventListener("hashchange", async () => {
   const next = new URLSearchParams(location.hash.slice(1));
+  Train.last = null; // the old run no longer describes the page: the Train tab rebuilds it
   for (const key of [...state.keys()]) state.delete(key);
   for (const [key, value] of next) state.set(key, value);
   Expression.editor.value = state.get("expr") ?? LECTURE;
@@ -1109,6 +1112,7 @@ window.addEventListener("hashchange", async () => {
   const tab = state.get("tab") || "expression";
   showTab(tab, false);
   if (ready && tab === "expression") await Expression.run();
+  linksOpened += 1;
 });
 
 // -- start -----------------------------------------------------------------------------------------
@@ -1126,7 +1130,10 @@ showTab(state.get("tab") || "expression", false);
     const info = await call("boot");
     ready = true;
     // For scripts and tests that drive the page: the worker's commands and the tabs' state.
-    window.playground = { info, bootMs: info.boot_ms, call, Expression, Neuron, Train };
+    window.playground = {
+      info, bootMs: info.boot_ms, call, Expression, Neuron, Train,
+      get links() { return linksOpened; },
+    };
     byTest("functions").textContent = info.functions.join(", ");
     Train.menus(info);
     byTest("versions").textContent =
