@@ -90,9 +90,10 @@ def test_every_block_is_run_or_marked_as_a_terminal_command(page):
             inside = [e for e in examples if fence.start() <= e.region.start < fence.end()]
             assert inside, f"{page.name}, line {line}: a python block the tests do not run"
         else:  # not run: it must say what it is
-            assert re.fullmatch(r'(bash|console|sh|text) title="terminal"', info), (
+            assert re.fullmatch(r'(bash|console|sh) title="terminal"|text title="[^"]+"', info), (
                 f"{page.name}, line {line}: a ```{info} block is not run; mark it ```bash "
-                f'title="terminal" if it is a shell command, or make it a python block'
+                f'title="terminal" if it is a shell command, ```text title="what it is" if it '
+                "is a listing, or make it a python block"
             )
 
 
