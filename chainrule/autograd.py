@@ -130,7 +130,17 @@ class AnomalyError(FloatingPointError):
     """A nan or an infinity appeared while `detect_anomaly()` was on.
 
     Raised by the first op (forward) or chain-rule step (backward) that produced it, naming it
-    and its operands.
+    and its operands. A `FloatingPointError`, as numpy's own complaints about nan are.
+
+    Example:
+        >>> from chainrule import Value, detect_anomaly
+        >>> from chainrule.autograd import AnomalyError
+        >>> try:
+        ...     with detect_anomaly():
+        ...         Value(float("inf"), label="x") - Value(float("inf"), label="y")
+        ... except AnomalyError as err:
+        ...     print(err)
+        anomaly: * of 'y' = inf, an unlabeled operand = -1 produced -inf
     """
 
 

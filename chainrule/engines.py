@@ -51,6 +51,13 @@ class Node(Protocol):
     `ops.Op` row, or an op of the engine's own; None for a leaf or an op written the lecture's
     way). `_vjp(g)` is the node's chain-rule step recorded as nodes: (operand, contribution).
     `_ctx` is what the op kept for its backward pass (an axis, a shape), if anything.
+
+    Example:
+        >>> from chainrule import Value
+        >>> x = Value(2.0, label="x")
+        >>> y = x * x
+        >>> y._op, y._prev == (x,), y.shape, y.tolist()
+        ('*', True, (), 4.0)
     """
 
     data: Any
@@ -471,6 +478,14 @@ class TensorEngine(Engine):
     one float32 array per run, a minibatch is a slice of it, and the forward pass, the loss and
     the accuracy are each a handful of array operations however many rows there are. numpy is
     imported here only when it is used: by then a Tensor exists, so numpy is there.
+
+    Example:
+        >>> import numpy as np
+        >>> from chainrule import Tensor
+        >>> from chainrule.engines import TensorEngine
+        >>> outputs = Tensor(np.array([[1.0], [-2.0]]))
+        >>> TensorEngine.scores(outputs), TensorEngine.correct(outputs, [1, 1], 0.0)
+        ([1.0, -2.0], 1)
     """
 
     name = "tensor"

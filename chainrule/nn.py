@@ -517,6 +517,13 @@ class ConfigError(ValueError):
     """A model config that cannot be rebuilt: the message says what is wrong with it.
 
     A `ValueError`, so that a caller that checks input in general catches it too.
+
+    Example:
+        >>> from chainrule import nn
+        >>> nn.from_config({"type": "Neuron", "nin": 2, "seed": 1})
+        Traceback (most recent call last):
+        ...
+        chainrule.nn.ConfigError: Neuron config must not carry a seed (weights come from the state)
     """
 
 
@@ -681,6 +688,12 @@ class ScalarModule(Module):
 
     Attributes:
         activation: The name of the activation (of the hidden layers, for an MLP).
+
+    Example:
+        >>> from chainrule import nn
+        >>> model = nn.MLP(2, [3, 1], activation="relu", output_activation=None, seed=0)
+        >>> model.activation, model.output_activation
+        ('relu', 'linear')
     """
 
     _activation = "linear"

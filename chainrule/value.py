@@ -491,6 +491,21 @@ class NotTwiceDifferentiable(RuntimeError):
     An op written the lecture's way, with its own `_backward` closure, adds plain numbers into
     `.grad`; `backward(create_graph=True)` needs each derivative as a Value. Define the op with
     `chainrule.define_op` to get every order.
+
+    Example:
+        >>> from chainrule import Value
+        >>> x = Value(3.0)
+        >>> out = Value(x.data**2, (x,), "square")  # the lecture's way: a closure
+        >>> def _backward():
+        ...     x.grad += 2 * x.data * out.grad
+        >>> out._backward = _backward
+        >>> out.backward()  # a plain backward pass runs the closure
+        >>> x.grad
+        6.0
+        >>> out.backward(create_graph=True)
+        Traceback (most recent call last):
+        ...
+        chainrule.value.NotTwiceDifferentiable: op 'square' was written with its own _backward ...
     """
 
 

@@ -113,6 +113,12 @@ class GradcheckEntry:
         position: The input's place in `inputs`.
         index: The element of a Tensor input; None for a Value.
         output: The output element this is the derivative of, or None.
+
+    Example:
+        >>> from chainrule import Value, gradcheck_report
+        >>> entry = gradcheck_report(lambda x: x * x, Value(3.0, label="x"))[0]
+        >>> entry.name, round(entry.analytic, 6), round(entry.numeric, 6), entry.ok
+        ('x', 6.0, 6.0, True)
     """
 
     name: str
@@ -232,6 +238,16 @@ class GradcheckError(AssertionError):
     Args:
         message: What disagrees: the input, the element and both numbers.
         report: The whole comparison, a `GradcheckReport`.
+
+    Example:
+        >>> from chainrule import Value, gradcheck, GradcheckError
+        >>> forgot = lambda x: Value(x.data**2, (x,), "square")  # an op with no derivative
+        >>> try:
+        ...     gradcheck(forgot, Value(3.0, label="x"))
+        ... except GradcheckError as err:
+        ...     worst = err.report.worst
+        >>> worst.name, worst.analytic, round(worst.numeric, 6)
+        ('x', 0.0, 6.0)
     """
 
     def __init__(self, message: str, report: GradcheckReport) -> None:

@@ -54,6 +54,17 @@ class TrainingDiverged(FloatingPointError):
     Args:
         message: What happened and what to try.
         advice: The same, as an `Advice` (`err.advice.tries`).
+
+    Example:
+        >>> from chainrule import fit, nn
+        >>> from chainrule.learn import TrainingDiverged
+        >>> xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+        >>> try:
+        ...     fit(nn.Neuron(3, activation=None, seed=0), xs, [1.0, -1.0, -1.0, 1.0],
+        ...         loss="mse", lr=10.0, steps=100, progress=False)
+        ... except TrainingDiverged as err:
+        ...     print(err.advice.tries)
+        ({'lr': 0.1}, {'optimizer': 'adam', 'lr': 0.01})
     """
 
     def __init__(self, message: str, advice: Advice) -> None:

@@ -782,6 +782,22 @@ class DataDefaults:
     optimizer and the loss (sgd: 1.0 with hinge as micrograd, else 0.1; adam: 0.01), the
     length 100 steps. A flag given on the command line overrides its own setting.
 
+    Attributes:
+        samples: Points drawn, for the generated sets.
+        test_fraction: The share held out (a fixed set has no fresh draw), or None.
+        hidden: The hidden layers' widths; the inputs and outputs fit the data.
+        activation: The hidden layers' activation.
+        output_activation: The last layer's, or None to decide from the loss.
+        loss: The loss, or None to decide from the number of classes.
+        optimizer: 'sgd' or 'adam'.
+        lr: The learning rate, or None to decide from the optimizer and the loss.
+        momentum: SGD's momentum.
+        l2: The weight of the L2 term.
+        schedule: The learning-rate schedule.
+        steps: How many updates, or None.
+        epochs: How many passes over the data, or None.
+        batch_size: Rows per step; None for the whole set in every step.
+
     Example:
         >>> from chainrule.learn.data import DATASETS
         >>> DATASETS["digits"].defaults.batch_size, DATASETS["moons"].defaults.activation
@@ -819,6 +835,11 @@ class Dataset:
         plane: The same kind of points drawn in plain Python, `plane(n=, noise=, seed=)`,
             for the playground (the loader itself where it needs nothing; None for a set
             that is not two-dimensional).
+
+    Example:
+        >>> from chainrule.learn.data import DATASETS
+        >>> DATASETS["xor"].load(n=4, seed=0)[1], DATASETS["digits"].image_shape
+        ([0, 1, 1, 1], (8, 8))
     """
 
     load: Callable[..., tuple[Rows, Labels]]

@@ -63,6 +63,11 @@ class Points:
         y: Their classes.
         X_test: The held-out points, as features.
         y_test: Their classes.
+
+    Example:
+        >>> from chainrule.learn.inputs import Points
+        >>> Points(X=[[0.5, 0.5]], y=[1], X_test=[], y_test=[]).y
+        [1]
     """
 
     X: list[list[float]]
@@ -161,6 +166,11 @@ def split(X: list, y: list, test_fraction: float, seed: int) -> tuple[list, list
 
     Returns:
         `X_train, X_test, y_train, y_test`.
+
+    Example:
+        >>> from chainrule.learn.inputs import split
+        >>> split([[0], [1], [2], [3]], [0, 1, 0, 1], 0.25, seed=0)
+        ([[0], [1], [3]], [[2]], [0, 1, 1], [0])
     """
     return data.train_test_split(X, y, test_fraction, seed=seed)
 

@@ -85,6 +85,19 @@ class Optimizer:
         TypeError: `params` is not an iterable of parameters.
         ValueError: `params` is empty or lists a parameter twice, or `lr` is not a number
             >= 0.
+
+    Example:
+        >>> from chainrule import Value
+        >>> from chainrule.learn.optim import Optimizer
+        >>> class SignDescent(Optimizer):  # steps by lr in the direction of -sign(grad)
+        ...     def step(self):
+        ...         for p in self.params:
+        ...             p.data -= self.lr * (p.grad > 0) - self.lr * (p.grad < 0)
+        >>> w = Value(1.0)
+        >>> (w * w).backward()
+        >>> SignDescent([w], lr=0.25).step()
+        >>> w.data
+        0.75
     """
 
     def __init__(self, params: Iterable[Any], lr: float) -> None:
@@ -330,6 +343,19 @@ class LRScheduler:
 
     Raises:
         TypeError: `optimizer` is not an `Optimizer`.
+
+    Example:
+        >>> from chainrule import Value
+        >>> from chainrule.learn.optim import SGD, LRScheduler
+        >>> class Halving(LRScheduler):
+        ...     def lr_at(self, k):
+        ...         return self.base_lr / 2**k
+        >>> optimizer = SGD([Value(1.0)], lr=1.0)
+        >>> schedule = Halving(optimizer)
+        >>> schedule.step()
+        >>> schedule.step()
+        >>> optimizer.lr, schedule.last_step
+        (0.25, 2)
     """
 
     def __init__(self, optimizer: Optimizer) -> None:

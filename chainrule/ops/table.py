@@ -199,6 +199,14 @@ def row(op: Op) -> Op:
 
     Returns:
         The same row.
+
+    Example:
+        >>> from chainrule.ops import TABLE, Op
+        >>> from chainrule.ops.table import row
+        >>> double = row(Op("double", lambda x: 2 * x, (lambda x, out: 2.0,), ("2",)))
+        >>> TABLE["double"](3.0)
+        6.0
+        >>> del TABLE["double"]  # the table is shared by everything: leave it as it was
     """
     TABLE[op.name] = op
     return op

@@ -253,6 +253,14 @@ class Animation:
 
     Args:
         data: What `animation_data` returned.
+
+    Example:
+        >>> from chainrule import Value
+        >>> from chainrule.viz import Animation, animation_data
+        >>> x = Value(0.5, label="x")
+        >>> movie = Animation(animation_data(x.tanh()))
+        >>> movie.counts, movie.dot.splitlines()[0]
+        ({'forward': 2, 'backward': 2}, 'digraph {')
     """
 
     def __init__(self, data: dict[str, Any]) -> None:

@@ -165,6 +165,17 @@ class Explanation:
     `grad(node)` looks one up by the node itself, constants included. In Jupyter it shows as a
     table.
 
+    Attributes:
+        root: The output's name.
+        steps: One `Step` per edge, in the order `backward()` takes them.
+        names: id(node) -> its name, a constant's number included.
+        grads: Each named node's d root / d node.
+        headers: A parent's name -> how it was computed (`'e = a * b'`).
+        constants: id of a constant -> its gradient.
+        kept: The gradients left as they were that differ from this pass's.
+        shapes: A Tensor's name -> its shape and dtype (`'(3, 2) float32'`).
+        needless: The operands that need no gradient (`'x (3, 4) float32'`).
+
     Example:
         >>> from chainrule import Value, explain
         >>> a, b, c = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c")
@@ -446,6 +457,14 @@ def narrate(walk: Walk, backward: bool = True) -> Explanation:
 
     Raises:
         ValueError: The root is a Tensor of more than one element.
+
+    Example:
+        >>> from chainrule import Value
+        >>> from chainrule.viz.graph import Walk
+        >>> from chainrule.viz.narrate import narrate
+        >>> x = Value(3.0, label="x")
+        >>> narrate(Walk(x * x)).grad(x)
+        6.0
     """
     root, operands = walk.root, walk.operands
     if root.size != 1:
