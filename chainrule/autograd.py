@@ -78,7 +78,7 @@ def no_grad() -> AbstractContextManager[None]:
     Returns:
         A context manager: recording is off inside its `with` block, and back as it was after.
 
-    Example:
+    Examples:
         >>> from chainrule import Value, no_grad
         >>> x = Value(2.0)
         >>> with no_grad():
@@ -95,7 +95,7 @@ def enable_grad() -> AbstractContextManager[None]:
     Returns:
         A context manager: recording is on inside its `with` block, and back as it was after.
 
-    Example:
+    Examples:
         >>> from chainrule import Value, enable_grad, no_grad
         >>> x = Value(2.0)
         >>> with no_grad(), enable_grad():
@@ -112,7 +112,7 @@ def is_grad_enabled() -> bool:
     Returns:
         True when new operations record their operands (the default), False under `no_grad()`.
 
-    Example:
+    Examples:
         >>> from chainrule import is_grad_enabled, no_grad
         >>> with no_grad():
         ...     print(is_grad_enabled())
@@ -132,7 +132,7 @@ class AnomalyError(FloatingPointError):
     Raised by the first op (forward) or chain-rule step (backward) that produced it, naming it
     and its operands. A `FloatingPointError`, as numpy's own complaints about nan are.
 
-    Example:
+    Examples:
         >>> from chainrule import Value, detect_anomaly
         >>> from chainrule.autograd import AnomalyError
         >>> try:
@@ -176,7 +176,7 @@ def detect_anomaly() -> Iterator[None]:
         AnomalyError: Inside the block, from the first op or chain-rule step that makes a nan
             or an infinity, naming it and its operands.
 
-    Example:
+    Examples:
         >>> from chainrule import Value, detect_anomaly
         >>> x = Value(float("inf"), label="x")
         >>> with detect_anomaly():
@@ -262,7 +262,7 @@ def topological_order(root: N, children: Callable[[N], Iterable[N]]) -> list[N]:
     Returns:
         The nodes, leaves first and `root` last.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.autograd import topological_order
         >>> a, b = Value(1.0, label="a"), Value(2.0, label="b")
@@ -311,7 +311,7 @@ def backpropagate(
     Returns:
         The topological order used, leaves first.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.autograd import backpropagate
         >>> x = Value(3.0)
@@ -358,7 +358,7 @@ def sweep(
         The topological order (leaves first) and the map id(node) -> gradient; a node no
         gradient reaches is not in the map.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.autograd import sweep
         >>> x = Value(3.0)
@@ -395,7 +395,7 @@ def record_backward(root: Any, seed: Any, zero: Any) -> None:
         seed: d root / d root.
         zero: The gradient of a node nothing flows into.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.autograd import record_backward
         >>> x = Value(3.0, label="x")

@@ -52,7 +52,7 @@ class Node(Protocol):
     way). `_vjp(g)` is the node's chain-rule step recorded as nodes: (operand, contribution).
     `_ctx` is what the op kept for its backward pass (an axis, a shape), if anything.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> x = Value(2.0, label="x")
         >>> y = x * x
@@ -89,7 +89,7 @@ class Engine(Protocol):
 
     A protocol, so the stubs here are only signatures and what each one is for.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.engines import engine_of
         >>> engine = engine_of(Value(2.0))
@@ -246,7 +246,7 @@ class ScalarEngine(Engine):
     A model maps one row of numbers to a Value (one output) or a list of Values (one per
     class), so a batch is a list of rows.
 
-    Example:
+    Examples:
         >>> from chainrule import Value, nn
         >>> from chainrule.engines import ScalarEngine
         >>> model = nn.Neuron(2, activation=None, seed=0)
@@ -479,7 +479,7 @@ class TensorEngine(Engine):
     the accuracy are each a handful of array operations however many rows there are. numpy is
     imported here only when it is used: by then a Tensor exists, so numpy is there.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from chainrule import Tensor
         >>> from chainrule.engines import TensorEngine
@@ -705,7 +705,7 @@ def engine_of(x: Any) -> type[Engine] | None:
     Returns:
         `ScalarEngine`, `TensorEngine` or None.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.engines import engine_of
         >>> engine_of(Value(1.0)).name, engine_of(1.0)
@@ -726,7 +726,7 @@ def engine_for(model: Any) -> type[Engine]:
     Raises:
         TypeError: `model` is not callable.
 
-    Example:
+    Examples:
         >>> from chainrule import nn
         >>> from chainrule.engines import engine_for
         >>> engine_for(nn.MLP(2, [1], seed=0)).name
@@ -756,7 +756,7 @@ def is_parameter(obj: object) -> bool:
     Returns:
         True for a parameter of either engine.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.engines import is_parameter
         >>> is_parameter(Value(1.0)), is_parameter(1.0)
@@ -785,7 +785,7 @@ def numbers_of(x: Any) -> list[float]:
     Returns:
         Its numbers, as a flat list of floats.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.engines import numbers_of
         >>> numbers_of(Value(2.5)), numbers_of(3)

@@ -41,7 +41,7 @@ class MissingExtra(ImportError):
         packages: The pip names of the missing packages.
         extra: The extra that brings them.
 
-    Example:
+    Examples:
         >>> from chainrule.extras import MissingExtra, require
         >>> try:
         ...     require("no_such_package", "viz", "drawing graphs")
@@ -64,7 +64,7 @@ def pip_name(module: str) -> str:
     Returns:
         The pip name.
 
-    Example:
+    Examples:
         >>> from chainrule.extras import pip_name
         >>> pip_name("sklearn.datasets"), pip_name("numpy")
         ('scikit-learn', 'numpy')
@@ -82,7 +82,7 @@ def install_hint(extra: str) -> str:
     Returns:
         The command.
 
-    Example:
+    Examples:
         >>> from chainrule.extras import install_hint
         >>> print(install_hint("viz"))
         pip install "chainrule[viz]"
@@ -99,7 +99,7 @@ def installed(module: str) -> bool:
     Returns:
         True when it is installed.
 
-    Example:
+    Examples:
         >>> from chainrule.extras import installed
         >>> installed("math"), installed("no_such_package")
         (True, False)
@@ -119,7 +119,7 @@ def missing(modules: Iterable[str]) -> list[str]:
     Returns:
         The pip names of those missing.
 
-    Example:
+    Examples:
         >>> from chainrule.extras import missing
         >>> missing(["math", "no_such_package", "no_such_package.sub"])
         ['no_such_package']
@@ -156,7 +156,7 @@ def require(module: str, extra: str, purpose: str) -> ModuleType:
     Raises:
         MissingExtra: The package is not installed, or fails to import.
 
-    Example:
+    Examples:
         >>> from chainrule.extras import require
         >>> require("math", "tensor", "arithmetic").sqrt(4.0)
         2.0

@@ -37,7 +37,7 @@ def atomic_path(path: str | os.PathLike[str], *, fsync: bool = True) -> Iterator
     Raises:
         FileNotFoundError: The folder does not exist.
 
-    Example:
+    Examples:
         >>> from chainrule.files import atomic_path
         >>> with atomic_path("notes.txt") as tmp:
         ...     _ = tmp.write_text("written whole")
@@ -83,7 +83,7 @@ def atomic_write(
         ValueError: Another mode.
         FileNotFoundError: The folder does not exist.
 
-    Example:
+    Examples:
         >>> from chainrule.files import atomic_write
         >>> with atomic_write("model.json") as handle:
         ...     _ = handle.write("{}")
@@ -118,7 +118,7 @@ def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     Raises:
         FileNotFoundError: The folder does not exist.
 
-    Example:
+    Examples:
         >>> from chainrule.files import write_bytes
         >>> write_bytes("data.bin", b"PNG!").stat().st_size
         4

@@ -108,7 +108,7 @@ def check_activation(name: str | None, what: str = "activation") -> str:
     Raises:
         ValueError: An unknown name; the message lists the valid ones.
 
-    Example:
+    Examples:
         >>> from chainrule.nn import check_activation
         >>> check_activation("relu"), check_activation(None)
         ('relu', 'linear')
@@ -132,7 +132,7 @@ class Module:
     Everything else is found by walking the attributes: parameters (Values or Tensors),
     sub-modules and lists of them.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.nn import Module
         >>> class Line(Module):
@@ -165,7 +165,7 @@ class Module:
         Returns:
             (name, parameter) pairs, in the order the attributes were set.
 
-        Example:
+        Examples:
             >>> from chainrule.nn import Neuron
             >>> [name for name, _ in Neuron(2, seed=0).named_parameters()]
             ['w.0', 'w.1', 'b']
@@ -184,7 +184,7 @@ class Module:
         Returns:
             The parameters, each once.
 
-        Example:
+        Examples:
             >>> from chainrule.nn import MLP
             >>> len(MLP(2, [3, 1], seed=0).parameters())
             13
@@ -197,7 +197,7 @@ class Module:
         Returns:
             The number of learned numbers.
 
-        Example:
+        Examples:
             >>> from chainrule.nn import MLP
             >>> MLP(2, [3, 1], seed=0).num_parameters()
             13
@@ -213,7 +213,7 @@ class Module:
         Returns:
             (name, module) pairs, depth first.
 
-        Example:
+        Examples:
             >>> from chainrule.nn import MLP
             >>> [name for name, _ in MLP(2, [3, 1], seed=0).named_modules()][:3]
             ['', 'layers.0', 'layers.0.neurons.0']
@@ -250,7 +250,7 @@ class Module:
         Returns:
             The model itself.
 
-        Example:
+        Examples:
             >>> from chainrule.nn import MLP
             >>> MLP(2, [1], seed=0).train(False).training
             False
@@ -270,7 +270,7 @@ class Module:
     def zero_grad(self) -> None:
         """Forget the gradients of the last backward pass (call before each `backward()`).
 
-        Example:
+        Examples:
             >>> from chainrule.nn import Neuron
             >>> n = Neuron(2, seed=0)
             >>> n([1.0, 2.0]).backward()
@@ -290,7 +290,7 @@ class Module:
         Raises:
             NotImplementedError: The class does not describe itself (it cannot be saved).
 
-        Example:
+        Examples:
             >>> from chainrule.nn import Layer
             >>> Layer(2, 3, seed=0).config()
             {'type': 'Layer', 'nin': 2, 'nout': 3, 'activation': 'tanh'}
@@ -327,7 +327,7 @@ class Module:
             ValueError: A size that is not a positive whole number, named.
             NotImplementedError: The class does not count its parameters.
 
-        Example:
+        Examples:
             >>> from chainrule.nn import MLP
             >>> MLP.parameter_count({"type": "MLP", "nin": 2, "nouts": [3, 1]})
             13
@@ -343,7 +343,7 @@ class Module:
         Returns:
             name -> number (or nested lists of numbers).
 
-        Example:
+        Examples:
             >>> from chainrule.nn import Neuron
             >>> Neuron(1, seed=0).state_dict()
             {'w.0': 0.6888437030500962, 'b': 0.515908805880605}
@@ -365,7 +365,7 @@ class Module:
             TypeError: `state` is not a mapping, or a value is not a number (named).
             ValueError: Names are missing or unknown, or a value does not fit (named).
 
-        Example:
+        Examples:
             >>> from chainrule.nn import Neuron
             >>> n = Neuron(1, seed=0)
             >>> n.load_state_dict({"w.0": 0.5, "b": -1.0})
@@ -432,7 +432,7 @@ def check_number(
     Raises:
         ValueError: `<what> must be <must>, got <value>`.
 
-    Example:
+    Examples:
         >>> from chainrule.nn import check_number
         >>> check_number(0.1, "lr", lambda v: v > 0, "positive")
         0.1
@@ -461,7 +461,7 @@ def check_size(value: Any, what: str) -> int:
     Raises:
         ValueError: `value` is not a positive whole number.
 
-    Example:
+    Examples:
         >>> from chainrule.nn import check_size
         >>> check_size(3, "nin")
         3
@@ -518,7 +518,7 @@ class ConfigError(ValueError):
 
     A `ValueError`, so that a caller that checks input in general catches it too.
 
-    Example:
+    Examples:
         >>> from chainrule import nn
         >>> nn.from_config({"type": "Neuron", "nin": 2, "seed": 1})
         Traceback (most recent call last):
@@ -549,7 +549,7 @@ def build_model(config: Mapping[str, Any], kinds: Mapping[str, type[Module]]) ->
         ConfigError: The config is malformed, names an unknown type, carries a seed, or its
             class refuses it; the message says which.
 
-    Example:
+    Examples:
         >>> from chainrule.nn import KINDS, build_model
         >>> build_model({"type": "Layer", "nin": 2, "nout": 3}, KINDS)
         Layer(2 -> 3, activation='tanh')  # 9 parameters
@@ -589,7 +589,7 @@ def count_parameters(config: Mapping[str, Any], kinds: Mapping[str, type[Module]
         ConfigError: The config is not a mapping or names an unknown type.
         ValueError: A size in it is not a positive whole number.
 
-    Example:
+    Examples:
         >>> from chainrule.nn import KINDS, count_parameters
         >>> count_parameters({"type": "MLP", "nin": 2, "nouts": [16, 16, 1]}, KINDS)
         337
@@ -689,7 +689,7 @@ class ScalarModule(Module):
     Attributes:
         activation: The name of the activation (of the hidden layers, for an MLP).
 
-    Example:
+    Examples:
         >>> from chainrule import nn
         >>> model = nn.MLP(2, [3, 1], activation="relu", output_activation=None, seed=0)
         >>> model.activation, model.output_activation
@@ -737,7 +737,7 @@ class Neuron(ScalarModule):
         ValueError: `nin` is not a positive whole number, or the activation is unknown.
         TypeError: The seed is not an int, a `random.Random` or None.
 
-    Example:
+    Examples:
         >>> from chainrule.nn import Neuron
         >>> n = Neuron(2, seed=0)
         >>> n
@@ -798,7 +798,7 @@ class Layer(ScalarModule):
     Raises:
         ValueError: A size is not a positive whole number, or the activation is unknown.
 
-    Example:
+    Examples:
         >>> from chainrule.nn import Layer
         >>> layer = Layer(2, 3, activation="relu", seed=0)
         >>> layer
@@ -887,7 +887,7 @@ class MLP(ScalarModule):
         TypeError: `nouts` is not a list of sizes, or a call gets a list of rows (a whole data
             set) where it takes one row.
 
-    Example:
+    Examples:
         >>> from chainrule.nn import MLP
         >>> model = MLP(3, [4, 4, 1], seed=0)
         >>> model
@@ -992,7 +992,7 @@ def from_config(config: Mapping[str, Any]) -> Module:
     Raises:
         ConfigError: The config cannot be rebuilt; the message says why.
 
-    Example:
+    Examples:
         >>> from chainrule.nn import from_config
         >>> from_config({"type": "Neuron", "nin": 3, "activation": "relu"})
         Neuron(3, activation='relu')  # 4 parameters
@@ -1013,7 +1013,7 @@ def parameter_count(config: Mapping[str, Any]) -> int:
         ConfigError: The config names no scalar model.
         ValueError: A size in it is not a positive whole number.
 
-    Example:
+    Examples:
         >>> from chainrule.nn import parameter_count
         >>> parameter_count({"type": "MLP", "nin": 2, "nouts": [16, 16, 1]})
         337

@@ -93,7 +93,7 @@ class Value:
         TypeError: `data` is not a real number (a string, an array, another Value), or a child
             is not a Value.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
         >>> c = a * b + a
@@ -167,7 +167,7 @@ class Value:
         Returns:
             A new Value, tanh(self).
 
-        Example:
+        Examples:
             >>> from chainrule import Value
             >>> x = Value(0.5)
             >>> y = x.tanh()
@@ -186,7 +186,7 @@ class Value:
         Raises:
             OverflowError: The result does not fit in a float (self > 709.78), naming the Value.
 
-        Example:
+        Examples:
             >>> from chainrule import Value
             >>> x = Value(0.0)
             >>> y = x.exp()
@@ -241,7 +241,7 @@ class Value:
         Raises:
             ValueError: self is not positive; the message names the Value and its number.
 
-        Example:
+        Examples:
             >>> from chainrule import Value
             >>> x = Value(2.0)
             >>> y = x.log()
@@ -265,7 +265,7 @@ class Value:
         Returns:
             A new Value, max(0, self); a nan stays nan, so a bad number is not hidden.
 
-        Example:
+        Examples:
             >>> from chainrule import Value
             >>> Value(-2.0).relu().data, Value(3.0).relu().data
             (0.0, 3.0)
@@ -279,7 +279,7 @@ class Value:
         Returns:
             A new Value between 0 and 1; computed so that it never overflows.
 
-        Example:
+        Examples:
             >>> from chainrule import Value
             >>> x = Value(0.0)
             >>> y = x.sigmoid()
@@ -346,7 +346,7 @@ class Value:
             AnomalyError: Under `detect_anomaly()`, a gradient that is not finite, naming the
                 op that made it.
 
-        Example:
+        Examples:
             >>> from chainrule import Value
             >>> x = Value(3.0)
             >>> y = x * x
@@ -384,7 +384,7 @@ class Value:
     def zero_grad(self) -> None:
         """Set `grad` to 0 on this Value and everything it was computed from.
 
-        Example:
+        Examples:
             >>> from chainrule import Value
             >>> x = Value(2.0)
             >>> y = x * x
@@ -404,7 +404,7 @@ class Value:
         Returns:
             `data` as a float.
 
-        Example:
+        Examples:
             >>> from chainrule import Value
             >>> Value(2).item()
             2.0
@@ -492,7 +492,7 @@ class NotTwiceDifferentiable(RuntimeError):
     `.grad`; `backward(create_graph=True)` needs each derivative as a Value. Define the op with
     `chainrule.define_op` to get every order.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> x = Value(3.0)
         >>> out = Value(x.data**2, (x,), "square")  # the lecture's way: a closure
@@ -615,7 +615,7 @@ def dot(ws: Sequence[Value], xs: Sequence[Operand], bias: Operand = 0.0) -> Valu
         ValueError: `ws` and `xs` differ in length.
         TypeError: A weight is not a Value, or an input is not a number.
 
-    Example:
+    Examples:
         >>> from chainrule import Value, dot
         >>> w = [Value(2.0), Value(-1.0)]
         >>> out = dot(w, [3.0, 4.0], bias=0.5)
@@ -641,7 +641,7 @@ def zero_grad(params: Iterable[Value] | Value) -> None:
         params: The Values to reset (a model's `parameters()`), or one Value, the root of a
             graph, to reset everything it was computed from.
 
-    Example:
+    Examples:
         >>> from chainrule import Value, zero_grad
         >>> w = [Value(1.0), Value(2.0)]
         >>> (w[0] * w[1]).backward()

@@ -2,7 +2,7 @@
 
 ruff's pydocstyle rules (pyproject.toml; `make test` runs ruff) hold the docstrings' form: a
 one-line summary, Google's sections, every argument of an `Args:` section named. What they
-cannot ask is here: each public name has an `Example:` with `>>>` lines (which the top-level
+cannot ask is here: each public name has an `Examples:` with `>>>` lines (which the top-level
 conftest.py runs), a function that takes arguments has `Args:`, one that gives something back
 has `Returns:` (or `Yields:`), and a class that is built from arguments documents them (`Args:`
 or, for a record, `Attributes:`).
@@ -56,8 +56,8 @@ def _takes_arguments(obj: object) -> bool:
 @pytest.mark.parametrize("module, name, obj", NAMES, ids=[f"{m}.{n}" for m, n, _ in NAMES])
 def test_every_public_name_documents_its_arguments_and_shows_an_example(module, name, obj):
     doc = inspect.getdoc(obj) or ""
-    assert re.search(r"^Example:\n(    .*\n|\n)*    >>> ", doc + "\n", re.M), (
-        f"{module}.{name}: no Example: section with >>> lines"
+    assert re.search(r"^Examples:\n(    .*\n|\n)*    >>> ", doc + "\n", re.M), (
+        f"{module}.{name}: no Examples: section with >>> lines"
     )
     if inspect.isfunction(obj):
         if _takes_arguments(obj):

@@ -75,7 +75,7 @@ def numerical_derivative(
     Raises:
         ValueError: `h` is not a positive number, or `method` is unknown.
 
-    Example:
+    Examples:
         >>> from chainrule import numerical_derivative
         >>> f = lambda x: 3 * x**2 - 4 * x + 5
         >>> round(numerical_derivative(f, 3.0), 4)  # the lecture's slope at x = 3
@@ -114,7 +114,7 @@ class GradcheckEntry:
         index: The element of a Tensor input; None for a Value.
         output: The output element this is the derivative of, or None.
 
-    Example:
+    Examples:
         >>> from chainrule import Value, gradcheck_report
         >>> entry = gradcheck_report(lambda x: x * x, Value(3.0, label="x"))[0]
         >>> entry.name, round(entry.analytic, 6), round(entry.numeric, 6), entry.ok
@@ -145,7 +145,7 @@ class GradcheckReport:
         rtol: The relative tolerance.
         fast_mode: Whether vᵀJ was compared instead of the whole Jacobian.
 
-    Example:
+    Examples:
         >>> from chainrule import Value, gradcheck_report
         >>> report = gradcheck_report(lambda x: x.tanh() * x, Value(0.5, label="x"))
         >>> report
@@ -239,7 +239,7 @@ class GradcheckError(AssertionError):
         message: What disagrees: the input, the element and both numbers.
         report: The whole comparison, a `GradcheckReport`.
 
-    Example:
+    Examples:
         >>> from chainrule import Value, gradcheck, GradcheckError
         >>> forgot = lambda x: Value(x.data**2, (x,), "square")  # an op with no derivative
         >>> try:
@@ -298,7 +298,7 @@ def gradcheck(
         TypeError: A float32 tensor among the inputs, or `fn` returns something that is not
             computed from them.
 
-    Example:
+    Examples:
         >>> from chainrule import Value, gradcheck
         >>> gradcheck(lambda x: x.tanh(), Value(0.5))
         True
@@ -351,7 +351,7 @@ def gradcheck_report(
         TypeError: A float32 tensor among the inputs, or `fn` returns something that is not
             computed from them.
 
-    Example:
+    Examples:
         >>> from chainrule import Value, gradcheck_report
         >>> a, b = Value(2.0, label="a"), Value(-1.0, label="b")
         >>> report = gradcheck_report(lambda a, b: a * b + b.exp(), (a, b))

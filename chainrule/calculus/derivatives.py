@@ -55,7 +55,7 @@ def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
         ValueError: When called: `argnums` is out of range, or `f` returns more than one
             number.
 
-    Example:
+    Examples:
         >>> from chainrule import grad
         >>> f = lambda x: x**3
         >>> grad(f)(2.0), grad(grad(f))(2.0), grad(grad(grad(f)))(2.0)
@@ -86,7 +86,7 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
         TypeError: When called, as for `grad`.
         ValueError: When called, as for `grad`.
 
-    Example:
+    Examples:
         >>> from chainrule import value_and_grad
         >>> value_and_grad(lambda x: x**3)(2.0)
         (8.0, 12.0)
@@ -118,7 +118,7 @@ def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
             range.
         TypeError: When called, as for `grad`.
 
-    Example:
+    Examples:
         >>> from chainrule import hessian
         >>> hessian(lambda v: v[0] ** 2 * v[1])([1.0, 2.0])
         [[4.0, 2.0], [2.0, 0.0]]

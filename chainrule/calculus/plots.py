@@ -62,7 +62,7 @@ def plot_function(
             not end in `.png`.
         chainrule.extras.MissingExtra: matplotlib is not installed.
 
-    Example:
+    Examples:
         >>> from chainrule.calculus import plot_function
         >>> fig = plot_function(lambda x: 3 * x**2 - 4 * x + 5, x0=3.0)
         >>> [ax.get_title() for ax in fig.axes]
@@ -153,7 +153,7 @@ def plot_activations(
         ValueError: `xs` has fewer than two points, or `path` does not end in `.png`.
         chainrule.extras.MissingExtra: matplotlib is not installed.
 
-    Example:
+    Examples:
         >>> from chainrule.calculus import plot_activations
         >>> fig = plot_activations(xs=[-1.0, 0.0, 1.0])
         >>> [ax.get_title() for ax in fig.axes]

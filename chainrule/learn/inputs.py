@@ -64,7 +64,7 @@ class Points:
         X_test: The held-out points, as features.
         y_test: Their classes.
 
-    Example:
+    Examples:
         >>> from chainrule.learn.inputs import Points
         >>> Points(X=[[0.5, 0.5]], y=[1], X_test=[], y_test=[]).y
         [1]
@@ -97,7 +97,7 @@ def draw(name: str, n: int, noise: float, seed: int) -> tuple[list[list[float]],
     Raises:
         ValueError: A data set the playground does not draw.
 
-    Example:
+    Examples:
         >>> from chainrule.learn.inputs import draw
         >>> X, y = draw("xor", 4, noise=0.1, seed=0)
         >>> y, [round(v, 3) for v in X[0]]
@@ -125,7 +125,7 @@ def fit_scaling(X: Sequence[Point]) -> dict[str, Any]:
     Returns:
         `{"center": [x, y], "scale": s}`, as a recipe records it.
 
-    Example:
+    Examples:
         >>> from chainrule.learn.inputs import fit_scaling
         >>> fit_scaling([[0.0, 0.0], [2.0, 1.0]])
         {'center': [1.0, 0.5], 'scale': 1.0}
@@ -146,7 +146,7 @@ def scale(X: Sequence[Point], scaling: Mapping[str, Any]) -> list[list[float]]:
     Returns:
         The points on the plane.
 
-    Example:
+    Examples:
         >>> from chainrule.learn.inputs import scale
         >>> scale([[0.0, 0.0]], {"center": [0.5, 0.25], "scale": 2.0})
         [[-0.25, -0.125]]
@@ -167,7 +167,7 @@ def split(X: list, y: list, test_fraction: float, seed: int) -> tuple[list, list
     Returns:
         `X_train, X_test, y_train, y_test`.
 
-    Example:
+    Examples:
         >>> from chainrule.learn.inputs import split
         >>> split([[0], [1], [2], [3]], [0, 1, 0, 1], 0.25, seed=0)
         ([[0], [1], [3]], [[2]], [0, 1, 1], [0])
@@ -188,7 +188,7 @@ def features(X: Sequence[Point], names: Sequence[str]) -> list[list[float]]:
     Raises:
         ValueError: An unknown feature.
 
-    Example:
+    Examples:
         >>> from chainrule.learn.inputs import features
         >>> features([[0.5, -1.0]], ["x1", "x2", "x1_sq", "x1_x2"])
         [[0.5, -1.0, 0.25, -0.5]]
@@ -216,7 +216,7 @@ def check(recipe: Any) -> dict[str, Any]:
         ValueError: Names the first key that is wrong (a model file edited by hand, or from
             another version).
 
-    Example:
+    Examples:
         >>> from chainrule.learn.inputs import check
         >>> check({"dataset": "moons", "samples": 20, "noise": -1})
         Traceback (most recent call last):
@@ -310,7 +310,7 @@ def rebuild(recipe: Any) -> Points:
     Raises:
         ValueError: The recipe is not valid (see `check`).
 
-    Example:
+    Examples:
         >>> from chainrule.learn.inputs import rebuild
         >>> recipe = {"dataset": "moons", "samples": 20, "noise": 0.1, "seed": 2,
         ...           "test_fraction": 0.25, "features": ["x1", "x2"], "added": [[0.25, -0.5, 1]],
@@ -341,7 +341,7 @@ def network_inputs(recipe: Any, points: Sequence[Point]) -> list[list[float]]:
     Raises:
         ValueError: The recipe is not valid, or a point has not 2 numbers.
 
-    Example:
+    Examples:
         >>> from chainrule.learn.inputs import network_inputs
         >>> recipe = {"dataset": "moons", "samples": 20, "noise": 0.1, "seed": 2,
         ...           "test_fraction": 0.25, "features": ["x1", "x2"], "added": [[0.25, -0.5, 1]],
@@ -368,7 +368,7 @@ def describe(recipe: Any) -> str:
     Raises:
         ValueError: The recipe is not valid.
 
-    Example:
+    Examples:
         >>> from chainrule.learn.inputs import describe
         >>> print(describe({"dataset": "moons", "samples": 20, "noise": 0.1, "seed": 2,
         ...           "test_fraction": 0.25, "features": ["x1", "x2"], "added": [[0.25, -0.5, 1]],

@@ -67,7 +67,7 @@ class ModelFileError(ValueError):
         path: The file.
         reason: What is wrong with it.
 
-    Example:
+    Examples:
         >>> from chainrule.learn import io
         >>> io.load("missing.json")
         Traceback (most recent call last):
@@ -103,7 +103,7 @@ def save(
         ValueError: A weight is not a finite number (named).
         IsADirectoryError: `path` is a folder.
 
-    Example:
+    Examples:
         >>> from chainrule import nn
         >>> from chainrule.learn import io
         >>> model = nn.MLP(2, [3, 1], seed=0)
@@ -159,7 +159,7 @@ def from_config(config: Any) -> Module:
     Raises:
         chainrule.nn.ConfigError: The config cannot be rebuilt; the message says why.
 
-    Example:
+    Examples:
         >>> from chainrule.learn import io
         >>> io.from_config({"type": "Neuron", "nin": 2})
         Neuron(2, activation='tanh')  # 3 parameters
@@ -180,7 +180,7 @@ def parameter_count(config: Any) -> int:
         chainrule.nn.ConfigError: The config names no known model.
         ValueError: A size in it is not a positive whole number.
 
-    Example:
+    Examples:
         >>> from chainrule.learn import io
         >>> io.parameter_count({"type": "MLP", "nin": 2, "nouts": [16, 16, 1]})
         337
@@ -204,7 +204,7 @@ def load(path: str | os.PathLike[str]) -> Any:
         ModelFileError: The file is missing, unreadable, truncated, not a model file, or its
             config and weights do not fit; the message names the file and the problem.
 
-    Example:
+    Examples:
         >>> from chainrule import nn
         >>> from chainrule.learn import io
         >>> path = io.save(nn.Neuron(2, seed=0), "neuron.json")
@@ -232,7 +232,7 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     Raises:
         ModelFileError: The file cannot be loaded, as for `load`.
 
-    Example:
+    Examples:
         >>> from chainrule import nn
         >>> from chainrule.learn import io
         >>> path = io.save(nn.Neuron(2, seed=0), "neuron.json", metadata={"steps": 100})

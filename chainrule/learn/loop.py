@@ -95,7 +95,7 @@ class History:
         total_time: The wall time of the whole run, in seconds.
         warnings: `Advice` for a run that learned nothing or diverged.
 
-    Example:
+    Examples:
         >>> from chainrule import fit, nn
         >>> xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
         >>> history = fit(nn.MLP(3, [4, 4, 1], seed=0), xs, [1.0, -1.0, -1.0, 1.0],
@@ -178,7 +178,7 @@ def predict_scores(model: Any, X: Sequence[Sequence[float]]) -> list[float] | li
     Returns:
         One score per row for a model of one output, else one list of scores per row.
 
-    Example:
+    Examples:
         >>> from chainrule import nn
         >>> from chainrule.learn import predict_scores
         >>> predict_scores(nn.Neuron(2, activation=None, seed=0), [[1.0, 0.0], [0.0, 1.0]])
@@ -204,7 +204,7 @@ def predict(model: Any, X: Sequence[Sequence[float]], threshold: float = 0.0) ->
     Returns:
         One class per row.
 
-    Example:
+    Examples:
         >>> from chainrule import nn
         >>> from chainrule.learn import predict
         >>> model = nn.Neuron(2, activation=None, seed=0)
@@ -238,7 +238,7 @@ def evaluate(
         ValueError: `X` is not a non-empty list of rows of finite numbers, `y` does not match
             it, or the labels do not suit the loss.
 
-    Example:
+    Examples:
         >>> from chainrule import nn
         >>> from chainrule.learn import evaluate
         >>> model = nn.Neuron(2, activation=None, seed=0)
@@ -323,7 +323,7 @@ def fit(
         TrainingDiverged: The loss became inf or nan; the message says what to try.
         chainrule.extras.MissingExtra: `progress=True` without tqdm installed.
 
-    Example:
+    Examples:
         >>> from chainrule import fit, nn
         >>> xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
         >>> ys = [1.0, -1.0, -1.0, 1.0]  # the lecture's four examples
@@ -471,7 +471,7 @@ def evaluating(model: Any) -> Iterator[None]:
     Yields:
         Nothing: the block runs with the model evaluating.
 
-    Example:
+    Examples:
         >>> from chainrule import nn
         >>> from chainrule.learn.loop import evaluating
         >>> model = nn.Neuron(2, seed=0)

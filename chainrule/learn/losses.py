@@ -87,7 +87,7 @@ def mse(preds: Any, targets: Any, reduction: str = "mean") -> Any:
             unknown.
         TypeError: `targets` is not a list of numbers.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.learn.losses import mse
         >>> preds = [Value(0.5), Value(-2.0)]
@@ -121,7 +121,7 @@ def hinge(
             negative `alpha`, or lengths that differ.
         TypeError: `params` holds something other than parameters.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.learn.losses import hinge
         >>> hinge([Value(0.5), Value(-2.0)], [1, -1])  # (0.5 + 0) / 2
@@ -161,7 +161,7 @@ def bce_with_logits(logits: Any, labels: Any, reduction: str = "mean") -> Any:
         ValueError: A label outside [0, 1] (named), lengths that differ, or an unknown
             reduction.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.learn.losses import bce_with_logits
         >>> x = Value(0.0)
@@ -198,7 +198,7 @@ def cross_entropy(logits_rows: Any, labels: Any, reduction: str = "mean") -> Any
         ValueError: A label is out of range, the lengths differ, or the reduction is
             unknown.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.learn.losses import cross_entropy
         >>> z = [Value(0.0), Value(0.0)]
@@ -233,7 +233,7 @@ class Loss:
         codes: How a two-class loss codes (negative, positive), or None.
         per_class: Whether the model needs one score per class.
 
-    Example:
+    Examples:
         >>> from chainrule.learn.losses import LOSSES
         >>> LOSSES["hinge"].codes, LOSSES["cross_entropy"].per_class
         ((-1.0, 1.0), True)
@@ -278,7 +278,7 @@ def default_loss(n_classes: int) -> str:
     Returns:
         A name of `LOSSES`.
 
-    Example:
+    Examples:
         >>> from chainrule.learn.losses import default_loss
         >>> default_loss(2), default_loss(10)
         ('hinge', 'cross_entropy')
@@ -296,7 +296,7 @@ def outputs_needed(loss: str, n_classes: int) -> int:
     Returns:
         One per class (at least 2) for cross-entropy, else 1.
 
-    Example:
+    Examples:
         >>> from chainrule.learn.losses import outputs_needed
         >>> outputs_needed("cross_entropy", 5), outputs_needed("hinge", 2)
         (5, 1)
@@ -315,7 +315,7 @@ def compute_loss(loss: str | Callable[..., Any], outputs: Any, targets: Any) -> 
     Returns:
         A node to call `backward()` on.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.learn.losses import compute_loss
         >>> compute_loss("mse", [Value(0.5), Value(-2.0)], [1.0, -1.0])
@@ -336,7 +336,7 @@ class Task:
         ValueError: The labels do not suit the loss or the model (the message says what to
             use instead).
 
-    Example:
+    Examples:
         >>> from chainrule.learn.losses import Task
         >>> task = Task("hinge", [0, 1, 1], width=1)
         >>> task.targets([0, 1, 1]), task.classes([0, 1, 1]), task.threshold
@@ -513,7 +513,7 @@ def binary_accuracy(scores: Sequence[Any], labels: Sequence[float]) -> float:
     Raises:
         ValueError: No scores, or the lengths differ.
 
-    Example:
+    Examples:
         >>> from chainrule.learn.losses import binary_accuracy
         >>> binary_accuracy([0.5, -1.0, 2.0, -0.1], [1, -1, -1, 0])
         0.75
@@ -539,7 +539,7 @@ def categorical_accuracy(logits_rows: Sequence[Sequence[Any]], labels: Sequence[
     Raises:
         ValueError: No rows, or the lengths differ.
 
-    Example:
+    Examples:
         >>> from chainrule.learn.losses import categorical_accuracy
         >>> categorical_accuracy([[0.1, 0.9], [2.0, 1.0]], [1, 1])
         0.5
@@ -568,7 +568,7 @@ def accuracy(outputs: Sequence[Any], labels: Sequence[float]) -> float:
     Raises:
         ValueError: No outputs, or the lengths differ.
 
-    Example:
+    Examples:
         >>> from chainrule.learn.losses import accuracy
         >>> accuracy([[0.1, 0.9]], [1]), accuracy([0.3, -0.2], [1, 1])
         (1.0, 0.5)

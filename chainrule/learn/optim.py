@@ -86,7 +86,7 @@ class Optimizer:
         ValueError: `params` is empty or lists a parameter twice, or `lr` is not a number
             >= 0.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.learn.optim import Optimizer
         >>> class SignDescent(Optimizer):  # steps by lr in the direction of -sign(grad)
@@ -166,7 +166,7 @@ class SGD(Optimizer):
     Raises:
         ValueError: A setting out of range, named.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.learn.optim import SGD
         >>> w = Value(1.0)
@@ -238,7 +238,7 @@ class Adam(Optimizer):
     Raises:
         ValueError: A setting out of range, named.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.learn.optim import Adam
         >>> w = Value(1.0)
@@ -311,7 +311,7 @@ def get_optimizer(
     Raises:
         ValueError: An unknown name, or a setting out of range.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.learn.optim import get_optimizer
         >>> get_optimizer("adam", [Value(1.0)])
@@ -344,7 +344,7 @@ class LRScheduler:
     Raises:
         TypeError: `optimizer` is not an `Optimizer`.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.learn.optim import SGD, LRScheduler
         >>> class Halving(LRScheduler):
@@ -411,7 +411,7 @@ class ConstantLR(LRScheduler):
     Raises:
         ValueError: A setting out of range, named.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.learn.optim import SGD, ConstantLR
         >>> schedule = ConstantLR(SGD([Value(1.0)], lr=1.0), factor=0.5, total_iters=2)
@@ -446,7 +446,7 @@ class LinearDecayLR(LRScheduler):
     Raises:
         ValueError: A setting out of range, named.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.learn.optim import SGD, LinearDecayLR
         >>> schedule = LinearDecayLR(SGD([Value(1.0)], lr=1.0), 100)
@@ -484,7 +484,7 @@ class CosineAnnealingLR(LRScheduler):
     Raises:
         ValueError: A setting out of range, named.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.learn.optim import SGD, CosineAnnealingLR
         >>> schedule = CosineAnnealingLR(SGD([Value(1.0)], lr=1.0), T_max=10)
@@ -526,7 +526,7 @@ def get_scheduler(name: str, optimizer: Optimizer, total_steps: int) -> LRSchedu
     Raises:
         ValueError: An unknown name.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.learn.optim import SGD, get_scheduler
         >>> get_scheduler("linear", SGD([Value(1.0)], lr=1.0), 100).lr_at(100)

@@ -63,7 +63,7 @@ def define_op(
             nor two operands.
         TypeError: `forward` or `derivative` is not callable.
 
-    Example:
+    Examples:
         >>> from chainrule import Value, define_op, explain
         >>> cube = define_op("cube", lambda x: x**3, lambda x, out: 3 * x**2, formula="3·x²")
         >>> x = Value(2.0, label="x")

@@ -54,7 +54,7 @@ class Op:
         symbol: `'+'` for an infix op; None for a function, shown as `name(x)`.
         domain: What the op needs of its operands, said when they fail it.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.ops import TANH
         >>> TANH
@@ -115,7 +115,7 @@ class Op:
         Returns:
             The expression.
 
-        Example:
+        Examples:
             >>> from chainrule.ops import MUL, SIN
             >>> MUL.expression("a", "b"), SIN.expression("a")
             ('a * b', 'sin(a)')
@@ -135,7 +135,7 @@ class Op:
         Returns:
             The formula.
 
-        Example:
+        Examples:
             >>> from chainrule.ops import MUL, TANH
             >>> MUL.formula(0, ["a", "b"], "c"), TANH.formula(0, ["n"], "o")
             ('b', '1 - o**2')
@@ -165,7 +165,7 @@ def functions(arity: int = 1) -> dict[str, Op]:
     Returns:
         name -> row.
 
-    Example:
+    Examples:
         >>> from chainrule.ops import functions
         >>> list(functions(1))[:5]
         ['tanh', 'exp', 'neg', 'log', 'step']
@@ -182,7 +182,7 @@ def numbers(x: Any) -> Any:
     Returns:
         The number or array.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.ops import numbers
         >>> numbers(Value(2.0)), numbers(3.0)
@@ -200,7 +200,7 @@ def row(op: Op) -> Op:
     Returns:
         The same row.
 
-    Example:
+    Examples:
         >>> from chainrule.ops import TABLE, Op
         >>> from chainrule.ops.table import row
         >>> double = row(Op("double", lambda x: 2 * x, (lambda x, out: 2.0,), ("2",)))

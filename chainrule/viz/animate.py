@@ -121,7 +121,7 @@ def animation_data(
         GraphTooLargeError: The graph has more than `max_nodes` nodes.
         TypeError: `root` is not a Value or a Tensor.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.viz import animation_data
         >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
@@ -254,7 +254,7 @@ class Animation:
     Args:
         data: What `animation_data` returned.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.viz import Animation, animation_data
         >>> x = Value(0.5, label="x")
@@ -355,7 +355,7 @@ class Animation:
             RuntimeError: A GIF without Graphviz's `dot` program.
             chainrule.extras.MissingExtra: A GIF without Pillow (the `viz` extra).
 
-        Example:
+        Examples:
             >>> from chainrule import Value, animate
             >>> x = Value(0.5, label="x")
             >>> animate(x.tanh()).save("tanh.html").name
@@ -400,7 +400,7 @@ def animate(
         GraphTooLargeError: The graph has more than `max_nodes` nodes.
         TypeError: `root` is not a Value or a Tensor.
 
-    Example:
+    Examples:
         >>> from chainrule import Value, animate
         >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
         >>> c = a * b

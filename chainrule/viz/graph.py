@@ -81,7 +81,7 @@ class GraphTooLargeError(ValueError):
         limit: The `max_nodes` it exceeds.
         what: What the nodes are, for the message ('values', 'tensors').
 
-    Example:
+    Examples:
         >>> from chainrule import Value, draw_dot
         >>> x = Value(1.0)
         >>> for _ in range(5):
@@ -212,7 +212,7 @@ class Walk:
         TypeError: `root` is not a Value or a Tensor.
         ValueError: `max_nodes` is not a positive whole number.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.viz.graph import Walk
         >>> a, b = Value(2.0, label="a"), Value(3.0, label="b")
@@ -270,7 +270,7 @@ def graph_size(root: Any) -> int:
     Raises:
         TypeError: `root` is not a Value or a Tensor.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.viz import graph_size
         >>> a = Value(2.0)
@@ -375,7 +375,7 @@ def describe(
         GraphTooLargeError: The graph has more than `max_nodes` nodes.
         TypeError: `root` is not a Value or a Tensor.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.viz.graph import describe
         >>> a = Value(2.0, label="a")
@@ -432,7 +432,7 @@ def op_label(node: Any, kids: Sequence[Any] | None = None) -> str:
     Raises:
         TypeError: `node` is not a Value or a Tensor.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.viz import op_label
         >>> x = Value(0.5)
@@ -581,7 +581,7 @@ def source(
     Returns:
         The DOT text.
 
-    Example:
+    Examples:
         >>> from chainrule import Value, draw_dot
         >>> from chainrule.viz.graph import describe, source
         >>> a = Value(2.0, label="a")
@@ -714,7 +714,7 @@ def draw_dot(
         TypeError: `root` is not a Value or a Tensor.
         ImportError: The graphviz Python package is not installed (the `viz` extra).
 
-    Example:
+    Examples:
         >>> from chainrule import Value, draw_dot
         >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
         >>> c = a * b
@@ -780,7 +780,7 @@ def save_graph(
         GraphvizNotFoundError: The `dot` program is missing (the source was saved).
         RuntimeError: `dot` failed; the message gives its last line.
 
-    Example:
+    Examples:
         >>> from chainrule import Value, save_graph
         >>> x = Value(0.5, label="x")
         >>> save_graph(x.tanh(), "tanh.dot").name

@@ -97,7 +97,7 @@ class Step:
         shapes: An array's step in shapes, '(4, 2) = (3, 4)ᵀ·(3, 2)'; '' for a number.
         note: How broadcasting or a reduction is undone, where there is something to say.
 
-    Example:
+    Examples:
         >>> from chainrule import Value, explain
         >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
         >>> e = a * b
@@ -176,7 +176,7 @@ class Explanation:
         shapes: A Tensor's name -> its shape and dtype (`'(3, 2) float32'`).
         needless: The operands that need no gradient (`'x (3, 4) float32'`).
 
-    Example:
+    Examples:
         >>> from chainrule import Value, explain
         >>> a, b, c = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c")
         >>> e = a * b; e.label = "e"
@@ -244,7 +244,7 @@ class Explanation:
         Returns:
             The contributions; their sum is the gradient.
 
-        Example:
+        Examples:
             >>> from chainrule import Value, explain
             >>> x = Value(3.0, label="x")
             >>> y = x * x
@@ -418,7 +418,7 @@ def explain(root: Any, backward: bool = True) -> Explanation:
         TypeError: `root` is not a Value or a Tensor.
         ValueError: `root` is a Tensor of more than one element.
 
-    Example:
+    Examples:
         >>> from chainrule import Value, explain
         >>> a, b, c = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c")
         >>> e = a * b; e.label = "e"
@@ -458,7 +458,7 @@ def narrate(walk: Walk, backward: bool = True) -> Explanation:
     Raises:
         ValueError: The root is a Tensor of more than one element.
 
-    Example:
+    Examples:
         >>> from chainrule import Value
         >>> from chainrule.viz.graph import Walk
         >>> from chainrule.viz.narrate import narrate
@@ -922,7 +922,7 @@ def d(name: str) -> str:
     Returns:
         `d` and the name.
 
-    Example:
+    Examples:
         >>> from chainrule.viz.narrate import d
         >>> d("a"), d("x1*w1")
         ('da', 'd(x1*w1)')
@@ -965,7 +965,7 @@ def fmt(x: Any, digits: int) -> str:
     Returns:
         The text.
 
-    Example:
+    Examples:
         >>> from chainrule.viz.narrate import fmt
         >>> fmt(6, 6), fmt(1 / 3, 4), fmt(0.00001, 6)
         ('6.0', '0.3333', '1e-05')

@@ -66,7 +66,7 @@ def plot_history(
         ValueError: The history has no steps, or `path` does not end in `.png`.
         ImportError: matplotlib is not installed (the `viz` extra).
 
-    Example:
+    Examples:
         >>> from chainrule import fit, nn
         >>> from chainrule.viz.plots import plot_history
         >>> xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
@@ -166,7 +166,7 @@ def plot_decision_boundary(
             `path` not ending in `.png`.
         ImportError: matplotlib or numpy is not installed (the `viz` extra).
 
-    Example:
+    Examples:
         >>> from chainrule import nn
         >>> from chainrule.viz.plots import plot_decision_boundary
         >>> X, y = [[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]], [0, 0, 1, 1]
@@ -240,7 +240,7 @@ def class_colours(n_classes: int) -> Any:
     Returns:
         A matplotlib colour map of `n_classes` colours.
 
-    Example:
+    Examples:
         >>> from chainrule.viz.plots import class_colours
         >>> class_colours(2).N
         2
@@ -348,7 +348,7 @@ def smooth(values: Sequence[float], window: int) -> list[float]:
     Returns:
         One average per value.
 
-    Example:
+    Examples:
         >>> from chainrule.viz.plots import smooth
         >>> smooth([1.0, 2.0, 3.0, 4.0, 5.0], 3)
         [1.5, 2.0, 3.0, 4.0, 4.5]
@@ -395,7 +395,7 @@ def plot_confusion_matrix(
             end in `.png`.
         ImportError: matplotlib is not installed.
 
-    Example:
+    Examples:
         >>> from chainrule.viz.plots import plot_confusion_matrix
         >>> fig = plot_confusion_matrix([0, 1, 1, 2], [0, 1, 2, 2])
         >>> fig.axes[0].get_title()
@@ -468,7 +468,7 @@ def plot_sample_predictions(
             not end in `.png`.
         ImportError: matplotlib or numpy is not installed.
 
-    Example:
+    Examples:
         >>> from chainrule.viz.plots import plot_sample_predictions
         >>> pixels = [[0.0, 1.0, 1.0, 0.0]] * 3
         >>> fig = plot_sample_predictions(pixels, [0, 1, 1], [0, 1, 0], shape=(2, 2), count=3,
@@ -580,7 +580,7 @@ def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 100) -> str:
     Raises:
         ValueError: `path` does not end in `.png`.
 
-    Example:
+    Examples:
         >>> from chainrule.calculus import plot_activations, save_figure
         >>> save_figure(plot_activations(xs=[-1.0, 1.0]), "activations.png")
         'activations.png'
