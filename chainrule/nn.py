@@ -396,6 +396,7 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
+        """Show the tree of modules, and the number of parameters on the outermost."""
         return self._repr(outermost=True)
 
     def _repr(self, outermost: bool) -> str:

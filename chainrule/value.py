@@ -201,33 +201,41 @@ class Value:
 
     # -- built from those, as the lecture builds them ------------------------------------------
 
-    def __neg__(self) -> Value:  # -self
+    def __neg__(self) -> Value:
+        """Negate: `-self`, built as the lecture builds it, `self * -1`."""
         return self * -1
 
-    def __sub__(self, other: Operand) -> Value:  # self - other
+    def __sub__(self, other: Operand) -> Value:
+        """Subtract: `self - other`, built as `self + (-other)`."""
         return self + (-other)
 
-    def __truediv__(self, other: Operand) -> Value:  # self / other == self * other**-1
+    def __truediv__(self, other: Operand) -> Value:
+        """Divide: `self / other`, built as `self * other**-1`; dividing by 0 is named."""
         other = other if type(other) is Value else _lift(other, "/", self)
         if other.data == 0:
             raise ZeroDivisionError(f"division by zero: {_name(self)} / {_name(other)} = 0.0")
         return self * other**-1
 
-    def __radd__(self, other: Number) -> Value:  # other + self
+    def __radd__(self, other: Number) -> Value:
+        """Add with the number on the left: `other + self`."""
         return self + other
 
-    def __rmul__(self, other: Number) -> Value:  # other * self
+    def __rmul__(self, other: Number) -> Value:
+        """Multiply with the number on the left: `other * self`."""
         return self * other
 
-    def __rsub__(self, other: Number) -> Value:  # other - self
+    def __rsub__(self, other: Number) -> Value:
+        """Subtract from a number: `other - self`."""
         return other + (-self)
 
-    def __rtruediv__(self, other: Number) -> Value:  # other / self
+    def __rtruediv__(self, other: Number) -> Value:
+        """Divide a number: `other / self`."""
         if self.data == 0:
             raise ZeroDivisionError(f"division by zero: {other!r} / {_name(self)} = 0.0")
         return other * self**-1
 
-    def __rpow__(self, other: Number) -> Value:  # 2 ** x
+    def __rpow__(self, other: Number) -> Value:
+        """Raise a number to this Value: `2 ** x`."""
         return _lift(other, "**", self) ** self
 
     # -- more functions, each a row of the table ------------------------------------------
@@ -414,9 +422,11 @@ class Value:
     tolist = item  # a Value is a tensor of no dimensions: its list is its number
 
     def __float__(self) -> float:
+        """Give the number, as `float(x)` asks."""
         return float(self.data)
 
     def __repr__(self) -> str:
+        """Show `Value(data=..., grad=...)`, with the label where there is one."""
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data}, grad={self.grad}{label})"
 

@@ -187,21 +187,27 @@ class GradcheckReport:
         return max(failures, key=lambda e: math.inf if math.isnan(e.abs_error) else e.abs_error)
 
     def __bool__(self) -> bool:
+        """Say whether every entry agrees: `if gradcheck_report(...)`."""
         return self.ok
 
     def __len__(self) -> int:
+        """Count the entries."""
         return len(self.entries)
 
     def __iter__(self):
+        """Go through the entries."""
         return iter(self.entries)
 
     def __getitem__(self, i: int) -> GradcheckEntry:
+        """Give entry `i`."""
         return self.entries[i]
 
     def __repr__(self) -> str:
+        """Show the verdict and the number of entries."""
         return f"<GradcheckReport {'ok' if self.ok else 'FAILED'}: {len(self.entries)} entries>"
 
     def __str__(self) -> str:
+        """Show the comparison as a table, mismatches first when it is long."""
         shown = self.entries
         if len(shown) > _MAX_ROWS:  # the mismatches first: they are what a reader looks for
             shown = (self.failures + [e for e in self.entries if e.ok])[:_MAX_ROWS]

@@ -113,6 +113,7 @@ class Advice:
         return f"{self.message}; try {', or '.join(options)}"
 
     def __str__(self) -> str:
+        """Say the advice with Python's keyword arguments: `text("python")`."""
         return self.text("python")
 
     def to_dict(self) -> dict[str, Any]:

@@ -150,6 +150,7 @@ class History:
         return out
 
     def __repr__(self) -> str:
+        """Sum the run up: steps, loss from first to last, accuracy, time per step."""
         if not self.loss:
             return "History(no steps)"
         acc = _percent(self.final_train_accuracy)

@@ -128,6 +128,7 @@ class Optimizer:
     _shown: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
+        """Show the class, how many parameters, the lr and the settings that are set."""
         shown = "".join(f", {k}={getattr(self, k)}" for k in self._shown if getattr(self, k))
         return f"{type(self).__name__}({len(self.params)} parameters, lr={self._lr}{shown})"
 

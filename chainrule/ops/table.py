@@ -104,6 +104,7 @@ class Op:
         return self.array(*args)
 
     def __repr__(self) -> str:
+        """Show the op's name and how many operands it takes."""
         return f"<op {self.name!r} of {self.arity} operand{'s' if self.arity > 1 else ''}>"
 
     def expression(self, *names: str) -> str:

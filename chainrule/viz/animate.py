@@ -284,9 +284,11 @@ class Animation:
         return self._svg
 
     def __len__(self) -> int:
+        """Count the frames."""
         return len(self.frames)
 
     def __repr__(self) -> str:
+        """Show the title and the frames of each phase."""
         c = self.data["counts"]
         return (
             f"<Animation of {self.data['title']}: {c['forward']} forward and "

@@ -151,6 +151,7 @@ class Step:
         return f"{lhs} {chain} = {show(self.upstream, digits)} · {local} = {result}"
 
     def __str__(self) -> str:
+        """Show the step's formula, with its rule (or, for an array, its note)."""
         if self.shapes:
             return self.formula() + (f"    ({self.note})" if self.note else "")
         return f"{self.formula()}    [{self.rule}]"
@@ -255,15 +256,19 @@ class Explanation:
         return [s.contribution for s in self.steps if s.child == key]
 
     def __len__(self) -> int:
+        """Count the steps."""
         return len(self.steps)
 
     def __iter__(self) -> Iterator[Step]:
+        """Go through the steps."""
         return iter(self.steps)
 
     def __getitem__(self, i: int) -> Step:
+        """Give step `i`."""
         return self.steps[i]
 
     def __repr__(self) -> str:
+        """Show the output's name and how many steps and nodes."""
         size = f"{len(self.steps)} steps over {len(self.grads)} {self._what}s"
         return f"<Explanation of {self.root}: {size}>"
 
@@ -356,6 +361,7 @@ class Explanation:
         return "\n".join(lines)
 
     def __str__(self) -> str:
+        """Give the narration as text (`format()`)."""
         return self.format()
 
     def _repr_markdown_(self) -> str:
