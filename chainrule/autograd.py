@@ -46,8 +46,11 @@ N = TypeVar("N")
 
 
 class _GradMode(threading.local):
-    """Whether new operations record their operands: per thread, as in PyTorch, so a thread
-    that evaluates under `no_grad()` does not switch recording off for one that trains."""
+    """Whether new operations record their operands.
+
+    Per thread, as in PyTorch, so a thread that evaluates under `no_grad()` does not switch
+    recording off for one that trains.
+    """
 
     enabled: bool = True
 
@@ -71,17 +74,52 @@ def no_grad() -> AbstractContextManager[None]:
     Results made inside the block are plain leaves: they hold no references to their operands,
     so nothing can be backpropagated through them and no graph memory is kept alive.
     Works for `Value` and `Tensor` alike, and nests.
+
+    Returns:
+        A context manager: recording is off inside its `with` block, and back as it was after.
+
+    Examples:
+        >>> from chainrule import Value, no_grad
+        >>> x = Value(2.0)
+        >>> with no_grad():
+        ...     y = x * x
+        >>> y.data, y._prev
+        (4.0, ())
     """
     return _recording(False)
 
 
 def enable_grad() -> AbstractContextManager[None]:
-    """Record the graph again inside a `no_grad()` block."""
+    """Record the graph again inside a `no_grad()` block.
+
+    Returns:
+        A context manager: recording is on inside its `with` block, and back as it was after.
+
+    Examples:
+        >>> from chainrule import Value, enable_grad, no_grad
+        >>> x = Value(2.0)
+        >>> with no_grad(), enable_grad():
+        ...     y = x * x
+        >>> len(y._prev)
+        1
+    """
     return _recording(True)
 
 
 def is_grad_enabled() -> bool:
-    """True when operations record the graph (the default)."""
+    """Say whether operations record the graph (they do, unless inside `no_grad()`).
+
+    Returns:
+        True when new operations record their operands (the default), False under `no_grad()`.
+
+    Examples:
+        >>> from chainrule import is_grad_enabled, no_grad
+        >>> with no_grad():
+        ...     print(is_grad_enabled())
+        False
+        >>> is_grad_enabled()
+        True
+    """
     return grad_mode.enabled
 
 
@@ -89,14 +127,29 @@ def is_grad_enabled() -> bool:
 
 
 class AnomalyError(FloatingPointError):
-    """A nan or an infinity appeared while `detect_anomaly()` was on: raised by the first op
-    (forward) or chain-rule step (backward) that produced it, naming it and its operands."""
+    """A nan or an infinity appeared while `detect_anomaly()` was on.
+
+    Raised by the first op (forward) or chain-rule step (backward) that produced it, naming it
+    and its operands. A `FloatingPointError`, as numpy's own complaints about nan are.
+
+    Examples:
+        >>> from chainrule import Value, detect_anomaly
+        >>> from chainrule.autograd import AnomalyError
+        >>> try:
+        ...     with detect_anomaly():
+        ...         Value(float("inf"), label="x") - Value(float("inf"), label="y")
+        ... except AnomalyError as err:
+        ...     print(err)
+        anomaly: * of 'y' = inf, an unlabeled operand = -1 produced -inf
+    """
 
 
 class _AnomalyMode:
     """Whether the engines check every new node and every chain-rule step for nan and inf.
+
     One switch for all threads, as in PyTorch; `depth` counts the nested blocks. `enabled` is
-    a plain attribute, not a property: the engines read it once per node they make."""
+    a plain attribute, not a property: the engines read it once per node they make.
+    """
 
     __slots__ = ("depth", "enabled")
 
@@ -115,6 +168,22 @@ def detect_anomaly() -> Iterator[None]:
     Like `torch.autograd.detect_anomaly()`: it is for finding where a training run goes wrong,
     and costs time, so it is off unless asked for. The engines look at the switch once per node
     they make and once per backward pass, and run their checks only while it is on.
+
+    Returns:
+        A context manager: the checks run inside its `with` block (blocks nest).
+
+    Raises:
+        AnomalyError: Inside the block, from the first op or chain-rule step that makes a nan
+            or an infinity, naming it and its operands.
+
+    Examples:
+        >>> from chainrule import Value, detect_anomaly
+        >>> x = Value(float("inf"), label="x")
+        >>> with detect_anomaly():
+        ...     y = x * 0.0
+        Traceback (most recent call last):
+        ...
+        chainrule.autograd.AnomalyError: anomaly: * of 'x' = inf, ... produced nan
     """
     anomaly_mode.depth += 1
     anomaly_mode.enabled = True
@@ -126,7 +195,7 @@ def detect_anomaly() -> Iterator[None]:
 
 
 def describe(node: Any) -> str:
-    """`'x' = 2.0`: a node's label and its value (an array's shape, when it is large)."""
+    """Describe a node as `'x' = 2.0`: its label and its value (an array's shape, if large)."""
     label = f"{node.label!r}" if node.label else "an unlabeled operand"
     data = node.data
     shown = data if not hasattr(data, "shape") or data.size <= 6 else f"array of shape {data.shape}"
@@ -134,8 +203,10 @@ def describe(node: Any) -> str:
 
 
 def checked_step(step: Callable[[Any], None], finite: Callable[[Any], bool]) -> Callable:
-    """`step` (a node's chain-rule step), then a look at what it gave each operand: the first
-    nan or inf is an `AnomalyError` that names the step and the operand."""
+    """Wrap `step` (a node's chain-rule step) with a look at what it gave each operand.
+
+    The first nan or inf is an `AnomalyError` that names the step and the operand.
+    """
 
     def run(node: Any) -> None:
         step(node)
@@ -152,6 +223,7 @@ def checked_step(step: Callable[[Any], None], finite: Callable[[Any], bool]) -> 
 
 
 def finite_number(x: Any) -> bool:
+    """Say whether a scalar gradient is finite (anything but a float counts as finite)."""
     return not isinstance(x, float) or math.isfinite(x)
 
 
@@ -182,6 +254,22 @@ def topological_order(root: N, children: Callable[[N], Iterable[N]]) -> list[N]:
     Python's recursion limit. A node is pushed with a `None` marker under its children; when
     the marker comes back to the top, all its children are done and the node is emitted.
     Nodes must hash by identity (the default `object.__hash__`), which is also the fastest key.
+
+    Args:
+        root: The node to start from (the output).
+        children: Gives the nodes a node was computed from (`lambda v: v._prev`).
+
+    Returns:
+        The nodes, leaves first and `root` last.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.autograd import topological_order
+        >>> a, b = Value(1.0, label="a"), Value(2.0, label="b")
+        >>> c = a * b
+        >>> c.label = "c"
+        >>> [n.label for n in topological_order(c, lambda n: n._prev)]
+        ['b', 'a', 'c']
     """
     order: list[N] = []
     seen: set[N] = set()
@@ -213,6 +301,26 @@ def backpropagate(
     from zero and puts d(root)/d(root) into the root. `local_step(node)` then adds the node's
     gradient, times its local derivatives, into its children; visiting parents before children
     means a node's gradient is complete (every path summed) before it is passed on.
+
+    Args:
+        root: The output node.
+        children: Gives the nodes a node was computed from.
+        local_step: A node's chain-rule step, adding into its children's gradients.
+        seed: Prepares the gradients, given the order, before any step.
+
+    Returns:
+        The topological order used, leaves first.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.autograd import backpropagate
+        >>> x = Value(3.0)
+        >>> y = x * x
+        >>> def seed(order):
+        ...     y.grad = 1.0
+        >>> order = backpropagate(y, lambda n: n._prev, lambda n: n._backward(), seed)
+        >>> x.grad, len(order)
+        (6.0, 2)
     """
     with collector_paused():
         order = topological_order(root, children)
@@ -237,6 +345,27 @@ def sweep(
     sum is recorded too and can be differentiated again. Nodes in `stop` (the inputs being
     differentiated with respect to) are treated as leaves: nothing behind them is visited.
     No `.grad` attribute is read or written.
+
+    Args:
+        root: The output node.
+        seed: d root / d root (1.0, or a Value to record it).
+        children: Gives the nodes a node was computed from.
+        vjp: A node's chain-rule step: given the node and its gradient, yields
+            `(operand, contribution)` pairs.
+        stop: Nodes to treat as leaves.
+
+    Returns:
+        The topological order (leaves first) and the map id(node) -> gradient; a node no
+        gradient reaches is not in the map.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.autograd import sweep
+        >>> x = Value(3.0)
+        >>> y = x * x
+        >>> order, grads = sweep(y, 1.0, lambda n: n._prev, lambda n, g: n._vjp(g))
+        >>> grads[id(x)], x.grad  # the gradient is kept aside, as a Value: it is recorded
+        (Value(data=6.0, grad=0.0), 0.0)
     """
     stops = {id(n) for n in stop}
     order = topological_order(root, lambda n: () if id(n) in stops else children(n))
@@ -260,6 +389,20 @@ def record_backward(root: Any, seed: Any, zero: Any) -> None:
     new gradient to what they hold and intermediates are overwritten, as in the fast pass. A
     node nothing flows into gets `zero` (0.0 for a Value, None for a Tensor). A gradient that is
     a fresh node gets a name, `dL/dx`, so that pictures of the backward pass read.
+
+    Args:
+        root: The output node.
+        seed: d root / d root.
+        zero: The gradient of a node nothing flows into.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.autograd import record_backward
+        >>> x = Value(3.0, label="x")
+        >>> y = x * x
+        >>> record_backward(y, 1.0, 0.0)
+        >>> x.grad
+        Value(data=6.0, grad=0.0, label='dL/dx')
     """
     with enable_grad():
         order, grads = sweep(root, seed, lambda n: n._prev, lambda n, g: n._vjp(g))

@@ -51,6 +51,13 @@ class Node(Protocol):
     `ops.Op` row, or an op of the engine's own; None for a leaf or an op written the lecture's
     way). `_vjp(g)` is the node's chain-rule step recorded as nodes: (operand, contribution).
     `_ctx` is what the op kept for its backward pass (an axis, a shape), if anything.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> x = Value(2.0, label="x")
+        >>> y = x * x
+        >>> y._op, y._prev == (x,), y.shape, y.tolist()
+        ('*', True, (), 4.0)
     """
 
     data: Any
@@ -62,20 +69,33 @@ class Node(Protocol):
     def _prev(self) -> tuple[Any, ...]: ...
 
     @property
-    def shape(self) -> tuple[int, ...]: ...
+    def shape(self) -> tuple[int, ...]:
+        """The shape of the data: `()` for a Value."""
 
-    def backward(self, gradient: Any = ..., create_graph: bool = ...) -> None: ...
+    def backward(self, gradient: Any = ..., create_graph: bool = ...) -> None:
+        """Fill the gradients of everything this node depends on."""
 
-    def zero_grad(self) -> None: ...
+    def zero_grad(self) -> None:
+        """Reset the gradients of this node and everything it was computed from."""
 
-    def tolist(self) -> Any: ...
+    def tolist(self) -> Any:
+        """Give the data as plain Python numbers (nested lists for an array)."""
 
     def _vjp(self, g: Any) -> Iterable[tuple[Any, Any]]: ...
 
 
 class Engine(Protocol):
-    """What an engine provides. Each engine is one subclass of static methods (a protocol, so
-    the stubs here are only signatures and what each one is for)."""
+    """What an engine provides: each engine is one subclass of static methods.
+
+    A protocol, so the stubs here are only signatures and what each one is for.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.engines import engine_of
+        >>> engine = engine_of(Value(2.0))
+        >>> engine.kind, engine.grads(Value(2.0)), engine.zeros_like(3.5)
+        ('Value', [0.0], 0.0)
+    """
 
     name: ClassVar[str]
     kind: ClassVar[str]  # what its nodes are called in messages: 'Value' or 'Tensor'
@@ -85,21 +105,23 @@ class Engine(Protocol):
 
     @staticmethod
     def leaf(x: Any) -> Any:
-        """A new leaf holding a copy of `x`'s numbers, which takes a gradient: what a gradient
-        check may nudge freely."""
+        """Make a new leaf holding a copy of `x`'s numbers, which takes a gradient.
+
+        What a gradient check may nudge freely.
+        """
 
     @staticmethod
     def as_input(x: Any) -> Any:
-        """`x` itself if it takes a gradient, else a leaf over the same numbers that does."""
+        """Give `x` itself if it takes a gradient, else a leaf over the same numbers that does."""
 
     @staticmethod
     def why_not_differentiable(x: Any) -> str | None:
-        """Why `x` cannot be differentiated with respect to, or None."""
+        """Say why `x` cannot be differentiated with respect to, or None."""
         return None
 
     @staticmethod
     def seed(out: Any) -> Any:
-        """d out / d out: the gradient a recorded backward pass starts from."""
+        """Give d out / d out: the gradient a recorded backward pass starts from."""
 
     @staticmethod
     def zero_grad(p: Any) -> None:
@@ -107,24 +129,27 @@ class Engine(Protocol):
 
     @staticmethod
     def restored(name: str, p: Any, value: Any) -> Any:
-        """A state dict's entry checked against parameter `p`, ready for `assign`."""
+        """Check a state dict's entry against parameter `p`, ready for `assign`."""
 
     @staticmethod
-    def assign(p: Any, value: Any) -> None: ...
+    def assign(p: Any, value: Any) -> None:
+        """Set parameter `p` to `value` (checked by `restored`)."""
 
     # -- its graph -----------------------------------------------------------------------------
 
     @staticmethod
     def operands(node: Any) -> tuple[Any, ...]:
-        """Every operand of `node` that is a node, in the order written, once per use (`a + a`
-        lists `a` twice): what a picture draws an arrow from. (`_prev` holds only those that
-        receive a gradient.)"""
+        """List every operand of `node` that is a node, in the order written, once per use.
+
+        `a + a` lists `a` twice: what a picture draws an arrow from. (`_prev` holds only those
+        that receive a gradient.)
+        """
 
     # -- numbers out -------------------------------------------------------------------------
 
     @staticmethod
     def grads(x: Any) -> list[float]:
-        """A leaf's gradient as plain floats, one per element (zeros before any backward)."""
+        """Give a leaf's gradient as plain floats, one per element (zeros before any backward)."""
 
     @staticmethod
     def backward(y: Any, seed: list[float]) -> None:
@@ -133,79 +158,102 @@ class Engine(Protocol):
     # -- batches -----------------------------------------------------------------------------
 
     @staticmethod
-    def owns(model: Any) -> bool: ...
+    def owns(model: Any) -> bool:
+        """Say whether this engine runs `model`."""
 
     @staticmethod
     def inputs(X: Sequence[Sequence[float]]) -> Any:
-        """The data in the engine's own form, made once per run."""
+        """Put the data in the engine's own form, once per run."""
 
     @staticmethod
-    def targets(targets: list[Any]) -> Any: ...
+    def targets(targets: list[Any]) -> Any:
+        """Put the targets in the engine's own form, once per run."""
 
     @staticmethod
     def take(data: Any, index: list[int]) -> Any:
-        """The rows `index` of inputs or targets (a minibatch)."""
+        """Take the rows `index` of inputs or targets (a minibatch)."""
 
     @staticmethod
     def forward(model: Any, inputs: Any) -> Any:
-        """The model's outputs for a batch."""
+        """Run the model on a batch."""
 
     @staticmethod
     def penalty(params: list[Any]) -> Any:
-        """The sum of squared parameters, as a node (the L2 term)."""
+        """Sum the squared parameters, as a node (the L2 term)."""
 
     @staticmethod
     def scores(outputs: Any) -> list[float] | list[list[float]]:
-        """The outputs as plain numbers: one score per sample, or one row of scores."""
+        """Give the outputs as plain numbers: one score per sample, or one row of scores."""
 
     @staticmethod
     def correct(outputs: Any, classes: list[int], threshold: float) -> int:
-        """How many outputs predict their class (score > threshold, or the largest score)."""
+        """Count the outputs that predict their class (score > threshold, or the largest)."""
 
     @staticmethod
     def width(outputs: Any) -> int:
-        """How many numbers the model returns per sample."""
+        """Count the numbers the model returns per sample."""
 
     # -- optimizer arithmetic ------------------------------------------------------------------
 
     @staticmethod
-    def copy(g: Any) -> Any: ...
+    def copy(g: Any) -> Any:
+        """Copy a gradient, so that a later backward pass cannot change the copy."""
 
     @staticmethod
-    def zeros_like(g: Any) -> Any: ...
+    def zeros_like(g: Any) -> Any:
+        """Give zeros of a gradient's shape."""
 
     @staticmethod
-    def sqrt(x: Any) -> Any: ...
+    def sqrt(x: Any) -> Any:
+        """Take the square root, elementwise."""
 
     # -- what a loss needs (`chainrule.learn.losses` writes each loss once over these) ----------
 
     @staticmethod
     def column(outputs: Any, who: str, what: str) -> Any:
-        """One score per sample, checked, as the engine's column of nodes: what a loss of one
-        output per sample (mse, hinge, bce) is computed on."""
+        """Check one score per sample, and give them as the engine's column of nodes.
+
+        What a loss of one output per sample (mse, hinge, bce) is computed on.
+        """
 
     @staticmethod
     def rows(outputs: Any, who: str) -> tuple[Any, int]:
-        """One row of scores per sample, checked: (the rows, how many scores each holds)."""
+        """Check one row of scores per sample: give (the rows, how many scores each holds)."""
 
     @staticmethod
     def each(term: Callable[[Any, Any], Any], xs: Any, ys: list[float]) -> Any:
-        """`term(x, y)` for every sample, x from the column `xs` and y the plain number of
-        `ys`: a column of terms."""
+        """Apply `term(x, y)` to every sample: a column of terms.
+
+        x comes from the column `xs`, y is the plain number of `ys`.
+        """
 
     @staticmethod
     def total(terms: Any) -> Any:
-        """The sum of a column of terms, as one node."""
+        """Sum a column of terms, as one node."""
 
     @staticmethod
     def nll(rows: Any, classes: list[int]) -> Any:
-        """`-log softmax(row)[class]` of every row: a column of terms, computed stably (the
-        row's largest score subtracted first, so no exponential overflows)."""
+        """Compute `-log softmax(row)[class]` of every row: a column of terms.
+
+        Computed stably: the row's largest score is subtracted first, so no exponential
+        overflows.
+        """
 
 
 class ScalarEngine(Engine):
-    """`Value`s (`chainrule.nn`): a model maps one row of numbers to a Value (one output) or a
-    list of Values (one per class), so a batch is a list of rows."""
+    """The engine of `Value`s (`chainrule.nn`).
+
+    A model maps one row of numbers to a Value (one output) or a list of Values (one per
+    class), so a batch is a list of rows.
+
+    Examples:
+        >>> from chainrule import Value, nn
+        >>> from chainrule.engines import ScalarEngine
+        >>> model = nn.Neuron(2, activation=None, seed=0)
+        >>> outputs = ScalarEngine.forward(model, ScalarEngine.inputs([[1.0, 0.0], [-3.0, 0.0]]))
+        >>> ScalarEngine.scores(outputs), ScalarEngine.correct(outputs, [1, 0], 0.0)
+        ([0.5299868647117862, -2.2253879474885987], 2)
+    """
 
     name = "scalar"
     kind = "Value"
@@ -213,22 +261,27 @@ class ScalarEngine(Engine):
 
     @staticmethod
     def leaf(x: Value) -> Value:
+        """Make a new Value with `x`'s number and label."""
         return Value(float(x.data), label=x.label)
 
     @staticmethod
     def as_input(x: Value) -> Value:
+        """Give `x` itself: every Value takes a gradient."""
         return x
 
     @staticmethod
     def seed(out: Value) -> float:
+        """Give 1.0."""
         return 1.0
 
     @staticmethod
     def zero_grad(p: Value) -> None:
+        """Set the gradient to 0.0."""
         p.grad = 0.0  # a Value's gradient accumulates from 0
 
     @staticmethod
     def restored(name: str, p: Value, value: Any) -> float:
+        """Check that a state entry is a finite real number, and make it a float."""
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             kind = type(value).__name__
             raise TypeError(f"state[{name!r}] must be a number, got {kind} {value!r}")
@@ -239,25 +292,39 @@ class ScalarEngine(Engine):
 
     @staticmethod
     def assign(p: Value, value: float) -> None:
+        """Set the Value's number."""
         p.data = value
 
     @staticmethod
     def operands(node: Value) -> tuple[Value, ...]:
+        """List the Value's operands that are nodes."""
         return _children(node)  # (a constant exponent, `x**2`, is no node)
 
     @staticmethod
     def grads(x: Value) -> list[float]:
+        """Give the Value's gradient, in a list of one."""
         return [float(x.grad)]
 
     @staticmethod
     def backward(y: Value, seed: list[float]) -> None:
+        """Backpropagate from the Value, seeded with its one number."""
         y.backward(seed[0])
 
     @staticmethod
     def row(x: Any, names: Sequence[str]) -> list[Value]:
-        """One row of a scalar model's inputs as Values: each number a constant labeled by
-        `names` (x1, x2, ...), each Value kept as it is; a single number or Value is a row of
-        one. Made once per layer, not once per neuron."""
+        """Make one row of a scalar model's inputs into Values.
+
+        Each number becomes a constant labeled by `names` (x1, x2, ...), each Value is kept as
+        it is; a single number or Value is a row of one. Made once per layer, not once per
+        neuron.
+
+        Args:
+            x: A row of numbers or Values, or one of them.
+            names: The labels of the numbers.
+
+        Returns:
+            The Values.
+        """
         if x.__class__ is Value or isinstance(x, numbers.Real):
             x = (x,)
         n = len(names)
@@ -268,44 +335,49 @@ class ScalarEngine(Engine):
 
     @staticmethod
     def owns(model: Any) -> bool:
-        """The fallback engine: any callable model whose parameters are Values."""
+        """Say yes to any callable: the fallback engine, for models whose parameters are Values."""
         return callable(model)
 
     @staticmethod
     def inputs(X: Sequence[Sequence[float]]) -> list[list[Value]]:
-        """Each number as a constant Value, made once for the whole run (not once per step)."""
+        """Make each number a constant Value, once for the whole run (not once per step)."""
         return [[Value(x) for x in row] for row in X]
 
     @staticmethod
     def targets(targets: list[Any]) -> list[Any]:
+        """Keep the targets as they are: plain numbers."""
         return targets
 
     @staticmethod
     def take(data: list[Any], index: list[int]) -> list[Any]:
+        """Take the rows `index` of a list."""
         return [data[i] for i in index]
 
     @staticmethod
     def forward(model: Any, inputs: list[list[Value]]) -> list[Any]:
+        """Call the model on each row in turn."""
         return list(map(model, inputs))
 
     @staticmethod
     def penalty(params: list[Value]) -> Value:
-        """The sum of squared weights, as one node (the L2 term of micrograd's demo)."""
+        """Sum the squared weights, as one node (the L2 term of micrograd's demo)."""
         return dot(params, params, 0.0)
 
     @staticmethod
     def number(v: Value | float) -> float:
-        """A Value's number, or a plain number as a float."""
+        """Give a Value's number, or a plain number, as a float."""
         return v.data if isinstance(v, Value) else float(v)
 
     @staticmethod
     def scores(outputs: list[Any]) -> list[float] | list[list[float]]:
+        """Give each output's number, or each row's numbers."""
         if outputs and isinstance(outputs[0], (list, tuple)):
             return [[v.data for v in row] for row in outputs]
         return list(map(ScalarEngine.number, outputs))
 
     @staticmethod
     def correct(outputs: list[Any], classes: list[int], threshold: float) -> int:
+        """Count the outputs that predict their class, one row at a time."""
         if outputs and isinstance(outputs[0], (list, tuple)):
             hits = 0
             for row, c in zip(outputs, classes):
@@ -316,24 +388,28 @@ class ScalarEngine(Engine):
 
     @staticmethod
     def width(outputs: list[Any]) -> int:
+        """Count the outputs of the first sample."""
         first = outputs[0]
         return len(first) if isinstance(first, (list, tuple)) else 1
 
     @staticmethod
     def copy(g: float) -> float:
+        """Give the float itself."""
         return g  # floats are immutable: nothing can change it behind the optimizer's back
 
     @staticmethod
     def zeros_like(g: float) -> float:
+        """Give 0.0."""
         return 0.0
 
     @staticmethod
     def sqrt(x: float) -> float:
+        """Take `math.sqrt`."""
         return math.sqrt(x)
 
     @staticmethod
     def column(outputs: Any, who: str, what: str) -> list[Value]:
-        """A list of Values; plain numbers become constants."""
+        """Check a list of Values; plain numbers become constants."""
         if isinstance(outputs, (Value, str, bytes)) or not isinstance(outputs, Sequence):
             raise TypeError(f"{who}: {what} must be a list of Values or numbers, got {outputs!r}")
         out = []
@@ -351,7 +427,7 @@ class ScalarEngine(Engine):
 
     @staticmethod
     def rows(outputs: Any, who: str) -> tuple[list[list[Value]], int]:
-        """A list of rows of equal length (a model with C outputs returns one per sample)."""
+        """Check a list of rows of equal length (a model with C outputs returns one per sample)."""
         if isinstance(outputs, (Value, str, bytes)) or not isinstance(outputs, Sequence):
             raise TypeError(f"{who}: logits_rows must be a list of rows, got {outputs!r}")
         if not outputs:
@@ -373,16 +449,20 @@ class ScalarEngine(Engine):
 
     @staticmethod
     def each(term: Callable[[Any, Any], Any], xs: list[Value], ys: list[float]) -> list[Value]:
+        """Apply the term to each sample in turn."""
         return list(map(term, xs, ys))
 
     @staticmethod
     def total(terms: list[Value]) -> Value:
-        """One `dot` node with a shared constant 1: exactly `sum(terms)`, in one node instead
-        of one per term, so a loss over a batch backpropagates cheaply."""
+        """Sum the terms as one `dot` node with a shared constant 1: exactly `sum(terms)`.
+
+        One node instead of one per term, so a loss over a batch backpropagates cheaply.
+        """
         return dot(terms, [Value(1.0)] * len(terms), 0.0)
 
     @staticmethod
     def nll(rows: list[list[Value]], classes: list[int]) -> list[Value]:
+        """Compute each row's `log Σ exp(z - m) - (z[class] - m)` with Values."""
         out = []
         for zs, c in zip(rows, classes):
             m = max(z.data for z in zs)  # a constant: the value and gradient are unchanged
@@ -392,11 +472,21 @@ class ScalarEngine(Engine):
 
 
 class TensorEngine(Engine):
-    """`Tensor`s (`chainrule.tensor`): a model maps a batch (N, features) to outputs
-    (N, outputs) in one call, so the data become one float32 array per run, a minibatch is a
-    slice of it, and the forward pass, the loss and the accuracy are each a handful of array
-    operations however many rows there are. numpy is imported here only when it is used: by
-    then a Tensor exists, so numpy is there."""
+    """The engine of `Tensor`s (`chainrule.tensor`).
+
+    A model maps a batch (N, features) to outputs (N, outputs) in one call, so the data become
+    one float32 array per run, a minibatch is a slice of it, and the forward pass, the loss and
+    the accuracy are each a handful of array operations however many rows there are. numpy is
+    imported here only when it is used: by then a Tensor exists, so numpy is there.
+
+    Examples:
+        >>> import numpy as np
+        >>> from chainrule import Tensor
+        >>> from chainrule.engines import TensorEngine
+        >>> outputs = Tensor(np.array([[1.0], [-2.0]]))
+        >>> TensorEngine.scores(outputs), TensorEngine.correct(outputs, [1, 1], 0.0)
+        ([1.0, -2.0], 1)
+    """
 
     name = "tensor"
     kind = "Tensor"
@@ -404,28 +494,34 @@ class TensorEngine(Engine):
 
     @staticmethod
     def leaf(x: Any) -> Any:
+        """Make a new Tensor over a copy of `x`'s array, taking a gradient."""
         return type(x)(x.data.copy(), requires_grad=True, label=x.label)
 
     @staticmethod
     def as_input(x: Any) -> Any:
+        """Give `x`, or a Tensor over its array that takes a gradient."""
         return x if x.requires_grad else type(x)(x.data, requires_grad=True, label=x.label)
 
     @staticmethod
     def why_not_differentiable(x: Any) -> str | None:
+        """Refuse a tensor of whole numbers or booleans."""
         if x.dtype.kind != "f":
             return f"a tensor of dtype {x.dtype}, which cannot be differentiated; make it float"
         return None
 
     @staticmethod
     def seed(out: Any) -> Any:
+        """Give ones of the output's shape and dtype, as a Tensor."""
         return type(out)(out.data * 0 + 1, dtype=out.dtype)
 
     @staticmethod
     def zero_grad(p: Any) -> None:
+        """Set the gradient to None."""
         p.grad = None  # no array until the next backward (PyTorch's set_to_none)
 
     @staticmethod
     def restored(name: str, p: Any, value: Any) -> Any:
+        """Check that a state entry is an array of finite numbers of the parameter's shape."""
         import numpy as np
 
         try:
@@ -443,20 +539,24 @@ class TensorEngine(Engine):
 
     @staticmethod
     def assign(p: Any, value: Any) -> None:
+        """Copy the numbers into the parameter's array, in place."""
         p.data[...] = value  # in place: optimizers and views keep seeing the parameter
 
     @staticmethod
     def operands(node: Any) -> tuple[Any, ...]:
+        """List the Tensor's operands, constants included."""
         return node._args  # constants included: backward() walks `_prev`, the others
 
     @staticmethod
     def grads(x: Any) -> list[float]:
+        """Give the Tensor's gradient, flattened (zeros before any backward)."""
         if x.grad is None:
             return [0.0] * int(x.data.size)
         return [float(g) for g in x.grad.reshape(-1).tolist()]
 
     @staticmethod
     def backward(y: Any, seed: list[float]) -> None:
+        """Backpropagate from the Tensor, seeded with an array of `seed`'s numbers."""
         if y.requires_grad:  # else nothing checked reaches it
             gradient = y.data.copy()
             gradient.reshape(-1)[:] = seed
@@ -464,8 +564,7 @@ class TensorEngine(Engine):
 
     @staticmethod
     def owns(model: Any) -> bool:
-        """A model that takes a whole batch (a tensor layer), or whose first parameter is a
-        Tensor."""
+        """Say whether `model` takes a whole batch (a tensor layer) or has Tensor parameters."""
         if getattr(model, "batched", False):
             return True
         parameters = getattr(model, "parameters", None)
@@ -476,8 +575,10 @@ class TensorEngine(Engine):
 
     @staticmethod
     def inputs(X: Sequence[Sequence[float]]) -> Any:
-        """float32, the type networks train in; an integer array stays as it is (token ids
-        for an Embedding, which takes no floats)."""
+        """Make the data a float32 array, the type networks train in.
+
+        An integer array stays as it is (token ids for an Embedding, which takes no floats).
+        """
         import numpy as np
 
         if isinstance(X, np.ndarray) and X.dtype.kind in "iu":
@@ -486,6 +587,7 @@ class TensorEngine(Engine):
 
     @staticmethod
     def targets(targets: list[Any]) -> Any:
+        """Make the targets an array (float32 for numbers with a fraction)."""
         import numpy as np
 
         y = np.asarray(targets)
@@ -493,19 +595,22 @@ class TensorEngine(Engine):
 
     @staticmethod
     def take(data: Any, index: list[int]) -> Any:
+        """Index the array with `index`."""
         return data[index]
 
     @staticmethod
     def forward(model: Any, inputs: Any) -> Any:
+        """Call the model once on the whole batch."""
         return model(inputs)
 
     @staticmethod
     def penalty(params: list[Any]) -> Any:
-        """Σ p² over every element of every parameter, as a node."""
+        """Sum p² over every element of every parameter, as a node."""
         return sum((p * p).sum() for p in params)
 
     @staticmethod
     def scores(outputs: Any) -> list[float] | list[list[float]]:
+        """Give the outputs as lists: one score per row for one output."""
         data = outputs.data
         if data.ndim == 2 and data.shape[1] == 1:
             return data[:, 0].tolist()
@@ -513,6 +618,7 @@ class TensorEngine(Engine):
 
     @staticmethod
     def correct(outputs: Any, classes: list[int], threshold: float) -> int:
+        """Count the outputs that predict their class, with numpy."""
         import numpy as np
 
         data = outputs.data
@@ -524,28 +630,32 @@ class TensorEngine(Engine):
 
     @staticmethod
     def width(outputs: Any) -> int:
+        """Give the size of the outputs' last axis."""
         shape = outputs.data.shape
         return shape[-1] if len(shape) > 1 else 1
 
     @staticmethod
     def copy(g: Any) -> Any:
+        """Copy the array."""
         return g.copy()  # backward may later add into the same array
 
     @staticmethod
     def zeros_like(g: Any) -> Any:
+        """Give `numpy.zeros_like`."""
         import numpy as np
 
         return np.zeros_like(g)
 
     @staticmethod
     def sqrt(x: Any) -> Any:
+        """Take `numpy.sqrt`."""
         import numpy as np
 
         return np.sqrt(x)
 
     @staticmethod
     def column(outputs: Any, who: str, what: str) -> Any:
-        """Shape (N,); the (N, 1) outputs of a one-output model are flattened."""
+        """Check a column of shape (N,); the (N, 1) outputs of a one-output model are flattened."""
         if outputs.ndim == 2 and outputs.shape[1] == 1:
             return outputs.reshape(-1)
         if outputs.ndim != 1:
@@ -557,24 +667,26 @@ class TensorEngine(Engine):
 
     @staticmethod
     def rows(outputs: Any, who: str) -> tuple[Any, int]:
+        """Check logits of shape (N, C)."""
         if outputs.ndim != 2:
             raise ValueError(f"{who}: logits must have shape (N, C), got {outputs.shape}")
         return outputs, outputs.shape[1]
 
     @staticmethod
     def each(term: Callable[[Any, Any], Any], xs: Any, ys: list[float]) -> Any:
-        """One call on the whole column: the term's arithmetic is elementwise."""
+        """Apply the term in one call on the whole column: its arithmetic is elementwise."""
         import numpy as np
 
         return term(xs, np.asarray(ys, dtype=xs.dtype))
 
     @staticmethod
     def total(terms: Any) -> Any:
+        """Sum the column with `.sum()`."""
         return terms.sum()
 
     @staticmethod
     def nll(rows: Any, classes: list[int]) -> Any:
-        """The fused, stable `log_softmax`, read at each row's class."""
+        """Compute the fused, stable `log_softmax`, read at each row's class."""
         return -rows.log_softmax(axis=-1)[list(range(len(classes))), classes]
 
 
@@ -583,12 +695,43 @@ ENGINES: dict[str, type[Engine]] = {"scalar": ScalarEngine, "tensor": TensorEngi
 
 
 def engine_of(x: Any) -> type[Engine] | None:
-    """The engine whose node `x` is; None for plain numbers, lists and anything else."""
+    """Find the engine whose node `x` is; None for plain numbers, lists and anything else.
+
+    Found by the node class's `engine` name, never by importing the tensor engine.
+
+    Args:
+        x: Anything.
+
+    Returns:
+        `ScalarEngine`, `TensorEngine` or None.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.engines import engine_of
+        >>> engine_of(Value(1.0)).name, engine_of(1.0)
+        ('scalar', None)
+    """
     return ENGINES.get(getattr(type(x), "engine", None))  # type: ignore[arg-type]
 
 
 def engine_for(model: Any) -> type[Engine]:
-    """The engine that knows how to run `model` (the scalar engine takes any callable)."""
+    """Find the engine that knows how to run `model` (the scalar engine takes any callable).
+
+    Args:
+        model: A model of either engine.
+
+    Returns:
+        `ScalarEngine` or `TensorEngine`.
+
+    Raises:
+        TypeError: `model` is not callable.
+
+    Examples:
+        >>> from chainrule import nn
+        >>> from chainrule.engines import engine_for
+        >>> engine_for(nn.MLP(2, [1], seed=0)).name
+        'scalar'
+    """
     if TensorEngine.owns(model):
         return TensorEngine
     if ScalarEngine.owns(model):
@@ -597,30 +740,57 @@ def engine_for(model: Any) -> type[Engine]:
 
 
 def batch_engine(outputs: Any) -> type[Engine]:
-    """The engine whose numbers `outputs` are (a Tensor, or a list of Values and numbers)."""
+    """Find the engine whose numbers `outputs` are (a Tensor, or a list of Values and numbers)."""
     return TensorEngine if engine_of(outputs) is TensorEngine else ScalarEngine  # lists: scalar
 
 
 def is_parameter(obj: object) -> bool:
-    """A learnable number of either engine: a `Value`, or a `Tensor` that asks for gradients.
+    """Say whether `obj` is a learnable number: a `Value`, or a `Tensor` that asks for gradients.
 
     Asked of every attribute when a model lists its parameters, so the cheapest test (an
-    MLP's parameters are all Values) comes first."""
+    MLP's parameters are all Values) comes first.
+
+    Args:
+        obj: Anything.
+
+    Returns:
+        True for a parameter of either engine.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.engines import is_parameter
+        >>> is_parameter(Value(1.0)), is_parameter(1.0)
+        (True, False)
+    """
     return obj.__class__ is Value or (
         getattr(type(obj), "engine", None) == "tensor" and getattr(obj, "requires_grad", False)
     )
 
 
 def parameter_engine(p: Any) -> type[Engine]:
-    """The engine of one parameter: a Value's is the scalar engine, and anything else that holds
-    its numbers in `.data` and `.grad` (a Tensor) the tensor engine, whose arithmetic is
-    numpy's."""
+    """Find the engine of one parameter.
+
+    A Value's is the scalar engine, and anything else that holds its numbers in `.data` and
+    `.grad` (a Tensor) the tensor engine, whose arithmetic is numpy's.
+    """
     return ScalarEngine if p.__class__ is Value else TensorEngine
 
 
 def numbers_of(x: Any) -> list[float]:
-    """Numbers out: the floats of a node, of a gradient (a float, an array, a recorded node)
-    or of a plain number, flattened."""
+    """Give the floats of a node, a gradient (float, array, recorded node) or a number, flat.
+
+    Args:
+        x: A node, a gradient or a number.
+
+    Returns:
+        Its numbers, as a flat list of floats.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.engines import numbers_of
+        >>> numbers_of(Value(2.5)), numbers_of(3)
+        ([2.5], [3.0])
+    """
     if hasattr(type(x), "engine"):
         x = x.data
     if hasattr(x, "reshape"):

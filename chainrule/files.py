@@ -26,6 +26,23 @@ def atomic_path(path: str | os.PathLike[str], *, fsync: bool = True) -> Iterator
     For writers that want a file name rather than a file object (`Figure.savefig`). If the
     block raises, the temporary file is removed and `path` is left exactly as it was.
     `fsync=False` is for callers that already synced the file themselves.
+
+    Args:
+        path: The file to write.
+        fsync: Flush the file to disk before the rename.
+
+    Yields:
+        The temporary path to write to.
+
+    Raises:
+        FileNotFoundError: The folder does not exist.
+
+    Examples:
+        >>> from chainrule.files import atomic_path
+        >>> with atomic_path("notes.txt") as tmp:
+        ...     _ = tmp.write_text("written whole")
+        >>> open("notes.txt").read()
+        'written whole'
     """
     target = Path(path)
     folder = target.parent
@@ -52,8 +69,32 @@ def atomic_write(
 ) -> Iterator[IO[Any]]:
     """Open a temporary file for writing; on success it replaces `path` in one step.
 
-    `mode` is "w" (text, `encoding` applies) or "wb" (bytes). If the block raises, nothing
-    at `path` changes and the temporary file is deleted.
+    If the block raises, nothing at `path` changes and the temporary file is deleted.
+
+    Args:
+        path: The file to write.
+        mode: "w" (text, `encoding` applies) or "wb" (bytes).
+        encoding: The text's encoding.
+
+    Yields:
+        The open file.
+
+    Raises:
+        ValueError: Another mode.
+        FileNotFoundError: The folder does not exist.
+
+    Examples:
+        >>> from chainrule.files import atomic_write
+        >>> with atomic_write("model.json") as handle:
+        ...     _ = handle.write("{}")
+        >>> try:
+        ...     with atomic_write("model.json") as handle:
+        ...         _ = handle.write("{half")
+        ...         raise KeyboardInterrupt  # a crash mid-write
+        ... except KeyboardInterrupt:
+        ...     pass
+        >>> open("model.json").read()  # the old file, untouched
+        '{}'
     """
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_write mode must be 'w' or 'wb', got {mode!r}")
@@ -65,7 +106,23 @@ def atomic_write(
 
 
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write `data` to `path` in one step (see `atomic_write`); return the path written."""
+    """Write `data` to `path` in one step (see `atomic_write`).
+
+    Args:
+        path: The file to write.
+        data: Its bytes.
+
+    Returns:
+        The path written.
+
+    Raises:
+        FileNotFoundError: The folder does not exist.
+
+    Examples:
+        >>> from chainrule.files import write_bytes
+        >>> write_bytes("data.bin", b"PNG!").stat().st_size
+        4
+    """
     with atomic_write(path, "wb") as handle:
         handle.write(data)
     return Path(path)

@@ -20,10 +20,8 @@ lecture's `sum(wi*xi ...) + b` but with one node instead of two per input; and a
 plain-number inputs into `Value`s once, not once per neuron.
 
 `Module` comes first: what every model has in common, whichever engine its parameters live on
-(the tensor layers of `chainrule.tensor.layers` are Modules too).
-
-`Module`, what every model has in common whichever engine its parameters live on, and how a
-model is rebuilt from its config.
+(the tensor layers of `chainrule.tensor.layers` are Modules too), and how a model is rebuilt
+from its config.
 
 A model is a tree of attributes: sub-modules, lists of sub-modules, and parameters (scalar
 `Value`s or `Tensor`s). PyTorch finds parameters by walking that tree, and so do we, so a model
@@ -72,12 +70,13 @@ NOT_ACTIVATIONS = {
 
 
 class _Activations(Mapping[str, ops.Op | None]):
-    """Activation name -> its row of the op table (None for 'linear': the weighted sum as it
-    is), for the models of both engines, the command line and the playground.
+    """Activation name -> its row of the op table (None for 'linear': the weighted sum as is).
 
-    Every one-operand function of the op table (`chainrule.ops.functions(1)`) is an
-    activation, but `NOT_ACTIVATIONS`; the table is read at each lookup, so a row added to the
-    op table, or with `chainrule.define_op`, is an activation at once."""
+    For the models of both engines, the command line and the playground. Every one-operand
+    function of the op table (`chainrule.ops.functions(1)`) is an activation, but
+    `NOT_ACTIVATIONS`; the table is read at each lookup, so a row added to the op table, or with
+    `chainrule.define_op`, is an activation at once.
+    """
 
     def _rows(self) -> dict[str, ops.Op | None]:
         rows = ops.functions(1)
@@ -97,7 +96,27 @@ ACTIVATIONS = _Activations()
 
 
 def check_activation(name: str | None, what: str = "activation") -> str:
-    """An activation's name, checked; None means 'linear' (no activation), as in PyTorch."""
+    """Check an activation's name; None means 'linear' (no activation), as in PyTorch.
+
+    Args:
+        name: A name of `ACTIVATIONS`, or None.
+        what: What the name is for, as the error message says it.
+
+    Returns:
+        The name, `'linear'` for None.
+
+    Raises:
+        ValueError: An unknown name; the message lists the valid ones.
+
+    Examples:
+        >>> from chainrule.nn import check_activation
+        >>> check_activation("relu"), check_activation(None)
+        ('relu', 'linear')
+        >>> check_activation("softmax")
+        Traceback (most recent call last):
+        ...
+        ValueError: unknown activation 'softmax'; valid: 'tanh', 'relu', ... (or None for linear)
+    """
     if name is None:
         return "linear"
     if isinstance(name, str) and name in ACTIVATIONS:
@@ -107,8 +126,27 @@ def check_activation(name: str | None, what: str = "activation") -> str:
 
 
 class Module:
-    """Base class of models: subclasses set attributes and implement `__call__` (and `config`,
-    to be saved and rebuilt)."""
+    """Base class of models: subclasses set attributes and implement `__call__`.
+
+    A subclass that implements `config` (and `parameter_count`) can also be saved and rebuilt.
+    Everything else is found by walking the attributes: parameters (Values or Tensors),
+    sub-modules and lists of them.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.nn import Module
+        >>> class Line(Module):
+        ...     def __init__(self):
+        ...         self.a, self.b = Value(2.0), Value(1.0)
+        ...     def __call__(self, x):
+        ...         return self.a * x + self.b
+        >>> line = Line()
+        >>> line(3.0).backward()
+        >>> [(name, p.grad) for name, p in line.named_parameters()]
+        [('a', 3.0), ('b', 1.0)]
+        >>> line
+        Line()  # 2 parameters
+    """
 
     # Training or evaluation mode, as in PyTorch: BatchNorm and Dropout behave differently in
     # each. A class default, so models need no __init__ call; `train()` / `eval()` set it on
@@ -119,7 +157,19 @@ class Module:
     _buffer_names: tuple[str, ...] = ()
 
     def named_parameters(self, prefix: str = "") -> list[tuple[str, Any]]:
-        """Every parameter with a dotted name (`layers.0.neurons.3.w.1`), each listed once."""
+        """List every parameter with a dotted name (`layers.0.neurons.3.w.1`), each once.
+
+        Args:
+            prefix: Put before every name (with a dot).
+
+        Returns:
+            (name, parameter) pairs, in the order the attributes were set.
+
+        Examples:
+            >>> from chainrule.nn import Neuron
+            >>> [name for name, _ in Neuron(2, seed=0).named_parameters()]
+            ['w.0', 'w.1', 'b']
+        """
         seen: set[int] = set()
         out: list[tuple[str, Any]] = []
         for name, p in _walk(self, prefix):
@@ -129,19 +179,56 @@ class Module:
         return out
 
     def parameters(self) -> list[Any]:
-        """The parameters to optimise, in a stable order (the order attributes were set)."""
+        """List the parameters to optimise, in a stable order (the order attributes were set).
+
+        Returns:
+            The parameters, each once.
+
+        Examples:
+            >>> from chainrule.nn import MLP
+            >>> len(MLP(2, [3, 1], seed=0).parameters())
+            13
+        """
         return [p for _, p in self.named_parameters()]
 
     def num_parameters(self) -> int:
-        """How many numbers the model learns (a Tensor counts each of its elements)."""
+        """Count the numbers the model learns (a Tensor counts each of its elements).
+
+        Returns:
+            The number of learned numbers.
+
+        Examples:
+            >>> from chainrule.nn import MLP
+            >>> MLP(2, [3, 1], seed=0).num_parameters()
+            13
+        """
         return sum(p.size for p in self.parameters())
 
     def named_modules(self, prefix: str = "") -> list[tuple[str, Module]]:
-        """This module and every module inside it, with dotted names ('' for this one)."""
+        """List this module and every module inside it, with dotted names ('' for this one).
+
+        Args:
+            prefix: Put before every name (with a dot).
+
+        Returns:
+            (name, module) pairs, depth first.
+
+        Examples:
+            >>> from chainrule.nn import MLP
+            >>> [name for name, _ in MLP(2, [3, 1], seed=0).named_modules()][:3]
+            ['', 'layers.0', 'layers.0.neurons.0']
+        """
         return list(_walk_modules(self, prefix))
 
     def named_buffers(self, prefix: str = "") -> list[tuple[str, Any]]:
-        """Saved state that is not learned (running statistics), by dotted name."""
+        """List the saved state that is not learned (running statistics), by dotted name.
+
+        Args:
+            prefix: Put before every name (with a dot).
+
+        Returns:
+            (name, buffer) pairs; none for the scalar models.
+        """
         out = []
         for name, module in _walk_modules(self, prefix):
             for attr in module._buffer_names:
@@ -156,41 +243,111 @@ class Module:
         BatchNorm normalises with the batch's statistics in training and with its running
         statistics in evaluation; Dropout drops only in training. As in PyTorch, a fresh
         model trains: call `eval()` before predicting and `train()` before the next step.
+
+        Args:
+            mode: True for training, False for evaluation.
+
+        Returns:
+            The model itself.
+
+        Examples:
+            >>> from chainrule.nn import MLP
+            >>> MLP(2, [1], seed=0).train(False).training
+            False
         """
         for _, module in _walk_modules(self, ""):
             module.training = bool(mode)
         return self
 
     def eval(self) -> Module:
-        """Evaluation mode for every module of the tree (`train(False)`); returns self."""
+        """Put every module of the tree in evaluation mode (`train(False)`).
+
+        Returns:
+            The model itself.
+        """
         return self.train(False)
 
     def zero_grad(self) -> None:
-        """Forget the gradients of the last backward pass (call before each `backward()`)."""
+        """Forget the gradients of the last backward pass (call before each `backward()`).
+
+        Examples:
+            >>> from chainrule.nn import Neuron
+            >>> n = Neuron(2, seed=0)
+            >>> n([1.0, 2.0]).backward()
+            >>> n.zero_grad()
+            >>> [p.grad for p in n.parameters()]
+            [0.0, 0.0, 0.0]
+        """
         for p in self.parameters():
             parameter_engine(p).zero_grad(p)
 
     def config(self) -> dict[str, Any]:
-        """A JSON-able description of the architecture; `from_config` rebuilds the model."""
+        """Describe the architecture, JSON-able; `from_config` rebuilds the model from it.
+
+        Returns:
+            The description, with the class's name under "type".
+
+        Raises:
+            NotImplementedError: The class does not describe itself (it cannot be saved).
+
+        Examples:
+            >>> from chainrule.nn import Layer
+            >>> Layer(2, 3, seed=0).config()
+            {'type': 'Layer', 'nin': 2, 'nout': 3, 'activation': 'tanh'}
+        """
         raise NotImplementedError(f"{type(self).__name__} does not describe its config")
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Module:
-        """The model `config` describes: its fields (all but "type") are the constructor's
-        arguments. A model made of other models' configs (a `Sequential`) rebuilds its parts
-        here. Called through `build_model`, which checks the config first."""
+        """Build the model `config` describes, with fresh weights.
+
+        Its fields (all but "type") are the constructor's arguments. A model made of other
+        models' configs (a `Sequential`) rebuilds its parts here. Called through `build_model`,
+        which checks the config first.
+
+        Args:
+            config: What `config()` returned.
+
+        Returns:
+            A new model of this class.
+        """
         return cls(**{k: v for k, v in config.items() if k != "type"})
 
     @classmethod
     def parameter_count(cls, config: Mapping[str, Any]) -> int:
-        """How many numbers a model of `config` learns, counted without building it; the
-        sizes it reads are checked (a ValueError names the first bad one)."""
+        """Count the numbers a model of `config` learns, without building it.
+
+        Args:
+            config: What `config()` returns.
+
+        Returns:
+            The number of learned numbers.
+
+        Raises:
+            ValueError: A size that is not a positive whole number, named.
+            NotImplementedError: The class does not count its parameters.
+
+        Examples:
+            >>> from chainrule.nn import MLP
+            >>> MLP.parameter_count({"type": "MLP", "nin": 2, "nouts": [3, 1]})
+            13
+        """
         raise NotImplementedError(f"{cls.__name__} does not count its parameters")
 
     def state_dict(self) -> dict[str, Any]:
-        """Every parameter's values by name (`layers.0.neurons.1.w.2`), JSON-able: a Value's
-        number, a Tensor's nested lists. These are the learned weights, followed by the
-        buffers (`named_buffers`: running statistics), which a saved model needs too."""
+        """Give every parameter's values by name (`layers.0.neurons.1.w.2`), JSON-able.
+
+        A Value's number, a Tensor's nested lists. These are the learned weights, followed by
+        the buffers (`named_buffers`: running statistics), which a saved model needs too.
+
+        Returns:
+            name -> number (or nested lists of numbers).
+
+        Examples:
+            >>> from chainrule.nn import Neuron
+            >>> Neuron(1, seed=0).state_dict()
+            {'w.0': 0.6888437030500962, 'b': 0.515908805880605}
+        """
         named = self.named_parameters() + self.named_buffers()
         return {name: p.tolist() for name, p in named}
 
@@ -200,6 +357,24 @@ class Module:
         Every name must be present, no unknown name may appear, and every value must fit its
         parameter (a finite number; a Tensor's shape) or a ValueError/TypeError names the
         entry, and the model is left exactly as it was: nothing is assigned until all passed.
+
+        Args:
+            state: name -> values, as `state_dict()` returns it.
+
+        Raises:
+            TypeError: `state` is not a mapping, or a value is not a number (named).
+            ValueError: Names are missing or unknown, or a value does not fit (named).
+
+        Examples:
+            >>> from chainrule.nn import Neuron
+            >>> n = Neuron(1, seed=0)
+            >>> n.load_state_dict({"w.0": 0.5, "b": -1.0})
+            >>> n.w[0].data, n.b.data
+            (0.5, -1.0)
+            >>> n.load_state_dict({"w.0": 0.5})
+            Traceback (most recent call last):
+            ...
+            ValueError: state does not fit Neuron: missing 1 parameter(s): 'b'
         """
         if not isinstance(state, Mapping):
             kind = type(state).__name__
@@ -217,10 +392,11 @@ class Module:
             parameter_engine(p).assign(p, value)
 
     def extra_repr(self) -> str:
-        """What to show between the parentheses of `repr()`; subclasses describe their shape."""
+        """Say what to show between the parentheses of `repr()`: subclasses give their shape."""
         return ""
 
     def __repr__(self) -> str:
+        """Show the tree of modules, and the number of parameters on the outermost."""
         return self._repr(outermost=True)
 
     def _repr(self, outermost: bool) -> str:
@@ -239,9 +415,33 @@ class Module:
 def check_number(
     value: Any, what: str, ok: Callable[[Any], bool], must: str, whole: bool = False
 ) -> Any:
-    """`value`, if it is a real number (a whole one where `whole`; a finite one otherwise) for
-    which `ok` holds; else a ValueError: `<what> must be <must>, got <value>`. A bool is never
-    a number here: True is not 1 of anything."""
+    """Check that `value` is a real number for which `ok` holds.
+
+    A whole one where `whole`; a finite one otherwise. A bool is never a number here: True is
+    not 1 of anything.
+
+    Args:
+        value: What to check.
+        what: Its name, for the message.
+        ok: The condition it must meet.
+        must: The condition in words, for the message.
+        whole: Require a whole number.
+
+    Returns:
+        `value` itself.
+
+    Raises:
+        ValueError: `<what> must be <must>, got <value>`.
+
+    Examples:
+        >>> from chainrule.nn import check_number
+        >>> check_number(0.1, "lr", lambda v: v > 0, "positive")
+        0.1
+        >>> check_number(True, "epochs", lambda v: v > 0, "a positive integer", whole=True)
+        Traceback (most recent call last):
+        ...
+        ValueError: epochs must be a positive integer, got True
+    """
     kind = numbers.Integral if whole else numbers.Real
     fine = not isinstance(value, bool) and isinstance(value, kind)
     if not (fine and (whole or math.isfinite(value)) and ok(value)):
@@ -250,7 +450,27 @@ def check_number(
 
 
 def check_size(value: Any, what: str) -> int:
-    """A positive whole number of inputs or outputs (bools are refused: True is not a size)."""
+    """Check a positive whole number of inputs or outputs (a bool is refused: True is no size).
+
+    Args:
+        value: What to check.
+        what: Its name, for the message.
+
+    Returns:
+        `value` as an int.
+
+    Raises:
+        ValueError: `value` is not a positive whole number.
+
+    Examples:
+        >>> from chainrule.nn import check_size
+        >>> check_size(3, "nin")
+        3
+        >>> check_size(0, "nin")
+        Traceback (most recent call last):
+        ...
+        ValueError: nin must be a positive integer, got 0
+    """
     return int(check_number(value, what, lambda v: v >= 1, "a positive integer", whole=True))
 
 
@@ -273,7 +493,7 @@ def _walk(obj: object, prefix: str) -> Iterator[tuple[str, Any]]:
 
 
 def _walk_modules(module: Module, prefix: str) -> Iterator[tuple[str, Module]]:
-    """The module and its sub-modules (depth first, in attribute order), each with its name."""
+    """Yield the module and its sub-modules (depth first, in attribute order), with names."""
     yield prefix, module
     for name, child in _submodules(module):
         yield from _walk_modules(child, f"{prefix}.{name}" if prefix else name)
@@ -295,19 +515,49 @@ def _submodules(module: Module) -> Iterator[tuple[str, Module]]:
 
 
 class ConfigError(ValueError):
-    """A model config that cannot be rebuilt: the message says what is wrong with it."""
+    """A model config that cannot be rebuilt: the message says what is wrong with it.
+
+    A `ValueError`, so that a caller that checks input in general catches it too.
+
+    Examples:
+        >>> from chainrule import nn
+        >>> nn.from_config({"type": "Neuron", "nin": 2, "seed": 1})
+        Traceback (most recent call last):
+        ...
+        chainrule.nn.ConfigError: Neuron config must not carry a seed (weights come from the state)
+    """
 
 
 def build_model(config: Mapping[str, Any], kinds: Mapping[str, type[Module]]) -> Module:
-    """A fresh model (new random weights) of the architecture `config` describes, built by
-    the class of `kinds` that its "type" names.
+    """Build a fresh model (new random weights) of the architecture `config` describes.
 
+    The class of `kinds` that its "type" names builds it.
     `config` is what `model.config()` returned; load the weights afterwards with
     `model.load_state_dict(...)`. A malformed config raises a ValueError (`ConfigError`)
     that says what is wrong. Keys must be strings, a seed is refused (a rebuilt model's weights
     come from its saved state, never from a fresh draw), and a builder's complaint is reported
     with the config it came from. Only the classes of `kinds` are ever called: loading a config
     never imports or evaluates anything the file names.
+
+    Args:
+        config: The architecture, as `model.config()` returned it.
+        kinds: The classes that may be built, by name (`KINDS`).
+
+    Returns:
+        The model, with fresh weights.
+
+    Raises:
+        ConfigError: The config is malformed, names an unknown type, carries a seed, or its
+            class refuses it; the message says which.
+
+    Examples:
+        >>> from chainrule.nn import KINDS, build_model
+        >>> build_model({"type": "Layer", "nin": 2, "nout": 3}, KINDS)
+        Layer(2 -> 3, activation='tanh')  # 9 parameters
+        >>> build_model({"type": "Conv9d"}, KINDS)
+        Traceback (most recent call last):
+        ...
+        chainrule.nn.ConfigError: model config has unknown type 'Conv9d'; valid: 'Neuron', ...
     """
     name, kind = _kind(config, kinds)
     fields = {k: v for k, v in config.items() if k != "type"}
@@ -328,6 +578,22 @@ def count_parameters(config: Mapping[str, Any], kinds: Mapping[str, type[Module]
 
     Loading checks a file's config against the weights it holds with this before anything is
     allocated, so a tampered config (a layer of a billion neurons) fails fast and cheaply.
+
+    Args:
+        config: The architecture, as `model.config()` returned it.
+        kinds: The classes that may be built, by name (`KINDS`).
+
+    Returns:
+        The number of learned numbers.
+
+    Raises:
+        ConfigError: The config is not a mapping or names an unknown type.
+        ValueError: A size in it is not a positive whole number.
+
+    Examples:
+        >>> from chainrule.nn import KINDS, count_parameters
+        >>> count_parameters({"type": "MLP", "nin": 2, "nouts": [16, 16, 1]}, KINDS)
+        337
     """
     _, kind = _kind(config, kinds)
     return kind.parameter_count(config)
@@ -351,8 +617,11 @@ Input = Value | float | int
 
 
 def _function(name: str) -> Callable[[Value], Value] | None:
-    """What applies activation `name` (`ACTIVATIONS`, read from the op table) to a Value: the
-    Value's own method where it has one (the fast path), else the table's row; None: linear."""
+    """Find what applies activation `name` (`ACTIVATIONS`, from the op table) to a Value.
+
+    The Value's own method where it has one (the fast path), else the table's row; None for
+    linear.
+    """
     row = ACTIVATIONS[name]
     return None if row is None else getattr(Value, name, row)
 
@@ -375,8 +644,10 @@ def _rng(seed: Seed) -> Any:
 
 
 def _inputs(x: Sequence[Input] | Input, nin: int, who: str) -> list[Value]:
-    """The inputs as a list of `nin` Values: numbers become Values labeled x1, x2, ...;
-    Values stay as they are (with their own labels)."""
+    """Make the inputs a list of `nin` Values.
+
+    Numbers become Values labeled x1, x2, ...; Values stay as they are (with their own labels).
+    """
     try:
         xs = ScalarEngine.row(x, _input_names(nin))
     except TypeError as err:
@@ -390,12 +661,12 @@ def _inputs(x: Sequence[Input] | Input, nin: int, who: str) -> list[Value]:
 
 @functools.lru_cache(maxsize=64)
 def _input_names(nin: int) -> tuple[str, ...]:
-    """x1 ... x<nin>: the labels of the numbers a model is called on (made once per size)."""
+    """Name x1 ... x<nin>, the numbers a model is called on (made once per size)."""
     return tuple(f"x{i}" for i in range(1, nin + 1))
 
 
 def _is_rows(x: Any) -> bool:
-    """A list of rows (a whole data set), where one row of numbers was expected."""
+    """Say whether `x` is a list of rows (a whole data set), where one row was expected."""
     first = next(iter(x), None)
     return hasattr(first, "__len__") and not isinstance(first, (str, bytes))
 
@@ -414,7 +685,17 @@ class RowsGiven(TypeError):
 
 
 class ScalarModule(Module):
-    """The base of the scalar models: a `Module` whose parameters are `Value`s."""
+    """The base of the scalar models: a `Module` whose parameters are `Value`s.
+
+    Attributes:
+        activation: The name of the activation (of the hidden layers, for an MLP).
+
+    Examples:
+        >>> from chainrule import nn
+        >>> model = nn.MLP(2, [3, 1], activation="relu", output_activation=None, seed=0)
+        >>> model.activation, model.output_activation
+        ('relu', 'linear')
+    """
 
     _activation = "linear"
 
@@ -424,8 +705,13 @@ class ScalarModule(Module):
         return self._activation
 
     def label_parameters(self, prefix: str = "") -> None:
-        """Label every parameter by its place (`L1.n2.w3`), under `prefix`; the constructors
-        call it, so a model's pictures name its weights without being asked."""
+        """Label every parameter by its place (`L1.n2.w3`), under `prefix`.
+
+        The constructors call it, so a model's pictures name its weights without being asked.
+
+        Args:
+            prefix: Put before every label (`'L1.'`).
+        """
         raise NotImplementedError
 
 
@@ -434,6 +720,31 @@ class Neuron(ScalarModule):
 
     Weights and bias start uniform in [-1, 1], as in the lecture (micrograd's own demo starts
     the bias at 0; a trained model does not care). `seed` makes that draw reproducible.
+
+    Calling it on `nin` numbers (or Values) returns one Value.
+
+    Args:
+        nin: How many inputs it reads.
+        activation: A name of `ACTIVATIONS` (`'tanh'`, `'relu'`, ...); None or `'linear'` for
+            none.
+        seed: An int or a `random.Random` for a reproducible draw; None draws from the
+            `random` module, exactly as the lecture does.
+
+    Attributes:
+        w: The weights, Values labeled `w1`, `w2`, ...
+        b: The bias, a Value labeled `b`.
+
+    Raises:
+        ValueError: `nin` is not a positive whole number, or the activation is unknown.
+        TypeError: The seed is not an int, a `random.Random` or None.
+
+    Examples:
+        >>> from chainrule.nn import Neuron
+        >>> n = Neuron(2, seed=0)
+        >>> n
+        Neuron(2, activation='tanh')  # 3 parameters
+        >>> n([1.0, 2.0])
+        Value(data=0.9157123088126808, grad=0.0)
     """
 
     def __init__(self, nin: int, activation: str | None = "tanh", seed: Seed = None) -> None:
@@ -446,27 +757,56 @@ class Neuron(ScalarModule):
         self.label_parameters()
 
     def __call__(self, x: Sequence[Input] | Input) -> Value:
+        """Compute `activation(w . x + b)` for one row of `nin` numbers or Values."""
         out = dot(self.w, _inputs(x, self.nin, "Neuron"), self.b)
         return out if self._act is None else self._act(out)
 
     def label_parameters(self, prefix: str = "") -> None:
+        """Label the weights `{prefix}w1`, `{prefix}w2`, ... and the bias `{prefix}b`."""
         for i, w in enumerate(self.w, 1):
             w.label = f"{prefix}w{i}"
         self.b.label = f"{prefix}b"
 
     def config(self) -> dict[str, Any]:
+        """Describe the neuron: its `nin` and its activation."""
         return {"type": "Neuron", "nin": self.nin, "activation": self._activation}
 
     @classmethod
     def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        """Count `nin` weights and a bias, checking `nin`."""
         return check_size(config.get("nin"), "Neuron nin") + 1
 
     def extra_repr(self) -> str:
+        """Show the inputs and the activation."""
         return f"{self.nin}, activation={self._activation!r}"
 
 
 class Layer(ScalarModule):
-    """`nout` neurons that all read the same `nin` inputs; one output → the Value itself."""
+    """`nout` neurons that all read the same `nin` inputs.
+
+    Calling it on `nin` numbers returns a list of `nout` Values, or, for one output, the Value
+    itself (as in the lecture).
+
+    Args:
+        nin: How many inputs each neuron reads.
+        nout: How many neurons.
+        activation: A name of `ACTIVATIONS`; None or `'linear'` for none.
+        seed: An int or a `random.Random` for a reproducible draw; None draws from `random`.
+
+    Attributes:
+        neurons: The `Neuron`s, labeled `n1.w1`, `n1.b`, ...
+
+    Raises:
+        ValueError: A size is not a positive whole number, or the activation is unknown.
+
+    Examples:
+        >>> from chainrule.nn import Layer
+        >>> layer = Layer(2, 3, activation="relu", seed=0)
+        >>> layer
+        Layer(2 -> 3, activation='relu')  # 9 parameters
+        >>> len(layer([1.0, -1.0]))
+        3
+    """
 
     def __init__(self, nin: int, nout: int, activation: str | None = "tanh", seed: Seed = None):
         self.nin = check_size(nin, "Layer nin")
@@ -478,6 +818,7 @@ class Layer(ScalarModule):
         self.label_parameters()
 
     def __call__(self, x: Sequence[Input] | Input) -> Value | list[Value]:
+        """Run every neuron on one row of `nin` numbers (made Values once, for them all)."""
         xs = _inputs(x, self.nin, "Layer")  # lift numbers once for all the neurons
         act = self._act
         if act is None:
@@ -487,18 +828,22 @@ class Layer(ScalarModule):
         return outs[0] if len(outs) == 1 else outs
 
     def label_parameters(self, prefix: str = "") -> None:
+        """Label neuron j's parameters `{prefix}nj.w1`, ..., `{prefix}nj.b`."""
         for j, neuron in enumerate(self.neurons, 1):
             neuron.label_parameters(f"{prefix}n{j}.")
 
     def config(self) -> dict[str, Any]:
+        """Describe the layer: its `nin`, `nout` and activation."""
         return {"type": "Layer", "nin": self.nin, "nout": self.nout, "activation": self.activation}
 
     @classmethod
     def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        """Count (nin + 1) * nout, checking both sizes."""
         nin = check_size(config.get("nin"), "Layer nin")
         return (nin + 1) * check_size(config.get("nout"), "nout")
 
     def extra_repr(self) -> str:
+        """Show the sizes and the activation."""
         return f"{self.nin} -> {self.nout}, activation={self._activation!r}"
 
     def _repr(self, outermost: bool) -> str:
@@ -508,7 +853,7 @@ class Layer(ScalarModule):
 
 
 class _Same:
-    """Default of `MLP(output_activation=...)`: the same activation as the hidden layers."""
+    """The default of `MLP(output_activation=...)`: the same activation as the hidden layers."""
 
     def __repr__(self) -> str:
         return "<same as activation>"
@@ -523,6 +868,41 @@ class MLP(ScalarModule):
     `activation` applies to the hidden layers, `output_activation` to the last one (by default
     the same, as in the lecture, where every layer is tanh). micrograd's demo model is
     `MLP(2, [16, 16, 1], activation='relu', output_activation=None)`.
+
+    Calling it on `nin` numbers returns the last layer's output: a Value for one output, else a
+    list of Values.
+
+    Args:
+        nin: How many inputs the first layer reads.
+        nouts: The sizes of the layers, in order.
+        activation: The hidden layers' activation, a name of `ACTIVATIONS`; None for none.
+        output_activation: The last layer's; by default the same as `activation`.
+        seed: An int or a `random.Random` for a reproducible draw; None draws from `random`.
+
+    Attributes:
+        layers: The `Layer`s; their weights are labeled `L1.n2.w3` (layer, neuron, input).
+
+    Raises:
+        ValueError: A size is not a positive whole number, `nouts` is empty, or an activation
+            is unknown.
+        TypeError: `nouts` is not a list of sizes, or a call gets a list of rows (a whole data
+            set) where it takes one row.
+
+    Examples:
+        >>> from chainrule.nn import MLP
+        >>> model = MLP(3, [4, 4, 1], seed=0)
+        >>> model
+        MLP(3 -> [4, 4, 1], activation='tanh'
+          (layers.0): Layer(3 -> 4, activation='tanh')
+          (layers.1): Layer(4 -> 4, activation='tanh')
+          (layers.2): Layer(4 -> 1, activation='tanh')
+        )  # 41 parameters
+        >>> out = model([2.0, 3.0, -1.0])
+        >>> out.backward()
+        >>> out
+        Value(data=-0.9119817024497697, grad=1.0)
+        >>> model.layers[0].neurons[0].w[0].label
+        'L1.n1.w1'
     """
 
     def __init__(
@@ -549,9 +929,11 @@ class MLP(ScalarModule):
 
     @property
     def output_activation(self) -> str:
+        """The name of the last layer's activation."""
         return self._output_activation
 
     def __call__(self, x: Sequence[Input] | Input) -> Value | list[Value]:
+        """Run the layers in turn on one row of `nin` numbers or Values."""
         out: Any = x
         try:
             for layer in self.layers:
@@ -561,16 +943,19 @@ class MLP(ScalarModule):
         return out
 
     def label_parameters(self, prefix: str = "") -> None:
+        """Label layer i's parameters `{prefix}Li.n1.w1`, ... (layer, neuron, input)."""
         for i, layer in enumerate(self.layers, 1):
             layer.label_parameters(f"{prefix}L{i}.")
 
     def config(self) -> dict[str, Any]:
+        """Describe the MLP: sizes and both activations (None for a linear output)."""
         last = None if self._output_activation == "linear" else self._output_activation
         config = {"type": "MLP", "nin": self.nin, "nouts": list(self.nouts)}
         return {**config, "activation": self._activation, "output_activation": last}
 
     @classmethod
     def parameter_count(cls, config: Mapping[str, Any]) -> int:
+        """Count the weights and biases of every layer, checking each size."""
         nouts = config.get("nouts")
         if not isinstance(nouts, list) or not nouts:
             raise ValueError(f"MLP nouts must be a non-empty list of sizes, got {nouts!r}")
@@ -579,6 +964,7 @@ class MLP(ScalarModule):
         return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
 
     def extra_repr(self) -> str:
+        """Show the sizes and the activations."""
         out = ""
         if self._output_activation != self._activation:
             out = f", output_activation={self._output_activation!r}"
@@ -593,12 +979,44 @@ KINDS: dict[str, type[Module]] = {"Neuron": Neuron, "Layer": Layer, "MLP": MLP}
 
 
 def from_config(config: Mapping[str, Any]) -> Module:
-    """A fresh scalar model (new random weights) of the architecture `config` describes
-    (`chainrule.nn.build_model` over `KINDS`; a model of either engine:
-    `chainrule.learn.io.from_config`)."""
+    """Build a fresh scalar model (new random weights) of the architecture `config` describes.
+
+    This is `chainrule.nn.build_model` over `KINDS`; for a model of either engine, see
+    `chainrule.learn.io.from_config`.
+
+    Args:
+        config: The architecture, as `model.config()` returned it.
+
+    Returns:
+        The model, with fresh weights (load them with `load_state_dict`).
+
+    Raises:
+        ConfigError: The config cannot be rebuilt; the message says why.
+
+    Examples:
+        >>> from chainrule.nn import from_config
+        >>> from_config({"type": "Neuron", "nin": 3, "activation": "relu"})
+        Neuron(3, activation='relu')  # 4 parameters
+    """
     return build_model(config, KINDS)
 
 
 def parameter_count(config: Mapping[str, Any]) -> int:
-    """How many numbers a scalar model of this config learns, counted without building it."""
+    """Count the numbers a scalar model of this config learns, without building it.
+
+    Args:
+        config: The architecture, as `model.config()` returned it.
+
+    Returns:
+        The number of learned numbers.
+
+    Raises:
+        ConfigError: The config names no scalar model.
+        ValueError: A size in it is not a positive whole number.
+
+    Examples:
+        >>> from chainrule.nn import parameter_count
+        >>> parameter_count({"type": "MLP", "nin": 2, "nouts": [16, 16, 1]})
+        337
+    """
     return count_parameters(config, KINDS)

@@ -72,6 +72,36 @@ class Value:
 
     `Value(data, _children=(), _op='', label='')` is the lecture's signature: users pass
     `data` and maybe `label`; an op written the lecture's way passes its operands and op name.
+
+    Arithmetic (`+ - * / **`, and the same with a plain number on either side) and the functions
+    of the op table (`tanh`, `exp`, `log`, `relu`, `sigmoid`, `sin`, `abs`, ...) each make a new
+    Value that remembers its operands, so that `backward()` can apply the chain rule.
+
+    Args:
+        data: The number, an int or a float (a numpy scalar is converted).
+        _children: The Values this one was computed from (for an op written the lecture's way).
+        _op: The name of the op that made it (`'+'`, `'tanh'`); a known name brings that op's
+            derivative with it.
+        label: A name for pictures and error messages (`draw_dot`, `explain`).
+
+    Attributes:
+        data: The number.
+        grad: d(output)/d(this Value) after `backward()`; 0.0 before.
+        label: The name given, or `''`.
+
+    Raises:
+        TypeError: `data` is not a real number (a string, an array, another Value), or a child
+            is not a Value.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+        >>> c = a * b + a
+        >>> c.backward()
+        >>> c.data, a.grad, b.grad
+        (-4.0, -2.0, 2.0)
+        >>> c
+        Value(data=-4.0, grad=1.0)
     """
 
     __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_rule")
@@ -106,18 +136,20 @@ class Value:
     # -- the lecture's operations: the forward value here, the derivative in its row ----------
 
     def __add__(self, other: Operand) -> Value:
-        """self + other. Backward: both operands get out.grad (d(a+b)/da = 1)."""
+        """Add: `self + other`. Backward: both operands get out.grad (d(a+b)/da = 1)."""
         other = other if type(other) is Value else _lift(other, "+", self)
         return _result(self.data + other.data, self, other, "+", ADD)
 
     def __mul__(self, other: Operand) -> Value:
-        """self * other. Backward: each operand gets out.grad times the other (d(a*b)/da = b)."""
+        """Multiply: `self * other`. Backward: each gets out.grad times the other (d(ab)/da = b)."""
         other = other if type(other) is Value else _lift(other, "*", self)
         return _result(self.data * other.data, self, other, "*", MUL)
 
     def __pow__(self, other: Operand) -> Value:
-        """self ** k. Backward: d(a**k)/da = k * a**(k-1) (and, for a Value exponent k,
-        d(a**k)/dk = a**k * ln a)."""
+        """Power: `self ** k`. Backward: d(a**k)/da = k * a**(k-1).
+
+        For a Value exponent k, also d(a**k)/dk = a**k * ln a.
+        """
         if isinstance(other, Value):
             return _result(_power(self, other.data, other), self, other, "**", POW)
         if not isinstance(other, (int, float)):
@@ -127,11 +159,41 @@ class Value:
         return _result(_power(self, other, None), self, other, f"**{other}", POW)
 
     def tanh(self) -> Value:
-        """tanh(self). Backward: d(tanh a)/da = 1 - tanh(a)**2, from the output itself."""
+        """The hyperbolic tangent, the lecture's activation.
+
+        Backward: d(tanh a)/da = 1 - tanh(a)**2, computed from the output itself. `math.tanh`
+        is exact to the last bit and never overflows (the lecture's formula does for a > 355).
+
+        Returns:
+            A new Value, tanh(self).
+
+        Examples:
+            >>> from chainrule import Value
+            >>> x = Value(0.5)
+            >>> y = x.tanh()
+            >>> y.backward()
+            >>> round(y.data, 6), round(x.grad, 6)
+            (0.462117, 0.786448)
+        """
         return _result(math.tanh(self.data), self, None, "tanh", TANH)
 
     def exp(self) -> Value:
-        """e ** self. Backward: d(e**a)/da = e**a, the output itself."""
+        """The exponential, e ** self. Backward: d(e**a)/da = e**a, the output itself.
+
+        Returns:
+            A new Value, e ** self.
+
+        Raises:
+            OverflowError: The result does not fit in a float (self > 709.78), naming the Value.
+
+        Examples:
+            >>> from chainrule import Value
+            >>> x = Value(0.0)
+            >>> y = x.exp()
+            >>> y.backward()
+            >>> y.data, x.grad
+            (1.0, 1.0)
+        """
         try:
             return _result(math.exp(self.data), self, None, "exp", EXP)
         except OverflowError:
@@ -139,38 +201,66 @@ class Value:
 
     # -- built from those, as the lecture builds them ------------------------------------------
 
-    def __neg__(self) -> Value:  # -self
+    def __neg__(self) -> Value:
+        """Negate: `-self`, built as the lecture builds it, `self * -1`."""
         return self * -1
 
-    def __sub__(self, other: Operand) -> Value:  # self - other
+    def __sub__(self, other: Operand) -> Value:
+        """Subtract: `self - other`, built as `self + (-other)`."""
         return self + (-other)
 
-    def __truediv__(self, other: Operand) -> Value:  # self / other == self * other**-1
+    def __truediv__(self, other: Operand) -> Value:
+        """Divide: `self / other`, built as `self * other**-1`; dividing by 0 is named."""
         other = other if type(other) is Value else _lift(other, "/", self)
         if other.data == 0:
             raise ZeroDivisionError(f"division by zero: {_name(self)} / {_name(other)} = 0.0")
         return self * other**-1
 
-    def __radd__(self, other: Number) -> Value:  # other + self
+    def __radd__(self, other: Number) -> Value:
+        """Add with the number on the left: `other + self`."""
         return self + other
 
-    def __rmul__(self, other: Number) -> Value:  # other * self
+    def __rmul__(self, other: Number) -> Value:
+        """Multiply with the number on the left: `other * self`."""
         return self * other
 
-    def __rsub__(self, other: Number) -> Value:  # other - self
+    def __rsub__(self, other: Number) -> Value:
+        """Subtract from a number: `other - self`."""
         return other + (-self)
 
-    def __rtruediv__(self, other: Number) -> Value:  # other / self
+    def __rtruediv__(self, other: Number) -> Value:
+        """Divide a number: `other / self`."""
         if self.data == 0:
             raise ZeroDivisionError(f"division by zero: {other!r} / {_name(self)} = 0.0")
         return other * self**-1
 
-    def __rpow__(self, other: Number) -> Value:  # 2 ** x
+    def __rpow__(self, other: Number) -> Value:
+        """Raise a number to this Value: `2 ** x`."""
         return _lift(other, "**", self) ** self
 
     # -- more functions, each a row of the table ------------------------------------------
 
     def log(self) -> Value:
+        """The natural logarithm. Backward: d(ln a)/da = 1/a.
+
+        Returns:
+            A new Value, ln(self).
+
+        Raises:
+            ValueError: self is not positive; the message names the Value and its number.
+
+        Examples:
+            >>> from chainrule import Value
+            >>> x = Value(2.0)
+            >>> y = x.log()
+            >>> y.backward()
+            >>> round(y.data, 6), x.grad
+            (0.693147, 0.5)
+            >>> Value(-1.0, label="x").log()
+            Traceback (most recent call last):
+            ...
+            ValueError: log of x = -1.0 is undefined (log needs a positive number)
+        """
         if self.data <= 0:
             raise ValueError(
                 f"log of {_name(self)} = {self.data} is undefined (log needs a positive number)"
@@ -178,10 +268,33 @@ class Value:
         return _result(math.log(self.data), self, None, "log", LOG)
 
     def relu(self) -> Value:
+        """The rectifier, max(0, self). Backward: 1 where self > 0, else 0.
+
+        Returns:
+            A new Value, max(0, self); a nan stays nan, so a bad number is not hidden.
+
+        Examples:
+            >>> from chainrule import Value
+            >>> Value(-2.0).relu().data, Value(3.0).relu().data
+            (0.0, 3.0)
+        """
         x = self.data
         return _result(x if x > 0 or x != x else 0.0, self, None, "relu", RELU)  # nan stays nan
 
     def sigmoid(self) -> Value:
+        """The logistic function, 1 / (1 + e**-self). Backward: s * (1 - s), from the output s.
+
+        Returns:
+            A new Value between 0 and 1; computed so that it never overflows.
+
+        Examples:
+            >>> from chainrule import Value
+            >>> x = Value(0.0)
+            >>> y = x.sigmoid()
+            >>> y.backward()
+            >>> y.data, x.grad
+            (0.5, 0.25)
+        """
         return _result(_sigmoid(self.data), self, None, "sigmoid", SIGMOID)
 
     # The other functions of the table (`chainrule.ops.functions` adds them): x.sin(), abs(x).
@@ -191,8 +304,10 @@ class Value:
     __abs__ = abs
 
     def _apply_op(self, op: Op, args: tuple[object, ...]) -> Value:
-        """Record `op` applied to `args` (this Value among them): how any row of the table,
-        `define_op`'s included, runs on Values."""
+        """Record `op` applied to `args` (this Value among them).
+
+        This is how any row of the table, `define_op`'s included, runs on Values.
+        """
         operands = [a if isinstance(a, Value) else _lift(a, op.name, self) for a in args]
         try:
             data = op.scalar(*[o.data for o in operands])
@@ -228,6 +343,32 @@ class Value:
         With `create_graph=True` (PyTorch's meaning) the backward pass is itself recorded:
         each `.grad` is then a `Value`, a node of a graph computed from this one, which can be
         drawn (`draw_dot(x.grad)`) and differentiated again (`x.grad.backward()`).
+
+        Args:
+            gradient: d(final output)/d(this Value), the seed; 1.0 when this is the output.
+            create_graph: Record the backward pass, making each `.grad` a Value.
+
+        Raises:
+            NotTwiceDifferentiable: `create_graph=True` through an op defined by its own
+                `_backward` closure, whose derivative cannot be recorded.
+            AnomalyError: Under `detect_anomaly()`, a gradient that is not finite, naming the
+                op that made it.
+
+        Examples:
+            >>> from chainrule import Value
+            >>> x = Value(3.0)
+            >>> y = x * x
+            >>> y.backward()
+            >>> x.grad
+            6.0
+            >>> y.backward()  # the leaves accumulate
+            >>> x.grad
+            12.0
+            >>> x.grad = 0.0
+            >>> y = x**3
+            >>> y.backward(create_graph=True)
+            >>> x.grad  # 3 x**2, a Value that can be differentiated again
+            Value(data=27.0, grad=0.0)
         """
         if create_graph:
             record_backward(self, gradient, 0.0)
@@ -249,22 +390,43 @@ class Value:
         return _recorded_vjp(self, g)
 
     def zero_grad(self) -> None:
-        """Set `grad` to 0 on this Value and everything it was computed from."""
+        """Set `grad` to 0 on this Value and everything it was computed from.
+
+        Examples:
+            >>> from chainrule import Value
+            >>> x = Value(2.0)
+            >>> y = x * x
+            >>> y.backward()
+            >>> y.zero_grad()
+            >>> x.grad, y.grad
+            (0.0, 0.0)
+        """
         for node in topological_order(self, _children) if self._a is not None else (self,):
             node.grad = 0.0
 
     # -- conversions and display ---------------------------------------------------------
 
     def item(self) -> float:
-        """The number itself, as `Tensor.item()` gives a one-element tensor's."""
+        """The number itself, as `Tensor.item()` gives a one-element tensor's.
+
+        Returns:
+            `data` as a float.
+
+        Examples:
+            >>> from chainrule import Value
+            >>> Value(2).item()
+            2.0
+        """
         return float(self.data)
 
     tolist = item  # a Value is a tensor of no dimensions: its list is its number
 
     def __float__(self) -> float:
+        """Give the number, as `float(x)` asks."""
         return float(self.data)
 
     def __repr__(self) -> str:
+        """Show `Value(data=..., grad=...)`, with the label where there is one."""
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data}, grad={self.grad}{label})"
 
@@ -302,9 +464,12 @@ def _closure(node: Value) -> Callable[[], None] | None:
 
 
 def _chain_rule(nodes: Iterable[Value]) -> None:
-    """Each node's chain-rule step, in turn: add out.grad times each local derivative into the
-    operands' grads (`+=`: a Value used twice gets both contributions). The derivatives are the
-    op's row of the table. One loop for a whole backward pass, no call per node."""
+    """Each node's chain-rule step, in turn, in one loop for a whole backward pass.
+
+    Each step adds out.grad times each local derivative into the operands' grads (`+=`: a Value
+    used twice gets both contributions). The derivatives are the op's row of the table. One loop
+    for a whole backward pass means no Python call per node.
+    """
     for out in nodes:
         rule = out._rule
         if rule.__class__ is Op:
@@ -331,12 +496,35 @@ _checked_step = checked_step(lambda node: _chain_rule((node,)), finite_number)
 
 
 class NotTwiceDifferentiable(RuntimeError):
-    """Raised when a gradient must be recorded through an op that cannot record it."""
+    """Raised when a gradient must be recorded through an op that cannot record it.
+
+    An op written the lecture's way, with its own `_backward` closure, adds plain numbers into
+    `.grad`; `backward(create_graph=True)` needs each derivative as a Value. Define the op with
+    `chainrule.define_op` to get every order.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> x = Value(3.0)
+        >>> out = Value(x.data**2, (x,), "square")  # the lecture's way: a closure
+        >>> def _backward():
+        ...     x.grad += 2 * x.data * out.grad
+        >>> out._backward = _backward
+        >>> out.backward()  # a plain backward pass runs the closure
+        >>> x.grad
+        6.0
+        >>> out.backward(create_graph=True)
+        Traceback (most recent call last):
+        ...
+        chainrule.value.NotTwiceDifferentiable: op 'square' was written with its own _backward ...
+    """
 
 
 def _recorded_vjp(node: Value, g: Any) -> Iterator[tuple[Value, Any]]:
-    """(operand, contribution) for each operand of `node`, as Values: the same rules as
-    `_chain_rule`, evaluated on the nodes themselves, so every product is recorded."""
+    """Yield (operand, contribution) for each operand of `node`, as Values.
+
+    The same rules as `_chain_rule`, evaluated on the nodes themselves, so every product is
+    recorded.
+    """
     rule = node._rule
     if rule.__class__ is Op:
         operands = (node._a,) if node._b is None else (node._a, node._b)
@@ -383,8 +571,11 @@ class Fused:
 
 
 class _StandIn:
-    """A node as the recorded pass shows it to a `Fused` step: its `data` is the node itself and
-    its `grad` collects what the step adds (from `_NOTHING`, which adds as nothing at all)."""
+    """A node as the recorded pass shows it to a `Fused` step.
+
+    Its `data` is the node itself and its `grad` collects what the step adds (from `_NOTHING`,
+    which adds as nothing at all).
+    """
 
     __slots__ = ("data", "grad", "_a")
 
@@ -415,12 +606,32 @@ _get_data = attrgetter("data")
 
 
 def dot(ws: Sequence[Value], xs: Sequence[Operand], bias: Operand = 0.0) -> Value:
-    """`bias + w1*x1 + w2*x2 + ...` as ONE node (`_op == 'dot'`) instead of 2n nodes.
+    """Compute `bias + w1*x1 + w2*x2 + ...` as ONE node (`_op == 'dot'`) instead of 2n nodes.
 
     The result and every gradient are bit-for-bit what the lecture's
     `sum((wi*xi for wi, xi in zip(w, x)), b)` gives (the same float operations in the same
     order), but the graph holds one node per neuron instead of one per multiply and add,
     which is what makes a pure-Python MLP train quickly. `chainrule.nn` neurons use it.
+
+    Args:
+        ws: The weights, Values (they are what gets a gradient).
+        xs: The inputs, Values or plain numbers, as many as the weights.
+        bias: The bias, a Value or a number.
+
+    Returns:
+        One Value whose operands are the bias, the weights and the inputs.
+
+    Raises:
+        ValueError: `ws` and `xs` differ in length.
+        TypeError: A weight is not a Value, or an input is not a number.
+
+    Examples:
+        >>> from chainrule import Value, dot
+        >>> w = [Value(2.0), Value(-1.0)]
+        >>> out = dot(w, [3.0, 4.0], bias=0.5)
+        >>> out.backward()
+        >>> out.data, out._op, [wi.grad for wi in w]
+        (2.5, 'dot', [3.0, 4.0])
     """
     if len(ws) != len(xs):
         raise ValueError(f"dot: {len(ws)} weights but {len(xs)} inputs")
@@ -434,7 +645,20 @@ def dot(ws: Sequence[Value], xs: Sequence[Operand], bias: Operand = 0.0) -> Valu
 
 
 def zero_grad(params: Iterable[Value] | Value) -> None:
-    """Set `grad` to 0 on each Value of `params` (or on a whole graph, given its root)."""
+    """Set `grad` to 0 on each Value of `params` (or on a whole graph, given its root).
+
+    Args:
+        params: The Values to reset (a model's `parameters()`), or one Value, the root of a
+            graph, to reset everything it was computed from.
+
+    Examples:
+        >>> from chainrule import Value, zero_grad
+        >>> w = [Value(1.0), Value(2.0)]
+        >>> (w[0] * w[1]).backward()
+        >>> zero_grad(w)
+        >>> [p.grad for p in w]
+        [0.0, 0.0]
+    """
     if isinstance(params, Value):
         params.zero_grad()
         return
@@ -515,8 +739,10 @@ def _op_error(op: Op, operands: list[Value], err: Exception) -> Exception:
 
 
 def _step_error(out: Value, err: Exception) -> Exception:
-    """A local derivative that cannot be computed at these values, named by op and operands:
-    d(a**b)/db = a**b·ln(a) needs a positive base, and says so."""
+    """The error for a local derivative that cannot be computed at these values.
+
+    Named by op and operands: d(a**b)/db = a**b·ln(a) needs a positive base, and says so.
+    """
     a, b = out._a, out._b
     if out._rule is POW and b.__class__ is Value and isinstance(err, ValueError):
         return ValueError(

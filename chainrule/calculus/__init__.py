@@ -1,5 +1,8 @@
-"""Calculus on the engines: derivatives checked against their definition, derivatives as
-functions, and pictures of functions with their slopes."""
+"""Calculus on the engines: derivatives checked, derivatives as functions, and pictures.
+
+Derivatives are checked against their definition (`gradcheck`), made into functions (`grad`,
+`hessian`), and drawn with their slopes (`plot_function`).
+"""
 
 from .check import (
     GradcheckEntry,

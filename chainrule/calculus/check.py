@@ -62,7 +62,26 @@ def numerical_derivative(
 
     `method='forward'`: `(f(x + h) - f(x)) / h`, as in the lecture (error about h·f''/2).
     `method='central'`: `(f(x + h) - f(x - h)) / (2h)` (error about h²·f'''/6): use it to check.
-    `f` may return a float or a `Value`.
+
+    Args:
+        f: A function of one number; it may return a float or a `Value`.
+        x: Where to take the slope.
+        h: The step, a small positive number.
+        method: `'forward'` or `'central'`.
+
+    Returns:
+        The slope, a float.
+
+    Raises:
+        ValueError: `h` is not a positive number, or `method` is unknown.
+
+    Examples:
+        >>> from chainrule import numerical_derivative
+        >>> f = lambda x: 3 * x**2 - 4 * x + 5
+        >>> round(numerical_derivative(f, 3.0), 4)  # the lecture's slope at x = 3
+        14.0
+        >>> numerical_derivative(lambda x: x**3, 2.0, method="central")  # 3 x**2 = 12
+        12.000000000789157
     """
     if not (isinstance(h, (int, float)) and h > 0 and math.isfinite(h)):
         raise ValueError(f"the step h must be a positive number, got {h!r}")
@@ -82,6 +101,24 @@ class GradcheckEntry:
     index for a tensor (`W[1, 2]`). `position` is the input's place in `inputs`, `index` the
     element (None for a Value), `output` the output element this entry is the derivative of
     (None when `fn` returns one scalar, or in fast mode, where it is the projection vᵀy).
+
+    Attributes:
+        name: The input and element, as the report prints them.
+        analytic: What `backward()` gives.
+        numeric: What central differences give.
+        abs_error: |analytic - numeric|.
+        rel_error: abs_error / |numeric|.
+        ok: Whether they agree within `atol + rtol·|numeric|`.
+        input: The input's name (its label, or `inputs[i]`).
+        position: The input's place in `inputs`.
+        index: The element of a Tensor input; None for a Value.
+        output: The output element this is the derivative of, or None.
+
+    Examples:
+        >>> from chainrule import Value, gradcheck_report
+        >>> entry = gradcheck_report(lambda x: x * x, Value(3.0, label="x"))[0]
+        >>> entry.name, round(entry.analytic, 6), round(entry.numeric, 6), entry.ok
+        ('x', 6.0, 6.0, True)
     """
 
     name: str
@@ -97,7 +134,27 @@ class GradcheckEntry:
 
 
 class GradcheckReport:
-    """Every compared number; `ok` if all of them agree within `atol + rtol·|numeric|`."""
+    """Every compared number; `ok` if all of them agree within `atol + rtol·|numeric|`.
+
+    A sequence of `GradcheckEntry`, true when all agree; `print(report)` shows them as a table.
+
+    Args:
+        entries: The compared numbers.
+        eps: The step of the central differences.
+        atol: The absolute tolerance.
+        rtol: The relative tolerance.
+        fast_mode: Whether vᵀJ was compared instead of the whole Jacobian.
+
+    Examples:
+        >>> from chainrule import Value, gradcheck_report
+        >>> report = gradcheck_report(lambda x: x.tanh() * x, Value(0.5, label="x"))
+        >>> report
+        <GradcheckReport ok: 1 entries>
+        >>> print(report)  # doctest: +ELLIPSIS
+        input        backward         numeric    abs err    rel err
+        x          0.85534102      0.85534102   ...  ok
+        all gradients agree (Jacobian entries; central differences, eps=1e-06; ok when ...)
+    """
 
     def __init__(
         self,
@@ -113,10 +170,12 @@ class GradcheckReport:
 
     @property
     def ok(self) -> bool:
+        """Whether every entry agrees."""
         return all(e.ok for e in self.entries)
 
     @property
     def failures(self) -> list[GradcheckEntry]:
+        """The entries that disagree."""
         return [e for e in self.entries if not e.ok]
 
     @property
@@ -128,21 +187,27 @@ class GradcheckReport:
         return max(failures, key=lambda e: math.inf if math.isnan(e.abs_error) else e.abs_error)
 
     def __bool__(self) -> bool:
+        """Say whether every entry agrees: `if gradcheck_report(...)`."""
         return self.ok
 
     def __len__(self) -> int:
+        """Count the entries."""
         return len(self.entries)
 
     def __iter__(self):
+        """Go through the entries."""
         return iter(self.entries)
 
     def __getitem__(self, i: int) -> GradcheckEntry:
+        """Give entry `i`."""
         return self.entries[i]
 
     def __repr__(self) -> str:
+        """Show the verdict and the number of entries."""
         return f"<GradcheckReport {'ok' if self.ok else 'FAILED'}: {len(self.entries)} entries>"
 
     def __str__(self) -> str:
+        """Show the comparison as a table, mismatches first when it is long."""
         shown = self.entries
         if len(shown) > _MAX_ROWS:  # the mismatches first: they are what a reader looks for
             shown = (self.failures + [e for e in self.entries if e.ok])[:_MAX_ROWS]
@@ -174,7 +239,22 @@ class GradcheckReport:
 
 
 class GradcheckError(AssertionError):
-    """backward() and the numerical derivative disagree; `report` has every compared number."""
+    """`backward()` and the numerical derivative disagree; `report` has every compared number.
+
+    Args:
+        message: What disagrees: the input, the element and both numbers.
+        report: The whole comparison, a `GradcheckReport`.
+
+    Examples:
+        >>> from chainrule import Value, gradcheck, GradcheckError
+        >>> forgot = lambda x: Value(x.data**2, (x,), "square")  # an op with no derivative
+        >>> try:
+        ...     gradcheck(forgot, Value(3.0, label="x"))
+        ... except GradcheckError as err:
+        ...     worst = err.report.worst
+        >>> worst.name, worst.analytic, round(worst.numeric, 6)
+        ('x', 0.0, 6.0)
+    """
 
     def __init__(self, message: str, report: GradcheckReport) -> None:
         super().__init__(message)
@@ -191,7 +271,7 @@ def gradcheck(
     raise_exception: bool = True,
     fast_mode: bool = False,
 ) -> bool:
-    """True if `backward()` through `fn(*inputs)` agrees with central differences.
+    """Check that `backward()` through `fn(*inputs)` agrees with central differences.
 
     As `torch.autograd.gradcheck(func, inputs)`: `inputs` is a tuple or list (one Value or
     Tensor alone is wrapped in a tuple) and `fn` is called as `fn(*inputs)`; it returns a
@@ -205,6 +285,40 @@ def gradcheck(
     On a mismatch this raises `GradcheckError` naming the input (label and position), the
     element and both numbers, with the full comparison in `err.report`; with
     `raise_exception=False` it returns False instead.
+
+    Args:
+        fn: The function to check; returns a Value, a Tensor, or a tuple or list of them.
+        inputs: A tuple or list of its arguments (or one Value or Tensor).
+        eps: The step of the central differences.
+        atol: The absolute tolerance.
+        rtol: The relative tolerance.
+        raise_exception: Raise on a mismatch (else return False).
+        fast_mode: Compare vᵀJ for a random v instead of the whole Jacobian.
+
+    Returns:
+        True when every derivative agrees; False on a mismatch if `raise_exception=False`.
+
+    Raises:
+        GradcheckError: A derivative disagrees (with `raise_exception=True`).
+        ValueError: A tolerance or `eps` is not a usable number.
+        TypeError: A float32 tensor among the inputs, or `fn` returns something that is not
+            computed from them.
+
+    Examples:
+        >>> from chainrule import Value, gradcheck
+        >>> gradcheck(lambda x: x.tanh(), Value(0.5))
+        True
+        >>> def bad_square(x):  # an op written the lecture's way, with a wrong derivative
+        ...     out = Value(x.data**2, (x,), "bad_square")
+        ...     def _backward():
+        ...         x.grad += x.data * out.grad  # should be 2 * x.data
+        ...     out._backward = _backward
+        ...     return out
+        >>> gradcheck(bad_square, Value(3.0, label="x"))
+        Traceback (most recent call last):
+        ...
+        chainrule.calculus.check.GradcheckError: gradcheck failed for input 'x' (inputs[0]):
+        backward() gives 3, central differences give 6.000000001 (abs error 3, ...)
     """
     report = gradcheck_report(fn, inputs, eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode)
     if report.ok:
@@ -223,9 +337,34 @@ def gradcheck_report(
     rtol: float = 1e-3,
     fast_mode: bool = False,
 ) -> GradcheckReport:
-    """The numbers `gradcheck` compares, as a `GradcheckReport`, whether they agree or not.
+    """Give the numbers `gradcheck` compares, as a `GradcheckReport`, agreeing or not.
 
     Same arguments as `gradcheck`; `print(report)` shows a table, `report.ok` the verdict.
+
+    Args:
+        fn: The function to check; returns a Value, a Tensor, or a tuple or list of them.
+        inputs: A tuple or list of its arguments (or one Value or Tensor).
+        eps: The step of the central differences.
+        atol: The absolute tolerance.
+        rtol: The relative tolerance.
+        fast_mode: Compare vᵀJ for a random v instead of the whole Jacobian.
+
+    Returns:
+        The report, one entry per compared number.
+
+    Raises:
+        ValueError: A tolerance or `eps` is not a usable number.
+        TypeError: A float32 tensor among the inputs, or `fn` returns something that is not
+            computed from them.
+
+    Examples:
+        >>> from chainrule import Value, gradcheck_report
+        >>> a, b = Value(2.0, label="a"), Value(-1.0, label="b")
+        >>> report = gradcheck_report(lambda a, b: a * b + b.exp(), (a, b))
+        >>> [(e.name, round(e.analytic, 6)) for e in report]
+        [('a', -1.0), ('b', 2.367879)]
+        >>> report.ok, report.worst
+        (True, None)
     """
     for what, v in (("eps", eps), ("atol", atol), ("rtol", rtol)):
         if not isinstance(v, (int, float)) or not v >= 0 or not math.isfinite(v):
@@ -347,8 +486,10 @@ def _outputs(result: Any) -> list[Any]:
 
 
 def _output_names(outputs: list[Any], single: bool) -> list[str | None]:
-    """A name for each output element, as the report prints it: named once, for the analytic
-    side, not again for every nudged evaluation."""
+    """Name each output element, as the report prints it.
+
+    Named once, for the analytic side, not again for every nudged evaluation.
+    """
     names: list[str | None] = []
     for o, y in enumerate(outputs):
         base = "out" if single else f"outputs[{o}]"

@@ -1,5 +1,6 @@
-"""Derivatives as functions: `grad`, `value_and_grad` and `hessian`, in JAX's and HIPS autograd's
-shape, for functions of Values and of Tensors.
+"""Derivatives as functions: `grad`, `value_and_grad` and `hessian`, for Values and Tensors.
+
+They have the shape of JAX's and HIPS autograd's.
 
 `grad(f)` is a new function that returns df/dx. It evaluates `f` on its arguments turned into
 graph leaves, then runs the backward sweep with the gradients kept aside (no `.grad` of any
@@ -32,9 +33,36 @@ Argnums = int | Sequence[int]
 
 
 def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
-    """A function computing the gradient of the scalar function `f` with respect to the
-    argument(s) `argnums` (an int, or a tuple for a tuple of gradients). It nests:
-    `grad(grad(f))` is the second derivative."""
+    """Make a function computing the gradient of the scalar function `f`.
+
+    The gradient is taken with respect to the argument(s) `argnums` (an int, or a tuple for a
+    tuple of gradients). It nests: `grad(grad(f))` is the second derivative. The answer is of
+    the kind that came in: a float for a float, an array for an array, a list of floats for a
+    list of numbers, a recorded node for a Value or a Tensor.
+
+    Args:
+        f: A function returning one number (a Value or a one-element Tensor), computed from
+            its arguments with chainrule's operations.
+        argnums: Which argument(s) to differentiate with respect to.
+
+    Returns:
+        A function taking `f`'s arguments and returning the gradient.
+
+    Raises:
+        TypeError: When called: `argnums` is not an int or a tuple of ints, an argument cannot
+            be differentiated (a string, an integer array), or `f` returns something else
+            than a scalar Value or Tensor.
+        ValueError: When called: `argnums` is out of range, or `f` returns more than one
+            number.
+
+    Examples:
+        >>> from chainrule import grad
+        >>> f = lambda x: x**3
+        >>> grad(f)(2.0), grad(grad(f))(2.0), grad(grad(grad(f)))(2.0)
+        (12.0, 12.0, 6.0)
+        >>> grad(lambda x, y: x * y + y, argnums=(0, 1))(2.0, 3.0)
+        (3.0, 3.0)
+    """
 
     @functools.wraps(f)
     def gradient(*args: Any) -> Any:
@@ -45,7 +73,24 @@ def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
 
 
 def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
-    """Like `grad`, but the new function returns `(f(*args), gradient)` from one evaluation."""
+    """Make a function returning `(f(*args), gradient)`, like `grad`, from one evaluation.
+
+    Args:
+        f: A function returning one number, computed with chainrule's operations.
+        argnums: Which argument(s) to differentiate with respect to.
+
+    Returns:
+        A function taking `f`'s arguments and returning the value and the gradient.
+
+    Raises:
+        TypeError: When called, as for `grad`.
+        ValueError: When called, as for `grad`.
+
+    Examples:
+        >>> from chainrule import value_and_grad
+        >>> value_and_grad(lambda x: x**3)(2.0)
+        (8.0, 12.0)
+    """
 
     @functools.wraps(f)
     def both(*args: Any) -> tuple[Any, Any]:
@@ -55,9 +100,29 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[...,
 
 
 def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
-    """A function computing the matrix of second derivatives of the scalar `f` with respect to
-    one argument: a 1-D Tensor or array (giving an n×n Tensor or array), or a list of numbers
-    or Values (giving a list of n lists of floats), as `torch.autograd.functional.hessian`."""
+    """Make a function computing the matrix of second derivatives of the scalar `f`.
+
+    With respect to one argument: a 1-D Tensor or array (giving an n×n Tensor or array), or a
+    list of numbers or Values (giving a list of n lists of floats), as
+    `torch.autograd.functional.hessian`.
+
+    Args:
+        f: A function returning one number, computed with chainrule's operations.
+        argnums: Which argument to differentiate with respect to.
+
+    Returns:
+        A function taking `f`'s arguments and returning the Hessian.
+
+    Raises:
+        ValueError: When called: the argument is not 1-D or a list, or `argnums` is out of
+            range.
+        TypeError: When called, as for `grad`.
+
+    Examples:
+        >>> from chainrule import hessian
+        >>> hessian(lambda v: v[0] ** 2 * v[1])([1.0, 2.0])
+        [[4.0, 2.0], [2.0, 0.0]]
+    """
 
     def matrix(*args: Any) -> Any:
         nums = _check_argnums(argnums, len(args), "hessian")
@@ -120,7 +185,7 @@ def _value_and_grad(f: Callable[..., Any], argnums: Argnums, args: tuple, who: s
 
 
 def _sweep(out: Any, inputs: list[Any], record: bool) -> list[Any]:
-    """d out / d input for each input, recorded as graph nodes when `record`."""
+    """Compute d out / d input for each input, recorded as graph nodes when `record`."""
     engine = engine_of(out)
     if engine is None:  # f did not use its inputs: every derivative is zero
         return [_zero_like(x) for x in inputs]

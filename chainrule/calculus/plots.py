@@ -45,6 +45,28 @@ def plot_function(
     around `x0` if it lies outside). The tangent at `x0` is `f(x0) + f'(x0)·(x - x0)`: the
     line whose slope the lecture computes (`3x² - 4x + 5` at x = 3 has slope 14); on the
     derivative's panel the tangent's slope is f″(x0), the curvature Newton's method uses.
+
+    Args:
+        f: A function of one number (of a Value, for `order` 2 or 3).
+        x0: Where to draw the tangents, or None for none.
+        xs: The points to evaluate, at least two.
+        path: Also save the figure there, as a PNG.
+        h: The step of the numerical derivative (`order=1`).
+        order: How many derivatives to show: 1, 2 or 3.
+
+    Returns:
+        The matplotlib Figure, one panel per function.
+
+    Raises:
+        ValueError: `order` is not 1, 2 or 3, `xs` has fewer than two points, or `path` does
+            not end in `.png`.
+        chainrule.extras.MissingExtra: matplotlib is not installed.
+
+    Examples:
+        >>> from chainrule.calculus import plot_function
+        >>> fig = plot_function(lambda x: 3 * x**2 - 4 * x + 5, x0=3.0)
+        >>> [ax.get_title() for ax in fig.axes]
+        ['f(x)', 'its derivative']
     """
     if order not in (1, 2, 3):
         raise ValueError(f"plot_function: order must be 1, 2 or 3, got {order!r}")
@@ -79,7 +101,7 @@ def plot_function(
 
 
 def _derivatives(f: Callable[[float], Any], order: int, h: float) -> list[Callable[[float], float]]:
-    """f and its first `order` derivatives, each a function of a float."""
+    """Give f and its first `order` derivatives, each a function of a float."""
     if order == 1:
         return [lambda x: _value(f, x), lambda x: numerical_derivative(f, x, h=h, method="central")]
     derivs = [f]
@@ -89,7 +111,7 @@ def _derivatives(f: Callable[[float], Any], order: int, h: float) -> list[Callab
 
 
 def _tangent(ax: Any, grid: list[float], x0: float, y0: float, slope: float, name: str) -> None:
-    """The tangent of one panel's curve at x0, and the point it touches."""
+    """Draw the tangent of one panel's curve at x0, and the point it touches."""
     half = (max(grid) - min(grid)) / 4
     lo, hi = min(min(grid), x0), max(max(grid), x0)
     tx = [max(x0 - half, lo), min(x0 + half, hi)]
@@ -114,11 +136,28 @@ ACTIVATIONS: dict[str, tuple[Callable[[Value], Value], Callable[[float], float]]
 def plot_activations(
     path: str | os.PathLike[str] | None = None, xs: Iterable[Number] | None = None
 ) -> Figure:
-    """tanh, relu and sigmoid with their derivatives, one panel each.
+    """Plot tanh, relu and sigmoid with their derivatives, one panel each.
 
     Each derivative is what chainrule's backward pass computes (`y = act(Value(x));
     y.backward(); x.grad`), not a formula typed in here, so the picture also shows the engine
     at work; the closed forms are in `ACTIVATIONS` for comparison.
+
+    Args:
+        path: Also save the figure there, as a PNG.
+        xs: The points to evaluate (default: 201 over [-5, 5]).
+
+    Returns:
+        The matplotlib Figure.
+
+    Raises:
+        ValueError: `xs` has fewer than two points, or `path` does not end in `.png`.
+        chainrule.extras.MissingExtra: matplotlib is not installed.
+
+    Examples:
+        >>> from chainrule.calculus import plot_activations
+        >>> fig = plot_activations(xs=[-1.0, 0.0, 1.0])
+        >>> [ax.get_title() for ax in fig.axes]
+        ['tanh', 'relu', 'sigmoid']
     """
     if path is not None:
         png_path(path)

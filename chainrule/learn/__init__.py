@@ -1,4 +1,6 @@
-"""Training: `fit`, `evaluate` and `predict` (the loop, `loop.py`), the losses and what each
+"""Training: `fit`, `evaluate` and `predict`, the losses, optimizers, data sets and model files.
+
+`fit`, `evaluate` and `predict` are the loop (`loop.py`); then come the losses and what each
 makes of the labels (`losses.py`), the optimizers and schedules (`optim.py`), the data sets and
 each one's settings for `chainrule train` (`data.py`), what a failed run says (`advice.py`),
 model files (`io.py`) and the inputs a playground run recorded (`inputs.py`); `Module`, which every
@@ -7,7 +9,8 @@ down, in `chainrule.engines`, and everything here asks it.
 
 The tables that the command line, `fit`'s strings, the playground and the docs all read:
 `losses.LOSSES`, `optim.OPTIMIZERS` and `optim.SCHEDULES`, `data.DATASETS`,
-`chainrule.nn.ACTIVATIONS` and `io.MODELS`."""
+`chainrule.nn.ACTIVATIONS` and `io.MODELS`.
+"""
 
 from ..engines import ENGINES, ScalarEngine, TensorEngine, engine_for
 from . import data, io, losses, optim

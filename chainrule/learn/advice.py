@@ -36,12 +36,36 @@ MODEL_SETTINGS = ("activation",)
 
 
 class TrainingWarning(UserWarning):
-    """`fit` finished, but the run did not learn (see `History.warnings`)."""
+    """`fit` finished, but the run did not learn (see `History.warnings`).
+
+    A `UserWarning`, so Python shows it once per place; `warnings.simplefilter("error",
+    TrainingWarning)` makes a stuck run raise instead.
+
+    Examples:
+        >>> from chainrule.learn import TrainingWarning
+        >>> issubclass(TrainingWarning, UserWarning)
+        True
+    """
 
 
 class TrainingDiverged(FloatingPointError):
-    """The loss became inf or nan: `fit` stops, as the weights are lost. `advice` says what
-    to try."""
+    """The loss became inf or nan: `fit` stops, as the weights are lost.
+
+    Args:
+        message: What happened and what to try.
+        advice: The same, as an `Advice` (`err.advice.tries`).
+
+    Examples:
+        >>> from chainrule import fit, nn
+        >>> from chainrule.learn import TrainingDiverged
+        >>> xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+        >>> try:
+        ...     fit(nn.Neuron(3, activation=None, seed=0), xs, [1.0, -1.0, -1.0, 1.0],
+        ...         loss="mse", lr=10.0, steps=100, progress=False)
+        ... except TrainingDiverged as err:
+        ...     print(err.advice.tries)
+        ({'lr': 0.1}, {'optimizer': 'adam', 'lr': 0.01})
+    """
 
     def __init__(self, message: str, advice: Advice) -> None:
         super().__init__(message)
@@ -50,17 +74,38 @@ class TrainingDiverged(FloatingPointError):
 
 @dataclass(frozen=True)
 class Advice:
-    """A failure of a run: `kind` ('learned_nothing' or 'diverged'), what happened
-    (`message`), and alternatives to try (`tries`: each a dict of settings to change
-    together, e.g. `{"batch_size": 32, "epochs": 10}`)."""
+    """A failure of a run: its kind, what happened, and alternatives to try.
+
+    Attributes:
+        kind: 'learned_nothing' or 'diverged'.
+        message: What happened, in numbers.
+        tries: Each a dict of settings to change together, e.g.
+            `{"batch_size": 32, "epochs": 10}`.
+
+    Examples:
+        >>> from chainrule.learn.advice import diverged_advice
+        >>> advice = diverged_advice("the loss became inf at step 3", 5.0, 0.1, "sgd")
+        >>> advice.kind, advice.tries
+        ('diverged', ({'lr': 0.1}, {'optimizer': 'adam', 'lr': 0.01}))
+        >>> print(advice.text("cli"))  # doctest: +NORMALIZE_WHITESPACE
+        the run diverged: the loss became inf at step 3; the learning rate 5 makes steps too
+        large; try --lr 0.1, or --optimizer adam --lr 0.01
+    """
 
     kind: str
     message: str
     tries: tuple[dict[str, Any], ...] = field(default_factory=tuple)
 
     def text(self, style: str = "python") -> str:
-        """The message and the settings to try, as keyword arguments ('python') or as the
-        flags of `chainrule train` ('cli')."""
+        """Say the message and the settings to try.
+
+        Args:
+            style: 'python' for keyword arguments (`lr=0.1`), 'cli' for the flags of
+                `chainrule train` (`--lr 0.1`).
+
+        Returns:
+            One line of text.
+        """
         if not self.tries:
             return self.message
         together = " " if style == "cli" else " and "
@@ -68,10 +113,15 @@ class Advice:
         return f"{self.message}; try {', or '.join(options)}"
 
     def __str__(self) -> str:
+        """Say the advice with Python's keyword arguments: `text("python")`."""
         return self.text("python")
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON: kind, message, tries (a list of dicts) and the Python text."""
+        """Give the advice as plain JSON: kind, message, tries (dicts) and the Python text.
+
+        Returns:
+            A dict ready for `json.dump`.
+        """
         tries = [dict(t) for t in self.tries]
         return {"kind": self.kind, "message": self.message, "tries": tries, "text": str(self)}
 
@@ -100,13 +150,31 @@ def diagnose(
     relu: bool,
     epochs: bool = False,
 ) -> list[Advice]:
-    """The failures of a finished run (an empty list for a run that learned).
+    """Find the failures of a finished run (an empty list for a run that learned).
 
-    `loss` is the per-step loss, `accuracy` the final train accuracy (None without classes),
-    `classes` the training labels as class indices. The rest describe the run, for the
-    advice: the learning rate of step 0 and the default one for the optimizer, the
-    optimizer's name (None for one of your own), the batch size and the number of samples,
-    whether the hidden layers are ReLUs, and whether the length was given in epochs.
+    Args:
+        loss: The per-step loss.
+        accuracy: The final train accuracy (None without classes).
+        classes: The training labels as class indices (None for regression targets).
+        lr: The learning rate of step 0 (the rest describe the run, for the advice).
+        default_lr: The optimizer's default learning rate.
+        optimizer: The optimizer's name (None for one of your own).
+        batch_size: The rows per step.
+        samples: The rows of the training set.
+        relu: Whether the hidden layers are ReLUs.
+        epochs: Whether the length was given in epochs.
+
+    Returns:
+        An `Advice` per failure found: 'diverged' or 'learned_nothing'.
+
+    Examples:
+        >>> from chainrule.learn.advice import diagnose
+        >>> found = diagnose([0.69] * 50, 0.5, [0, 1] * 10, lr=0.1, default_lr=0.1,
+        ...                  optimizer="sgd", batch_size=20, samples=20, relu=True)
+        >>> print(found[0])  # doctest: +NORMALIZE_WHITESPACE
+        the model learned nothing: train accuracy 50.0% is chance level (always answering the
+        most common class scores 50.0%), and the loss stayed at 0.69 from step 0 on; try
+        activation='tanh' in the model, or optimizer='adam' and lr=0.01, or lr=1
     """
     if not loss:
         return []
@@ -140,7 +208,23 @@ def diagnose(
 
 
 def diverged_advice(what: str, lr: float, default_lr: float, optimizer: str | None) -> Advice:
-    """Advice for a loss that grew without bound: smaller steps, or Adam's bounded ones."""
+    """Advise on a loss that grew without bound: smaller steps, or Adam's bounded ones.
+
+    Args:
+        what: What happened, for the message.
+        lr: The learning rate the run used.
+        default_lr: The optimizer's default learning rate.
+        optimizer: The optimizer's name (None for one of your own).
+
+    Returns:
+        An `Advice` of kind 'diverged'.
+
+    Examples:
+        >>> from chainrule.learn.advice import diverged_advice
+        >>> print(diverged_advice("the loss grew from 1 to 1e+09", 5.0, 0.1, "adam"))
+        the run diverged: the loss grew from 1 to 1e+09; the learning rate 5 makes steps too
+        large; try lr=0.1
+    """
     smaller = default_lr if lr > default_lr else lr / 10
     tries: list[dict[str, Any]] = [{"lr": _round(smaller)}]
     if optimizer == "sgd":
@@ -162,7 +246,7 @@ def _learning_tries(
     steps: int,
     epochs: bool,
 ) -> tuple[dict[str, Any], ...]:
-    """What most often makes a stuck run learn, most likely first; three at most."""
+    """List what most often makes a stuck run learn, most likely first; three at most."""
     tries: list[dict[str, Any]] = []
     if batch_size >= samples and samples > 256:  # one update per pass over many points
         tries.append({"batch_size": 32, "epochs": 10})
@@ -178,7 +262,7 @@ def _learning_tries(
 
 
 def _flat_from(loss: Sequence[float], window: int) -> int | None:
-    """The first step from which the (smoothed) loss stays within 1% of its final value."""
+    """Find the first step from which the (smoothed) loss stays within 1% of its final value."""
     sums = [0.0]
     for value in loss:
         sums.append(sums[-1] + value)
@@ -197,5 +281,5 @@ def _flat_from(loss: Sequence[float], window: int) -> int | None:
 
 
 def _round(x: float) -> float:
-    """One significant digit: 0.1, not 0.09999999999999999."""
+    """Round to one significant digit: 0.1, not 0.09999999999999999."""
     return float(f"{x:.1g}")

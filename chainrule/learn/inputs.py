@@ -56,7 +56,19 @@ FEATURES: dict[str, tuple[str, Callable[[float, float], float]]] = {
 
 @dataclass
 class Points:
-    """The points of a recipe: training and held-out, on the network's inputs (the features)."""
+    """The points of a recipe: training and held-out, on the network's inputs (the features).
+
+    Attributes:
+        X: The training points, as features.
+        y: Their classes.
+        X_test: The held-out points, as features.
+        y_test: Their classes.
+
+    Examples:
+        >>> from chainrule.learn.inputs import Points
+        >>> Points(X=[[0.5, 0.5]], y=[1], X_test=[], y_test=[]).y
+        [1]
+    """
 
     X: list[list[float]]
     y: list[int]
@@ -68,9 +80,29 @@ class Points:
 
 
 def draw(name: str, n: int, noise: float, seed: int) -> tuple[list[list[float]], list[int]]:
-    """`n` points of the data set `name`, in its own units, drawn in plain Python (its
-    `plane` in `chainrule.learn.data.DATASETS`), so that the browser and the command line
-    make the same points."""
+    """Draw `n` points of the data set `name`, in its own units, in plain Python.
+
+    Drawn by its `plane` in `chainrule.learn.data.DATASETS`, so that the browser and the
+    command line make the same points.
+
+    Args:
+        name: One of `DATASETS`.
+        n: How many points.
+        noise: The standard deviation of the noise.
+        seed: The draw.
+
+    Returns:
+        `(X, y)`: the points and their classes.
+
+    Raises:
+        ValueError: A data set the playground does not draw.
+
+    Examples:
+        >>> from chainrule.learn.inputs import draw
+        >>> X, y = draw("xor", 4, noise=0.1, seed=0)
+        >>> y, [round(v, 3) for v in X[0]]
+        ([0, 1, 1, 1], [0.621, 0.553])
+    """
     if name not in DATASETS:
         raise ValueError(f"unknown data set {name!r}; the playground's are {', '.join(DATASETS)}")
     plane = data.DATASETS[name].plane
@@ -83,8 +115,21 @@ def draw(name: str, n: int, noise: float, seed: int) -> tuple[list[list[float]],
 
 
 def fit_scaling(X: Sequence[Point]) -> dict[str, Any]:
-    """The centre of the points and the scale that puts the farthest coordinate at 1, so that
-    every data set fills the same plane, [-1, 1] on both axes."""
+    """Find the centre of the points and the scale that puts the farthest coordinate at 1.
+
+    So every data set fills the same plane, [-1, 1] on both axes.
+
+    Args:
+        X: The points (x1, x2).
+
+    Returns:
+        `{"center": [x, y], "scale": s}`, as a recipe records it.
+
+    Examples:
+        >>> from chainrule.learn.inputs import fit_scaling
+        >>> fit_scaling([[0.0, 0.0], [2.0, 1.0]])
+        {'center': [1.0, 0.5], 'scale': 1.0}
+    """
     mx = sum(p[0] for p in X) / len(X)
     my = sum(p[1] for p in X) / len(X)
     size = max(max(abs(p[0] - mx), abs(p[1] - my)) for p in X) or 1.0
@@ -92,18 +137,62 @@ def fit_scaling(X: Sequence[Point]) -> dict[str, Any]:
 
 
 def scale(X: Sequence[Point], scaling: Mapping[str, Any]) -> list[list[float]]:
-    """The points on the plane: `(x - center) / scale` on each axis."""
+    """Put the points on the plane: `(x - center) / scale` on each axis.
+
+    Args:
+        X: The points, in the data set's units.
+        scaling: As `fit_scaling` gives it.
+
+    Returns:
+        The points on the plane.
+
+    Examples:
+        >>> from chainrule.learn.inputs import scale
+        >>> scale([[0.0, 0.0]], {"center": [0.5, 0.25], "scale": 2.0})
+        [[-0.25, -0.125]]
+    """
     (mx, my), size = scaling["center"], scaling["scale"]
     return [[(p[0] - mx) / size, (p[1] - my) / size] for p in X]
 
 
 def split(X: list, y: list, test_fraction: float, seed: int) -> tuple[list, list, list, list]:
-    """`chainrule.learn.data.train_test_split`: X_train, X_test, y_train, y_test."""
+    """Split as `chainrule.learn.data.train_test_split` does: X_train, X_test, y_train, y_test.
+
+    Args:
+        X: The points.
+        y: Their classes.
+        test_fraction: The share held out.
+        seed: The shuffle.
+
+    Returns:
+        `X_train, X_test, y_train, y_test`.
+
+    Examples:
+        >>> from chainrule.learn.inputs import split
+        >>> split([[0], [1], [2], [3]], [0, 1, 0, 1], 0.25, seed=0)
+        ([[0], [1], [3]], [[2]], [0, 1, 1], [0])
+    """
     return data.train_test_split(X, y, test_fraction, seed=seed)
 
 
 def features(X: Sequence[Point], names: Sequence[str]) -> list[list[float]]:
-    """Each point (x1, x2) of the plane as the network sees it: the named features, in order."""
+    """Turn each point (x1, x2) of the plane into the named features, in order.
+
+    Args:
+        X: The points on the plane.
+        names: Names of `FEATURES` (`x1`, `x1_sq`, `sin_x2`, ...).
+
+    Returns:
+        One row of features per point: what the network sees.
+
+    Raises:
+        ValueError: An unknown feature.
+
+    Examples:
+        >>> from chainrule.learn.inputs import features
+        >>> features([[0.5, -1.0]], ["x1", "x2", "x1_sq", "x1_x2"])
+        [[0.5, -1.0, 0.25, -0.5]]
+    """
     unknown = [name for name in names if name not in FEATURES]
     if unknown:
         raise ValueError(f"unknown feature {unknown[0]!r}; the features are {', '.join(FEATURES)}")
@@ -115,8 +204,25 @@ def features(X: Sequence[Point], names: Sequence[str]) -> list[list[float]]:
 
 
 def check(recipe: Any) -> dict[str, Any]:
-    """The recipe, checked: every key present, of the right kind and in range. A `ValueError`
-    names the first key that is wrong (a model file edited by hand, or from another version)."""
+    """Check a recipe: every key present, of the right kind and in range.
+
+    Args:
+        recipe: What a model file's metadata holds under "inputs".
+
+    Returns:
+        The recipe, as a new dict ("added" defaults to none).
+
+    Raises:
+        ValueError: Names the first key that is wrong (a model file edited by hand, or from
+            another version).
+
+    Examples:
+        >>> from chainrule.learn.inputs import check
+        >>> check({"dataset": "moons", "samples": 20, "noise": -1})
+        Traceback (most recent call last):
+        ...
+        ValueError: inputs 'noise' must be a number in [0, 1], got -1
+    """
     if not isinstance(recipe, Mapping):
         raise ValueError(f"the inputs must be a JSON object, got {type(recipe).__name__}")
     r = dict(recipe)
@@ -167,7 +273,7 @@ def _is_scaling(v: Any) -> bool:
 
 
 def _is_added(p: Any) -> bool:
-    """An added point: [x1, x2, class] on the plane."""
+    """Say whether `p` is an added point: [x1, x2, class] on the plane."""
     return (
         isinstance(p, list)
         and len(p) == 3
@@ -179,7 +285,7 @@ def _is_added(p: Any) -> bool:
 
 
 def plane_points(recipe: Mapping[str, Any]) -> tuple[list, list, list, list]:
-    """The recipe's points on the plane (before the features): X, X_test, y, y_test."""
+    """Make the recipe's points on the plane (before the features): X, X_test, y, y_test."""
     X, y = draw(recipe["dataset"], recipe["samples"], recipe["noise"], recipe["seed"])
     X = scale(X, recipe["scaling"])
     X, X_test, y, y_test = split(X, y, recipe["test_fraction"], recipe["seed"])
@@ -190,8 +296,29 @@ def plane_points(recipe: Mapping[str, Any]) -> tuple[list, list, list, list]:
 
 
 def rebuild(recipe: Any) -> Points:
-    """The points a recipe describes, as the network takes them: drawn, scaled with the
-    recorded scaling, split, with the added points, then turned into the features."""
+    """Make the points a recipe describes again, as the network takes them.
+
+    Drawn, scaled with the recorded scaling, split, with the added points, then turned into
+    the features.
+
+    Args:
+        recipe: What a model file's metadata holds under "inputs".
+
+    Returns:
+        The training and held-out `Points`.
+
+    Raises:
+        ValueError: The recipe is not valid (see `check`).
+
+    Examples:
+        >>> from chainrule.learn.inputs import rebuild
+        >>> recipe = {"dataset": "moons", "samples": 20, "noise": 0.1, "seed": 2,
+        ...           "test_fraction": 0.25, "features": ["x1", "x2"], "added": [[0.25, -0.5, 1]],
+        ...           "scaling": {"center": [0.5, 0.25], "scale": 1.6}}
+        >>> points = rebuild(recipe)
+        >>> len(points.X), len(points.X_test), points.y[-1]  # 15 drawn + 1 added, 5 held out
+        (16, 5, 1)
+    """
     r = check(recipe)
     X, X_test, y, y_test = plane_points(r)
     names = r["features"]
@@ -199,8 +326,29 @@ def rebuild(recipe: Any) -> Points:
 
 
 def network_inputs(recipe: Any, points: Sequence[Point]) -> list[list[float]]:
-    """Points in the data set's own units (as `chainrule.learn.data` draws them), scaled onto
-    the plane and turned into the recipe's features: what the network takes."""
+    """Turn points in the data set's own units into what the network takes.
+
+    The points (as `chainrule.learn.data` draws them) are scaled onto the plane and turned
+    into the recipe's features.
+
+    Args:
+        recipe: What a model file's metadata holds under "inputs".
+        points: Points (x1, x2) in the data set's units.
+
+    Returns:
+        One row of features per point.
+
+    Raises:
+        ValueError: The recipe is not valid, or a point has not 2 numbers.
+
+    Examples:
+        >>> from chainrule.learn.inputs import network_inputs
+        >>> recipe = {"dataset": "moons", "samples": 20, "noise": 0.1, "seed": 2,
+        ...           "test_fraction": 0.25, "features": ["x1", "x2"], "added": [[0.25, -0.5, 1]],
+        ...           "scaling": {"center": [0.5, 0.25], "scale": 1.6}}
+        >>> network_inputs(recipe, [[0.5, 0.25], [2.1, 0.25]])
+        [[0.0, 0.0], [1.0, 0.0]]
+    """
     r = check(recipe)
     for point in points:
         if len(point) != 2:
@@ -209,7 +357,25 @@ def network_inputs(recipe: Any, points: Sequence[Point]) -> list[list[float]]:
 
 
 def describe(recipe: Any) -> str:
-    """One line: the data set, how it was drawn, scaled and split, and the features."""
+    """Describe a recipe in one line: the data set, how drawn, scaled and split, the features.
+
+    Args:
+        recipe: What a model file's metadata holds under "inputs".
+
+    Returns:
+        The line.
+
+    Raises:
+        ValueError: The recipe is not valid.
+
+    Examples:
+        >>> from chainrule.learn.inputs import describe
+        >>> print(describe({"dataset": "moons", "samples": 20, "noise": 0.1, "seed": 2,
+        ...           "test_fraction": 0.25, "features": ["x1", "x2"], "added": [[0.25, -0.5, 1]],
+        ...           "scaling": {"center": [0.5, 0.25], "scale": 1.6}}))
+        moons as the playground draws it: 20 points (noise 0.1, seed 2), scaled into [-1, 1];
+        15 + 1 added training points, 5 held out; features x1, x2
+    """
     r = check(recipe)
     added = f" + {len(r['added'])} added" if r["added"] else ""
     held_out = math.ceil(r["test_fraction"] * r["samples"])

@@ -60,7 +60,19 @@ VERSION = 1
 class ModelFileError(ValueError):
     """A model file that cannot be loaded: missing, unreadable, truncated or tampered with.
 
-    `path` is the file and `reason` what is wrong with it; the message holds both.
+    `path` is the file and `reason` what is wrong with it; the message holds both. A
+    `ValueError`, so that a caller that checks input in general catches it too.
+
+    Args:
+        path: The file.
+        reason: What is wrong with it.
+
+    Examples:
+        >>> from chainrule.learn import io
+        >>> io.load("missing.json")
+        Traceback (most recent call last):
+        ...
+        chainrule.learn.io.ModelFileError: missing.json: no such file
     """
 
     def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
@@ -77,6 +89,34 @@ def save(
     `metadata` is any JSON-compatible dict you want kept alongside (accuracy, data set, time).
     Weights that are not finite numbers are refused up front, with their names: a NaN weight
     means training diverged, and a file that cannot be loaded back is worse than no file.
+
+    Args:
+        model: A chainrule model of either engine (it has `config()` and `state_dict()`).
+        path: Where to write; the folder must exist.
+        metadata: JSON-compatible facts to keep with the model.
+
+    Returns:
+        The path written, as a `Path`.
+
+    Raises:
+        TypeError: `model` is not a chainrule model.
+        ValueError: A weight is not a finite number (named).
+        IsADirectoryError: `path` is a folder.
+
+    Examples:
+        >>> from chainrule import nn
+        >>> from chainrule.learn import io
+        >>> model = nn.MLP(2, [3, 1], seed=0)
+        >>> io.save(model, "model.json", metadata={"accuracy": 0.97}).name
+        'model.json'
+        >>> loaded = io.load("model.json")
+        >>> loaded
+        MLP(2 -> [3, 1], activation='tanh'
+          (layers.0): Layer(2 -> 3, activation='tanh')
+          (layers.1): Layer(3 -> 1, activation='tanh')
+        )  # 13 parameters
+        >>> loaded([1.0, 2.0]).data == model([1.0, 2.0]).data  # the same numbers, exactly
+        True
     """
     path = Path(path)
     try:
@@ -105,24 +145,100 @@ def save(
 
 
 def from_config(config: Any) -> Module:
-    """A fresh model of either engine (new random weights) of the architecture `config`
-    describes, from `MODELS` (`chainrule.nn.build_model`)."""
+    """Build a fresh model of either engine (new random weights) of the architecture `config`.
+
+    The class comes from `MODELS`, the table of both engines' models
+    (`chainrule.nn.build_model`).
+
+    Args:
+        config: The architecture, as `model.config()` returned it.
+
+    Returns:
+        The model, with fresh weights.
+
+    Raises:
+        chainrule.nn.ConfigError: The config cannot be rebuilt; the message says why.
+
+    Examples:
+        >>> from chainrule.learn import io
+        >>> io.from_config({"type": "Neuron", "nin": 2})
+        Neuron(2, activation='tanh')  # 3 parameters
+    """
     return build_model(config, MODELS)
 
 
 def parameter_count(config: Any) -> int:
-    """How many numbers a model of this config learns, counted without building it."""
+    """Count the numbers a model of this config learns, without building it.
+
+    Args:
+        config: The architecture, as `model.config()` returned it.
+
+    Returns:
+        The number of learned numbers.
+
+    Raises:
+        chainrule.nn.ConfigError: The config names no known model.
+        ValueError: A size in it is not a positive whole number.
+
+    Examples:
+        >>> from chainrule.learn import io
+        >>> io.parameter_count({"type": "MLP", "nin": 2, "nouts": [16, 16, 1]})
+        337
+    """
     return count_parameters(config, MODELS)
 
 
 def load(path: str | os.PathLike[str]) -> Any:
-    """Rebuild the model stored at `path` (see `save`); any problem is a `ModelFileError`."""
+    """Rebuild the model stored at `path` (see `save`); any problem is a `ModelFileError`.
+
+    Only JSON is parsed and only the classes of `MODELS` are called: a model file never runs
+    code. Everything read is checked before the model is built.
+
+    Args:
+        path: The model file.
+
+    Returns:
+        The model, with the saved weights.
+
+    Raises:
+        ModelFileError: The file is missing, unreadable, truncated, not a model file, or its
+            config and weights do not fit; the message names the file and the problem.
+
+    Examples:
+        >>> from chainrule import nn
+        >>> from chainrule.learn import io
+        >>> path = io.save(nn.Neuron(2, seed=0), "neuron.json")
+        >>> io.load(path).state_dict() == nn.Neuron(2, seed=0).state_dict()
+        True
+        >>> _ = open("notes.txt", "w").write("hello")
+        >>> io.load("notes.txt")
+        Traceback (most recent call last):
+        ...
+        chainrule.learn.io.ModelFileError: notes.txt: not a model file: it is not JSON ...
+    """
     model, _ = _read(path)
     return model
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The `metadata` dict of a model file, after checking the whole file as `load` does."""
+    """Read the `metadata` dict of a model file, after checking the whole file as `load` does.
+
+    Args:
+        path: The model file.
+
+    Returns:
+        The metadata saved with the model (empty if none).
+
+    Raises:
+        ModelFileError: The file cannot be loaded, as for `load`.
+
+    Examples:
+        >>> from chainrule import nn
+        >>> from chainrule.learn import io
+        >>> path = io.save(nn.Neuron(2, seed=0), "neuron.json", metadata={"steps": 100})
+        >>> io.read_metadata(path)
+        {'steps': 100}
+    """
     _, document = _read(path)
     return document["metadata"]
 
@@ -232,7 +348,7 @@ _BUILD_TO_DIAGNOSE = 1_000_000
 
 
 def _count_leaves(tree: Any) -> int:
-    """How many numbers a (checked) parameter tree holds."""
+    """Count the numbers a (checked) parameter tree holds."""
     if isinstance(tree, dict):
         return sum(map(_count_leaves, tree.values()))
     if isinstance(tree, (list, tuple)):
@@ -241,7 +357,7 @@ def _count_leaves(tree: Any) -> int:
 
 
 def _bad_leaves(tree: Any, prefix: str = "") -> tuple[str, Any] | None:
-    """The first leaf that is not a finite real number (bools excluded), with its name."""
+    """Find the first leaf that is not a finite real number (bools excluded), with its name."""
     if isinstance(tree, dict):
         items: Any = tree.items()
     elif isinstance(tree, (list, tuple)):
@@ -259,7 +375,7 @@ def _bad_leaves(tree: Any, prefix: str = "") -> tuple[str, Any] | None:
 def _check_same_shape(
     path: str | os.PathLike[str], expected: Any, got: Any, name: str = ""
 ) -> None:
-    """Names and sizes of the file's parameters must match those of the model they rebuild."""
+    """Check that the file's parameter names and sizes match those of the model they rebuild."""
     where = f"parameter {name}" if name else "parameters"
     if isinstance(expected, dict):
         if not isinstance(got, dict):

@@ -1,14 +1,16 @@
-"""The training loop: `fit(model, X, y)` runs the lecture's forward / zero_grad / backward / update
-cycle for you, with minibatches, a learning-rate schedule, a progress bar, held-out evaluation
-and a `History` of what happened at every step.
+"""The training loop: `fit(model, X, y)` runs the lecture's cycle for you.
 
-    from chainrule import data, nn
-    from chainrule.learn import fit
+That cycle is forward / zero_grad / backward / update; `fit` adds minibatches, a learning-rate
+schedule, a progress bar, held-out evaluation and a `History` of what happened at every step:
 
-    X, y = data.moons(100, noise=0.1, seed=1)
-    model = nn.MLP(2, [16, 16, 1], activation="relu", output_activation=None, seed=1)
-    history = fit(model, X, y, loss="hinge", lr=1.0, schedule="linear", steps=100)
-    history.train_accuracy[-1], history.final_train_accuracy
+    >>> from chainrule import data, nn
+    >>> from chainrule.learn import fit
+    >>> X, y = data.moons(100, noise=0.1, seed=1)
+    >>> model = nn.MLP(2, [16, 16, 1], activation="relu", output_activation=None, seed=1)
+    >>> history = fit(model, X, y, loss="hinge", lr=1.0, schedule="linear", steps=10,
+    ...               progress=False)
+    >>> history.steps, history.final_train_accuracy
+    (10, 0.95)
 
 Every string `chainrule train` takes, `fit` takes too: `loss="cross_entropy"`,
 `optimizer="adam"`, `schedule="cosine"`.
@@ -64,7 +66,7 @@ __all__ = ["LOSSES", "History", "evaluate", "fit", "predict", "predict_scores"]
 
 @dataclass
 class History:
-    """What `fit` saw, step by step. Step k is the k-th update (0-based).
+    """What `fit` saw, step by step; step k is the k-th update (0-based).
 
     `loss[k]`, `train_accuracy[k]` and `lr[k]` describe step k: the loss and the accuracy of
     the forward pass it backpropagated (on its batch, with k updates done, as micrograd
@@ -75,6 +77,33 @@ class History:
     term (`loss[k]` is one batch's, with it). Accuracies are fractions in [0, 1], None where
     undefined (targets of a regression). `warnings` holds an `Advice` for a run that learned
     nothing or diverged (`chainrule.learn.advice`).
+
+    Attributes:
+        loss: The loss of each step's batch (with the L2 term).
+        train_accuracy: The accuracy on each step's batch, or None.
+        lr: The learning rate of each step's update.
+        step_time: Each step's wall time, in seconds.
+        eval_steps: After how many updates the held-out set was scored.
+        test_accuracy: The held-out accuracy at each of `eval_steps`.
+        final_train_accuracy: The accuracy on the whole training set, at the end.
+        final_test_accuracy: The accuracy on the held-out set, at the end.
+        final_loss: The loss on the whole training set, at the end (no L2 term).
+        threshold: The score above which one output means class 1.
+        batch_size: The rows per step.
+        train_size: The rows of the training set.
+        l2: The weight of the L2 term.
+        total_time: The wall time of the whole run, in seconds.
+        warnings: `Advice` for a run that learned nothing or diverged.
+
+    Examples:
+        >>> from chainrule import fit, nn
+        >>> xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+        >>> history = fit(nn.MLP(3, [4, 4, 1], seed=0), xs, [1.0, -1.0, -1.0, 1.0],
+        ...               loss="mse", lr=0.05, steps=50, progress=False)
+        >>> history
+        History(50 steps, loss 1.932 -> 0.02942, train accuracy 100.0%, ... ms/step)
+        >>> history.steps, history.full_batch, round(history.final_loss, 4)
+        (50, True, 0.0283)
     """
 
     loss: list[float] = field(default_factory=list)
@@ -109,7 +138,11 @@ class History:
         return sum(self.step_time) / len(self.step_time) if self.step_time else 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain lists and numbers, ready for `json.dump`."""
+        """Give the run as plain lists and numbers, ready for `json.dump`.
+
+        Returns:
+            Every field, with `steps` and `time_per_step` added and the warnings as dicts.
+        """
         out = asdict(self)
         out["warnings"] = [w.to_dict() for w in self.warnings]
         out["steps"] = self.steps
@@ -117,6 +150,7 @@ class History:
         return out
 
     def __repr__(self) -> str:
+        """Sum the run up: steps, loss from first to last, accuracy, time per step."""
         if not self.loss:
             return "History(no steps)"
         acc = _percent(self.final_train_accuracy)
@@ -136,15 +170,48 @@ def _percent(x: float | None) -> str:
 
 
 def predict_scores(model: Any, X: Sequence[Sequence[float]]) -> list[float] | list[list[float]]:
-    """The model's raw outputs for each row of `X`, as plain numbers, computed without a graph."""
+    """Give the model's raw outputs for each row of `X`, as plain numbers, without a graph.
+
+    Args:
+        model: A model of either engine (a `chainrule.nn` model, a tensor layer).
+        X: The rows.
+
+    Returns:
+        One score per row for a model of one output, else one list of scores per row.
+
+    Examples:
+        >>> from chainrule import nn
+        >>> from chainrule.learn import predict_scores
+        >>> predict_scores(nn.Neuron(2, activation=None, seed=0), [[1.0, 0.0], [0.0, 1.0]])
+        [0.5299868647117862, 0.35705196754229496]
+    """
     engine = engine_for(model)
     with no_grad(), evaluating(model):
         return engine.scores(engine.forward(model, engine.inputs(X)))
 
 
 def predict(model: Any, X: Sequence[Sequence[float]], threshold: float = 0.0) -> list[int]:
-    """The class each row of `X` is predicted to be: 1 where the score > `threshold` (one
-    output), else the index of the largest score. No graph is recorded."""
+    """Predict the class of each row of `X`, without recording a graph.
+
+    For a model of one output the class is 1 where the score > `threshold`, else 0; for more
+    outputs it is the index of the largest score.
+
+    Args:
+        model: A model of either engine.
+        X: The rows.
+        threshold: The score above which one output means class 1 (0.0 for hinge and mse on
+            -1/+1 labels).
+
+    Returns:
+        One class per row.
+
+    Examples:
+        >>> from chainrule import nn
+        >>> from chainrule.learn import predict
+        >>> model = nn.Neuron(2, activation=None, seed=0)
+        >>> predict(model, [[1.0, 0.0], [-3.0, 0.0]])
+        [1, 0]
+    """
     scores: Any = predict_scores(model, X)
     if scores and isinstance(scores[0], (list, tuple)):
         return [row.index(max(row)) for row in scores]
@@ -154,10 +221,32 @@ def predict(model: Any, X: Sequence[Sequence[float]], threshold: float = 0.0) ->
 def evaluate(
     model: Any, X: Sequence[Sequence[float]], y: Sequence[float], loss: str | Callable = "hinge"
 ) -> tuple[float, float | None]:
-    """`(loss, accuracy)` of `model` on `(X, y)`, computed without a graph: the loss as `fit`
-    computes it (labels coded for it, no L2 term), the accuracy a fraction (None for
-    regression targets). A trained model scored on its training set gives `fit`'s
-    `final_loss` and `final_train_accuracy`."""
+    """Score `model` on `(X, y)`: the loss and the accuracy, computed without a graph.
+
+    The loss is computed as `fit` computes it (labels coded for it, no L2 term). A trained
+    model scored on its training set gives `fit`'s `final_loss` and `final_train_accuracy`.
+
+    Args:
+        model: A model of either engine.
+        X: The rows.
+        y: Their labels (or targets, for a regression).
+        loss: A name of `LOSSES`, or a callable `loss(outputs, targets) -> node`.
+
+    Returns:
+        `(loss, accuracy)`: the accuracy a fraction, None for regression targets.
+
+    Raises:
+        ValueError: `X` is not a non-empty list of rows of finite numbers, `y` does not match
+            it, or the labels do not suit the loss.
+
+    Examples:
+        >>> from chainrule import nn
+        >>> from chainrule.learn import evaluate
+        >>> model = nn.Neuron(2, activation=None, seed=0)
+        >>> loss, accuracy = evaluate(model, [[1.0, 0.0], [-3.0, 0.0]], [1, 0])
+        >>> round(loss, 4), accuracy
+        (0.235, 1.0)
+    """
     _check_data(X, y, "X", "y")
     engine = engine_for(model)
     with no_grad(), evaluating(model):
@@ -195,22 +284,56 @@ def fit(
 ) -> History:
     """Train `model` on `(X, y)` and return the `History` of the run.
 
-    loss: 'hinge' (micrograd's demo), 'mse' (the lecture), 'bce' (on logits),
-        'cross_entropy' (several classes), or a callable `loss(outputs, targets) -> node`
-        that gets the model's outputs for a batch and the matching `y` as given.
-    optimizer: 'sgd' (the default) or 'adam', made over `model.parameters()` with `lr`
-        (default: sgd 0.1, adam 0.01) and, for sgd, `momentum`; or an optimizer you made
-        (`lr`, if given, then replaces its learning rate).
-    l2: adds `l2 * sum(p*p)` over the parameters to the loss (micrograd's demo: 1e-4).
-    steps / epochs: how long to train (one of them; default 100 steps). An epoch is one pass
-        over the data in batches of `batch_size` (default: the whole set, one step).
-    schedule: None (the optimizer's lr throughout), 'constant', 'linear' (micrograd's
-        `lr * (1 - 0.9 k/steps)`), 'cosine', an `optim.LRScheduler` made on `optimizer`, or a
-        function `k -> lr`.
-    X_test, y_test: a held-out set, scored every `eval_every` steps (default: about 10
-        times in the run), before the first and after the last step.
-    progress: show a tqdm bar (a widget in notebooks); False prints nothing.
-    seed: the order of minibatches (the model's weights come from the model's own seed).
+    Every string `chainrule train` takes, `fit` takes too. Data holding a NaN or an infinity
+    are refused before the first step; a run that learned nothing warns (`TrainingWarning`)
+    and keeps the advice in `History.warnings`.
+
+    Args:
+        model: A model of either engine (a `chainrule.nn` model, a tensor layer).
+        X: The training rows.
+        y: Their labels: 0/1 (or -1/+1) for two classes, 0..C-1 for more, or regression
+            targets for `mse`.
+        loss: 'hinge' (micrograd's demo), 'mse' (the lecture), 'bce' (on logits),
+            'cross_entropy' (several classes), or a callable `loss(outputs, targets) -> node`
+            that gets the model's outputs for a batch and the matching `y` as given.
+        optimizer: 'sgd' (the default) or 'adam', made over `model.parameters()` with `lr`
+            (default: sgd 0.1, adam 0.01) and, for sgd, `momentum`; or an optimizer you made
+            (`lr`, if given, then replaces its learning rate).
+        lr: The learning rate.
+        momentum: SGD's momentum (for `optimizer='sgd'` only).
+        l2: Adds `l2 * sum(p*p)` over the parameters to the loss (micrograd's demo: 1e-4).
+        steps: How many updates (default 100); give `steps` or `epochs`, not both.
+        epochs: How many passes over the data, in batches of `batch_size`.
+        batch_size: The rows per step (default: the whole set, one step per epoch).
+        schedule: None (the optimizer's lr throughout), 'constant', 'linear' (micrograd's
+            `lr * (1 - 0.9 k/steps)`), 'cosine', an `optim.LRScheduler` made on `optimizer`,
+            or a function `k -> lr`.
+        X_test: A held-out set, scored every `eval_every` steps, before the first and after
+            the last step.
+        y_test: Its labels.
+        eval_every: Steps between scorings of the held-out set (default: about 10 in the run).
+        progress: Show a tqdm bar (a widget in notebooks); False prints nothing.
+        seed: The order of minibatches (the model's weights come from the model's own seed).
+
+    Returns:
+        The `History` of the run.
+
+    Raises:
+        ValueError: A bad argument or bad data, named (a NaN in `X` names its row and column).
+        TypeError: An optimizer or a schedule of the wrong kind.
+        TrainingDiverged: The loss became inf or nan; the message says what to try.
+        chainrule.extras.MissingExtra: `progress=True` without tqdm installed.
+
+    Examples:
+        >>> from chainrule import fit, nn
+        >>> xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+        >>> ys = [1.0, -1.0, -1.0, 1.0]  # the lecture's four examples
+        >>> model = nn.MLP(3, [4, 4, 1], seed=0)
+        >>> history = fit(model, xs, ys, loss="mse", lr=0.05, steps=50, progress=False)
+        >>> round(history.loss[0], 4), round(history.loss[-1], 4)
+        (1.9324, 0.0294)
+        >>> history.final_train_accuracy
+        1.0
     """
     engine = engine_for(model)
     n = _check_data(X, y, "X", "y")
@@ -338,8 +461,27 @@ def _accuracy(
 
 @contextmanager
 def evaluating(model: Any) -> Iterator[None]:
-    """The model in evaluation mode for the block (BatchNorm's running statistics, no dropout),
-    then back in the mode it was in. Models without modes (any callable) are left alone."""
+    """Put the model in evaluation mode for the block, then back in the mode it was in.
+
+    Evaluation mode means BatchNorm's running statistics and no dropout. Models without modes
+    (any callable) are left alone.
+
+    Args:
+        model: The model.
+
+    Yields:
+        Nothing: the block runs with the model evaluating.
+
+    Examples:
+        >>> from chainrule import nn
+        >>> from chainrule.learn.loop import evaluating
+        >>> model = nn.Neuron(2, seed=0)
+        >>> with evaluating(model):
+        ...     print(model.training)
+        False
+        >>> model.training
+        True
+    """
     was_training = getattr(model, "training", None)
     if was_training is None or not callable(getattr(model, "train", None)):
         yield
@@ -366,7 +508,7 @@ def _check_data(X: Any, y: Any, xname: str, yname: str) -> int:
 
 
 def _is_rows(data: Any) -> bool:
-    """A list or tuple, or an array (numpy's are not registered as Sequence)."""
+    """Say whether `data` is a list or tuple, or an array (numpy's are not Sequences)."""
     return isinstance(data, Sequence) or (hasattr(data, "shape") and hasattr(data, "__len__"))
 
 
@@ -375,8 +517,10 @@ def _nonneg(value: Any, name: str) -> float:
 
 
 def _optimizer(optimizer: Any, params: list[Any], lr: Any, momentum: float) -> tuple[Any, Any]:
-    """(the optimizer, its name in `optim.OPTIMIZERS` or None): made from a name, or as given
-    with `lr` (if any) replacing its learning rate."""
+    """Give the optimizer and its name in `optim.OPTIMIZERS` (or None).
+
+    Made from a name, or as given with `lr` (if any) replacing its learning rate.
+    """
     if optimizer is None or isinstance(optimizer, str):
         name = optimizer or "sgd"
         if momentum and name != "sgd":
@@ -408,7 +552,7 @@ def _uses_relu(model: Any) -> bool:
 
 
 def _schedule(schedule: Any, optimizer: Any, total: int) -> tuple[Any, Any]:
-    """(scheduler to step after each update, or function k -> lr to apply before it)."""
+    """Give a scheduler to step after each update, or a function k -> lr to apply before it."""
     if schedule is None:
         return None, None
     if isinstance(schedule, str):
@@ -423,5 +567,5 @@ def _schedule(schedule: Any, optimizer: Any, total: int) -> tuple[Any, Any]:
 
 
 def _tqdm() -> Any:
-    """The progress bar's class: a widget in Jupyter, text elsewhere; imported only when shown."""
+    """Give the progress bar's class: a widget in Jupyter, else text; imported when shown."""
     return require("tqdm.auto", "train", "fit's progress bar (progress=False goes without)").tqdm

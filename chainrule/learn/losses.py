@@ -73,6 +73,26 @@ def mse(preds: Any, targets: Any, reduction: str = "mean") -> Any:
     `reduction='sum'` is the lecture's loss, `sum((yout - ygt)**2 ...)`; `'mean'` is
     PyTorch's `mse_loss` default. On the scalar engine it is one node for the total, over a
     difference and a square per sample.
+
+    Args:
+        preds: One prediction per sample: Values (or numbers), or a Tensor.
+        targets: One target per sample.
+        reduction: `'mean'` or `'sum'`.
+
+    Returns:
+        The loss, a node to call `backward()` on.
+
+    Raises:
+        ValueError: The lengths differ, a target is not a finite number, or the reduction is
+            unknown.
+        TypeError: `targets` is not a list of numbers.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.learn.losses import mse
+        >>> preds = [Value(0.5), Value(-2.0)]
+        >>> mse(preds, [1.0, -1.0]), mse(preds, [1.0, -1.0], reduction="sum")
+        (Value(data=0.625, grad=0.0), Value(data=1.25, grad=0.0))
     """
     engine, p, y = _batch("mse", preds, "preds", targets, "targets", reduction)
     return _reduce(engine, engine.each(_squared_error, p, y), reduction, len(y))
@@ -81,11 +101,31 @@ def mse(preds: Any, targets: Any, reduction: str = "mean") -> Any:
 def hinge(
     scores: Any, labels: Any, params: Sequence[Any] | None = None, alpha: float = 1e-4
 ) -> Any:
-    """micrograd's SVM max-margin loss: `mean(relu(1 - y*s)) + alpha * sum(p*p for p in params)`.
+    """Compute micrograd's SVM max-margin loss, `mean(relu(1 - y*s)) + alpha * sum(p*p)`.
 
     Labels are -1 or +1. A sample costs nothing once its score is on the right side by a
     margin of 1; otherwise it costs how far it falls short. The optional L2 term (pass the
     model's parameters) keeps the weights small, as in micrograd's demo (alpha 1e-4).
+
+    Args:
+        scores: One score per sample: Values (or numbers), or a Tensor.
+        labels: One label per sample, -1 or +1.
+        params: The model's parameters, for the L2 term; None for none.
+        alpha: The weight of the L2 term.
+
+    Returns:
+        The loss, a node to call `backward()` on.
+
+    Raises:
+        ValueError: A label that is not -1 or +1 (named, with the data option that fits), a
+            negative `alpha`, or lengths that differ.
+        TypeError: `params` holds something other than parameters.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.learn.losses import hinge
+        >>> hinge([Value(0.5), Value(-2.0)], [1, -1])  # (0.5 + 0) / 2
+        Value(data=0.25, grad=0.0)
     """
     who = "hinge"
     engine, s, y = _batch(who, scores, "scores", labels, "labels")
@@ -108,6 +148,27 @@ def bce_with_logits(logits: Any, labels: Any, reduction: str = "mean") -> Any:
     `softplus(x) - x*y` (`softplus(x) = log(1 + e^x)`, written so that `exp` never overflows),
     as PyTorch's `binary_cross_entropy_with_logits`. Labels are in [0, 1] (usually 0 or 1).
     The gradient is exactly `sigmoid(x) - y`, even at x = 0.
+
+    Args:
+        logits: One raw score per sample: Values (or numbers), or a Tensor.
+        labels: One label per sample, in [0, 1].
+        reduction: `'mean'` or `'sum'`.
+
+    Returns:
+        The loss, a node to call `backward()` on.
+
+    Raises:
+        ValueError: A label outside [0, 1] (named), lengths that differ, or an unknown
+            reduction.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.learn.losses import bce_with_logits
+        >>> x = Value(0.0)
+        >>> loss = bce_with_logits([x], [1])
+        >>> loss.backward()
+        >>> round(loss.data, 6), x.grad  # log 2, and sigmoid(0) - 1
+        (0.693147, -0.5)
     """
     who = "bce_with_logits"
     engine, x, y = _batch(who, logits, "logits", labels, "labels", reduction)
@@ -123,6 +184,28 @@ def cross_entropy(logits_rows: Any, labels: Any, reduction: str = "mean") -> Any
     `log Σ exp(z - m) - (z[label] - m)` with m the row's largest score, a constant: exp never
     overflows, the value and gradient (`softmax - onehot`) are unchanged. Matches PyTorch's
     `cross_entropy`.
+
+    Args:
+        logits_rows: One row of scores per sample (lists of Values, or a Tensor (N, C)).
+        labels: One class index per sample, 0..C-1.
+        reduction: `'mean'` or `'sum'`.
+
+    Returns:
+        The loss, a node to call `backward()` on.
+
+    Raises:
+        TypeError: A label is not a whole number, or `labels` is not a list.
+        ValueError: A label is out of range, the lengths differ, or the reduction is
+            unknown.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.learn.losses import cross_entropy
+        >>> z = [Value(0.0), Value(0.0)]
+        >>> loss = cross_entropy([z], [1])
+        >>> loss.backward()
+        >>> round(loss.data, 6), [g.grad for g in z]  # log 2, softmax - onehot
+        (0.693147, [0.5, -0.5])
     """
     who = "cross_entropy"
     _check_reduction(reduction, who)
@@ -144,6 +227,16 @@ class Loss:
     `codes` is how a two-class loss codes (negative, positive): hinge -1/+1, bce 0/1; None
     takes the targets as given. `per_class` losses need one score per class, the others one
     score per sample. Calling the row calls the loss.
+
+    Attributes:
+        fn: The loss function, `fn(outputs, targets) -> node`.
+        codes: How a two-class loss codes (negative, positive), or None.
+        per_class: Whether the model needs one score per class.
+
+    Examples:
+        >>> from chainrule.learn.losses import LOSSES
+        >>> LOSSES["hinge"].codes, LOSSES["cross_entropy"].per_class
+        ((-1.0, 1.0), True)
     """
 
     fn: Callable[..., Any]
@@ -151,6 +244,7 @@ class Loss:
     per_class: bool = False
 
     def __call__(self, outputs: Any, targets: Any) -> Any:
+        """Compute the loss: `fn(outputs, targets)`."""
         return self.fn(outputs, targets)
 
 
@@ -176,23 +270,78 @@ LOSSES: dict[str, Loss] = {
 
 
 def default_loss(n_classes: int) -> str:
-    """micrograd's hinge for two classes, softmax cross-entropy for more."""
+    """Name the loss to use by default: micrograd's hinge for two classes, else cross-entropy.
+
+    Args:
+        n_classes: How many classes the labels have.
+
+    Returns:
+        A name of `LOSSES`.
+
+    Examples:
+        >>> from chainrule.learn.losses import default_loss
+        >>> default_loss(2), default_loss(10)
+        ('hinge', 'cross_entropy')
+    """
     return "hinge" if n_classes <= 2 else "cross_entropy"
 
 
 def outputs_needed(loss: str, n_classes: int) -> int:
-    """How many numbers per sample a model trained with the loss named `loss` must return."""
+    """Count the numbers per sample a model trained with the loss named `loss` must return.
+
+    Args:
+        loss: A name of `LOSSES`.
+        n_classes: How many classes the labels have.
+
+    Returns:
+        One per class (at least 2) for cross-entropy, else 1.
+
+    Examples:
+        >>> from chainrule.learn.losses import outputs_needed
+        >>> outputs_needed("cross_entropy", 5), outputs_needed("hinge", 2)
+        (5, 1)
+    """
     return max(n_classes, 2) if LOSSES[loss].per_class else 1
 
 
 def compute_loss(loss: str | Callable[..., Any], outputs: Any, targets: Any) -> Any:
-    """The loss named `loss` in `LOSSES`, or `loss` itself if it is a callable: a node to call
-    backward() on."""
+    """Compute the loss named `loss` in `LOSSES`, or `loss` itself if it is a callable.
+
+    Args:
+        loss: A name of `LOSSES`, or a callable `loss(outputs, targets) -> node`.
+        outputs: The model's outputs for a batch.
+        targets: The targets, coded for the loss.
+
+    Returns:
+        A node to call `backward()` on.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.learn.losses import compute_loss
+        >>> compute_loss("mse", [Value(0.5), Value(-2.0)], [1.0, -1.0])
+        Value(data=0.625, grad=0.0)
+    """
     return LOSSES[loss](outputs, targets) if isinstance(loss, str) else loss(outputs, targets)
 
 
 class Task:
-    """What the labels mean for a loss: the loss's targets, the classes, the score threshold."""
+    """What the labels mean for a loss: the loss's targets, the classes, the score threshold.
+
+    Args:
+        loss: A name of `LOSSES`, or a callable.
+        y: The labels.
+        width: How many outputs the model has per sample.
+
+    Raises:
+        ValueError: The labels do not suit the loss or the model (the message says what to
+            use instead).
+
+    Examples:
+        >>> from chainrule.learn.losses import Task
+        >>> task = Task("hinge", [0, 1, 1], width=1)
+        >>> task.targets([0, 1, 1]), task.classes([0, 1, 1]), task.threshold
+        ([-1.0, 1.0, 1.0], [0, 1, 1], 0.0)
+    """
 
     def __init__(self, loss: Any, y: Sequence[float], width: int) -> None:
         self.loss, self.width = loss, width
@@ -232,14 +381,28 @@ class Task:
         self.threshold = 0.0 if self.codes else float((self.low + self.high) / 2)
 
     def targets(self, y: Sequence[float]) -> list[Any]:
-        """`y` coded for the loss: -1/+1 for hinge, 0/1 for bce, as given otherwise."""
+        """Code `y` for the loss: -1/+1 for hinge, 0/1 for bce, as given otherwise.
+
+        Args:
+            y: The labels.
+
+        Returns:
+            The targets.
+        """
         if self.codes:
             negative, positive = self.codes
             return [positive if v == self.high else negative for v in y]
         return list(y)
 
     def classes(self, y: Sequence[float]) -> list[int] | None:
-        """Class of each label, for accuracy; None for regression targets."""
+        """Give the class of each label, for accuracy.
+
+        Args:
+            y: The labels.
+
+        Returns:
+            One class index per label; None for regression targets.
+        """
         if self.width > 1:
             return [int(v) for v in y]
         if not self.binary:
@@ -249,7 +412,7 @@ class Task:
 
 
 def _index(v: Any) -> int | None:
-    """`v` as a class index (ints and numpy integers, not 1.0), or None."""
+    """Give `v` as a class index (ints and numpy integers, not 1.0), or None."""
     try:
         return index(v)
     except TypeError:
@@ -262,7 +425,7 @@ def _index(v: Any) -> int | None:
 def _batch(
     who: str, outputs: Any, what: str, targets: Any, named: str, reduction: str = "mean"
 ) -> tuple[type[Engine], Any, list[float]]:
-    """(the engine, the outputs as its column, the targets as plain numbers), checked."""
+    """Check a batch: give the engine, the outputs as its column, the targets as numbers."""
     _check_reduction(reduction, who)
     engine = batch_engine(outputs)
     column = engine.column(outputs, who, what)
@@ -283,7 +446,7 @@ def _batch(
 
 
 def _plain(items: Any) -> Any:
-    """An array's or a Tensor's numbers as a list (each one then checked in Python)."""
+    """Give an array's or a Tensor's numbers as a list (each one then checked in Python)."""
     return items.tolist() if hasattr(items, "tolist") else items
 
 
@@ -305,7 +468,7 @@ def _check_labels(
 
 
 def _is_list_like(items: object) -> bool:
-    """A list, tuple, array or Tensor of data, not a string and not a single number."""
+    """Say whether `items` is a list, tuple, array or Tensor (not a string, not a number)."""
     return not isinstance(items, (str, bytes)) and hasattr(items, "__len__")
 
 
@@ -330,7 +493,7 @@ def _class_index(label: Any, n_classes: int, where: str) -> int:
 
 
 def _score(x: Any) -> float:
-    """A node's number, or a plain number as a float."""
+    """Give a node's number, or a plain number, as a float."""
     return numbers_of(x)[0]
 
 
@@ -339,6 +502,21 @@ def binary_accuracy(scores: Sequence[Any], labels: Sequence[float]) -> float:
 
     The positive class is label > 0, so it works for labels in {-1, +1} (hinge) and in
     {0, 1} (logits for `bce_with_logits`) alike, as micrograd's demo counts it.
+
+    Args:
+        scores: One score per sample (numbers or nodes).
+        labels: One label per sample.
+
+    Returns:
+        The fraction right, in [0, 1].
+
+    Raises:
+        ValueError: No scores, or the lengths differ.
+
+    Examples:
+        >>> from chainrule.learn.losses import binary_accuracy
+        >>> binary_accuracy([0.5, -1.0, 2.0, -0.1], [1, -1, -1, 0])
+        0.75
     """
     if len(scores) != len(labels):
         raise ValueError(f"binary_accuracy: {len(scores)} scores but {len(labels)} labels")
@@ -349,7 +527,23 @@ def binary_accuracy(scores: Sequence[Any], labels: Sequence[float]) -> float:
 
 
 def categorical_accuracy(logits_rows: Sequence[Sequence[Any]], labels: Sequence[float]) -> float:
-    """Fraction of rows whose largest score is at the label's index (ties: the first)."""
+    """Give the fraction of rows whose largest score is at the label's index (ties: the first).
+
+    Args:
+        logits_rows: One row of scores per sample.
+        labels: One class index per sample.
+
+    Returns:
+        The fraction right, in [0, 1].
+
+    Raises:
+        ValueError: No rows, or the lengths differ.
+
+    Examples:
+        >>> from chainrule.learn.losses import categorical_accuracy
+        >>> categorical_accuracy([[0.1, 0.9], [2.0, 1.0]], [1, 1])
+        0.5
+    """
     if len(logits_rows) != len(labels):
         raise ValueError(f"categorical_accuracy: {len(logits_rows)} rows but {len(labels)} labels")
     if len(logits_rows) == 0:
@@ -362,7 +556,23 @@ def categorical_accuracy(logits_rows: Sequence[Sequence[Any]], labels: Sequence[
 
 
 def accuracy(outputs: Sequence[Any], labels: Sequence[float]) -> float:
-    """`categorical_accuracy` when each output is a row of scores, else `binary_accuracy`."""
+    """Give `categorical_accuracy` when each output is a row of scores, else `binary_accuracy`.
+
+    Args:
+        outputs: One score, or one row of scores, per sample.
+        labels: One label per sample.
+
+    Returns:
+        The fraction right, in [0, 1].
+
+    Raises:
+        ValueError: No outputs, or the lengths differ.
+
+    Examples:
+        >>> from chainrule.learn.losses import accuracy
+        >>> accuracy([[0.1, 0.9]], [1]), accuracy([0.3, -0.2], [1, 1])
+        (1.0, 0.5)
+    """
     if len(outputs) and isinstance(outputs[0], (list, tuple)):
         return categorical_accuracy(outputs, labels)
     return binary_accuracy(outputs, labels)

@@ -40,7 +40,7 @@ __all__ = [
 
 
 def _number(value: Any, who: str, name: str, low: float = 0.0, below: float | None = None) -> float:
-    """A finite real number >= low (and < below, if given), else a ValueError naming it."""
+    """Check a finite real number >= low (and < below, if given), else a ValueError naming it."""
     bound = f"in [{low}, {below})" if below is not None else f">= {low}"
     ok = lambda v: v >= low and (below is None or v < below)  # noqa: E731
     return float(check_number(value, f"{who}: {name}", ok, f"a number {bound}"))
@@ -71,7 +71,34 @@ def _param_list(params: object, who: str) -> list[Any]:
 
 
 class Optimizer:
-    """Holds the parameters and the learning rate; subclasses define `step()`."""
+    """Holds the parameters and the learning rate; subclasses define `step()`.
+
+    Args:
+        params: The parameters to update (`model.parameters()`), or a model.
+        lr: The learning rate, a number >= 0.
+
+    Attributes:
+        params: The parameters, in the order given.
+        state: Per parameter, what the optimizer keeps between steps (momentum, averages).
+
+    Raises:
+        TypeError: `params` is not an iterable of parameters.
+        ValueError: `params` is empty or lists a parameter twice, or `lr` is not a number
+            >= 0.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.learn.optim import Optimizer
+        >>> class SignDescent(Optimizer):  # steps by lr in the direction of -sign(grad)
+        ...     def step(self):
+        ...         for p in self.params:
+        ...             p.data -= self.lr * (p.grad > 0) - self.lr * (p.grad < 0)
+        >>> w = Value(1.0)
+        >>> (w * w).backward()
+        >>> SignDescent([w], lr=0.25).step()
+        >>> w.data
+        0.75
+    """
 
     def __init__(self, params: Iterable[Any], lr: float) -> None:
         self.params = _param_list(params, type(self).__name__)
@@ -94,19 +121,23 @@ class Optimizer:
             engine.zero_grad(p)
 
     def step(self) -> None:
+        """Update every parameter that has a gradient, once (each optimizer says how)."""
         raise NotImplementedError
 
     # The settings `repr` shows, where they are set (not 0, not False).
     _shown: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
+        """Show the class, how many parameters, the lr and the settings that are set."""
         shown = "".join(f", {k}={getattr(self, k)}" for k in self._shown if getattr(self, k))
         return f"{type(self).__name__}({len(self.params)} parameters, lr={self._lr}{shown})"
 
     def _gradients(self, weight_decay: float) -> Iterator[tuple[Any, dict[str, Any], Any, Any]]:
-        """(parameter, its state, its gradient + weight_decay * weight, its engine) for each
-        parameter that has a gradient: the part of `step()` every optimizer shares (L2 as
-        PyTorch adds it, into the gradient)."""
+        """Yield (parameter, state, gradient + weight_decay * weight, engine) for each one.
+
+        Only the parameters that have a gradient: the part of `step()` every optimizer shares
+        (L2 as PyTorch adds it, into the gradient).
+        """
         for p, state, engine in zip(self.params, self.state, self._engines):
             g = p.grad
             if g is None:
@@ -124,6 +155,29 @@ class SGD(Optimizer):
         b = g on the first step, else momentum * b + (1 - dampening) * g
         g = g + momentum * b if nesterov else b        (only when momentum != 0)
         p = p - lr * g
+
+    Args:
+        params: The parameters to update (`model.parameters()`), or a model.
+        lr: The learning rate.
+        momentum: The momentum factor (0: none).
+        weight_decay: The L2 penalty folded into the gradient.
+        nesterov: Use Nesterov momentum (needs a momentum > 0 and no dampening).
+        dampening: Dampening for momentum.
+
+    Raises:
+        ValueError: A setting out of range, named.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.learn.optim import SGD
+        >>> w = Value(1.0)
+        >>> (w * w).backward()  # dL/dw = 2
+        >>> optimizer = SGD([w], lr=0.1)
+        >>> optimizer.step()
+        >>> w.data
+        0.8
+        >>> SGD([w], lr=1.0, momentum=0.9)
+        SGD(1 parameters, lr=1.0, momentum=0.9)
     """
 
     def __init__(
@@ -174,6 +228,26 @@ class Adam(Optimizer):
         m = beta1 * m + (1 - beta1) * g
         v = beta2 * v + (1 - beta2) * g * g
         p = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+
+    Args:
+        params: The parameters to update (`model.parameters()`), or a model.
+        lr: The learning rate.
+        betas: The decay rates (beta1, beta2) of the two averages, each in [0, 1).
+        eps: Added to the denominator, so that it is never zero.
+        weight_decay: The L2 penalty folded into the gradient.
+
+    Raises:
+        ValueError: A setting out of range, named.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.learn.optim import Adam
+        >>> w = Value(1.0)
+        >>> (w * w).backward()
+        >>> optimizer = Adam([w], lr=0.1)
+        >>> optimizer.step()  # the first step moves by lr, whatever the gradient's size
+        >>> round(w.data, 6)
+        0.9
     """
 
     def __init__(
@@ -224,8 +298,26 @@ OPTIMIZERS: dict[str, tuple[type[Optimizer], float]] = {"sgd": (SGD, 0.1), "adam
 def get_optimizer(
     name: str, params: Iterable[Any], lr: float | None = None, **options: Any
 ) -> Optimizer:
-    """The optimizer called `name` ('sgd' or 'adam') over `params`; `lr` None means the
-    name's default (above); `options` go to the class (`momentum=0.9` for SGD)."""
+    """Make the optimizer called `name` ('sgd' or 'adam') over `params`.
+
+    Args:
+        name: A name of `OPTIMIZERS`.
+        params: The parameters to update.
+        lr: The learning rate; None means the name's default (sgd 0.1, adam 0.01).
+        **options: Go to the class (`momentum=0.9` for SGD).
+
+    Returns:
+        The optimizer.
+
+    Raises:
+        ValueError: An unknown name, or a setting out of range.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.learn.optim import get_optimizer
+        >>> get_optimizer("adam", [Value(1.0)])
+        Adam(1 parameters, lr=0.01, betas=(0.9, 0.999), eps=1e-08)
+    """
     if name not in OPTIMIZERS:
         valid = ", ".join(repr(n) for n in OPTIMIZERS)
         raise ValueError(f"unknown optimizer {name!r}; valid: {valid}, or an Optimizer")
@@ -242,6 +334,29 @@ class LRScheduler:
     Made right after the optimizer: it remembers the optimizer's lr as `base_lr` and sets the
     lr for step 0. Call `step()` once after each `optimizer.step()`. `lr_at(k)` tells the lr
     of step k without changing anything (handy for plots and printing).
+
+    Args:
+        optimizer: The optimizer whose lr it sets.
+
+    Attributes:
+        base_lr: The optimizer's lr when the schedule was made.
+        last_step: How many steps were taken.
+
+    Raises:
+        TypeError: `optimizer` is not an `Optimizer`.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.learn.optim import SGD, LRScheduler
+        >>> class Halving(LRScheduler):
+        ...     def lr_at(self, k):
+        ...         return self.base_lr / 2**k
+        >>> optimizer = SGD([Value(1.0)], lr=1.0)
+        >>> schedule = Halving(optimizer)
+        >>> schedule.step()
+        >>> schedule.step()
+        >>> optimizer.lr, schedule.last_step
+        (0.25, 2)
     """
 
     def __init__(self, optimizer: Optimizer) -> None:
@@ -255,6 +370,14 @@ class LRScheduler:
         optimizer.lr = self.lr_at(0)
 
     def lr_at(self, k: int) -> float:
+        """Give the learning rate of step `k` (from 0), changing nothing.
+
+        Args:
+            k: The step, a whole number >= 0.
+
+        Returns:
+            The learning rate.
+        """
         raise NotImplementedError
 
     @property
@@ -277,9 +400,24 @@ class LRScheduler:
 
 
 class ConstantLR(LRScheduler):
-    """`base_lr * factor` for the first `total_iters` steps, then `base_lr` (PyTorch's rule).
+    """Hold `base_lr * factor` for the first `total_iters` steps, then `base_lr` (PyTorch's).
 
     With the defaults (factor 1) the lr simply stays where it is: the constant schedule.
+
+    Args:
+        optimizer: The optimizer whose lr it sets.
+        factor: The multiple of `base_lr` for the first steps.
+        total_iters: How many steps use it.
+
+    Raises:
+        ValueError: A setting out of range, named.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.learn.optim import SGD, ConstantLR
+        >>> schedule = ConstantLR(SGD([Value(1.0)], lr=1.0), factor=0.5, total_iters=2)
+        >>> [schedule.lr_at(k) for k in range(4)]
+        [0.5, 0.5, 1.0, 1.0]
     """
 
     def __init__(self, optimizer: Optimizer, factor: float = 1.0, total_iters: int = 0) -> None:
@@ -290,15 +428,34 @@ class ConstantLR(LRScheduler):
         super().__init__(optimizer)
 
     def lr_at(self, k: int) -> float:
+        """Give `base_lr * factor` before step `total_iters`, then `base_lr`."""
         k = self._check_k(k)
         return self.base_lr * self.factor if k < self.total_iters else self.base_lr
 
 
 class LinearDecayLR(LRScheduler):
-    """micrograd's schedule: `base_lr * (1 - decay * k / total_steps)`, held after the end.
+    """Use micrograd's schedule, `base_lr * (1 - decay * k / total_steps)`, held after the end.
 
     micrograd's demo uses `1.0 - 0.9*k/100`: `LinearDecayLR(SGD(params, lr=1.0), 100)`, the
     lr falling from 1.0 to 0.109 at step 99 (0.1 from step 100 on).
+
+    Args:
+        optimizer: The optimizer whose lr it sets.
+        total_steps: Over how many steps the lr falls.
+        decay: The fraction of `base_lr` it loses by then, in [0, 1].
+
+    Raises:
+        ValueError: A setting out of range, named.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.learn.optim import SGD, LinearDecayLR
+        >>> schedule = LinearDecayLR(SGD([Value(1.0)], lr=1.0), 100)
+        >>> [round(schedule.lr_at(k), 3) for k in (0, 50, 99, 100)]
+        [1.0, 0.55, 0.109, 0.1]
+        >>> schedule.step()
+        >>> schedule.get_last_lr()
+        [0.991]
     """
 
     def __init__(self, optimizer: Optimizer, total_steps: int, decay: float = 0.9) -> None:
@@ -309,6 +466,7 @@ class LinearDecayLR(LRScheduler):
         super().__init__(optimizer)
 
     def lr_at(self, k: int) -> float:
+        """Give `base_lr * (1 - decay * k / total_steps)`, held after the end."""
         k = min(self._check_k(k), self.total_steps)
         return self.base_lr * (1.0 - self.decay * k / self.total_steps)
 
@@ -318,6 +476,21 @@ class CosineAnnealingLR(LRScheduler):
 
     PyTorch's formula, `eta_min + (base_lr - eta_min) * (1 + cos(pi * k / T_max)) / 2`; unlike
     PyTorch it does not climb back up after `T_max`.
+
+    Args:
+        optimizer: The optimizer whose lr it sets.
+        T_max: Over how many steps the lr falls.
+        eta_min: Where it ends.
+
+    Raises:
+        ValueError: A setting out of range, named.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.learn.optim import SGD, CosineAnnealingLR
+        >>> schedule = CosineAnnealingLR(SGD([Value(1.0)], lr=1.0), T_max=10)
+        >>> [round(schedule.lr_at(k), 3) for k in (0, 5, 10, 20)]
+        [1.0, 0.5, 0.0, 0.0]
     """
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
@@ -326,6 +499,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer)
 
     def lr_at(self, k: int) -> float:
+        """Give the lr on the half cosine at step `k`, held after `T_max`."""
         k = min(self._check_k(k), self.T_max)
         cos = (1 + math.cos(math.pi * k / self.T_max)) / 2
         return self.eta_min + (self.base_lr - self.eta_min) * cos
@@ -340,7 +514,25 @@ SCHEDULES = {
 
 
 def get_scheduler(name: str, optimizer: Optimizer, total_steps: int) -> LRScheduler:
-    """The schedule called `name` ('constant', 'linear' = micrograd's, 'cosine')."""
+    """Make the schedule called `name` ('constant', 'linear' = micrograd's, 'cosine').
+
+    Args:
+        name: A name of `SCHEDULES`.
+        optimizer: The optimizer whose lr it sets.
+        total_steps: How long the run is.
+
+    Returns:
+        The schedule.
+
+    Raises:
+        ValueError: An unknown name.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.learn.optim import SGD, get_scheduler
+        >>> get_scheduler("linear", SGD([Value(1.0)], lr=1.0), 100).lr_at(100)
+        0.09999999999999998
+    """
     if name not in SCHEDULES:
         valid = ", ".join(repr(n) for n in SCHEDULES)
         raise ValueError(f"unknown learning-rate schedule {name!r}; valid: {valid}")

@@ -1,5 +1,7 @@
-"""The op table (`table.py`, the lecture's rows; `functions.py`, the other functions and
-`define_op`): every elementwise op of both engines, defined once."""
+"""The op table: every elementwise op of both engines, defined once.
+
+`table.py` holds the lecture's rows; `functions.py` the other functions and `define_op`.
+"""
 
 from .functions import ABS, COS, GELU, SIGN, SILU, SIN, SOFTPLUS, SQRT, define_op
 from .table import (

@@ -45,7 +45,36 @@ def define_op(
     Values and Tensors, so the op can be differentiated twice.
 
     The returned `Op` is callable: `cube(Value(2.0))`, `cube(Tensor(...))`, `cube(2.0)`.
-    `array` is an optional separate forward for arrays (the built-ins use numpy's functions).
+
+    Args:
+        name: The op's name, an identifier not taken yet.
+        forward: The forward on raw operands: `forward(x)` or `forward(x, y)`.
+        derivative: `derivative(*xs, out)`: d out / d x, or a pair (d/dx, d/dy).
+        formula: The derivative as `explain` shows it (a tuple for two operands).
+        array: A separate forward for arrays (the built-ins use numpy's functions).
+        symbol: An infix symbol, for an op written between its operands.
+        domain: What the op needs of its operands, said when they fail it.
+
+    Returns:
+        The new row of the table, an `Op`.
+
+    Raises:
+        ValueError: The name is not an identifier or is taken, or `forward` takes neither one
+            nor two operands.
+        TypeError: `forward` or `derivative` is not callable.
+
+    Examples:
+        >>> from chainrule import Value, define_op, explain
+        >>> cube = define_op("cube", lambda x: x**3, lambda x, out: 3 * x**2, formula="3·x²")
+        >>> x = Value(2.0, label="x")
+        >>> y = cube(x)
+        >>> y.backward()
+        >>> y.data, x.grad, cube(2.0)
+        (8.0, 12.0, 8.0)
+        >>> explain(y)[0].rule
+        'd(cube x)/dx = 3·x²'
+        >>> from chainrule.ops import TABLE
+        >>> del TABLE["cube"]  # the table is shared by everything: leave it as it was
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"define_op: the name must be an identifier, got {name!r}")
@@ -68,7 +97,7 @@ def define_op(
 
 
 def _pick(name: str, derivative: Fn, i: int) -> Fn:
-    """Operand i's partial of a two-operand op whose derivative returns both as a pair."""
+    """Take operand i's partial of a two-operand op whose derivative returns both as a pair."""
 
     def partial(*xs: Any) -> Any:
         parts = derivative(*xs)
@@ -122,7 +151,10 @@ _GELU_K = 0.044715
 
 
 def _gelu(x: Any) -> Any:
-    """PyTorch's `gelu(x, approximate='tanh')`: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))."""
+    """Compute PyTorch's `gelu(x, approximate='tanh')`.
+
+    That is 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+    """
     return 0.5 * x * (1.0 + TANH(_GELU_C * (x + _GELU_K * x * x * x)))
 
 

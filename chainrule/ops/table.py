@@ -40,7 +40,30 @@ Fn = Callable[..., Any]
 
 
 class Op:
-    """One row of the table: an elementwise op of one or two operands, and its derivatives."""
+    """One row of the table: an elementwise op of one or two operands, and its derivatives.
+
+    Calling a row applies it: to floats (`scalar`), to arrays (`array`), or to Values and
+    Tensors, whose engine records it.
+
+    Args:
+        name: The op's name (`'tanh'`, `'*'`).
+        scalar: The forward on Python floats.
+        partials: One local derivative per operand, `partials[i](*xs, out)`.
+        formulas: Each derivative as text for `explain`, in `x`, `y` and `out`.
+        array: The forward on numpy arrays (default: `scalar`).
+        symbol: `'+'` for an infix op; None for a function, shown as `name(x)`.
+        domain: What the op needs of its operands, said when they fail it.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.ops import TANH
+        >>> TANH
+        <op 'tanh' of 1 operand>
+        >>> TANH(0.5)
+        0.46211715726000974
+        >>> TANH(Value(0.5))
+        Value(data=0.46211715726000974, grad=0.0)
+    """
 
     __slots__ = ("name", "arity", "scalar", "array", "partials", "formulas", "symbol", "domain")
 
@@ -64,6 +87,7 @@ class Op:
         self.domain = domain  # what the op needs of its operands, said when they fail it
 
     def __call__(self, *args: Any) -> Any:
+        """Apply the op: to floats, to arrays, or recorded by a Value's or a Tensor's engine."""
         if args[0].__class__ is float and len(args) == 1 == self.arity:  # the common case
             return self.scalar(args[0])
         if len(args) != self.arity:
@@ -80,16 +104,43 @@ class Op:
         return self.array(*args)
 
     def __repr__(self) -> str:
+        """Show the op's name and how many operands it takes."""
         return f"<op {self.name!r} of {self.arity} operand{'s' if self.arity > 1 else ''}>"
 
     def expression(self, *names: str) -> str:
-        """How a result is computed, in its operands' names: `a * b`, `sin(a)`."""
+        """Write how a result is computed, in its operands' names: `a * b`, `sin(a)`.
+
+        Args:
+            *names: The operands' names.
+
+        Returns:
+            The expression.
+
+        Examples:
+            >>> from chainrule.ops import MUL, SIN
+            >>> MUL.expression("a", "b"), SIN.expression("a")
+            ('a * b', 'sin(a)')
+        """
         if self.symbol is not None and len(names) == 2:
             return f"{names[0]} {self.symbol} {names[1]}"
         return f"{self.name}({', '.join(names)})"
 
     def formula(self, i: int, names: Sequence[str], out: str) -> str:
-        """The local derivative d out / d operand i as text, in the graph's own names."""
+        """Write the local derivative d out / d operand i as text, in the graph's own names.
+
+        Args:
+            i: The operand, from 0.
+            names: The operands' names.
+            out: The result's name.
+
+        Returns:
+            The formula.
+
+        Examples:
+            >>> from chainrule.ops import MUL, TANH
+            >>> MUL.formula(0, ["a", "b"], "c"), TANH.formula(0, ["n"], "o")
+            ('b', '1 - o**2')
+        """
         text = self.formulas[i] if i < len(self.formulas) else None
         if not text:
             return f"d{self.name}/d(operand {i + 1})"
@@ -105,24 +156,65 @@ TABLE: dict[str, Op] = {}  # name -> row: every op either engine can record elem
 
 
 def functions(arity: int = 1) -> dict[str, Op]:
-    """The rows of `arity` operands that read as functions, `sin(x)`: what expression
-    parsers accept by name and what a network may use as its activation."""
+    """List the rows of `arity` operands that read as functions, `sin(x)`.
+
+    What expression parsers accept by name and what a network may use as its activation.
+
+    Args:
+        arity: How many operands.
+
+    Returns:
+        name -> row.
+
+    Examples:
+        >>> from chainrule.ops import functions
+        >>> list(functions(1))[:5]
+        ['tanh', 'exp', 'neg', 'log', 'step']
+    """
     return {n: op for n, op in TABLE.items() if op.arity == arity and op.symbol is None}
 
 
 def numbers(x: Any) -> Any:
-    """The plain number or array inside `x`: a node's data, or `x` itself."""
+    """Give the plain number or array inside `x`: a node's data, or `x` itself.
+
+    Args:
+        x: A Value, a Tensor, a number or an array.
+
+    Returns:
+        The number or array.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.ops import numbers
+        >>> numbers(Value(2.0)), numbers(3.0)
+        (2.0, 3.0)
+    """
     return x.data if hasattr(x.__class__, "_apply_op") else x
 
 
 def row(op: Op) -> Op:
-    """Add `op` to the table (the built-in rows and `define_op` both come this way)."""
+    """Add `op` to the table (the built-in rows and `define_op` both come this way).
+
+    Args:
+        op: The row.
+
+    Returns:
+        The same row.
+
+    Examples:
+        >>> from chainrule.ops import TABLE, Op
+        >>> from chainrule.ops.table import row
+        >>> double = row(Op("double", lambda x: 2 * x, (lambda x, out: 2.0,), ("2",)))
+        >>> TABLE["double"](3.0)
+        6.0
+        >>> del TABLE["double"]  # the table is shared by everything: leave it as it was
+    """
     TABLE[op.name] = op
     return op
 
 
 def _numpy(name: str) -> Fn:
-    """numpy.<name>, looked up on first use so that importing this module needs no numpy."""
+    """Call numpy.<name>, looked up on first use so that importing this module needs no numpy."""
 
     def call(*xs: Any) -> Any:
         import numpy
@@ -143,9 +235,11 @@ MUL = row(Op("*", operator.mul, (lambda x, y, out: y, lambda x, y, out: x), ("y"
 
 
 def _pow_dx(x: Any, y: Any, out: Any) -> Any:
-    """d(x**y)/dx = y·x**(y-1), and 0 where y is 0: x**0 is the constant 1, flat even at
-    x = 0, where x**-1 would be 1/0. Shifting those exponents up by one keeps every term
-    finite: y·x**0 = 0 there."""
+    """Compute d(x**y)/dx = y·x**(y-1), and 0 where y is 0.
+
+    x**0 is the constant 1, flat even at x = 0, where x**-1 would be 1/0. Shifting those
+    exponents up by one keeps every term finite: y·x**0 = 0 there.
+    """
     if y.__class__ is float or y.__class__ is int:  # one exponent (the scalar engine's)
         return 0.0 if y == 0 else y * x ** (y - 1)
     zero = numbers(y) == 0
@@ -155,9 +249,11 @@ def _pow_dx(x: Any, y: Any, out: Any) -> Any:
 
 
 def _pow_dy(x: Any, y: Any, out: Any) -> Any:
-    """d(x**y)/dy = x**y·ln x. At a base of 0 with y >= 0 the slope is taken as 0, the limit
-    PyTorch takes too; below 0 the logarithm is undefined (a float raises, an array gives nan,
-    as numpy does)."""
+    """Compute d(x**y)/dy = x**y·ln x.
+
+    At a base of 0 with y >= 0 the slope is taken as 0, the limit PyTorch takes too; below 0
+    the logarithm is undefined (a float raises, an array gives nan, as numpy does).
+    """
     base = numbers(x)
     if isinstance(base, (int, float)):
         return 0 if base == 0 and numbers(y) >= 0 else out * LOG(x)
@@ -194,8 +290,10 @@ LOG = row(Op("log", math.log, (lambda x, out: 1 / x,), ("1/x",), array=_numpy("l
 
 
 def _zero(*xs: Any) -> int:
-    """The derivative of a piecewise-constant op: 0, even at nan (the engines multiply it by
-    the incoming gradient, which gives it its shape)."""
+    """Give the derivative of a piecewise-constant op: 0, even at nan.
+
+    The engines multiply it by the incoming gradient, which gives it its shape.
+    """
     return 0
 
 
@@ -222,8 +320,11 @@ def _sigmoid(x: float) -> float:
 
 
 def _sigmoid_array(x: Any) -> Any:
-    """1 / (1 + e^-x) without overflow: e = e^-|x| never overflows, and e / (1 + e) keeps
-    full precision in the negative tail, where 1 - s would round to 0."""
+    """Compute 1 / (1 + e^-x) on arrays without overflow.
+
+    e = e^-|x| never overflows, and e / (1 + e) keeps full precision in the negative tail,
+    where 1 - s would round to 0.
+    """
     import numpy as np
 
     e = np.exp(-np.abs(x))

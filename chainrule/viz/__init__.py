@@ -1,7 +1,9 @@
-"""Seeing the computation, for both engines: graph pictures (`graph.py`), the chain rule narrated
-(`narrate.py`), the backward pass animated (`animate.py`, its player in `player/`, shared with the
-web playground) and training plots (`plots.py`). Each module reads a node only through the
-engine seam (`chainrule.engines`): its protocol and its engine.
+"""Seeing the computation, for both engines: graph pictures, narration, animation and plots.
+
+Graph pictures (`graph.py`), the chain rule narrated (`narrate.py`), the backward pass animated
+(`animate.py`, its player in `player/`, shared with the web playground) and training plots
+(`plots.py`). Each module reads a node only through the engine seam (`chainrule.engines`): its
+protocol and its engine.
 
 graphviz, matplotlib, Pillow and numpy are imported only when a picture needs them.
 """

@@ -102,9 +102,43 @@ def animation_data(
     backward: bool = True,
     title: str | None = None,
 ) -> dict[str, Any]:
-    """The frames and the DOT source of `root`'s animation, as JSON-ready data (see the module
-    docstring). Graphs of more than `max_nodes` nodes raise `GraphTooLargeError` unless
-    `force=True`, as in `draw_dot`; `backward` is `explain`'s."""
+    """Make the frames and the DOT source of `root`'s animation, as JSON-ready data.
+
+    See the module docstring for what the data hold; the browser playground plays them.
+
+    Args:
+        root: The output: a Value, or a one-element Tensor.
+        rankdir: The direction the graph flows, as in `draw_dot`.
+        max_nodes: Refuse a graph of more nodes than this.
+        force: Animate a graph of any size.
+        backward: `explain`'s: fill in the gradients of a graph not backpropagated yet.
+        title: The animation's title (by default, how the output was computed).
+
+    Returns:
+        A dict of plain lists, strings and numbers, ready for `json.dumps`.
+
+    Raises:
+        GraphTooLargeError: The graph has more than `max_nodes` nodes.
+        TypeError: `root` is not a Value or a Tensor.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.viz import animation_data
+        >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+        >>> c = a * b
+        >>> c.label = "c"
+        >>> data = animation_data(c)
+        >>> data["counts"], data["title"]
+        ({'forward': 3, 'backward': 3}, 'c = a * b')
+        >>> for frame in data["frames"]:
+        ...     print(frame["phase"], frame["text"])
+        forward a = 2.0
+        forward b = -3.0
+        forward c = a * b = -6.0
+        backward dc/dc = 1.0  (the output itself)
+        backward dc/da = b = -3.0    [d(a*b)/da = b]
+        backward dc/db = a = 2.0    [d(a*b)/db = a]
+    """
     picture = graph.describe(root, rankdir=rankdir, max_nodes=max_nodes, force=force)
     assert picture.walk is not None
     ex = narrate(picture.walk, backward)
@@ -132,8 +166,10 @@ def animation_data(
 
 
 def _frames(picture: graph.Picture, ex: Explanation) -> tuple[list[dict[str, Any]], Any, Any, Any]:
-    """The frames of `picture`'s graph narrated by `ex`; the boxes' first and last texts; and
-    the forward frame at which each box appears."""
+    """Make the frames of `picture`'s graph narrated by `ex`.
+
+    Also the boxes' first and last texts, and the forward frame at which each box appears.
+    """
     walk = picture.walk
     assert walk is not None
     box = {id(node): picture.boxes[f"v{i}"] for i, node in enumerate(walk.order)}
@@ -183,20 +219,22 @@ def _frames(picture: graph.Picture, ex: Explanation) -> tuple[list[dict[str, Any
 
 
 def _pending(box: graph.Box) -> list[str]:
-    """A box before its value is computed: every field but a tensor's shape waits."""
+    """Show a box before its value is computed: every field but a tensor's shape waits."""
     return [*box.fields[:-2], f"data {PENDING}", f"grad {PENDING}"]
 
 
 def _fresh_grad(node: Any) -> str:
-    """The gradient a node shows before any backward pass: a Value's 0; a tensor has none yet
-    (or never will, when it needs no gradient)."""
+    """Show the gradient a node has before any backward pass: a Value's 0, a tensor's none.
+
+    A tensor that needs no gradient never gets one.
+    """
     if not node.requires_grad:
         return "needs no grad"
     return "grad None" if graph.shape_text(node) else f"grad {graph.number(0.0)}"
 
 
 def _forward_text(node: Any, ex: Explanation, kids: tuple[Any, ...]) -> str:
-    """`e = a * b = -6.0`; for an array, `h = x @ W    (3, 2) float32    → [...]`."""
+    """Write a forward frame: `e = a * b = -6.0`; an array's `h = x @ W  (3, 2) float32  → ...`."""
     name, value, shape = ex.name(node), show(node.data), graph.shape_text(node)
     shape, sep = (f"    {shape}", "    → ") if shape else ("", " = ")
     if kids:
@@ -212,6 +250,17 @@ class Animation:
     `frames` (the list described in `chainrule.viz.animate`), `counts` (forward and backward
     frames), `dot` (the picture's DOT source), `svg` (laid out by Graphviz on first use),
     `html()` (a whole page), `len(animation)` (the number of frames).
+
+    Args:
+        data: What `animation_data` returned.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.viz import Animation, animation_data
+        >>> x = Value(0.5, label="x")
+        >>> movie = Animation(animation_data(x.tanh()))
+        >>> movie.counts, movie.dot.splitlines()[0]
+        ({'forward': 2, 'backward': 2}, 'digraph {')
     """
 
     def __init__(self, data: dict[str, Any]) -> None:
@@ -224,15 +273,22 @@ class Animation:
 
     @property
     def svg(self) -> str:
-        """The picture as SVG (Graphviz's `dot` program lays it out once)."""
+        """The picture as SVG (Graphviz's `dot` program lays it out once).
+
+        Raises:
+            RuntimeError: The `dot` program is missing or fails; the message says how to
+                install it.
+        """
         if self._svg is None:
             self._svg = render_svg(self.dot)
         return self._svg
 
     def __len__(self) -> int:
+        """Count the frames."""
         return len(self.frames)
 
     def __repr__(self) -> str:
+        """Show the title and the frames of each phase."""
         c = self.data["counts"]
         return (
             f"<Animation of {self.data['title']}: {c['forward']} forward and "
@@ -240,7 +296,11 @@ class Animation:
         )
 
     def player_data(self) -> dict[str, Any]:
-        """What `ChainrulePlayer.mount` takes: the data with the SVG, without the DOT text."""
+        """Give what `ChainrulePlayer.mount` takes: the data with the SVG, without the DOT text.
+
+        Returns:
+            The data, JSON-ready.
+        """
         return {**{k: v for k, v in self.data.items() if k != "dot"}, "svg": self.svg}
 
     def _fragment(self, element_id: str) -> str:
@@ -259,7 +319,11 @@ class Animation:
         return f"<style>{player_asset('player.css')}</style>\n{self._fragment(element_id)}"
 
     def html(self) -> str:
-        """The player as one self-contained page: its CSS and JS inline, nothing to download."""
+        """Write the player as one self-contained page: its CSS and JS inline, nothing to fetch.
+
+        Returns:
+            The HTML text.
+        """
         title = html.escape(f"chainrule: {self.data['title']}")
         return (
             "<!DOCTYPE html>\n"
@@ -277,7 +341,27 @@ class Animation:
 
         `.html`: the player, self-contained. `.gif`: one picture per frame (Graphviz draws it,
         Pillow assembles them), the narration under each, `duration` seconds per frame (the
-        last one is held three times as long), drawn at `dpi`. Returns the path written.
+        last one is held three times as long), drawn at `dpi`.
+
+        Args:
+            path: The file: `.html` or `.gif`.
+            duration: Seconds per frame of a GIF.
+            dpi: The resolution of a GIF's pictures.
+
+        Returns:
+            The path written.
+
+        Raises:
+            ValueError: Another extension, or a duration that is not positive.
+            FileNotFoundError: The folder does not exist.
+            RuntimeError: A GIF without Graphviz's `dot` program.
+            chainrule.extras.MissingExtra: A GIF without Pillow (the `viz` extra).
+
+        Examples:
+            >>> from chainrule import Value, animate
+            >>> x = Value(0.5, label="x")
+            >>> animate(x.tanh()).save("tanh.html").name
+            'tanh.html'
         """
         target = graph.checked_target(path, SAVE_FORMATS, "an animation")
         if target.suffix.lower() != ".gif":
@@ -302,19 +386,47 @@ def animate(
     docstring for what the frames show. Graphs of more than `max_nodes` nodes raise
     `GraphTooLargeError` (draw a sub-expression, or pass `force=True`). With `backward=True`
     (the default) the graph's gradients are left as `backward()` leaves them, as `explain` does.
+
+    Args:
+        root: The output: a Value, or a one-element Tensor.
+        rankdir: The direction the graph flows, as in `draw_dot`.
+        max_nodes: Refuse a graph of more nodes than this.
+        force: Animate a graph of any size.
+        backward: Fill in the gradients of a graph not backpropagated yet.
+        title: The animation's title (by default, how the output was computed).
+
+    Returns:
+        The `Animation`.
+
+    Raises:
+        GraphTooLargeError: The graph has more than `max_nodes` nodes.
+        TypeError: `root` is not a Value or a Tensor.
+
+    Examples:
+        >>> from chainrule import Value, animate
+        >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+        >>> c = a * b
+        >>> c.label = "c"
+        >>> movie = animate(c)
+        >>> movie, len(movie)
+        (<Animation of c = a * b: 3 forward and 3 backward frames>, 6)
+        >>> a.grad, b.grad
+        (-3.0, 2.0)
     """
     options: dict[str, Any] = dict(rankdir=rankdir, max_nodes=max_nodes, force=force, title=title)
     return Animation(animation_data(root, backward=backward, **options))
 
 
 def player_asset(name: str) -> str:
-    """The text of `player.js` or `player.css`, shipped inside the package."""
+    """Read `player.js` or `player.css`, shipped inside the package."""
     return (resources.files("chainrule.viz") / "player" / name).read_text(encoding="utf-8")
 
 
 def _script_json(data: Any) -> str:
-    """JSON that can sit inside a <script> element: no `<` (so no `</script>`), no line breaks
-    that JavaScript reads as the end of a line."""
+    """Write JSON that can sit inside a <script> element.
+
+    No `<` (so no `</script>`), no line breaks that JavaScript reads as the end of a line.
+    """
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
@@ -352,8 +464,11 @@ def run_graphviz(program: str, args: list[str], text: str) -> bytes:
 
 
 def render_svg(dot: str) -> str:
-    """The picture as an inline SVG element: no XML prolog, comments or namespace declarations
-    (an `<svg>` inside HTML needs none), so the page names no URL at all."""
+    """Lay the picture out as an inline SVG element.
+
+    No XML prolog, comments or namespace declarations (an `<svg>` inside HTML needs none), so
+    the page names no URL at all.
+    """
     svg = run_graphviz("dot", ["-Tsvg"], dot).decode("utf-8")
     svg = re.sub(r"<!--.*?-->\n?", "", svg[svg.index("<svg") :], flags=re.DOTALL)
     svg = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg)
@@ -361,7 +476,7 @@ def render_svg(dot: str) -> str:
 
 
 def frame_states(data: Mapping[str, Any]) -> list[dict[str, list[str]]]:
-    """What every box shows at each frame: `initial` with the frames' `set`s applied in turn."""
+    """List what every box shows at each frame: `initial` with the frames' `set`s applied."""
     state = {k: list(v) for k, v in data["initial"].items()}
     states = []
     for frame in data["frames"]:
@@ -372,7 +487,7 @@ def frame_states(data: Mapping[str, Any]) -> list[dict[str, list[str]]]:
 
 
 def render_gif(data: Mapping[str, Any], *, duration: float = 1.2, dpi: int = 96) -> bytes:
-    """The animation as a GIF: one picture per frame with its narration underneath."""
+    """Draw the animation as a GIF: one picture per frame with its narration underneath."""
     try:
         from PIL import Image
     except ImportError:
@@ -404,8 +519,11 @@ def render_gif(data: Mapping[str, Any], *, duration: float = 1.2, dpi: int = 96)
 def _highlight(
     data: Mapping[str, Any], frame: Mapping[str, Any], i: int
 ) -> dict[str, dict[str, str]]:
-    """Colours for one frame: grey for what is not computed yet, the frame's phase colour for
-    its node, op and arrows, amber for a gradient that receives a further contribution."""
+    """Colour one frame.
+
+    Grey for what is not computed yet, the frame's phase colour for its node, op and arrows,
+    amber for a gradient that receives a further contribution.
+    """
     grey = COLOURS["pending"][0]
     attrs = {
         item["id"]: {"color": grey, "fontcolor": grey}
@@ -425,8 +543,10 @@ def _highlight(
 
 
 def _split_png(stream: bytes) -> list[bytes]:
-    """The PNG files of one Graphviz run over several graphs, written one after another: each
-    ends with its IEND chunk (a chunk is its length, its kind, its data and a checksum)."""
+    """Split the PNG files of one Graphviz run over several graphs, written one after another.
+
+    Each ends with its IEND chunk (a chunk is its length, its kind, its data and a checksum).
+    """
     signature = b"\x89PNG\r\n\x1a\n"
     pictures, at = [], 0
     while at < len(stream):
@@ -442,8 +562,10 @@ def _split_png(stream: bytes) -> list[bytes]:
 
 
 def _with_narration(images: list[Any], frames: list[Mapping[str, Any]], dpi: int) -> list[Any]:
-    """Each picture on a canvas of one size, its phase, narration and detail written below,
-    wrapped to the canvas (the font is monospaced: a line holds a fixed number of letters)."""
+    """Put each picture on a canvas of one size, its phase, narration and detail below.
+
+    Wrapped to the canvas (the font is monospaced: a line holds a fixed number of letters).
+    """
     from PIL import Image, ImageDraw
 
     scale = dpi / 96
@@ -481,8 +603,11 @@ _FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "/Library/Fonts", "C
 
 
 def _font(size: int) -> Any:
-    """DejaVu Sans Mono where it can be found (the system's fonts, or the copy matplotlib
-    ships, found without importing matplotlib), else Pillow's own font."""
+    """Find DejaVu Sans Mono, else use Pillow's own font.
+
+    Looked for among the system's fonts, or the copy matplotlib ships (found without importing
+    matplotlib).
+    """
     from PIL import ImageFont
 
     places = [Path(d) / sub for d in _FONT_DIRS for sub in ("", "dejavu", "truetype/dejavu")]

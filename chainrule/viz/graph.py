@@ -74,7 +74,23 @@ INSTALL_HINT = (
 
 
 class GraphTooLargeError(ValueError):
-    """The graph has more nodes than can be drawn readably (see `draw_dot`'s `max_nodes`)."""
+    """The graph has more nodes than can be drawn readably (see `draw_dot`'s `max_nodes`).
+
+    Args:
+        count: How many nodes the graph has.
+        limit: The `max_nodes` it exceeds.
+        what: What the nodes are, for the message ('values', 'tensors').
+
+    Examples:
+        >>> from chainrule import Value, draw_dot
+        >>> x = Value(1.0)
+        >>> for _ in range(5):
+        ...     x = x * 2
+        >>> draw_dot(x, max_nodes=3)
+        Traceback (most recent call last):
+        ...
+        chainrule.viz.graph.GraphTooLargeError: the graph has 11 values, more than max_nodes=3 ...
+    """
 
     def __init__(self, count: int, limit: int, what: str = "values") -> None:
         self.count, self.limit = count, limit
@@ -86,7 +102,12 @@ class GraphTooLargeError(ValueError):
 
 
 class GraphvizNotFoundError(RuntimeError):
-    """The Graphviz `dot` program is not installed; the DOT source was saved instead."""
+    """The Graphviz `dot` program is not installed; the DOT source was saved instead.
+
+    Args:
+        target: The picture that could not be drawn.
+        source_path: Where the DOT source was saved.
+    """
 
     def __init__(self, target: Path, source_path: Path) -> None:
         self.target, self.source_path = target, source_path
@@ -102,23 +123,28 @@ class GraphvizNotFoundError(RuntimeError):
 
 
 def number(x: Any) -> str:
-    """4 decimals, as in the lecture's pictures; scientific notation where that would print
-    30 digits."""
+    """Write a number with 4 decimals, as the lecture's pictures do.
+
+    Scientific notation where 4 decimals would print 30 digits.
+    """
     x = float(x)
     return f"{x:.4f}" if abs(x) < 1e9 or x != x else f"{x:.4e}"
 
 
 def nested(values: Any, show: Callable[[Any], str]) -> str:
-    """Nested lists (an array's `tolist()`) written with `show` for each number: [[1, 2]]."""
+    """Write nested lists (an array's `tolist()`) with `show` for each number: [[1, 2]]."""
     if isinstance(values, list):
         return "[" + ", ".join(nested(v, show) for v in values) + "]"
     return show(values)
 
 
 def summary(x: Any, show: Callable[[Any], str] = number, sep: str = " ") -> str:
-    """A number as `show` writes it; an array in a few characters: every number when it has at
-    most six, else its mean, min and max (a large mask: how many are true). numpy itself is
-    never imported here: the array brings its own methods."""
+    """Write a number as `show` writes it, and an array in a few characters.
+
+    An array shows every number when it has at most six, else its mean, min and max (a large
+    mask: how many are true). numpy itself is never imported here: the array brings its own
+    methods.
+    """
     if engine_of(x) is not None:  # a gradient recorded as a node (create_graph=True)
         x = x.data
     kind = getattr(getattr(x, "dtype", None), "kind", None)
@@ -135,15 +161,17 @@ def summary(x: Any, show: Callable[[Any], str] = number, sep: str = " ") -> str:
 
 
 def shape_text(node: Any) -> str:
-    """`(3, 2) float32` for a node that holds an array; '' for one that holds a number."""
+    """Write `(3, 2) float32` for a node that holds an array; '' for one holding a number."""
     dtype = getattr(node.data, "dtype", None)
     return "" if dtype is None else f"{tuple(node.shape)} {dtype}"
 
 
 def box_fields(node: Any) -> list[str]:
-    """What a node's box shows after its label: its shape (for an array), data and grad. A
-    Tensor's grad is None until a backward pass reaches it, and a tensor that needs no gradient
-    (the data) never has one."""
+    """List what a node's box shows after its label: its shape (for an array), data and grad.
+
+    A Tensor's grad is None until a backward pass reaches it, and a tensor that needs no
+    gradient (the data) never has one.
+    """
     if node.grad is not None:
         grad = f"grad {summary(node.grad)}"
     else:
@@ -156,7 +184,7 @@ def box_fields(node: Any) -> list[str]:
 
 
 def engine(node: Any) -> type[Engine]:
-    """The engine of `node`, or a TypeError saying what a picture or a narration needs."""
+    """Find the engine of `node`, or raise a TypeError saying what a picture needs."""
     found, what = engine_of(node), "the Value or Tensor at the end of a computation"
     if found is None:
         raise TypeError(f"expected {what}, got {type(node).__name__} {node!r}")
@@ -164,8 +192,7 @@ def engine(node: Any) -> type[Engine]:
 
 
 class Walk:
-    """One walk of the graph that ends at `root`, shared by its picture, its narration and its
-    animation.
+    """One walk of the graph that ends at `root`, shared by its picture, narration and animation.
 
     `order` lists every node `root` depends on, each after its operands, as the engine's own
     `backward()` lists them: `topological_order` over every operand. (A Tensor's constants are
@@ -174,6 +201,26 @@ class Walk:
     up gradients in the engine's order, to the last bit.) `written` is the lecture's
     `build_topo`: operands in the order they were written, so that
     `x1*w1` is named and shown before `x2*w2`.
+
+    Args:
+        root: The Value or Tensor at the end of the computation.
+        max_nodes: Refuse a graph of more nodes than this; None for no limit.
+        force: Walk a graph of any size.
+
+    Raises:
+        GraphTooLargeError: The graph has more than `max_nodes` nodes.
+        TypeError: `root` is not a Value or a Tensor.
+        ValueError: `max_nodes` is not a positive whole number.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.viz.graph import Walk
+        >>> a, b = Value(2.0, label="a"), Value(3.0, label="b")
+        >>> c = a * b
+        >>> c.label = "c"
+        >>> walk = Walk(c)
+        >>> [n.label for n in walk.order], [n.label for n in walk.written]
+        (['b', 'a', 'c'], ['a', 'b', 'c'])
     """
 
     def __init__(self, root: Any, max_nodes: int | None = None, force: bool = False) -> None:
@@ -189,8 +236,10 @@ class Walk:
 
 
 def written_order(root: Any, children: Callable[[Any], Iterable[Any]]) -> list[Any]:
-    """The lecture's recursive `build_topo`, with a stack: each node after its operands, the
-    operands in the order they were written."""
+    """Order the nodes as the lecture's recursive `build_topo` does, with a stack.
+
+    Each node comes after its operands, the operands in the order they were written.
+    """
     seen = {id(root)}
     order: list[Any] = []
     stack: list[tuple[Any, Iterator[Any]]] = [(root, iter(children(root)))]
@@ -208,8 +257,26 @@ def written_order(root: Any, children: Callable[[Any], Iterable[Any]]) -> list[A
 
 
 def graph_size(root: Any) -> int:
-    """How many nodes `root` depends on, itself included (what `max_nodes` limits); a Tensor
-    graph counts its constants too, as the picture shows them."""
+    """Count the nodes `root` depends on, itself included (what `max_nodes` limits).
+
+    A Tensor graph counts its constants too, as the picture shows them.
+
+    Args:
+        root: The Value or Tensor at the end of the computation.
+
+    Returns:
+        The number of nodes.
+
+    Raises:
+        TypeError: `root` is not a Value or a Tensor.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.viz import graph_size
+        >>> a = Value(2.0)
+        >>> graph_size(a * a + 1)  # a, a*a, the constant 1, the sum
+        4
+    """
     return len(Walk(root).order)
 
 
@@ -238,6 +305,8 @@ class Oval:
 
 @dataclass(frozen=True)
 class Edge:
+    """An arrow from `tail` to `head`, with a label where the operand's slot needs a name."""
+
     id: str
     tail: str
     head: str
@@ -245,8 +314,14 @@ class Edge:
 
 
 class Picture:
-    """The statements of a picture in the order they are written, its direction, and the walk
-    they were made from (None when they were read back from an animation's data)."""
+    """The statements of a picture, in the order they are written.
+
+    Args:
+        statements: The `Box`es, `Oval`s and `Edge`s.
+        rankdir: The direction the graph flows ('LR', 'TB', ...).
+        walk: The walk they were made from (None when they were read back from an
+            animation's data).
+    """
 
     def __init__(self, statements: list[Any], rankdir: str, walk: Walk | None = None) -> None:
         self.statements, self.rankdir, self.walk = statements, rankdir, walk
@@ -257,10 +332,18 @@ class Picture:
 
     @property
     def root(self) -> Any:
+        """The node the picture ends at (None when read back from an animation's data)."""
         return self.walk.root if self.walk is not None else None
 
     def owner(self, edge: Edge) -> str:
-        """The box an edge belongs to: the one it points into, or the result of its oval."""
+        """Find the box an edge belongs to: the one it points into, or its oval's result.
+
+        Args:
+            edge: One of the picture's edges.
+
+        Returns:
+            The box's id.
+        """
         return self.ovals[edge.head].result if edge.head in self.ovals else edge.head
 
 
@@ -272,9 +355,34 @@ def describe(
     *,
     unfused: bool = False,
 ) -> Picture:
-    """Walk `root`'s graph once and write its picture as statements, with `draw_dot`'s checks
-    and size limit. `unfused=True` draws each fused neuron as the lecture's code builds it
-    (see `_unfused`)."""
+    """Walk `root`'s graph once and write its picture as statements.
+
+    With `draw_dot`'s checks and size limit. `unfused=True` draws each fused neuron as the
+    lecture's code builds it (see `_unfused`).
+
+    Args:
+        root: The Value or Tensor at the end of the computation.
+        rankdir: The direction the graph flows: 'LR', 'RL', 'TB' or 'BT'.
+        max_nodes: Refuse a graph of more nodes than this.
+        force: Draw a graph of any size.
+        unfused: Draw each fused neuron as one `*` per input and a chain of `+`.
+
+    Returns:
+        The `Picture`.
+
+    Raises:
+        ValueError: An unknown `rankdir`.
+        GraphTooLargeError: The graph has more than `max_nodes` nodes.
+        TypeError: `root` is not a Value or a Tensor.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.viz.graph import describe
+        >>> a = Value(2.0, label="a")
+        >>> picture = describe(a * a)
+        >>> [type(s).__name__ for s in picture.statements]
+        ['Box', 'Box', 'Oval', 'Edge', 'Edge', 'Edge']
+    """
     if rankdir not in RANKDIRS:
         raise ValueError(f"rankdir must be one of 'LR', 'RL', 'TB', 'BT', got {rankdir!r}")
     walk = Walk(root, max_nodes, force)
@@ -285,8 +393,10 @@ def describe(
         return Edge(f"e{next(numbers)}", tail, head, label)
 
     def result(uid: str, label: str, fields: Sequence[str], op: str, into: Any) -> list[Any]:
-        """A box, the oval of the op that made it (`op`; none for an op written by hand with
-        no name: its operands point straight at it), and an arrow from each operand box."""
+        """Make a box, the oval of the op that made it, and an arrow from each operand box.
+
+        No oval for an op written by hand with no name: its operands point straight at it.
+        """
         oval = [Oval(f"{uid}op", op, uid), edge(f"{uid}op", uid)] if op else []
         inputs = [edge(tail, f"{uid}op" if op else uid, name) for tail, name in into]
         box = Box(uid, label, tuple(fields), f"{uid}op" if op else None, _ids(inputs))
@@ -308,8 +418,27 @@ def describe(
 
 
 def op_label(node: Any, kids: Sequence[Any] | None = None) -> str:
-    """How a node's op is written in its oval: `+`, `*`, `**2`, `tanh`, `Σ w·x + b`, `@`; a
-    tensor's reduction with its axis (`sum axis=1`), `ᵀ` for a transpose."""
+    """Write a node's op as its oval shows it: `+`, `*`, `**2`, `tanh`, `Σ w·x + b`, `@`.
+
+    A tensor's reduction comes with its axis (`sum axis=1`), a transpose is `ᵀ`.
+
+    Args:
+        node: A Value or a Tensor.
+        kids: Its operands, if known already.
+
+    Returns:
+        The op's text ('' for a leaf).
+
+    Raises:
+        TypeError: `node` is not a Value or a Tensor.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.viz import op_label
+        >>> x = Value(0.5)
+        >>> op_label(x**2), op_label(x.tanh())
+        ('**2', 'tanh')
+    """
     kids = engine(node).operands(node) if kids is None else kids  # (a TypeError if no node)
     op, ctx = node._op, getattr(node, "_ctx", None)  # (a Value keeps no context)
     if type(node._rule) is Fused:
@@ -327,12 +456,12 @@ def op_label(node: Any, kids: Sequence[Any] | None = None) -> str:
 
 
 def permutation(inverse: tuple[int, ...]) -> tuple[int, ...]:
-    """The axis order a permute node applied, from the inverse order it keeps for backward."""
+    """Give the axis order a permute node applied, from the inverse it keeps for backward."""
     return tuple(sorted(range(len(inverse)), key=lambda d: inverse[d]))
 
 
 def row_of(node: Any, kids: Sequence[Any]) -> ops.Op | None:
-    """The op-table row that computed `node` from `kids`, if one did.
+    """Find the op-table row that computed `node` from `kids`, if one did.
 
     A node keeps its row in `_rule`. Where it keeps none (the tensor engine's own `+`, `*`,
     `tanh`, ... record only their name) the row of that name is read. A row that takes more
@@ -345,7 +474,7 @@ def row_of(node: Any, kids: Sequence[Any]) -> ops.Op | None:
 
 
 def edge_labels(node: Any, kids: Sequence[Any]) -> list[str]:
-    """Names for operand slots where the order matters and the op alone does not tell it."""
+    """Name the operand slots where the order matters and the op alone does not tell it."""
     op, n = node._op, len(kids)
     if _fused_neuron(node, kids):
         m = range(1, n // 2 + 1)
@@ -360,16 +489,17 @@ def edge_labels(node: Any, kids: Sequence[Any]) -> list[str]:
 
 
 def _fused_neuron(node: Any, kids: Sequence[Any]) -> bool:
-    """The fused neuron `chainrule.dot`: bias, weights, inputs."""
+    """Say whether `node` is the fused neuron `chainrule.dot`: bias, weights, inputs."""
     return type(node._rule) is Fused and len(kids) % 2 == 1 and len(kids) > 1
 
 
 def _unfused(
     node: Any, kids: Sequence[Any], uid: str, label: str, kid_ids: list[str], result: Any
 ) -> list[Any]:
-    """The fused neuron `b + Σ wᵢxᵢ` as the lecture's code builds it: a `*` box per input
-    (`v7m1` = w1·x1, ...) and a chain of `+` boxes (`v7s1` = b + w1·x1, ...), the last of
-    which is the node itself.
+    """Draw the fused neuron `b + Σ wᵢxᵢ` as the lecture's code builds it.
+
+    A `*` box per input (`v7m1` = w1·x1, ...) and a chain of `+` boxes (`v7s1` = b + w1·x1,
+    ...), the last of which is the node itself.
 
     These boxes exist only in the picture, and their numbers are exact all the same: each
     product and partial sum is computed in the engine's order (the fused node's value is the
@@ -395,8 +525,16 @@ def _ids(edges: list[Edge]) -> tuple[str, ...]:
 
 
 def picture_from_data(data: Mapping[str, Any]) -> Picture:
-    """The statements again, from an animation's JSON data (its `nodes`, `ops` and `edges`),
-    so that a frame can be written as DOT without the graph itself."""
+    """Make the statements again from an animation's JSON data (`nodes`, `ops`, `edges`).
+
+    So that a frame can be written as DOT without the graph itself.
+
+    Args:
+        data: What `animation_data` returned.
+
+    Returns:
+        The `Picture`, with no walk.
+    """
     ovals = {o["id"]: Oval(o["id"], o["text"], o["result"]) for o in data["ops"]}
     owned: dict[str, list[Edge]] = {}
     for e in data["edges"]:
@@ -424,13 +562,46 @@ def source(
     attrs: Mapping[str, Mapping[str, str]] | None = None,
     graph_attrs: Mapping[str, str] | None = None,
 ) -> str:
-    """The DOT text of `picture`: `draw_dot`'s source when `ids=False` and nothing else is given.
+    """Write the DOT text of `picture`: `draw_dot`'s source when `ids=False`, nothing else given.
 
     `fields` replaces what some boxes show (box id -> the texts after the label), `labels`
     their labels (box id -> the text, escaped here); `attrs` adds attributes to nodes and
     edges by id (colours, positions); `graph_attrs` to the graph. With `ids` every node and
     edge carries an `id`, which Graphviz copies into the SVG (`<g id="v3" class="node">`), so a
     player can find each box and arrow.
+
+    Args:
+        picture: What `describe` made.
+        fields: Box id -> the texts after its label, replacing what it shows.
+        labels: Box id -> its label.
+        ids: Give every node and edge an `id`.
+        attrs: Node or edge id -> attributes to add (colours, positions).
+        graph_attrs: Attributes of the graph.
+
+    Returns:
+        The DOT text.
+
+    Examples:
+        >>> from chainrule import Value, draw_dot
+        >>> from chainrule.viz.graph import describe, source
+        >>> a = Value(2.0, label="a")
+        >>> b = a * a
+        >>> b.backward()
+        >>> print(source(describe(b)))  # a used twice: two arrows, e1 and e2
+        digraph {
+            graph [rankdir=LR]
+            node [fontname=Helvetica fontsize=11]
+            edge [arrowsize=0.7 fontname=Helvetica fontsize=9]
+            v0 [label="{ a | data 2.0000 | grad 4.0000 }" id=v0 shape=record]
+            v1 [label="{  | data 4.0000 | grad 1.0000 }" id=v1 shape=record]
+            v1op [label="*" height=0.3 id=v1op shape=ellipse]
+            v1op -> v1 [id=e0]
+            v0 -> v1op [id=e1]
+            v0 -> v1op [id=e2]
+        }
+        <BLANKLINE>
+        >>> source(describe(b), ids=False) == draw_dot(b).source
+        True
     """
     graph = _attr_list(None, {"rankdir": picture.rankdir, **(graph_attrs or {})})
     body = _body(picture, fields or {}, labels or {}, ids, attrs or {})
@@ -444,8 +615,10 @@ def _body(
     ids: bool,
     attrs: Mapping[str, Mapping[str, str]],
 ) -> list[str]:
-    """The lines of DOT after the graph's own: the fonts, then one line per statement, quoted
-    as the graphviz package quotes them."""
+    """Write the lines of DOT after the graph's own: the fonts, then one per statement.
+
+    Quoted as the graphviz package quotes them.
+    """
     lines = ["\tnode [fontname=Helvetica fontsize=11]\n"]
     lines.append("\tedge [arrowsize=0.7 fontname=Helvetica fontsize=9]\n")
     for s in picture.statements:
@@ -480,20 +653,23 @@ _QUOTE = re.compile(r'(?P<backslashes>(?:\\{2})*)\\?(?P<quote>")')
 
 
 def quote(text: str) -> str:
-    """A DOT identifier as the graphviz package writes it: as it is when it is a plain name or
-    number, else in double quotes (a quote inside, escaped or not, comes out escaped once)."""
+    """Write a DOT identifier as the graphviz package writes it.
+
+    As it is when it is a plain name or number, else in double quotes (a quote inside, escaped
+    or not, comes out escaped once).
+    """
     if _ID.match(text) and text.lower() not in _KEYWORDS:
         return text
     return '"' + _QUOTE.sub(r"\g<backslashes>\\\g<quote>", text) + '"'
 
 
 def escape(text: str) -> str:
-    """A label shown exactly as typed: Graphviz's own escapes (`\\n`, `\\l`) are disarmed."""
+    r"""Make a label show exactly as typed: Graphviz's escapes (`\n`, `\l`) are disarmed."""
     return text.replace("\\", "\\\\")
 
 
 def _attr_list(label: str | None, attrs: Mapping[str, str]) -> str:
-    """`label=... key=value ...`: the label first, then the others sorted by name."""
+    """Write `label=... key=value ...`: the label first, then the others sorted by name."""
     parts = [f"label={quote(label)}"] if label is not None else []
     return " ".join(parts + [f"{quote(k)}={quote(str(v))}" for k, v in sorted(attrs.items())])
 
@@ -510,7 +686,7 @@ def draw_dot(
     *,
     unfused: bool = False,
 ) -> graphviz.Digraph:
-    """The computation graph ending at `root` (a Value or a Tensor), as a `graphviz.Digraph`.
+    """Draw the computation graph ending at `root` (a Value or a Tensor) as a Digraph.
 
     `rankdir` is the direction the graph flows: 'LR' (left to right, the default), 'TB',
     'RL' or 'BT'. `format` is what `Digraph.render()` produces. Graphs of more than
@@ -520,6 +696,44 @@ def draw_dot(
     lecture's code computes it and its video shows it: one `*` per input and a chain of `+`
     from the bias, each box with its data and its gradient. Only the picture changes: the
     graph, and so `backward()` and `explain`, keep the one fused node.
+
+    Args:
+        root: The Value or Tensor at the end of the computation.
+        rankdir: The direction the graph flows.
+        format: What `Digraph.render()` produces ('svg', 'png', 'pdf').
+        max_nodes: Refuse a graph of more nodes than this.
+        force: Draw a graph of any size.
+        unfused: Draw each fused neuron as one `*` per input and a chain of `+`.
+
+    Returns:
+        A `graphviz.Digraph`; Jupyter shows it inline.
+
+    Raises:
+        GraphTooLargeError: The graph has more than `max_nodes` nodes.
+        ValueError: An unknown `rankdir` or `format`.
+        TypeError: `root` is not a Value or a Tensor.
+        ImportError: The graphviz Python package is not installed (the `viz` extra).
+
+    Examples:
+        >>> from chainrule import Value, draw_dot
+        >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+        >>> c = a * b
+        >>> c.label = "c"
+        >>> c.backward()
+        >>> print(draw_dot(c).source)
+        digraph {
+            graph [rankdir=LR]
+            node [fontname=Helvetica fontsize=11]
+            edge [arrowsize=0.7 fontname=Helvetica fontsize=9]
+            v0 [label="{ b | data -3.0000 | grad 2.0000 }" shape=record]
+            v1 [label="{ a | data 2.0000 | grad -3.0000 }" shape=record]
+            v2 [label="{ c | data -6.0000 | grad 1.0000 }" shape=record]
+            v2op [label="*" height=0.3 shape=ellipse]
+            v2op -> v2
+            v1 -> v2op
+            v0 -> v2op
+        }
+        <BLANKLINE>
     """
     picture = describe(root, rankdir, max_nodes, force, unfused=unfused)
     graphviz = _import_graphviz()
@@ -541,13 +755,38 @@ def save_graph(
     force: bool = False,
     unfused: bool = False,
 ) -> Path:
-    """Draw `root`'s graph (a Value's, a Tensor's, or an existing Digraph) into `path`; the
-    extension picks the format.
+    """Draw `root`'s graph (a Value's, a Tensor's, or a Digraph) into `path`, by its extension.
 
     `.svg`, `.png`, `.pdf` are rendered by Graphviz's `dot`; `.dot` / `.gv` save the source.
     `unfused` is `draw_dot`'s. The file is replaced in one step, never left half-written.
     Without the `dot` program this saves the DOT source next to `path` (same name, `.dot`) and
-    raises `GraphvizNotFoundError` saying how to install it. Returns the path written.
+    raises `GraphvizNotFoundError` saying how to install it.
+
+    Args:
+        root: A Value, a Tensor, or a `graphviz.Digraph` drawn already.
+        path: The file to write: `.svg`, `.png`, `.pdf`, `.dot` or `.gv`.
+        rankdir: The direction the graph flows.
+        max_nodes: Refuse a graph of more nodes than this.
+        force: Draw a graph of any size.
+        unfused: Draw each fused neuron as one `*` per input and a chain of `+`.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValueError: An extension not in `SAVE_FORMATS`.
+        FileNotFoundError: The folder does not exist.
+        TypeError: `root` is not a Value, a Tensor or a Digraph.
+        GraphvizNotFoundError: The `dot` program is missing (the source was saved).
+        RuntimeError: `dot` failed; the message gives its last line.
+
+    Examples:
+        >>> from chainrule import Value, save_graph
+        >>> x = Value(0.5, label="x")
+        >>> save_graph(x.tanh(), "tanh.dot").name
+        'tanh.dot'
+        >>> open("tanh.dot").read().splitlines()[0]
+        'digraph {'
     """
     target = checked_target(path, SAVE_FORMATS, "a graph")
     fmt = SAVE_FORMATS[target.suffix.lower()]
@@ -573,8 +812,22 @@ def save_graph(
 
 
 def checked_target(path: str | os.PathLike[str], formats: Iterable[str], what: str) -> Path:
-    """`path` as a file to write, checked before anything is drawn: its extension is one of
-    `formats`, and its folder exists."""
+    """Check `path` as a file to write, before anything is drawn.
+
+    Its extension must be one of `formats`, and its folder must exist.
+
+    Args:
+        path: The file.
+        formats: The extensions allowed (with the dot).
+        what: What is saved, for the message.
+
+    Returns:
+        `path` as a `Path`.
+
+    Raises:
+        ValueError: Another extension.
+        FileNotFoundError: The folder does not exist.
+    """
     target = Path(path)
     if target.suffix.lower() not in formats:
         shown = f"'{target.suffix}'" if target.suffix else "no extension"

@@ -80,6 +80,31 @@ class Step:
 
     The numbers are floats for a Value graph and arrays for a Tensor graph, whose steps also
     say their shapes (`shapes`) and how broadcasting or a reduction is undone (`note`).
+
+    Attributes:
+        root: The name of the output being differentiated (L in dL/da).
+        parent: The node whose gradient is passed on (e in dL/de · de/da).
+        child: The operand that receives it (a).
+        op: The parent's op: '+', '*', '**2', 'tanh', 'dot', '@', 'sum', ...
+        rule: A number's local derivative, 'd(a*b)/da = b'; an array's whole step,
+            'dL/dW = xᵀ · dL/dy'.
+        upstream: d root / d parent, complete by the time this step runs.
+        local: d parent / d child at these values; None where it is not read.
+        contribution: What this step adds to the child's gradient.
+        total: The child's gradient after this step.
+        index: 1 for the child's first contribution, 2 for its second, ...
+        count: How many contributions the child receives in all.
+        shapes: An array's step in shapes, '(4, 2) = (3, 4)ᵀ·(3, 2)'; '' for a number.
+        note: How broadcasting or a reduction is undone, where there is something to say.
+
+    Examples:
+        >>> from chainrule import Value, explain
+        >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+        >>> e = a * b
+        >>> e.label = "e"
+        >>> step = explain(e)[0]
+        >>> step.child, step.rule, step.contribution
+        ('a', 'd(a*b)/da = b', -3.0)
     """
 
     root: str  # the name of the output being differentiated (L in dL/da)
@@ -98,11 +123,18 @@ class Step:
     note: str = ""  # how broadcasting or a reduction is undone, where there is something to say
 
     def formula(self, digits: int | None = None) -> str:
-        """The step as one line of chain rule: `dL/da = dL/de · de/da = -2.0 · -3.0 = 6.0`;
-        for an array, `dL/dW = xᵀ · dL/dy    [(4, 2) = (3, 4)ᵀ·(3, 2)]    → numbers`.
+        """Write the step as one line of chain rule: `dL/da = dL/de · de/da = -2.0 · -3.0 = 6.0`.
+
+        For an array: `dL/dW = xᵀ · dL/dy    [(4, 2) = (3, 4)ᵀ·(3, 2)]    → numbers`.
 
         A step out of the output itself is its local derivative, as the lecture writes it:
         `dL/dd = f = -2.0` (the chain `dL/dL · dL/dd` would define dL/dd by itself).
+
+        Args:
+            digits: Significant digits of the numbers (6 for a number, 4 for an array's).
+
+        Returns:
+            The line.
         """
         if self.shapes:
             return f"{self.rule}    [{self.shapes}]    → {show(self.contribution, digits)}"
@@ -119,6 +151,7 @@ class Step:
         return f"{lhs} {chain} = {show(self.upstream, digits)} · {local} = {result}"
 
     def __str__(self) -> str:
+        """Show the step's formula, with its rule (or, for an array, its note)."""
         if self.shapes:
             return self.formula() + (f"    ({self.note})" if self.note else "")
         return f"{self.formula()}    [{self.rule}]"
@@ -130,7 +163,32 @@ class Explanation:
 
     `str(explanation)` (or `print`) gives the text; `steps` is the structured form; `grads`
     maps each named node to d root / d node (a constant, written as its number, has no entry);
-    `grad(node)` looks one up by the node itself, constants included.
+    `grad(node)` looks one up by the node itself, constants included. In Jupyter it shows as a
+    table.
+
+    Attributes:
+        root: The output's name.
+        steps: One `Step` per edge, in the order `backward()` takes them.
+        names: id(node) -> its name, a constant's number included.
+        grads: Each named node's d root / d node.
+        headers: A parent's name -> how it was computed (`'e = a * b'`).
+        constants: id of a constant -> its gradient.
+        kept: The gradients left as they were that differ from this pass's.
+        shapes: A Tensor's name -> its shape and dtype (`'(3, 2) float32'`).
+        needless: The operands that need no gradient (`'x (3, 4) float32'`).
+
+    Examples:
+        >>> from chainrule import Value, explain
+        >>> a, b, c = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c")
+        >>> e = a * b; e.label = "e"
+        >>> d = e + c; d.label = "d"
+        >>> f = Value(-2.0, label="f")
+        >>> L = d * f; L.label = "L"
+        >>> explanation = explain(L)
+        >>> explanation
+        <Explanation of L: 6 steps over 7 values>
+        >>> explanation.grad(a), explanation.grads["b"], len(explanation)
+        (6.0, -4.0, 6)
     """
 
     root: str
@@ -144,34 +202,73 @@ class Explanation:
     needless: list[str] = field(default_factory=list)  # 'x (3, 4) float32': needs no gradient
 
     def name(self, node: Any) -> str:
-        """The name this narration uses for `node`: its label, #1, #2, ... for an unlabeled
-        result, the number itself for a constant."""
+        """Give the name this narration uses for `node`.
+
+        Its label; #1, #2, ... for an unlabeled result; the number itself for a constant.
+
+        Args:
+            node: A node of the graph.
+
+        Returns:
+            The name.
+
+        Raises:
+            KeyError: `node` is not part of the graph.
+        """
         try:
             return self.names[id(node)]
         except KeyError:
             raise KeyError(f"{node!r} is not part of the graph of {self.root}") from None
 
     def grad(self, node: Any) -> Any:
-        """d root / d node, by node or by name: the total of all its contributions."""
+        """Give d root / d node, by node or by name: the total of all its contributions.
+
+        Args:
+            node: A node of the graph, or its name.
+
+        Returns:
+            The gradient (a float, or an array).
+
+        Raises:
+            KeyError: No such node in the graph.
+        """
         if not isinstance(node, str) and id(node) in self.constants:
             return self.constants[id(node)]
         return self.grads[node if isinstance(node, str) else self.name(node)]
 
     def contributions(self, node: Any) -> list[Any]:
-        """What each edge out of `node` contributed to its gradient, in the order added."""
+        """List what each edge out of `node` contributed to its gradient, in the order added.
+
+        Args:
+            node: A node of the graph, or its name.
+
+        Returns:
+            The contributions; their sum is the gradient.
+
+        Examples:
+            >>> from chainrule import Value, explain
+            >>> x = Value(3.0, label="x")
+            >>> y = x * x
+            >>> explain(y).contributions(x)  # x is used twice
+            [3.0, 3.0]
+        """
         key = node if isinstance(node, str) else self.name(node)
         return [s.contribution for s in self.steps if s.child == key]
 
     def __len__(self) -> int:
+        """Count the steps."""
         return len(self.steps)
 
     def __iter__(self) -> Iterator[Step]:
+        """Go through the steps."""
         return iter(self.steps)
 
     def __getitem__(self, i: int) -> Step:
+        """Give step `i`."""
         return self.steps[i]
 
     def __repr__(self) -> str:
+        """Show the output's name and how many steps and nodes."""
         size = f"{len(self.steps)} steps over {len(self.grads)} {self._what}s"
         return f"<Explanation of {self.root}: {size}>"
 
@@ -180,14 +277,23 @@ class Explanation:
         return "tensor" if self.shapes else "value"
 
     def output_line(self) -> str:
-        """The line before the first step, also the animation's first backward frame."""
+        """Write the line before the first step, also the animation's first backward frame."""
         r = d(self.root)
         shape = f", {self.shapes[self.root]}" if self.shapes else ""
         return f"{r}/{r} = {'1' if shape else '1.0'}  (the output itself{shape})"
 
     def header(self, step: Step, digits: int | None = None) -> str:
-        """How a step's parent was computed, and the gradient that arrives at it:
-        `e = a * b    with dL/de = -2.0` (what arrives at the output is 1, and goes unsaid)."""
+        """Write how a step's parent was computed, and the gradient that arrives at it.
+
+        `e = a * b    with dL/de = -2.0` (what arrives at the output is 1, and goes unsaid).
+
+        Args:
+            step: One of the steps.
+            digits: Significant digits of the numbers.
+
+        Returns:
+            The line.
+        """
         if self.shapes:  # an array's gradient is shown by its steps, not repeated here
             return f"{self.headers[step.parent]}    {self.shapes[step.parent]}"
         text = self.headers[step.parent]
@@ -196,14 +302,29 @@ class Explanation:
         return text
 
     def reuse(self, step: Step, digits: int | None = None) -> str:
-        """How a value used several times adds its contributions up: `da = 1.0 + 3.0 = 4.0`."""
+        """Write how a value used several times adds its contributions up.
+
+        Args:
+            step: The child's last step.
+            digits: Significant digits of the numbers.
+
+        Returns:
+            The line, `dL/da = 1.0 + 3.0 = 4.0`.
+        """
         parts = [show(c, digits) for c in self.contributions(step.child)]
         added = f"the sum of {len(parts)} contributions" if self.shapes else " + ".join(parts)
         return f"{d(self.root)}/{d(step.child)} = {added} = {show(step.total, digits)}"
 
     def format(self, digits: int | None = None) -> str:
-        """The narration as text, numbers shown to `digits` significant digits (6 for a
-        number, 4 for the numbers of an array, by default)."""
+        """Write the narration as text.
+
+        Args:
+            digits: Significant digits of the numbers (6 for a number, 4 for the numbers of an
+                array, by default).
+
+        Returns:
+            The text that `print(explanation)` shows.
+        """
         r = d(self.root)
         steps = f"{len(self.steps)} step{'s' * (len(self.steps) != 1)}"
         lines = [f"How {self.root} depends on each {self._what}, by the chain rule ({steps}, "]
@@ -240,6 +361,7 @@ class Explanation:
         return "\n".join(lines)
 
     def __str__(self) -> str:
+        """Give the narration as text (`format()`)."""
         return self.format()
 
     def _repr_markdown_(self) -> str:
@@ -265,7 +387,7 @@ TensorExplanation = Explanation
 
 
 def kept_note(kept: list[str]) -> str:
-    """The closing line when `explain` left gradients that differ from its own numbers."""
+    """Write the closing line when `explain` left gradients that differ from its own numbers."""
     shown = kept[:5] + ([f"and {len(kept) - 5} more"] if len(kept) > 5 else [])
     return (
         "explain left every .grad as it was, and some differ from this pass's: "
@@ -290,12 +412,66 @@ def explain(root: Any, backward: bool = True) -> Explanation:
     and the narration ends by naming those that differ from this pass's (an input's `.grad`
     that has accumulated over two `backward()` calls, say). With `backward=False` no `.grad`
     is changed and nothing is compared.
+
+    Args:
+        root: The output: a Value, or a one-element Tensor.
+        backward: Fill in the gradients of a graph no backward pass has touched yet.
+
+    Returns:
+        The `Explanation`: print it, or read its steps and gradients.
+
+    Raises:
+        TypeError: `root` is not a Value or a Tensor.
+        ValueError: `root` is a Tensor of more than one element.
+
+    Examples:
+        >>> from chainrule import Value, explain
+        >>> a, b, c = Value(2.0, label="a"), Value(-3.0, label="b"), Value(10.0, label="c")
+        >>> e = a * b; e.label = "e"
+        >>> d = e + c; d.label = "d"
+        >>> f = Value(-2.0, label="f")
+        >>> L = d * f; L.label = "L"
+        >>> print(explain(L))
+        How L depends on each value, by the chain rule (6 steps, from the output back to the
+        inputs):
+        <BLANKLINE>
+        dL/dL = 1.0  (the output itself)
+        L = d * f
+          dL/dd = f = -2.0                             d(d*f)/dd = f
+          dL/df = d = 4.0                              d(d*f)/df = d
+        d = e + c    with dL/dd = -2.0
+          dL/de = dL/dd · dd/de = -2.0 · 1.0 = -2.0    d(e + c)/de = 1
+          dL/dc = dL/dd · dd/dc = -2.0 · 1.0 = -2.0    d(e + c)/dc = 1
+        e = a * b    with dL/de = -2.0
+          dL/da = dL/de · de/da = -2.0 · -3.0 = 6.0    d(a*b)/da = b
+          dL/db = dL/de · de/db = -2.0 · 2.0 = -4.0    d(a*b)/db = a
+        >>> a.grad, b.grad  # filled in, as backward() would
+        (6.0, -4.0)
     """
     return narrate(Walk(root), backward)
 
 
 def narrate(walk: Walk, backward: bool = True) -> Explanation:
-    """`explain` on a graph walked already (the animation narrates the walk it draws)."""
+    """Narrate, as `explain` does, a graph walked already (the animation narrates its walk).
+
+    Args:
+        walk: The graph's `Walk`.
+        backward: Fill in the gradients of a graph no backward pass has touched yet.
+
+    Returns:
+        The `Explanation`.
+
+    Raises:
+        ValueError: The root is a Tensor of more than one element.
+
+    Examples:
+        >>> from chainrule import Value
+        >>> from chainrule.viz.graph import Walk
+        >>> from chainrule.viz.narrate import narrate
+        >>> x = Value(3.0, label="x")
+        >>> narrate(Walk(x * x)).grad(x)
+        6.0
+    """
     root, operands = walk.root, walk.operands
     if root.size != 1:
         raise ValueError(
@@ -348,9 +524,11 @@ def narrate(walk: Walk, backward: bool = True) -> Explanation:
 
 
 def _steps(raw: list[Raw], top: str) -> list[Step]:
-    """The steps, each told which of its child's contributions it is (1, 2, ...) and how many
-    the child receives in all; an array's step becomes an equation, `dL/dx = ...` for the
-    first contribution and `dL/dx += ...` for the next."""
+    """Make the steps, each told which of its child's contributions it is and how many in all.
+
+    An array's step becomes an equation, `dL/dx = ...` for the first contribution and
+    `dL/dx += ...` for the next.
+    """
     count, index = Counter(r[1] for r in raw), Counter[str]()
     steps = []
     for parent, child, op, rule, shapes, note, numbers in raw:
@@ -363,12 +541,12 @@ def _steps(raw: list[Raw], top: str) -> list[Step]:
 
 
 def _untouched(grad: Any) -> bool:
-    """No backward pass has left a gradient here: None, or a plain zero (not a node)."""
+    """Say whether no backward pass has left a gradient here: None, or a plain zero."""
     return grad is None or (engine_of(grad) is None and not any(numbers_of(grad)))
 
 
 def _same(grad: Any, total: Any) -> bool:
-    """Whether a `.grad` holds this pass's numbers (nan counts as equal to nan)."""
+    """Say whether a `.grad` holds this pass's numbers (nan counts as equal to nan)."""
     if grad is None or engine_of(grad) is not None:
         return False
     both = zip_longest(numbers_of(grad), numbers_of(total))  # (None where one is shorter)
@@ -379,9 +557,10 @@ def _same(grad: Any, total: Any) -> bool:
 
 
 def _numbers(node: Any, kids: Kids, g: Any, totals: dict[int, Any]) -> Slots:
-    """What `node`'s chain-rule step gives each operand slot, in the order the engine adds
-    them: (slot, operand, local derivative or None, contribution, total or None). A total is
-    given where the step was measured as a whole (a closure): it replaces the running one.
+    """Measure what `node`'s chain-rule step gives each operand slot, in the engine's order.
+
+    Each slot: (slot, operand, local derivative or None, contribution, total or None). A total
+    is given where the step was measured as a whole (a closure): it replaces the running one.
 
     * A Value through a row of the op table: the row's partial at the operands' numbers, times
       g: the very product `Value.backward` adds (`_chain_rule`). Where the row cannot be
@@ -420,7 +599,7 @@ def _numbers(node: Any, kids: Kids, g: Any, totals: dict[int, Any]) -> Slots:
 
 
 def _partial(row: ops.Op | None, i: int, kids: Kids, node: Any) -> Any:
-    """A table row's local derivative d node / d operand i, on arrays (None for other ops)."""
+    """Compute a table row's local derivative d node / d operand i, on arrays (else None)."""
     if row is None:
         return None
     import numpy as np
@@ -430,8 +609,10 @@ def _partial(row: ops.Op | None, i: int, kids: Kids, node: Any) -> Any:
 
 
 class _Slot:
-    """An operand as a `Fused` step sees it: its number, and a `grad` that reads 0 and notes,
-    in order, each amount the step adds to it."""
+    """An operand as a `Fused` step sees it.
+
+    Its number, and a `grad` that reads 0 and notes, in order, each amount the step adds to it.
+    """
 
     __slots__ = ("data", "slot", "log")
 
@@ -448,8 +629,11 @@ class _Slot:
 
 
 def _fused(node: Any, kids: Kids, g: float) -> Slots:
-    """The fused neuron's own step, run twice on stand-ins: with g (what each slot receives,
-    in the order the engine adds it) and with 1 (each slot's local derivative)."""
+    """Run the fused neuron's own step twice on stand-ins.
+
+    With g (what each slot receives, in the order the engine adds it) and with 1 (each slot's
+    local derivative).
+    """
 
     def run(grad: float) -> list[tuple[int, float]]:
         log: list[tuple[int, float]] = []
@@ -488,9 +672,11 @@ def _distinct(kids: Iterable[Any]) -> list[Any]:
 
 
 def _number_rule(node: Any, kids: Kids, i: int, names: Names, G: str) -> Words:
-    """The local derivative of a Value's op with respect to operand `i`, in the graph's names:
+    """Write the local derivative of a Value's op with respect to operand `i`, in names.
+
     `d(a*b)/da = b`, `d(tanh n)/dn = 1 - o**2`, `d(Σ w·x + b)/dw1 = x1` (a number's step needs
-    no shapes, and the gradient `G` that arrives is written by `Step.formula`)."""
+    no shapes, and the gradient `G` that arrives is written by `Step.formula`).
+    """
     rule, op = node._rule, node._op
     n = [names[id(k)] for k in kids]
     t = [term(x) for x in n]
@@ -519,7 +705,7 @@ def _number_rule(node: Any, kids: Kids, i: int, names: Names, G: str) -> Words:
 
 
 def _head(row: ops.Op, t: list[str]) -> str:
-    """The op inside `d(...)`: `a*b`, `a + b`, `a**k`, `tanh n`, `hypot(a, b)`."""
+    """Write the op inside `d(...)`: `a*b`, `a + b`, `a**k`, `tanh n`, `hypot(a, b)`."""
     if row.symbol is not None and len(t) == 2:
         gap = "" if row.symbol in ("*", "/", "**") else " "  # tight, as the lecture writes them
         return f"{t[0]}{gap}{row.symbol}{gap}{t[1]}"
@@ -527,8 +713,18 @@ def _head(row: ops.Op, t: list[str]) -> str:
 
 
 def expression(node: Any, kids: Kids, names: Names) -> str:
-    """How `node` was computed, in its operands' names: `a * b`, `tanh(n)`, `b + w1·x1 + ...`,
-    `x @ W`, `sum(y, axis=0)`."""
+    """Write how `node` was computed, in its operands' names.
+
+    `a * b`, `tanh(n)`, `b + w1·x1 + ...`, `x @ W`, `sum(y, axis=0)`.
+
+    Args:
+        node: A node of the graph.
+        kids: Its operands.
+        names: id(node) -> name, for every node of the graph.
+
+    Returns:
+        The expression.
+    """
     op, ctx = node._op, _ctx(node)
     n = [names[id(k)] for k in kids]
     t = [term(x) for x in n]
@@ -564,7 +760,7 @@ def expression(node: Any, kids: Kids, names: Names) -> str:
 
 
 def _index_part(p: Any) -> str:
-    """One part of an index as it was typed: `1:3`, `::2`, `0`, `...`; an array as `[...]`."""
+    """Write one part of an index as it was typed: `1:3`, `::2`, `0`, `...`; an array `[...]`."""
     if isinstance(p, slice):
         text = ":".join("" if v is None else str(v) for v in (p.start, p.stop, p.step))
         return text[:-1] if p.step is None else text
@@ -577,8 +773,10 @@ def _index_part(p: Any) -> str:
 
 
 def _array_rule(node: Any, kids: Kids, i: int, names: Names, G: str) -> Words:
-    """(right-hand side, shapes, note) of the step from a Tensor `node` into operand `i`; `G` is
-    what arrives at the node (dL/dy, or 1 at the output itself)."""
+    """Write (right-hand side, shapes, note) of the step from a Tensor `node` into operand `i`.
+
+    `G` is what arrives at the node (dL/dy, or 1 at the output itself).
+    """
     op, ctx, kid, o = node._op, node._ctx, kids[i], _s(node.shape)
     t, s = [term(names[id(k)]) for k in kids], [_s(k.shape) for k in kids]
     x, back = t[i], s[i] if kid.shape == node.shape else f"{s[i]} ← {o}"
@@ -645,8 +843,11 @@ def _array_rule(node: Any, kids: Kids, i: int, names: Names, G: str) -> Words:
 
 
 def _elementwise(node: Any, kids: Kids, row: ops.Op, i: int, names: Names, G: str) -> Words:
-    """A row of the table, elementwise: `dL/dy ⊙ local`, and where the operand was broadcast,
-    the axes its gradient is summed over to get its shape back."""
+    """Write a row of the table, elementwise: `dL/dy ⊙ local`.
+
+    Where the operand was broadcast, also the axes its gradient is summed over to get its shape
+    back.
+    """
     local = row.formula(i, tuple(term(names[id(k)]) for k in kids), term(names[id(node)]))
     if local in ("1", "-1"):
         rhs = G if local == "1" else f"-{G}"
@@ -675,7 +876,7 @@ def _s(shape: Sequence[int]) -> str:
 
 
 def _ctx(node: Any) -> Any:
-    """What a tensor op kept for its backward pass (an axis, the labels); a Value keeps none."""
+    """Give what a tensor op kept for its backward pass (an axis, the labels); a Value: none."""
     return getattr(node, "_ctx", None)
 
 
@@ -683,13 +884,20 @@ def _ctx(node: Any) -> Any:
 
 
 def distinct_names(order: Sequence[Any], root: Any) -> dict[int, str]:
-    """A distinct name per node: its label; `x#2` for a repeated label; #1, #2, ... otherwise.
+    """Give a distinct name per node: its label; `x#2` for a repeated label; else #1, #2, ...
 
     An unlabeled output is called L (the lecture's name for the loss) unless that is taken. The
     other unlabeled nodes are numbered `#1`, `#2`, ...: a form no Python variable has, so it
     cannot be mistaken for one of the user's labels (`n1` beside the lecture's own `n` reads as
     a relative of `n`); a label that happens to be `#3` is skipped over all the same.
     Numbering follows the order given, so the same graph always gets the same names.
+
+    Args:
+        order: The nodes, in the order to number them.
+        root: The output.
+
+    Returns:
+        id(node) -> name.
     """
     labels = {str(node.label) for node in order if node.label}
     numbers = (f"#{k}" for k in count(1) if f"#{k}" not in labels)
@@ -706,18 +914,37 @@ def distinct_names(order: Sequence[Any], root: Any) -> dict[int, str]:
 
 
 def _simple(name: str) -> bool:
-    """A name that needs no parentheses after a `d`: an identifier, `x#2`, or `#3`."""
+    """Say whether a name needs no parentheses after a `d`: an identifier, `x#2`, or `#3`."""
     base = name.split("#", 1)[0]
     return base.isidentifier() or (base == "" and name[1:].isdigit())
 
 
 def d(name: str) -> str:
-    """`d` followed by a name, as in dL/da; names that are expressions get parentheses."""
+    """Write `d` followed by a name, as in dL/da; names that are expressions get parentheses.
+
+    Args:
+        name: The name.
+
+    Returns:
+        `d` and the name.
+
+    Examples:
+        >>> from chainrule.viz.narrate import d
+        >>> d("a"), d("x1*w1")
+        ('da', 'd(x1*w1)')
+    """
     return f"d{name}" if _simple(name) else f"d({name})"
 
 
 def term(name: str) -> str:
-    """A name inside a formula: parenthesised when it is itself an expression (`x1*w1`)."""
+    """Write a name inside a formula: parenthesised when it is itself an expression (`x1*w1`).
+
+    Args:
+        name: The name.
+
+    Returns:
+        The name, in parentheses where needed.
+    """
     return name if _simple(name) or (_is_number(name) and not name.startswith("-")) else f"({name})"
 
 
@@ -730,12 +957,25 @@ def _is_number(text: str) -> bool:
 
 
 def _num(k: float) -> str:
-    """An exponent as it reads in the op: 2 rather than 2.0."""
+    """Write an exponent as it reads in the op: 2 rather than 2.0."""
     return str(int(k)) if isinstance(k, float) and k.is_integer() else str(k)
 
 
 def fmt(x: Any, digits: int) -> str:
-    """A number to `digits` significant digits, always with a decimal point: 6.0, -0.5, 1e-05."""
+    """Write a number to `digits` significant digits, with a decimal point: 6.0, -0.5, 1e-05.
+
+    Args:
+        x: The number.
+        digits: Significant digits.
+
+    Returns:
+        The text.
+
+    Examples:
+        >>> from chainrule.viz.narrate import fmt
+        >>> fmt(6, 6), fmt(1 / 3, 4), fmt(0.00001, 6)
+        ('6.0', '0.3333', '1e-05')
+    """
     x = float(x)
     if not math.isfinite(x):
         return repr(x)
@@ -744,8 +984,18 @@ def fmt(x: Any, digits: int) -> str:
 
 
 def show(x: Any, digits: int | None = None) -> str:
-    """A number (6 significant digits) or an array (4: every number when it is small, else
-    mean, min and max), as the narration writes them."""
+    """Write a number or an array as the narration does.
+
+    A number to 6 significant digits; an array to 4: every number when it is small, else its
+    mean, min and max.
+
+    Args:
+        x: A number or an array.
+        digits: Significant digits, instead of 6 or 4.
+
+    Returns:
+        The text.
+    """
     if x is None:
         return "None"
     digits = digits or (4 if hasattr(x, "dtype") or engine_of(x) is not None else 6)
@@ -753,13 +1003,15 @@ def show(x: Any, digits: int | None = None) -> str:
 
 
 def md(text: str) -> str:
-    """Text for a Markdown table cell."""
+    """Make text fit a Markdown table cell."""
     return text.replace("|", "\\|")
 
 
 def _derivative(rule: str) -> str:
-    """The local derivative of a rule (`d(d*f)/dd = f` -> `f`, `... = 1 (the bias)` -> `1`);
-    '' where the rule is no formula."""
+    """Read the local derivative from a rule: `d(d*f)/dd = f` -> `f`.
+
+    `... = 1 (the bias)` -> `1`; '' where the rule is no formula.
+    """
     if " = " not in rule:
         return ""
     return re.sub(r" \([^()]*\)$", "", rule.rsplit(" = ", 1)[1])

@@ -1,6 +1,7 @@
-"""Pictures of training: loss and accuracy curves, a 2-D decision boundary, and for several
-classes a confusion matrix and a grid of sample predictions (`plot_confusion_matrix`,
-`plot_sample_predictions`).
+"""Pictures of training: loss and accuracy curves, a decision boundary, confusion, samples.
+
+The 2-D decision boundary is micrograd's picture; for several classes there are a confusion
+matrix and a grid of sample predictions (`plot_confusion_matrix`, `plot_sample_predictions`).
 
 Every function returns a matplotlib `Figure` and, given `path`, also writes it as a PNG
 (written atomically: an existing picture is replaced whole or not at all).
@@ -40,7 +41,7 @@ def plot_history(
     ax: Any = None,
     smoothing: int | None = None,
 ) -> Any:
-    """Loss (left) and accuracy (right) against the training step.
+    """Plot the loss (left) and the accuracy (right) against the training step.
 
     `history` is a `train.History` or its `to_dict()`. The loss axis is logarithmic when every
     loss is positive (a loss falling from 1 to 0.01 is then a readable line, not a corner).
@@ -51,6 +52,29 @@ def plot_history(
     step; the curves are then a moving average (`smoothing` steps, centred; default about a
     25th of the run), drawn over the raw values in faint colour. The loss title says whose
     loss it is (each batch's, or the whole set's) and whether it includes the L2 term.
+
+    Args:
+        history: What `fit` returned, or its `to_dict()`.
+        path: Also save the figure there, as a PNG.
+        ax: A pair of axes to draw in, instead of a new figure.
+        smoothing: Steps in the moving average of a mini-batch run.
+
+    Returns:
+        The matplotlib Figure.
+
+    Raises:
+        ValueError: The history has no steps, or `path` does not end in `.png`.
+        ImportError: matplotlib is not installed (the `viz` extra).
+
+    Examples:
+        >>> from chainrule import fit, nn
+        >>> from chainrule.viz.plots import plot_history
+        >>> xs = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+        >>> history = fit(nn.MLP(3, [4, 4, 1], seed=0), xs, [1.0, -1.0, -1.0, 1.0],
+        ...               loss="mse", lr=0.05, steps=20, progress=False)
+        >>> fig = plot_history(history, "history.png")
+        >>> [ax.get_title() for ax in fig.axes]
+        ['loss of the whole training set', 'accuracy']
     """
     h = history if isinstance(history, dict) else history.to_dict()
     loss = list(h.get("loss") or [])
@@ -107,7 +131,7 @@ def plot_decision_boundary(
     title: str | None = None,
     features: tuple[str, str] = ("x1", "x2"),
 ) -> Any:
-    """micrograd's picture: the plane coloured by the class the model predicts, and the points.
+    """Draw micrograd's picture: the plane coloured by the class the model predicts, and points.
 
     The model is evaluated (without recording a graph) on a `resolution` x `resolution` grid
     spanning the data plus `margin` on every side. With one output, class 1 is a score above
@@ -119,6 +143,36 @@ def plot_decision_boundary(
     held-out points (`X_test`, `y_test`), where given, are triangles beside the training
     circles. The axes are named `features`, and a legend names the classes and the markers
     with how many points of each set are wrong.
+
+    Args:
+        model: A model of either engine, taking two inputs.
+        X: The training points, two numbers each.
+        y: Their labels.
+        path: Also save the figure there, as a PNG.
+        X_test: Held-out points, drawn as triangles.
+        y_test: Their labels.
+        resolution: Grid points along each axis.
+        threshold: The score above which one output means class 1.
+        margin: Space around the data, on every side.
+        ax: Axes to draw in, instead of a new figure.
+        title: The title (by default, 'decision boundary').
+        features: The names of the two axes.
+
+    Returns:
+        The matplotlib Figure.
+
+    Raises:
+        ValueError: Points that are not pairs of numbers, labels that do not match them, or a
+            `path` not ending in `.png`.
+        ImportError: matplotlib or numpy is not installed (the `viz` extra).
+
+    Examples:
+        >>> from chainrule import nn
+        >>> from chainrule.viz.plots import plot_decision_boundary
+        >>> X, y = [[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]], [0, 0, 1, 1]
+        >>> fig = plot_decision_boundary(nn.MLP(2, [4, 1], seed=0), X, y, resolution=20)
+        >>> [ax.get_title() for ax in fig.axes]
+        ['decision boundary']
     """
     import numpy as np
 
@@ -155,9 +209,11 @@ def plot_decision_boundary(
 
 
 def _draw_points(ax: Any, model: Any, points: Any, rule: _Classes, style: Any, colours: Any) -> str:
-    """One set of points (rows, labels) in the colour of its true class, those the model gets
-    wrong crossed out; `style` is (marker, size, what they are). Returns how many are wrong, as
-    the legend says it."""
+    """Draw one set of points (rows, labels) in the colour of its true class.
+
+    Those the model gets wrong are crossed out; `style` is (marker, size, what they are).
+    Returns how many are wrong, as the legend says it.
+    """
     import numpy as np
 
     (rows, ys), (marker, size, what) = points, style
@@ -172,10 +228,23 @@ def _draw_points(ax: Any, model: Any, points: Any, rule: _Classes, style: Any, c
 
 
 def class_colours(n_classes: int) -> Any:
-    """One strong colour per class, class k at k of a scale from 0 to n_classes - 1: the red
-    and blue ends of micrograd's Spectral map for two classes; for more, tab10's colours (the
-    middle of Spectral is a pale yellow that vanishes on a pale background), Spectral again
-    beyond ten."""
+    """Choose one strong colour per class, class k at k of a scale from 0 to n_classes - 1.
+
+    The red and blue ends of micrograd's Spectral map for two classes; for more, tab10's
+    colours (the middle of Spectral is a pale yellow that vanishes on a pale background),
+    Spectral again beyond ten.
+
+    Args:
+        n_classes: How many classes.
+
+    Returns:
+        A matplotlib colour map of `n_classes` colours.
+
+    Examples:
+        >>> from chainrule.viz.plots import class_colours
+        >>> class_colours(2).N
+        2
+    """
     import matplotlib as mpl
     from matplotlib.colors import ListedColormap
 
@@ -192,7 +261,7 @@ def class_colours(n_classes: int) -> Any:
 def _points(
     X: Sequence[Sequence[float]] | None, y: Sequence[float] | None, which: str
 ) -> tuple[list[list[float]], list[float]]:
-    """The rows as lists of two floats, checked against their labels."""
+    """Check the rows against their labels, and give them as lists of two floats."""
     if X is None or y is None:
         raise ValueError(f"plot_decision_boundary: {which}points need both X and y")
     rows = [list(map(float, r)) for r in X]
@@ -213,7 +282,7 @@ class _Classes:
         self.mid = (labels[0] + labels[-1]) / 2 if len(labels) == 2 else threshold
 
     def predicted(self, scores: Any) -> Any:
-        """The class of each score: the largest of several, or one score above the threshold."""
+        """Give the class of each score: the largest of several, or one above the threshold."""
         return scores.argmax(axis=1) if self.several else (scores > self.threshold).astype(int)
 
     def true(self, ys: list[float]) -> Any:
@@ -222,7 +291,7 @@ class _Classes:
         return np.asarray([int(v) if self.several else int(v > self.mid) for v in ys])
 
     def name(self, k: int) -> str:
-        """The label a class stands for, as written in the data (`-1`, `1`, `3`)."""
+        """Give the label a class stands for, as written in the data (`-1`, `1`, `3`)."""
         if self.several or len(self.labels) != 2:
             value: float = k
         else:
@@ -231,7 +300,7 @@ class _Classes:
 
 
 def _legend(ax: Any, rule: _Classes, n_classes: int, held_out: bool, wrong: list[str]) -> None:
-    """One legend: a swatch per class, then the markers (training, held out, wrong)."""
+    """Draw one legend: a swatch per class, then the markers (training, held out, wrong)."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -252,7 +321,7 @@ def _legend(ax: Any, rule: _Classes, n_classes: int, held_out: bool, wrong: list
 
 
 def _window(steps: int, minibatch: bool, smoothing: int | None) -> int:
-    """Steps in the moving average: 1 (none) for a full batch or a short run."""
+    """Choose the steps in the moving average: 1 (none) for a full batch or a short run."""
     if smoothing is not None:
         if isinstance(smoothing, bool) or not isinstance(smoothing, int) or smoothing < 1:
             raise ValueError(f"plot_history: smoothing must be an int >= 1, got {smoothing!r}")
@@ -261,7 +330,7 @@ def _window(steps: int, minibatch: bool, smoothing: int | None) -> int:
 
 
 def _curve(ax: Any, xs: Any, ys: Any, window: int, raw: str, label: str | None = None) -> None:
-    """A line; with `window` > 1 the raw values faint and their centred moving average."""
+    """Draw a line; with `window` > 1 the raw values faint and their centred moving average."""
     if window <= 1:
         ax.plot(xs, ys, color="tab:blue", lw=1.5, label=label)
         return
@@ -270,7 +339,20 @@ def _curve(ax: Any, xs: Any, ys: Any, window: int, raw: str, label: str | None =
 
 
 def smooth(values: Sequence[float], window: int) -> list[float]:
-    """Centred moving average over `window` values (fewer at the ends, where it is cut)."""
+    """Compute the centred moving average over `window` values (fewer at the cut ends).
+
+    Args:
+        values: The values.
+        window: How many values each average covers.
+
+    Returns:
+        One average per value.
+
+    Examples:
+        >>> from chainrule.viz.plots import smooth
+        >>> smooth([1.0, 2.0, 3.0, 4.0, 5.0], 3)
+        [1.5, 2.0, 3.0, 4.0, 4.5]
+    """
     sums = [0.0]
     for v in values:
         sums.append(sums[-1] + v)
@@ -291,12 +373,33 @@ def plot_confusion_matrix(
     title: str | None = None,
     ax: Any = None,
 ) -> Any:
-    """How often each class (row) was predicted as each class (column).
+    """Plot how often each class (row) was predicted as each class (column).
 
     The diagonal holds the right answers; a large count off it names two classes the model
     confuses (a 4 taken for a 9). Cells are shaded by the share of their row, so a rare class
-    reads as clearly as a common one, and each shows its count. `classes` defaults to the
-    largest label + 1.
+    reads as clearly as a common one, and each shows its count.
+
+    Args:
+        y_true: The true classes.
+        y_pred: The predicted classes.
+        path: Also save the figure there, as a PNG.
+        classes: How many classes (default: the largest label + 1).
+        title: The title (by default, how many are right).
+        ax: Axes to draw in, instead of a new figure.
+
+    Returns:
+        The matplotlib Figure.
+
+    Raises:
+        ValueError: The lists differ in length or hold no class index, or `path` does not
+            end in `.png`.
+        ImportError: matplotlib is not installed.
+
+    Examples:
+        >>> from chainrule.viz.plots import plot_confusion_matrix
+        >>> fig = plot_confusion_matrix([0, 1, 1, 2], [0, 1, 2, 2])
+        >>> fig.axes[0].get_title()
+        'confusion matrix: 3 of 4 right'
     """
     true, pred = [int(v) for v in y_true], [int(v) for v in y_pred]
     if not true or len(true) != len(pred):
@@ -339,11 +442,39 @@ def plot_sample_predictions(
     mistakes_first: bool = True,
     title: str | None = None,
 ) -> Any:
-    """A grid of pictures (rows of `X` reshaped to `shape`), each titled with the predicted
-    class: black where right, red with the true class where wrong.
+    """Draw a grid of pictures (rows of `X` reshaped to `shape`), titled with the prediction.
+
+    Each title is black where the prediction is right, red with the true class where wrong.
 
     With `mistakes_first` the wrong answers are shown first (up to half the grid), then the
     first right ones: what the model gets wrong is the interesting part.
+
+    Args:
+        X: The rows (pixels).
+        y_true: The true classes.
+        y_pred: The predicted classes.
+        path: Also save the figure there, as a PNG.
+        shape: The picture's (height, width).
+        count: How many pictures.
+        columns: Pictures per row of the grid.
+        mistakes_first: Show the wrong answers first.
+        title: The figure's title.
+
+    Returns:
+        The matplotlib Figure.
+
+    Raises:
+        ValueError: The lists differ in length, the rows do not fit `shape`, or `path` does
+            not end in `.png`.
+        ImportError: matplotlib or numpy is not installed.
+
+    Examples:
+        >>> from chainrule.viz.plots import plot_sample_predictions
+        >>> pixels = [[0.0, 1.0, 1.0, 0.0]] * 3
+        >>> fig = plot_sample_predictions(pixels, [0, 1, 1], [0, 1, 0], shape=(2, 2), count=3,
+        ...                               columns=3)
+        >>> [ax.get_title() for ax in fig.axes]  # the mistake first
+        ['0 (is 1)', '0', '1']
     """
     import numpy as np
 
@@ -380,10 +511,19 @@ _FIGURE_CLASS: Any = None
 
 
 def new_figure(**kwargs: Any) -> Any:
-    """A matplotlib Figure that belongs to no backend and shows itself in Jupyter.
+    """Make a matplotlib Figure that belongs to no backend and shows itself in Jupyter.
 
     Made without pyplot, so no backend is ever chosen or switched (safe headless, and a
     notebook's own backend is left alone); `_repr_png_` is how Jupyter displays it inline.
+
+    Args:
+        **kwargs: Go to `matplotlib.figure.Figure` (`figsize=(5, 4)`).
+
+    Returns:
+        The Figure.
+
+    Raises:
+        ImportError: matplotlib is not installed.
     """
     global _FIGURE_CLASS
     if _FIGURE_CLASS is None:
@@ -409,7 +549,17 @@ def new_figure(**kwargs: Any) -> Any:
 
 
 def png_path(path: str | os.PathLike[str]) -> str:
-    """`path` as a string, if it names a PNG file (checked before any drawing starts)."""
+    """Check that `path` names a PNG file, before any drawing starts.
+
+    Args:
+        path: The file.
+
+    Returns:
+        `path` as a string.
+
+    Raises:
+        ValueError: It does not end in `.png`.
+    """
     path = os.fspath(path)
     if not path.lower().endswith(".png"):
         raise ValueError(f"cannot save {path}: plots are saved as PNG, give a path ending in .png")
@@ -417,7 +567,24 @@ def png_path(path: str | os.PathLike[str]) -> str:
 
 
 def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 100) -> str:
-    """Save `fig` as PNG at `path`, atomically (the old file stays until the new one is whole)."""
+    """Save `fig` as PNG at `path`, atomically (the old file stays until the new one is whole).
+
+    Args:
+        fig: A matplotlib Figure.
+        path: The file, ending in `.png`.
+        dpi: The resolution.
+
+    Returns:
+        `path` as a string.
+
+    Raises:
+        ValueError: `path` does not end in `.png`.
+
+    Examples:
+        >>> from chainrule.calculus import plot_activations, save_figure
+        >>> save_figure(plot_activations(xs=[-1.0, 1.0]), "activations.png")
+        'activations.png'
+    """
     path = png_path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi)
@@ -425,7 +592,7 @@ def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 100) -> str:
 
 
 def _figure(ax: Any, size: tuple[float, float]) -> tuple[Any, Any]:
-    """The figure and axes to draw in: `ax` and its figure, or a new figure of `size`."""
+    """Give the figure and axes to draw in: `ax` and its figure, or a new figure of `size`."""
     if ax is not None:
         return ax.figure, ax
     fig = new_figure(figsize=size)
