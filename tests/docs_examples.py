@@ -41,6 +41,8 @@ from sybil import Example
 from sybil.parsers.abstract.codeblock import PythonDocTestOrCodeBlockParser
 from sybil.parsers.markdown import CodeBlockParser
 
+from chainrule.ops import TABLE
+
 
 class OutputMismatch(AssertionError):
     """A block printed something other than what its comment says."""
@@ -127,6 +129,7 @@ def enter_scratch_directory(namespace: dict[str, Any]) -> None:
     """Sybil's set-up for a page: run its examples in a new empty directory, with matplotlib
     drawing into files only (never a window)."""
     namespace["__saved__"] = os.getcwd(), os.environ.get("MPLBACKEND")
+    namespace["__ops__"] = dict(TABLE)  # a page may define_op: the next page must not see it
     namespace["__scratch__"] = tempfile.mkdtemp(prefix="chainrule-docs-")
     os.chdir(namespace["__scratch__"])
     os.environ["MPLBACKEND"] = "Agg"
@@ -141,3 +144,5 @@ def leave_scratch_directory(namespace: dict[str, Any]) -> None:
     else:
         os.environ["MPLBACKEND"] = backend
     shutil.rmtree(namespace["__scratch__"], ignore_errors=True)
+    TABLE.clear()
+    TABLE.update(namespace["__ops__"])
