@@ -14,11 +14,12 @@ losses, lose numerical stability).
 * `embedding` (indexing, with its gradient summed into the table in one step) and `dropout`
   (a random mask kept for the backward pass).
 
-Each op's vector-Jacobian product sits after it, registered in `VJPS` by the op's name: written
-with operations that arrays and Tensors both have where that is all it takes (then it also
-serves `backward(create_graph=True)`), and on arrays only (`ARRAY_ONLY`) for the convolution,
-the pooling and the normalisations, whose steps are in-place numpy passes. The derivation of
-each step is written next to it.
+Each op's vector-Jacobian product sits after it, registered in `VJPS` by the op's name, and is
+written once, with operations that arrays and Tensors both have: on arrays it is the training
+step, on Tensors the recorded one of `backward(create_graph=True)`. Where a step is a numpy
+loop (im2col's copies, pooling's masks), the loop and its adjoint are a pair of ops, each the
+other's VJP (`_im2col` / `_col2im`, `_unpool` / `_pick`), so the recorded step can be
+differentiated again too. The derivation of each step is written next to it.
 """
 
 from __future__ import annotations
@@ -30,8 +31,19 @@ import numpy as np
 
 from .. import ops
 from ..autograd import grad_mode
-from .arrays import ones, rows
-from .tensor import ARRAY_ONLY, VJPS, Tensor, _as_input, _binary, _node, _scatter, _unary, _values
+from .arrays import ones, rows, sum_to_shape
+from .tensor import (
+    VJPS,
+    Tensor,
+    _as_input,
+    _binary,
+    _dot,
+    _like,
+    _node,
+    _permuted,
+    _scatter,
+    _unary,
+)
 
 __all__ = [
     "batch_norm",
@@ -51,7 +63,6 @@ Pairs = Iterator[tuple[Tensor, Any]]
 _asarray = np.asarray
 _add_reduce = np.add.reduce
 _max_reduce = np.maximum.reduce
-_dot = np.dot
 _UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 _GENERATOR = np.random.default_rng()  # dropout's masks when no generator is given
 _ONE_HOT_LIMIT = 1 << 18  # table rows x picks up to which the gradient is a one-hot product
@@ -175,19 +186,18 @@ def _reduced(terms: np.ndarray, reduction: str) -> Any:
 def _vjp_linear(node: Tensor, g: Any) -> Pairs:  # out = x @ W.T + b
     args = node._args
     x, W = args[0], args[1]
-    (X, Wv, *_), _ = _values(node, g)
     if x.requires_grad:  # d/dx = G @ W
-        yield x, g @ Wv
-    g2, X2 = g, X
+        yield x, _dot(g, _like(g, W))
+    g2, X2 = g, _like(g, x)
     if g.ndim != 2:  # one sample, or extra batch axes: flatten them into one batch axis
         g2 = g.reshape(-1, g.shape[-1])
         X2 = X2.reshape(-1, X2.shape[-1])
     if W.requires_grad:  # d/dW = G^T @ x
-        yield W, g2.T @ X2
+        yield W, _dot(g2.T, X2)
     if len(args) == 3 and args[2].requires_grad:  # d/db = G summed over the batch
         # as a product with a row of ones: BLAS sums the columns several times faster
         # than numpy's sum(axis=0) does on a small batch
-        yield args[2], ones(len(g2), g2.dtype) @ g2
+        yield args[2], _dot(ones(len(g2), g2.dtype), g2)
 
 
 def _vjp_cross_entropy(node: Tensor, g: Any) -> Pairs:  # (softmax - one_hot(y)) · g
@@ -197,19 +207,19 @@ def _vjp_cross_entropy(node: Tensor, g: Any) -> Pairs:  # (softmax - one_hot(y))
         g = g / max(y.size, 1)
     elif reduction == "none" and y.ndim:
         g = g.reshape(-1, 1)
-    # the softmax the forward pass computed, or as a node when the step is recorded
-    p = logits.softmax(-1) if g.__class__ is Tensor else e / total
+    # g times the softmax the forward pass computed, or the softmax as a node when the step
+    # is recorded
+    pg = logits.softmax(-1) * g if g.__class__ is Tensor else e * (g / total)
     one_hot = np.zeros(e.shape, e.dtype)
     one_hot[(rows(len(y)), y) if y.ndim else y] = 1
-    yield logits, (p - one_hot) * g
+    yield logits, pg - one_hot * g
 
 
 def _vjp_bce_with_logits(node: Tensor, g: Any) -> Pairs:  # (sigmoid(x) - y) · g
     y, reduction = node._ctx
-    (x,), _ = _values(node, g)
     if reduction == "mean":
         g = g / max(y.size, 1)
-    yield node._args[0], (ops.SIGMOID(x) - y) * g
+    yield node._args[0], (ops.SIGMOID(_like(g, node._args[0])) - y) * g
 
 
 # -- convolution and pooling ----------------------------------------------------------------
@@ -308,93 +318,122 @@ def conv2d(
             f"{who}: the {KH}x{KW} kernel does not fit the input of size {H}x{W} with padding "
             f"{(ph, pw)}"
         )
-    Hp, Wp = H + 2 * ph, W + 2 * pw
     # The first layer of a network (an input that needs no gradient) keeps the plain layout:
     # its backward pass is only the weights', which would pay for the wide rows and gain
     # nothing from them.
     weights_only = grad_mode.enabled and not x4.requires_grad
-    if (sh, sw) == (1, 1) and not weights_only:
-        # Stride 1: each image flattened row after row, the kernel offset (i, j) meets the
-        # pixels i*Wp + j + (p*Wp + q): one contiguous run of OH*Wp pixels per image if the
-        # output is computed at all Wp columns of each row, OW of them real and the rest
-        # (wrapping past the row's end) thrown away. Contiguous copies are several times
-        # faster than OH*OW-sized strided ones; the extra columns cost Wp/OW more products.
-        flat = np.zeros((C, N, Hp * Wp + KW - 1), x4.dtype)  # the tail: the last run's end
-        flat[:, :, : Hp * Wp].reshape(C, N, Hp, Wp)[:, :, ph : ph + H, pw : pw + W] = (
-            x4.data.transpose(1, 0, 2, 3)
-        )
-        cols = np.empty((C, KH, KW, N, OH * Wp), x4.dtype)
-        for i in range(KH):
-            for j in range(KW):
-                start = i * Wp + j
-                cols[:, i, j] = flat[:, :, start : start + OH * Wp]
-        width = Wp
-    else:
-        xp = _padded(x4.data, ph, pw).transpose(1, 0, 2, 3)  # (C, N, H, W): channel-major
-        cols = np.empty((C, KH, KW, N, OH, OW), xp.dtype)
-        for i in range(KH):  # KH*KW strided copies: each moves a whole batch of pixels
-            for j in range(KW):
-                cols[:, i, j] = xp[_window(i, j, sh, sw, OH, OW)]
-        width = OW
-    cols = cols.reshape(C * KH * KW, N * OH * width)
+    wide = (sh, sw) == (1, 1) and not weights_only
+    width = W + 2 * pw if wide else OW
+    geometry = (N, C, H, W, KH, KW, sh, sw, ph, pw, OH, OW, width)
+    cols = _im2col_array(x4.data, geometry)
     out = _dot(weight.data.reshape(O, C * KH * KW), cols)  # (O, N*OH*width)
     if bias is not None:
         out += bias.data[:, None]
     # (N, O, OH, OW) as a view: the memory stays channel-major, which is the order the next
     # layer's im2col reads and this layer's backward pass wants its gradient in (no copies).
     out = out.reshape(O, N, OH, width)[:, :, :, :OW].transpose(1, 0, 2, 3)
-    ctx = (cols, (N, C, Hp, Wp), (sh, sw), (ph, pw), width)
     args = (x4, weight) if bias is None else (x4, weight, bias)
-    result = _node(out, "conv2d", args, ctx)
+    result = _node(out, "conv2d", args, (cols, geometry))
     return result.reshape(out.shape[1:]) if one else result
+
+
+def _im2col_array(x: np.ndarray, geometry: tuple[int, ...]) -> np.ndarray:
+    """The patches of the batch `x` (N, C, H, W) as columns, (C*KH*KW, N*OH*width).
+
+    cols[(c,i,j), (n,p,q)] = xp[n, c, s*p+i, s*q+j], with xp the input padded with zeros.
+    With stride 1 (`width` = the padded width Wp), each image is flattened row after row and
+    the kernel offset (i, j) meets the pixels i*Wp + j + (p*Wp + q): one contiguous run of
+    OH*Wp pixels per image if the output is computed at all Wp columns of each row, OW of
+    them real and the rest (wrapping past the row's end) thrown away. Contiguous copies are
+    several times faster than OH*OW-sized strided ones; the extra columns cost Wp/OW more
+    products. Otherwise each offset is one strided copy of a whole batch of pixels.
+    """
+    N, C, H, W, KH, KW, sh, sw, ph, pw, OH, OW, width = geometry
+    Hp, Wp = H + 2 * ph, W + 2 * pw
+    if width != OW:  # the wide rows of stride 1 (with a 1-wide kernel both layouts agree)
+        flat = np.zeros((C, N, Hp * Wp + KW - 1), x.dtype)  # the tail: the last run's end
+        flat[:, :, : Hp * Wp].reshape(C, N, Hp, Wp)[:, :, ph : ph + H, pw : pw + W] = x.transpose(
+            1, 0, 2, 3
+        )
+        cols = np.empty((C, KH, KW, N, OH * Wp), x.dtype)
+        for i in range(KH):
+            for j in range(KW):
+                start = i * Wp + j
+                cols[:, i, j] = flat[:, :, start : start + OH * Wp]
+    else:
+        xp = _padded(x, ph, pw).transpose(1, 0, 2, 3)  # (C, N, H, W): channel-major
+        cols = np.empty((C, KH, KW, N, OH, OW), xp.dtype)
+        for i in range(KH):
+            for j in range(KW):
+                cols[:, i, j] = xp[_window(i, j, sh, sw, OH, OW)]
+    return cols.reshape(C * KH * KW, N * OH * width)
+
+
+def _col2im_array(dcols: np.ndarray, geometry: tuple[int, ...]) -> np.ndarray:
+    """The adjoint of `_im2col_array`: each column's gradient sent back to the pixel it was
+    copied from. A pixel that appeared in several patches (every pixel does when the stride
+    is smaller than the kernel) collects the sum, dxp[n, c, s*p+i, s*q+j] +=
+    dcols[(c,i,j), (n,p,q)]; cutting the padding off dxp gives dL/dx, (N, C, H, W)."""
+    N, C, H, W, KH, KW, sh, sw, ph, pw, OH, OW, width = geometry
+    Hp, Wp = H + 2 * ph, W + 2 * pw
+    if width != OW:  # the forward pass's runs, in reverse
+        dcols = dcols.reshape(C, KH, KW, N, OH * Wp)
+        flat = np.zeros((C, N, Hp * Wp + KW - 1), dcols.dtype)
+        for i in range(KH):
+            for j in range(KW):
+                start = i * Wp + j
+                flat[:, :, start : start + OH * Wp] += dcols[:, i, j]
+        dxp = flat[:, :, : Hp * Wp].reshape(C, N, Hp, Wp)
+    else:
+        dcols = dcols.reshape(C, KH, KW, N, OH, OW)
+        dxp = np.zeros((C, N, Hp, Wp), dcols.dtype)
+        for i in range(KH):
+            for j in range(KW):
+                dxp[_window(i, j, sh, sw, OH, OW)] += dcols[:, i, j]
+    return dxp[:, :, ph : Hp - ph, pw : Wp - pw].transpose(1, 0, 2, 3)
+
+
+def _im2col(x: Any, geometry: tuple[int, ...]) -> Any:
+    """`_im2col_array` of an array, or of a Tensor as a node (its VJP is `_col2im`)."""
+    if x.__class__ is Tensor:
+        return _unary(_im2col_array(x.data, geometry), "im2col", x, geometry)
+    return _im2col_array(x, geometry)
+
+
+def _col2im(dcols: Any, geometry: tuple[int, ...]) -> Any:
+    """`_col2im_array` of an array, or of a Tensor as a node (its VJP is `_im2col`)."""
+    if dcols.__class__ is Tensor:
+        return _unary(_col2im_array(dcols.data, geometry), "col2im", dcols, geometry)
+    return _col2im_array(dcols, geometry)
 
 
 def _vjp_conv2d(node: Tensor, g: Any) -> Pairs:
     """The backward pass of `conv2d`.
 
     out = W2 @ cols + b is a matrix product plus a bias, so its rule is the matmul rule.
-    With G = dL/dout laid out like the product, (O, N*OH*OW):
+    With G = dL/dout laid out like the product, (O, N*OH*width), zero in the thrown-away
+    columns of the stride-1 layout (so that they add nothing):
 
         dL/dW2   = G @ cols^T     (O, C*KH*KW), reshaped to W's shape
         dL/db[o] = sum over the batch and the positions of G[o]
-        dL/dcols = W2^T @ G       (C*KH*KW, N*OH*OW)
+        dL/dcols = W2^T @ G       (C*KH*KW, N*OH*width), and dL/dx = col2im(dL/dcols)
 
-    and col2im sends each column's gradient back to the pixel it was copied from: a pixel
-    that appeared in several patches (every pixel does when the stride is smaller than the
-    kernel) collects the sum, dxp[n, c, s*p+i, s*q+j] += dcols[(c,i,j), (n,p,q)]. Cutting
-    the padding off dxp gives dL/dx.
+    Recorded (`create_graph=True`), cols is im2col(x) as a node, so that dL/dW2 is a
+    function of x too.
     """
     args = node._args
     x, weight = args[0], args[1]
-    cols, (N, C, Hp, Wp), (sh, sw), (ph, pw), width = node._ctx
-    O, OH, OW = node.data.shape[1:]
-    wide = width != OW  # the stride-1 layout: outputs at all Wp columns of a row
-    if wide:  # the thrown-away columns get a zero gradient, so they add nothing below
-        G = np.empty((O, N, OH, Wp), g.dtype)
-        G[:, :, :, :OW] = g.transpose(1, 0, 2, 3)
-        G[:, :, :, OW:] = 0
-        G = G.reshape(O, N * OH * Wp)
-    else:
-        G = np.ascontiguousarray(g.transpose(1, 0, 2, 3)).reshape(O, N * OH * OW)
+    cols, geometry = node._ctx
+    N, C, H, W, KH, KW, sh, sw, ph, pw, OH, OW, width = geometry
+    O = weight.data.shape[0]
+    G = _permuted(g, (1, 0, 2, 3))
+    if width != OW:
+        G = _scatter(G, (slice(None), slice(None), slice(None), slice(0, OW)), (O, N, OH, width))
+    G = G.reshape(O, N * OH * width)
     if x.requires_grad:
-        KH, KW = weight.data.shape[2:]
-        dcols = _dot(weight.data.reshape(O, -1).T, G).reshape(C, KH, KW, N, OH * width)
-        if wide:  # col2im as KH*KW contiguous runs, the forward pass's copies in reverse
-            flat = np.zeros((C, N, Hp * Wp + KW - 1), dcols.dtype)
-            for i in range(KH):
-                for j in range(KW):
-                    start = i * Wp + j
-                    flat[:, :, start : start + OH * Wp] += dcols[:, i, j]
-            dxp = flat[:, :, : Hp * Wp].reshape(C, N, Hp, Wp)
-        else:
-            dcols = dcols.reshape(C, KH, KW, N, OH, OW)
-            dxp = np.zeros((C, N, Hp, Wp), dcols.dtype)
-            for i in range(KH):
-                for j in range(KW):
-                    dxp[_window(i, j, sh, sw, OH, OW)] += dcols[:, i, j]
-        dx = dxp[:, :, ph : Hp - ph, pw : Wp - pw].transpose(1, 0, 2, 3)
-        yield x, dx
+        yield x, _col2im(_dot(_like(g, weight).reshape(O, -1).T, G), geometry)
     if weight.requires_grad:
+        cols = _im2col(x, geometry) if g.__class__ is Tensor else cols
         yield weight, _dot(G, cols.T).reshape(weight.data.shape)
     if len(args) == 3 and args[2].requires_grad:
         yield args[2], _dot(G, ones(G.shape[1], G.dtype))
@@ -446,7 +485,7 @@ def max_pool2d(
         out = np.maximum(first, xp[_window(*offsets[1], sh, sw, OH, OW)])
         for i, j in offsets[2:]:
             np.maximum(out, xp[_window(i, j, sh, sw, OH, OW)], out=out)
-    result = _unary(out, "max_pool2d", x4, (xp, (KH, KW), (sh, sw), (ph, pw)))
+    result = _unary(out, "max_pool2d", x4, (xp, (KH, KW, sh, sw, ph, pw)))
     return result.reshape(out.shape[1:]) if one else result
 
 
@@ -454,45 +493,84 @@ def _vjp_max_pool2d(node: Tensor, g: Any) -> Pairs:
     """The backward pass of `max_pool2d`: each window's gradient goes to its maximum.
 
     out[n, c, p, q] = max_{i,j} xp[n, c, s*p + i, s*q + j], so d out / d xp is 1 at the
-    element that is the maximum and 0 elsewhere. Where several elements of a window tie, the
-    first in row-major order takes it all, as PyTorch does (it records that element's index):
-    the offsets are visited in that order, and an output already served is skipped. Windows
-    that overlap (stride < kernel) add their gradients into the same pixel; windows that tile
-    the input (stride = kernel, the usual pool) write each pixel once, straight into place,
-    and the last offset takes every output not yet served without a comparison.
+    element that is the maximum and 0 elsewhere (`_winners`): the step is `_unpool`, linear in
+    the gradient, whose own VJP picks the winners' gradients again (`_pick`).
     """
-    x = node._args[0]
-    xp, (KH, KW), (sh, sw), (ph, pw) = node._ctx
-    m = node.data
-    if g.strides != m.strides:  # bring the gradient into m's memory order once (one pass)
-        g = _in_order_of(m, g)
+    xp, pool = node._ctx
+    yield node._args[0], _unpool(g, (_winners(xp, node.data, pool), xp, pool))
+
+
+def _winners(xp: np.ndarray, m: np.ndarray, pool: tuple[int, ...]) -> list[np.ndarray]:
+    """For each kernel offset, the outputs whose maximum is there. Where several elements of a
+    window tie, the first in row-major order takes it all, as PyTorch does (it records that
+    element's index): the offsets are visited in that order, and an output already served is
+    skipped. Windows that tile the input (stride = kernel, the usual pool) give the last
+    offset every output not yet served, without a comparison."""
+    KH, KW, sh, sw, ph, pw = pool
     OH, OW = m.shape[2], m.shape[3]
+    tiled = (sh, sw) == (KH, KW) and not ph and not pw
+    hits: list[np.ndarray] = []
+    free = None  # outputs whose maximum is still to be found (None: all of them)
+    for k in range(KH * KW):
+        if tiled and k == KH * KW - 1 and free is not None:
+            hits.append(free)
+            break
+        hit = np.empty_like(m, bool)  # in m's memory order: one pass, in order
+        np.equal(xp[_window(k // KW, k % KW, sh, sw, OH, OW)], m, out=hit)
+        if free is not None:
+            hit &= free
+            free ^= hit
+        else:
+            free = ~hit
+        hits.append(hit)
+    return hits
+
+
+def _unpool_array(g: np.ndarray, how: tuple[Any, ...]) -> np.ndarray:
+    """Each output's gradient put where its window's maximum was, (N, C, H, W). Windows that
+    overlap (stride < kernel) add into the same pixel; windows that tile the input write each
+    pixel once, straight into place."""
+    hits, xp, (KH, KW, sh, sw, ph, pw) = how
+    if g.strides != hits[0].strides:  # bring the gradient into the masks' memory order once
+        g = _in_order_of(hits[0], g)
+    OH, OW = g.shape[2], g.shape[3]
     tiled = (sh, sw) == (KH, KW) and not ph and not pw
     covered = tiled and xp.shape[2] == OH * KH and xp.shape[3] == OW * KW
     # laid out in memory as the input is (channel-major after a convolution), so the strided
     # writes below and the layers before this one read it in order
     dxp = (np.empty_like if covered else np.zeros_like)(xp, g.dtype)
-    offsets = [(i, j) for i in range(KH) for j in range(KW)]
-    hit = np.empty_like(m, bool)  # in the same memory order as m: one pass, in order
-    free = None  # outputs whose gradient is still to be placed (None: all of them)
-    for k, (i, j) in enumerate(offsets):
-        window = _window(i, j, sh, sw, OH, OW)
-        if tiled and k == len(offsets) - 1 and free is not None:
-            hit = free  # the maximum of a window nobody else claimed is here
-        else:
-            np.equal(xp[window], m, out=hit)
-            if free is not None:
-                hit &= free
+    for k, hit in enumerate(hits):
+        window = _window(k // KW, k % KW, sh, sw, OH, OW)
         if tiled:
             np.multiply(g, hit, out=dxp[window])
         else:
             dxp[window] += g * hit
-        if free is None:
-            free = ~hit
-        elif hit is not free:
-            free ^= hit
-    H, W = xp.shape[2] - 2 * ph, xp.shape[3] - 2 * pw
-    yield x, dxp[:, :, ph : ph + H, pw : pw + W]
+    return dxp[:, :, ph : xp.shape[2] - ph, pw : xp.shape[3] - pw]
+
+
+def _pick_array(dx: np.ndarray, how: tuple[Any, ...]) -> np.ndarray:
+    """The adjoint of `_unpool_array`: each output takes the value at its window's maximum."""
+    hits, _, (KH, KW, sh, sw, ph, pw) = how
+    OH, OW = hits[0].shape[2], hits[0].shape[3]
+    dxp = _padded(dx, ph, pw)
+    out = np.zeros(hits[0].shape, dx.dtype)
+    for k, hit in enumerate(hits):
+        out += dxp[_window(k // KW, k % KW, sh, sw, OH, OW)] * hit
+    return out
+
+
+def _unpool(g: Any, how: tuple[Any, ...]) -> Any:
+    """`_unpool_array` of an array, or of a Tensor as a node (its VJP is `_pick`)."""
+    if g.__class__ is Tensor:
+        return _unary(_unpool_array(g.data, how), "unpool", g, how)
+    return _unpool_array(g, how)
+
+
+def _pick(dx: Any, how: tuple[Any, ...]) -> Any:
+    """`_pick_array` of an array, or of a Tensor as a node (its VJP is `_unpool`)."""
+    if dx.__class__ is Tensor:
+        return _unary(_pick_array(dx.data, how), "pick", dx, how)
+    return _pick_array(dx, how)
 
 
 def _in_order_of(like: np.ndarray, a: np.ndarray) -> np.ndarray:
@@ -516,27 +594,6 @@ def _affine(xhat: np.ndarray, w: np.ndarray | None, b: np.ndarray | None) -> np.
     if b is not None:
         out += b
     return out
-
-
-def _d_normalized(dxhat: np.ndarray, xhat: np.ndarray, invstd: np.ndarray, axes: Any) -> Any:
-    """dL/dx of xhat = (x - mean(x)) * invstd, with mean and variance taken over `axes`.
-
-    With n the number of elements averaged, d mean / dx_k = 1/n and d var / dx_k =
-    2 (x_k - mean) / n; the chain rule through both gives, per group averaged together,
-
-        dL/dx = invstd / n * (n * dxhat - sum(dxhat) - xhat * sum(dxhat * xhat))
-
-    (the two sums over `axes`): the gradient of xhat itself, less its mean, less its
-    projection on xhat. This is the closed form Andrej Karpathy derives in makemore part 4.
-    """
-    n = xhat.size // invstd.size
-    total = _add_reduce(dxhat, axis=axes, keepdims=True)
-    projection = _add_reduce(dxhat * xhat, axis=axes, keepdims=True)
-    dx = dxhat * xhat.dtype.type(n)
-    dx -= total
-    dx -= xhat * projection
-    dx *= invstd / xhat.dtype.type(n)
-    return dx
 
 
 # -- BatchNorm --------------------------------------------------------------------------------
@@ -605,7 +662,8 @@ def batch_norm(
     b = None if bias is None else bias.data.reshape(view)
     out = _affine(xhat, w, b)
     args = tuple(t for t in (x, weight, bias) if t is not None)
-    ctx = (xhat, invstd, axes, view, training, weight is not None, bias is not None)
+    centre = None if training else rm.reshape(view).copy()  # type: ignore[union-attr]
+    ctx = (xhat, invstd.reshape(view), axes, view, centre, eps, weight is not None)
     return _node(out, "batch_norm", args, ctx)
 
 
@@ -615,46 +673,6 @@ def _channel_sum(a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
     if len(axes) == 1:
         return _dot(ones(len(a), a.dtype), a)
     return _add_reduce(a, axis=axes)
-
-
-def _vjp_batch_norm(node: Tensor, g: Any) -> Pairs:
-    """out = weight * xhat + bias, per channel, so with G = dL/dout:
-
-        dL/dweight = sum over the batch of G * xhat       dL/dbias = sum of G
-        dL/dxhat   = G * weight
-
-    In evaluation the mean and variance are constants and dL/dx = G * weight * invstd. In
-    training they are the batch's, so dL/dx is `_d_normalized`; its two sums are those of
-    dL/dxhat and dL/dxhat * xhat, which are weight times the two sums above, so
-
-        dL/dx = weight * invstd * (G - sum(G) / n - xhat * sum(G * xhat) / n)
-
-    costs no reduction beyond those the weight and bias need anyway.
-    """
-    args = node._args
-    x = args[0]
-    xhat, invstd, axes, view, training, has_w, has_b = node._ctx
-    w = args[1] if has_w else None
-    b = args[1 + has_w] if has_b else None
-    need_sums = training and x.requires_grad
-    if (w is not None and w.requires_grad) or need_sums:
-        gx_sum = _channel_sum(g * xhat, axes)
-    if (b is not None and b.requires_grad) or need_sums:
-        g_sum = _channel_sum(g, axes)
-    if x.requires_grad:
-        scale = invstd if w is None else invstd * w.data
-        if training:
-            inv_n = g.dtype.type(xhat.size // invstd.size) ** -1
-            dx = g - (g_sum * inv_n).reshape(view)
-            dx -= xhat * (gx_sum * inv_n).reshape(view)
-            dx *= scale.reshape(view)
-        else:
-            dx = g * scale.reshape(view)
-        yield x, dx
-    if w is not None and w.requires_grad:
-        yield w, gx_sum
-    if b is not None and b.requires_grad:
-        yield b, g_sum
 
 
 # -- LayerNorm --------------------------------------------------------------------------------
@@ -696,29 +714,48 @@ def layer_norm(
     w = None if weight is None else weight.data
     out = _affine(xhat, w, None if bias is None else bias.data)
     args = tuple(t for t in (x, weight, bias) if t is not None)
-    ctx = (xhat, invstd, axes, weight is not None, bias is not None)
+    ctx = (xhat, invstd, axes, shape, None, eps, weight is not None)
     return _node(out, "layer_norm", args, ctx)
 
 
-def _vjp_layer_norm(node: Tensor, g: Any) -> Pairs:
-    """out = weight * xhat + bias, elementwise over the normalised dimensions:
+def _vjp_normalized(node: Tensor, g: Any) -> Pairs:
+    """The step of `batch_norm` and `layer_norm`: out = weight * xhat + bias, with
+    xhat = (x - mean) * invstd over `axes`, the weight and bias of shape `pshape` against it.
 
-    dL/dweight = G * xhat summed over the leading (batch) axes,  dL/dbias = G summed so
-    dL/dx      = `_d_normalized`(G * weight), the statistics being each sample's own.
+        dL/dweight = G * xhat and dL/dbias = G, each summed to the weight's shape
+        dL/dxhat   = G * weight
+
+    With the mean and variance constants (BatchNorm evaluating, on its running statistics),
+    dL/dx = dL/dxhat * invstd. With the batch's own: n the number of elements averaged,
+    d mean / dx_k = 1/n and d var / dx_k = 2 (x_k - mean) / n, and the chain rule through both
+    gives, per group averaged together,
+
+        dL/dx = invstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
+
+    the gradient of xhat itself, less its mean, less its projection on xhat: the closed form
+    Andrej Karpathy derives in makemore part 4. Recorded (`create_graph=True`), xhat and
+    invstd are computed again from x as Tensors, so that the step's own derivative sees them
+    depend on x.
     """
     args = node._args
     x = args[0]
-    xhat, invstd, axes, has_w, has_b = node._ctx
-    w = args[1] if has_w else None
-    b = args[1 + has_w] if has_b else None
-    lead = tuple(range(g.ndim - len(axes)))
+    xhat, invstd, axes, pshape, centre, eps, has_w = node._ctx
+    batch = centre is None  # normalised with the batch's own statistics
+    if g.__class__ is Tensor:
+        if batch:
+            centre = x.mean(axis=axes, keepdims=True)
+            invstd = (((x - centre) ** 2).mean(axis=axes, keepdims=True) + eps) ** -0.5
+        xhat = (x - centre) * invstd
+    w = _like(g, args[1]).reshape(pshape) if has_w else None
     if x.requires_grad:
-        dxhat = g if w is None else g * w.data
-        yield x, _d_normalized(dxhat, xhat, invstd, axes)
-    if w is not None and w.requires_grad:
-        yield w, _add_reduce(g * xhat, axis=lead)
-    if b is not None and b.requires_grad:
-        yield b, _add_reduce(g, axis=lead)
+        dxhat = g if w is None else g * w
+        if batch:
+            mean = dxhat.mean(axis=axes, keepdims=True)
+            dxhat = dxhat - mean - xhat * (dxhat * xhat).mean(axis=axes, keepdims=True)
+        yield x, dxhat * invstd
+    for t, local in zip(args[1:], (xhat, None) if has_w else (None,)):
+        if t.requires_grad:
+            yield t, sum_to_shape(g if local is None else g * local, pshape).reshape(t.shape)
 
 
 # -- lookup and masking --------------------------------------------------------------------
@@ -810,15 +847,18 @@ def _vjp_dropout(node: Tensor, g: Any) -> Pairs:
 
 VJPS.update(
     {
+        "im2col": lambda node, g: iter([(node._args[0], _col2im(g, node._ctx))]),
+        "col2im": lambda node, g: iter([(node._args[0], _im2col(g, node._ctx))]),
+        "unpool": lambda node, g: iter([(node._args[0], _pick(g, node._ctx))]),
+        "pick": lambda node, g: iter([(node._args[0], _unpool(g, node._ctx))]),
         "linear": _vjp_linear,
         "cross_entropy": _vjp_cross_entropy,
         "bce_with_logits": _vjp_bce_with_logits,
         "conv2d": _vjp_conv2d,
         "max_pool2d": _vjp_max_pool2d,
-        "batch_norm": _vjp_batch_norm,
-        "layer_norm": _vjp_layer_norm,
+        "batch_norm": _vjp_normalized,
+        "layer_norm": _vjp_normalized,
         "embedding": _vjp_embedding,
         "dropout": _vjp_dropout,
     }
 )
-ARRAY_ONLY.update({"conv2d", "max_pool2d", "batch_norm", "layer_norm"})

@@ -67,6 +67,7 @@ _add_reduce: Any = np.add.reduce  # the ufuncs' own reduce: less overhead than t
 _max_reduce: Any = np.maximum.reduce
 _sigmoid = ops.SIGMOID.array
 _float32 = np.dtype(np.float32)
+_np_dot = np.dot
 _new = object.__new__
 _needs_grad = attrgetter("requires_grad")
 
@@ -783,7 +784,7 @@ def local_step(node: Tensor) -> None:
             return
         g = node.grad
         for a, c in VJPS[node._op](node, g):  # a view of g (a reshape) is shared, not owned
-            _add_grad(a, c, c is not g and getattr(c, "base", None) is None)
+            _add_grad(a, c, c is not g and c.base is None)
 
 
 # -- vector-Jacobian products: one per op, on arrays or recorded as Tensors ------------------
@@ -799,14 +800,14 @@ def vjp(node: Tensor, g: Any) -> Pairs:
     shows), or a Tensor, and they are Tensors computed from the graph, so that the gradient
     can be differentiated again (`backward(create_graph=True)`). Each op's VJP is written once,
     with operations that arrays and Tensors both have (`@`, `.T`, `reshape`, `sum`, the op
-    table's rows); `_values` hands it the operands as one or the other.
+    table's rows); `_like` hands it each operand as one or the other.
     """
     if not node._op:
         return  # a leaf
     ctx = node._ctx
     op = ctx if ctx.__class__ is Op else ops.TABLE.get(node._op)
     if op is not None:
-        args, out = _values(node, g)
+        args, out = [_like(g, a) for a in node._args], _like(g, node)
         for i, a in enumerate(node._args):
             if a.requires_grad:
                 local = _pow_base_partial(*args) if op is ops.POW and i == 0 else None
@@ -814,22 +815,20 @@ def vjp(node: Tensor, g: Any) -> Pairs:
                     local = op.partials[i](*args, out)
                 yield a, sum_to_shape(g if _is_one(local) else g * local, a.shape)
         return
-    if g.__class__ is Tensor and node._op in ARRAY_ONLY:
-        raise RuntimeError(
-            f"{node._op}: its backward step is written on arrays only, so a gradient through "
-            "it cannot be recorded (backward(create_graph=True)) and differentiated again"
-        )
     for a, c in VJPS[node._op](node, g):
         if a.requires_grad:
             yield a, c
 
 
-def _values(node: Tensor, g: Any) -> tuple[tuple[Any, ...], Any]:
-    """The operands and the result as a VJP computes with them: arrays when `g` is one,
-    else the Tensors themselves, so that every product is recorded."""
-    if g.__class__ is Tensor:
-        return node._args, node
-    return tuple(a.data for a in node._args), node.data
+def _like(g: Any, t: Tensor) -> Any:
+    """`t` as a VJP computes with it: its array when `g` is an array, else the Tensor itself,
+    so that every product is recorded."""
+    return t if g.__class__ is Tensor else t.data
+
+
+def _dot(a: Any, b: Any) -> Any:
+    """a @ b; for two arrays `np.dot`, which has less overhead on small matrices."""
+    return _np_dot(a, b) if a.__class__ is _ndarray is b.__class__ else a @ b
 
 
 def _pow_base_partial(x: Any, y: Any) -> Any:
@@ -872,12 +871,12 @@ def _spread(g: Any, a: Tensor, axis: Axis, keepdims: bool) -> Any:
 
 def _vjp_matmul(node: Tensor, g: Any) -> Pairs:  # dA = G @ Bᵀ, dB = Aᵀ @ G
     a, b = node._args
-    (A, B), _ = _values(node, g)
+    A, B = _like(g, a), _like(g, b)
     if A.ndim == 2 == B.ndim:  # the common case, straight to BLAS
         if a.requires_grad:
-            yield a, g @ B.T
+            yield a, _dot(g, B.T)
         if b.requires_grad:
-            yield b, A.T @ g
+            yield b, _dot(A.T, g)
         return
     # A vector operand acts as a one-row (left) or one-column (right) matrix; batch axes
     # broadcast, so each gradient is summed back to its operand's shape.
@@ -916,14 +915,13 @@ def _vjp_max(node: Tensor, g: Any) -> Pairs:  # to the maxima, shared between ti
 
 
 def _vjp_softmax(node: Tensor, g: Any) -> Pairs:  # ds_i/da_j = s_i (δ_ij - s_j)
-    _, s = _values(node, g)
+    s = _like(g, node)
     gs = g * s
     yield node._args[0], gs - s * gs.sum(axis=node._ctx, keepdims=True)
 
 
 def _vjp_log_softmax(node: Tensor, g: Any) -> Pairs:  # d(log s_i)/da_j = δ_ij - s_j
-    _, out = _values(node, g)
-    yield node._args[0], g - ops.EXP(out) * g.sum(axis=node._ctx, keepdims=True)
+    yield node._args[0], g - ops.EXP(_like(g, node)) * g.sum(axis=node._ctx, keepdims=True)
 
 
 VJPS: dict[str, VJP] = {
@@ -938,7 +936,6 @@ VJPS: dict[str, VJP] = {
     "softmax": _vjp_softmax,
     "log_softmax": _vjp_log_softmax,
 }
-ARRAY_ONLY: set[str] = set()  # ops whose VJP takes arrays only (`functional.py` adds them)
 
 
 _edges = attrgetter("_prev")  # what the shared walk follows: operands that need a gradient
