@@ -810,9 +810,7 @@ def vjp(node: Tensor, g: Any) -> Pairs:
         args, out = [_like(g, a) for a in node._args], _like(g, node)
         for i, a in enumerate(node._args):
             if a.requires_grad:
-                local = _pow_base_partial(*args) if op is ops.POW and i == 0 else None
-                if local is None:
-                    local = op.partials[i](*args, out)
+                local = op.partials[i](*args, out)
                 yield a, sum_to_shape(g if _is_one(local) else g * local, a.shape)
         return
     for a, c in VJPS[node._op](node, g):
@@ -829,16 +827,6 @@ def _like(g: Any, t: Tensor) -> Any:
 def _dot(a: Any, b: Any) -> Any:
     """a @ b; for two arrays `np.dot`, which has less overhead on small matrices."""
     return _np_dot(a, b) if a.__class__ is _ndarray is b.__class__ else a @ b
-
-
-def _pow_base_partial(x: Any, y: Any) -> Any:
-    """d(x**y)/dx = y * x**(y-1), except where y is 0: x**0 is the constant 1, flat even at
-    x = 0, where x**-1 would make 0 * inf = nan (the float rule masks the same entries).
-    Shifting those exponents to 0 keeps them finite: y * x**0 = 0 there."""
-    zero = np.asarray(y) == 0
-    if not zero.any():
-        return None  # the row's own partial
-    return y * x ** (y - 1 + zero)
 
 
 def _is_one(local: Any) -> bool:
