@@ -249,6 +249,27 @@ def _batched(x: Tensor, who: str, shape_hint: str) -> tuple[Tensor, bool]:
     raise ValueError(f"{who}: expected input of shape {shape_hint}, got {x.shape}")
 
 
+def _fitted(
+    who: str,
+    what: str,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    channels: str,
+    shape: tuple[int, ...],
+) -> tuple[int, int]:
+    """(OH, OW), the positions the kernel takes; a ValueError when it takes none."""
+    (KH, KW), (ph, pw) = kernel, padding
+    OH = conv_output_size(shape[-2], KH, stride[0], ph)
+    OW = conv_output_size(shape[-1], KW, stride[1], pw)
+    if OH < 1 or OW < 1:
+        raise ValueError(
+            f"{who}: the {KH}x{KW} {what} does not fit: expected input of shape "
+            f"(N, {channels}, H, W) with H >= {KH - 2 * ph} and W >= {KW - 2 * pw}, got {shape}"
+        )
+    return OH, OW
+
+
 def _padded(x: np.ndarray, ph: int, pw: int, fill: float = 0.0) -> np.ndarray:
     """x with `ph` rows and `pw` columns of `fill` on each side of the last two axes, laid out
     channel-major in memory, as the convolutions here produce and read their arrays."""
@@ -312,12 +333,7 @@ def conv2d(
         )
     if bias is not None and bias.shape != (O,):
         raise ValueError(f"{who}: bias must have shape ({O},), got {bias.shape}")
-    OH, OW = conv_output_size(H, KH, sh, ph), conv_output_size(W, KW, sw, pw)
-    if OH < 1 or OW < 1:
-        raise ValueError(
-            f"{who}: the {KH}x{KW} kernel does not fit the input of size {H}x{W} with padding "
-            f"{(ph, pw)}"
-        )
+    OH, OW = _fitted(who, "kernel", (KH, KW), (sh, sw), (ph, pw), str(C), x.shape)
     # The first layer of a network (an input that needs no gradient) keeps the plain layout:
     # its backward pass is only the weights', which would pay for the wide rows and gain
     # nothing from them.
@@ -470,12 +486,7 @@ def max_pool2d(
         raise TypeError(f"{who}: expected a float input, got dtype {x.dtype}")
     x4, one = _batched(x, who, "(N, C, H, W) or (C, H, W)")
     N, C, H, W = x4.shape
-    OH, OW = conv_output_size(H, KH, sh, ph), conv_output_size(W, KW, sw, pw)
-    if OH < 1 or OW < 1:
-        raise ValueError(
-            f"{who}: the {KH}x{KW} window does not fit the input of size {H}x{W} "
-            f"(input shape {x.shape})"
-        )
+    OH, OW = _fitted(who, "window", (KH, KW), (sh, sw), (ph, pw), "C", x.shape)
     xp = _padded(x4.data, ph, pw, -np.inf)
     offsets = [(i, j) for i in range(KH) for j in range(KW)]
     first = xp[_window(0, 0, sh, sw, OH, OW)]
@@ -696,8 +707,7 @@ def layer_norm(
     k = len(shape)
     if not k or x.shape[x.ndim - k :] != shape or x.ndim < k:
         raise ValueError(
-            f"{who}: expected input of shape (*, {', '.join(map(str, shape))}) "
-            f"(normalized_shape {shape}), got {x.shape}"
+            f"{who}: expected input of shape (*, {', '.join(map(str, shape))}), got {x.shape}"
         )
     if x.dtype.kind != "f":
         raise TypeError(f"{who}: expected a float input, got dtype {x.dtype}")
@@ -793,7 +803,7 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
     idx = input.data if isinstance(input, Tensor) else np.asarray(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(
-            f"{who}: indices must be integers (token ids), got dtype {idx.dtype}; "
+            f"{who}: expected integer indices (token ids), got dtype {idx.dtype}; "
             "convert them with .astype(np.int64)"
         )
     if weight.ndim != 2:

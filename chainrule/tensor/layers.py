@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -122,6 +122,15 @@ class TensorModule(Module):
     def parameter_count(cls, config: Mapping[str, Any]) -> int:
         """A layer without weights (an activation, a pool, Flatten, Dropout) learns nothing."""
         return 0
+
+    def _apply(self, op: Callable[..., Tensor], *args: Any) -> Tensor:
+        """`op(*args)`, its error said of this layer, where the user sees it: 'Conv2d(1, 8,
+        kernel_size=(3, 3)): expected input of shape (N, 1, H, W) or (1, H, W), got (64, 784)'."""
+        try:
+            return op(*args)
+        except (ValueError, TypeError, IndexError) as err:
+            said = str(err).split(": ", 1)[-1]  # without the op's own name
+            raise type(err)(f"{type(self).__name__}({self.extra_repr()}): {said}") from None
 
 
 class Linear(TensorModule):
@@ -351,16 +360,7 @@ class Conv2d(TensorModule):
     def __call__(self, x: Any) -> Tensor:
         if x.__class__ is not Tensor:
             x = _as_tensor(x, self.weight.data.dtype)
-        C = self.in_channels
-        if x.ndim not in (3, 4) or x.shape[-3] != C:
-            raise shape_error(self, f"(N, {C}, H, W) or ({C}, H, W)", x.shape)
-        _, h, w = self.output_shape(*x.shape[-2:])
-        if h < 1 or w < 1:
-            kh, kw = self.kernel_size
-            ph, pw = self.padding
-            expected = f"(N, {C}, H, W) with H >= {kh - 2 * ph} and W >= {kw - 2 * pw}"
-            raise shape_error(self, expected, x.shape)
-        return conv2d(x, self.weight, self.bias, self.stride, self.padding)
+        return self._apply(conv2d, x, self.weight, self.bias, self.stride, self.padding)
 
     def config(self) -> dict[str, Any]:
         return {
@@ -413,14 +413,7 @@ class MaxPool2d(TensorModule):
     def __call__(self, x: Any) -> Tensor:
         if x.__class__ is not Tensor:
             x = _as_tensor(x, np.float32)
-        if x.ndim not in (3, 4):
-            raise shape_error(self, "(N, C, H, W) or (C, H, W)", x.shape)
-        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
-        h, w = x.shape[-2:]
-        if conv_output_size(h, kh, sh, ph) < 1 or conv_output_size(w, kw, sw, pw) < 1:
-            expected = f"(N, C, H, W) with H >= {kh - 2 * ph} and W >= {kw - 2 * pw}"
-            raise shape_error(self, expected, x.shape)
-        return max_pool2d(x, self.kernel_size, self.stride, self.padding)
+        return self._apply(max_pool2d, x, self.kernel_size, self.stride, self.padding)
 
     def config(self) -> dict[str, Any]:
         return {
@@ -506,16 +499,7 @@ class Embedding(TensorModule):
         self.weight = Tensor(table, requires_grad=True, label="weight")
 
     def __call__(self, x: Any) -> Tensor:
-        idx = x.data if isinstance(x, Tensor) else np.asarray(x)
-        if idx.dtype.kind not in "iu":
-            raise TypeError(
-                f"{type(self).__name__}({self.extra_repr()}): expected integer indices, got "
-                f"dtype {idx.dtype} (shape {idx.shape}); convert them with .astype(np.int64)"
-            )
-        try:
-            return embedding(idx, self.weight, self.padding_idx)
-        except IndexError as err:
-            raise IndexError(f"Embedding({self.extra_repr()}): {err}") from None
+        return self._apply(embedding, x, self.weight, self.padding_idx)
 
     def config(self) -> dict[str, Any]:
         return {
@@ -655,10 +639,7 @@ class LayerNorm(TensorModule):
     def __call__(self, x: Any) -> Tensor:
         if x.__class__ is not Tensor:
             x = _as_tensor(x, np.float32 if self.weight is None else self.weight.data.dtype)
-        shape = self.normalized_shape
-        if x.shape[x.ndim - len(shape) :] != shape or x.ndim < len(shape):
-            raise shape_error(self, f"(*, {', '.join(map(str, shape))})", x.shape)
-        return layer_norm(x, shape, self.weight, self.bias, self.eps)
+        return self._apply(layer_norm, x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def config(self) -> dict[str, Any]:
         return {
