@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor.layers import KINDS, Sequential
+from ..tensor.layers import KINDS, Sequential, arguments
 
 __all__ = ["from_torch", "to_torch"]
 
@@ -170,12 +170,12 @@ def _layer_from_torch(torch: Any, m: Any, name: str, dtype: Any) -> Any:
         if getattr(m, attr) not in (only, (only, only)):
             raise TypeError(f"{where}: {attr}={getattr(m, attr)!r} is not supported")
     kwargs: dict[str, Any] = {}
-    for arg in inspect.signature(KINDS[kind]).parameters:
+    if "dtype" in inspect.signature(KINDS[kind]).parameters:
+        kwargs["dtype"] = dtype
+    for arg in arguments(KINDS[kind]):
         if arg == "bias":  # a flag in chainrule, the tensor (or None) in PyTorch
             kwargs[arg] = m.bias is not None or not getattr(m, "elementwise_affine", True)
-        elif arg == "dtype":
-            kwargs[arg] = dtype
-        elif arg != "seed":
+        else:
             value = getattr(m, _RENAMED.get(arg, arg))
             kwargs[arg] = tuple(value) if isinstance(value, list) else value
     try:

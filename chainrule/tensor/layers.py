@@ -21,6 +21,7 @@ with the weights and carried to and from PyTorch, but never given gradients.
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 from collections.abc import Callable, Iterator, Mapping
@@ -67,6 +68,7 @@ __all__ = [
     "Sigmoid",
     "Tanh",
     "TensorModule",
+    "arguments",
     "digits_cnn",
     "from_config",
     "mlp",
@@ -115,8 +117,15 @@ class TensorModule(Module):
     """The base of the tensor layers: a `Module` whose parameters are `Tensor`s."""
 
     def config(self) -> dict[str, Any]:
-        """A JSON-able description of the architecture; `from_config` rebuilds it."""
-        return {"type": type(self).__name__}
+        """A JSON-able description of the architecture; `from_config` rebuilds it: the layer's
+        arguments (`arguments`), read back from its attributes of the same names."""
+        config: dict[str, Any] = {"type": type(self).__name__}
+        for name in arguments(type(self)):
+            value = getattr(self, name)
+            if name == "bias":  # the flag, where the attribute is the tensor
+                value = getattr(self, "_has_bias", value is not None)
+            config[name] = list(value) if isinstance(value, tuple) else value
+        return config
 
     @classmethod
     def parameter_count(cls, config: Mapping[str, Any]) -> int:
@@ -173,9 +182,6 @@ class Linear(TensorModule):
                 f"Linear({self.extra_repr()}): expected input of shape (N, {self.nin}), got "
                 f"{x.shape}"
             ) from None
-
-    def config(self) -> dict[str, Any]:
-        return {"type": "Linear", "nin": self.nin, "nout": self.nout, "bias": self.bias is not None}
 
     @classmethod
     def parameter_count(cls, config: Mapping[str, Any]) -> int:
@@ -264,9 +270,6 @@ class Activation(TensorModule):
         row = ACTIVATIONS[self.name]
         x = x if x.__class__ is Tensor else _as_tensor(x, np.float32)
         return x if row is None else row(x)
-
-    def config(self) -> dict[str, Any]:
-        return {"type": "Activation", "name": self.name}
 
     def extra_repr(self) -> str:
         return repr(self.name)
@@ -362,17 +365,6 @@ class Conv2d(TensorModule):
             x = _as_tensor(x, self.weight.data.dtype)
         return self._apply(conv2d, x, self.weight, self.bias, self.stride, self.padding)
 
-    def config(self) -> dict[str, Any]:
-        return {
-            "type": "Conv2d",
-            "in_channels": self.in_channels,
-            "out_channels": self.out_channels,
-            "kernel_size": list(self.kernel_size),
-            "stride": list(self.stride),
-            "padding": list(self.padding),
-            "bias": self.bias is not None,
-        }
-
     @classmethod
     def parameter_count(cls, config: Mapping[str, Any]) -> int:
         cin = check_size(config.get("in_channels"), "Conv2d in_channels")
@@ -415,14 +407,6 @@ class MaxPool2d(TensorModule):
             x = _as_tensor(x, np.float32)
         return self._apply(max_pool2d, x, self.kernel_size, self.stride, self.padding)
 
-    def config(self) -> dict[str, Any]:
-        return {
-            "type": "MaxPool2d",
-            "kernel_size": list(self.kernel_size),
-            "stride": list(self.stride),
-            "padding": list(self.padding),
-        }
-
     def extra_repr(self) -> str:
         out = f"kernel_size={self.kernel_size}, stride={self.stride}"
         return out + (f", padding={self.padding}" if self.padding != (0, 0) else "")
@@ -449,9 +433,6 @@ class Flatten(TensorModule):
             raise shape_error(self, f"at least {need} dimensions", x.shape)
         shape = x.shape
         return x.reshape(shape[:start] + (-1,) + shape[end + 1 :])
-
-    def config(self) -> dict[str, Any]:
-        return {"type": "Flatten", "start_dim": self.start_dim, "end_dim": self.end_dim}
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -500,14 +481,6 @@ class Embedding(TensorModule):
 
     def __call__(self, x: Any) -> Tensor:
         return self._apply(embedding, x, self.weight, self.padding_idx)
-
-    def config(self) -> dict[str, Any]:
-        return {
-            "type": "Embedding",
-            "num_embeddings": self.num_embeddings,
-            "embedding_dim": self.embedding_dim,
-            "padding_idx": self.padding_idx,
-        }
 
     @classmethod
     def parameter_count(cls, config: Mapping[str, Any]) -> int:
@@ -589,16 +562,6 @@ class BatchNorm1d(TensorModule):
             self.eps,
         )
 
-    def config(self) -> dict[str, Any]:
-        return {
-            "type": "BatchNorm1d",
-            "num_features": self.num_features,
-            "eps": self.eps,
-            "momentum": self.momentum,
-            "affine": self.affine,
-            "track_running_stats": self.track_running_stats,
-        }
-
     @classmethod
     def parameter_count(cls, config: Mapping[str, Any]) -> int:
         n = check_size(config.get("num_features"), "BatchNorm1d num_features")
@@ -641,15 +604,6 @@ class LayerNorm(TensorModule):
             x = _as_tensor(x, np.float32 if self.weight is None else self.weight.data.dtype)
         return self._apply(layer_norm, x, self.normalized_shape, self.weight, self.bias, self.eps)
 
-    def config(self) -> dict[str, Any]:
-        return {
-            "type": "LayerNorm",
-            "normalized_shape": list(self.normalized_shape),
-            "eps": self.eps,
-            "elementwise_affine": self.elementwise_affine,
-            "bias": self._has_bias,
-        }
-
     @classmethod
     def parameter_count(cls, config: Mapping[str, Any]) -> int:
         shape = config.get("normalized_shape")
@@ -680,9 +634,6 @@ class Dropout(TensorModule):
         if x.__class__ is not Tensor:
             x = _as_tensor(x, np.float32)
         return dropout(x, self.p, self.training, self._generator)
-
-    def config(self) -> dict[str, Any]:
-        return {"type": "Dropout", "p": self.p}
 
     def extra_repr(self) -> str:
         return f"p={self.p:g}"
@@ -761,6 +712,12 @@ KINDS: dict[str, type[TensorModule]] = {
 
 
 # -- rebuilding a model from its config (what a saved file holds) ---------------------------
+
+
+def arguments(kind: type) -> list[str]:
+    """The arguments of a layer's constructor that its config holds (all but `seed` and
+    `dtype`): PyTorch's names for its namesake's, so `chainrule.interop` reads them too."""
+    return [a for a in inspect.signature(kind).parameters if a not in ("seed", "dtype")]
 
 
 def _layers(config: Mapping[str, Any]) -> list[Any]:
