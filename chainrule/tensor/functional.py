@@ -24,7 +24,6 @@ differentiated again too. The derivation of each step is written next to it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -34,6 +33,7 @@ from ..autograd import grad_mode
 from .arrays import kept_shape, ones, rows
 from .tensor import (
     VJPS,
+    Pairs,
     Tensor,
     _as_input,
     _binary,
@@ -59,7 +59,6 @@ __all__ = [
     "pair",
 ]
 
-Pairs = Iterator[tuple[Tensor, Any]]
 _asarray = np.asarray
 _add_reduce = np.add.reduce
 _max_reduce = np.maximum.reduce
@@ -650,9 +649,9 @@ def batch_norm(
                 f"shape {x.shape}"
             )
         inv_n = X.dtype.type(1 / n)
-        mean = _channel_sum(X, axes) * inv_n
+        mean = _total(X, axes).reshape(C) * inv_n
         centred = X - mean.reshape(view)
-        var = _channel_sum(centred * centred, axes) * inv_n  # biased, as in the forward pass
+        var = _total(centred * centred, axes).reshape(C) * inv_n  # biased, as the forward's
         if rm is not None:
             rm *= 1 - momentum
             rm += momentum * mean
@@ -676,14 +675,6 @@ def batch_norm(
     centre = None if training else rm.reshape(view).copy()  # type: ignore[union-attr]
     ctx = (xhat, invstd.reshape(view), axes, axes, centre, eps, weight is not None)
     return _node(out, "batch_norm", args, ctx)
-
-
-def _channel_sum(a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
-    """The sum per channel, shape (C,): for (N, C) a product with a row of ones, which BLAS
-    does several times faster than numpy's sum(axis=0) on a small batch."""
-    if len(axes) == 1:
-        return _dot(ones(len(a), a.dtype), a)
-    return _add_reduce(a, axis=axes)
 
 
 # -- LayerNorm --------------------------------------------------------------------------------
