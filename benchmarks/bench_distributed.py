@@ -71,7 +71,8 @@ def one_run(preset: str, steps: int, engine: str, workers: int) -> dict[str, Any
     """One configuration, in this process: the figures of its run."""
     from chainrule.interop import fit_distributed
     from chainrule.learn import fit, optim
-    from chainrule.tensor import cross_entropy, no_grad, recipes
+    from chainrule.tensor import cross_entropy, no_grad
+    from chainrule.tensor import layers as recipes
 
     X, y, X_test, y_test = preset_data(preset)
     recipe = RECIPES[preset]

@@ -10,10 +10,10 @@ with the same thread count, and the same user-level training code:
 * digits: scikit-learn's 8x8 digits, 75/25 stratified split, a 64-128-10 ReLU network, batches
   of 32 reshuffled every epoch, softmax cross-entropy, SGD lr 0.1 momentum 0.9, 20 epochs,
   float32. Targets: chainrule time <= 0.5x PyTorch's, test accuracy >= 96%.
-* names: makemore's MLP (`chainrule.tensor.recipes.names_mlp`: Embedding 27x10, Linear 30-200
+* names: makemore's MLP (`chainrule.tensor.layers.names_mlp`: Embedding 27x10, Linear 30-200
   without bias, BatchNorm1d, tanh, Linear 200-27) on the census first names (`data.names`),
   2,000 steps of 32 random contexts, cross-entropy, SGD lr 0.1. Target: <= 0.6x PyTorch's.
-* cnn: the CNN of notebook 05 (`recipes.digits_cnn`: two 3x3 convolutions with ReLU and 2x2
+* cnn: the CNN of notebook 05 (`layers.digits_cnn`: two 3x3 convolutions with ReLU and 2x2
   max pooling, a linear layer) on mnist5k's 4,000 training digits, standardised, batches of
   64 for 2 epochs, cross-entropy, SGD lr 0.05 momentum 0.9. Target: <= 1.0x PyTorch's.
 
@@ -269,7 +269,7 @@ def compare(args: argparse.Namespace) -> dict[str, float]:
         model = to_torch(digits_model())
         return lambda: digits_torch(model, batches)
 
-    from chainrule.tensor.recipes import digits_cnn, names_mlp
+    from chainrule.tensor.layers import digits_cnn, names_mlp
 
     chosen = args.only or WORKLOADS
     # the real data sets are read only for the workloads that run

@@ -26,6 +26,7 @@ import numbers
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar, Protocol
 
+from .autograd import no_grad
 from .value import Value, _children, dot
 
 __all__ = [
@@ -143,6 +144,13 @@ class Engine(Protocol):
 
         `a + a` lists `a` twice: what a picture draws an arrow from. (`_prev` holds only those
         that receive a gradient.)
+        """
+
+    @staticmethod
+    def step(node: Any, g: Any) -> list[tuple[Any, Any]]:
+        """Run `node`'s chain-rule step on `g`, recording nothing: (operand, contribution).
+
+        What `explain` narrates, one node at a time, in the engine's own numbers.
         """
 
     # -- numbers out -------------------------------------------------------------------------
@@ -299,6 +307,12 @@ class ScalarEngine(Engine):
     def operands(node: Value) -> tuple[Value, ...]:
         """List the Value's operands that are nodes."""
         return _children(node)  # (a constant exponent, `x**2`, is no node)
+
+    @staticmethod
+    def step(node: Value, g: Any) -> list[tuple[Any, Any]]:
+        """Run the Value's recorded step with grad mode off: plain numbers in and out."""
+        with no_grad():
+            return list(node._vjp(g))
 
     @staticmethod
     def grads(x: Value) -> list[float]:
@@ -546,6 +560,12 @@ class TensorEngine(Engine):
     def operands(node: Any) -> tuple[Any, ...]:
         """List the Tensor's operands, constants included."""
         return node._args  # constants included: backward() walks `_prev`, the others
+
+    @staticmethod
+    def step(node: Any, g: Any) -> list[tuple[Any, Any]]:
+        """Run the Tensor's step on arrays (every op has one there), each result a Tensor."""
+        kind = type(node)
+        return [(a, kind(c, dtype=c.dtype)) for a, c in node._vjp(g.data)]
 
     @staticmethod
     def grads(x: Any) -> list[float]:

@@ -16,7 +16,7 @@ from chainrule import io
 from chainrule.cli import preset
 from chainrule.cli.common import UsageError
 from chainrule.tensor import cross_entropy, no_grad
-from chainrule.tensor.recipes import digits_cnn, names_mlp
+from chainrule.tensor.layers import digits_cnn, names_mlp
 
 
 @pytest.fixture(scope="module")

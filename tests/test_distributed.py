@@ -32,9 +32,7 @@ from chainrule.interop.distributed import WorkerFailed, fit_distributed
 from chainrule.learn import data, optim
 from chainrule.learn.advice import TrainingDiverged
 from chainrule.learn.loop import fit
-from chainrule.tensor.layers import mlp
-from chainrule.tensor.mlp_layers import BatchNorm1d
-from chainrule.tensor.recipes import digits_cnn, names_mlp
+from chainrule.tensor.layers import BatchNorm1d, digits_cnn, mlp, names_mlp
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))

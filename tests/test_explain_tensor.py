@@ -234,3 +234,21 @@ def test_totals_equal_backward(program):
     for s in ex:
         child = next(t for t in topological_order(root, lambda t: t._prev) if ex.name(t) == s.child)
         assert s.contribution.shape == child.shape
+
+
+def test_a_small_conv_net_with_every_fused_op_is_explained_and_its_totals_are_backwards():
+    """conv2d, max_pool2d, batch_norm, layer_norm, embedding and dropout have their steps on
+    arrays only: explain runs them there (the engine's `step`), not as recorded Tensors."""
+    from chainrule.tensor import batch_norm, conv2d, dropout, embedding, layer_norm, max_pool2d
+
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.normal(size=(2, 1, 6, 6)), label="x")
+    K, table = tensor((3, 1, 3, 3), 1, "K"), tensor((5, 4), 2, "E")
+    h = max_pool2d(conv2d(x, K, padding=1), 2).relu().reshape(2, -1)  # (2, 27)
+    h = batch_norm(h, None, None, training=True)
+    h = dropout(layer_norm(h, 27), 0.5, generator=np.random.default_rng(1))
+    L = (h.sum(axis=1) * embedding(np.array([1, 3]), table).sum(axis=1)).sum()
+    ex = explain(L)
+    ops_seen = {s.op for s in ex}
+    assert {"conv2d", "max_pool2d", "batch_norm", "layer_norm", "embedding", "dropout"} <= ops_seen
+    assert_totals_match(ex, L)

@@ -3,7 +3,7 @@
     chainrule preset names-mlp --out runs/names        # makemore's MLP on census first names
     chainrule preset cnn-mnist5k --out runs/cnn        # a small CNN on 5,000 MNIST digits
 
-Each preset fixes the data, the model (`chainrule.tensor.recipes`) and a training recipe that
+Each preset fixes the data, the model (`chainrule.tensor.layers`) and a training recipe that
 works; flags change the length, the learning rate, the batch size and the seed, and
 `--model-config FILE` trains another architecture (a JSON `model.config()`, e.g. with wider
 layers) on the preset's data. The run goes through `fit`, as `chainrule train` does: the same
@@ -31,7 +31,7 @@ from . import common, distributed
 from .common import UsageError, add_flags, nonneg_int, positive_float, positive_int
 
 try:
-    from ..tensor import recipes
+    from ..tensor import layers as recipes
 except MissingExtra:  # no numpy: `run` says what to install before it needs them
     recipes = None  # type: ignore[assignment]
 
@@ -41,7 +41,7 @@ class Preset:
     """What a preset trains on, and how."""
 
     about: str
-    model: str  # the recipe in chainrule.tensor.recipes
+    model: str  # the recipe in chainrule.tensor.layers
     loss: str
     lr: float
     momentum: float

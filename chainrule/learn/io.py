@@ -32,18 +32,9 @@ from ..files import atomic_write
 from ..nn import Module, build_model, count_parameters
 
 try:
-    from ..tensor import conv_layers, layers, mlp_layers
+    from ..tensor.layers import KINDS as TENSOR_KINDS
 except MissingExtra:  # no numpy: the scalar models load, a tensor config is an unknown type
-    TENSOR_KINDS: dict[str, type[Module]] = {}
-else:  # the tensor layers, listed here until chainrule.tensor.layers holds their table
-    TENSOR_KINDS = {
-        kind.__name__: kind
-        for kind in (
-            layers.Sequential, layers.Linear, layers.ReLU, layers.Tanh, layers.Sigmoid,
-            layers.Activation, conv_layers.Conv2d, conv_layers.MaxPool2d, conv_layers.Flatten,
-            mlp_layers.Embedding, mlp_layers.BatchNorm1d, mlp_layers.LayerNorm, mlp_layers.Dropout,
-        )
-    }  # fmt: skip
+    TENSOR_KINDS = {}
 
 __all__ = [
     "FORMAT", "MODELS", "VERSION", "ModelFileError", "from_config", "load", "parameter_count",

@@ -1,14 +1,11 @@
 """The tensor engine: numpy arrays in a computation graph.
 
-`tensor.py` holds the `Tensor` class and the ops it records, made into graph nodes by
-`nodes.py`; `rules.py` their backward rules, over the array helpers of `grads.py`, and
-`recorded.py` the steps written in Tensor ops (`backward(create_graph=True)`); `functional.py`
-the fused ops of `torch.nn.functional` (`linear`, `cross_entropy`, ...), with `conv.py`
-(`conv2d`, `max_pool2d`), `norm.py` (`batch_norm`, `layer_norm`) and `embedding.py`
-(`embedding`, `dropout`) beside it; `layers.py` the PyTorch-named layers (`conv_layers.py` and
-`mlp_layers.py` hold the newer ones) and `recipes.py` the lectures' two models built from
-them. Importing this package imports
-numpy; the scalar engine never does.
+`arrays.py` holds the numpy helpers (broadcast gradients summed back, error messages);
+`tensor.py` the `Tensor` class, the ops it records and their vector-Jacobian products;
+`functional.py` the fused ops of `torch.nn.functional` (`linear`, `cross_entropy`, `conv2d`,
+`batch_norm`, `embedding`, ...); `layers.py` the PyTorch-named layers, their table `KINDS`, and
+the lectures' two models built from them. Each module imports only those before it. Importing
+this package imports numpy; the scalar engine never does.
 """
 
 try:
@@ -18,10 +15,17 @@ except ImportError:  # say which extra brings it, not just "No module named 'num
 
     require("numpy", "tensor", "chainrule.Tensor (the tensor engine)")
 
-from .conv import conv2d, max_pool2d
-from .embedding import dropout, embedding
-from .functional import binary_cross_entropy_with_logits, cross_entropy, linear
-from .norm import batch_norm, layer_norm
+from .functional import (
+    batch_norm,
+    binary_cross_entropy_with_logits,
+    conv2d,
+    cross_entropy,
+    dropout,
+    embedding,
+    layer_norm,
+    linear,
+    max_pool2d,
+)
 from .tensor import Tensor, no_grad
 
 __all__ = [

@@ -1,6 +1,25 @@
-"""Functional tensor ops, as `torch.nn.functional` has them: each one a single fused node with
-its own backward rule, where the composition of smaller ops would cost more nodes, arrays and
-passes (and, for the losses, lose numerical stability).
+"""The functional ops, as `torch.nn.functional` has them: each one fused node of the graph,
+where the composition of smaller ops would cost more nodes, arrays and passes (and, for the
+losses, lose numerical stability).
+
+* `linear`, `cross_entropy`, `binary_cross_entropy_with_logits`: a layer and the two losses;
+* `conv2d`, `max_pool2d`: images are NCHW, PyTorch's layout: (batch, channels, height, width);
+  one image (C, H, W) is taken too. A convolution is turned into ONE matrix product by im2col
+  ("image to columns"): every k x k patch the kernel visits is copied out as a column, so
+  sliding the kernel over the image becomes multiplying the weight matrix by the matrix of
+  patches. numpy's BLAS then does all the arithmetic;
+* `batch_norm`, `layer_norm`: xhat = (x - mean) / sqrt(var + eps) over some axes, then
+  weight * xhat + bias. BatchNorm averages each feature over the batch (so evaluation needs
+  running statistics instead), LayerNorm each sample over its own features;
+* `embedding` (indexing, with its gradient summed into the table in one step) and `dropout`
+  (a random mask kept for the backward pass).
+
+Each op's vector-Jacobian product sits after it, registered in `VJPS` by the op's name, and is
+written once, with operations that arrays and Tensors both have: on arrays it is the training
+step, on Tensors the recorded one of `backward(create_graph=True)`. Where a step is a numpy
+loop (im2col's copies, pooling's masks), the loop and its adjoint are a pair of ops, each the
+other's VJP (`_im2col` / `_col2im`, `_unpool` / `_pick`), so the recorded step can be
+differentiated again too. The derivation of each step is written next to it.
 """
 
 from __future__ import annotations
@@ -10,19 +29,42 @@ from typing import Any
 import numpy as np
 
 from .. import ops
-from .grads import _add_grad, _ones, _rows
-from .nodes import _as_input
-from .rules import RULES
-from .tensor import Tensor, _binary, _node, _unary
+from ..autograd import grad_mode
+from .arrays import kept_shape, ones, rows
+from .tensor import (
+    VJPS,
+    Pairs,
+    Tensor,
+    _as_input,
+    _binary,
+    _dot,
+    _like,
+    _node,
+    _permuted,
+    _scatter,
+    _unary,
+)
 
-__all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "linear"]
+__all__ = [
+    "batch_norm",
+    "binary_cross_entropy_with_logits",
+    "conv2d",
+    "conv_output_size",
+    "cross_entropy",
+    "dropout",
+    "embedding",
+    "layer_norm",
+    "linear",
+    "max_pool2d",
+    "pair",
+]
 
 _asarray = np.asarray
 _add_reduce = np.add.reduce
 _max_reduce = np.maximum.reduce
-_dot = np.dot
-_sigmoid = ops.SIGMOID.array
 _UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+_GENERATOR = np.random.default_rng()  # dropout's masks when no generator is given
+_ONE_HOT_LIMIT = 1 << 18  # table rows x picks up to which the gradient is a one-hot product
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -94,7 +136,7 @@ def cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tenso
     e = np.exp(z)
     total = _add_reduce(e, axis=-1, keepdims=True)
     if x.ndim == 2:
-        nll = np.log(total[:, 0]) - z[_rows(len(y)), y]  # -log softmax at the labels
+        nll = np.log(total[:, 0]) - z[rows(len(y)), y]  # -log softmax at the labels
     else:
         nll = np.log(total[0]) - z[y]
     return _unary(_reduced(nll, reduction), "cross_entropy", logits, (y, e, total, reduction))
@@ -140,60 +182,705 @@ def _reduced(terms: np.ndarray, reduction: str) -> Any:
     return loss
 
 
-def _d_linear(out: Tensor) -> None:  # out = x @ W.T + b
-    args = out._args
+def _vjp_linear(node: Tensor, g: Any) -> Pairs:  # out = x @ W.T + b
+    args = node._args
     x, W = args[0], args[1]
-    g = out.grad
-    g2, X2 = g, x.data
+    if x.requires_grad:  # d/dx = G @ W
+        yield x, _dot(g, _like(g, W))
+    g2, X2 = g, _like(g, x)
     if g.ndim != 2:  # one sample, or extra batch axes: flatten them into one batch axis
         g2 = g.reshape(-1, g.shape[-1])
         X2 = X2.reshape(-1, X2.shape[-1])
     if W.requires_grad:  # d/dW = G^T @ x
-        _add_grad(W, _dot(g2.T, X2))
+        yield W, _dot(g2.T, X2)
     if len(args) == 3 and args[2].requires_grad:  # d/db = G summed over the batch
         # as a product with a row of ones: BLAS sums the columns several times faster
         # than numpy's sum(axis=0) does on a small batch
-        _add_grad(args[2], _dot(_ones(len(g2), g2.dtype), g2))
-    if x.requires_grad:  # d/dx = G @ W
-        _add_grad(x, _dot(g, W.data))
+        yield args[2], _dot(ones(len(g2), g2.dtype), g2)
 
 
-def _d_cross_entropy(out: Tensor) -> None:  # d(-log softmax_y)/dlogits = softmax - one_hot(y)
-    y, e, total, reduction = out._ctx
-    g = out.grad
+def _vjp_cross_entropy(node: Tensor, g: Any) -> Pairs:  # (softmax - one_hot(y)) · g
+    logits = node._args[0]
+    y, e, total, reduction = node._ctx
     if reduction == "mean" and y.ndim:
-        g = g / g.dtype.type(max(y.size, 1))
+        g = g / max(y.size, 1)
     elif reduction == "none" and y.ndim:
-        g = g[:, None]
-    grad = e * (g / total)  # g times the softmax, in one pass over the logits
-    if y.ndim:
-        grad[_rows(len(y)), y] -= g if reduction != "none" else g[:, 0]
-    else:
-        grad[y] -= g
-    _add_grad(out._args[0], grad)
+        g = g.reshape(-1, 1)
+    # g times the softmax the forward pass computed, or the softmax as a node when the step
+    # is recorded
+    pg = logits.softmax(-1) * g if g.__class__ is Tensor else e * (g / total)
+    one_hot = np.zeros(e.shape, e.dtype)
+    one_hot[(rows(len(y)), y) if y.ndim else y] = 1
+    yield logits, pg - one_hot * g
 
 
-def _d_bce_with_logits(out: Tensor) -> None:  # d(log(1 + e^x) - x*y)/dx = sigmoid(x) - y
-    x = out._args[0]
-    y, reduction = out._ctx
-    g = out.grad
+def _vjp_bce_with_logits(node: Tensor, g: Any) -> Pairs:  # (sigmoid(x) - y) · g
+    y, reduction = node._ctx
     if reduction == "mean":
-        g = g / g.dtype.type(max(y.size, 1))
-    _add_grad(x, (_sigmoid(x.data) - y) * g)
+        g = g / max(y.size, 1)
+    yield node._args[0], (ops.SIGMOID(_like(g, node._args[0])) - y) * g
 
 
-RULES.update(
+# -- convolution and pooling ----------------------------------------------------------------
+
+
+def pair(value: Any, what: str) -> tuple[int, int]:
+    """An int or a pair of ints (height, width), as PyTorch's `kernel_size=3` or `(3, 5)`."""
+    items = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(items) != 2 or not all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items
+    ):
+        raise ValueError(f"{what} must be an int or a pair of ints, got {value!r}")
+    return int(items[0]), int(items[1])
+
+
+def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    """How many positions a kernel takes along one axis: floor((size + 2p - k) / s) + 1."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def _batched(x: Tensor, who: str, shape_hint: str) -> tuple[Tensor, bool]:
+    """(x as a batch (N, C, H, W), whether it was one image (C, H, W) to be unbatched)."""
+    if x.ndim == 4:
+        return x, False
+    if x.ndim == 3:
+        return x.reshape((1, *x.shape)), True
+    raise ValueError(f"{who}: expected input of shape {shape_hint}, got {x.shape}")
+
+
+def _fitted(
+    who: str,
+    what: str,
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    channels: str,
+    shape: tuple[int, ...],
+) -> tuple[int, int]:
+    """(OH, OW), the positions the kernel takes; a ValueError when it takes none."""
+    (KH, KW), (ph, pw) = kernel, padding
+    OH = conv_output_size(shape[-2], KH, stride[0], ph)
+    OW = conv_output_size(shape[-1], KW, stride[1], pw)
+    if OH < 1 or OW < 1:
+        raise ValueError(
+            f"{who}: the {KH}x{KW} {what} does not fit: expected input of shape "
+            f"(N, {channels}, H, W) with H >= {KH - 2 * ph} and W >= {KW - 2 * pw}, got {shape}"
+        )
+    return OH, OW
+
+
+def _padded(x: np.ndarray, ph: int, pw: int, fill: float = 0.0) -> np.ndarray:
+    """x with `ph` rows and `pw` columns of `fill` on each side of the last two axes, laid out
+    channel-major in memory, as the convolutions here produce and read their arrays."""
+    if not ph and not pw:
+        return x
+    N, C, H, W = x.shape
+    out = np.full((C, N, H + 2 * ph, W + 2 * pw), fill, x.dtype).transpose(1, 0, 2, 3)
+    out[:, :, ph : ph + H, pw : pw + W] = x
+    return out
+
+
+def _window(i: int, j: int, sh: int, sw: int, OH: int, OW: int) -> tuple[Any, ...]:
+    """The index of the pixels that kernel offset (i, j) meets at every output position."""
+    rows = slice(i, i + sh * (OH - 1) + 1, sh)
+    columns = slice(j, j + sw * (OW - 1) + 1, sw)
+    return (slice(None), slice(None), rows, columns)
+
+
+# -- convolution ------------------------------------------------------------------------------
+
+
+def conv2d(
+    input: Any,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | tuple[int, int] = 1,
+    padding: int | tuple[int, int] = 0,
+) -> Tensor:
+    """2-D convolution (cross-correlation, as in every deep-learning library), like
+    `torch.nn.functional.conv2d` without dilation and groups.
+
+    `input` (N, C, H, W) or (C, H, W); `weight` (O, C, KH, KW); `bias` (O,) or None. The
+    output is (N, O, OH, OW) with OH = floor((H + 2*padding - KH) / stride) + 1, and so OW.
+
+    The forward pass, with xp the input padded with zeros:
+
+        out[n, o, p, q] = b[o] + sum_{c,i,j} W[o, c, i, j] * xp[n, c, s*p + i, s*q + j]
+
+    im2col copies every patch into a column, cols[(c,i,j), (n,p,q)] = xp[n, c, s*p+i, s*q+j]
+    (the patches of the whole batch side by side), so that with W2 = W reshaped to
+    (O, C*KH*KW) the whole sum is ONE matrix product, out = W2 @ cols + b, of shape
+    (O, N*OH*OW), then moved to (N, O, OH, OW).
+    """
+    who = "conv2d"
+    x = _as_input(input, weight, who)
+    sh, sw = pair(stride, f"{who}: stride")
+    ph, pw = pair(padding, f"{who}: padding")
+    if sh < 1 or sw < 1 or ph < 0 or pw < 0:
+        raise ValueError(
+            f"{who}: stride must be >= 1 and padding >= 0, got {stride!r} and {padding!r}"
+        )
+    if weight.ndim != 4:
+        raise ValueError(f"{who}: weight must have shape (O, C, KH, KW), got {weight.shape}")
+    O, C, KH, KW = weight.shape
+    x4, one = _batched(x, who, f"(N, {C}, H, W) or ({C}, H, W)")
+    N, Cx, H, W = x4.shape
+    if Cx != C:
+        raise ValueError(
+            f"{who}: expected input of shape (N, {C}, H, W) (weight {weight.shape} takes {C} "
+            f"channels), got {x.shape}"
+        )
+    if bias is not None and bias.shape != (O,):
+        raise ValueError(f"{who}: bias must have shape ({O},), got {bias.shape}")
+    OH, OW = _fitted(who, "kernel", (KH, KW), (sh, sw), (ph, pw), str(C), x.shape)
+    # The first layer of a network (an input that needs no gradient) keeps the plain layout:
+    # its backward pass is only the weights', which would pay for the wide rows and gain
+    # nothing from them.
+    weights_only = grad_mode.enabled and not x4.requires_grad
+    wide = (sh, sw) == (1, 1) and not weights_only
+    width = W + 2 * pw if wide else OW
+    geometry = (N, C, H, W, KH, KW, sh, sw, ph, pw, OH, OW, width)
+    cols = _im2col_array(x4.data, geometry)
+    out = _dot(weight.data.reshape(O, C * KH * KW), cols)  # (O, N*OH*width)
+    if bias is not None:
+        out += bias.data[:, None]
+    # (N, O, OH, OW) as a view: the memory stays channel-major, which is the order the next
+    # layer's im2col reads and this layer's backward pass wants its gradient in (no copies).
+    out = out.reshape(O, N, OH, width)[:, :, :, :OW].transpose(1, 0, 2, 3)
+    args = (x4, weight) if bias is None else (x4, weight, bias)
+    result = _node(out, "conv2d", args, (cols, geometry))
+    return result.reshape(out.shape[1:]) if one else result
+
+
+def _im2col_array(x: np.ndarray, geometry: tuple[int, ...]) -> np.ndarray:
+    """The patches of the batch `x` (N, C, H, W) as columns, (C*KH*KW, N*OH*width).
+
+    cols[(c,i,j), (n,p,q)] = xp[n, c, s*p+i, s*q+j], with xp the input padded with zeros.
+    With stride 1 (`width` = the padded width Wp), each image is flattened row after row and
+    the kernel offset (i, j) meets the pixels i*Wp + j + (p*Wp + q): one contiguous run of
+    OH*Wp pixels per image if the output is computed at all Wp columns of each row, OW of
+    them real and the rest (wrapping past the row's end) thrown away. Contiguous copies are
+    several times faster than OH*OW-sized strided ones; the extra columns cost Wp/OW more
+    products. Otherwise each offset is one strided copy of a whole batch of pixels.
+    """
+    N, C, H, W, KH, KW, sh, sw, ph, pw, OH, OW, width = geometry
+    Hp, Wp = H + 2 * ph, W + 2 * pw
+    if width != OW:  # the wide rows of stride 1 (with a 1-wide kernel both layouts agree)
+        flat = np.zeros((C, N, Hp * Wp + KW - 1), x.dtype)  # the tail: the last run's end
+        flat[:, :, : Hp * Wp].reshape(C, N, Hp, Wp)[:, :, ph : ph + H, pw : pw + W] = x.transpose(
+            1, 0, 2, 3
+        )
+        cols = np.empty((C, KH, KW, N, OH * Wp), x.dtype)
+        for i in range(KH):
+            for j in range(KW):
+                start = i * Wp + j
+                cols[:, i, j] = flat[:, :, start : start + OH * Wp]
+    else:
+        xp = _padded(x, ph, pw).transpose(1, 0, 2, 3)  # (C, N, H, W): channel-major
+        cols = np.empty((C, KH, KW, N, OH, OW), xp.dtype)
+        for i in range(KH):
+            for j in range(KW):
+                cols[:, i, j] = xp[_window(i, j, sh, sw, OH, OW)]
+    return cols.reshape(C * KH * KW, N * OH * width)
+
+
+def _col2im_array(dcols: np.ndarray, geometry: tuple[int, ...]) -> np.ndarray:
+    """The adjoint of `_im2col_array`: each column's gradient sent back to the pixel it was
+    copied from. A pixel that appeared in several patches (every pixel does when the stride
+    is smaller than the kernel) collects the sum, dxp[n, c, s*p+i, s*q+j] +=
+    dcols[(c,i,j), (n,p,q)]; cutting the padding off dxp gives dL/dx, (N, C, H, W)."""
+    N, C, H, W, KH, KW, sh, sw, ph, pw, OH, OW, width = geometry
+    Hp, Wp = H + 2 * ph, W + 2 * pw
+    if width != OW:  # the forward pass's runs, in reverse
+        dcols = dcols.reshape(C, KH, KW, N, OH * Wp)
+        flat = np.zeros((C, N, Hp * Wp + KW - 1), dcols.dtype)
+        for i in range(KH):
+            for j in range(KW):
+                start = i * Wp + j
+                flat[:, :, start : start + OH * Wp] += dcols[:, i, j]
+        dxp = flat[:, :, : Hp * Wp].reshape(C, N, Hp, Wp)
+    else:
+        dcols = dcols.reshape(C, KH, KW, N, OH, OW)
+        dxp = np.zeros((C, N, Hp, Wp), dcols.dtype)
+        for i in range(KH):
+            for j in range(KW):
+                dxp[_window(i, j, sh, sw, OH, OW)] += dcols[:, i, j]
+    return dxp[:, :, ph : Hp - ph, pw : Wp - pw].transpose(1, 0, 2, 3)
+
+
+def _im2col(x: Any, geometry: tuple[int, ...]) -> Any:
+    """`_im2col_array` of an array, or of a Tensor as a node (its VJP is `_col2im`)."""
+    if x.__class__ is Tensor:
+        return _unary(_im2col_array(x.data, geometry), "im2col", x, geometry)
+    return _im2col_array(x, geometry)
+
+
+def _col2im(dcols: Any, geometry: tuple[int, ...]) -> Any:
+    """`_col2im_array` of an array, or of a Tensor as a node (its VJP is `_im2col`)."""
+    if dcols.__class__ is Tensor:
+        return _unary(_col2im_array(dcols.data, geometry), "col2im", dcols, geometry)
+    return _col2im_array(dcols, geometry)
+
+
+def _vjp_conv2d(node: Tensor, g: Any) -> Pairs:
+    """The backward pass of `conv2d`.
+
+    out = W2 @ cols + b is a matrix product plus a bias, so its rule is the matmul rule.
+    With G = dL/dout laid out like the product, (O, N*OH*width), zero in the thrown-away
+    columns of the stride-1 layout (so that they add nothing):
+
+        dL/dW2   = G @ cols^T     (O, C*KH*KW), reshaped to W's shape
+        dL/db[o] = sum over the batch and the positions of G[o]
+        dL/dcols = W2^T @ G       (C*KH*KW, N*OH*width), and dL/dx = col2im(dL/dcols)
+
+    Recorded (`create_graph=True`), cols is im2col(x) as a node, so that dL/dW2 is a
+    function of x too.
+    """
+    args = node._args
+    x, weight = args[0], args[1]
+    cols, geometry = node._ctx
+    N, C, H, W, KH, KW, sh, sw, ph, pw, OH, OW, width = geometry
+    O = weight.data.shape[0]
+    G = _permuted(g, (1, 0, 2, 3))
+    if width != OW:
+        G = _scatter(G, (slice(None), slice(None), slice(None), slice(0, OW)), (O, N, OH, width))
+    G = G.reshape(O, N * OH * width)
+    if x.requires_grad:
+        yield x, _col2im(_dot(_like(g, weight).reshape(O, -1).T, G), geometry)
+    if weight.requires_grad:
+        cols = _im2col(x, geometry) if g.__class__ is Tensor else cols
+        yield weight, _dot(G, cols.T).reshape(weight.data.shape)
+    if len(args) == 3 and args[2].requires_grad:
+        yield args[2], _dot(G, ones(G.shape[1], G.dtype))
+
+
+# -- max pooling ------------------------------------------------------------------------------
+
+
+def max_pool2d(
+    input: Any,
+    kernel_size: int | tuple[int, int],
+    stride: int | tuple[int, int] | None = None,
+    padding: int | tuple[int, int] = 0,
+) -> Tensor:
+    """The largest value of each window, like `torch.nn.functional.max_pool2d` (no dilation,
+    no ceil_mode): `stride` defaults to `kernel_size`, and the padding (at most half the
+    kernel, as in PyTorch) is -inf, so it is never the maximum.
+
+    Computed as a running maximum over the KH*KW kernel offsets, each one strided slice of the
+    whole batch, so a 2x2 pool is three `np.maximum` calls on quarter-size arrays.
+    """
+    who = "max_pool2d"
+    x = _as_input(input, None, who)
+    KH, KW = pair(kernel_size, f"{who}: kernel_size")
+    sh, sw = (KH, KW) if stride is None else pair(stride, f"{who}: stride")
+    ph, pw = pair(padding, f"{who}: padding")
+    if min(KH, KW, sh, sw) < 1 or ph < 0 or pw < 0:
+        raise ValueError(f"{who}: kernel_size and stride must be >= 1 and padding >= 0")
+    if 2 * ph > KH or 2 * pw > KW:
+        raise ValueError(
+            f"{who}: padding {(ph, pw)} must be at most half the kernel size {(KH, KW)}"
+        )
+    if x.dtype.kind != "f":
+        raise TypeError(f"{who}: expected a float input, got dtype {x.dtype}")
+    x4, one = _batched(x, who, "(N, C, H, W) or (C, H, W)")
+    N, C, H, W = x4.shape
+    OH, OW = _fitted(who, "window", (KH, KW), (sh, sw), (ph, pw), "C", x.shape)
+    xp = _padded(x4.data, ph, pw, -np.inf)
+    offsets = [(i, j) for i in range(KH) for j in range(KW)]
+    first = xp[_window(0, 0, sh, sw, OH, OW)]
+    if len(offsets) == 1:
+        out = first.copy()
+    else:
+        out = np.maximum(first, xp[_window(*offsets[1], sh, sw, OH, OW)])
+        for i, j in offsets[2:]:
+            np.maximum(out, xp[_window(i, j, sh, sw, OH, OW)], out=out)
+    result = _unary(out, "max_pool2d", x4, (xp, (KH, KW, sh, sw, ph, pw)))
+    return result.reshape(out.shape[1:]) if one else result
+
+
+def _vjp_max_pool2d(node: Tensor, g: Any) -> Pairs:
+    """The backward pass of `max_pool2d`: each window's gradient goes to its maximum.
+
+    out[n, c, p, q] = max_{i,j} xp[n, c, s*p + i, s*q + j], so d out / d xp is 1 at the
+    element that is the maximum and 0 elsewhere (`_winners`): the step is `_unpool`, linear in
+    the gradient, whose own VJP picks the winners' gradients again (`_pick`).
+    """
+    xp, pool = node._ctx
+    yield node._args[0], _unpool(g, (_winners(xp, node.data, pool), xp, pool))
+
+
+def _winners(xp: np.ndarray, m: np.ndarray, pool: tuple[int, ...]) -> list[np.ndarray]:
+    """For each kernel offset, the outputs whose maximum is there. Where several elements of a
+    window tie, the first in row-major order takes it all, as PyTorch does (it records that
+    element's index): the offsets are visited in that order, and an output already served is
+    skipped. Windows that tile the input (stride = kernel, the usual pool) give the last
+    offset every output not yet served, without a comparison."""
+    KH, KW, sh, sw, ph, pw = pool
+    OH, OW = m.shape[2], m.shape[3]
+    tiled = (sh, sw) == (KH, KW) and not ph and not pw
+    hits: list[np.ndarray] = []
+    free = None  # outputs whose maximum is still to be found (None: all of them)
+    for k in range(KH * KW):
+        if tiled and k == KH * KW - 1 and free is not None:
+            hits.append(free)
+            break
+        hit = np.empty_like(m, bool)  # in m's memory order: one pass, in order
+        np.equal(xp[_window(k // KW, k % KW, sh, sw, OH, OW)], m, out=hit)
+        if free is not None:
+            hit &= free
+            free ^= hit
+        else:
+            free = ~hit
+        hits.append(hit)
+    return hits
+
+
+def _unpool_array(g: np.ndarray, how: tuple[Any, ...]) -> np.ndarray:
+    """Each output's gradient put where its window's maximum was, (N, C, H, W). Windows that
+    overlap (stride < kernel) add into the same pixel; windows that tile the input write each
+    pixel once, straight into place."""
+    hits, xp, (KH, KW, sh, sw, ph, pw) = how
+    if g.strides != hits[0].strides:  # bring the gradient into the masks' memory order once
+        g = _in_order_of(hits[0], g)
+    OH, OW = g.shape[2], g.shape[3]
+    tiled = (sh, sw) == (KH, KW) and not ph and not pw
+    covered = tiled and xp.shape[2] == OH * KH and xp.shape[3] == OW * KW
+    # laid out in memory as the input is (channel-major after a convolution), so the strided
+    # writes below and the layers before this one read it in order
+    dxp = (np.empty_like if covered else np.zeros_like)(xp, g.dtype)
+    for k, hit in enumerate(hits):
+        window = _window(k // KW, k % KW, sh, sw, OH, OW)
+        if tiled:
+            np.multiply(g, hit, out=dxp[window])
+        else:
+            dxp[window] += g * hit
+    return dxp[:, :, ph : xp.shape[2] - ph, pw : xp.shape[3] - pw]
+
+
+def _pick_array(dx: np.ndarray, how: tuple[Any, ...]) -> np.ndarray:
+    """The adjoint of `_unpool_array`: each output takes the value at its window's maximum."""
+    hits, _, (KH, KW, sh, sw, ph, pw) = how
+    OH, OW = hits[0].shape[2], hits[0].shape[3]
+    dxp = _padded(dx, ph, pw)
+    out = np.zeros(hits[0].shape, dx.dtype)
+    for k, hit in enumerate(hits):
+        out += dxp[_window(k // KW, k % KW, sh, sw, OH, OW)] * hit
+    return out
+
+
+def _unpool(g: Any, how: tuple[Any, ...]) -> Any:
+    """`_unpool_array` of an array, or of a Tensor as a node (its VJP is `_pick`)."""
+    if g.__class__ is Tensor:
+        return _unary(_unpool_array(g.data, how), "unpool", g, how)
+    return _unpool_array(g, how)
+
+
+def _pick(dx: Any, how: tuple[Any, ...]) -> Any:
+    """`_pick_array` of an array, or of a Tensor as a node (its VJP is `_unpool`)."""
+    if dx.__class__ is Tensor:
+        return _unary(_pick_array(dx.data, how), "pick", dx, how)
+    return _pick_array(dx, how)
+
+
+def _in_order_of(like: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """A copy of `a` laid out in memory as `like` is: the elementwise passes that combine
+    them then walk both in order, instead of one of them across its strides."""
+    out = np.empty_like(like, a.dtype)
+    np.copyto(out, a)
+    return out
+
+
+# -- normalisation -------------------------------------------------------------------------
+
+
+def _data(t: Any) -> np.ndarray | None:
+    return None if t is None else (t.data if isinstance(t, Tensor) else np.asarray(t))
+
+
+def _affine(xhat: np.ndarray, w: np.ndarray | None, b: np.ndarray | None) -> np.ndarray:
+    """weight * xhat + bias, into xhat's own array when it can (it is kept for backward)."""
+    out = xhat * w if w is not None else xhat.copy()
+    if b is not None:
+        out += b
+    return out
+
+
+# -- BatchNorm --------------------------------------------------------------------------------
+
+
+def batch_norm(
+    input: Any,
+    running_mean: Any,
+    running_var: Any,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Batch normalisation of `input` (N, C) or (N, C, L) per channel C, like
+    `torch.nn.functional.batch_norm` (same arguments, same order).
+
+    training=True: normalise with the batch's mean and (biased) variance over N (and L), and
+    update `running_mean` / `running_var` in place, when given, as PyTorch does:
+    running = (1 - momentum) * running + momentum * batch statistic, the variance's unbiased
+    (times n / (n - 1)). training=False: normalise with the running statistics.
+    """
+    who = "batch_norm"
+    x = _as_input(input, None, who)
+    if x.ndim not in (2, 3):
+        raise ValueError(f"{who}: expected input of shape (N, C) or (N, C, L), got {x.shape}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{who}: expected a float input, got dtype {x.dtype}")
+    C = x.shape[1]
+    axes: tuple[int, ...] = (0,) if x.ndim == 2 else (0, 2)
+    view = (1, C) if x.ndim == 2 else (1, C, 1)  # a per-channel array against the batch
+    rm, rv = _data(running_mean), _data(running_var)
+    for name, t in (("running_mean", rm), ("running_var", rv), ("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (C,):
+            raise ValueError(f"{who}: {name} must have shape ({C},), got {tuple(t.shape)}")
+    X = x.data
+    if training:
+        n = X.size // C
+        if n <= 1:
+            raise ValueError(
+                f"{who}: expected more than 1 value per channel when training, got input of "
+                f"shape {x.shape}"
+            )
+        inv_n = X.dtype.type(1 / n)
+        mean = _total(X, axes).reshape(C) * inv_n
+        centred = X - mean.reshape(view)
+        var = _total(centred * centred, axes).reshape(C) * inv_n  # biased, as the forward's
+        if rm is not None:
+            rm *= 1 - momentum
+            rm += momentum * mean
+        if rv is not None:
+            rv *= 1 - momentum
+            rv += (momentum * n / (n - 1)) * var  # unbiased, as PyTorch keeps it
+    else:
+        if rm is None or rv is None:
+            raise ValueError(
+                f"{who}: evaluation (training=False) needs running_mean and running_var"
+            )
+        centred = X - rm.reshape(view)
+        var = rv
+    invstd = (1.0 / np.sqrt(var + X.dtype.type(eps))).astype(X.dtype, copy=False)  # (C,)
+    xhat = centred
+    xhat *= invstd.reshape(view)
+    w = None if weight is None else weight.data.reshape(view)
+    b = None if bias is None else bias.data.reshape(view)
+    out = _affine(xhat, w, b)
+    args = tuple(t for t in (x, weight, bias) if t is not None)
+    centre = None if training else rm.reshape(view).copy()  # type: ignore[union-attr]
+    ctx = (xhat, invstd.reshape(view), axes, axes, centre, eps, weight is not None)
+    return _node(out, "batch_norm", args, ctx)
+
+
+# -- LayerNorm --------------------------------------------------------------------------------
+
+
+def layer_norm(
+    input: Any,
+    normalized_shape: int | tuple[int, ...] | list[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Layer normalisation over the last dimensions (`normalized_shape`), like
+    `torch.nn.functional.layer_norm`: each sample is normalised with its own mean and
+    (biased) variance, then scaled by `weight` and shifted by `bias` (both of that shape).
+    The same in training and evaluation: there are no running statistics.
+    """
+    who = "layer_norm"
+    x = _as_input(input, None, who)
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if not k or x.shape[x.ndim - k :] != shape or x.ndim < k:
+        raise ValueError(
+            f"{who}: expected input of shape (*, {', '.join(map(str, shape))}), got {x.shape}"
+        )
+    if x.dtype.kind != "f":
+        raise TypeError(f"{who}: expected a float input, got dtype {x.dtype}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != shape:
+            raise ValueError(f"{who}: {name} must have shape {shape}, got {t.shape}")
+    X = x.data
+    axes = tuple(range(X.ndim - k, X.ndim))
+    mean = X.mean(axis=axes, keepdims=True)
+    xhat = X - mean
+    var = np.mean(xhat * xhat, axis=axes, keepdims=True)
+    invstd = (1.0 / np.sqrt(var + X.dtype.type(eps))).astype(X.dtype, copy=False)
+    xhat *= invstd
+    w = None if weight is None else weight.data
+    out = _affine(xhat, w, None if bias is None else bias.data)
+    args = tuple(t for t in (x, weight, bias) if t is not None)
+    ctx = (xhat, invstd, axes, tuple(range(X.ndim - k)), None, eps, weight is not None)
+    return _node(out, "layer_norm", args, ctx)
+
+
+def _total(a: Any, axes: tuple[int, ...]) -> Any:
+    """The sum over `axes`, kept as axes of 1. Over the rows of a matrix (a batch), a product
+    with a row of ones, which BLAS does several times faster than numpy's sum(axis=0)."""
+    if axes == (0,) and a.ndim == 2:
+        return _dot(ones(len(a), a.dtype), a).reshape(1, -1)
+    if a.__class__ is Tensor:
+        return a.sum(axis=axes, keepdims=True)
+    return _add_reduce(a, axis=axes, keepdims=True)
+
+
+def _vjp_normalized(node: Tensor, g: Any) -> Pairs:
+    """The step of `batch_norm` and `layer_norm`: out = weight * xhat + bias, with
+    xhat = (x - mean) * invstd over `axes`, and the weight and bias repeated over `paxes`.
+
+        dL/dweight = G * xhat and dL/dbias = G, each summed over `paxes`
+        dL/dxhat   = G * weight
+
+    With the mean and variance constants (BatchNorm evaluating, on its running statistics),
+    dL/dx = dL/dxhat * invstd. With the batch's own: n the number of elements averaged,
+    d mean / dx_k = 1/n and d var / dx_k = 2 (x_k - mean) / n, and the chain rule through both
+    gives, per group averaged together,
+
+        dL/dx = invstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
+
+    the gradient of xhat itself, less its mean, less its projection on xhat: the closed form
+    Andrej Karpathy derives in makemore part 4. BatchNorm's weight is constant where the means
+    are taken, so it is factored out of them, and the two sums are those its weight and bias
+    need anyway. Recorded (`create_graph=True`), xhat and
+    invstd are computed again from x as Tensors, so that the step's own derivative sees them
+    depend on x.
+    """
+    args = node._args
+    x = args[0]
+    xhat, invstd, axes, paxes, centre, eps, has_w = node._ctx
+    batch = centre is None  # normalised with the batch's own statistics
+    if g.__class__ is Tensor:
+        if batch:
+            centre = x.mean(axis=axes, keepdims=True)
+            invstd = (((x - centre) ** 2).mean(axis=axes, keepdims=True) + eps) ** -0.5
+        xhat = (x - centre) * invstd
+    w = _like(g, args[1]).reshape(kept_shape(x.data.shape, paxes)) if has_w else None
+    if paxes == axes:  # BatchNorm: the weight is constant where the means are taken
+        dxhat, scale = g, invstd if w is None else invstd * w  # so it is factored out
+    else:
+        dxhat, scale = g if w is None else g * w, invstd
+    sums = _total(dxhat, axes), _total(dxhat * xhat, axes)  # (BatchNorm: the bias's, weight's)
+    if x.requires_grad:
+        if batch:  # (`-=` and `*=` work in place on arrays, and make new nodes of Tensors)
+            n = xhat.size // invstd.size
+            dx = dxhat - sums[0] / n
+            dx -= xhat * (sums[1] / n)
+            dx *= scale
+        else:
+            dx = dxhat * scale
+        yield x, dx
+    for t, i in zip(args[1:], (1, 0) if has_w else (0,)):
+        if t.requires_grad:
+            total = sums[i] if paxes == axes else _total(g * xhat if i else g, paxes)
+            yield t, total.reshape(t.shape)
+
+
+# -- lookup and masking --------------------------------------------------------------------
+
+
+def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """Rows of `weight` (num_embeddings, embedding_dim) picked by the integer `input` of any
+    shape, like `torch.nn.functional.embedding`: the output has shape input.shape + (dim,).
+
+    `padding_idx`: that row gets no gradient (it stays as it is, usually zeros). Indices must
+    be integers in [0, num_embeddings), as in PyTorch; a float array is refused.
+    """
+    who = "embedding"
+    idx = input.data if isinstance(input, Tensor) else np.asarray(input)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(
+            f"{who}: expected integer indices (token ids), got dtype {idx.dtype}; "
+            "convert them with .astype(np.int64)"
+        )
+    if weight.ndim != 2:
+        raise ValueError(f"{who}: weight must have shape (num_embeddings, dim), got {weight.shape}")
+    num = weight.shape[0]
+    if idx.size:
+        low, high = int(idx.min()), int(idx.max())
+        if low < 0 or high >= num:
+            bad = low if low < 0 else high
+            raise IndexError(
+                f"{who}: index {bad} is out of range for {num} embeddings (valid: 0..{num - 1})"
+            )
+    return _unary(weight.data[idx], "embedding", weight, (idx, padding_idx))
+
+
+def _vjp_embedding(node: Tensor, g: Any) -> Pairs:
+    """out[..., :] = weight[idx[...], :], so row r of the table receives the sum of the
+    gradients of every position that picked r (a token seen twice in a batch gets both):
+    dL/dweight[r] = sum over positions with idx == r of G[position], that is
+    onehot(idx)^T @ G. For a small table and batch (makemore's 27 characters) that product is
+    the fastest way (one BLAS call); for a large one the rows are scattered (`np.add.at`)
+    without making the one-hot matrix. The padding row gets no gradient."""
+    weight = node._args[0]
+    idx, padding_idx = node._ctx
+    num, dim = weight.data.shape
+    flat = idx.reshape(-1)
+    g = g.reshape(-1, dim)
+    if num * len(flat) > _ONE_HOT_LIMIT:
+        if padding_idx is not None:
+            g = g * (flat != padding_idx)[:, None].astype(g.dtype)
+        yield weight, _scatter(g, flat, (num, dim))
+        return
+    one_hot = np.zeros((num, len(flat)), g.dtype)
+    one_hot[flat, rows(len(flat))] = 1
+    if padding_idx is not None:
+        one_hot[padding_idx] = 0
+    yield weight, one_hot @ g
+
+
+def dropout(
+    input: Any,
+    p: float = 0.5,
+    training: bool = True,
+    generator: np.random.Generator | None = None,
+) -> Tensor:
+    """Zero each element with probability `p` and scale the others by 1 / (1 - p), like
+    `torch.nn.functional.dropout` ("inverted" dropout: the expected value of every element is
+    unchanged, so evaluation, training=False, returns the input as it is). `generator` draws
+    the mask (a numpy Generator; default: this module's own).
+    """
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
+    x = _as_input(input, None, "dropout")
+    if not training or p == 0:
+        return x
+    if x.dtype.kind != "f":
+        raise TypeError(f"dropout: expected a float input, got dtype {x.dtype}")
+    rng = _GENERATOR if generator is None else generator
+    if p == 1:
+        scale = np.zeros(x.shape, x.dtype)
+    else:
+        keep = rng.random(x.shape, dtype=np.float32) >= np.float32(p)
+        scale = keep.astype(x.dtype)
+        scale *= x.dtype.type(1 / (1 - p))
+    return _node(x.data * scale, "dropout", (x,), scale)
+
+
+def _vjp_dropout(node: Tensor, g: Any) -> Pairs:
+    """out = x * scale (scale = mask / (1 - p), fixed in the forward pass): dL/dx = G * scale."""
+    yield node._args[0], g * node._ctx
+
+
+VJPS.update(
     {
-        "linear": _d_linear,
-        "cross_entropy": _d_cross_entropy,
-        "bce_with_logits": _d_bce_with_logits,
+        "im2col": lambda node, g: iter([(node._args[0], _col2im(g, node._ctx))]),
+        "col2im": lambda node, g: iter([(node._args[0], _im2col(g, node._ctx))]),
+        "unpool": lambda node, g: iter([(node._args[0], _pick(g, node._ctx))]),
+        "pick": lambda node, g: iter([(node._args[0], _unpool(g, node._ctx))]),
+        "linear": _vjp_linear,
+        "cross_entropy": _vjp_cross_entropy,
+        "bce_with_logits": _vjp_bce_with_logits,
+        "conv2d": _vjp_conv2d,
+        "max_pool2d": _vjp_max_pool2d,
+        "batch_norm": _vjp_normalized,
+        "layer_norm": _vjp_normalized,
+        "embedding": _vjp_embedding,
+        "dropout": _vjp_dropout,
     }
 )
-
-# The other functional ops, each in its module with its rules: reachable from here too, as
-# from torch.nn.functional.
-from .conv import conv2d, max_pool2d  # noqa: E402
-from .embedding import dropout, embedding  # noqa: E402
-from .norm import batch_norm, layer_norm  # noqa: E402
-
-__all__ += ["batch_norm", "conv2d", "dropout", "embedding", "layer_norm", "max_pool2d"]

@@ -6,12 +6,15 @@ autograd is the same, piece for piece:
 
 * every operation computes its result (the forward value, in the method below) and records
   its operands in the result;
-* every operation has a local rule (in `rules.py`, found from `_op`; an op of the table
+* every operation has a vector-Jacobian product (`VJPS`, found from `_op`; an op of the table
   `chainrule.ops` uses its row's derivatives) that multiplies the incoming gradient by the
-  local derivative and adds it into the operands;
+  local derivative. It is written once, with operations arrays and Tensors both have: on
+  arrays it is the training step, on Tensors the recorded one (`create_graph=True`), whose
+  gradients can be differentiated again. The arithmetic and the lecture's functions keep a
+  hand-written numpy step (`RULES`, fewer temporaries), checked against their table rows;
 * `backward()` hands the graph to `chainrule.autograd.backpropagate`, the very walk `Value` uses.
 
-What is new with arrays (broadcasting, gradients added without copies) is in `grads.py`.
+The array helpers (broadcast gradients summed back, the error messages) are in `arrays.py`.
 Only what needs a gradient is recorded: a result remembers its operands only when one of them
 `requires_grad` (and grad mode is on), so the input batch of a network never gets a gradient.
 
@@ -25,7 +28,8 @@ the tensor's float type, so `0.5 * x` stays float32. Only float tensors can requ
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
@@ -33,27 +37,39 @@ import numpy as np
 
 from .. import ops
 from ..autograd import (
+    AnomalyError,
     anomaly_mode,
     backpropagate,
     checked_step,
+    describe,
+    grad_mode,
     no_grad,
     record_backward,
     topological_order,
 )
-from .errors import _axis_error, _broadcast_error, _matmul_error, _name
-from .grads import Axis, _add_grad, _scattered
-from .nodes import _binary, _const, _elementwise, _lift, _node, _unary, bind
-from .recorded import tensor_vjp
-from .rules import local_step
+from ..ops import Op
+from .arrays import (
+    Axis,
+    axis_error,
+    broadcast_error,
+    kept_shape,
+    matmul_error,
+    scattered,
+    sum_to_shape,
+    tensor_name,
+)
 
 __all__ = ["Tensor", "no_grad"]
 
 _ndarray = np.ndarray
 _asarray = np.asarray
-_add_reduce = np.add.reduce
-_max_reduce = np.maximum.reduce
+_add_reduce: Any = np.add.reduce  # the ufuncs' own reduce: less overhead than the methods
+_max_reduce: Any = np.maximum.reduce
 _sigmoid = ops.SIGMOID.array
 _float32 = np.dtype(np.float32)
+_np_dot = np.dot
+_new = object.__new__
+_needs_grad = attrgetter("requires_grad")
 
 
 class Tensor:
@@ -66,6 +82,15 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_args", "_prev", "_ctx", "_rule")
+    data: np.ndarray
+    grad: Any  # None, an array, or a Tensor when the backward pass was recorded
+    requires_grad: bool
+    label: str
+    _op: str
+    _args: tuple[Tensor, ...]  # the operands, constants included
+    _prev: tuple[Tensor, ...]  # the operands that need a gradient: what backward() walks
+    _ctx: Any  # what the op kept for its backward step (an axis, a mask, an Op row)
+    _rule: Op | None
 
     engine = "tensor"  # its engine in chainrule.engines, the seam everything else reads it by
 
@@ -198,7 +223,7 @@ class Tensor:
         """
         if not self.requires_grad:
             raise RuntimeError(
-                f"backward() on {_name(self)}, which does not require grad: none of the "
+                f"backward() on {tensor_name(self)}, which does not require grad: none of the "
                 "tensors it was computed from has requires_grad=True, or it was computed "
                 "under no_grad()"
             )
@@ -206,7 +231,7 @@ class Tensor:
             if self.data.size != 1:
                 raise ValueError(
                     f"backward() without a gradient needs a one-element output (a loss); "
-                    f"{_name(self)} has shape {self.shape}: pass gradient=... of that shape"
+                    f"{tensor_name(self)} has shape {self.shape}: pass gradient=... of that shape"
                 )
             seed_grad = np.ones(self.data.shape, self.data.dtype)
             fresh = True
@@ -215,7 +240,7 @@ class Tensor:
             if seed_grad.shape != self.data.shape:
                 raise ValueError(
                     f"backward(gradient): gradient of shape {seed_grad.shape} does not match "
-                    f"{_name(self)} of shape {self.shape}"
+                    f"{tensor_name(self)} of shape {self.shape}"
                 )
             fresh = False  # the caller still holds it
 
@@ -231,9 +256,10 @@ class Tensor:
 
         backpropagate(self, _edges, _checked_step if anomaly_mode.enabled else local_step, seed)
 
-    def _vjp(self, g: Tensor) -> Iterator[tuple[Tensor, Tensor]]:
-        """This node's chain-rule step recorded as Tensors: (operand, contribution) pairs."""
-        return tensor_vjp(self, g)
+    def _vjp(self, g: Any) -> Iterator[tuple[Tensor, Any]]:
+        """This node's chain-rule step: (operand, contribution) pairs, arrays for an array
+        `g`, recorded Tensors for a Tensor `g` (`vjp`)."""
+        return vjp(self, g)
 
     def zero_grad(self) -> None:
         """Forget the gradients of this tensor and of everything it was computed from."""
@@ -287,7 +313,7 @@ class Tensor:
         try:
             data = self.data @ b.data
         except ValueError:
-            raise _matmul_error(self, b) from None
+            raise matmul_error(self, b) from None
         return _binary(data, "@", self, b)
 
     def __rmatmul__(self, other: Any) -> Tensor:  # other @ self
@@ -341,14 +367,15 @@ class Tensor:
             t = a if a.__class__ is Tensor else _lift(a, self)
             if t is None:
                 raise TypeError(
-                    f"{op.name}: unsupported operand {type(a).__name__} {a!r} with {_name(self)}"
+                    f"{op.name}: unsupported operand {type(a).__name__} {a!r} "
+                    f"with {tensor_name(self)}"
                 )
             operands.append(t)
         try:
             data = op.array(*[t.data for t in operands])
         except ValueError:
             if len(operands) == 2:
-                raise _broadcast_error(op.name, operands[0], operands[1]) from None
+                raise broadcast_error(op.name, operands[0], operands[1]) from None
             raise
         return _node(data, op.name, tuple(operands), op)
 
@@ -359,7 +386,7 @@ class Tensor:
         try:
             data = _add_reduce(self.data, axis=axis, keepdims=keepdims)
         except ValueError as err:  # numpy's AxisError is a ValueError
-            raise _axis_error("sum", self, axis, err) from None
+            raise axis_error("sum", self, axis, err) from None
         return _unary(data, "sum", self, (axis, keepdims))
 
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -374,7 +401,7 @@ class Tensor:
                 data = x.mean(axis=axis, keepdims=keepdims)
                 count = x.size // max(data.size, 1)
         except ValueError as err:
-            raise _axis_error("mean", self, axis, err) from None
+            raise axis_error("mean", self, axis, err) from None
         return _unary(data, "mean", self, (axis, keepdims, count))
 
     def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -387,13 +414,13 @@ class Tensor:
         try:
             data = self.data.max(axis=axis, keepdims=keepdims)
         except ValueError as err:
-            raise _axis_error("max", self, axis, err) from None
+            raise axis_error("max", self, axis, err) from None
         return _unary(data, "max", self, (axis, keepdims))
 
     def _scatter(self, shape: tuple[int, ...], index: Any) -> Tensor:
         """A zero tensor of `shape` with this one added in at `index` (the gradient of
         indexing; repeated indices add up)."""
-        data = _scattered(self.data, index, shape, self.data.dtype)
+        data = scattered(self.data, index, shape)
         return _unary(data, "scatter", self, (index, shape))
 
     def argmax(self, axis: int | None = None) -> Tensor:
@@ -410,7 +437,7 @@ class Tensor:
             data = self.data.reshape(shape)
         except (ValueError, TypeError) as err:
             raise ValueError(
-                f"reshape: cannot reshape {_name(self)} of shape {self.shape} "
+                f"reshape: cannot reshape {tensor_name(self)} of shape {self.shape} "
                 f"({self.size} elements) into shape {tuple(shape)}: {err}"
             ) from None
         return _unary(data, "reshape", self)
@@ -422,7 +449,7 @@ class Tensor:
         n = self.data.ndim
         if sorted(d % n if -n <= d < n else d for d in dims) != list(range(n)):
             raise ValueError(
-                f"permute: {tuple(dims)} is not an ordering of the {n} axes of {_name(self)} "
+                f"permute: {tuple(dims)} is not an ordering of the {n} axes of {tensor_name(self)} "
                 f"of shape {self.shape}"
             )
         inverse = [0] * n
@@ -436,12 +463,14 @@ class Tensor:
         n = self.data.ndim
         if not (-n <= dim0 < n and -n <= dim1 < n):
             raise ValueError(
-                f"transpose: axes ({dim0}, {dim1}) out of range for {_name(self)} "
+                f"transpose: axes ({dim0}, {dim1}) out of range for {tensor_name(self)} "
                 f"of shape {self.shape}"
             )
         dims = list(range(n))
         dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
         return _unary(self.data.transpose(dims), "permute", self, tuple(dims))
+
+    swapaxes = transpose  # numpy's name, so that a VJP swaps the axes of arrays and Tensors alike
 
     @property
     def T(self) -> Tensor:
@@ -455,7 +484,7 @@ class Tensor:
         try:
             data = self.data[index]
         except IndexError as err:
-            raise IndexError(f"indexing {_name(self)} of shape {self.shape}: {err}") from None
+            raise IndexError(f"indexing {tensor_name(self)} of shape {self.shape}: {err}") from None
         return _unary(data, "index", self, index)
 
     # -- normalised exponentials ------------------------------------------------------------
@@ -466,7 +495,7 @@ class Tensor:
         try:
             e = np.exp(x - _max_reduce(x, axis=axis, keepdims=True))
         except ValueError as err:
-            raise _axis_error("softmax", self, axis, err) from None
+            raise axis_error("softmax", self, axis, err) from None
         e /= _add_reduce(e, axis=axis, keepdims=True)
         return _unary(e, "softmax", self, axis)
 
@@ -476,12 +505,426 @@ class Tensor:
         try:
             z = x - _max_reduce(x, axis=axis, keepdims=True)
         except ValueError as err:
-            raise _axis_error("log_softmax", self, axis, err) from None
+            raise axis_error("log_softmax", self, axis, err) from None
         z -= np.log(_add_reduce(np.exp(z), axis=axis, keepdims=True))
         return _unary(z, "log_softmax", self, axis)
 
 
-bind(Tensor)  # the nodes `nodes.py` makes are Tensors
+# -- making nodes: every op's result, and the functional ops' too ---------------------------
+#
+# An op computes its array, then hands it here: `_unary`, `_binary` and `_node` record the
+# operands (only those that need a gradient, and only while grad mode is on) or make a plain
+# leaf that holds no reference to them; `_lift` turns the other operand of an op (a number, an
+# array, a list) into a constant tensor, and `_as_input` the main operand of a functional op.
+
+
+def _unary(data: Any, op: str, a: Tensor, ctx: Any = None) -> Tensor:
+    """The result of a one-operand op: records `a` when it needs a gradient (and grad mode
+    is on); otherwise the result is a plain leaf holding no reference to `a`."""
+    if a.requires_grad and grad_mode.enabled:
+        args = (a,)
+        return _recorded(data, op, args, args, ctx)
+    return _const(_as_array(data))
+
+
+def _elementwise(a: Tensor, other: Any, op: str, compute: Callable[[Any, Any], Any]) -> Any:
+    """`a op other` with numpy broadcasting: the forward value of the five arithmetic ops.
+
+    A shape mismatch becomes a ValueError naming the op and both shapes, not numpy's message.
+    """
+    b = other if other.__class__ is Tensor else _lift(other, a)
+    if b is None:
+        return NotImplemented
+    try:
+        data = compute(a.data, b.data)
+    except ValueError:
+        raise broadcast_error(op, a, b) from None
+    return _binary(data, op, a, b)
+
+
+def _binary(data: Any, op: str, a: Tensor, b: Tensor) -> Tensor:
+    """The result of a two-operand op; `_prev` lists only the operands that need a gradient."""
+    if (a.requires_grad or b.requires_grad) and grad_mode.enabled:
+        args = (a, b)
+        if a.requires_grad:
+            prev = args if b.requires_grad else (a,)
+        else:
+            prev = (b,)
+        return _recorded(data, op, args, prev, None)
+    return _const(_as_array(data))
+
+
+def _node(data: Any, op: str, args: tuple[Tensor, ...], ctx: Any = None) -> Tensor:
+    """The result of an op of any number of operands (the general form of `_binary`)."""
+    prev = tuple(filter(_needs_grad, args)) if grad_mode.enabled else ()
+    if prev:
+        return _recorded(data, op, args, prev, ctx)
+    return _const(_as_array(data))
+
+
+def _recorded(
+    data: Any, op: str, args: tuple[Tensor, ...], prev: tuple[Tensor, ...], ctx: Any
+) -> Tensor:
+    """A node of the graph: made by `op` from `args`, of which `prev` need a gradient."""
+    out = _new(Tensor)
+    out.data = _as_array(data)
+    out.grad = None
+    out.requires_grad = True
+    out.label = ""
+    out._op = op
+    out._args = args
+    out._prev = prev
+    out._ctx = ctx
+    out._rule = ctx if ctx.__class__ is Op else None  # the op's definition, for the pictures
+    if anomaly_mode.enabled and not np.all(np.isfinite(out.data)):
+        bad = int(np.flatnonzero(~np.isfinite(out.data.reshape(-1)))[0])
+        given = ", ".join(describe(a) for a in args)
+        raise AnomalyError(
+            f"anomaly: {op} of {given} produced {out.data.reshape(-1)[bad]} "
+            f"at flat index {bad} of its result (shape {out.data.shape})"
+        )
+    return out
+
+
+def _as_array(data: Any) -> np.ndarray:
+    return data if data.__class__ is _ndarray else _asarray(data)
+
+
+def _const(array: np.ndarray) -> Tensor:
+    """A leaf that needs no gradient (a lifted constant, a detached copy)."""
+    out = _new(Tensor)
+    out.data = array
+    out.grad = None
+    out.requires_grad = False
+    out.label = ""
+    out._op = ""
+    out._args = out._prev = ()
+    out._ctx = out._rule = None
+    return out
+
+
+def _lift(other: Any, like: Tensor | None) -> Tensor | None:
+    """Turn the other operand of an op into a constant Tensor (None: not something we take).
+
+    Python and numpy scalars take the float dtype of the tensor they meet, so `2.0 * x`
+    stays float32 (numpy alone would make float64 of a float32 array times a float64 scalar).
+    """
+    if isinstance(other, Tensor):
+        return other
+    if isinstance(other, (int, float, np.generic)):
+        dtype = like.data.dtype if like is not None and like.data.dtype.kind == "f" else None
+        return _const(_asarray(other, dtype=dtype))
+    if isinstance(other, _ndarray):
+        return _const(other)
+    if isinstance(other, (list, tuple)):
+        return Tensor(other)
+    return None
+
+
+def _as_input(x: Any, like: Tensor | None, who: str, what: str = "input") -> Tensor:
+    """The operand `x` of the functional op `who` as a Tensor: itself, or lifted (`_lift`)
+    from an array, a list or a number; anything else is a TypeError that names the op."""
+    if x.__class__ is Tensor:
+        return x
+    t = _lift(x, like)
+    if t is None:
+        raise TypeError(f"{who}: the {what} must be a Tensor or an array, got {type(x).__name__}")
+    return t
+
+
+# -- the backward pass on arrays ------------------------------------------------------------
+
+
+def _add_grad(t: Tensor, g: np.ndarray, fresh: bool = True) -> None:
+    """`t.grad += g`, with `g` first summed back to `t`'s shape and cast to its dtype.
+
+    `fresh` says that nothing else refers to `g`, so `t` may keep it without a copy. A leaf
+    always owns its gradient array (it is what optimizers read and users inspect), so it adds
+    later contributions in place; an intermediate's gradient may be shared with the node it
+    came from, so it is never written to: a second contribution makes a new array.
+    """
+    data = t.data
+    if g.__class__ is not _ndarray:  # numpy turns 0-d results into scalars
+        g = _asarray(g)
+        fresh = True
+    if g.shape != data.shape:
+        g = _asarray(sum_to_shape(g, data.shape))
+        fresh = True
+    if g.dtype is not data.dtype and g.dtype != data.dtype:
+        g = g.astype(data.dtype)
+        fresh = True
+    old = t.grad
+    if old is None:
+        t.grad = g if fresh or t._op else g.copy()
+    elif t._op:
+        t.grad = old + g
+    else:
+        old += g
+
+
+def _d_add(out: Tensor) -> None:  # d(a+b)/da = 1, d(a+b)/db = 1
+    a, b = out._args
+    g = out.grad
+    if a.requires_grad:
+        _add_grad(a, g, False)
+    if b.requires_grad:
+        _add_grad(b, g, False)
+
+
+def _d_sub(out: Tensor) -> None:  # d(a-b)/da = 1, d(a-b)/db = -1
+    a, b = out._args
+    g = out.grad
+    if a.requires_grad:
+        _add_grad(a, g, False)
+    if b.requires_grad:
+        _add_grad(b, -g)
+
+
+def _d_mul(out: Tensor) -> None:  # d(a*b)/da = b, d(a*b)/db = a
+    a, b = out._args
+    g = out.grad
+    if a is b:  # a*a: both paths at once, d(a*a)/da = 2a
+        ga = g * a.data
+        ga *= 2
+        _add_grad(a, ga)
+        return
+    if a.requires_grad:
+        _add_grad(a, g * b.data)
+    if b.requires_grad:
+        _add_grad(b, g * a.data)
+
+
+def _d_div(out: Tensor) -> None:  # d(a/b)/da = 1/b, d(a/b)/db = -a/b**2 = -(a/b)/b
+    a, b = out._args
+    g = out.grad
+    if a.requires_grad:
+        _add_grad(a, g / b.data)
+    if b.requires_grad:
+        _add_grad(b, -g * out.data / b.data)
+
+
+def _d_pow(out: Tensor) -> None:  # d(a**b)/da = b * a**(b-1), d(a**b)/db = a**b * ln(a)
+    a, b = out._args
+    g = out.grad
+    A, B = a.data, b.data
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if a.requires_grad:
+            local = B * A ** (B - 1)
+            if not np.all(B):  # x**0 is the constant 1: slope 0, even where 0**-1 is inf
+                local = np.where(B == 0, 0, local)
+            _add_grad(a, g * local)
+        if b.requires_grad:
+            local = out.data * np.log(A)
+            if not np.all(A):  # 0**b is flat at 0 for b > 0 (PyTorch takes the same limit)
+                local = np.where((A == 0) & (B >= 0), 0, local)
+            _add_grad(b, g * local)
+
+
+def _d_neg(out: Tensor) -> None:  # d(-a)/da = -1
+    _add_grad(out._args[0], -out.grad)
+
+
+def _d_exp(out: Tensor) -> None:  # d(e**a)/da = e**a
+    _add_grad(out._args[0], out.grad * out.data)
+
+
+def _d_log(out: Tensor) -> None:  # d(ln a)/da = 1/a
+    a = out._args[0]
+    _add_grad(a, out.grad / a.data)
+
+
+def _d_tanh(out: Tensor) -> None:  # d(tanh a)/da = 1 - tanh(a)**2
+    t = out.data
+    _add_grad(out._args[0], out.grad * (1 - t * t))
+
+
+def _d_relu(out: Tensor) -> None:  # d(relu a)/da = 1 where a > 0 (or nan, as torch), else 0
+    _add_grad(out._args[0], out.grad * (out.data != 0))  # relu is 0 exactly where a <= 0
+
+
+def _d_sigmoid(out: Tensor) -> None:  # d(s(a))/da = s(a) * (1 - s(a))
+    s = out.data
+    _add_grad(out._args[0], out.grad * (s * (1 - s)))
+
+
+RULES: dict[str, Callable[[Tensor], None]] = {
+    "+": _d_add,
+    "-": _d_sub,
+    "*": _d_mul,
+    "/": _d_div,
+    "**": _d_pow,
+    "neg": _d_neg,
+    "exp": _d_exp,
+    "log": _d_log,
+    "tanh": _d_tanh,
+    "relu": _d_relu,
+    "sigmoid": _d_sigmoid,
+}
+
+
+def _d_table(out: Tensor) -> None:  # a row of the op table: g times each local derivative
+    op = out._ctx
+    args = out._args
+    g = out.grad
+    xs = [a.data for a in args]
+    for i, a in enumerate(args):
+        if a.requires_grad:
+            _add_grad(a, g * op.partials[i](*xs, out.data))
+
+
+def local_step(node: Tensor) -> None:
+    """One node's chain-rule step (leaves and constants have none)."""
+    if node._op:
+        if node._ctx.__class__ is Op:
+            _d_table(node)
+            return
+        rule = RULES.get(node._op)
+        if rule is not None:
+            rule(node)
+            return
+        g = node.grad
+        for a, c in VJPS[node._op](node, g):  # a view of g (a reshape) is shared, not owned
+            _add_grad(a, c, c is not g and c.base is None)
+
+
+# -- vector-Jacobian products: one per op, on arrays or recorded as Tensors ------------------
+
+Pairs = Iterator[tuple["Tensor", Any]]
+VJP = Callable[["Tensor", Any], Pairs]
+
+
+def vjp(node: Tensor, g: Any) -> Pairs:
+    """(operand, contribution) for each operand of `node` that needs a gradient.
+
+    `g` is d(loss)/d(node): an array, and the contributions are arrays (what `explain`
+    shows), or a Tensor, and they are Tensors computed from the graph, so that the gradient
+    can be differentiated again (`backward(create_graph=True)`). Each op's VJP is written once,
+    with operations that arrays and Tensors both have (`@`, `.T`, `reshape`, `sum`, the op
+    table's rows); `_like` hands it each operand as one or the other.
+    """
+    if not node._op:
+        return  # a leaf
+    ctx = node._ctx
+    op = ctx if ctx.__class__ is Op else ops.TABLE.get(node._op)
+    if op is not None:
+        args, out = [_like(g, a) for a in node._args], _like(g, node)
+        for i, a in enumerate(node._args):
+            if a.requires_grad:
+                local = op.partials[i](*args, out)
+                yield a, sum_to_shape(g if _is_one(local) else g * local, a.shape)
+        return
+    for a, c in VJPS[node._op](node, g):
+        if a.requires_grad:
+            yield a, c
+
+
+def _like(g: Any, t: Tensor) -> Any:
+    """`t` as a VJP computes with it: its array when `g` is an array, else the Tensor itself,
+    so that every product is recorded."""
+    return t if g.__class__ is Tensor else t.data
+
+
+def _dot(a: Any, b: Any) -> Any:
+    """a @ b; for two arrays `np.dot`, which has less overhead on small matrices."""
+    return _np_dot(a, b) if a.__class__ is _ndarray is b.__class__ else a @ b
+
+
+def _is_one(local: Any) -> bool:
+    return local.__class__ is int and local == 1
+
+
+def _permuted(g: Any, dims: tuple[int, ...]) -> Any:
+    return g.permute(dims) if g.__class__ is Tensor else g.transpose(dims)
+
+
+def _scatter(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
+    """`g` added into zeros of `shape` at `index`: an array, or a recorded Tensor op."""
+    return g._scatter(shape, index) if g.__class__ is Tensor else scattered(g, index, shape)
+
+
+@lru_cache(maxsize=64)
+def _filled(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """Ones of `shape` (cached, read-only): times a reduction's gradient, its spread."""
+    out = np.ones(shape, dtype)
+    out.flags.writeable = False
+    return out
+
+
+def _spread(g: Any, a: Tensor, axis: Axis, keepdims: bool) -> Any:
+    """A reduction's gradient copied back over every element that was reduced."""
+    if axis is not None and not keepdims:
+        g = g.reshape(kept_shape(a.data.shape, axis))
+    return g * _filled(a.data.shape, a.data.dtype)
+
+
+def _vjp_matmul(node: Tensor, g: Any) -> Pairs:  # dA = G @ Bᵀ, dB = Aᵀ @ G
+    a, b = node._args
+    A, B = _like(g, a), _like(g, b)
+    if A.ndim == 2 == B.ndim:  # the common case, straight to BLAS
+        if a.requires_grad:
+            yield a, _dot(g, B.T)
+        if b.requires_grad:
+            yield b, _dot(A.T, g)
+        return
+    # A vector operand acts as a one-row (left) or one-column (right) matrix; batch axes
+    # broadcast, so each gradient is summed back to its operand's shape.
+    A2 = A if A.ndim > 1 else A.reshape(1, -1)
+    B2 = B if B.ndim > 1 else B.reshape(-1, 1)
+    G = g if A.ndim > 1 else g.reshape(*g.shape[:-1], 1, g.shape[-1]) if g.ndim else g.reshape(1, 1)
+    G = G if B.ndim > 1 else G.reshape(*G.shape, 1)
+    if a.requires_grad:
+        yield a, sum_to_shape(G @ B2.swapaxes(-1, -2), A2.shape).reshape(A.shape)
+    if b.requires_grad:
+        yield b, sum_to_shape(A2.swapaxes(-1, -2) @ G, B2.shape).reshape(B.shape)
+
+
+def _vjp_sum(node: Tensor, g: Any) -> Pairs:  # every summed element gets the sum's gradient
+    a = node._args[0]
+    axis, keepdims = node._ctx
+    yield a, _spread(g, a, axis, keepdims)
+
+
+def _vjp_mean(node: Tensor, g: Any) -> Pairs:  # every averaged element gets 1/count of it
+    a = node._args[0]
+    axis, keepdims, count = node._ctx
+    yield a, _spread(g / count, a, axis, keepdims)
+
+
+def _vjp_max(node: Tensor, g: Any) -> Pairs:  # to the maxima, shared between ties (a constant)
+    a = node._args[0]
+    axis, keepdims = node._ctx
+    m = node.data
+    if axis is not None and not keepdims:
+        kept = kept_shape(a.data.shape, axis)
+        g = g.reshape(kept)
+        m = m.reshape(kept)
+    hit = a.data == m
+    yield a, g * (hit / hit.sum(axis=axis, keepdims=True)).astype(a.data.dtype, copy=False)
+
+
+def _vjp_softmax(node: Tensor, g: Any) -> Pairs:  # ds_i/da_j = s_i (δ_ij - s_j)
+    s = _like(g, node)
+    gs = g * s
+    yield node._args[0], gs - s * gs.sum(axis=node._ctx, keepdims=True)
+
+
+def _vjp_log_softmax(node: Tensor, g: Any) -> Pairs:  # d(log s_i)/da_j = δ_ij - s_j
+    yield node._args[0], g - ops.EXP(_like(g, node)) * g.sum(axis=node._ctx, keepdims=True)
+
+
+VJPS: dict[str, VJP] = {
+    "@": _vjp_matmul,
+    "sum": _vjp_sum,
+    "mean": _vjp_mean,
+    "max": _vjp_max,
+    "reshape": lambda node, g: iter([(node._args[0], g.reshape(node._args[0].data.shape))]),
+    "permute": lambda node, g: iter([(node._args[0], _permuted(g, node._ctx))]),
+    "index": lambda node, g: iter([(node._args[0], _scatter(g, node._ctx, node._args[0].shape))]),
+    "scatter": lambda node, g: iter([(node._args[0], g[node._ctx[0]])]),
+    "softmax": _vjp_softmax,
+    "log_softmax": _vjp_log_softmax,
+}
+
 
 _edges = attrgetter("_prev")  # what the shared walk follows: operands that need a gradient
 

@@ -57,8 +57,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from .. import ops
-from ..autograd import no_grad
-from ..engines import engine_of, numbers_of
+from ..engines import ScalarEngine, engine_of, numbers_of
 from ..value import Fused
 from .graph import Walk, permutation, row_of, shape_text, summary
 
@@ -568,7 +567,7 @@ def _numbers(node: Any, kids: Kids, g: Any, totals: dict[int, Any]) -> Slots:
     * The fused neuron: its `step` itself, run on stand-ins that note what it adds, and when.
     * An op written the lecture's way: its closure, run on the side (`_measured`).
     * Anything else (every Tensor op, a Value's constant exponent): the node's own recorded
-      step, `node._vjp(g)`, evaluated without recording anything.
+      step, run by its engine (`Engine.step`) without recording anything.
     """
     rule = node._rule
     if type(rule) is Fused:
@@ -586,9 +585,9 @@ def _numbers(node: Any, kids: Kids, g: Any, totals: dict[int, Any]) -> Slots:
         ]
     if rule is not None and type(rule) is not ops.Op:  # a closure written the lecture's way
         return _measured(node, kids, g, totals)
-    with no_grad():
-        pairs = list(node._vjp(g))
-        units = [c for _, c in node._vjp(1.0)] if engine_of(g) is None else []
+    engine = engine_of(node) or ScalarEngine  # its step, run on the engine's own numbers
+    pairs = engine.step(node, g)
+    units = [c for _, c in engine.step(node, 1.0)] if engine_of(g) is None else []
     if not pairs:  # an op with no rule at all: the engine passes nothing back through it
         return [(0, k, 0.0, 0.0 * g, None) for k in _distinct(kids)]
     slots = iter(range(len(kids)))  # (the pairs come in the order of the slots)
