@@ -60,8 +60,7 @@ def run_row(row: Row | tuple, folder: Path, timeout: float = 120) -> subprocess.
 
 
 def model_file(folder: Path, name: str = "model.json", **metadata: object) -> Path:
-    """A small saved moons model whose metadata is a training run's, with `metadata` changed
-    (None removes a key)."""
+    """A small saved moons model whose metadata is a training run's, with `metadata` changed."""
     from chainrule import nn
     from chainrule.learn import io
 
@@ -76,7 +75,7 @@ def model_file(folder: Path, name: str = "model.json", **metadata: object) -> Pa
     meta.update(metadata)
     path = io.save(nn.MLP(2, [4, 1], seed=0), folder / name)
     document = json.loads(path.read_text())
-    document["metadata"] = {k: v for k, v in meta.items() if v is not None}
+    document["metadata"] = meta
     path.write_text(json.dumps(document))
     return path
 
@@ -97,9 +96,102 @@ def linked(name: str, target: str) -> Callable[[Path], None]:
     return lambda folder: (folder / name).symlink_to(target)
 
 
-TANH_40 = "tanh(" * 40 + "x" + ")" * 40
+def huge_weight(folder: Path) -> None:
+    path = model_file(folder)
+    document = json.loads(path.read_text())
+    name = next(iter(document["parameters"]))
+    path.write_text(path.read_text().replace(repr(document["parameters"][name]), "9" * 400, 1))
 
-ROWS = [
+
+def sparse(name: str, size: int) -> Callable[[Path], None]:
+    def setup(folder: Path) -> None:
+        with open(folder / name, "wb") as handle:
+            handle.truncate(size)  # no disk used: a hole
+
+    return setup
+
+
+DEEP = "[" * 100_000
+
+ROWS = [  # 6. model files: bounded before reading and parsing; every field read back is checked
+    Row(
+        ["eval", "model.json"],
+        2,
+        "model.json: not a regular file",
+        linked("model.json", "/dev/zero"),
+    ),
+    Row(["eval", "model.json"], 2, "larger than 256 MiB", sparse("model.json", 300 * 2**20)),
+    Row(["eval", "model.json"], 2, "nested more than 32 deep", written("model.json", DEEP)),
+    Row(
+        ["predict", "model.json", "1", "2"], 2, "is not a finite number: 999999999999", huge_weight
+    ),
+    Row(
+        ["eval", "model.json"],
+        2,
+        "metadata 'threshold' must be a finite number, got 'abc'",
+        tampered(threshold="abc"),
+    ),
+    Row(
+        ["predict", "model.json", "1", "2"],
+        2,
+        "metadata 'threshold' must be a finite number, got None",
+        tampered(threshold=None),
+    ),
+    Row(["eval", "model.json"], 2, "metadata 'loss' must be one of", tampered(loss="nope")),
+    Row(
+        ["predict", "model.json", "1", "2"],
+        2,
+        "metadata 'loss' must be one of",
+        tampered(loss="nope"),
+    ),
+    Row(
+        ["eval", "model.json"],
+        2,
+        "metadata 'data_flags.data' must be one of",
+        tampered(data_flags={"data": "nope"}),
+    ),
+    Row(
+        ["eval", "model.json"],
+        2,
+        "metadata 'data_flags.samples' must be a whole number",
+        tampered(data_flags={"data": "moons", "samples": "many"}),
+    ),
+    Row(
+        ["eval", "model.json"],
+        2,
+        "metadata 'train_accuracy' must be a fraction",
+        tampered(train_accuracy=7),
+    ),
+    Row(
+        ["eval", "model.json"],
+        2,
+        "metadata inputs 'noise' must be a number in [0, 1]",
+        tampered(inputs={"dataset": "moons", "samples": 20, "noise": "x"}),
+    ),
+    Row(
+        ["preset", "names-mlp", "--model-config", "deep.json"],
+        2,
+        "--model-config deep.json: arrays and objects are nested more than 32 deep",
+        written("deep.json", DEEP),
+    ),
+    Row(
+        ["preset", "names-mlp", "--model-config", "big.json"],
+        2,
+        "--model-config big.json: the config describes 4,000,000,001 parameters; the most is",
+        written("big.json", '{"type": "MLP", "nin": 2, "nouts": [1000000000, 1]}'),
+    ),
+    Row(
+        ["preset", "names-mlp", "--model-config", "f.json"],
+        2,
+        "nout must be a positive integer, got 1000000000.0",
+        written("f.json", '{"type": "Linear", "nin": 2, "nout": 1e9}'),
+    ),
+    Row(
+        ["preset", "names-mlp", "--model-config", "zero.json"],
+        2,
+        "--model-config zero.json: not a regular file",
+        linked("zero.json", "/dev/zero"),
+    ),
     # 7. expressions: one rule for numbers that are not finite, every error named
     Row(["graph", "(-1)**0.5"], 2, "cannot compute (-1)**0.5 with **: a negative base"),
     Row(["graph", "# note"], 2, "the expression is only a comment"),
@@ -113,7 +205,7 @@ ROWS = [
 ]
 
 
-@pytest.mark.parametrize("row", ROWS, ids=[" ".join(r.argv)[:60] for r in ROWS])
+@pytest.mark.parametrize("row", ROWS, ids=[f"{r.argv[0]}: {r.phrase[:50]}" for r in ROWS])
 def test_hostile_input(row: Row, tmp_path: Path) -> None:
     run_row(row, tmp_path)
     if row.argv[0] == "graph" and "--out" in row.argv:

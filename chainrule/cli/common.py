@@ -158,7 +158,7 @@ layer_sizes = _typed(
 DEFAULT_DATA_SEED = 1
 # The flags that choose the points (argparse's names): kept in a model file's metadata, so
 # `chainrule eval` can score the model on the very points it was trained and tested on.
-DATA_FLAGS = ("data", "samples", "noise", "classes", "test_samples", "test_fraction", "data_seed")
+DATA_FLAGS = tuple(io.DATA_FLAGS)
 
 
 def add_flags(group: Any, table: Sequence[tuple[str, Any, str]]) -> None:

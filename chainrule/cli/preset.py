@@ -15,7 +15,6 @@ command.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,17 +174,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _read_config(path: Path) -> dict[str, Any]:
+    """The config in `path`, read as a model file is (`io.read_config`): bounded in size,
+    depth and parameters before anything is built."""
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise UsageError(f"--model-config {path}: {err.strerror or err}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise UsageError(f"--model-config {path}: not a JSON file ({err})") from None
-    if isinstance(config, dict) and isinstance(config.get("config"), dict):
-        config = config["config"]  # a saved model file: train its architecture afresh
-    if not isinstance(config, dict):
-        raise UsageError(f"--model-config {path}: expected a JSON object (a model config)")
-    return config
+        return io.read_config(path)
+    except io.ModelFileError as err:
+        raise UsageError(f"--model-config {err}") from None
 
 
 def _load(name: str, seed: int) -> tuple[Any, ...]:
