@@ -8,10 +8,12 @@ run that must succeed exits 0 with the phrase on stdout. The next hostile input 
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
@@ -23,12 +25,14 @@ ROOT = str(Path(__file__).resolve().parents[1])  # this checkout, not an install
 
 class Row(NamedTuple):
     """One hostile input: `chainrule ARGV`, the exit status it must give, a phrase of its
-    message (stderr for an error, stdout for a success); `setup(folder)` prepares files."""
+    message (stderr for an error, stdout for a success); `setup(folder)` prepares files and
+    `check(folder)` looks at what is left (it asserts, or returns False)."""
 
     argv: list[str]
     code: int
     phrase: str
     setup: Callable[[Path], object] | None = None
+    check: Callable[[Path], object] | None = None
 
 
 def run_row(row: Row | tuple, folder: Path, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -53,6 +57,8 @@ def run_row(row: Row | tuple, folder: Path, timeout: float = 120) -> subprocess.
         assert row.phrase in done.stderr, done.stderr
     else:
         assert row.phrase in done.stdout, said
+    if row.check is not None:
+        assert row.check(folder) is not False, f"check of {row.argv} failed"
     return done
 
 
@@ -112,6 +118,34 @@ def sparse(name: str, size: int) -> Callable[[Path], None]:
 
 
 DEEP = "[" * 100_000
+QUICK = ["--samples", "20", "--test-samples", "10", "--steps", "2"]
+OLD_RUN = ("model.json", "loss.png", "boundary.png", "confusion.png")
+
+
+def old_run(folder: Path) -> None:
+    (folder / "run").mkdir()
+    for name in OLD_RUN:
+        (folder / "run" / name).write_text("old")
+
+
+def only_the_new_run(folder: Path) -> None:
+    # no temporary folder and no old run set aside: only the run, with no old confusion.png
+    assert [p.name for p in folder.iterdir()] == ["run"]
+    files = {p.name: p.read_bytes() for p in (folder / "run").iterdir()}
+    assert sorted(files) == ["boundary.png", "loss.png", "model.json"]
+    assert b"old" not in files.values()
+
+
+def dist(folder: Path) -> None:
+    (folder / "dist").mkdir()
+    for name in ("index.html", "chainrule.zip"):
+        (folder / "dist" / name).write_text(name)
+    (folder / "dist" / "gone.js").symlink_to(folder / "nowhere.js")
+
+
+def nothing_written(folder: Path) -> None:
+    assert sorted(p.name for p in folder.iterdir()) == ["model.json"]
+
 
 ROWS = [  # 6. model files: bounded before reading and parsing; every field read back is checked
     Row(
@@ -192,6 +226,61 @@ ROWS = [  # 6. model files: bounded before reading and parsing; every field read
         "--model-config zero.json: not a regular file",
         linked("zero.json", "/dev/zero"),
     ),
+    # 9. where files go: checked before the work; a run replaced as a whole
+    Row(
+        ["eval", "model.json", "--boundary", "x.txt"],
+        2,
+        "--boundary x.txt: '.txt' is not a format chainrule can write",
+        model_file,
+        nothing_written,
+    ),
+    Row(
+        ["eval", "model.json", "--boundary", "no/b.png"],
+        2,
+        "--boundary no/b.png: folder no does not exist",
+        model_file,
+        nothing_written,
+    ),
+    Row(
+        ["eval", "model.json", "--confusion", "/proc/c.png"],
+        2,
+        "--confusion /proc/c.png: cannot write in folder /proc",
+        model_file,
+    ),
+    Row(["eval", "model.json", "--boundary", "."], 2, "--boundary . is a folder", model_file),
+    Row(["graph", "x", "--set", "x=1", "--animate", "no/x.gif"], 2, "folder no does not exist"),
+    Row(
+        ["train", *QUICK, "--out", "run", "--force"],
+        0,
+        "wrote  run/model.json",
+        old_run,
+        only_the_new_run,
+    ),
+    Row(
+        ["playground", "--dist", "dist", "--export", "/proc/site"],
+        2,
+        "--export /proc/site: cannot write in /proc",
+        dist,
+    ),
+    Row(
+        ["playground", "--dist", "dist", "--export", "site"],
+        2,
+        "--export site: cannot copy dist/gone.js",
+        dist,
+        lambda folder: not (folder / "site").exists(),
+    ),
+    # 11. small ones
+    Row(["train", "--out", ""], 2, "argument --out: must name a file or folder, got ''"),
+    Row(["preset", "names-mlp", "--out", ""], 2, "argument --out: must name a file or folder"),
+    Row(["demo", "--out", ""], 2, "argument --out: must name a file or folder"),
+    Row(["graph", "x", "--set", "x=1", "--out", ""], 2, "argument --out: must name a file"),
+    Row(["eval", "model.json", "--confusion", ""], 2, "argument --confusion: must name a file"),
+    Row(["playground", "--export", ""], 2, "argument --export: must name a file or folder"),
+    Row(
+        ["train", *QUICK, "--data-seed", "4294967295", "--out", "run"],
+        0,
+        "10 held-out points (seed 0)",
+    ),
     # 7. expressions: one rule for numbers that are not finite, every error named
     Row(["graph", "(-1)**0.5"], 2, "cannot compute (-1)**0.5 with **: a negative base"),
     Row(["graph", "# note"], 2, "the expression is only a comment"),
@@ -199,14 +288,67 @@ ROWS = [  # 6. model files: bounded before reading and parsing; every field read
     Row(["graph", "1e999"], 2, "at column 1: 1e999 is not a finite number"),
     Row(["graph", "x + 1e999", "--set", "x=1"], 2, "at column 5: 1e999 is not a finite number"),
     Row(["graph", "x", "--set", "x=inf"], 2, "--set x=inf: give a finite number"),
-    Row(["graph", "x * 1e308 * 10", "--set", "x=1"], 2, "the result (inf) is not a finite"),
+    Row(["graph", "x * (1e308 * 10)", "--set", "x=1"], 2, "the result (inf) is not a finite"),
     # 11. a \r line end ends a line: the comment stays out of the labels
-    Row(["graph", "(x\r# secret\r+1)*2", "--set", "x=1", "--out", "g.dot"], 0, "out = 4.0000"),
+    Row(
+        ["graph", "(x\r# secret\r+1)*2", "--set", "x=1", "--out", "g.dot"],
+        0,
+        "out = 4.0000",
+        check=lambda folder: "secret" not in (folder / "g.dot").read_text(),
+    ),
 ]
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[f"{r.argv[0]}: {r.phrase[:50]}" for r in ROWS])
 def test_hostile_input(row: Row, tmp_path: Path) -> None:
     run_row(row, tmp_path)
-    if row.argv[0] == "graph" and "--out" in row.argv:
-        assert "secret" not in (tmp_path / row.argv[row.argv.index("--out") + 1]).read_text()
+
+
+# -- 10. the playground's static server, on 127.0.0.1 and a free port ----------------------------
+
+LONG = "/" + "a" * 60_000
+
+# (the path requested, the status it gets)
+SERVED = [
+    ("/", 200),
+    ("/inner.html", 200),  # a link that stays inside dist
+    ("/index.html%00.png", 400),
+    ("/pyodide/", 404),  # no listing of a folder
+    ("/zero", 404),  # a link to /dev/zero
+    ("/secret.txt", 404),  # a link out of dist
+    (LONG, 404),
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from chainrule.cli.playground import make_server
+
+    top = tmp_path_factory.mktemp("served")
+    dist = top / "dist"
+    (dist / "pyodide").mkdir(parents=True)
+    (dist / "index.html").write_text("<h1>playground</h1>")
+    (dist / "pyodide" / "pyodide.js").write_text("// js")
+    (top / "secret.txt").write_text("secret")
+    (dist / "secret.txt").symlink_to(top / "secret.txt")
+    (dist / "zero").symlink_to("/dev/zero")
+    (dist / "inner.html").symlink_to(dist / "index.html")
+    served = make_server(dist, 0)
+    threading.Thread(target=served.serve_forever, daemon=True).start()
+    yield served.server_address[1]
+    served.shutdown()
+    served.server_close()
+
+
+@pytest.mark.parametrize(("path", "status"), SERVED, ids=[p[:30] for p, _ in SERVED])
+def test_served_path(server, path, status, capfd):
+    connection = http.client.HTTPConnection("127.0.0.1", server, timeout=10)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    assert response.status == status
+    assert (b"playground" in body) == (status == 200)
+    logged = capfd.readouterr().err
+    assert "Traceback" not in logged
+    assert all(len(line) <= 220 for line in logged.splitlines())

@@ -301,8 +301,8 @@ def _lookup(node: ast.Name, source: str, env: dict[str, Operand], used: set[str]
 
 
 def _apply(node: ast.expr, args: list[Operand], source: str) -> Operand:
-    """Compute one operation; a result that is not a finite real number is refused here, named
-    by its text, as an input that is not finite is (`--set`, and the literals of the text)."""
+    """Compute one operation; constants folded into a number that is not finite are refused,
+    named by their text, as a literal or a `--set` value that is not finite is."""
     text = ast.get_source_segment(source, node) or "the expression"
     try:
         value = _compute(node, args)
@@ -314,13 +314,12 @@ def _apply(node: ast.expr, args: list[Operand], source: str) -> Operand:
         else:
             why = str(err)
         raise ProgramError(f"{_where(node, source)}: cannot compute {text}: {why}") from None
-    number = value if isinstance(value, (int, float, complex)) else value.data
-    if isinstance(number, complex):  # two constants folded: (-1)**0.5
+    if isinstance(value, complex):  # two constants folded: (-1)**0.5
         why = f"a negative base ({args[0]:g}) to a fractional power ({args[1]:g}) is not real"
         raise ProgramError(f"{_where(node, source)}: cannot compute {text} with **: {why}")
-    if not _finite(number):
+    if _is_number(value) and not _finite(value):  # constants folded: a literal, in effect
         raise ProgramError(
-            f"{_where(node, source)}: cannot compute {text}: the result ({number}) is not a "
+            f"{_where(node, source)}: cannot compute {text}: the result ({value}) is not a "
             "finite number"
         )
     return value

@@ -78,7 +78,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("name", choices=list(PRESETS), metavar="NAME", help=", ".join(PRESETS))
     add_flags(p, [
-        ("--model-config FILE", Path,
+        ("--model-config FILE", common.path,
          "a JSON model config (what model.config() gives) to train instead of the preset's"),
     ])  # fmt: skip
     add_flags(p.add_mutually_exclusive_group(), [
@@ -89,7 +89,7 @@ def register(sub: Any) -> None:
         ("--batch-size N", positive_int, "examples per update"),
         ("--lr LR", positive_float, "peak learning rate"),
         ("--seed S", nonneg_int, "seed (default: 0)"),
-        ("--out DIR", Path, "output folder (default: runs/NAME)"),
+        ("--out DIR", common.path, "output folder (default: runs/NAME)"),
         ("--force", "store_true", "replace the files of an earlier run"),
         ("--quiet", "store_true", "no progress bar"),
     ])  # fmt: skip
