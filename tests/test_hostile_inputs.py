@@ -269,6 +269,28 @@ ROWS = [  # 6. model files: bounded before reading and parsing; every field read
         dist,
         lambda folder: not (folder / "site").exists(),
     ),
+    # 8. a confusion matrix of 1,000 classes is drawn in groups, and the run is kept
+    Row(
+        [
+            "train",
+            "--data",
+            "blobs",
+            "--classes",
+            "1000",
+            "--samples",
+            "1000",
+            "--test-samples",
+            "1000",
+            "--steps",
+            "2",
+            "--engine",
+            "tensor",
+            "--out",
+            "run",
+        ],
+        0,
+        "run/confusion.png",
+    ),
     # 11. small ones
     Row(["train", "--out", ""], 2, "argument --out: must name a file or folder, got ''"),
     Row(["preset", "names-mlp", "--out", ""], 2, "argument --out: must name a file or folder"),
