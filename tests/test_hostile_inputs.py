@@ -374,3 +374,27 @@ def test_served_path(server, path, status, capfd):
     logged = capfd.readouterr().err
     assert "Traceback" not in logged
     assert all(len(line) <= 220 for line in logged.splitlines())
+
+
+# -- 5. an animation costs memory in proportion to its graph, not to its square ---------------
+
+TANH_40 = "tanh(" * 40 + "x" + ")" * 40
+
+
+def test_a_gif_of_a_long_chain_fits_in_a_small_memory(tmp_path):
+    """41 values: 82 frames, each as wide as the chain (18,265 pixels); all of them held at
+    once took 1.7 GB, a frame at a time takes about 140 MB."""
+    peak = (
+        "import resource, subprocess, sys; "
+        "done = subprocess.run(sys.argv[1:]); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
+        "sys.exit(done.returncode)"
+    )
+    argv = ["graph", TANH_40, "--set", "x=0.5", "--animate", "t.gif"]
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    command = [sys.executable, "-c", peak, sys.executable, "-m", "chainrule", *argv]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    wrote, kilobytes = done.stdout.strip().splitlines()
+    assert wrote == "wrote t.gif (82 frames: 41 forward, 41 backward)"
+    assert int(kilobytes) < 500_000
