@@ -259,13 +259,13 @@ ROWS = [  # 6. model files: bounded before reading and parsing; every field read
     Row(
         ["playground", "--dist", "dist", "--export", "/proc/site"],
         2,
-        "--export /proc/site: cannot write in /proc",
+        "--export /proc/site: cannot write in folder /proc",
         dist,
     ),
     Row(
         ["playground", "--dist", "dist", "--export", "site"],
         2,
-        "--export site: cannot copy dist/gone.js",
+        "--export site: cannot copy dist/gone.js (a link to",
         dist,
         lambda folder: not (folder / "site").exists(),
     ),

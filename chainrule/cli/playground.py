@@ -147,7 +147,9 @@ def export(dist: Path, target: Path) -> Path:
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
     except OSError as err:
-        raise UsageError(f"--export {target}: cannot write in {parent}: {err.strerror}") from None
+        raise UsageError(
+            f"--export {target}: cannot write in folder {parent} ({err.strerror})"
+        ) from None
     try:
         shutil.copytree(dist, staging, dirs_exist_ok=True)
         (staging / ".nojekyll").touch()  # GitHub Pages: serve the files as they are
@@ -156,6 +158,8 @@ def export(dist: Path, target: Path) -> Path:
         os.replace(staging, target)
     except shutil.Error as err:  # copytree's list of (source, copy, why), one per file
         source, _, why = err.args[0][0]
+        if os.path.islink(source) and not os.path.exists(source):
+            why = f"a link to {os.readlink(source)}, which does not exist"
         raise UsageError(f"--export {target}: cannot copy {source} ({why})") from None
     except OSError as err:
         raise UsageError(f"--export {target}: {err.strerror or err}") from None
