@@ -136,6 +136,16 @@ def only_the_new_run(folder: Path) -> None:
     assert b"old" not in files.values()
 
 
+def old_run_and_notes(folder: Path) -> None:
+    old_run(folder)
+    (folder / "run" / "notes.txt").write_text("mine")
+
+
+def new_run_and_notes(folder: Path) -> bool:
+    names = sorted(p.name for p in (folder / "run").iterdir())
+    return names == ["boundary.png", "loss.png", "model.json", "notes.txt"]
+
+
 def dist(folder: Path) -> None:
     (folder / "dist").mkdir()
     for name in ("index.html", "chainrule.zip"):
@@ -255,6 +265,13 @@ ROWS = [  # 6. model files: bounded before reading and parsing; every field read
         "wrote  run/model.json",
         old_run,
         only_the_new_run,
+    ),
+    Row(
+        ["train", *QUICK, "--out", "run", "--force"],
+        0,
+        "wrote  run/model.json",
+        old_run_and_notes,
+        new_run_and_notes,
     ),
     Row(
         ["playground", "--dist", "dist", "--export", "/proc/site"],

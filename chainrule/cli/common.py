@@ -341,15 +341,16 @@ def write_run(out: Path, writers: Writers, force: bool) -> None:
     place of `out` in one step: a new `out` by rename; an earlier run (with --force) as a
     whole, renamed aside and then removed, so that no file of it stays beside the new ones and
     a crash leaves the old run or the new one, never a mix. A folder with files of its own,
-    not a run's (or the current folder), is not replaced: the files are written inside it and
-    replace the run's by rename, once all were written, and an earlier run's files that this
-    run does not write are removed. A failure leaves `out` as it was.
+    not a run's (or the current folder, or a link), is not replaced: the files are written
+    inside it and replace the run's by rename, once all were written, and an earlier run's
+    files that this run does not write are removed. A failure leaves `out` as it was.
     """
     check_out(out, force)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         own = out.is_dir() and (
-            out.resolve() == Path.cwd().resolve()
+            out.is_symlink()
+            or out.resolve() == Path.cwd().resolve()
             or any(p.name not in RUN_FILES for p in out.iterdir())
         )
         stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out if own else out.parent))
