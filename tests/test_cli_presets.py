@@ -100,7 +100,7 @@ def test_a_model_config_of_ones_own(tmp_path, capsys):
     with pytest.raises(UsageError, match="does not take names-mlp's data"):
         run(["names-mlp", "--model-config", str(bad), "--out", str(tmp_path / "x")])
     bad.write_text("{not json")
-    with pytest.raises(UsageError, match="not a JSON file"):
+    with pytest.raises(UsageError, match="bad.json: not valid JSON"):
         run(["names-mlp", "--model-config", str(bad), "--out", str(tmp_path / "x")])
 
 

@@ -17,7 +17,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +146,40 @@ positive_float = _typed(float, lambda v: math.isfinite(v) and v > 0, "must be a 
 nonneg_float = _typed(float, lambda v: math.isfinite(v) and v >= 0, "must be a number >= 0")
 fraction = _typed(float, lambda v: 0 < v < 1, "must be a fraction between 0 and 1")
 momentum = _typed(float, lambda v: 0 <= v < 1, "must be a number in [0, 1)")
+
+
+def path(text: str) -> Path:
+    """A flag's file or folder: an empty name is refused (it would mean the current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"must name a file or folder, got {text!r}")
+    return Path(text)
+
+
+def check_file(flag: str, file: Path | None, formats: Collection[str]) -> None:
+    """Refuse, before any work, a file flag that cannot be written: a folder, an extension not
+    among `formats`, a folder that does not exist or cannot be written in."""
+    if file is None:
+        return
+    if file.is_dir():
+        raise UsageError(f"{flag} {file} is a folder; name a file")
+    if file.suffix.lower() not in formats:
+        shown = f"'{file.suffix}'" if file.suffix else "no extension"
+        raise UsageError(
+            f"{flag} {file}: {shown} is not a format chainrule can write; "
+            f"use one of {', '.join(formats)}"
+        )
+    folder = file.parent
+    if not folder.is_dir():
+        raise UsageError(f"{flag} {file}: folder {folder} does not exist")
+    try:  # a file made and removed: permissions alone do not tell (root, /proc, read-only)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise UsageError(
+            f"{flag} {file}: cannot write in folder {folder} ({err.strerror})"
+        ) from None
+
+
 layer_sizes = _typed(
     lambda text: [int(part) for part in text.split(",")],
     lambda sizes: len(sizes) >= 2 and min(sizes) >= 1,
@@ -158,7 +192,7 @@ layer_sizes = _typed(
 DEFAULT_DATA_SEED = 1
 # The flags that choose the points (argparse's names): kept in a model file's metadata, so
 # `chainrule eval` can score the model on the very points it was trained and tested on.
-DATA_FLAGS = ("data", "samples", "noise", "classes", "test_samples", "test_fraction", "data_seed")
+DATA_FLAGS = tuple(io.DATA_FLAGS)
 
 
 def add_flags(group: Any, table: Sequence[tuple[str, Any, str]]) -> None:
@@ -251,7 +285,7 @@ def load_data(args: argparse.Namespace) -> tuple[Any, Any, Any, Any, str]:
                     *both, n_test / (n + n_test), seed=args.data_seed
                 )
             else:
-                X_test, y_test = row.load(**dict(kwargs, n=n_test), seed=args.data_seed + 1)
+                X_test, y_test = row.load(**dict(kwargs, n=n_test), seed=held_out_seed(args))
         elif args.test_samples:
             raise UsageError(
                 f"--test-samples needs a generated data set; {args.data} is fixed "
@@ -264,9 +298,14 @@ def load_data(args: argparse.Namespace) -> tuple[Any, Any, Any, Any, str]:
     about = f"{args.data}: {len(X)} points" + (f" ({', '.join(parts)})" if parts else "")
     if X_test is not None:
         fresh = args.test_fraction is None and "centers" not in takes
-        how = f"seed {args.data_seed + 1}" if fresh else "split off"
+        how = f"seed {held_out_seed(args)}" if fresh else "split off"
         about += f", {len(X_test)} held-out points ({how})"
     return X, y, X_test, y_test, about
+
+
+def held_out_seed(args: argparse.Namespace) -> int:
+    """The seed of a separate held-out draw: the next one, within the 32 bits seeds have."""
+    return int((args.data_seed + 1) % 2**32)
 
 
 # -- the run folder: refused before any work if it cannot take the run, then written whole ----
@@ -298,28 +337,46 @@ def check_out(out: Path, force: bool) -> None:
 def write_run(out: Path, writers: Writers, force: bool) -> None:
     """Write every file of the run, or none of them.
 
-    The files are first written into a temporary folder: next to `out` when `out` is new
-    (the folder is then renamed into place in one step), inside `out` when it exists (allowed
-    when it holds no earlier run, or with --force; the new files then replace the old ones by
-    rename, only once all of them were written). Nothing already on disk but the run's own
-    files is ever changed, and a failure leaves `out` as it was.
+    The files are first written into a temporary folder next to `out`, which then takes the
+    place of `out` in one step: a new `out` by rename; an earlier run (with --force) as a
+    whole, renamed aside and then removed, so that no file of it stays beside the new ones and
+    a crash leaves the old run or the new one, never a mix. A folder with files of its own,
+    not a run's (or the current folder, or a link), is not replaced: the files are written
+    inside it and replace the run's by rename, once all were written, and an earlier run's
+    files that this run does not write are removed. A failure leaves `out` as it was.
     """
     check_out(out, force)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        fresh = not out.exists()
-        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent if fresh else out))
+        own = out.is_dir() and (
+            out.is_symlink()
+            or out.resolve() == Path.cwd().resolve()
+            or any(p.name not in RUN_FILES for p in out.iterdir())
+        )
+        stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out if own else out.parent))
         try:
             for name, write in writers.items():
                 write(stage / name)
-            if fresh:
+            if own:
+                for name in RUN_FILES:
+                    if name in writers:
+                        os.replace(stage / name, out / name)
+                    else:
+                        (out / name).unlink(missing_ok=True)
+            else:
                 mask = os.umask(0o022)  # the only portable way to read the umask is to set it
                 os.umask(mask)
                 os.chmod(stage, 0o777 & ~mask)  # mkdtemp makes it private (0700)
-                os.rename(stage, out)
-            else:
-                for name in writers:
-                    os.replace(stage / name, out / name)
+                aside = stage.with_name(f"{stage.name}.old")
+                if out.exists():
+                    os.rename(out, aside)
+                try:
+                    os.rename(stage, out)
+                except OSError:
+                    if aside.exists():
+                        os.rename(aside, out)  # the old run back in its place
+                    raise
+                shutil.rmtree(aside, ignore_errors=True)
         finally:
             shutil.rmtree(stage, ignore_errors=True)
     except OSError as err:

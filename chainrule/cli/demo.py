@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import train
-from .common import Parser, add_flags, nonneg_int
+from .common import Parser, add_flags, nonneg_int, path
 
 DEMO_DATA_SEED = 1  # with the weights' seed `train.DEMO_SEED`, a good run (see the docs)
 
@@ -29,7 +29,7 @@ def register(sub: Any) -> None:
         ),
     )
     add_flags(p, [
-        ("--out DIR", Path, "output folder (default: runs/demo, replaced by each demo run)"),
+        ("--out DIR", path, "output folder (default: runs/demo, replaced by each demo run)"),
         ("--seed S", nonneg_int, f"seed of the initial weights (default: {train.DEMO_SEED})"),
         ("--data-seed S", nonneg_int, "seed of the training points; the held-out ones use "
          f"S + 1 (default: {DEMO_DATA_SEED})"),

@@ -12,7 +12,6 @@ of `train` draws other points.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from ..learn import inputs
@@ -35,12 +34,12 @@ def register(sub: Any) -> None:
             "draws other points."
         ),
     )
-    p.add_argument("model", type=Path, metavar="MODEL.json", help="a model file")
+    p.add_argument("model", type=common.path, metavar="MODEL.json", help="a model file")
     common.add_data_flags(p, data_default=None)
     common.add_flags(p.add_argument_group("scoring and pictures"), [
         ("--loss", list(LOSSES), "loss to report (default: the one it was trained with)"),
-        ("--boundary FILE.png", Path, "draw the decision boundary"),
-        ("--confusion FILE.png", Path, "draw the confusion matrix"),
+        ("--boundary FILE.png", common.path, "draw the decision boundary"),
+        ("--confusion FILE.png", common.path, "draw the confusion matrix"),
     ])  # fmt: skip
     p.set_defaults(func=run)
 
@@ -78,6 +77,8 @@ def _points(args: argparse.Namespace, meta: dict[str, Any], given: dict[str, Any
 
 def run(args: argparse.Namespace) -> int:
     """Score the model on the training and held-out points the flags (or the file) name."""
+    common.check_file("--boundary", args.boundary, [".png"])
+    common.check_file("--confusion", args.confusion, [".png"])
     model, meta = common.load_model(args.model)
     given = {name: getattr(args, name) for name in DATA_FLAGS if getattr(args, name) is not None}
     recipe = meta.get("inputs")
@@ -102,24 +103,27 @@ def run(args: argparse.Namespace) -> int:
         print(f"{name:9}  {shown} ({len(xs)} points)")
     points, labels, which = (X_test, y_test, "held-out") if held_out else (X, y, "training")
     threshold = float(meta.get("threshold", 0.0))
-    if args.boundary is not None:
-        if len(points[0]) != 2:
-            what = f"{args.model} takes" if recipe is not None else f"{args.data} has"
-            raise UsageError(f"--boundary needs 2-D points; {what} {len(points[0])} features")
-        test = {"X_test": X_test, "y_test": y_test} if held_out else {}
-        title = f"{args.model} on {args.data}"
-        plots.plot_decision_boundary(
-            model, X, y, args.boundary, **test, threshold=threshold, title=title
-        )
-        print(f"wrote  {args.boundary}")
-    if args.confusion is not None:
-        guesses = predict(model, points, threshold=threshold)
-        classes = Task(loss, labels, width).classes(labels) or []
-        title = f"{which} points of {args.data}"
-        plots.plot_confusion_matrix(
-            classes, guesses, args.confusion, classes=max(width, 2), title=title
-        )
-        print(f"wrote  {args.confusion}")
+    try:
+        if args.boundary is not None:
+            if len(points[0]) != 2:
+                what = f"{args.model} takes" if recipe is not None else f"{args.data} has"
+                raise UsageError(f"--boundary needs 2-D points; {what} {len(points[0])} features")
+            test = {"X_test": X_test, "y_test": y_test} if held_out else {}
+            title = f"{args.model} on {args.data}"
+            plots.plot_decision_boundary(
+                model, X, y, args.boundary, **test, threshold=threshold, title=title
+            )
+            print(f"wrote  {args.boundary}")
+        if args.confusion is not None:
+            guesses = predict(model, points, threshold=threshold)
+            classes = Task(loss, labels, width).classes(labels) or []
+            title = f"{which} points of {args.data}"
+            plots.plot_confusion_matrix(
+                classes, guesses, args.confusion, classes=max(width, 2), title=title
+            )
+            print(f"wrote  {args.confusion}")
+    except OSError as err:  # checked before the work, but a disk may fill or a folder go
+        raise UsageError(f"writing the pictures failed: {err.strerror or err}") from None
     return 0
 
 

@@ -15,6 +15,7 @@ and the like are refused with a `ProgramError` that says where and why.
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -120,9 +121,12 @@ def evaluate_program(source: str, values: dict[str, float]) -> Value:
         raise ProgramError(
             f"the expression is {len(source)} characters long; the limit is {MAX_PROGRAM_CHARS}"
         )
+    source = source.replace("\r\n", "\n").replace("\r", "\n")  # one kind of line end
     if not source.strip():
         raise ProgramError("the expression is empty")
     tree = _parse(source)
+    if not tree.body:
+        raise ProgramError("the expression is only a comment; write an expression before the #")
     _check_whitelist(tree, source)
 
     inputs = {name: Value(float(v), label=name) for name, v in values.items()}
@@ -206,6 +210,12 @@ def _check_constant(node: ast.Constant, source: str) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         kind = "True/False" if isinstance(value, bool) else type(value).__name__
         raise ProgramError(f"{_where(node, source)}: {kind} is not a number; {HELP_LANGUAGE}")
+    if not _finite(value):  # the rule of --set too: only finite numbers go in
+        text = ast.get_source_segment(source, node) or repr(value)
+        shown = text if len(text) <= 24 else f"{text[:10]}...{text[-6:]} ({len(text)} digits)"
+        raise ProgramError(
+            f"{_where(node, source)}: {shown} is not a finite number (too large for a float)"
+        )
 
 
 def _check_call(node: ast.Call, source: str) -> None:
@@ -291,23 +301,12 @@ def _lookup(node: ast.Name, source: str, env: dict[str, Operand], used: set[str]
 
 
 def _apply(node: ast.expr, args: list[Operand], source: str) -> Operand:
+    """Compute one operation; constants folded into a number that is not finite are refused,
+    named by their text, as a literal or a `--set` value that is not finite is."""
+    text = ast.get_source_segment(source, node) or "the expression"
     try:
-        if isinstance(node, ast.BinOp):
-            left, right = args
-            op = _BINARY[type(node.op)]
-            if _is_number(left) and _is_number(right):
-                return op(float(left), float(right))  # both plain numbers: fold in floats
-            if isinstance(node.op, ast.Pow) and _is_number(right):
-                return left**right  # a constant exponent: the op reads **2, as in the lecture
-            return op(left, float(right) if _is_number(right) else right)
-        if isinstance(node, ast.UnaryOp):
-            (x,) = args
-            return -x if isinstance(node.op, ast.USub) else x
-        # a whitelisted call: a function of FUNCTIONS, called by name
-        fn = FUNCTIONS[node.func.id]  # type: ignore[attr-defined]
-        return fn(*(Value(float(x)) if _is_number(x) else x for x in args))
+        value = _compute(node, args)
     except (ArithmeticError, ValueError) as err:
-        text = ast.get_source_segment(source, node) or "the expression"
         if isinstance(err, ZeroDivisionError) and isinstance(getattr(node, "op", None), ast.Div):
             why = "division by zero"
         elif isinstance(err, OverflowError) and err.args and isinstance(err.args[0], int):
@@ -315,11 +314,45 @@ def _apply(node: ast.expr, args: list[Operand], source: str) -> Operand:
         else:
             why = str(err)
         raise ProgramError(f"{_where(node, source)}: cannot compute {text}: {why}") from None
+    if isinstance(value, complex):  # two constants folded: (-1)**0.5
+        why = f"a negative base ({args[0]:g}) to a fractional power ({args[1]:g}) is not real"
+        raise ProgramError(f"{_where(node, source)}: cannot compute {text} with **: {why}")
+    if _is_number(value) and not _finite(value):  # constants folded: a literal, in effect
+        raise ProgramError(
+            f"{_where(node, source)}: cannot compute {text}: the result ({value}) is not a "
+            "finite number"
+        )
+    return value
+
+
+def _compute(node: ast.expr, args: list[Operand]) -> Operand:
+    if isinstance(node, ast.BinOp):
+        left, right = args
+        op = _BINARY[type(node.op)]
+        if _is_number(left) and _is_number(right):
+            return op(float(left), float(right))  # both plain numbers: fold in floats
+        if isinstance(node.op, ast.Pow) and _is_number(right):
+            return left**right  # a constant exponent: the op reads **2, as in the lecture
+        return op(left, float(right) if _is_number(right) else right)
+    if isinstance(node, ast.UnaryOp):
+        (x,) = args
+        return -x if isinstance(node.op, ast.USub) else x
+    # a whitelisted call: a function of FUNCTIONS, called by name
+    fn = FUNCTIONS[node.func.id]  # type: ignore[attr-defined]
+    return fn(*(Value(float(x)) if _is_number(x) else x for x in args))
 
 
 def _is_number(x: object) -> bool:
     """A plain number (a constant of the text, or a sum of constants), not a graph node."""
     return isinstance(x, (int, float))
+
+
+def _finite(x: float) -> bool:
+    """A real number a float holds: not inf or nan, nor an integer past the float range."""
+    try:
+        return math.isfinite(x)
+    except OverflowError:
+        return False
 
 
 def _position(lineno: int | None, offset: int | None, source: str) -> str:

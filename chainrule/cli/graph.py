@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import keyword
 import math
-from collections.abc import Collection
 from pathlib import Path
 
 from ..viz.animate import SAVE_FORMATS as ANIMATION_FORMATS
@@ -29,7 +28,7 @@ from ..viz.graph import (
     save_graph,
 )
 from ..viz.narrate import explain
-from .common import UsageError, add_flags, positive_int
+from .common import UsageError, add_flags, check_file, path, positive_int
 from .expressions import FUNCTIONS, HELP_LANGUAGE, ProgramError, evaluate_program, lecture_neuron
 
 
@@ -63,9 +62,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the value of each input, e.g. --set x1=2 w1=-3",
     )
     add_flags(command, [
-        ("--out FILE", str, "where to write the picture; .svg, .png, .pdf, or .dot for the "
+        ("--out FILE", path, "where to write the picture; .svg, .png, .pdf, or .dot for the "
          "source (default: graph.svg, or none when --animate is given)"),
-        ("--animate FILE", str, "write the forward and backward pass step by step, each "
+        ("--animate FILE", path, "write the forward and backward pass step by step, each "
          "chain-rule step with its narration: a player (.html) or a GIF (.gif)"),
         ("--rankdir", ["LR", "TB", "RL", "BT"], "direction of flow"),
         ("--max-nodes N", positive_int,
@@ -78,9 +77,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate the expression, backpropagate, and save its picture where --out says."""
-    out = None if args.animate and not args.out else Path(args.out or "graph.svg")
-    _check_format("--out", out, SAVE_FORMATS)
-    _check_format("--animate", args.animate, ANIMATION_FORMATS)
+    out = None if args.animate and not args.out else (args.out or Path("graph.svg"))
+    check_file("--out", out, SAVE_FORMATS)
+    check_file("--animate", args.animate, ANIMATION_FORMATS)
     values = _parse_assignments(args.assignments)
     if args.program is None:
         if values:
@@ -108,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"backward failed: {err}") from None
 
     if args.animate:
-        _save_animation(root, Path(args.animate), args)
+        _save_animation(root, args.animate, args)
     if out is None:
         return 0
     try:
@@ -122,16 +121,6 @@ def run(args: argparse.Namespace) -> int:
     values_word = "value" if count == 1 else "values"
     print(f"wrote {written} ({count} {values_word}; {name} = {root.data:.4f}, grads from backward)")
     return 0
-
-
-def _check_format(flag: str, path: str | Path | None, formats: Collection[str]) -> None:
-    suffix = Path(path).suffix if path is not None else ""
-    if path is not None and suffix.lower() not in formats:
-        shown = f"'{suffix}'" if suffix else "no extension"
-        raise UsageError(
-            f"{flag} {path}: {shown} is not a format chainrule can write; "
-            f"use one of {', '.join(formats)}"
-        )
 
 
 def _save_animation(root: object, target: Path, args: argparse.Namespace) -> None:

@@ -22,10 +22,12 @@ import shutil
 import sys
 import tempfile
 import threading
+import urllib.parse
 import webbrowser
 from pathlib import Path
+from typing import Any
 
-from .common import UsageError, add_flags
+from .common import UsageError, add_flags, path
 
 DEFAULT_PORT = 8765
 
@@ -58,9 +60,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ("--port N", _port,
          f"the port to listen on, on 127.0.0.1 (default: {DEFAULT_PORT}; 0 picks a free one)"),
         ("--no-browser", "store_true", "only serve and print the URL; do not open it"),
-        ("--export DIR", str, "write the playground as a self-contained static folder to DIR "
+        ("--export DIR", path, "write the playground as a self-contained static folder to DIR "
          "(new or empty) and exit; any static web host can serve it"),
-        ("--dist DIR", str, "serve or export this built folder instead of the repository's "
+        ("--dist DIR", path, "serve or export this built folder instead of the repository's "
          "web/dist"),
     ])  # fmt: skip
     command.set_defaults(port=DEFAULT_PORT)
@@ -82,8 +84,8 @@ def default_dist() -> Path:
     return Path(__file__).resolve().parents[2] / "web" / "dist"
 
 
-def _checked_dist(path: str | None) -> Path:
-    dist = Path(path) if path else default_dist()
+def _checked_dist(folder: Path | None) -> Path:
+    dist = folder or default_dist()
     if not (dist / "index.html").is_file() or not (dist / "chainrule.zip").is_file():
         where = f"{dist} has no built playground" if dist.exists() else f"{dist} does not exist"
         raise UsageError(f"the playground is not built: {where}; {BUILD_HINT}")
@@ -102,7 +104,28 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         pass
 
     def log_error(self, format: str, *args: object) -> None:
-        sys.stderr.write(f"playground: {self.requestline!r}: {format % args}\n")
+        said = f"{self.requestline!r}: {format % args}"  # a request line may be 64 KB long
+        sys.stderr.write(f"playground: {said if len(said) <= 200 else said[:197] + '...'}\n")
+
+    def send_head(self) -> Any:
+        """Serve only the regular files of dist: a path with a NUL is a bad request (400); a
+        folder without index.html, or a link that leads out of dist, is not found (404)."""
+        if "\0" in urllib.parse.unquote(self.path):
+            self.send_error(400, "NUL in the path")
+            return None
+        local = os.path.realpath(self.translate_path(self.path))
+        if os.path.isdir(local):
+            local = os.path.join(local, "index.html")
+        root = os.path.realpath(self.directory)
+        inside = os.path.commonpath([root, local]) == root and os.path.isfile(local)
+        if not inside:
+            self.send_error(404, "File not found")
+            return None
+        return super().send_head()
+
+    def list_directory(self, path: Any) -> None:
+        """No listings: a folder is served by its index.html or not at all."""
+        self.send_error(404, "File not found")
 
 
 def make_server(dist: Path, port: int = 0) -> http.server.ThreadingHTTPServer:
@@ -121,23 +144,34 @@ def export(dist: Path, target: Path) -> Path:
     parent = target.resolve().parent
     if not parent.is_dir():
         raise UsageError(f"--export {target}: folder {parent} does not exist")
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
+    except OSError as err:
+        raise UsageError(
+            f"--export {target}: cannot write in folder {parent} ({err.strerror})"
+        ) from None
     try:
         shutil.copytree(dist, staging, dirs_exist_ok=True)
         (staging / ".nojekyll").touch()  # GitHub Pages: serve the files as they are
         if target.exists():
             target.rmdir()
         os.replace(staging, target)
-    except BaseException:
+    except shutil.Error as err:  # copytree's list of (source, copy, why), one per file
+        source, _, why = err.args[0][0]
+        if os.path.islink(source) and not os.path.exists(source):
+            why = f"a link to {os.readlink(source)}, which does not exist"
+        raise UsageError(f"--export {target}: cannot copy {source} ({why})") from None
+    except OSError as err:
+        raise UsageError(f"--export {target}: {err.strerror or err}") from None
+    finally:
         shutil.rmtree(staging, ignore_errors=True)
-        raise
     return target
 
 
 def run(args: argparse.Namespace) -> int:
     dist = _checked_dist(args.dist)
     if args.export:
-        target = export(dist, Path(args.export))
+        target = export(dist, args.export)
         files = sum(1 for p in target.rglob("*") if p.is_file())
         print(
             f"wrote {target} ({files} files): upload the folder to any static web host, "

@@ -9,13 +9,12 @@ plane and turned into the model's input features first, as the page did.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from ..learn import inputs
 from ..learn.loop import predict_scores
 from ..learn.losses import LOSSES
-from .common import UsageError, load_model, network_inputs
+from .common import UsageError, load_model, network_inputs, path
 
 
 def register(sub: Any) -> None:
@@ -28,7 +27,7 @@ def register(sub: Any) -> None:
             "per input feature), and the class it predicts."
         ),
     )
-    p.add_argument("model", type=Path, metavar="MODEL.json", help="a model file")
+    p.add_argument("model", type=path, metavar="MODEL.json", help="a model file")
     p.add_argument("x", type=float, nargs="+", metavar="X", help="the input numbers, in order")
     p.set_defaults(func=run)
 

@@ -15,7 +15,6 @@ command.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,7 +78,7 @@ def register(sub: Any) -> None:
     )
     p.add_argument("name", choices=list(PRESETS), metavar="NAME", help=", ".join(PRESETS))
     add_flags(p, [
-        ("--model-config FILE", Path,
+        ("--model-config FILE", common.path,
          "a JSON model config (what model.config() gives) to train instead of the preset's"),
     ])  # fmt: skip
     add_flags(p.add_mutually_exclusive_group(), [
@@ -90,7 +89,7 @@ def register(sub: Any) -> None:
         ("--batch-size N", positive_int, "examples per update"),
         ("--lr LR", positive_float, "peak learning rate"),
         ("--seed S", nonneg_int, "seed (default: 0)"),
-        ("--out DIR", Path, "output folder (default: runs/NAME)"),
+        ("--out DIR", common.path, "output folder (default: runs/NAME)"),
         ("--force", "store_true", "replace the files of an earlier run"),
         ("--quiet", "store_true", "no progress bar"),
     ])  # fmt: skip
@@ -175,17 +174,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _read_config(path: Path) -> dict[str, Any]:
+    """The config in `path`, read as a model file is (`io.read_config`): bounded in size,
+    depth and parameters before anything is built."""
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise UsageError(f"--model-config {path}: {err.strerror or err}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise UsageError(f"--model-config {path}: not a JSON file ({err})") from None
-    if isinstance(config, dict) and isinstance(config.get("config"), dict):
-        config = config["config"]  # a saved model file: train its architecture afresh
-    if not isinstance(config, dict):
-        raise UsageError(f"--model-config {path}: expected a JSON object (a model config)")
-    return config
+        return io.read_config(path)
+    except io.ModelFileError as err:
+        raise UsageError(f"--model-config {err}") from None
 
 
 def _load(name: str, seed: int) -> tuple[Any, ...]:

@@ -110,7 +110,7 @@ def register(sub: Any) -> None:
          "score the held-out points every N steps (default: 10 times a run)"),
     ])  # fmt: skip
     add_flags(p.add_argument_group("output"), [
-        ("--out DIR", Path, "folder for model.json and the pictures (default: runs/DATA)"),
+        ("--out DIR", common.path, "folder for model.json and the pictures (default: runs/DATA)"),
         ("--force", "store_true", "replace the files of an earlier run in --out"),
         ("--quiet", "store_true", "no progress bar and no header; only the results"),
     ])  # fmt: skip

@@ -21,8 +21,11 @@ the same folder, fsync, rename), so a crash mid-save never damages an existing f
 from __future__ import annotations
 
 import json
-import math
 import os
+import re
+import stat
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,9 @@ from .. import nn
 from ..extras import MissingExtra
 from ..files import atomic_write
 from ..nn import Module, build_model, count_parameters
+from . import inputs
+from .data import DATASETS
+from .losses import LOSSES
 
 try:
     from ..tensor.layers import KINDS as TENSOR_KINDS
@@ -38,7 +44,7 @@ except MissingExtra:  # no numpy: the scalar models load, a tensor config is an 
 
 __all__ = [
     "FORMAT", "MODELS", "VERSION", "ModelFileError", "from_config", "load", "parameter_count",
-    "read_metadata", "save",
+    "read_config", "read_metadata", "save",
 ]  # fmt: skip
 
 # Every kind of model a file may hold, by the "type" of its config: the one table of models.
@@ -46,6 +52,14 @@ MODELS: dict[str, type[Module]] = {**nn.KINDS, **TENSOR_KINDS}
 
 FORMAT = "chainrule.model"
 VERSION = 1
+
+# A file is read whole and then parsed, so what it may hold is bounded before either: a link to
+# /dev/zero or a gigabyte file is refused unread, 100,000 opening brackets unparsed, and a
+# config of a billion parameters unbuilt. A model file nests a few levels deep and spends some
+# 30 bytes on each of its numbers.
+MAX_FILE_BYTES = 256 * 2**20
+MAX_DEPTH = 32
+MAX_PARAMETERS = MAX_FILE_BYTES // 32
 
 
 class ModelFileError(ValueError):
@@ -234,6 +248,40 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     return document["metadata"]
 
 
+def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a model config from a JSON file, bounded and checked as `load` reads a model file.
+
+    The file holds a config (what `model.config()` gives) or a whole model file, whose config
+    is taken. The model is not built: its size is counted and must be at most
+    `MAX_PARAMETERS`.
+
+    Args:
+        path: The JSON file.
+
+    Returns:
+        The config.
+
+    Raises:
+        ModelFileError: The file is missing, too large or too deeply nested, not JSON, or not
+            a config of a known model of a size that can be built.
+
+    Examples:
+        >>> from chainrule.learn import io
+        >>> _ = open("wide.json", "w").write('{"type": "MLP", "nin": 2, "nouts": [64, 1]}')
+        >>> io.read_config("wide.json")
+        {'type': 'MLP', 'nin': 2, 'nouts': [64, 1]}
+    """
+    config = _parse(path)
+    if isinstance(config.get("config"), dict):
+        config = config["config"]  # a saved model file: its architecture
+    needed = _size(path, config)
+    if needed > MAX_PARAMETERS:  # what a model file may hold: a model that could not be saved
+        raise ModelFileError(
+            path, f"the config describes {needed:,} parameters; the most is {MAX_PARAMETERS:,}"
+        )
+    return config
+
+
 # -- reading and checking ---------------------------------------------------------------------
 
 
@@ -263,11 +311,9 @@ def _read(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
     parameters = document["parameters"]
     bad = _bad_leaves(parameters)
     if bad:
-        raise ModelFileError(path, f"parameter {bad[0]} is not a finite number: {bad[1]!r}")
-    try:  # size the architecture before building it: a tampered config must not allocate
-        needed = parameter_count(document["config"])
-    except (ValueError, TypeError) as err:
-        raise ModelFileError(path, f"bad model config: {_describe(err)}") from None
+        raise ModelFileError(path, f"parameter {bad[0]} is not a finite number: {bad[1]}")
+    _check_metadata(path, metadata)
+    needed = _size(path, document["config"])  # before building: a tampered config allocates
     stored = _count_leaves(parameters)
     if needed > stored and needed > _BUILD_TO_DIAGNOSE:
         raise ModelFileError(
@@ -286,14 +332,11 @@ def _read(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
 
 
 def _parse(path: str | os.PathLike[str]) -> dict[str, Any]:
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise ModelFileError(path, "no such file") from None
-    except IsADirectoryError:
-        raise ModelFileError(path, "is a folder, not a model file") from None
-    except OSError as err:
-        raise ModelFileError(path, f"cannot read it ({err.strerror or err})") from None
+    """Read the JSON object in `path`, bounded in size and depth, with finite numbers only.
+
+    The file is a regular file of at most `MAX_FILE_BYTES`, nested at most `MAX_DEPTH` deep.
+    """
+    raw = _read_bytes(path)
     if not raw.strip():
         raise ModelFileError(path, "the file is empty")
     try:
@@ -302,6 +345,11 @@ def _parse(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ModelFileError(
             path, "not a model file: it is not JSON (binary data, not UTF-8 text)"
         ) from None
+    if _nesting(raw) > MAX_DEPTH:
+        raise ModelFileError(
+            path,
+            f"arrays and objects are nested more than {MAX_DEPTH} deep; a model file's are not",
+        )
     try:
         document = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as err:
@@ -321,11 +369,124 @@ def _parse(path: str | os.PathLike[str]) -> dict[str, Any]:
             what = "it ends early (truncated?)"
             where = f"at line {text.count(chr(10)) + 1}"
         raise ModelFileError(path, f"not valid JSON: {what} {where}") from None
-    except ValueError as err:  # NaN / Infinity, refused by _refuse_constant
+    except RecursionError:  # _nesting's bound is kept well below the parser's own
+        raise ModelFileError(path, "arrays and objects are nested too deeply") from None
+    except ValueError as err:  # NaN / Infinity, refused by _refuse_constant; a 5,000-digit int
         raise ModelFileError(path, str(err)) from None
     if not isinstance(document, dict):
         raise ModelFileError(path, f"not a chainrule model file (top level is {_kind(document)})")
     return document
+
+
+def _read_bytes(path: str | os.PathLike[str]) -> bytes:
+    """Read a regular file of at most `MAX_FILE_BYTES`.
+
+    A device, a pipe or a file too large is refused before a byte is read, and the read is
+    capped (the file may still grow).
+    """
+    too_large = f"larger than {MAX_FILE_BYTES // 2**20} MiB, the most a model file may hold"
+    try:
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(info.st_mode):
+            raise ModelFileError(path, "not a regular file (a device, a pipe or a socket)")
+        if info.st_size > MAX_FILE_BYTES:
+            raise ModelFileError(path, too_large)
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise ModelFileError(path, "no such file") from None
+    except IsADirectoryError:
+        raise ModelFileError(path, "is a folder, not a model file") from None
+    except OSError as err:
+        raise ModelFileError(path, f"cannot read it ({err.strerror or err})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ModelFileError(path, too_large)
+    return raw
+
+
+_STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')  # JSON strings, in linear time
+_OPENERS = re.compile(rb"[\[{]+")
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
+
+
+def _nesting(raw: bytes) -> int:
+    """How deeply JSON text nests, found without parsing it (at least up to `MAX_DEPTH` + 1).
+
+    Brackets in strings are dropped, then each pass removes every innermost empty pair, "[]"
+    and "{}", all at once: the passes count the levels (a pass may take two of alternating
+    kinds, so the count is at least half the depth), and what no pass can remove (a file cut
+    short, or only opening brackets) counts by its longest run of opening brackets.
+    """
+    brackets = _STRINGS.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    for level in range(MAX_DEPTH + 1):
+        inner = brackets.replace(b"[]", b"").replace(b"{}", b"")
+        if inner == brackets:
+            return level + max(map(len, _OPENERS.findall(brackets)), default=0)
+        brackets = inner
+    return MAX_DEPTH + 1
+
+
+def _size(path: str | os.PathLike[str], config: Any) -> int:
+    """The parameters a config describes, counted without building it."""
+    try:
+        return parameter_count(config)
+    except (ValueError, TypeError) as err:
+        raise ModelFileError(path, f"bad model config: {_describe(err)}") from None
+
+
+def _number(v: Any) -> bool:
+    """A finite real number (an integer of 400 digits is not one: no float holds it)."""
+    return type(v) in (int, float) and abs(v) <= sys.float_info.max
+
+
+def _fraction(v: Any) -> bool:
+    return v is None or (_number(v) and 0 <= v <= 1)
+
+
+def _whole(low: int) -> Callable[[Any], bool]:
+    return lambda v: v is None or (type(v) is int and v >= low)
+
+
+# What each data flag a training run recorded (`metadata["data_flags"]`, which `chainrule eval`
+# draws the points with again) must be; null is a flag that was not given.
+DATA_FLAGS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "data": (lambda v: v in DATASETS, f"one of {', '.join(DATASETS)}"),
+    "samples": (_whole(1), "a whole number >= 1"),
+    "noise": (lambda v: v is None or (_number(v) and v >= 0), "a number >= 0"),
+    "classes": (_whole(2), "a whole number >= 2"),
+    "test_samples": (_whole(0), "a whole number >= 0"),
+    "test_fraction": (lambda v: v is None or (_number(v) and 0 < v < 1), "a fraction in (0, 1)"),
+    "data_seed": (_whole(0), "a whole number >= 0"),
+}
+
+# The metadata that chainrule reads back (`eval`, `predict`) and what each must be; any other
+# key is the saver's own and is kept as it is.
+METADATA: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "loss": (lambda v: v in LOSSES, f"one of {', '.join(LOSSES)}"),
+    "threshold": (_number, "a finite number"),
+    "steps": (_whole(0), "a whole number >= 0"),
+    "train_accuracy": (_fraction, "a fraction in [0, 1] or null"),
+    "test_accuracy": (_fraction, "a fraction in [0, 1] or null"),
+    "data_flags": (lambda v: isinstance(v, dict), "a JSON object"),
+}
+
+
+def _check_metadata(path: str | os.PathLike[str], metadata: dict[str, Any]) -> None:
+    """Check the metadata chainrule reads back, naming the first field that is wrong."""
+    fields = [(k, metadata[k], *METADATA[k]) for k in METADATA if k in metadata]
+    flags = metadata.get("data_flags")
+    if isinstance(flags, dict):
+        fields += [(f"data_flags.{k}", flags[k], *DATA_FLAGS[k]) for k in DATA_FLAGS if k in flags]
+    for name, value, ok, what in fields:
+        if not ok(value):
+            raise ModelFileError(path, f"metadata {name!r} must be {what}, got {_shown(value)}")
+    if metadata.get("inputs") is not None:
+        try:
+            inputs.check(metadata["inputs"])
+        except ValueError as err:
+            raise ModelFileError(path, f"metadata {err}") from None
 
 
 def _refuse_constant(name: str) -> float:
@@ -354,8 +515,7 @@ def _bad_leaves(tree: Any, prefix: str = "") -> tuple[str, Any] | None:
     elif isinstance(tree, (list, tuple)):
         items = enumerate(tree)
     else:
-        ok = type(tree) in (int, float) and math.isfinite(tree)
-        return None if ok else (prefix or "<root>", tree)
+        return None if _number(tree) else (prefix or "<root>", _shown(tree))
     for key, value in items:
         found = _bad_leaves(value, f"{prefix}.{key}" if prefix else str(key))
         if found:
@@ -398,6 +558,12 @@ def _check_same_shape(
             _check_same_shape(path, e, g, _join(name, str(i)))
     elif isinstance(got, (dict, list)):
         raise ModelFileError(path, f"{where} should be a number, got {_kind(got)}")
+
+
+def _shown(value: Any) -> str:
+    """A value as a message shows it: an integer of 400 digits by its first and last few."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:12]}...{text[-6:]} ({len(text)} characters)"
 
 
 def _join(prefix: str, key: str) -> str:

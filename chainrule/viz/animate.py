@@ -69,6 +69,7 @@ from __future__ import annotations
 
 import html
 import io
+import itertools
 import json
 import os
 import re
@@ -78,12 +79,12 @@ import sys
 import textwrap
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from ..files import write_bytes
+from ..files import atomic_write, write_bytes
 from . import graph
 from .narrate import Explanation, expression, narrate, show
 
@@ -368,7 +369,9 @@ class Animation:
             return write_bytes(target, self.html().encode("utf-8"))
         if not duration > 0:
             raise ValueError(f"duration must be a positive number of seconds, got {duration!r}")
-        return write_bytes(target, render_gif(self.data, duration=duration, dpi=dpi))
+        with atomic_write(target, "wb") as handle:
+            write_gif(self.data, handle, duration=duration, dpi=dpi)
+        return target
 
 
 def animate(
@@ -436,8 +439,10 @@ def _script_json(data: Any) -> str:
 # The SVG is laid out once by `dot`. A GIF needs one picture per frame, and the boxes must not
 # move between frames while their numbers change, so the graph is laid out once (`dot -Tjson`)
 # and every frame is then drawn at those positions (`neato -n2`, which keeps the positions it
-# is given); all frames go through one Graphviz run. Pillow writes the narration under each
-# picture and assembles the GIF.
+# is given), `_BATCH` frames to a Graphviz run. Pillow writes the narration under each picture,
+# and the GIF is written a frame at a time: each frame is drawn, written (only the part that
+# changed since the one before) and dropped, so memory holds a frame or two, not all of them
+# (a frame of a long chain is as wide as the graph, so all of them grow as its square).
 
 # forward (blue), backward (red), a gradient receiving a further contribution (amber), waiting
 COLOURS = {
@@ -477,17 +482,22 @@ def render_svg(dot: str) -> str:
 
 def frame_states(data: Mapping[str, Any]) -> list[dict[str, list[str]]]:
     """List what every box shows at each frame: `initial` with the frames' `set`s applied."""
+    return list(_states(data))
+
+
+def _states(data: Mapping[str, Any]) -> Iterator[dict[str, list[str]]]:
+    """Give what every box shows, a frame at a time."""
     state = {k: list(v) for k, v in data["initial"].items()}
-    states = []
     for frame in data["frames"]:
         for box_id, i, text in frame["set"]:
             state[box_id][i] = text
-        states.append({k: list(v) for k, v in state.items()})
-    return states
+        yield {k: list(v) for k, v in state.items()}
 
 
-def render_gif(data: Mapping[str, Any], *, duration: float = 1.2, dpi: int = 96) -> bytes:
-    """Draw the animation as a GIF: one picture per frame with its narration underneath."""
+def write_gif(
+    data: Mapping[str, Any], handle: IO[bytes], *, duration: float = 1.2, dpi: int = 96
+) -> None:
+    """Draw the animation as a GIF into `handle`: a picture per frame, its narration under it."""
     try:
         from PIL import Image
     except ImportError:
@@ -500,20 +510,56 @@ def render_gif(data: Mapping[str, Any], *, duration: float = 1.2, dpi: int = 96)
     items = [*laid.get("objects", []), *laid.get("edges", [])]  # each with its id, as written
     keep = ("pos", "width", "height", "lp")
     fixed = {o["id"]: {k: o[k] for k in keep if k in o} for o in items if "id" in o}
-    graphs = []
-    for i, (frame, fields) in enumerate(zip(data["frames"], frame_states(data))):
-        attrs = _highlight(data, frame, i)
-        for key, extra in fixed.items():
-            attrs.setdefault(key, {}).update(extra)
-        whole = {"bb": laid["bb"], "dpi": str(dpi), "pad": "0.15"}
-        graphs.append(graph.source(picture, fields, attrs=attrs, graph_attrs=whole))
-    pictures = _split_png(run_graphviz("neato", ["-n2", "-Tpng"], "".join(graphs)))
-    images = [Image.open(io.BytesIO(p)).convert("RGB") for p in pictures]
-    frames = _with_narration(images, data["frames"], dpi)
-    buffer, ms = io.BytesIO(), int(round(duration * 1000))
-    times = [ms] * (len(frames) - 1) + [3 * ms]  # the last frame is held longer
-    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=times, loop=0)
-    return buffer.getvalue()
+    whole = {"bb": laid["bb"], "dpi": str(dpi), "pad": "0.15"}
+
+    def sources() -> Iterator[str]:
+        for i, (frame, fields) in enumerate(zip(data["frames"], _states(data))):
+            attrs = _highlight(data, frame, i)
+            for key, extra in fixed.items():
+                attrs.setdefault(key, {}).update(extra)
+            yield graph.source(picture, fields, attrs=attrs, graph_attrs=whole)
+
+    pictures = (Image.open(io.BytesIO(p)).convert("RGB") for p in _pngs(sources()))
+    ms = int(round(duration * 1000))
+    times = [ms] * (len(data["frames"]) - 1) + [3 * ms]  # the last frame is held longer
+    _write_frames(_with_narration(pictures, data["frames"], dpi), times, handle)
+
+
+_BATCH = 16  # graphs drawn by one Graphviz run
+_UNCHANGED = [255] + [0] * 255  # a pixel that differs by 0 from the frame before: in the mask
+
+
+def _pngs(sources: Iterator[str]) -> Iterator[bytes]:
+    """Draw DOT graphs as PNG pictures, `_BATCH` graphs to a run of `neato -n2`."""
+    while batch := list(itertools.islice(sources, _BATCH)):
+        yield from _split_png(run_graphviz("neato", ["-n2", "-Tpng"], "".join(batch)))
+
+
+def _write_frames(frames: Iterable[Any], times: list[int], handle: IO[bytes]) -> None:
+    """Write RGB pictures of one size as the frames of a looping GIF, each as it comes.
+
+    The first is whole; each next one is the rectangle that changed since the one before, at
+    its place, with its own palette, where a pixel that did not change is transparent (as
+    Pillow's `save_all` writes them, without holding every frame until the end).
+    """
+    from PIL import GifImagePlugin, Image, ImageChops
+
+    previous = None
+    for canvas, ms in zip(frames, times):
+        if previous is None:
+            whole = canvas.convert("P", palette=Image.Palette.ADAPTIVE)
+            header, _ = GifImagePlugin.getheader(whole, info={"loop": 0, "duration": ms})
+            handle.writelines([*header, *GifImagePlugin.getdata(whole, duration=ms)])
+        else:  # the rectangle that changed, its unchanged pixels transparent (index 255)
+            box = ImageChops.difference(canvas, previous).getbbox() or (0, 0, 1, 1)
+            part = canvas.crop(box)
+            same = ImageChops.difference(part, previous.crop(box)).convert("L").point(_UNCHANGED)
+            part = part.convert("P", palette=Image.Palette.ADAPTIVE, colors=255)
+            part.paste(255, mask=same)
+            more = dict(duration=ms, include_color_table=True, transparency=255)
+            handle.writelines(GifImagePlugin.getdata(part, offset=box[:2], **more))
+        previous = canvas
+    handle.write(b";")  # the end of the GIF
 
 
 def _highlight(
@@ -561,10 +607,13 @@ def _split_png(stream: bytes) -> list[bytes]:
     return pictures
 
 
-def _with_narration(images: list[Any], frames: list[Mapping[str, Any]], dpi: int) -> list[Any]:
+def _with_narration(
+    images: Iterator[Any], frames: list[Mapping[str, Any]], dpi: int
+) -> Iterator[Any]:
     """Put each picture on a canvas of one size, its phase, narration and detail below.
 
     Wrapped to the canvas (the font is monospaced: a line holds a fixed number of letters).
+    The pictures come one at a time, all of the first one's size (one layout for all).
     """
     from PIL import Image, ImageDraw
 
@@ -572,7 +621,8 @@ def _with_narration(images: list[Any], frames: list[Mapping[str, Any]], dpi: int
     size = max(11, round(13 * scale))
     font, small = _font(size), _font(max(10, round(11 * scale)))
     margin = round(12 * scale)
-    width = max(max(im.width for im in images), round(560 * scale))
+    first = next(images)
+    width = max(first.width, round(560 * scale))
     room = [max(1, int((width - 2 * margin) // f.getlength("m"))) for f in (font, small)]
     totals = {phase: sum(f["phase"] == phase for f in frames) for phase in ("forward", "backward")}
     blocks = []
@@ -584,9 +634,8 @@ def _with_narration(images: list[Any], frames: list[Mapping[str, Any]], dpi: int
         blocks.append(lines)
     step = round(size * 1.45)
     strip = margin * 2 + max(len(b) for b in blocks) * step
-    height = max(im.height for im in images) + strip
-    out = []
-    for image, lines in zip(images, blocks):
+    height = first.height + strip
+    for image, lines in zip(itertools.chain([first], images), blocks):
         canvas = Image.new("RGB", (width, height), "white")
         canvas.paste(image, ((width - image.width) // 2, 0))
         draw = ImageDraw.Draw(canvas)
@@ -594,8 +643,7 @@ def _with_narration(images: list[Any], frames: list[Mapping[str, Any]], dpi: int
         draw.line([(margin, top), (width - margin, top)], fill="#d0d7de", width=1)
         for k, (text, face, colour) in enumerate(lines):
             draw.text((margin, top + margin + k * step), text, font=face, fill=colour)
-        out.append(canvas)
-    return out
+        yield canvas
 
 
 _FONT = "DejaVuSansMono.ttf"  # has the narration's ·, ᵀ, ⊙, Σ, → and ≈

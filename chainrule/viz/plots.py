@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 CMAP = "Spectral"  # micrograd's colours: red and blue ends for two classes
+MAX_CONFUSION_CELLS = 40  # rows (and columns) of a confusion matrix at most
 
 
 def plot_history(
@@ -377,7 +378,9 @@ def plot_confusion_matrix(
 
     The diagonal holds the right answers; a large count off it names two classes the model
     confuses (a 4 taken for a 9). Cells are shaded by the share of their row, so a rare class
-    reads as clearly as a common one, and each shows its count.
+    reads as clearly as a common one, and each shows its count. Past `MAX_CONFUSION_CELLS`
+    classes, neighbouring classes share a row and a column (1,000 classes in groups of 25),
+    so that the picture stays a picture, not classes² cells (gigabytes for 1,000).
 
     Args:
         y_true: The true classes.
@@ -408,23 +411,28 @@ def plot_confusion_matrix(
             f"{len(pred)} and {len(true)}"
         )
     n = classes or max(max(true), max(pred)) + 1
-    counts = [[0] * n for _ in range(n)]
+    group = -(-n // MAX_CONFUSION_CELLS)  # classes per row and column: 1 up to the limit
+    m = -(-n // group)
+    counts = [[0] * m for _ in range(m)]
     for t, p in zip(true, pred):
-        counts[t][p] += 1
+        counts[t // group][p // group] += 1
     shares = [[c / max(1, sum(row)) for c in row] for row in counts]
-    fig, ax = _figure(ax, (1.6 + 0.5 * n, 1.2 + 0.5 * n))
+    fig, ax = _figure(ax, (1.6 + 0.5 * m, 1.2 + 0.5 * m))
     ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
-    for t in range(n):
-        for p in range(n):
+    for t in range(m):
+        for p in range(m):
             if counts[t][p]:
                 colour = "white" if shares[t][p] > 0.5 else "black"
                 ax.text(p, t, counts[t][p], ha="center", va="center", color=colour, fontsize=8)
-    right = sum(counts[k][k] for k in range(n))
+    right = sum(t == p for t, p in zip(true, pred))
+    grouped = f" (groups of {group}: 0-{group - 1}, {group}-{2 * group - 1}, ...)" * (group > 1)
     ax.set(
-        xticks=range(n),
-        yticks=range(n),
-        xlabel="predicted class",
-        ylabel="true class",
+        xticks=range(m),
+        yticks=range(m),
+        xticklabels=[k * group for k in range(m)],
+        yticklabels=[k * group for k in range(m)],
+        xlabel=f"predicted class{grouped}",
+        ylabel=f"true class{grouped}",
         title=title or f"confusion matrix: {right} of {len(true)} right",
     )
     return _save(fig, path)
