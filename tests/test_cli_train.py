@@ -325,7 +325,7 @@ def test_a_diverging_run_says_so_with_the_flags_to_try(tmp_path, capsys):
     warning = out.strip().splitlines()[-1]
     assert warning.startswith("warning: the run diverged: the loss grew from 1.184 to ")
     assert warning.endswith(
-        "the learning rate 1000 makes steps too large; try --lr 0.1, or --optimizer adam --lr 0.01"
+        "lr=1000 made the loss grow; try --lr 0.1, or --optimizer adam --lr 0.01"
     )
     assert io.read_metadata(tmp_path / "run" / "model.json")["warnings"] == [warning[9:]]
     # a loss that reaches inf stops the run: nothing is written
