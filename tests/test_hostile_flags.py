@@ -9,6 +9,11 @@ import pytest
 # (argv, expected exit code, a phrase of the message)
 ROWS = [
     (
+        ["train", "--data", "mnist"],
+        2,
+        "did you mean 'cnn-mnist5k'? (a preset: chainrule preset cnn-mnist5k)",
+    ),
+    (
         ["train", "--samples", "100000000"],
         2,
         "--samples: must be a whole number from 1 to 1,000,000",

@@ -62,6 +62,9 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
+        # Names a mistyped choice may have meant though this command does not take them, and
+        # what to run instead (`train --data mnist`: the preset mnist5k, run by `preset`).
+        self.elsewhere: dict[str, str] = {}
 
     def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
         namespace, extras = super().parse_known_args(args, namespace)
@@ -88,9 +91,11 @@ class Parser(argparse.ArgumentParser):
             listed = re.search(r"\(choose from (.*)\)", message)
             if given and listed:
                 choices = [c.strip(" '") for c in listed.group(1).split(",")]
-                close = difflib.get_close_matches(given.group(1), choices, n=1)
+                close = difflib.get_close_matches(given.group(1), choices + [*self.elsewhere])
                 if close:
                     message += f"; did you mean {close[0]!r}?"
+                    if close[0] in self.elsewhere:
+                        message += f" ({self.elsewhere[close[0]]})"
         self.exit(2, f"{self.prog}: error: {message}\n{usage}")
 
     def _nearest_flag(self, typed: str) -> Any:
