@@ -244,3 +244,12 @@ def test_long_chains():
 def test_nul_character_is_a_clean_error():
     with pytest.raises(ProgramError):
         evaluate_program("x\0", {"x": 1.0})
+
+
+def test_dot_text_needs_no_graphviz_package(tmp_path, monkeypatch, capsys):
+    from chainrule.cli.main import main
+
+    monkeypatch.setitem(sys.modules, "graphviz", None)  # as if the package were not installed
+    assert main(["graph", "--out", str(tmp_path / "g.dot")]) == 0
+    assert (tmp_path / "g.dot").read_text().startswith("digraph {")
+    assert "wrote" in capsys.readouterr().out

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import inspect
-import math
 import os
 import re
 import shutil
@@ -63,6 +62,9 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
+        # Names a mistyped choice may have meant though this command does not take them, and
+        # what to run instead (`train --data mnist`: the preset mnist5k, run by `preset`).
+        self.elsewhere: dict[str, str] = {}
 
     def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
         namespace, extras = super().parse_known_args(args, namespace)
@@ -89,9 +91,11 @@ class Parser(argparse.ArgumentParser):
             listed = re.search(r"\(choose from (.*)\)", message)
             if given and listed:
                 choices = [c.strip(" '") for c in listed.group(1).split(",")]
-                close = difflib.get_close_matches(given.group(1), choices, n=1)
+                close = difflib.get_close_matches(given.group(1), choices + [*self.elsewhere])
                 if close:
                     message += f"; did you mean {close[0]!r}?"
+                    if close[0] in self.elsewhere:
+                        message += f" ({self.elsewhere[close[0]]})"
         self.exit(2, f"{self.prog}: error: {message}\n{usage}")
 
     def _nearest_flag(self, typed: str) -> Any:
@@ -139,11 +143,33 @@ def _typed(kind: Callable[[str], Any], test: Callable[[Any], bool], what: str) -
     return parse
 
 
-positive_int = _typed(int, lambda v: v >= 1, "must be a whole number >= 1")
-nonneg_int = _typed(int, lambda v: v >= 0, "must be a whole number >= 0")
-at_least_two = _typed(int, lambda v: v >= 2, "must be a whole number >= 2")
-positive_float = _typed(float, lambda v: math.isfinite(v) and v > 0, "must be a number > 0")
-nonneg_float = _typed(float, lambda v: math.isfinite(v) and v >= 0, "must be a number >= 0")
+# Caps, checked before anything is allocated: a count of points past MAX_POINTS, or a number
+# past MAX_NUMBER, would only run out of memory or overflow to inf/nan later.
+MAX_POINTS = 1_000_000
+MAX_COUNT = 10**12
+MAX_NUMBER = 1e12
+
+
+def _whole(low: int, high: int) -> Callable:
+    return _typed(int, lambda v: low <= v <= high, f"must be a whole number from {low} to {high:,}")
+
+
+positive_int = _whole(1, MAX_COUNT)
+nonneg_int = _whole(0, MAX_COUNT)
+points = _whole(1, MAX_POINTS)
+nonneg_points = _whole(0, MAX_POINTS)
+at_least_two = _whole(2, MAX_POINTS)
+positive_float = _typed(
+    float, lambda v: 0 < v <= MAX_NUMBER, f"must be a number > 0 and <= {MAX_NUMBER:g}"
+)
+nonneg_float = _typed(
+    float, lambda v: 0 <= v <= MAX_NUMBER, f"must be a number from 0 to {MAX_NUMBER:g}"
+)
+finite_float = _typed(
+    float,
+    lambda v: abs(v) <= MAX_NUMBER,
+    f"must be a number from -{MAX_NUMBER:g} to {MAX_NUMBER:g}",
+)
 fraction = _typed(float, lambda v: 0 < v < 1, "must be a fraction between 0 and 1")
 momentum = _typed(float, lambda v: 0 <= v < 1, "must be a number in [0, 1)")
 
@@ -182,8 +208,8 @@ def check_file(flag: str, file: Path | None, formats: Collection[str]) -> None:
 
 layer_sizes = _typed(
     lambda text: [int(part) for part in text.split(",")],
-    lambda sizes: len(sizes) >= 2 and min(sizes) >= 1,
-    "must be layer sizes like 2,16,16,1 (inputs first, at least two)",
+    lambda sizes: len(sizes) >= 2 and 1 <= min(sizes) and max(sizes) <= MAX_POINTS,
+    f"must be layer sizes like 2,16,16,1 (inputs first, at least two, each <= {MAX_POINTS:,})",
 )
 
 
@@ -197,7 +223,7 @@ DATA_FLAGS = tuple(io.DATA_FLAGS)
 
 def add_flags(group: Any, table: Sequence[tuple[str, Any, str]]) -> None:
     """Add the flags of a table of (flag and its metavar, what it takes, help): a type
-    (`("--samples N", positive_int, ...)`), a list of choices, or an action (`"store_true"`).
+    (`("--samples N", points, ...)`), a list of choices, or an action (`"store_true"`).
     Defaults are the parser's (`set_defaults`), None where not set."""
     for spec, kind, text in table:
         flag, _, metavar = spec.partition(" ")
@@ -222,14 +248,14 @@ def add_data_flags(parser: Any, data_default: str | None) -> None:
         help=f"data set: {', '.join(data.DATASETS)} (default: {default})",
     )
     add_flags(g, [
-        ("--samples N", positive_int,
+        ("--samples N", points,
          "training points to draw (default: 100; toy and digits are fixed sets)"),
         ("--noise SD", nonneg_float, "noise of the generated points (default: the data set's own)"),
         ("--classes K", at_least_two, "number of classes, for blobs and spirals"),
         ("--data-seed S", nonneg_int, f"seed of the data draw (default: {DEFAULT_DATA_SEED})"),
     ])  # fmt: skip
     add_flags(g.add_mutually_exclusive_group(), [
-        ("--test-samples N", nonneg_int,
+        ("--test-samples N", nonneg_points,
          "held-out points, a separate draw with --data-seed + 1 (default: 100; 0 for none)"),
         ("--test-fraction F", fraction,
          "hold out this fraction of the --samples points instead (digits: 0.25)"),

@@ -14,7 +14,7 @@ from typing import Any
 from ..learn import inputs
 from ..learn.loop import predict_scores
 from ..learn.losses import LOSSES
-from .common import UsageError, load_model, network_inputs, path
+from .common import UsageError, finite_float, load_model, network_inputs, path
 
 
 def register(sub: Any) -> None:
@@ -28,7 +28,9 @@ def register(sub: Any) -> None:
         ),
     )
     p.add_argument("model", type=path, metavar="MODEL.json", help="a model file")
-    p.add_argument("x", type=float, nargs="+", metavar="X", help="the input numbers, in order")
+    p.add_argument(
+        "x", type=finite_float, nargs="+", metavar="X", help="the input numbers, in order"
+    )
     p.set_defaults(func=run)
 
 

@@ -44,6 +44,7 @@ from ..learn.optim import OPTIMIZERS, SCHEDULES
 from ..viz import plots
 from . import common, distributed
 from .common import UsageError, add_flags, nonneg_float, nonneg_int, positive_float, positive_int
+from .preset import PRESETS
 
 try:
     from ..tensor.layers import mlp as tensor_mlp
@@ -71,6 +72,7 @@ def register(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     common.add_data_flags(p, data_default="moons")
+    p.elsewhere = {name: f"a preset: chainrule preset {name}" for name in PRESETS}
     activations = list(nn.ACTIVATIONS)
     add_flags(p.add_argument_group("model"), [
         ("--model SIZES", common.layer_sizes,

@@ -88,8 +88,8 @@ class Advice:
         >>> advice.kind, advice.tries
         ('diverged', ({'lr': 0.1}, {'optimizer': 'adam', 'lr': 0.01}))
         >>> print(advice.text("cli"))  # doctest: +NORMALIZE_WHITESPACE
-        the run diverged: the loss became inf at step 3; the learning rate 5 makes steps too
-        large; try --lr 0.1, or --optimizer adam --lr 0.01
+        the run diverged: the loss became inf at step 3; lr=5 made the loss grow; try
+        --lr 0.1, or --optimizer adam --lr 0.01
     """
 
     kind: str
@@ -222,8 +222,7 @@ def diverged_advice(what: str, lr: float, default_lr: float, optimizer: str | No
     Examples:
         >>> from chainrule.learn.advice import diverged_advice
         >>> print(diverged_advice("the loss grew from 1 to 1e+09", 5.0, 0.1, "adam"))
-        the run diverged: the loss grew from 1 to 1e+09; the learning rate 5 makes steps too
-        large; try lr=0.1
+        the run diverged: the loss grew from 1 to 1e+09; lr=5 made the loss grow; try lr=0.1
     """
     smaller = default_lr if lr > default_lr else lr / 10
     tries: list[dict[str, Any]] = [{"lr": _round(smaller)}]
@@ -231,7 +230,7 @@ def diverged_advice(what: str, lr: float, default_lr: float, optimizer: str | No
         tries.append({"optimizer": "adam", "lr": 0.01})
     return Advice(
         "diverged",
-        f"the run diverged: {what}; the learning rate {lr:g} makes steps too large",
+        f"the run diverged: {what}; lr={lr:g} made the loss grow",
         tuple(tries),
     )
 

@@ -794,16 +794,19 @@ def save_graph(
         graph = root
     elif engine_of(root) is None:
         raise TypeError(f"save_graph needs a Value, a Tensor or a graphviz.Digraph, got {root!r}")
+    elif fmt == "dot":  # DOT text is written in pure Python: no graphviz package needed
+        picture = describe(root, rankdir, max_nodes, force, unfused=unfused)
+        return write_bytes(target, source(picture, ids=False).encode("utf-8"))
     else:
         graph = draw_dot(root, rankdir=rankdir, max_nodes=max_nodes, force=force, unfused=unfused)
-    source = graph.source.encode("utf-8")
+    text = graph.source.encode("utf-8")
     if fmt == "dot":
-        return write_bytes(target, source)
+        return write_bytes(target, text)
     graphviz = _import_graphviz()
     try:
         return write_bytes(target, graph.pipe(format=fmt))
     except graphviz.ExecutableNotFound:
-        write_bytes(target.with_suffix(".dot"), source)
+        write_bytes(target.with_suffix(".dot"), text)
         raise GraphvizNotFoundError(target, target.with_suffix(".dot")) from None
     except graphviz.CalledProcessError as err:
         detail = (err.stderr or b"").decode("utf-8", "replace").strip().splitlines()
