@@ -335,6 +335,31 @@ ROWS = [  # 6. model files: bounded before reading and parsing; every field read
         "out = 4.0000",
         check=lambda folder: "secret" not in (folder / "g.dot").read_text(),
     ),
+    # 8. numbers on the command line: capped before anything is allocated, no silent nan
+    Row(
+        ["train", "--data", "mnist"],
+        2,
+        "did you mean 'cnn-mnist5k'? (a preset: chainrule preset cnn-mnist5k)",
+    ),
+    Row(
+        ["train", "--samples", "100000000"],
+        2,
+        "--samples: must be a whole number from 1 to 1,000,000",
+    ),
+    Row(
+        ["train", "--test-samples", "100000000"], 2, "--test-samples: must be a whole number from 0"
+    ),
+    Row(["train", "--classes", "1000000000000"], 2, "--classes: must be a whole number from 2"),
+    Row(["train", "--noise", "1e308"], 2, "--noise: must be a number from 0 to 1e+12"),
+    Row(["train", "--noise", "nan"], 2, "--noise: must be a number"),
+    Row(["train", "--lr", "inf"], 2, "--lr: must be a number > 0"),
+    Row(["train", "--l2", "nan"], 2, "--l2: must be a number"),
+    Row(["train", "--steps", "10000000000000"], 2, "--steps: must be a whole number from 1"),
+    Row(["train", "--model", "2,1000000000,1"], 2, "--model: must be layer sizes"),
+    Row(["eval", "m.json", "--samples", "100000000"], 2, "--samples: must be a whole number"),
+    Row(["predict", "m.json", "nan", "0.3"], 2, "argument X: must be a number"),
+    Row(["predict", "m.json", "1e400", "0"], 2, "argument X: must be a number"),
+    Row(["preset", "names-mlp", "--lr", "1e308"], 2, "--lr: must be a number > 0"),
 ]
 
 
