@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from ..engines import numbers_of
 from ..value import Value
 from ..viz.plots import _save, new_figure, png_path, save_figure
 from .check import numerical_derivative
@@ -102,11 +103,11 @@ def plot_function(
 def _derivatives(f: Callable[[float], Any], order: int, h: float) -> list[Callable[[float], float]]:
     """Give f and its first `order` derivatives, each a function of a float."""
     if order == 1:
-        return [lambda x: _value(f, x), lambda x: numerical_derivative(f, x, h=h, method="central")]
+        return [lambda x: _value(f(x)), lambda x: numerical_derivative(f, x, h=h, method="central")]
     derivs = [f]
     for _ in range(order):
         derivs.append(grad(derivs[-1]))
-    return [lambda x: _value(f, Value(x))] + [lambda x, d=d: _value(d, x) for d in derivs[1:]]
+    return [lambda x: _value(f(Value(x)))] + [lambda x, d=d: _value(d(x)) for d in derivs[1:]]
 
 
 def _tangent(ax: Any, grid: list[float], x0: float, y0: float, slope: float, name: str) -> None:
@@ -194,6 +195,6 @@ def _grid(xs: Iterable[Number] | None, x0: Number | None) -> list[float]:
     return [lo + (hi - lo) * i / 200 for i in range(201)]
 
 
-def _value(f: Callable[[float], Any], x: float) -> float:
-    y = f(x)
-    return float(y.data if isinstance(y, Value) else y)
+def _value(y: Any) -> float:
+    """Read f(x) as a float: f may return a node of either engine or a plain number."""
+    return numbers_of(y)[0]
