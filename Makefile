@@ -79,9 +79,14 @@ $(WEB_MODULES): web/package.json web/package-lock.json
 web: $(WEB_MODULES) ## build the browser playground into web/dist
 	cd web && npm run --silent build
 
+# What `lint` enforces: ruff's checks over everything, ruff's format and mypy's types over the
+# code (the package, its tests and benchmarks; mypy reads its file list from pyproject.toml).
+LINT := $(PY) -m ruff check . && $(PY) -m ruff format --check chainrule tests benchmarks && \
+	$(PY) -m mypy
+
 # pytest exits 5 when it collected nothing: an empty run must fail loudly, not pass.
-test: setup web ## lint, then run the whole test suite (docs, notebooks and browser tests too)
-	$(PY) -m ruff check .
+test: setup web ## lint (ruff, format, mypy), then run the whole test suite (docs, notebooks, browser)
+	$(LINT)
 	$(PY) -m pytest -q; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
@@ -133,8 +138,8 @@ bench: setup ## the benchmarks: the scalar engine against micrograd, tensors aga
 	$(PY) benchmarks/bench_tensor.py
 	$(PY) benchmarks/bench_distributed.py
 
-lint: setup ## ruff's checks only
-	$(PY) -m ruff check .
+lint: setup ## ruff's checks, ruff's format and mypy's types
+	$(LINT)
 
 clean: ## remove the environment and everything built
 	rm -rf $(VENV) build *.egg-info .pytest_cache web/node_modules web/dist site .cache

@@ -30,8 +30,11 @@ def test_nan_is_named_forward_and_backward():
         x = Value(2.0, label="x")
         y = x * 3.0  # finite forward
         y.label = "y"
-        with pytest.raises(AnomalyError, match=r"the step of '\*' \(y\) gave 'x' = 2.0 the "
-                           r"gradient nan"):  # fmt: skip
+        with pytest.raises(
+            AnomalyError,
+            match=r"the step of '\*' \(y\) gave 'x' = 2.0 the "
+            r"gradient nan",
+        ):
             y.backward(float("nan"))
 
 

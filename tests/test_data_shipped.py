@@ -71,6 +71,9 @@ def test_a_missing_package_says_what_to_install(monkeypatch, load, package):
         return None if name == package else real(name, *args, **kwargs)
 
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
-    with pytest.raises(ImportError, match=rf"pip install {package} \(or pip install "
-                       r"'chainrule\[data\]'\)"):  # fmt: skip
+    with pytest.raises(
+        ImportError,
+        match=rf"pip install {package} \(or pip install "
+        r"'chainrule\[data\]'\)",
+    ):
         load()

@@ -143,8 +143,15 @@ def test_the_cli_page_shows_every_commands_help(site):
     parser = build_parser()
     commands = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
     assert set(commands.choices) == {
-        "train", "demo", "preset", "eval", "predict", "graph", "playground", "check"
-    }  # fmt: skip
+        "train",
+        "demo",
+        "preset",
+        "eval",
+        "predict",
+        "graph",
+        "playground",
+        "check",
+    }
     for name, sub in commands.choices.items():
         assert f"chainrule {name}" in html
         for action in sub._actions:

@@ -471,6 +471,7 @@ def test_totals_equal_backward_exactly(program):
     for s in ex:
         running[s.child] = running.get(s.child, 0.0) + s.contribution
         assert math.isclose(running[s.child], s.total, rel_tol=1e-9, abs_tol=1e-9)
+
     # one step per edge into a named value (a constant's gradient is not narrated); a custom
     # closure is measured once per distinct operand
     def named(kids):

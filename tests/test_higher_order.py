@@ -219,9 +219,11 @@ def test_tensor_losses_and_layers_are_twice_differentiable():
 
     def ours(W):
         z = linear(Tensor(xd), W, Tensor(bd))
-        return cross_entropy(z, labels) + binary_cross_entropy_with_logits(
-            z[:, 0], labels.astype(float)
-        ) + z.reshape(-1).log_softmax().mean()  # fmt: skip
+        return (
+            cross_entropy(z, labels)
+            + binary_cross_entropy_with_logits(z[:, 0], labels.astype(float))
+            + z.reshape(-1).log_softmax().mean()
+        )
 
     def theirs(W):
         z = torch.nn.functional.linear(torch.tensor(xd), W, torch.tensor(bd))

@@ -28,8 +28,7 @@ def test_a_list_of_rows_gets_one_row_at_a_time_or_the_tensor_engine(model, who):
         with pytest.raises(TypeError) as info:
             model(rows)
         assert str(info.value) == (
-            f"{who} takes one row of 2 numbers at a time, got a list of {len(rows)} rows: "
-            + ADVICE
+            f"{who} takes one row of 2 numbers at a time, got a list of {len(rows)} rows: " + ADVICE
         )
     # what the message says to do works: each row gives the model's own tanh(w·x + b), by hand
     for x in X:

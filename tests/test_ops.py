@@ -166,13 +166,20 @@ def test_constant_exponent_fast_path_equals_the_pow_row():
             assert v.grad == ops.POW.partials[0](x, k, out.data) * 1.3
 
 
-@pytest.mark.parametrize("name", ["+", "-", "*", "/", "**", "exp", "log", "tanh", "relu",
-                                  "sigmoid", "neg"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name", ["+", "-", "*", "/", "**", "exp", "log", "tanh", "relu", "sigmoid", "neg"]
+)
 def test_tensor_fast_path_equals_its_row(name):
     op = ops.TABLE[name]
     xs = operands(name, 9, seed=5)
-    fast = {"+": "__add__", "-": "__sub__", "*": "__mul__", "/": "__truediv__",
-            "**": "__pow__", "neg": "__neg__"}.get(name, name)  # fmt: skip
+    fast = {
+        "+": "__add__",
+        "-": "__sub__",
+        "*": "__mul__",
+        "/": "__truediv__",
+        "**": "__pow__",
+        "neg": "__neg__",
+    }.get(name, name)
     ts = [Tensor(x, requires_grad=True) for x in xs]
     out = getattr(ts[0], fast)(*ts[1:])
     assert out._op == name and out._ctx is None  # the hand-written path, not the generic one
@@ -245,8 +252,9 @@ def test_define_op_formula_reads_in_the_graph_names(cube, hypot):
 
 
 def test_define_op_derivative_written_with_table_functions_works_on_both_engines():
-    sinsq = define_op("sinsq_test", lambda x: ops.SIN(x) ** 2,
-                      lambda x, out: 2 * ops.SIN(x) * ops.COS(x))  # fmt: skip
+    sinsq = define_op(
+        "sinsq_test", lambda x: ops.SIN(x) ** 2, lambda x, out: 2 * ops.SIN(x) * ops.COS(x)
+    )
     try:
         v = Value(0.4)
         sinsq(v).backward()
@@ -305,8 +313,9 @@ def test_the_expression_parser_accepts_every_function_row_and_define_op():
         assert name in FUNCTIONS
         out = evaluate_program(f"y = {name}(x)", {"x": 0.7})
         assert out.data == ops.TABLE[name].scalar(0.7)
-    define_op("hyp_expr_test", lambda x, y: (x * x + y * y) ** 0.5,
-              lambda x, y, out: (x / out, y / out))  # fmt: skip
+    define_op(
+        "hyp_expr_test", lambda x, y: (x * x + y * y) ** 0.5, lambda x, y, out: (x / out, y / out)
+    )
     try:
         out = evaluate_program("h = hyp_expr_test(a, 4)", {"a": 3.0})
         assert out.data == 5.0 and out._op == "hyp_expr_test"

@@ -9,11 +9,11 @@ whichever backend the notebook uses. Pass `path` to also save a PNG (written ato
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from ..engines import numbers_of
 from ..value import Value
 from ..viz.plots import _save, new_figure, png_path, save_figure
 from .check import numerical_derivative
@@ -103,11 +103,11 @@ def plot_function(
 def _derivatives(f: Callable[[float], Any], order: int, h: float) -> list[Callable[[float], float]]:
     """Give f and its first `order` derivatives, each a function of a float."""
     if order == 1:
-        return [lambda x: _value(f, x), lambda x: numerical_derivative(f, x, h=h, method="central")]
+        return [lambda x: _value(f(x)), lambda x: numerical_derivative(f, x, h=h, method="central")]
     derivs = [f]
     for _ in range(order):
         derivs.append(grad(derivs[-1]))
-    return [lambda x: _value(f, Value(x))] + [lambda x, d=d: _value(d, x) for d in derivs[1:]]
+    return [lambda x: _value(f(Value(x)))] + [lambda x, d=d: _value(d(x)) for d in derivs[1:]]
 
 
 def _tangent(ax: Any, grid: list[float], x0: float, y0: float, slope: float, name: str) -> None:
@@ -125,12 +125,9 @@ def _tangent(ax: Any, grid: list[float], x0: float, y0: float, slope: float, nam
     ax.plot([x0], [y0], "o", color="tab:red")
 
 
-# name -> (the Value method, the derivative in closed form, for the reader and the tests)
-ACTIVATIONS: dict[str, tuple[Callable[[Value], Value], Callable[[float], float]]] = {
-    "tanh": (Value.tanh, lambda x: 1 - math.tanh(x) ** 2),
-    "relu": (Value.relu, lambda x: 1.0 if x > 0 else 0.0),
-    "sigmoid": (Value.sigmoid, lambda x: _sigmoid(x) * (1 - _sigmoid(x))),
-}
+# The activations drawn, each a Value method (its closed-form derivative is its row's formula in
+# `chainrule.ops`: the curve drawn here is what backward() computes, not that formula).
+ACTIVATIONS = ("tanh", "relu", "sigmoid")
 
 
 def plot_activations(
@@ -140,7 +137,7 @@ def plot_activations(
 
     Each derivative is what chainrule's backward pass computes (`y = act(Value(x));
     y.backward(); x.grad`), not a formula typed in here, so the picture also shows the engine
-    at work; the closed forms are in `ACTIVATIONS` for comparison.
+    at work; the closed forms are the rows' formulas in `chainrule.ops`.
 
     Args:
         path: Also save the figure there, as a PNG.
@@ -164,11 +161,11 @@ def plot_activations(
     grid = _grid(xs, None)
     fig = new_figure(figsize=(12, 3.6))
     axes = fig.subplots(1, len(ACTIVATIONS))
-    for ax, (name, (act, _)) in zip(axes, ACTIVATIONS.items()):
+    for ax, name in zip(axes, ACTIVATIONS):
         ys, ds = [], []
         for x in grid:
             v = Value(x, label="x")
-            y = act(v)
+            y = getattr(v, name)()
             y.backward()
             ys.append(y.data)
             ds.append(v.grad)
@@ -198,10 +195,6 @@ def _grid(xs: Iterable[Number] | None, x0: Number | None) -> list[float]:
     return [lo + (hi - lo) * i / 200 for i in range(201)]
 
 
-def _value(f: Callable[[float], Any], x: float) -> float:
-    y = f(x)
-    return float(y.data if isinstance(y, Value) else y)
-
-
-def _sigmoid(x: float) -> float:
-    return 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x))
+def _value(y: Any) -> float:
+    """Read f(x) as a float: f may return a node of either engine or a plain number."""
+    return numbers_of(y)[0]
