@@ -17,6 +17,7 @@ matplotlib is imported only when a plot is made.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -33,6 +34,13 @@ __all__ = [
 
 CMAP = "Spectral"  # micrograd's colours: red and blue ends for two classes
 MAX_CONFUSION_CELLS = 40  # rows (and columns) of a confusion matrix at most
+MIN_PIXELS = 800  # a saved picture's shorter side at least, so that its labels read clearly
+# `fit`'s loss names -> the loss axis' label ('hinge' -> 'hinge loss'); another name as it is
+LOSS_NAMES = {
+    "cross_entropy": "cross-entropy",
+    "bce": "binary cross-entropy",
+    "mse": "squared-error",
+}
 
 
 def plot_history(
@@ -41,6 +49,7 @@ def plot_history(
     *,
     ax: Any = None,
     smoothing: int | None = None,
+    loss: str | None = None,
 ) -> Any:
     """Plot the loss (left) and the accuracy (right) against the training step.
 
@@ -59,6 +68,7 @@ def plot_history(
         path: Also save the figure there, as a PNG.
         ax: A pair of axes to draw in, instead of a new figure.
         smoothing: Steps in the moving average of a mini-batch run.
+        loss: The loss's name (`fit`'s `loss`), which labels the loss axis.
 
     Returns:
         The matplotlib Figure.
@@ -78,8 +88,9 @@ def plot_history(
         ['loss of the whole training set', 'accuracy']
     """
     h = history if isinstance(history, dict) else history.to_dict()
-    loss = list(h.get("loss") or [])
-    if not loss:
+    ylabel = f"{LOSS_NAMES.get(loss, loss)} loss" if loss else "loss"
+    values = list(h.get("loss") or [])
+    if not values:
         raise ValueError("plot_history: the history has no steps to plot")
     if ax is None:
         fig = new_figure(figsize=(10, 4))
@@ -87,14 +98,14 @@ def plot_history(
     else:
         ax_loss, ax_acc = ax
         fig = ax_loss.figure
-    steps = range(len(loss))
     batch, size = h.get("batch_size") or 0, h.get("train_size") or 0
-    window = _window(len(loss), batch < size, smoothing)
-    _curve(ax_loss, steps, loss, window, "batch")
-    if all(v > 0 for v in loss):
+    window = _window(len(values), batch < size, smoothing)
+    _curve(ax_loss, range(len(values)), values, window, "batch")
+    if all(v > 0 for v in values):
         ax_loss.set_yscale("log")
     whose = "loss of each step's batch" if batch < size else "loss of the whole training set"
-    ax_loss.set(title=whose + (" (with the L2 term)" if h.get("l2") else ""), xlabel="step")
+    title = whose + (" (with the L2 term)" if h.get("l2") else "")
+    ax_loss.set(title=title, xlabel="step", ylabel=ylabel)
     ax_loss.grid(alpha=0.3)
     if window > 1:
         ax_loss.legend(loc="upper right")
@@ -107,7 +118,7 @@ def plot_history(
     test = [(k, 100 * a) for k, a in measured if a is not None]
     if test:
         ax_acc.plot(*zip(*test), "o-", color="tab:orange", ms=4, lw=1.5, label="test")
-    ax_acc.set(title="accuracy", xlabel="step", ylabel="%", ylim=(-2, 102))
+    ax_acc.set(title="accuracy", xlabel="step", ylabel="accuracy (%)", ylim=(-2, 102))
     ax_acc.grid(alpha=0.3)
     if train_acc or test:
         ax_acc.legend(loc="lower right")
@@ -577,10 +588,14 @@ def png_path(path: str | os.PathLike[str]) -> str:
 def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 100) -> str:
     """Save `fig` as PNG at `path`, atomically (the old file stays until the new one is whole).
 
+    The resolution is raised where the picture would be less than `MIN_PIXELS` on its shorter
+    side: a small figure (a confusion matrix of 3 classes is 3 inches) would print its labels
+    a few pixels high.
+
     Args:
         fig: A matplotlib Figure.
         path: The file, ending in `.png`.
-        dpi: The resolution.
+        dpi: The resolution, at least.
 
     Returns:
         `path` as a string.
@@ -595,7 +610,8 @@ def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 100) -> str:
     """
     path = png_path(path)
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi)
+        least = math.ceil(MIN_PIXELS / min(fig.get_size_inches()))
+        fig.savefig(tmp, format="png", dpi=max(dpi, least))
     return path
 
 
