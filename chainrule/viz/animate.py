@@ -612,25 +612,26 @@ def _with_narration(
 ) -> Iterator[Any]:
     """Put each picture on a canvas of one size, its phase, narration and detail below.
 
+    All in one font of `NARRATION_PX` pixels or more, told apart by colour.
+
     Wrapped to the canvas (the font is monospaced: a line holds a fixed number of letters).
     The pictures come one at a time, all of the first one's size (one layout for all).
     """
     from PIL import Image, ImageDraw
 
-    scale = dpi / 96
-    size = max(11, round(13 * scale))
-    font, small = _font(size), _font(max(10, round(11 * scale)))
-    margin = round(12 * scale)
+    scale = max(1.0, dpi / 96)  # (a picture drawn small keeps its text readable)
+    size = round(NARRATION_PX * scale)
+    font, margin = _font(size), round(12 * scale)
     first = next(images)
-    width = max(first.width, round(560 * scale))
-    room = [max(1, int((width - 2 * margin) // f.getlength("m"))) for f in (font, small)]
+    width = max(first.width, round(640 * scale))
+    room = max(1, int((width - 2 * margin) // font.getlength("m")))
     totals = {phase: sum(f["phase"] == phase for f in frames) for phase in ("forward", "backward")}
     blocks = []
     for frame in frames:
         badge = f"{frame['phase']} {frame['index']} / {totals[frame['phase']]}".upper()
-        lines = [(badge, small, COLOURS[frame["phase"]][0])]
-        lines += [(t, font, "#1f2328") for t in textwrap.wrap(frame["text"], room[0])]
-        lines += [(t, small, "#57606a") for t in textwrap.wrap(frame["detail"], room[1])]
+        lines = [(badge, COLOURS[frame["phase"]][0])]
+        lines += [(t, "#1f2328") for t in textwrap.wrap(frame["text"], room)]
+        lines += [(t, "#57606a") for t in textwrap.wrap(frame["detail"], room)]
         blocks.append(lines)
     step = round(size * 1.45)
     strip = margin * 2 + max(len(b) for b in blocks) * step
@@ -641,11 +642,12 @@ def _with_narration(
         draw = ImageDraw.Draw(canvas)
         top = height - strip
         draw.line([(margin, top), (width - margin, top)], fill="#d0d7de", width=1)
-        for k, (text, face, colour) in enumerate(lines):
-            draw.text((margin, top + margin + k * step), text, font=face, fill=colour)
+        for k, (text, colour) in enumerate(lines):
+            draw.text((margin, top + margin + k * step), text, font=font, fill=colour)
         yield canvas
 
 
+NARRATION_PX = 16  # the narration's font size at 96 dpi, and at least
 _FONT = "DejaVuSansMono.ttf"  # has the narration's ·, ᵀ, ⊙, Σ, → and ≈
 _FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "/Library/Fonts", "C:/Windows/Fonts")
 
