@@ -471,6 +471,7 @@ def test_totals_equal_backward_exactly(program):
     for s in ex:
         running[s.child] = running.get(s.child, 0.0) + s.contribution
         assert math.isclose(running[s.child], s.total, rel_tol=1e-9, abs_tol=1e-9)
+
     # one step per edge into a named value (a constant's gradient is not narrated); a custom
     # closure is measured once per distinct operand
     def named(kids):
@@ -482,3 +483,23 @@ def test_totals_equal_backward_exactly(program):
         else len(named(_children(n)))
         for n in topological_order(root, _children)
     )
+
+
+def test_the_narration_wraps_its_lines_at_100_characters(capsys, tmp_path, monkeypatch):
+    from chainrule import cli
+
+    monkeypatch.chdir(tmp_path)
+    values = {"x1": 2.0, "w1": -3.0, "x2": 0.0, "w2": 1.0, "b": 6.88}
+    x1, w1, x2, w2, b = (Value(v, label=k) for k, v in values.items())
+    total = x1 * w1 + x2 * w2
+    total.label = "x1*w1 + x2*w2"  # as `chainrule graph` labels a value by its expression
+    ex = explain((total + b) * (x1 - w2))
+    long = [s for s in ex.steps if len(f"  {s.formula()}    {s.rule}") > 100]
+    program = "L = (x1*w1 + x2*w2 + b) * (x1 - w2)"
+    args = ["graph", program, "--set", "x1=2", "w1=-3", "x2=0", "w2=1", "b=6.88", "--explain"]
+    assert cli.main([*args, "--out", "g.dot"]) == 0
+    for text in (str(ex), capsys.readouterr().out):
+        lines = text.splitlines()
+        assert max(map(len, lines)) <= 100  # 108 and 160 characters before
+        assert len(lines) > 12
+    assert long and all(s.rule in str(ex) for s in ex.steps)  # a long step goes on two lines

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -63,6 +64,7 @@ from .graph import Walk, permutation, row_of, shape_text, summary
 
 __all__ = ["Explanation", "Step", "TensorExplanation", "TensorStep", "explain", "narrate"]
 
+WIDTH = 100  # the longest line of a narration, as a terminal shows it
 Names = dict[int, str]  # id(node) -> its name in the narration
 Kids = Sequence[Any]  # a node's operands, one per slot
 Slots = list[tuple[Any, ...]]  # (slot, operand, local, contribution, total or None) per slot
@@ -339,11 +341,15 @@ class Explanation:
             lines.append("operands that need no gradient: " + ", ".join(self.needless))
         lines += ["", self.output_line()]
         texts = [s.formula(digits) for s in self.steps]
-        width = max(map(len, texts), default=0)
+        fit = [len(t) for s, t in zip(self.steps, texts) if len(t) + len(s.rule) + 6 <= WIDTH]
+        width = max(fit, default=0)  # the column of the rules, where they fit beside the steps
         for k, (step, text) in enumerate(zip(self.steps, texts)):
             if k == 0 or step.parent != self.steps[k - 1].parent:
                 lines.append(self.header(step, digits))
-            lines.append(f"  {text}" if self.shapes else f"  {text.ljust(width)}    {step.rule}")
+            line = f"  {text.ljust(width)}    {step.rule}"
+            if self.shapes or len(line) > WIDTH:  # (an array's rule is in its step already)
+                line = f"  {text}" + ("" if self.shapes else f"\n      {step.rule}")
+            lines.append(line)
             lines += [f"      {step.note}"] * bool(step.note)
             if step.count > 1 and step.index == step.count:
                 used = f"({step.child} is used {step.count} times)"
@@ -357,7 +363,7 @@ class Explanation:
         lines += ["", "the gradients of the inputs:"] * bool(leaves)
         lines += [f"  {r}/{d(s.child)} = {show(s.total, digits)}" for s in leaves]
         lines += ["", kept_note(self.kept)] * bool(self.kept)
-        return "\n".join(lines)
+        return "\n".join(wrap(line) for line in "\n".join(lines).splitlines())
 
     def __str__(self) -> str:
         """Give the narration as text (`format()`)."""
@@ -999,6 +1005,22 @@ def show(x: Any, digits: int | None = None) -> str:
         return "None"
     digits = digits or (4 if hasattr(x, "dtype") or engine_of(x) is not None else 6)
     return summary(x, lambda v: fmt(v, digits), ", ")
+
+
+def wrap(line: str) -> str:
+    """Break a line longer than `WIDTH` at its spaces, the rest indented under its start.
+
+    Args:
+        line: One line of text.
+
+    Returns:
+        The line, or its parts joined by line breaks.
+    """
+    if len(line) <= WIDTH:
+        return line
+    indent = " " * (len(line) - len(line.lstrip()) + 4)
+    parts = textwrap.wrap(line, WIDTH, subsequent_indent=indent, break_on_hyphens=False)
+    return "\n".join(parts)
 
 
 def md(text: str) -> str:
