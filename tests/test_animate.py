@@ -340,3 +340,14 @@ def test_gif_narration_is_written_at_least_16_pixels_high(tmp_path):
     left, top, right, bottom = _font(16).getbbox(text)
     assert columns[-1] - columns[0] + 1 >= 0.95 * (right - left)  # 13 px: 81% of it
     assert len(band) >= 0.9 * (bottom - top)
+
+
+def test_division_is_animated_as_division():
+    a, b = Value(6.0, label="a"), Value(3.0, label="b")
+    c = a / b  # a * b**-1, as the lecture computes it
+    c.label = "c"
+    data = animation_data(c)
+    texts = [f["text"] for f in data["frames"]]
+    assert data["title"] == "c = a / b"
+    assert "#1 = 1 / b = 0.333333" in texts and "c = a / b = 2.0" in texts
+    assert "**-1" not in json.dumps(data)

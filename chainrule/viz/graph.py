@@ -452,7 +452,20 @@ def op_label(node: Any, kids: Sequence[Any] | None = None) -> str:
     if op == "permute" and isinstance(ctx, tuple):
         forward = permutation(ctx)
         return "ᵀ" if forward == (1, 0) else f"permute {forward}"
-    return "[ ]" if op == "index" else op
+    return {"index": "[ ]", "**-1": "1/x"}.get(op, op)  # (x**-1: the 1/b of a / b)
+
+
+def quotient(node: Any, kids: Sequence[Any]) -> tuple[Any, Any] | None:
+    """Read a product `a * b**-1` as the division it is: (a, b); None for any other node.
+
+    A Value divides as the lecture does, `a / b` as `a * b**-1` (and `1 / b` as `b**-1 * 1`),
+    so an unlabeled `**-1` multiplied by something is that division, and is shown as one.
+    """
+    if node._op == "*" and len(kids) == 2:
+        for top, under in (kids, kids[::-1]):
+            if under._op == "**-1" and not under.label:
+                return top, engine(under).operands(under)[0]
+    return None
 
 
 def permutation(inverse: tuple[int, ...]) -> tuple[int, ...]:

@@ -60,7 +60,7 @@ from typing import Any
 from .. import ops
 from ..engines import ScalarEngine, engine_of, numbers_of
 from ..value import Fused
-from .graph import Walk, permutation, row_of, shape_text, summary
+from .graph import Walk, permutation, quotient, row_of, shape_text, summary
 
 __all__ = ["Explanation", "Step", "TensorExplanation", "TensorStep", "explain", "narrate"]
 
@@ -692,10 +692,15 @@ def _number_rule(node: Any, kids: Kids, i: int, names: Names, G: str) -> Words:
         word = rule.formulas[0 if i == 0 else 1 if i <= m else 2]
         partner = t[i + m] if word == "x" else t[i - m] if word == "w" else f"{word} (the bias)"
         text = f"d({rule.symbol})/{d(n[i])} = {partner}"
+    elif (q := quotient(node, kids)) is not None and kids[i] is q[0]:  # a / b, as a * b**-1
+        top, under = (term(names[id(k)]) for k in q)
+        text = f"d({top}/{under})/{d(n[i])} = 1/{under}"
     elif row is not None:
         text = f"d({_head(row, t)})/{d(n[i])} = {row.formula(i, t, term(names[id(node)]))}"
         if row is ops.POW and i == 1 and kids[0].data == 0:  # the limit the engine takes
             text += f" = 0 (at {n[0]} = 0)"
+    elif op == "**-1":  # the 1/b of a division
+        text = f"d(1/{t[0]})/{d(n[0])} = -1/{t[0]}**2"
     elif type(rule) is ops.Op and op.startswith("**"):  # a constant exponent, written in the op
         k = float(op[2:])
         text = f"d({t[0]}**{_num(k)})/{d(n[0])} = {_num(k)} * {t[0]}**{_num(k - 1)}"
@@ -738,8 +743,12 @@ def expression(node: Any, kids: Kids, names: Names) -> str:
         m = len(t) // 2
         terms = [f"{t[i]}·{t[m + i]}" for i in range(1, m + 1)]
         return " + ".join([t[0], *(terms if m <= 3 else [*terms[:2], "...", terms[-1]])])
+    if (q := quotient(node, kids)) is not None:  # a / b, computed as a * b**-1
+        return " / ".join(term(names[id(k)]) for k in q)
     if row is not None:
         return row.expression(*(t if row.symbol is not None else n))
+    if op == "**-1" and len(t) == 1:
+        return f"1 / {t[0]}"
     if op.startswith("**") and len(t) == 1:  # a constant exponent: `x**2`, as the op reads
         return f"{t[0]}{op}"
     if op == "@":
