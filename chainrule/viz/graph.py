@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
@@ -236,24 +236,13 @@ class Walk:
 
 
 def written_order(root: Any, children: Callable[[Any], Iterable[Any]]) -> list[Any]:
-    """Order the nodes as the lecture's recursive `build_topo` does, with a stack.
+    """Order the nodes as the lecture's recursive `build_topo` does, without recursion.
 
-    Each node comes after its operands, the operands in the order they were written.
+    Each node comes after its operands, the operands in the order they were written: the
+    engine's walk (`topological_order`), which takes the last operand first, given them in
+    reverse.
     """
-    seen = {id(root)}
-    order: list[Any] = []
-    stack: list[tuple[Any, Iterator[Any]]] = [(root, iter(children(root)))]
-    while stack:
-        node, kids = stack[-1]
-        for kid in kids:
-            if id(kid) not in seen:
-                seen.add(id(kid))
-                stack.append((kid, iter(children(kid))))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    return order
+    return topological_order(root, lambda node: reversed(tuple(children(node))))
 
 
 def graph_size(root: Any) -> int:
