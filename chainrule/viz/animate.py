@@ -374,15 +374,7 @@ class Animation:
         return target
 
 
-def animate(
-    root: Any,
-    *,
-    rankdir: str = "LR",
-    max_nodes: int = 300,
-    force: bool = False,
-    backward: bool = True,
-    title: str | None = None,
-) -> Animation:
+def animate(root: Any, **options: Any) -> Animation:
     """Animate the forward and backward pass of `root` (a Value, or a one-element Tensor).
 
     Shows inline in Jupyter; `.save("x.html")` or `.save("x.gif")` writes it. See the module
@@ -392,11 +384,8 @@ def animate(
 
     Args:
         root: The output: a Value, or a one-element Tensor.
-        rankdir: The direction the graph flows, as in `draw_dot`.
-        max_nodes: Refuse a graph of more nodes than this.
-        force: Animate a graph of any size.
-        backward: Fill in the gradients of a graph not backpropagated yet.
-        title: The animation's title (by default, how the output was computed).
+        **options: `animation_data`'s, by name: `rankdir`, `max_nodes`, `force`, `backward`
+            (fill in the gradients of a graph not backpropagated yet) and `title`.
 
     Returns:
         The `Animation`.
@@ -416,8 +405,7 @@ def animate(
         >>> a.grad, b.grad
         (-3.0, 2.0)
     """
-    options: dict[str, Any] = dict(rankdir=rankdir, max_nodes=max_nodes, force=force, title=title)
-    return Animation(animation_data(root, backward=backward, **options))
+    return Animation(animation_data(root, **options))
 
 
 def player_asset(name: str) -> str:
@@ -649,24 +637,20 @@ def _with_narration(
 
 NARRATION_PX = 16  # the narration's font size at 96 dpi, and at least
 _FONT = "DejaVuSansMono.ttf"  # has the narration's ·, ᵀ, ⊙, Σ, → and ≈
-_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "/Library/Fonts", "C:/Windows/Fonts")
 
 
 def _font(size: int) -> Any:
     """Find DejaVu Sans Mono, else use Pillow's own font.
 
-    Looked for among the system's fonts, or the copy matplotlib ships (found without importing
-    matplotlib).
+    Pillow looks for it among the system's fonts itself; else the copy matplotlib ships is
+    used (found without importing matplotlib).
     """
     from PIL import ImageFont
 
-    places = [Path(d) / sub for d in _FONT_DIRS for sub in ("", "dejavu", "truetype/dejavu")]
-    places += [Path.home() / "Library" / "Fonts"]
-    places += [Path(p) / "matplotlib" / "mpl-data" / "fonts" / "ttf" for p in sys.path]
-    for path in (p / _FONT for p in places):
-        if path.is_file():
-            try:
-                return ImageFont.truetype(str(path), size)
-            except OSError:
-                continue
+    places = [Path(p) / "matplotlib" / "mpl-data" / "fonts" / "ttf" / _FONT for p in sys.path]
+    for path in [_FONT, *map(str, places)]:
+        try:
+            return ImageFont.truetype(path, size)
+        except OSError:
+            continue
     return ImageFont.load_default(size)

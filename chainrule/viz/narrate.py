@@ -52,7 +52,7 @@ import re
 import textwrap
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import count, zip_longest
 from types import SimpleNamespace
 from typing import Any
@@ -69,8 +69,6 @@ Names = dict[int, str]  # id(node) -> its name in the narration
 Kids = Sequence[Any]  # a node's operands, one per slot
 Slots = list[tuple[Any, ...]]  # (slot, operand, local, contribution, total or None) per slot
 Words = tuple[str, str, str]  # an array's step: right-hand side, shapes, note
-# a step before it is counted: parent, child, op, rule, shapes, note, and its four numbers
-Raw = tuple[str, str, str, str, str, str, tuple[Any, Any, Any, Any]]
 
 # -- the model: a step per edge, and the whole narration -----------------------------------------
 
@@ -492,7 +490,9 @@ def narrate(walk: Walk, backward: bool = True) -> Explanation:
     top, num = names[id(root)], ops.numbers
     totals: dict[int, Any] = {id(root): walk.engine.seed(root)}  # as the engine holds them
     headers: dict[str, str] = {}
-    raw: list[Raw] = []
+    steps: list[Step] = []
+    index = Counter[str]()  # each child's contributions so far
+    words = _array_rule if shaped else _number_rule
     for node in reversed(walk.order):  # parents before children: each gradient is complete
         kids, g = operands(node), totals.get(id(node))
         if not kids or g is None or not node.requires_grad:
@@ -507,9 +507,13 @@ def narrate(walk: Walk, backward: bool = True) -> Explanation:
             totals[id(kid)] = total
             if id(kid) in constant:  # a constant's gradient is kept, not narrated
                 continue
-            words = (_array_rule if shaped else _number_rule)(node, kids, i, names, arriving)
+            child = names[id(kid)]
+            rule, *more = words(node, kids, i, names, arriving)
+            index[child] += 1
+            if shaped:  # an array's step is an equation: `dL/dx = ...`, then `dL/dx += ...`
+                rule = f"{d(top)}/{d(child)} {'=' if index[child] == 1 else '+='} {rule}"
             numbers = (num(g), num(local), num(contribution), num(total))
-            raw.append((name, names[id(kid)], node._op, *words, numbers))
+            steps.append(Step(top, name, child, node._op, rule, *numbers, index[child], 0, *more))
     got = {id(n): num(totals[id(n)]) for n in walk.order if id(n) in totals}  # the gradients
     kept: list[str] = []
     if backward and root.requires_grad:
@@ -524,25 +528,8 @@ def narrate(walk: Walk, backward: bool = True) -> Explanation:
     constants = {id(n): got.get(id(n)) for n in w if id(n) in constant}
     shapes = {names[id(n)]: shape_text(n) for n in named} if shaped else {}
     needless = [f"{names[id(n)]} {shape_text(n)}" for n in named[:-1] if not n.requires_grad]
-    steps = _steps(raw, top)
+    steps = [replace(s, count=index[s.child]) for s in steps]  # (known once all are made)
     return Explanation(top, steps, names, grads, headers, constants, kept, shapes, needless)
-
-
-def _steps(raw: list[Raw], top: str) -> list[Step]:
-    """Make the steps, each told which of its child's contributions it is and how many in all.
-
-    An array's step becomes an equation, `dL/dx = ...` for the first contribution and
-    `dL/dx += ...` for the next.
-    """
-    count, index = Counter(r[1] for r in raw), Counter[str]()
-    steps = []
-    for parent, child, op, rule, shapes, note, numbers in raw:
-        index[child] += 1
-        i, n = index[child], count[child]
-        if shapes:
-            rule = f"{d(top)}/{d(child)} {'=' if i == 1 else '+='} {rule}"
-        steps.append(Step(top, parent, child, op, rule, *numbers, i, n, shapes, note))
-    return steps
 
 
 def _untouched(grad: Any) -> bool:
