@@ -84,6 +84,7 @@ from importlib import resources
 from pathlib import Path
 from typing import IO, Any
 
+from ..extras import require
 from ..files import atomic_write, write_bytes
 from . import graph
 from .narrate import Explanation, expression, narrate, show
@@ -486,13 +487,7 @@ def write_gif(
     data: Mapping[str, Any], handle: IO[bytes], *, duration: float = 1.2, dpi: int = 96
 ) -> None:
     """Draw the animation as a GIF into `handle`: a picture per frame, its narration under it."""
-    try:
-        from PIL import Image
-    except ImportError:
-        raise ImportError(
-            "saving an animation as GIF needs Pillow: pip install 'chainrule[viz]' "
-            "(or pip install pillow)"
-        ) from None
+    Image = require("PIL.Image", "viz", "saving an animation as GIF")
     picture = graph.picture_from_data(data)
     laid = json.loads(run_graphviz("dot", ["-Tjson"], graph.source(picture)))  # one layout for all
     items = [*laid.get("objects", []), *laid.get("edges", [])]  # each with its id, as written

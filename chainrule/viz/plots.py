@@ -22,6 +22,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from ..extras import require
 from ..files import atomic_path
 from ..learn.loop import predict_scores
 
@@ -365,15 +366,11 @@ def smooth(values: Sequence[float], window: int) -> list[float]:
         >>> smooth([1.0, 2.0, 3.0, 4.0, 5.0], 3)
         [1.5, 2.0, 3.0, 4.0, 4.5]
     """
-    sums = [0.0]
-    for v in values:
-        sums.append(sums[-1] + v)
-    half, n = window // 2, len(values)
-    out = []
-    for k in range(n):
-        lo, hi = max(0, k - half), min(n, k + window - half)
-        out.append((sums[hi] - sums[lo]) / (hi - lo))
-    return out
+    import numpy as np
+
+    start, ones = window - window // 2 - 1, np.ones(window)  # value k averages k - window // 2 on
+    sums = np.convolve(values, ones)[start : start + len(values)]
+    return (sums / np.convolve(np.ones(len(values)), ones)[start : start + len(values)]).tolist()
 
 
 def plot_confusion_matrix(
@@ -542,16 +539,11 @@ def new_figure(**kwargs: Any) -> Any:
         The Figure.
 
     Raises:
-        ImportError: matplotlib is not installed.
+        chainrule.extras.MissingExtra: matplotlib is not installed (the `viz` extra).
     """
     global _FIGURE_CLASS
     if _FIGURE_CLASS is None:
-        try:
-            from matplotlib.figure import Figure
-        except ImportError:
-            raise ImportError(
-                "plots need matplotlib: pip install 'chainrule[viz]' (or pip install matplotlib)"
-            ) from None
+        Figure: Any = require("matplotlib.figure", "viz", "plots").Figure
 
         class PlotFigure(Figure):
             """A Figure that notebooks display as a PNG (no pyplot, no backend involved)."""
