@@ -93,7 +93,7 @@ def test_final_state_is_the_picture_and_the_dot_round_trips():
     o, _ = lecture_neuron()
     data = animation_data(o)
     assert data["counts"] == {"forward": 10, "backward": 10}
-    last = frame_states(data)[-1]
+    *_, last = frame_states(data)
     assert last == {n["id"]: n["fields"] for n in data["nodes"]}
     assert source(drawing_from_data(data)) == data["dot"]
     # unlabeled values are shown with the names the narration uses for them

@@ -469,13 +469,8 @@ def render_svg(dot: str) -> str:
     return re.sub(r'(<g id="graph0" class="graph"[^>]*>)\s*<title>[^<]*</title>', r"\1", svg)
 
 
-def frame_states(data: Mapping[str, Any]) -> list[dict[str, list[str]]]:
-    """List what every box shows at each frame: `initial` with the frames' `set`s applied."""
-    return list(_states(data))
-
-
-def _states(data: Mapping[str, Any]) -> Iterator[dict[str, list[str]]]:
-    """Give what every box shows, a frame at a time."""
+def frame_states(data: Mapping[str, Any]) -> Iterator[dict[str, list[str]]]:
+    """Give what every box shows, a frame at a time: `initial` with the frames' `set`s applied."""
     state = {k: list(v) for k, v in data["initial"].items()}
     for frame in data["frames"]:
         for box_id, i, text in frame["set"]:
@@ -496,7 +491,7 @@ def write_gif(
     whole = {"bb": laid["bb"], "dpi": str(dpi), "pad": "0.15"}
 
     def sources() -> Iterator[str]:
-        for i, (frame, fields) in enumerate(zip(data["frames"], _states(data))):
+        for i, (frame, fields) in enumerate(zip(data["frames"], frame_states(data))):
             attrs = _highlight(data, frame, i)
             for key, extra in fixed.items():
                 attrs.setdefault(key, {}).update(extra)
