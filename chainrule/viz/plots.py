@@ -261,14 +261,11 @@ def class_colours(n_classes: int) -> Any:
     import matplotlib as mpl
     from matplotlib.colors import ListedColormap
 
-    if n_classes <= 2:
-        spectral = mpl.colormaps[CMAP]
-        return ListedColormap([spectral(0.0), spectral(1.0)][: max(n_classes, 1)])
-    if n_classes <= 10:
+    if 2 < n_classes <= 10:
         tab10: Any = mpl.colormaps["tab10"]  # (a ListedColormap: its colours are a list)
         return ListedColormap(tab10.colors[:n_classes])
-    spectral = mpl.colormaps[CMAP]
-    return ListedColormap([spectral(k / (n_classes - 1)) for k in range(n_classes)])
+    spectral, n = mpl.colormaps[CMAP], max(n_classes, 1)
+    return ListedColormap([spectral(k / max(n - 1, 1)) for k in range(n)])
 
 
 def _points(
@@ -305,10 +302,8 @@ class _Classes:
 
     def name(self, k: int) -> str:
         """Give the label a class stands for, as written in the data (`-1`, `1`, `3`)."""
-        if self.several or len(self.labels) != 2:
-            value: float = k
-        else:
-            value = self.labels[0] if k == 0 else self.labels[-1]
+        two = not self.several and len(self.labels) == 2
+        value = (self.labels[0], self.labels[-1])[k] if two else k
         return str(int(value)) if float(value).is_integer() else str(value)
 
 
