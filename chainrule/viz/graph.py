@@ -388,7 +388,9 @@ def describe(
         """
         oval = [Oval(f"{uid}op", op, uid), edge(f"{uid}op", uid)] if op else []
         inputs = [edge(tail, f"{uid}op" if op else uid, name) for tail, name in into]
-        box = Box(uid, label, tuple(fields), f"{uid}op" if op else None, _ids(inputs))
+        box = Box(
+            uid, label, tuple(fields), f"{uid}op" if op else None, tuple(e.id for e in inputs)
+        )
         return [box, *oval, *inputs]
 
     statements: list[Any] = []
@@ -520,10 +522,6 @@ def _unfused(
         shown = box_fields(node) if i == m else [f"data {number(total)}", grad]
         out += result(total_id, label if i == m else "", shown, "+", into)
     return out
-
-
-def _ids(edges: list[Edge]) -> tuple[str, ...]:
-    return tuple(e.id for e in edges)
 
 
 def picture_from_data(data: Mapping[str, Any]) -> Picture:

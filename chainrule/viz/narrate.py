@@ -722,7 +722,7 @@ def expression(node: Any, kids: Kids, names: Names) -> str:
     Returns:
         The expression.
     """
-    op, ctx = node._op, _ctx(node)
+    op, ctx = node._op, getattr(node, "_ctx", None)  # (a Value keeps no context)
     n = [names[id(k)] for k in kids]
     t = [term(x) for x in n]
     row = row_of(node, kids)
@@ -748,7 +748,7 @@ def expression(node: Any, kids: Kids, names: Names) -> str:
     if op == "reshape":
         return f"{t[0]}.reshape{tuple(node.shape)}"
     if op == "permute":
-        forward = permutation(ctx)
+        forward = permutation(node._ctx)
         return f"{t[0]}ᵀ" if forward == (1, 0) else f"{t[0]}.permute{forward}"
     if op == "index":
         parts = ctx if isinstance(ctx, tuple) else (ctx,)
@@ -874,11 +874,6 @@ def _elementwise(node: Any, kids: Kids, row: ops.Op, i: int, names: Names, G: st
 
 def _s(shape: Sequence[int]) -> str:
     return str(tuple(shape))
-
-
-def _ctx(node: Any) -> Any:
-    """Give what a tensor op kept for its backward pass (an axis, the labels); a Value: none."""
-    return getattr(node, "_ctx", None)
 
 
 # -- names and numbers, as the narration writes them -----------------------------------------
