@@ -93,7 +93,7 @@ def test_final_state_is_the_picture_and_the_dot_round_trips():
     o, _ = lecture_neuron()
     data = animation_data(o)
     assert data["counts"] == {"forward": 10, "backward": 10}
-    last = frame_states(data)[-1]
+    *_, last = frame_states(data)
     assert last == {n["id"]: n["fields"] for n in data["nodes"]}
     assert source(drawing_from_data(data)) == data["dot"]
     # unlabeled values are shown with the names the narration uses for them
@@ -319,3 +319,35 @@ def test_gif_of_a_tensor_graph(tmp_path):
     data = io.BytesIO(anim.save(tmp_path / "t.gif", dpi=40).read_bytes())
     with Image.open(data) as gif:
         assert gif.n_frames == len(anim.frames)
+
+
+def test_gif_narration_is_written_at_least_16_pixels_high(tmp_path):
+    from PIL import Image
+
+    from chainrule.viz.animate import _font
+
+    anim = animate(lecture_L()[0])
+    text = anim.frames[0]["text"]  # "a = 2.0"
+    with Image.open(anim.save(tmp_path / "L.gif", dpi=48)) as gif:  # even drawn small
+        frame = np.asarray(gif.convert("RGB")).astype(int)
+    # the narration's own colour (#1f2328): dark and grey, unlike the blue phase badge
+    ink = (frame.max(axis=2) < 90) & (frame.max(axis=2) - frame.min(axis=2) < 30)
+    rule = next(y for y in range(frame.shape[0] - 1, 0, -1) if (frame[y] == (208, 215, 222)).all(
+        axis=1).sum() > frame.shape[1] // 2)  # fmt: skip
+    rows = [y for y in range(rule + 1, frame.shape[0]) if ink[y].any()]
+    band = [y for y in rows if y - rows[0] == rows.index(y)]  # the first line of text
+    columns = np.flatnonzero(ink[band[0] : band[-1] + 1].any(axis=0))
+    left, top, right, bottom = _font(16).getbbox(text)
+    assert columns[-1] - columns[0] + 1 >= 0.95 * (right - left)  # 13 px: 81% of it
+    assert len(band) >= 0.9 * (bottom - top)
+
+
+def test_division_is_animated_as_division():
+    a, b = Value(6.0, label="a"), Value(3.0, label="b")
+    c = a / b  # a * b**-1, as the lecture computes it
+    c.label = "c"
+    data = animation_data(c)
+    texts = [f["text"] for f in data["frames"]]
+    assert data["title"] == "c = a / b"
+    assert "#1 = 1 / b = 0.333333" in texts and "c = a / b = 2.0" in texts
+    assert "**-1" not in json.dumps(data)

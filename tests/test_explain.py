@@ -122,7 +122,7 @@ def rule_for(root, child):
         (lambda x: x.exp(), "x", "d(exp x)/dx = L", math.exp(0.5)),  # the row: d(e^x)/dx = out
         (lambda x: x.log(), "x", "d(log x)/dx = 1/x", 2.0),
         (lambda x: x**3, "x", "d(x**3)/dx = 3 * x**2", 0.75),
-        (lambda x: x**-1, "x", "d(x**-1)/dx = -1 * x**-2", -4.0),
+        (lambda x: x**-1, "x", "d(1/x)/dx = -1/x**2", -4.0),  # 1/x, as division makes it
         (lambda x: x.relu(), "x", "d(relu x)/dx = 1 if x > 0 else 0", 1.0),
         (lambda x: (x * -1).relu(), "#1", "d(relu #1)/d#1 = 1 if #1 > 0 else 0", 0.0),
         (lambda x: x.sigmoid(), "x", "d(sigmoid x)/dx = L * (1 - L)", None),
@@ -483,3 +483,37 @@ def test_totals_equal_backward_exactly(program):
         else len(named(_children(n)))
         for n in topological_order(root, _children)
     )
+
+
+def test_the_narration_wraps_its_lines_at_100_characters(capsys, tmp_path, monkeypatch):
+    from chainrule import cli
+
+    monkeypatch.chdir(tmp_path)
+    values = {"x1": 2.0, "w1": -3.0, "x2": 0.0, "w2": 1.0, "b": 6.88}
+    x1, w1, x2, w2, b = (Value(v, label=k) for k, v in values.items())
+    total = x1 * w1 + x2 * w2
+    total.label = "x1*w1 + x2*w2"  # as `chainrule graph` labels a value by its expression
+    ex = explain((total + b) * (x1 - w2))
+    long = [s for s in ex.steps if len(f"  {s.formula()}    {s.rule}") > 100]
+    program = "L = (x1*w1 + x2*w2 + b) * (x1 - w2)"
+    args = ["graph", program, "--set", "x1=2", "w1=-3", "x2=0", "w2=1", "b=6.88", "--explain"]
+    assert cli.main([*args, "--out", "g.dot"]) == 0
+    for text in (str(ex), capsys.readouterr().out):
+        lines = text.splitlines()
+        assert max(map(len, lines)) <= 100  # 108 and 160 characters before
+        assert len(lines) > 12
+    assert long and all(s.rule in str(ex) for s in ex.steps)  # a long step goes on two lines
+
+
+def test_division_is_narrated_as_division():
+    a, b = Value(6.0, label="a"), Value(3.0, label="b")
+    c = a / b  # computed as the lecture does: a * b**-1
+    c.label = "c"
+    ex = explain(c, backward=False)
+    text = str(ex)
+    assert "c = a / b" in text and "#1 = 1 / b" in text and "**-1" not in text
+    assert [s.rule for s in ex] == ["d(a/b)/da = 1/b", "d(a*#1)/d#1 = a", "d(1/b)/db = -1/b**2"]
+    assert ex[0].formula() == "dc/da = 1/b = 0.333333"
+    c.backward()
+    assert (ex.grad(a), ex.grad(b)) == (a.grad, b.grad)
+    assert explain(1 / b).headers["L"] == "L = 1.0 / b"  # computed as b**-1 * 1

@@ -582,3 +582,12 @@ def test_a_build_of_other_sources_is_named_stale(tmp_path):
     assert why == f"{zipped} is not the zip that {info} records: run make web"
     build(None)
     assert "records no source hashes" in web_build.stale_dist(ROOT, dist)
+
+
+def test_division_reads_as_division_in_the_playground():
+    out = run("a = 6; b = 3; L = a / b")
+    assert out["ok"], out
+    assert out["title"] == "L = a / b" and out["output"]["data"] == 2.0
+    texts = [f["text"] for f in out["animation"]["frames"]]
+    assert "L = a / b = 2.0" in texts and any("1 / b" in t for t in texts)
+    assert "**-1" not in json.dumps(out)

@@ -92,3 +92,40 @@ def test_the_sample_grid_shows_mistakes_first_in_red(tmp_path):
     assert fig._suptitle.get_text() == "predictions: 2 of 40 wrong, in red (shown first)"
     in_order = plots.plot_sample_predictions(X, true, pred, count=8, mistakes_first=False)
     assert [ax.get_title() for ax in in_order.axes if ax.images][5] == "3 (is 5)"
+
+
+def test_the_loss_axis_names_the_loss_and_the_accuracy_axis_its_unit():
+    h = minibatch_history()
+    for loss, label in [("hinge", "hinge loss"), ("cross_entropy", "cross-entropy loss"),
+                        ("bce", "binary cross-entropy loss"), (None, "loss")]:  # fmt: skip
+        loss_ax, acc_ax = plots.plot_history(h, loss=loss).axes
+        assert loss_ax.get_ylabel() == label
+        assert acc_ax.get_ylabel() == "accuracy (%)"
+        assert max(acc_ax.lines[0].get_ydata()) > 1  # percent, not a fraction
+
+
+def test_the_cli_pictures_name_the_loss_and_are_large_enough_to_read(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from chainrule import cli
+    from chainrule.viz import plots as viz_plots
+
+    labels = []
+    drawn = viz_plots.plot_history
+
+    def spy(*args, **kwargs):
+        fig = drawn(*args, **kwargs)
+        labels.append(fig.axes[0].get_ylabel())
+        return fig
+
+    monkeypatch.setattr(viz_plots, "plot_history", spy)
+    quick = ["--samples", "60", "--test-samples", "30", "--steps", "5", "--quiet"]
+    assert cli.main(["train", "--data", "blobs", *quick, "--out", str(tmp_path / "b")]) == 0
+    assert labels == ["cross-entropy loss"]
+    confusion = tmp_path / "c.png"
+    model = str(tmp_path / "b" / "model.json")
+    assert cli.main(["eval", model, "--confusion", str(confusion)]) == 0
+    with Image.open(confusion) as picture:
+        assert min(picture.size) >= 800  # 3 classes: 310 x 270 pixels at 100 dpi before
+    with Image.open(tmp_path / "b" / "loss.png") as picture:
+        assert min(picture.size) >= 800

@@ -234,3 +234,12 @@ def test_op_labels_come_from_the_op_table():
         assert sorted(e[2] for e in edges if e[2]) == ["left", "right"]  # order matters for /
     finally:
         del ops.TABLE["cube_viz"]
+
+
+def test_division_shows_its_reciprocal_as_1_over_x_not_a_power():
+    a, b = Value(6.0, label="a"), Value(3.0, label="b")
+    c = a / b  # a * b**-1, as the lecture computes it
+    records, op_names, _ = parse(draw_dot(c))
+    assert sorted(op_names.values()) == ["*", "1/x"]
+    assert op_label(b**-1) == "1/x" and op_label(b**2) == "**2"
+    assert "**-1" not in draw_dot(c).source

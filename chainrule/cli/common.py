@@ -430,7 +430,7 @@ def save_run(
     returns the files written."""
     writers: Writers = {
         "model.json": lambda p: io.save(model, p, metadata=metadata),
-        "loss.png": lambda p: plots.plot_history(history, p),
+        "loss.png": lambda p: plots.plot_history(history, p, loss=metadata.get("loss")),
         **more,
     }
     write_run(out, writers, force)

@@ -158,7 +158,8 @@ def run(args: argparse.Namespace) -> int:
     model.eval()
     with no_grad():
         test_loss = float(cross_entropy(model(X_test), y_test).item())
-    metadata = {"preset": args.name, "data": about_data, **common.summary(history)}
+    metadata = {"preset": args.name, "data": about_data, "loss": preset.loss}
+    metadata |= common.summary(history)
     metadata.update(test_loss=test_loss, seed=args.seed, **extra["metadata"])
     metadata.update(distributed.run_metadata(history))
     written = common.save_run(out, args.force, model, history, metadata, {})

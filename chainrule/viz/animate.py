@@ -84,6 +84,7 @@ from importlib import resources
 from pathlib import Path
 from typing import IO, Any
 
+from ..extras import require
 from ..files import atomic_write, write_bytes
 from . import graph
 from .narrate import Explanation, expression, narrate, show
@@ -374,15 +375,7 @@ class Animation:
         return target
 
 
-def animate(
-    root: Any,
-    *,
-    rankdir: str = "LR",
-    max_nodes: int = 300,
-    force: bool = False,
-    backward: bool = True,
-    title: str | None = None,
-) -> Animation:
+def animate(root: Any, **options: Any) -> Animation:
     """Animate the forward and backward pass of `root` (a Value, or a one-element Tensor).
 
     Shows inline in Jupyter; `.save("x.html")` or `.save("x.gif")` writes it. See the module
@@ -392,11 +385,8 @@ def animate(
 
     Args:
         root: The output: a Value, or a one-element Tensor.
-        rankdir: The direction the graph flows, as in `draw_dot`.
-        max_nodes: Refuse a graph of more nodes than this.
-        force: Animate a graph of any size.
-        backward: Fill in the gradients of a graph not backpropagated yet.
-        title: The animation's title (by default, how the output was computed).
+        **options: `animation_data`'s, by name: `rankdir`, `max_nodes`, `force`, `backward`
+            (fill in the gradients of a graph not backpropagated yet) and `title`.
 
     Returns:
         The `Animation`.
@@ -416,8 +406,7 @@ def animate(
         >>> a.grad, b.grad
         (-3.0, 2.0)
     """
-    options: dict[str, Any] = dict(rankdir=rankdir, max_nodes=max_nodes, force=force, title=title)
-    return Animation(animation_data(root, backward=backward, **options))
+    return Animation(animation_data(root, **options))
 
 
 def player_asset(name: str) -> str:
@@ -480,13 +469,8 @@ def render_svg(dot: str) -> str:
     return re.sub(r'(<g id="graph0" class="graph"[^>]*>)\s*<title>[^<]*</title>', r"\1", svg)
 
 
-def frame_states(data: Mapping[str, Any]) -> list[dict[str, list[str]]]:
-    """List what every box shows at each frame: `initial` with the frames' `set`s applied."""
-    return list(_states(data))
-
-
-def _states(data: Mapping[str, Any]) -> Iterator[dict[str, list[str]]]:
-    """Give what every box shows, a frame at a time."""
+def frame_states(data: Mapping[str, Any]) -> Iterator[dict[str, list[str]]]:
+    """Give what every box shows, a frame at a time: `initial` with the frames' `set`s applied."""
     state = {k: list(v) for k, v in data["initial"].items()}
     for frame in data["frames"]:
         for box_id, i, text in frame["set"]:
@@ -498,13 +482,7 @@ def write_gif(
     data: Mapping[str, Any], handle: IO[bytes], *, duration: float = 1.2, dpi: int = 96
 ) -> None:
     """Draw the animation as a GIF into `handle`: a picture per frame, its narration under it."""
-    try:
-        from PIL import Image
-    except ImportError:
-        raise ImportError(
-            "saving an animation as GIF needs Pillow: pip install 'chainrule[viz]' "
-            "(or pip install pillow)"
-        ) from None
+    Image = require("PIL.Image", "viz", "saving an animation as GIF")
     picture = graph.picture_from_data(data)
     laid = json.loads(run_graphviz("dot", ["-Tjson"], graph.source(picture)))  # one layout for all
     items = [*laid.get("objects", []), *laid.get("edges", [])]  # each with its id, as written
@@ -513,7 +491,7 @@ def write_gif(
     whole = {"bb": laid["bb"], "dpi": str(dpi), "pad": "0.15"}
 
     def sources() -> Iterator[str]:
-        for i, (frame, fields) in enumerate(zip(data["frames"], _states(data))):
+        for i, (frame, fields) in enumerate(zip(data["frames"], frame_states(data))):
             attrs = _highlight(data, frame, i)
             for key, extra in fixed.items():
                 attrs.setdefault(key, {}).update(extra)
@@ -612,25 +590,26 @@ def _with_narration(
 ) -> Iterator[Any]:
     """Put each picture on a canvas of one size, its phase, narration and detail below.
 
+    All in one font of `NARRATION_PX` pixels or more, told apart by colour.
+
     Wrapped to the canvas (the font is monospaced: a line holds a fixed number of letters).
     The pictures come one at a time, all of the first one's size (one layout for all).
     """
     from PIL import Image, ImageDraw
 
-    scale = dpi / 96
-    size = max(11, round(13 * scale))
-    font, small = _font(size), _font(max(10, round(11 * scale)))
-    margin = round(12 * scale)
+    scale = max(1.0, dpi / 96)  # (a picture drawn small keeps its text readable)
+    size = round(NARRATION_PX * scale)
+    font, margin = _font(size), round(12 * scale)
     first = next(images)
-    width = max(first.width, round(560 * scale))
-    room = [max(1, int((width - 2 * margin) // f.getlength("m"))) for f in (font, small)]
+    width = max(first.width, round(640 * scale))
+    room = max(1, int((width - 2 * margin) // font.getlength("m")))
     totals = {phase: sum(f["phase"] == phase for f in frames) for phase in ("forward", "backward")}
     blocks = []
     for frame in frames:
         badge = f"{frame['phase']} {frame['index']} / {totals[frame['phase']]}".upper()
-        lines = [(badge, small, COLOURS[frame["phase"]][0])]
-        lines += [(t, font, "#1f2328") for t in textwrap.wrap(frame["text"], room[0])]
-        lines += [(t, small, "#57606a") for t in textwrap.wrap(frame["detail"], room[1])]
+        lines = [(badge, COLOURS[frame["phase"]][0])]
+        lines += [(t, "#1f2328") for t in textwrap.wrap(frame["text"], room)]
+        lines += [(t, "#57606a") for t in textwrap.wrap(frame["detail"], room)]
         blocks.append(lines)
     step = round(size * 1.45)
     strip = margin * 2 + max(len(b) for b in blocks) * step
@@ -641,30 +620,27 @@ def _with_narration(
         draw = ImageDraw.Draw(canvas)
         top = height - strip
         draw.line([(margin, top), (width - margin, top)], fill="#d0d7de", width=1)
-        for k, (text, face, colour) in enumerate(lines):
-            draw.text((margin, top + margin + k * step), text, font=face, fill=colour)
+        for k, (text, colour) in enumerate(lines):
+            draw.text((margin, top + margin + k * step), text, font=font, fill=colour)
         yield canvas
 
 
+NARRATION_PX = 16  # the narration's font size at 96 dpi, and at least
 _FONT = "DejaVuSansMono.ttf"  # has the narration's ·, ᵀ, ⊙, Σ, → and ≈
-_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", "/Library/Fonts", "C:/Windows/Fonts")
 
 
 def _font(size: int) -> Any:
     """Find DejaVu Sans Mono, else use Pillow's own font.
 
-    Looked for among the system's fonts, or the copy matplotlib ships (found without importing
-    matplotlib).
+    Pillow looks for it among the system's fonts itself; else the copy matplotlib ships is
+    used (found without importing matplotlib).
     """
     from PIL import ImageFont
 
-    places = [Path(d) / sub for d in _FONT_DIRS for sub in ("", "dejavu", "truetype/dejavu")]
-    places += [Path.home() / "Library" / "Fonts"]
-    places += [Path(p) / "matplotlib" / "mpl-data" / "fonts" / "ttf" for p in sys.path]
-    for path in (p / _FONT for p in places):
-        if path.is_file():
-            try:
-                return ImageFont.truetype(str(path), size)
-            except OSError:
-                continue
+    places = [Path(p) / "matplotlib" / "mpl-data" / "fonts" / "ttf" / _FONT for p in sys.path]
+    for path in [_FONT, *map(str, places)]:
+        try:
+            return ImageFont.truetype(path, size)
+        except OSError:
+            continue
     return ImageFont.load_default(size)

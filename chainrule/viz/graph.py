@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
@@ -236,24 +236,13 @@ class Walk:
 
 
 def written_order(root: Any, children: Callable[[Any], Iterable[Any]]) -> list[Any]:
-    """Order the nodes as the lecture's recursive `build_topo` does, with a stack.
+    """Order the nodes as the lecture's recursive `build_topo` does, without recursion.
 
-    Each node comes after its operands, the operands in the order they were written.
+    Each node comes after its operands, the operands in the order they were written: the
+    engine's walk (`topological_order`), which takes the last operand first, given them in
+    reverse.
     """
-    seen = {id(root)}
-    order: list[Any] = []
-    stack: list[tuple[Any, Iterator[Any]]] = [(root, iter(children(root)))]
-    while stack:
-        node, kids = stack[-1]
-        for kid in kids:
-            if id(kid) not in seen:
-                seen.add(id(kid))
-                stack.append((kid, iter(children(kid))))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    return order
+    return topological_order(root, lambda node: reversed(tuple(children(node))))
 
 
 def graph_size(root: Any) -> int:
@@ -399,7 +388,9 @@ def describe(
         """
         oval = [Oval(f"{uid}op", op, uid), edge(f"{uid}op", uid)] if op else []
         inputs = [edge(tail, f"{uid}op" if op else uid, name) for tail, name in into]
-        box = Box(uid, label, tuple(fields), f"{uid}op" if op else None, _ids(inputs))
+        box = Box(
+            uid, label, tuple(fields), f"{uid}op" if op else None, tuple(e.id for e in inputs)
+        )
         return [box, *oval, *inputs]
 
     statements: list[Any] = []
@@ -452,7 +443,20 @@ def op_label(node: Any, kids: Sequence[Any] | None = None) -> str:
     if op == "permute" and isinstance(ctx, tuple):
         forward = permutation(ctx)
         return "ᵀ" if forward == (1, 0) else f"permute {forward}"
-    return "[ ]" if op == "index" else op
+    return {"index": "[ ]", "**-1": "1/x"}.get(op, op)  # (x**-1: the 1/b of a / b)
+
+
+def quotient(node: Any, kids: Sequence[Any]) -> tuple[Any, Any] | None:
+    """Read a product `a * b**-1` as the division it is: (a, b); None for any other node.
+
+    A Value divides as the lecture does, `a / b` as `a * b**-1` (and `1 / b` as `b**-1 * 1`),
+    so an unlabeled `**-1` multiplied by something is that division, and is shown as one.
+    """
+    if node._op == "*" and len(kids) == 2:
+        for top, under in (kids, kids[::-1]):
+            if under._op == "**-1" and not under.label:
+                return top, engine(under).operands(under)[0]
+    return None
 
 
 def permutation(inverse: tuple[int, ...]) -> tuple[int, ...]:
@@ -518,10 +522,6 @@ def _unfused(
         shown = box_fields(node) if i == m else [f"data {number(total)}", grad]
         out += result(total_id, label if i == m else "", shown, "+", into)
     return out
-
-
-def _ids(edges: list[Edge]) -> tuple[str, ...]:
-    return tuple(e.id for e in edges)
 
 
 def picture_from_data(data: Mapping[str, Any]) -> Picture:

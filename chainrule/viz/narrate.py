@@ -49,9 +49,10 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import count, zip_longest
 from types import SimpleNamespace
 from typing import Any
@@ -59,16 +60,15 @@ from typing import Any
 from .. import ops
 from ..engines import ScalarEngine, engine_of, numbers_of
 from ..value import Fused
-from .graph import Walk, permutation, row_of, shape_text, summary
+from .graph import Walk, permutation, quotient, row_of, shape_text, summary
 
 __all__ = ["Explanation", "Step", "TensorExplanation", "TensorStep", "explain", "narrate"]
 
+WIDTH = 100  # the longest line of a narration, as a terminal shows it
 Names = dict[int, str]  # id(node) -> its name in the narration
 Kids = Sequence[Any]  # a node's operands, one per slot
 Slots = list[tuple[Any, ...]]  # (slot, operand, local, contribution, total or None) per slot
 Words = tuple[str, str, str]  # an array's step: right-hand side, shapes, note
-# a step before it is counted: parent, child, op, rule, shapes, note, and its four numbers
-Raw = tuple[str, str, str, str, str, str, tuple[Any, Any, Any, Any]]
 
 # -- the model: a step per edge, and the whole narration -----------------------------------------
 
@@ -339,11 +339,15 @@ class Explanation:
             lines.append("operands that need no gradient: " + ", ".join(self.needless))
         lines += ["", self.output_line()]
         texts = [s.formula(digits) for s in self.steps]
-        width = max(map(len, texts), default=0)
+        fit = [len(t) for s, t in zip(self.steps, texts) if len(t) + len(s.rule) + 6 <= WIDTH]
+        width = max(fit, default=0)  # the column of the rules, where they fit beside the steps
         for k, (step, text) in enumerate(zip(self.steps, texts)):
             if k == 0 or step.parent != self.steps[k - 1].parent:
                 lines.append(self.header(step, digits))
-            lines.append(f"  {text}" if self.shapes else f"  {text.ljust(width)}    {step.rule}")
+            line = f"  {text.ljust(width)}    {step.rule}"
+            if self.shapes or len(line) > WIDTH:  # (an array's rule is in its step already)
+                line = f"  {text}" + ("" if self.shapes else f"\n      {step.rule}")
+            lines.append(line)
             lines += [f"      {step.note}"] * bool(step.note)
             if step.count > 1 and step.index == step.count:
                 used = f"({step.child} is used {step.count} times)"
@@ -357,7 +361,7 @@ class Explanation:
         lines += ["", "the gradients of the inputs:"] * bool(leaves)
         lines += [f"  {r}/{d(s.child)} = {show(s.total, digits)}" for s in leaves]
         lines += ["", kept_note(self.kept)] * bool(self.kept)
-        return "\n".join(lines)
+        return "\n".join(wrap(line) for line in "\n".join(lines).splitlines())
 
     def __str__(self) -> str:
         """Give the narration as text (`format()`)."""
@@ -486,7 +490,9 @@ def narrate(walk: Walk, backward: bool = True) -> Explanation:
     top, num = names[id(root)], ops.numbers
     totals: dict[int, Any] = {id(root): walk.engine.seed(root)}  # as the engine holds them
     headers: dict[str, str] = {}
-    raw: list[Raw] = []
+    steps: list[Step] = []
+    index = Counter[str]()  # each child's contributions so far
+    words = _array_rule if shaped else _number_rule
     for node in reversed(walk.order):  # parents before children: each gradient is complete
         kids, g = operands(node), totals.get(id(node))
         if not kids or g is None or not node.requires_grad:
@@ -501,9 +507,13 @@ def narrate(walk: Walk, backward: bool = True) -> Explanation:
             totals[id(kid)] = total
             if id(kid) in constant:  # a constant's gradient is kept, not narrated
                 continue
-            words = (_array_rule if shaped else _number_rule)(node, kids, i, names, arriving)
+            child = names[id(kid)]
+            rule, *more = words(node, kids, i, names, arriving)
+            index[child] += 1
+            if shaped:  # an array's step is an equation: `dL/dx = ...`, then `dL/dx += ...`
+                rule = f"{d(top)}/{d(child)} {'=' if index[child] == 1 else '+='} {rule}"
             numbers = (num(g), num(local), num(contribution), num(total))
-            raw.append((name, names[id(kid)], node._op, *words, numbers))
+            steps.append(Step(top, name, child, node._op, rule, *numbers, index[child], 0, *more))
     got = {id(n): num(totals[id(n)]) for n in walk.order if id(n) in totals}  # the gradients
     kept: list[str] = []
     if backward and root.requires_grad:
@@ -518,25 +528,8 @@ def narrate(walk: Walk, backward: bool = True) -> Explanation:
     constants = {id(n): got.get(id(n)) for n in w if id(n) in constant}
     shapes = {names[id(n)]: shape_text(n) for n in named} if shaped else {}
     needless = [f"{names[id(n)]} {shape_text(n)}" for n in named[:-1] if not n.requires_grad]
-    steps = _steps(raw, top)
+    steps = [replace(s, count=index[s.child]) for s in steps]  # (known once all are made)
     return Explanation(top, steps, names, grads, headers, constants, kept, shapes, needless)
-
-
-def _steps(raw: list[Raw], top: str) -> list[Step]:
-    """Make the steps, each told which of its child's contributions it is and how many in all.
-
-    An array's step becomes an equation, `dL/dx = ...` for the first contribution and
-    `dL/dx += ...` for the next.
-    """
-    count, index = Counter(r[1] for r in raw), Counter[str]()
-    steps = []
-    for parent, child, op, rule, shapes, note, numbers in raw:
-        index[child] += 1
-        i, n = index[child], count[child]
-        if shapes:
-            rule = f"{d(top)}/{d(child)} {'=' if i == 1 else '+='} {rule}"
-        steps.append(Step(top, parent, child, op, rule, *numbers, i, n, shapes, note))
-    return steps
 
 
 def _untouched(grad: Any) -> bool:
@@ -686,10 +679,15 @@ def _number_rule(node: Any, kids: Kids, i: int, names: Names, G: str) -> Words:
         word = rule.formulas[0 if i == 0 else 1 if i <= m else 2]
         partner = t[i + m] if word == "x" else t[i - m] if word == "w" else f"{word} (the bias)"
         text = f"d({rule.symbol})/{d(n[i])} = {partner}"
+    elif (q := quotient(node, kids)) is not None and kids[i] is q[0]:  # a / b, as a * b**-1
+        top, under = (term(names[id(k)]) for k in q)
+        text = f"d({top}/{under})/{d(n[i])} = 1/{under}"
     elif row is not None:
         text = f"d({_head(row, t)})/{d(n[i])} = {row.formula(i, t, term(names[id(node)]))}"
         if row is ops.POW and i == 1 and kids[0].data == 0:  # the limit the engine takes
             text += f" = 0 (at {n[0]} = 0)"
+    elif op == "**-1":  # the 1/b of a division
+        text = f"d(1/{t[0]})/{d(n[0])} = -1/{t[0]}**2"
     elif type(rule) is ops.Op and op.startswith("**"):  # a constant exponent, written in the op
         k = float(op[2:])
         text = f"d({t[0]}**{_num(k)})/{d(n[0])} = {_num(k)} * {t[0]}**{_num(k - 1)}"
@@ -724,7 +722,7 @@ def expression(node: Any, kids: Kids, names: Names) -> str:
     Returns:
         The expression.
     """
-    op, ctx = node._op, _ctx(node)
+    op, ctx = node._op, getattr(node, "_ctx", None)  # (a Value keeps no context)
     n = [names[id(k)] for k in kids]
     t = [term(x) for x in n]
     row = row_of(node, kids)
@@ -732,8 +730,12 @@ def expression(node: Any, kids: Kids, names: Names) -> str:
         m = len(t) // 2
         terms = [f"{t[i]}·{t[m + i]}" for i in range(1, m + 1)]
         return " + ".join([t[0], *(terms if m <= 3 else [*terms[:2], "...", terms[-1]])])
+    if (q := quotient(node, kids)) is not None:  # a / b, computed as a * b**-1
+        return " / ".join(term(names[id(k)]) for k in q)
     if row is not None:
         return row.expression(*(t if row.symbol is not None else n))
+    if op == "**-1" and len(t) == 1:
+        return f"1 / {t[0]}"
     if op.startswith("**") and len(t) == 1:  # a constant exponent: `x**2`, as the op reads
         return f"{t[0]}{op}"
     if op == "@":
@@ -746,7 +748,7 @@ def expression(node: Any, kids: Kids, names: Names) -> str:
     if op == "reshape":
         return f"{t[0]}.reshape{tuple(node.shape)}"
     if op == "permute":
-        forward = permutation(ctx)
+        forward = permutation(node._ctx)
         return f"{t[0]}ᵀ" if forward == (1, 0) else f"{t[0]}.permute{forward}"
     if op == "index":
         parts = ctx if isinstance(ctx, tuple) else (ctx,)
@@ -874,11 +876,6 @@ def _s(shape: Sequence[int]) -> str:
     return str(tuple(shape))
 
 
-def _ctx(node: Any) -> Any:
-    """Give what a tensor op kept for its backward pass (an axis, the labels); a Value: none."""
-    return getattr(node, "_ctx", None)
-
-
 # -- names and numbers, as the narration writes them -----------------------------------------
 
 
@@ -999,6 +996,22 @@ def show(x: Any, digits: int | None = None) -> str:
         return "None"
     digits = digits or (4 if hasattr(x, "dtype") or engine_of(x) is not None else 6)
     return summary(x, lambda v: fmt(v, digits), ", ")
+
+
+def wrap(line: str) -> str:
+    """Break a line longer than `WIDTH` at its spaces, the rest indented under its start.
+
+    Args:
+        line: One line of text.
+
+    Returns:
+        The line, or its parts joined by line breaks.
+    """
+    if len(line) <= WIDTH:
+        return line
+    indent = " " * (len(line) - len(line.lstrip()) + 4)
+    parts = textwrap.wrap(line, WIDTH, subsequent_indent=indent, break_on_hyphens=False)
+    return "\n".join(parts)
 
 
 def md(text: str) -> str:

@@ -17,10 +17,12 @@ matplotlib is imported only when a plot is made.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from typing import Any
 
+from ..extras import require
 from ..files import atomic_path
 from ..learn.loop import predict_scores
 
@@ -33,6 +35,13 @@ __all__ = [
 
 CMAP = "Spectral"  # micrograd's colours: red and blue ends for two classes
 MAX_CONFUSION_CELLS = 40  # rows (and columns) of a confusion matrix at most
+MIN_PIXELS = 800  # a saved picture's shorter side at least, so that its labels read clearly
+# `fit`'s loss names -> the loss axis' label ('hinge' -> 'hinge loss'); another name as it is
+LOSS_NAMES = {
+    "cross_entropy": "cross-entropy",
+    "bce": "binary cross-entropy",
+    "mse": "squared-error",
+}
 
 
 def plot_history(
@@ -41,6 +50,7 @@ def plot_history(
     *,
     ax: Any = None,
     smoothing: int | None = None,
+    loss: str | None = None,
 ) -> Any:
     """Plot the loss (left) and the accuracy (right) against the training step.
 
@@ -59,6 +69,7 @@ def plot_history(
         path: Also save the figure there, as a PNG.
         ax: A pair of axes to draw in, instead of a new figure.
         smoothing: Steps in the moving average of a mini-batch run.
+        loss: The loss's name (`fit`'s `loss`), which labels the loss axis.
 
     Returns:
         The matplotlib Figure.
@@ -78,8 +89,9 @@ def plot_history(
         ['loss of the whole training set', 'accuracy']
     """
     h = history if isinstance(history, dict) else history.to_dict()
-    loss = list(h.get("loss") or [])
-    if not loss:
+    ylabel = f"{LOSS_NAMES.get(loss, loss)} loss" if loss else "loss"
+    values = list(h.get("loss") or [])
+    if not values:
         raise ValueError("plot_history: the history has no steps to plot")
     if ax is None:
         fig = new_figure(figsize=(10, 4))
@@ -87,14 +99,14 @@ def plot_history(
     else:
         ax_loss, ax_acc = ax
         fig = ax_loss.figure
-    steps = range(len(loss))
     batch, size = h.get("batch_size") or 0, h.get("train_size") or 0
-    window = _window(len(loss), batch < size, smoothing)
-    _curve(ax_loss, steps, loss, window, "batch")
-    if all(v > 0 for v in loss):
+    window = _window(len(values), batch < size, smoothing)
+    _curve(ax_loss, range(len(values)), values, window, "batch")
+    if all(v > 0 for v in values):
         ax_loss.set_yscale("log")
     whose = "loss of each step's batch" if batch < size else "loss of the whole training set"
-    ax_loss.set(title=whose + (" (with the L2 term)" if h.get("l2") else ""), xlabel="step")
+    title = whose + (" (with the L2 term)" if h.get("l2") else "")
+    ax_loss.set(title=title, xlabel="step", ylabel=ylabel)
     ax_loss.grid(alpha=0.3)
     if window > 1:
         ax_loss.legend(loc="upper right")
@@ -107,7 +119,7 @@ def plot_history(
     test = [(k, 100 * a) for k, a in measured if a is not None]
     if test:
         ax_acc.plot(*zip(*test), "o-", color="tab:orange", ms=4, lw=1.5, label="test")
-    ax_acc.set(title="accuracy", xlabel="step", ylabel="%", ylim=(-2, 102))
+    ax_acc.set(title="accuracy", xlabel="step", ylabel="accuracy (%)", ylim=(-2, 102))
     ax_acc.grid(alpha=0.3)
     if train_acc or test:
         ax_acc.legend(loc="lower right")
@@ -249,14 +261,11 @@ def class_colours(n_classes: int) -> Any:
     import matplotlib as mpl
     from matplotlib.colors import ListedColormap
 
-    if n_classes <= 2:
-        spectral = mpl.colormaps[CMAP]
-        return ListedColormap([spectral(0.0), spectral(1.0)][: max(n_classes, 1)])
-    if n_classes <= 10:
+    if 2 < n_classes <= 10:
         tab10: Any = mpl.colormaps["tab10"]  # (a ListedColormap: its colours are a list)
         return ListedColormap(tab10.colors[:n_classes])
-    spectral = mpl.colormaps[CMAP]
-    return ListedColormap([spectral(k / (n_classes - 1)) for k in range(n_classes)])
+    spectral, n = mpl.colormaps[CMAP], max(n_classes, 1)
+    return ListedColormap([spectral(k / max(n - 1, 1)) for k in range(n)])
 
 
 def _points(
@@ -293,10 +302,8 @@ class _Classes:
 
     def name(self, k: int) -> str:
         """Give the label a class stands for, as written in the data (`-1`, `1`, `3`)."""
-        if self.several or len(self.labels) != 2:
-            value: float = k
-        else:
-            value = self.labels[0] if k == 0 else self.labels[-1]
+        two = not self.several and len(self.labels) == 2
+        value = (self.labels[0], self.labels[-1])[k] if two else k
         return str(int(value)) if float(value).is_integer() else str(value)
 
 
@@ -354,15 +361,11 @@ def smooth(values: Sequence[float], window: int) -> list[float]:
         >>> smooth([1.0, 2.0, 3.0, 4.0, 5.0], 3)
         [1.5, 2.0, 3.0, 4.0, 4.5]
     """
-    sums = [0.0]
-    for v in values:
-        sums.append(sums[-1] + v)
-    half, n = window // 2, len(values)
-    out = []
-    for k in range(n):
-        lo, hi = max(0, k - half), min(n, k + window - half)
-        out.append((sums[hi] - sums[lo]) / (hi - lo))
-    return out
+    import numpy as np
+
+    start, ones = window - window // 2 - 1, np.ones(window)  # value k averages k - window // 2 on
+    sums = np.convolve(values, ones)[start : start + len(values)]
+    return (sums / np.convolve(np.ones(len(values)), ones)[start : start + len(values)]).tolist()
 
 
 def plot_confusion_matrix(
@@ -531,16 +534,11 @@ def new_figure(**kwargs: Any) -> Any:
         The Figure.
 
     Raises:
-        ImportError: matplotlib is not installed.
+        chainrule.extras.MissingExtra: matplotlib is not installed (the `viz` extra).
     """
     global _FIGURE_CLASS
     if _FIGURE_CLASS is None:
-        try:
-            from matplotlib.figure import Figure
-        except ImportError:
-            raise ImportError(
-                "plots need matplotlib: pip install 'chainrule[viz]' (or pip install matplotlib)"
-            ) from None
+        Figure: Any = require("matplotlib.figure", "viz", "plots").Figure
 
         class PlotFigure(Figure):
             """A Figure that notebooks display as a PNG (no pyplot, no backend involved)."""
@@ -577,10 +575,14 @@ def png_path(path: str | os.PathLike[str]) -> str:
 def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 100) -> str:
     """Save `fig` as PNG at `path`, atomically (the old file stays until the new one is whole).
 
+    The resolution is raised where the picture would be less than `MIN_PIXELS` on its shorter
+    side: a small figure (a confusion matrix of 3 classes is 3 inches) would print its labels
+    a few pixels high.
+
     Args:
         fig: A matplotlib Figure.
         path: The file, ending in `.png`.
-        dpi: The resolution.
+        dpi: The resolution, at least.
 
     Returns:
         `path` as a string.
@@ -595,7 +597,8 @@ def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 100) -> str:
     """
     path = png_path(path)
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi)
+        least = math.ceil(MIN_PIXELS / min(fig.get_size_inches()))
+        fig.savefig(tmp, format="png", dpi=max(dpi, least))
     return path
 
 
