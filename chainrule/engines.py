@@ -378,16 +378,11 @@ class ScalarEngine(Engine):
         return dot(params, params, 0.0)
 
     @staticmethod
-    def number(v: Value | float) -> float:
-        """Give a Value's number, or a plain number, as a float."""
-        return v.data if isinstance(v, Value) else float(v)
-
-    @staticmethod
     def scores(outputs: list[Any]) -> list[float] | list[list[float]]:
         """Give each output's number, or each row's numbers."""
         if outputs and isinstance(outputs[0], (list, tuple)):
             return [[v.data for v in row] for row in outputs]
-        return list(map(ScalarEngine.number, outputs))
+        return [v.data if isinstance(v, Value) else float(v) for v in outputs]
 
     @staticmethod
     def correct(outputs: list[Any], classes: list[int], threshold: float) -> int:

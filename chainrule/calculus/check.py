@@ -371,7 +371,7 @@ def gradcheck_report(
             raise ValueError(f"gradcheck: {what} must be a non-negative number, got {v!r}")
     if eps == 0:
         raise ValueError("gradcheck: eps must be positive")
-    args = _as_tuple(inputs)
+    args = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     slots = _checked_inputs(args)
 
     # the analytic side: one forward pass, then one backward pass per row (or one, projected)
@@ -425,14 +425,6 @@ def gradcheck_report(
 
 def _call(f: Callable[[float], float | Value], x: float) -> float:
     return numbers_of(f(x))[0]
-
-
-def _as_tuple(inputs: Any) -> tuple[Any, ...]:
-    if isinstance(inputs, tuple):
-        return inputs
-    if isinstance(inputs, list):
-        return tuple(inputs)
-    return (inputs,)
 
 
 def _checked_inputs(args: tuple[Any, ...]) -> list[tuple[int, str]]:

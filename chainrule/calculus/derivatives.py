@@ -190,16 +190,9 @@ def _sweep(out: Any, inputs: list[Any], record: bool) -> list[Any]:
     if engine is None:  # f did not use its inputs: every derivative is zero
         return [_zero_like(x) for x in inputs]
     with enable_grad() if record else no_grad():
-        _, grads = sweep(out, engine.seed(out), _operands, _vjp, stop=inputs)
+        edges, vjp = (lambda n: n._prev), (lambda n, g: n._vjp(g))
+        _, grads = sweep(out, engine.seed(out), edges, vjp, stop=inputs)
     return [grads[id(x)] if id(x) in grads else _zero_like(x) for x in inputs]
-
-
-def _operands(node: Any) -> tuple[Any, ...]:
-    return node._prev
-
-
-def _vjp(node: Any, g: Any) -> Any:
-    return node._vjp(g)
 
 
 def _check_argnums(argnums: Argnums, n: int, who: str) -> tuple[int, ...]:
