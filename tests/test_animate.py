@@ -319,3 +319,16 @@ def test_gif_of_a_tensor_graph(tmp_path):
     data = io.BytesIO(anim.save(tmp_path / "t.gif", dpi=40).read_bytes())
     with Image.open(data) as gif:
         assert gif.n_frames == len(anim.frames)
+
+
+def test_repr_html_is_the_same_in_a_fresh_process():
+    """A notebook run again saves the same page: the player's id comes from no random source."""
+    code = (
+        "from chainrule import Value, animate; a = Value(2.0, label='a'); b = a * a; "
+        "b.label = 'b'; m = animate(b); print(m._repr_html_(), m._repr_html_())"
+    )
+    pages = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        for _ in range(2)
+    ]
+    assert pages[0].stdout == pages[1].stdout and "chainrule-player-" in pages[0].stdout
