@@ -8,7 +8,9 @@ Two promises, two kinds of test:
   in the file, so an edited cell whose outputs were not remade fails here.
 * Executed again on a real Jupyter kernel (this very interpreter, see execute.py), each notebook
   runs without an error and its last cell, the one quiet cell of checks, verifies the numbers
-  the lesson quotes. The other cells read as a lesson: no `assert` in them.
+  the lesson quotes. The other cells read as a lesson: no `assert` in them. And it prints what
+  the committed copy shows, numbers included: every input is seeded and no output carries a
+  timing, a process id or a memory address, so a re-run reproduces the lesson exactly.
 """
 
 import importlib.util
@@ -34,6 +36,28 @@ def code_cells(nb):
 def printed(cell):
     """What a cell printed, its stream outputs joined: a kernel may send one line in pieces."""
     return "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+
+
+def text_outputs(cell):
+    """A code cell's outputs as text, in order: what it printed (execute.py joins the pieces of
+    a stream) and the text forms of what it displayed. HTML and pictures are left out: they embed
+    drawings whose coordinates depend on the Graphviz and matplotlib versions."""
+    texts = []
+    for o in cell.outputs:
+        if o.output_type == "stream":
+            texts.append((o.name, o.text))
+        elif o.output_type == "error":
+            texts.append(("error", f"{o.ename}: {o.evalue}"))
+        else:
+            data = o.get("data", {})
+            texts += [
+                (k, data[k]) for k in sorted(data) if k.startswith("text/") and k != "text/html"
+            ]
+    return texts
+
+
+def show(texts):
+    return "\n".join(f"[{kind}]\n{text}" for kind, text in texts)
 
 
 def output_kinds(nb):
@@ -92,10 +116,18 @@ def kernel(tmp_path_factory):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_afresh_and_its_checks_pass(path, kernel, tmp_path):
     nb = nbformat.read(path, as_version=4)
+    committed = [text_outputs(c) for c in code_cells(nb)]
     for cell in code_cells(nb):
         cell.outputs, cell.execution_count = [], None
     execute.execute(nb, kernel, tmp_path, timeout=300)  # any error raises, with its cell
     cells = code_cells(nb)
+    for i, (cell, before) in enumerate(zip(cells, committed)):
+        now = text_outputs(cell)
+        assert now == before, (
+            f"{path.name}: code cell {i} (cell {nb.cells.index(cell)}) printed other text than "
+            f"the committed copy\n--- committed:\n{show(before)}\n--- now:\n{show(now)}\n"
+            f"an input is not seeded, or an output shows a timing or an address; else {RERUN}"
+        )
     assert all(c.execution_count for c in cells)
     assert not [o for c in cells for o in c.outputs if o.output_type == "error"]
     assert "all checks passed" in printed(cells[-1])  # the key numbers, verified
