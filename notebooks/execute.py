@@ -32,13 +32,19 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 KERNEL = "chainrule-notebooks"
-# The same numbers on every run and every x86-64 machine. OpenBLAS picks its matrix kernels by
-# the CPU, and kernels with and without fused multiply-add round differently (notebook 05 ends
-# at 97.2% or 97.4%): AVX without FMA, which every such CPU runs, for all. A threaded BLAS may
-# split a sum by its count of threads: one thread. Python orders a set of strings by a hash
+# The same numbers on every run and every x86-64 machine. The libraries pick their code by the
+# CPU, and code with and without fused multiply-add or wider vectors rounds differently (an FMA
+# CPU ended notebook 05 at 97.2%, its committed copy says 97.4%): each is held to code that any
+# x86-64 CPU of the last ten years runs, OpenBLAS to its AVX kernels, numpy to its baseline
+# loops, PyTorch (notebook 06) to its plain kernels and MKL's compatible mode. A threaded BLAS
+# may split a sum by its count of threads: one thread. Python orders a set of strings by a hash
 # seeded afresh in each process: a fixed seed.
 SAME_NUMBERS = {
     "OPENBLAS_CORETYPE": "Sandybridge",
+    "NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4 AVX512_ICL AVX512_SPR",
+    "ATEN_CPU_CAPABILITY": "default",
+    "MKL_CBWR": "COMPATIBLE",
+    "ONEDNN_MAX_CPU_ISA": "SSE41",
     "OPENBLAS_NUM_THREADS": "1",
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
