@@ -13,6 +13,7 @@ Two promises, two kinds of test:
   timing, a process id or a memory address, so a re-run reproduces the lesson exactly.
 """
 
+import copy
 import importlib.util
 import os
 import re
@@ -40,11 +41,12 @@ def printed(cell):
 
 
 def text_outputs(cell):
-    """A code cell's outputs as text, in order: what it printed (execute.py joins the pieces of
-    a stream) and the text forms of what it displayed. HTML and pictures are left out: they embed
-    drawings whose coordinates depend on the Graphviz and matplotlib versions."""
+    """A code cell's outputs as text, in order: what it printed, each stream in one piece
+    wherever the kernel cut it, and the text forms of what it displayed. HTML and pictures are
+    left out: they embed drawings whose coordinates depend on the Graphviz and matplotlib
+    versions."""
     texts = []
-    for o in cell.outputs:
+    for o in execute.joined_streams(copy.deepcopy(cell.outputs)):
         if o.output_type == "stream":
             texts.append((o.name, o.text))
         elif o.output_type == "error":
