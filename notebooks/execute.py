@@ -9,8 +9,9 @@ running anything. This script is how they get that way:
 Each one runs on a fresh kernel that is this very interpreter (a kernelspec pointing at
 `sys.executable` is written to a temporary folder and put first on JUPYTER_PATH), so the
 notebooks see the chainrule of this checkout and nothing a machine's own kernels may hold; its
-cells run in a temporary folder, so a file a cell writes leaves no trace. The notebook is saved
-with its outputs, no timing metadata, and a digest of its code cells as they were run
+cells run in a temporary folder, so a file a cell writes leaves no trace, and with the settings
+of SAME_NUMBERS, so that a re-run on any x86-64 machine prints the same numbers. The notebook
+is saved with its outputs, no timing metadata, and a digest of its code cells as they were run
 (`metadata.chainrule.executed_code`): tests/test_notebooks.py compares that digest with the code
 now in the file, so a notebook whose code changed after its outputs were made fails until it is
 run again.
@@ -31,6 +32,24 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 KERNEL = "chainrule-notebooks"
+# The same numbers on every run and every x86-64 machine. The libraries pick their code by the
+# CPU, and code with and without fused multiply-add or wider vectors rounds differently (an FMA
+# CPU ended notebook 05 at 97.2%, its committed copy says 97.4%): each is held to code that any
+# x86-64 CPU of the last ten years runs, OpenBLAS to its AVX kernels, numpy to its baseline
+# loops, PyTorch (notebook 06) to its plain kernels and MKL's compatible mode. A threaded BLAS
+# may split a sum by its count of threads: one thread. Python orders a set of strings by a hash
+# seeded afresh in each process: a fixed seed.
+SAME_NUMBERS = {
+    "OPENBLAS_CORETYPE": "Sandybridge",
+    "NPY_DISABLE_CPU_FEATURES": "X86_V3 X86_V4 AVX512_ICL AVX512_SPR",
+    "ATEN_CPU_CAPABILITY": "default",
+    "MKL_CBWR": "COMPATIBLE",
+    "ONEDNN_MAX_CPU_ISA": "SSE41",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "PYTHONHASHSEED": "0",
+}
 
 
 def code_digest(nb: Any) -> str:
@@ -56,6 +75,7 @@ def this_interpreter(base: Path) -> Iterator[str]:
     os.environ["JUPYTER_RUNTIME_DIR"] = str(base / "runtime")
     os.environ["JUPYTER_PLATFORM_DIRS"] = "1"
     os.environ["IPYTHONDIR"] = str(base / "ipython")  # no personal start-up scripts
+    os.environ.update(SAME_NUMBERS)
     os.environ["PYTHONPATH"] = os.pathsep.join(
         [str(ROOT), *filter(None, [saved.get("PYTHONPATH")])]
     )
@@ -67,8 +87,9 @@ def this_interpreter(base: Path) -> Iterator[str]:
 
 
 def execute(nb: Any, kernel: str, folder: Path, timeout: int = 600) -> Any:
-    """Run every cell of `nb` in place on `kernel`, with `folder` as the working directory;
-    raises CellExecutionError (the cell and its traceback) at the first error."""
+    """Run every cell of `nb` in place on `kernel`, with `folder` as the working directory, each
+    printed text in one piece; raises CellExecutionError (the cell and its traceback) at the
+    first error."""
     from nbclient import NotebookClient
 
     client = NotebookClient(
@@ -79,7 +100,23 @@ def execute(nb: Any, kernel: str, folder: Path, timeout: int = 600) -> Any:
         resources={"metadata": {"path": str(folder)}},
     )
     client.execute()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = joined_streams(cell.outputs)
     return nb
+
+
+def joined_streams(outputs: list[Any]) -> list[Any]:
+    """The outputs with each run of pieces of one stream joined into one output: where the
+    kernel cuts a printed text depends on timing, and a re-run should save the same file."""
+    joined: list[Any] = []
+    for out in outputs:
+        last = joined[-1] if joined else None
+        if out.output_type == "stream" and last and last.get("name") == out.name:
+            last.text += out.text
+        else:
+            joined.append(out)
+    return joined
 
 
 def run(path: Path, kernel: str) -> None:

@@ -351,3 +351,16 @@ def test_division_is_animated_as_division():
     assert data["title"] == "c = a / b"
     assert "#1 = 1 / b = 0.333333" in texts and "c = a / b = 2.0" in texts
     assert "**-1" not in json.dumps(data)
+
+
+def test_repr_html_is_the_same_in_a_fresh_process():
+    """A notebook run again saves the same page: the player's id comes from no random source."""
+    code = (
+        "from chainrule import Value, animate; a = Value(2.0, label='a'); b = a * a; "
+        "b.label = 'b'; m = animate(b); print(m._repr_html_(), m._repr_html_())"
+    )
+    pages = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        for _ in range(2)
+    ]
+    assert pages[0].stdout == pages[1].stdout and "chainrule-player-" in pages[0].stdout

@@ -67,6 +67,7 @@ fields its last `<text>` elements in order; an edge is `<g id="e1">`. The player
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import itertools
@@ -77,7 +78,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from importlib import resources
@@ -246,6 +246,9 @@ def _forward_text(node: Any, ex: Explanation, kids: tuple[Any, ...]) -> str:
     return f"{name}{shape}{sep}{value}" + ("" if node.requires_grad else "    (needs no grad)")
 
 
+_SHOWN = itertools.count(1)  # players shown in this process, for their element ids
+
+
 class Animation:
     """A backward pass to watch: shows itself in Jupyter, `save`s as HTML or GIF.
 
@@ -317,7 +320,10 @@ class Animation:
         )
 
     def _repr_html_(self) -> str:
-        element_id = f"chainrule-player-{uuid.uuid4().hex[:12]}"
+        # Its picture and a count name the player, not chance: a notebook run again saves the
+        # same page, and each player on it still mounts into its own element.
+        digest = hashlib.sha256(self.svg.encode()).hexdigest()[:12]
+        element_id = f"chainrule-player-{digest}_{next(_SHOWN)}"
         return f"<style>{player_asset('player.css')}</style>\n{self._fragment(element_id)}"
 
     def html(self) -> str:
