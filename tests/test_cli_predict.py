@@ -65,7 +65,7 @@ def test_eval_draws_other_points_when_a_data_flag_says_so(runs, capsys, tmp_path
         (["eval", "{moons}", "--data", "toy", "--boundary", "x.png"],
          "cannot take the 3 features of toy"),
         (["predict", "{moons}", "1", "2", "3"], "takes 2 numbers, got 3"),
-        (["predict", "{moons}", "one", "two"], "argument X: invalid float value: 'one'"),
+        (["predict", "{moons}", "one", "two"], "argument X: must be a number from -1e+12 to 1e+12"),
     ],
 )  # fmt: skip
 def test_mistakes_get_one_line_and_status_2(runs, capsys, args, message):

@@ -356,6 +356,7 @@ def fit(
     every = max(1, total // 10) if eval_every is None else check_size(eval_every, "fit: eval_every")
 
     params = model.parameters()
+    buffers: list[tuple[str, Any]] = getattr(model, "named_buffers", list)()
     optimizer, name = _optimizer(optimizer, params, lr, momentum)
     scheduler, lr_at = _schedule(schedule, optimizer, total)
     tqdm = _tqdm() if progress else None  # before any work: a missing tqdm is said at once
@@ -413,8 +414,12 @@ def fit(
             history.step_time.append(clock() - t0)
             history.loss.append(value)
             history.train_accuracy.append(acc)
-            if not math.isfinite(value):
-                what = f"the loss became {value} at step {k} (it started at {history.loss[0]:.4g})"
+            # BatchNorm's running statistics can overflow while the loss stays finite (a
+            # batch's loss is computed with the batch's own statistics): that run is lost too.
+            bad = next((n for n, b in buffers if not math.isfinite(float(b.data.sum()))), None)
+            if not math.isfinite(value) or bad:
+                became = f"the loss became {value}" if bad is None else f"{bad} became inf or nan"
+                what = f"{became} at step {k} (the loss started at {history.loss[0]:.4g})"
                 advice = diverged_advice(what, history.lr[0], _default_lr(name), name)
                 raise TrainingDiverged(f"fit: {advice}", advice)
             if (k + 1) % every == 0 or k + 1 == total:
