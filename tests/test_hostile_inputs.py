@@ -390,7 +390,7 @@ ROWS = [  # 6. model files: bounded before reading and parsing; every field read
     Row(
         ["predict", "m.json", "notes.txt"],
         2,
-        "notes.txt: not an image that Pillow can read",
+        "notes.txt: cannot read it as an image (cannot identify image file",
         lambda folder: [preset_model("cnn-mnist5k")(folder), written("notes.txt", "hi")(folder)],
     ),
     Row(
@@ -402,7 +402,7 @@ ROWS = [  # 6. model files: bounded before reading and parsing; every field read
     Row(
         ["predict", "m.json", "e" * 31],
         2,
-        "has 31 letters; the model makes names of at most 30",
+        "the prefix has 31 letters; names are 30 at most",
         preset_model("names-mlp"),
     ),
     Row(

@@ -56,10 +56,12 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the output for one input and the class it stands for."""
     model, meta = load_model(args.model)
-    if meta.get("preset") == "names-mlp":
-        return _names(args, model.eval(), _one(args, "a prefix of letters"))
     if meta.get("preset") is not None:
-        return _digit(args, model.eval(), meta, _one(args, "a held-out row index or an image"))
+        names = meta["preset"] == "names-mlp"
+        if len(args.x) != 1:
+            what = "a prefix of letters" if names else "a held-out row index or an image file"
+            raise UsageError(f"{args.model} takes one input, {what}; got {len(args.x)}")
+        return (_names if names else _digit)(args, model.eval(), meta, args.x[0])
     try:
         numbers = [finite_float(x) for x in args.x]
     except argparse.ArgumentTypeError as err:
@@ -88,21 +90,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _one(args: argparse.Namespace, what: str) -> str:
-    """The one input a preset's model takes."""
-    if len(args.x) != 1:
-        raise UsageError(f"{args.model} takes one input, {what}; got {len(args.x)}")
-    return str(args.x[0])
-
-
-def _names(args: argparse.Namespace, model: Any, prefix: str) -> int:
+def _names(args: argparse.Namespace, model: Any, meta: dict[str, Any], prefix: str) -> int:
     """Make up names that start with `prefix`."""
     if not re.fullmatch("[a-z]*", prefix.lower()):
         raise UsageError(f"the prefix must be letters a..z, got {prefix!r}")
     if len(prefix) > preset.MAX_NAME:
         raise UsageError(
-            f"the prefix {prefix[:10]}... has {len(prefix)} letters; the model makes names of "
-            f"at most {preset.MAX_NAME}"
+            f"the prefix has {len(prefix)} letters; names are {preset.MAX_NAME} at most"
         )
     made = preset.sample_names(model, NAMES, args.seed, prefix.lower())
     print(f"names   {', '.join(made)} (seed {args.seed})")
@@ -144,12 +138,8 @@ def _picture(file: Path, shape: tuple[int, ...], mean: float, std: float) -> Any
     try:
         with image.open(file) as picture:
             gray = picture.convert("L").resize((shape[-1], shape[-2]))
-    except FileNotFoundError:
-        raise UsageError(f"{file}: no such file (give a row index or an image file)") from None
-    except (image.UnidentifiedImageError, image.DecompressionBombError):
-        raise UsageError(f"{file}: not an image that Pillow can read") from None
-    except OSError as err:
-        raise UsageError(f"{file}: cannot read it ({err.strerror or err})") from None
+    except (OSError, image.DecompressionBombError) as err:  # Pillow's errors are OSErrors
+        raise UsageError(f"{file}: cannot read it as an image ({err.strerror or err})") from None
     pixels = np.asarray(gray, dtype=np.float32) / 255
     if pixels.mean() > 0.5:
         pixels = 1 - pixels

@@ -86,15 +86,13 @@ def register(sub: Any) -> None:
         + ". Writes model.json and loss.png into --out.",
     )
     p.add_argument("name", choices=list(PRESETS), metavar="NAME", help=", ".join(PRESETS))
-    add_flags(p, [
-        ("--model-config FILE", common.path,
-         "a JSON model config (what model.config() gives) to train instead of the preset's"),
-    ])  # fmt: skip
     add_flags(p.add_mutually_exclusive_group(), [
         ("--steps N", positive_int, "number of updates"),
         ("--epochs N", positive_int, "passes over the data"),
     ])  # fmt: skip
     add_flags(p, [
+        ("--model-config FILE", common.path,
+         "a JSON model config (what model.config() gives) to train instead of the preset's"),
         ("--batch-size N", positive_int, "examples per update"),
         ("--lr LR", positive_float, "peak learning rate"),
         ("--seed S", nonneg_int, "seed (default: 0)"),
@@ -113,15 +111,16 @@ def run(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else Path("runs", args.name)
     common.check_out(out, args.force)
     distributed.prepare(args)
-    config = _read_config(args.model_config) if args.model_config else None
     common.require_packages(f"chainrule preset {args.name}", ["numpy"], "tensor")
-    X, y, X_test, y_test, about_data, extra = load_data(args.name, args.seed)
-    try:
-        model: Any = (
-            io.from_config(config) if config else getattr(recipes, preset.model)(seed=args.seed)
-        )
+    try:  # read as a model file is: bounded in size, depth and parameters before it is built
+        config = args.model_config and io.read_config(args.model_config)
+        make = getattr(recipes, preset.model)
+        model: Any = io.from_config(config) if config else make(seed=args.seed)
+    except io.ModelFileError as err:
+        raise UsageError(f"--model-config {err}") from None
     except ConfigError as err:
         raise UsageError(f"--model-config {args.model_config}: {err}") from None
+    X, y, X_test, y_test, about_data, extra = load_data(args.name, args.seed)
     try:
         with no_grad():
             outputs = model.eval()(X[:2])
@@ -184,15 +183,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"names  {', '.join(sample_names(model, 8, args.seed))}")
     common.report(history, wall, written)
     return 0
-
-
-def _read_config(path: Path) -> dict[str, Any]:
-    """The config in `path`, read as a model file is (`io.read_config`): bounded in size,
-    depth and parameters before anything is built."""
-    try:
-        return io.read_config(path)
-    except io.ModelFileError as err:
-        raise UsageError(f"--model-config {err}") from None
 
 
 def load_data(name: str, seed: int) -> tuple[Any, ...]:
