@@ -51,7 +51,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..autograd import collector_paused, no_grad
-from ..engines import Engine, engine_for
+from ..engines import engine_for
 from ..extras import require
 from ..nn import check_number, check_size
 from . import optim
@@ -365,15 +365,21 @@ def fit(
         width = engine.width(engine.forward(model, engine.inputs(X[:1])))
     task = Task(loss, y, width)
     inputs, targets, classes = engine.inputs(X), engine.targets(task.targets(y)), task.classes(y)
-    held_out = None
-    if X_test is not None and y_test is not None:
-        held_out = (engine.inputs(X_test), task.classes(y_test))
     history = History(threshold=task.threshold, batch_size=batch, train_size=n, l2=l2)
 
     def score_held_out(done: int) -> None:
-        if held_out is not None:
+        if X_test is not None and y_test is not None:
             history.eval_steps.append(done)
-            history.test_accuracy.append(_accuracy(engine, model, *held_out, task.threshold))
+            history.test_accuracy.append(accuracy(test_inputs, task.classes(y_test)))
+
+    def accuracy(inputs: Any, classes: list[int] | None) -> float | None:
+        if classes is None:
+            return None
+        with no_grad(), evaluating(model):
+            outputs = engine.forward(model, inputs)
+            return engine.correct(outputs, classes, task.threshold) / len(classes)
+
+    test_inputs = None if X_test is None else engine.inputs(X_test)
 
     rng = random.Random(seed)
     order = list(range(n))
@@ -442,7 +448,7 @@ def fit(
         if classes is not None:
             history.final_train_accuracy = engine.correct(outputs, classes, task.threshold) / n
         del outputs
-    if held_out is not None:
+    if X_test is not None:
         history.final_test_accuracy = history.test_accuracy[-1]
     run: dict[str, Any] = {"lr": history.lr[0], "default_lr": _default_lr(name), "optimizer": name}
     run.update(batch_size=batch, samples=n, relu=_uses_relu(model), epochs=epochs is not None)
@@ -453,15 +459,6 @@ def fit(
 
 
 # -- helpers -------------------------------------------------------------------------------------
-
-
-def _accuracy(
-    engine: type[Engine], model: Any, inputs: Any, classes: list[int] | None, threshold: float
-) -> float | None:
-    if classes is None:
-        return None
-    with no_grad(), evaluating(model):
-        return engine.correct(engine.forward(model, inputs), classes, threshold) / len(classes)
 
 
 @contextmanager
