@@ -80,7 +80,8 @@ class Parser(argparse.ArgumentParser):
                 typed = flags[0].split("=", 1)[0]
                 action = self._nearest_flag(typed)
                 if action is not None:
-                    nearest = _closest_option(typed, action.option_strings)
+                    longs = [o for o in action.option_strings if o.startswith("--")]
+                    nearest = max(longs or action.option_strings, key=_likeness(typed))
                     message += f"; did you mean {nearest}?"
                     usage = f"usage: {self.prog} {_flag_usage(nearest, action)}"
                 else:
@@ -111,9 +112,8 @@ class Parser(argparse.ArgumentParser):
         return by_flag[close[0]] if close else None
 
 
-def _closest_option(typed: str, options: Sequence[str]) -> str:
-    longs = [o for o in options if o.startswith("--")] or list(options)
-    return max(longs, key=lambda o: difflib.SequenceMatcher(None, typed, o).ratio())
+def _likeness(typed: str) -> Callable[[str], float]:
+    return lambda o: difflib.SequenceMatcher(None, typed, o).ratio()
 
 
 def _flag_usage(flag: str, action: argparse.Action) -> str:
@@ -159,17 +159,10 @@ nonneg_int = _whole(0, MAX_COUNT)
 points = _whole(1, MAX_POINTS)
 nonneg_points = _whole(0, MAX_POINTS)
 at_least_two = _whole(2, MAX_POINTS)
-positive_float = _typed(
-    float, lambda v: 0 < v <= MAX_NUMBER, f"must be a number > 0 and <= {MAX_NUMBER:g}"
-)
-nonneg_float = _typed(
-    float, lambda v: 0 <= v <= MAX_NUMBER, f"must be a number from 0 to {MAX_NUMBER:g}"
-)
-finite_float = _typed(
-    float,
-    lambda v: abs(v) <= MAX_NUMBER,
-    f"must be a number from -{MAX_NUMBER:g} to {MAX_NUMBER:g}",
-)
+_M = f"{MAX_NUMBER:g}"
+positive_float = _typed(float, lambda v: 0 < v <= MAX_NUMBER, f"must be a number > 0 and <= {_M}")
+nonneg_float = _typed(float, lambda v: 0 <= v <= MAX_NUMBER, f"must be a number from 0 to {_M}")
+finite_float = _typed(float, lambda v: abs(v) <= MAX_NUMBER, f"must be a number from -{_M} to {_M}")
 fraction = _typed(float, lambda v: 0 < v < 1, "must be a fraction between 0 and 1")
 momentum = _typed(float, lambda v: 0 <= v < 1, "must be a number in [0, 1)")
 
@@ -277,8 +270,7 @@ def load_data(args: argparse.Namespace) -> tuple[Any, Any, Any, Any, str]:
     that the data flags record exactly the points used."""
     row = data.DATASETS[args.data]
     takes = set(inspect.signature(row.load).parameters)
-    if args.data_seed is None:
-        args.data_seed = DEFAULT_DATA_SEED
+    args.data_seed = DEFAULT_DATA_SEED if args.data_seed is None else args.data_seed
     if args.test_samples is None and args.test_fraction is None:
         args.test_fraction = row.defaults.test_fraction
     kwargs: dict[str, Any] = {}
