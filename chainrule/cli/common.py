@@ -164,6 +164,7 @@ positive_float = _typed(float, lambda v: 0 < v <= MAX_NUMBER, f"must be a number
 nonneg_float = _typed(float, lambda v: 0 <= v <= MAX_NUMBER, f"must be a number from 0 to {_M}")
 finite_float = _typed(float, lambda v: abs(v) <= MAX_NUMBER, f"must be a number from -{_M} to {_M}")
 fraction = _typed(float, lambda v: 0 < v < 1, "must be a fraction between 0 and 1")
+port = _typed(int, lambda v: 0 <= v <= 65535, "must be a port number from 0 to 65535")
 momentum = _typed(float, lambda v: 0 <= v < 1, "must be a number in [0, 1)")
 
 

@@ -42,13 +42,7 @@ def register(sub: Any) -> None:
         ),
     )
     p.add_argument("model", type=path, metavar="MODEL.json", help="a model file")
-    p.add_argument(
-        "x",
-        nargs="+",
-        metavar="X",
-        help="the input numbers, in order; for cnn-mnist5k a row index or an image file, for "
-        "names-mlp a prefix of letters",
-    )
+    p.add_argument("x", nargs="+", metavar="X", help="the input numbers, in order (see above)")
     p.add_argument("--seed", type=nonneg_int, default=0, help="seed of the names (default: 0)")
     p.set_defaults(func=run)
 
