@@ -116,8 +116,7 @@ def register(sub: Any) -> None:
         ("--force", "store_true", "replace the files of an earlier run in --out"),
         ("--quiet", "store_true", "no progress bar and no header; only the results"),
     ])  # fmt: skip
-    p.set_defaults(seed=DEMO_SEED, engine="auto")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, seed=DEMO_SEED, engine="auto")
 
 
 def _settings_epilog() -> str:

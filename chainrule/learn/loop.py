@@ -16,8 +16,8 @@ Every string `chainrule train` takes, `fit` takes too: `loss="cross_entropy"`,
 `optimizer="adam"`, `schedule="cosine"`.
 
 Failures speak. Data holding a NaN or an infinity are refused before the first step, naming
-the row and column. A run whose loss becomes inf or nan stops (`TrainingDiverged`, saying what
-to try). A run that ends having learned nothing (chance-level accuracy, a loss flat from the
+the row and column. A run whose loss, or whose BatchNorm's running statistics, become inf or
+nan stops (`TrainingDiverged`, saying where and what to try). A run that ends having learned nothing (chance-level accuracy, a loss flat from the
 start) or whose loss grew far above where it began warns (`TrainingWarning`) and keeps the
 advice in `History.warnings` (`chainrule.learn.advice`).
 
@@ -321,7 +321,8 @@ def fit(
     Raises:
         ValueError: A bad argument or bad data, named (a NaN in `X` names its row and column).
         TypeError: An optimizer or a schedule of the wrong kind.
-        TrainingDiverged: The loss became inf or nan; the message says what to try.
+        TrainingDiverged: The loss (or BatchNorm's running statistics) became inf or nan;
+            the message says where, and what to try.
         chainrule.extras.MissingExtra: `progress=True` without tqdm installed.
 
     Examples:
