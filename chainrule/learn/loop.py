@@ -17,9 +17,10 @@ Every string `chainrule train` takes, `fit` takes too: `loss="cross_entropy"`,
 
 Failures speak. Data holding a NaN or an infinity are refused before the first step, naming
 the row and column. A run whose loss, or whose BatchNorm's running statistics, become inf or
-nan stops (`TrainingDiverged`, saying where and what to try). A run that ends having learned nothing (chance-level accuracy, a loss flat from the
-start) or whose loss grew far above where it began warns (`TrainingWarning`) and keeps the
-advice in `History.warnings` (`chainrule.learn.advice`).
+nan stops (`TrainingDiverged`, saying where and what to try). A run that ends having learned
+nothing (chance-level accuracy, a loss flat from the start) or whose loss grew far above where
+it began warns (`TrainingWarning`) and keeps the advice in `History.warnings`
+(`chainrule.learn.advice`).
 
 Labels. Give class labels as the data sets do: 0/1 (or -1/+1) for two classes, 0..C-1 for more.
 `fit` turns them into what the loss needs (`chainrule.learn.losses.Task`): -1/+1 for `hinge`,
