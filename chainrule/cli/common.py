@@ -224,7 +224,7 @@ def add_flags(group: Any, table: Sequence[tuple[str, Any, str]]) -> None:
         if isinstance(kind, str):
             group.add_argument(flag, action=kind, help=text)
         elif isinstance(kind, (list, tuple)):
-            group.add_argument(flag, choices=kind, help=text)
+            group.add_argument(flag, choices=kind, metavar=metavar or None, help=text)
         else:
             group.add_argument(flag, type=kind, metavar=metavar or None, help=text)
 
@@ -234,14 +234,10 @@ def add_data_flags(parser: Any, data_default: str | None) -> None:
     `chainrule.learn.data.DATASETS`."""
     g = parser.add_argument_group("data")
     default = data_default or "the one the model was trained on"
-    g.add_argument(
-        "--data",
-        default=data_default,
-        choices=list(data.DATASETS),
-        metavar="NAME",
-        help=f"data set: {', '.join(data.DATASETS)} (default: {default})",
-    )
+    parser.set_defaults(data=data_default)
     add_flags(g, [
+        ("--data NAME", list(data.DATASETS), f"data set: {', '.join(data.DATASETS)} (default: "
+         f"{default})"),
         ("--samples N", points,
          "training points to draw (default: 100; toy and digits are fixed sets)"),
         ("--noise SD", nonneg_float, "noise of the generated points (default: the data set's own)"),
