@@ -83,7 +83,8 @@ class Parser(argparse.ArgumentParser):
                     longs = [o for o in action.option_strings if o.startswith("--")]
                     nearest = max(longs or action.option_strings, key=_likeness(typed))
                     message += f"; did you mean {nearest}?"
-                    usage = f"usage: {self.prog} {_flag_usage(nearest, action)}"
+                    shown = self._get_formatter()._format_args(action, action.dest.upper())
+                    usage = f"usage: {self.prog} {nearest} {shown}".rstrip()
                 else:
                     usage = f"usage: {self.prog} [options]"
                 usage += f"   ({self.prog} --help lists every flag)\n"
@@ -114,17 +115,6 @@ class Parser(argparse.ArgumentParser):
 
 def _likeness(typed: str) -> Callable[[str], float]:
     return lambda o: difflib.SequenceMatcher(None, typed, o).ratio()
-
-
-def _flag_usage(flag: str, action: argparse.Action) -> str:
-    """`--data NAME`, as the usage line writes the flag."""
-    if action.nargs == 0:
-        return flag
-    if action.metavar:
-        return f"{flag} {action.metavar}"
-    if action.choices:
-        return f"{flag} {{{','.join(map(str, action.choices))}}}"
-    return f"{flag} {action.dest.upper()}"
 
 
 # -- flag types: argparse turns their ArgumentTypeError into a one-line usage error ------------
