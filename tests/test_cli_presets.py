@@ -22,7 +22,7 @@ from chainrule.tensor.layers import digits_cnn, names_mlp
 @pytest.fixture(scope="module")
 def names_data():
     """names-mlp's data as the preset loads it with seed 0: (X, y, X_dev, y_dev)."""
-    return preset._load("names-mlp", 0)[:4]
+    return preset.load_data("names-mlp", 0)[:4]
 
 
 def dev_loss(model, names_data) -> float:
@@ -76,7 +76,7 @@ def test_cnn_preset_trains_on_mnist5k(tmp_path, capsys):
     # Ten digits: chance is 10%; always answering the most common training digit scores about
     # 8% on the held-out ones, and the untrained network about 9%. 15 steps of 32 digits reach
     # about 53%, so 40%, four times chance, is out of reach of a network that learned nothing.
-    X, y, X_test, y_test = preset._load("cnn-mnist5k", 0)[:4]
+    X, y, X_test, y_test = preset.load_data("cnn-mnist5k", 0)[:4]
     with no_grad():
         untrained = float((digits_cnn(seed=0).eval()(X_test).data.argmax(1) == y_test).mean())
     for nothing in (0.1, baselines.majority_accuracy(y, y_test), untrained):
@@ -127,3 +127,86 @@ def test_chainrule_preset_is_a_command(tmp_path, capsys, names_data):
     assert dev_loss(io.load(out / "model.json"), names_data) == pytest.approx(loss, abs=5e-5)
     assert main(["preset", "names-mlp", "--out", str(out)]) == 2  # the run is there already
     assert "already holds a run" in capsys.readouterr().err
+
+
+# -- a preset's model, used again: eval and predict with no flags, on the preset's own data -----
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A short run of each preset, and what each printed: {name: (model file, printed)}."""
+    from chainrule.cli.main import main
+
+    folder, runs = tmp_path_factory.mktemp("presets"), {}
+    for name, steps in (("names-mlp", "300"), ("cnn-mnist5k", "10")):
+        argv = ["preset", name, "--steps", steps, "--out", str(folder / name), "--quiet"]
+        runs[name] = (folder / name / "model.json", io_capture(main, argv))
+    return runs
+
+
+def io_capture(main, argv: list[str]) -> str:
+    """What `main(argv)` prints, which must exit 0."""
+    import contextlib
+    import io as text
+
+    with contextlib.redirect_stdout(text.StringIO()) as out:
+        assert main(argv) == 0
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("name", ["names-mlp", "cnn-mnist5k"])
+def test_eval_scores_a_presets_model_on_its_own_held_out_data(trained, capsys, name):
+    from chainrule.cli.main import main
+
+    model, printed = trained[name]
+    assert main(["eval", str(model)]) == 0
+    out = capsys.readouterr().out
+    said = re.search(r"held-out accuracy ([\d.]+%) and loss (\d\.\d{4}) \((\d+) ", printed)
+    accuracy, loss, count = said.groups()
+    assert f"held-out   accuracy {accuracy}, cross_entropy loss {loss} ({count} points)" in out
+    assert "trained with cross_entropy" in out
+    assert main(["eval", str(model), "--data-seed", "3"]) == 2
+    assert "is scored on the preset's own data" in capsys.readouterr().err
+
+
+def test_predict_classifies_a_held_out_digit_and_a_picture(trained, capsys, tmp_path):
+    from PIL import Image
+
+    from chainrule.cli.main import main
+
+    model_file = trained["cnn-mnist5k"][0]
+    _, _, X_test, y_test = preset.load_data("cnn-mnist5k", 0)[:4]
+    assert main(["predict", str(model_file), "17"]) == 0
+    out = capsys.readouterr().out
+    with no_grad():
+        probs = io.load(model_file).eval()(X_test[17:18]).softmax(axis=-1).numpy()[0]
+    assert f"held-out row 17 of cnn-mnist5k, labelled {y_test[17]}" in out
+    assert f"class   {probs.argmax()} (probability {probs.max():.3f})" in out
+    assert out.count(": 0.") + out.count(": 1.") == 10  # a probability for each digit
+    # the same digit drawn dark on white paper: inverted and scaled as the digits were, so the
+    # network reads (within a grey level) what it read for row 17; a larger picture is resized
+    X, _ = preset.data.mnist5k(seed=0)  # shuffled as the preset's are: row 17 held out is 4017
+    paper = Image.fromarray((255 * (1 - X[4017, 0])).round().astype(np.uint8))
+    paper.save(tmp_path / "digit.png")
+    paper.resize((100, 80)).save(tmp_path / "large.png")
+    assert main(["predict", str(model_file), str(tmp_path / "digit.png")]) == 0
+    out = capsys.readouterr().out
+    assert "in grayscale, 28x28 pixels" in out
+    klass, probability = re.search(r"class   (\d) \(probability ([\d.]+)\)", out).groups()
+    assert int(klass) == probs.argmax()
+    assert float(probability) == pytest.approx(probs.max(), abs=0.01)
+    assert main(["predict", str(model_file), str(tmp_path / "large.png")]) == 0
+    assert "class   " in capsys.readouterr().out
+
+
+def test_predict_makes_up_names_that_start_with_a_prefix(trained, capsys):
+    from chainrule.cli.main import main
+
+    model_file = trained["names-mlp"][0]
+    made = []
+    for seed in ("0", "0", "1"):
+        assert main(["predict", str(model_file), "Em", "--seed", seed]) == 0
+        names = capsys.readouterr().out.removeprefix("names   ").split(" (seed")[0].split(", ")
+        assert len(names) == 8 and all(n.startswith("em") and n.isalpha() for n in names)
+        made.append(names)
+    assert made[0] == made[1] != made[2]  # seeded

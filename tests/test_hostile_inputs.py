@@ -153,6 +153,26 @@ def dist(folder: Path) -> None:
     (folder / "dist" / "gone.js").symlink_to(folder / "nowhere.js")
 
 
+def preset_model(name: str) -> Callable[[Path], Path]:
+    """An untrained model of the preset `name`, saved as the preset saves its model."""
+
+    def setup(folder: Path) -> Path:
+        from chainrule.learn import io
+        from chainrule.tensor.layers import digits_cnn, names_mlp
+
+        model = names_mlp(seed=0) if name == "names-mlp" else digits_cnn(seed=0)
+        return io.save(model, folder / "m.json", metadata={"preset": name, "seed": 0})
+
+    return setup
+
+
+def the_old_run(folder: Path) -> None:
+    # nothing written, nothing moved: the earlier run is all there is
+    assert [p.name for p in folder.iterdir()] == ["run"]
+    assert sorted(p.name for p in (folder / "run").iterdir()) == sorted(OLD_RUN)
+    assert all(p.read_text() == "old" for p in (folder / "run").iterdir())
+
+
 def nothing_written(folder: Path) -> None:
     assert sorted(p.name for p in folder.iterdir()) == ["model.json"]
 
@@ -357,9 +377,49 @@ ROWS = [  # 6. model files: bounded before reading and parsing; every field read
     Row(["train", "--steps", "10000000000000"], 2, "--steps: must be a whole number from 1"),
     Row(["train", "--model", "2,1000000000,1"], 2, "--model: must be layer sizes"),
     Row(["eval", "m.json", "--samples", "100000000"], 2, "--samples: must be a whole number"),
-    Row(["predict", "m.json", "nan", "0.3"], 2, "argument X: must be a number"),
-    Row(["predict", "m.json", "1e400", "0"], 2, "argument X: must be a number"),
+    Row(["predict", "model.json", "nan", "0.3"], 2, "argument X: must be a number", model_file),
+    Row(["predict", "model.json", "1e400", "0"], 2, "argument X: must be a number", model_file),
     Row(["preset", "names-mlp", "--lr", "1e308"], 2, "--lr: must be a number > 0"),
+    # 12. a preset's model: its held-out rows, a picture, the letters that start a name
+    Row(
+        ["predict", "m.json", "1000"],
+        2,
+        "row 1000 is not one of cnn-mnist5k's held-out rows: give 0 to 999",
+        preset_model("cnn-mnist5k"),
+    ),
+    Row(
+        ["predict", "m.json", "notes.txt"],
+        2,
+        "notes.txt: cannot read it as an image (cannot identify image file",
+        lambda folder: [preset_model("cnn-mnist5k")(folder), written("notes.txt", "hi")(folder)],
+    ),
+    Row(
+        ["predict", "m.json", "em1"],
+        2,
+        "the prefix must be letters a..z, got 'em1'",
+        preset_model("names-mlp"),
+    ),
+    Row(
+        ["predict", "m.json", "e" * 31],
+        2,
+        "the prefix has 31 letters; names are 30 at most",
+        preset_model("names-mlp"),
+    ),
+    Row(
+        ["eval", "model.json"],
+        2,
+        "model.json: metadata 'preset' must be one of names-mlp, cnn-mnist5k",
+        tampered(preset="nope"),
+    ),
+    # 12. a run that diverges writes nothing, and the earlier run stays
+    Row(
+        ["preset", "names-mlp", "--lr", "1e12", "--out", "run", "--force", "--quiet"],
+        2,
+        "running_var became inf or nan at step 1 (the loss started at 3.346); --lr 1e+12 made "
+        "the loss grow; try a smaller --lr (names-mlp's own is 0.1)",
+        old_run,
+        the_old_run,
+    ),
 ]
 
 

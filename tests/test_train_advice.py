@@ -2,6 +2,7 @@
 command line, each time with settings to try."""
 
 import json
+import re
 import warnings
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 from chainrule import data, nn
 from chainrule.learn import Advice, TrainingDiverged, TrainingWarning, fit
 from chainrule.learn.advice import diagnose
-from chainrule.tensor.layers import mlp
+from chainrule.tensor.layers import mlp, names_mlp
 
 
 def run(loss, accuracy=None, classes=None, **overrides):
@@ -130,3 +131,13 @@ def test_a_loss_that_becomes_inf_stops_with_the_advice(engine):
     assert "lr=1e+200 made the loss grow; try lr=0.1" in message
     assert isinstance(info.value, FloatingPointError)  # what earlier code caught
     assert info.value.advice.text("cli").endswith("try --lr 0.1, or --optimizer adam --lr 0.01")
+
+
+def test_running_statistics_that_overflow_stop_the_run_at_that_step():
+    """A batch's loss uses the batch's own statistics, so it stays finite while BatchNorm's
+    running variance overflows: the run is lost all the same, and stops there."""
+    rng = np.random.default_rng(0)
+    X, y = rng.integers(0, 27, (64, 3)), rng.integers(0, 27, 64)
+    with np.errstate(all="ignore"), pytest.raises(TrainingDiverged) as info:
+        fit(names_mlp(seed=0), X, y, loss="cross_entropy", lr=1e12, steps=50, progress=False)
+    assert re.search(r"layers\.3\.running_var became inf or nan at step \d+", str(info.value))

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..exercises.isolate import check_file
 from ..exercises.probes import op_names
-from .common import UsageError
+from .common import UsageError, add_flags
 
 __all__ = ["register", "run"]
 
@@ -40,28 +40,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     command.add_argument("file", metavar="FILE", help="the learner's Python file")
     command.add_argument(
-        "--class",
-        dest="class_name",
-        default="Value",
-        metavar="NAME",
-        help="the class to check (default: Value)",
+        "--class", dest="class_name", metavar="NAME", help="the class to check (default: Value)"
     )
-    command.add_argument(
-        "--require",
-        default="",
-        metavar="OPS",
-        help="ops the class must have, e.g. tanh,exp or +,*,** or all (every op and backward): "
-        "a missing one then fails",
-    )
-    command.add_argument(
-        "--json", action="store_true", help="print the report as JSON instead of a table"
-    )
-    command.add_argument(
-        "--gradescope",
-        metavar="FILE",
-        help="also write Gradescope's results.json there: a test per check, a point per op",
-    )
-    command.set_defaults(func=run)
+    add_flags(command, [
+        ("--require OPS", str, "ops the class must have, e.g. tanh,exp or +,*,** or all (every "
+         "op and backward): a missing one then fails"),
+        ("--json", "store_true", "print the report as JSON instead of a table"),
+        ("--gradescope FILE", str,
+         "also write Gradescope's results.json there: a test per check, a point per op"),
+    ])  # fmt: skip
+    command.set_defaults(func=run, class_name="Value", require="")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -80,9 +80,11 @@ class Parser(argparse.ArgumentParser):
                 typed = flags[0].split("=", 1)[0]
                 action = self._nearest_flag(typed)
                 if action is not None:
-                    nearest = _closest_option(typed, action.option_strings)
+                    longs = [o for o in action.option_strings if o.startswith("--")]
+                    nearest = max(longs or action.option_strings, key=_likeness(typed))
                     message += f"; did you mean {nearest}?"
-                    usage = f"usage: {self.prog} {_flag_usage(nearest, action)}"
+                    shown = self._get_formatter()._format_args(action, action.dest.upper())
+                    usage = f"usage: {self.prog} {nearest} {shown}".rstrip()
                 else:
                     usage = f"usage: {self.prog} [options]"
                 usage += f"   ({self.prog} --help lists every flag)\n"
@@ -111,20 +113,8 @@ class Parser(argparse.ArgumentParser):
         return by_flag[close[0]] if close else None
 
 
-def _closest_option(typed: str, options: Sequence[str]) -> str:
-    longs = [o for o in options if o.startswith("--")] or list(options)
-    return max(longs, key=lambda o: difflib.SequenceMatcher(None, typed, o).ratio())
-
-
-def _flag_usage(flag: str, action: argparse.Action) -> str:
-    """`--data NAME`, as the usage line writes the flag."""
-    if action.nargs == 0:
-        return flag
-    if action.metavar:
-        return f"{flag} {action.metavar}"
-    if action.choices:
-        return f"{flag} {{{','.join(map(str, action.choices))}}}"
-    return f"{flag} {action.dest.upper()}"
+def _likeness(typed: str) -> Callable[[str], float]:
+    return lambda o: difflib.SequenceMatcher(None, typed, o).ratio()
 
 
 # -- flag types: argparse turns their ArgumentTypeError into a one-line usage error ------------
@@ -159,18 +149,12 @@ nonneg_int = _whole(0, MAX_COUNT)
 points = _whole(1, MAX_POINTS)
 nonneg_points = _whole(0, MAX_POINTS)
 at_least_two = _whole(2, MAX_POINTS)
-positive_float = _typed(
-    float, lambda v: 0 < v <= MAX_NUMBER, f"must be a number > 0 and <= {MAX_NUMBER:g}"
-)
-nonneg_float = _typed(
-    float, lambda v: 0 <= v <= MAX_NUMBER, f"must be a number from 0 to {MAX_NUMBER:g}"
-)
-finite_float = _typed(
-    float,
-    lambda v: abs(v) <= MAX_NUMBER,
-    f"must be a number from -{MAX_NUMBER:g} to {MAX_NUMBER:g}",
-)
+_M = f"{MAX_NUMBER:g}"
+positive_float = _typed(float, lambda v: 0 < v <= MAX_NUMBER, f"must be a number > 0 and <= {_M}")
+nonneg_float = _typed(float, lambda v: 0 <= v <= MAX_NUMBER, f"must be a number from 0 to {_M}")
+finite_float = _typed(float, lambda v: abs(v) <= MAX_NUMBER, f"must be a number from -{_M} to {_M}")
 fraction = _typed(float, lambda v: 0 < v < 1, "must be a fraction between 0 and 1")
+port = _typed(int, lambda v: 0 <= v <= 65535, "must be a port number from 0 to 65535")
 momentum = _typed(float, lambda v: 0 <= v < 1, "must be a number in [0, 1)")
 
 
@@ -230,7 +214,7 @@ def add_flags(group: Any, table: Sequence[tuple[str, Any, str]]) -> None:
         if isinstance(kind, str):
             group.add_argument(flag, action=kind, help=text)
         elif isinstance(kind, (list, tuple)):
-            group.add_argument(flag, choices=kind, help=text)
+            group.add_argument(flag, choices=kind, metavar=metavar or None, help=text)
         else:
             group.add_argument(flag, type=kind, metavar=metavar or None, help=text)
 
@@ -240,14 +224,10 @@ def add_data_flags(parser: Any, data_default: str | None) -> None:
     `chainrule.learn.data.DATASETS`."""
     g = parser.add_argument_group("data")
     default = data_default or "the one the model was trained on"
-    g.add_argument(
-        "--data",
-        default=data_default,
-        choices=list(data.DATASETS),
-        metavar="NAME",
-        help=f"data set: {', '.join(data.DATASETS)} (default: {default})",
-    )
+    parser.set_defaults(data=data_default)
     add_flags(g, [
+        ("--data NAME", list(data.DATASETS), f"data set: {', '.join(data.DATASETS)} (default: "
+         f"{default})"),
         ("--samples N", points,
          "training points to draw (default: 100; toy and digits are fixed sets)"),
         ("--noise SD", nonneg_float, "noise of the generated points (default: the data set's own)"),
@@ -277,8 +257,7 @@ def load_data(args: argparse.Namespace) -> tuple[Any, Any, Any, Any, str]:
     that the data flags record exactly the points used."""
     row = data.DATASETS[args.data]
     takes = set(inspect.signature(row.load).parameters)
-    if args.data_seed is None:
-        args.data_seed = DEFAULT_DATA_SEED
+    args.data_seed = DEFAULT_DATA_SEED if args.data_seed is None else args.data_seed
     if args.test_samples is None and args.test_fraction is None:
         args.test_fraction = row.defaults.test_fraction
     kwargs: dict[str, Any] = {}

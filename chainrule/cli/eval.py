@@ -18,7 +18,7 @@ from ..learn import inputs
 from ..learn.loop import evaluate, predict, predict_scores
 from ..learn.losses import LOSSES, Task
 from ..viz import plots
-from . import common
+from . import common, preset
 from .common import DATA_FLAGS, UsageError, network_inputs
 
 
@@ -48,6 +48,14 @@ def _points(args: argparse.Namespace, meta: dict[str, Any], given: dict[str, Any
     """(X, y, X_test, y_test, a description): the points of the model's training run (from
     its file's data flags, or the playground's recipe of them), unless a data flag says."""
     recipe = meta.get("inputs")
+    if meta.get("preset") is not None:  # a preset's model: its own data, rebuilt
+        args.data = meta["preset"]
+        if given:
+            raise UsageError(
+                f"{args.model} is a model of the preset {args.data}: it is scored on the "
+                f"preset's own data, which no data flag changes (--{next(iter(given))})"
+            )
+        return preset.rebuild(args.model, meta)[:5]
     if recipe is not None and not given:  # the very points it was trained and tested on
         try:
             points, about = inputs.rebuild(recipe), inputs.describe(recipe)
@@ -82,16 +90,20 @@ def run(args: argparse.Namespace) -> int:
     model, meta = common.load_model(args.model)
     given = {name: getattr(args, name) for name in DATA_FLAGS if getattr(args, name) is not None}
     recipe = meta.get("inputs")
-    loss = args.loss or meta.get("loss") or "hinge"
     X, y, X_test, y_test, about = _points(args, meta, given)
+    trained = meta.get("loss") or (preset.PRESETS[args.data].loss if "preset" in meta else None)
+    loss = args.loss or trained or "hinge"
     width = _check_fits(args, model, X, y)
-    print(f"model  {args.model}: {_describe(model)}, trained with {meta.get('loss', '?')}")
+    print(f"model  {args.model}: {_describe(model)}, trained with {trained or '?'}")
     print(f"data   {about}")
-    if recipe is not None and not given and meta.get("train_accuracy") is not None:
+    kept = "page" if recipe is not None else "run" if "preset" in meta else None
+    if kept and not given and meta.get("train_accuracy") is not None:
         page = [f"train {common.percent(meta['train_accuracy'])}"]
         if meta.get("test_accuracy") is not None:
             page.append(f"held-out {common.percent(meta['test_accuracy'])}")
-        print(f"page   {', '.join(page)} at step {meta.get('steps', '?')} (kept in the file)")
+        if isinstance(meta.get("test_loss"), float):
+            page[-1] += f" and loss {meta['test_loss']:.4f}"
+        print(f"{kept:6} {', '.join(page)} at step {meta.get('steps', '?')} (kept in the file)")
     held_out = X_test is not None and len(X_test) > 0
     sets = [("train", X, y)] + ([("held-out", X_test, y_test)] if held_out else [])
     for name, xs, labels in sets:
@@ -99,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
             value, accuracy = evaluate(model, xs, labels, loss=loss)
         except (ValueError, TypeError) as err:
             raise UsageError(f"{args.model} cannot score --data {args.data}: {err}") from None
-        shown = f"accuracy {common.percent(accuracy)}, {loss} loss {value:.4g}"
+        digits = ".4f" if kept == "run" else ".4g"  # a preset printed .4f
+        shown = f"accuracy {common.percent(accuracy)}, {loss} loss {value:{digits}}"
         print(f"{name:9}  {shown} ({len(xs)} points)")
     points, labels, which = (X_test, y_test, "held-out") if held_out else (X, y, "training")
     threshold = float(meta.get("threshold", 0.0))
@@ -147,7 +160,7 @@ def _check_fits(args: argparse.Namespace, model: Any, X: Any, y: Any) -> int:
     """The model takes the data's features and has an output for each of its classes; returns
     how many numbers it gives per point."""
     try:
-        scores = predict_scores(model, [X[0]])[0]
+        scores = predict_scores(model, X[:1])[0]
     except (ValueError, TypeError) as err:
         raise UsageError(
             f"{args.model} cannot take the {len(X[0])} features of {args.data}: {err}"

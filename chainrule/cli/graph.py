@@ -46,20 +46,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             + "; name intermediate values with statements like 'n = x1*w1 + b; o = tanh(n)'."
         ),
     )
+    example = "e.g. 'tanh(x1*w1 + x2*w2 + b)' or 'e = a*b; d = e + c; L = d*f'"
+    command.add_argument("program", nargs="?", metavar="EXPRESSION", help=example)
+    how = "the value of each input, e.g. --set x1=2 w1=-3"
     command.add_argument(
-        "program",
-        nargs="?",
-        metavar="EXPRESSION",
-        help="e.g. 'tanh(x1*w1 + x2*w2 + b)' or 'e = a*b; d = e + c; L = d*f'",
-    )
-    command.add_argument(
-        "--set",
-        dest="assignments",
-        nargs="+",
-        action="extend",
-        default=[],
-        metavar="NAME=VALUE",
-        help="the value of each input, e.g. --set x1=2 w1=-3",
+        "--set", dest="assignments", nargs="+", action="extend", metavar="NAME=VALUE", help=how
     )
     add_flags(command, [
         ("--out FILE", path, "where to write the picture; .svg, .png, .pdf, or .dot for the "
@@ -72,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ("--force", "store_true", "draw the graph whatever its size"),
         ("--explain", "store_true", "also print the chain rule, step by step, with the numbers"),
     ])  # fmt: skip
-    command.set_defaults(func=run, rankdir="LR", max_nodes=300)
+    command.set_defaults(func=run, rankdir="LR", max_nodes=300, assignments=[])
 
 
 def run(args: argparse.Namespace) -> int:

@@ -27,7 +27,7 @@ import webbrowser
 from pathlib import Path
 from typing import Any
 
-from .common import UsageError, add_flags, path
+from .common import UsageError, add_flags, path, port
 
 DEFAULT_PORT = 8765
 
@@ -57,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     add_flags(command, [
-        ("--port N", _port,
+        ("--port N", port,
          f"the port to listen on, on 127.0.0.1 (default: {DEFAULT_PORT}; 0 picks a free one)"),
         ("--no-browser", "store_true", "only serve and print the URL; do not open it"),
         ("--export DIR", path, "write the playground as a self-contained static folder to DIR "
@@ -65,18 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ("--dist DIR", path, "serve or export this built folder instead of the repository's "
          "web/dist"),
     ])  # fmt: skip
-    command.set_defaults(port=DEFAULT_PORT)
-    command.set_defaults(func=run)
-
-
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        port = -1
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, got {text!r}")
-    return port
+    command.set_defaults(func=run, port=DEFAULT_PORT)
 
 
 def default_dist() -> Path:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from typing import Any
 from ..autograd import no_grad
 from ..extras import MissingExtra
 from ..learn import data, io, optim
+from ..learn.advice import TrainingDiverged
 from ..learn.loop import fit
 from ..learn.losses import cross_entropy
 from ..nn import ConfigError
@@ -37,34 +39,41 @@ except MissingExtra:  # no numpy: `run` says what to install before it needs the
 
 @dataclass(frozen=True)
 class Preset:
-    """What a preset trains on, and how."""
+    """What a preset trains on, and how. `dataset` and `split` are kept in the model file, so
+    that `chainrule eval` and `predict` rebuild the very held-out data (with the run's seed)."""
 
     about: str
     model: str  # the recipe in chainrule.tensor.layers
-    loss: str
+    dataset: str
+    split: dict[str, Any]  # slices of the shuffled data, or how many are held out
     lr: float
     momentum: float
     weight_decay: float
-    schedule: str
     batch_size: int
     steps: int | None = None
     epochs: int | None = None
+    loss: str = "cross_entropy"
+    schedule: str = "cosine"
 
 
 PRESETS = {
     "names-mlp": Preset(
         "makemore's MLP (Embedding, Linear, BatchNorm1d, tanh, Linear) on census first names: "
         "3 characters of context -> the next one",
-        model="names_mlp", loss="cross_entropy", lr=0.1, momentum=0.0, weight_decay=0.0,
-        schedule="cosine", batch_size=32, steps=20_000,
+        model="names_mlp", dataset="names", split={"train": [0, 0.8], "dev": [0.8, 0.9]}, lr=0.1,
+        momentum=0.0, weight_decay=0.0, batch_size=32, steps=20_000,
     ),
     "cnn-mnist5k": Preset(
         "a CNN (two 3x3 convolutions with ReLU and max pooling, then Linear) on 4,000 MNIST "
         "digits, 1,000 held out",
-        model="digits_cnn", loss="cross_entropy", lr=0.05, momentum=0.9, weight_decay=5e-4,
-        schedule="cosine", batch_size=64, epochs=10,
+        model="digits_cnn", dataset="mnist5k", split={"held_out": 1000}, lr=0.05,
+        momentum=0.9, weight_decay=5e-4, batch_size=64, epochs=10,
     ),
 }  # fmt: skip
+# makemore's context: the characters a names model reads to guess the next one.
+BLOCK_SIZE = 3
+# The longest name `sample_names` makes, and so the longest prefix it takes.
+MAX_NAME = 30
 
 
 def register(sub: Any) -> None:
@@ -77,15 +86,13 @@ def register(sub: Any) -> None:
         + ". Writes model.json and loss.png into --out.",
     )
     p.add_argument("name", choices=list(PRESETS), metavar="NAME", help=", ".join(PRESETS))
-    add_flags(p, [
-        ("--model-config FILE", common.path,
-         "a JSON model config (what model.config() gives) to train instead of the preset's"),
-    ])  # fmt: skip
     add_flags(p.add_mutually_exclusive_group(), [
         ("--steps N", positive_int, "number of updates"),
         ("--epochs N", positive_int, "passes over the data"),
     ])  # fmt: skip
     add_flags(p, [
+        ("--model-config FILE", common.path,
+         "a JSON model config (what model.config() gives) to train instead of the preset's"),
         ("--batch-size N", positive_int, "examples per update"),
         ("--lr LR", positive_float, "peak learning rate"),
         ("--seed S", nonneg_int, "seed (default: 0)"),
@@ -104,18 +111,16 @@ def run(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else Path("runs", args.name)
     common.check_out(out, args.force)
     distributed.prepare(args)
-    config = _read_config(args.model_config) if args.model_config else None
     common.require_packages(f"chainrule preset {args.name}", ["numpy"], "tensor")
-    try:
-        X, y, X_test, y_test, about_data, extra = _load(args.name, args.seed)
-    except ImportError as err:
-        raise UsageError(str(err)) from None
-    try:
-        model: Any = (
-            io.from_config(config) if config else getattr(recipes, preset.model)(seed=args.seed)
-        )
+    try:  # read as a model file is: bounded in size, depth and parameters before it is built
+        config = args.model_config and io.read_config(args.model_config)
+        make = getattr(recipes, preset.model)
+        model: Any = io.from_config(config) if config else make(seed=args.seed)
+    except io.ModelFileError as err:
+        raise UsageError(f"--model-config {err}") from None
     except ConfigError as err:
         raise UsageError(f"--model-config {args.model_config}: {err}") from None
+    X, y, X_test, y_test, about_data, extra = load_data(args.name, args.seed)
     try:
         with no_grad():
             outputs = model.eval()(X[:2])
@@ -149,19 +154,25 @@ def run(args: argparse.Namespace) -> int:
     run: dict[str, Any] = {"loss": preset.loss, "optimizer": optimizer, "steps": steps}
     run.update(epochs=epochs, batch_size=batch, schedule=preset.schedule)
     run.update(X_test=X_test, y_test=y_test, progress=not args.quiet, seed=args.seed)
-    if args.engine == "torch":
-        history = distributed.fit(args, model, X, y, **run)
-        if history is None:  # another rank of torchrun's: rank 0 reports
-            return 0
-    else:
-        history = fit(model, X, y, **run)
+    try:
+        with warnings.catch_warnings():  # numpy's overflows: a divergence, said in one line
+            warnings.simplefilter("ignore", RuntimeWarning)
+            if args.engine == "torch":
+                history = distributed.fit(args, model, X, y, **run)
+            else:
+                history = fit(model, X, y, **run)
+    except TrainingDiverged as err:  # nothing is written: an earlier run in --out stays
+        said = err.advice.message.replace("lr=", "--lr ")
+        own = f"{args.name}'s own is {preset.lr:g}"
+        raise UsageError(f"{said}; try a smaller --lr ({own})") from None
+    if history is None:  # another rank of torchrun's: rank 0 reports
+        return 0
     model.eval()
     with no_grad():
         test_loss = float(cross_entropy(model(X_test), y_test).item())
-    metadata = {"preset": args.name, "data": about_data, "loss": preset.loss}
-    metadata |= common.summary(history)
-    metadata.update(test_loss=test_loss, seed=args.seed, **extra["metadata"])
-    metadata.update(distributed.run_metadata(history))
+    metadata = {"preset": args.name, "dataset": preset.dataset, "split": preset.split}
+    metadata.update(seed=args.seed, loss=preset.loss, data=about_data, **common.summary(history))
+    metadata.update(test_loss=test_loss, **extra["metadata"], **distributed.run_metadata(history))
     written = common.save_run(out, args.force, model, history, metadata, {})
     print(
         f"done   train accuracy {common.percent(history.final_train_accuracy)}, held-out "
@@ -169,38 +180,35 @@ def run(args: argparse.Namespace) -> int:
         f"({len(y_test)} {extra['what']}); final batch loss {history.loss[-1]:.4g}"
     )
     if args.name == "names-mlp":
-        print(f"names  {', '.join(_sample_names(model, 8, args.seed))}")
+        print(f"names  {', '.join(sample_names(model, 8, args.seed))}")
     common.report(history, wall, written)
     return 0
 
 
-def _read_config(path: Path) -> dict[str, Any]:
-    """The config in `path`, read as a model file is (`io.read_config`): bounded in size,
-    depth and parameters before anything is built."""
-    try:
-        return io.read_config(path)
-    except io.ModelFileError as err:
-        raise UsageError(f"--model-config {err}") from None
-
-
-def _load(name: str, seed: int) -> tuple[Any, ...]:
+def load_data(name: str, seed: int) -> tuple[Any, ...]:
     """(X, y, X_test, y_test, description, extra) for a preset's data; `extra` names the
-    held-out examples ("what") and adds to the model file's metadata ("metadata")."""
+    held-out examples ("what"), adds to the model file's metadata ("metadata") and keeps how
+    the inputs were scaled ("scale": mean and std, for `chainrule predict`'s pictures)."""
     import numpy as np
 
-    if name == "names-mlp":
-        words = data.names("first")
-        words = [words[i] for i in np.random.default_rng(seed).permutation(len(words))]
-        n1, n2 = int(0.8 * len(words)), int(0.9 * len(words))
-        X, y = data.name_contexts(words[:n1], 3)
-        X_dev, y_dev = data.name_contexts(words[n1:n2], 3)
-        about = (
-            f"census first names: {n1} to train on ({len(y)} contexts of 3 characters), "
-            f"{n2 - n1} dev names ({len(y_dev)} contexts), shuffled with seed {seed}"
-        )
-        extra = {"what": "dev contexts", "metadata": {"block_size": 3}}
-        return X, y, X_dev, y_dev, about, extra
-    X, y, X_test, y_test = data.mnist5k_arrays(test_size=1000, seed=seed)
+    split = PRESETS[name].split
+    try:
+        if name == "names-mlp":
+            words = data.names("first")
+            words = [words[i] for i in np.random.default_rng(seed).permutation(len(words))]
+            n1, n2 = (int(fraction * len(words)) for fraction in split["dev"])
+            X, y = data.name_contexts(words[:n1], BLOCK_SIZE)
+            X_dev, y_dev = data.name_contexts(words[n1:n2], BLOCK_SIZE)
+            about = (
+                f"census first names: {n1} to train on ({len(y)} contexts of {BLOCK_SIZE} "
+                f"characters), {n2 - n1} dev names ({len(y_dev)} contexts), shuffled with seed "
+                f"{seed}"
+            )
+            extra = {"what": "dev contexts", "metadata": {"block_size": BLOCK_SIZE}}
+            return X, y, X_dev, y_dev, about, extra
+        X, y, X_test, y_test = data.mnist5k_arrays(test_size=int(split["held_out"]), seed=seed)
+    except ImportError as err:
+        raise UsageError(str(err)) from None
     mean, std = float(X.mean()), float(X.std())
     X, X_test = (X - mean) / std, (X_test - mean) / std
     about = (
@@ -208,19 +216,40 @@ def _load(name: str, seed: int) -> tuple[Any, ...]:
         f"{seed}), pixels standardised with mean {mean:.4f} and std {std:.4f}"
     )
     extra = {"what": "held-out digits", "metadata": {"input_mean": mean, "input_std": std}}
-    return X, y, X_test, y_test, about, extra
+    return X, y, X_test, y_test, about, {**extra, "scale": (mean, std)}
 
 
-def _sample_names(model: Any, count: int, seed: int) -> list[str]:
-    """Names made up by a trained names model (evaluation mode), one character at a time."""
+def rebuild(path: Path, meta: dict[str, Any]) -> tuple[Any, ...]:
+    """A preset model's data again, as `load_data` gives it, from what its file keeps: the
+    preset, its data set and split, and the seed that shuffled them."""
+    name, seed = meta["preset"], meta.get("seed")
+    if name not in PRESETS:
+        raise UsageError(f"{path}: metadata 'preset' must be one of {', '.join(PRESETS)}")
+    if type(seed) is not int or seed < 0:
+        raise UsageError(f"{path}: metadata 'seed' must be a whole number >= 0, got {seed!r}")
+    for key in ("dataset", "split"):
+        own = getattr(PRESETS[name], key)
+        if meta.get(key, own) != own:  # files older than these keys had the same data
+            raise UsageError(
+                f"{path}: metadata {key!r} is {meta[key]!r}, but {name} trains on {own!r}"
+            )
+    common.require_packages(f"a model of chainrule preset {name}", ["numpy"], "tensor")
+    return load_data(name, seed)
+
+
+def sample_names(model: Any, count: int, seed: int, prefix: str = "") -> list[str]:
+    """Names made up by a trained names model (evaluation mode), one character at a time after
+    `prefix` (letters a..z), each at most `MAX_NAME` letters."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
+    start = [data.NAME_CHARS.index(c) for c in prefix]
     made = []
     with no_grad():
         for _ in range(count):
-            context, chars = [0, 0, 0], list[str]()
-            while len(chars) < 30:
+            chars = list(prefix)
+            context = ([0] * BLOCK_SIZE + start)[-BLOCK_SIZE:]
+            while len(chars) < MAX_NAME:
                 probs = model(np.array([context])).softmax(axis=-1).numpy()[0].astype(float)
                 ix = int(rng.choice(len(probs), p=probs / probs.sum()))
                 if ix == 0:

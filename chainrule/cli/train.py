@@ -116,32 +116,25 @@ def register(sub: Any) -> None:
         ("--force", "store_true", "replace the files of an earlier run in --out"),
         ("--quiet", "store_true", "no progress bar and no header; only the results"),
     ])  # fmt: skip
-    p.set_defaults(seed=DEMO_SEED, engine="auto")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, seed=DEMO_SEED, engine="auto")
 
 
 def _settings_epilog() -> str:
     """Each data set's settings where they differ from micrograd's demo, wrapped."""
     demo = [name for name, row in DATASETS.items() if row.defaults == MICROGRAD]
-    entries = [
-        (
-            ", ".join(demo),
-            "micrograd's demo: hidden layers 16,16, relu, hinge for two classes (cross_entropy "
-            "for more), sgd lr 1 (0.1 with another loss), 1e-4 L2, linear schedule, 100 "
-            "full-batch steps, 100 points and 100 held-out ones",
-        )
-    ]
+    demo_text = (
+        "micrograd's demo: hidden layers 16,16, relu, hinge for two classes (cross_entropy "
+        "for more), sgd lr 1 (0.1 with another loss), 1e-4 L2, linear schedule, 100 "
+        "full-batch steps, 100 points and 100 held-out ones"
+    )
+    lines = [f"{', '.join(demo)}: {demo_text}"]
     for name, row in DATASETS.items():
-        if name not in demo:
-            own = [f.name for f in fields(DataDefaults)]
-            own = [k for k in own if getattr(row.defaults, k) != getattr(MICROGRAD, k)]
-            entries.append((name, ", ".join(_as_flag(k, row.defaults) for k in own)))
-    lines = ["settings of each data set (a flag given overrides its own):"]
-    for names, text in entries:
-        lines.append(
-            textwrap.fill(f"{names}: {text}", 78, initial_indent="  ", subsequent_indent=" " * 6)
-        )
-    return "\n".join(lines)
+        own = [f.name for f in fields(DataDefaults)]
+        own = [k for k in own if getattr(row.defaults, k) != getattr(MICROGRAD, k)]
+        if own:
+            lines.append(f"{name}: {', '.join(_as_flag(k, row.defaults) for k in own)}")
+    wrapped = (textwrap.fill(t, 78, initial_indent="  ", subsequent_indent=" " * 6) for t in lines)
+    return "\n".join(["settings of each data set (a flag given overrides its own):", *wrapped])
 
 
 def _as_flag(name: str, defaults: DataDefaults) -> str:
@@ -156,17 +149,7 @@ def _as_flag(name: str, defaults: DataDefaults) -> str:
 # -- the settings: the flags given, the data set's own for the rest ----------------------------
 
 # The settings that are `fit`'s own keyword arguments.
-FIT_SETTINGS = (
-    "loss",
-    "optimizer",
-    "lr",
-    "momentum",
-    "l2",
-    "steps",
-    "epochs",
-    "batch_size",
-    "schedule",
-)
+FIT_SETTINGS = "loss optimizer lr momentum l2 steps epochs batch_size schedule".split()
 
 
 @dataclass

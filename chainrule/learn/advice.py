@@ -16,6 +16,7 @@ keyword arguments (`lr=0.1`).
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from collections.abc import Sequence
@@ -201,10 +202,20 @@ def diagnose(
         observed.append(f"the loss stayed at {end:.4g} from step {flat} on")
     if not observed:
         return []
-    tries = _learning_tries(lr, default_lr, optimizer, batch_size, samples, relu, len(loss), epochs)
-    return [
-        Advice("learned_nothing", "the model learned nothing: " + ", and ".join(observed), tries)
-    ]
+    # what most often makes a stuck run learn, most likely first; three at most
+    tries: list[dict[str, Any]] = []
+    if batch_size >= samples and samples > 256:  # one update per pass over many points
+        tries.append({"batch_size": 32, "epochs": 10})
+    if relu:  # ReLUs that output 0 for every point pass no gradient: they never recover
+        tries.append({"activation": "tanh"})
+    if optimizer == "sgd":
+        tries.append({"optimizer": "adam", "lr": 0.01})
+    if lr <= default_lr:
+        tries.append({"lr": _round(lr * 10)})
+    if not epochs and len(loss) < 2000:
+        tries.append({"steps": len(loss) * 5})
+    what = "the model learned nothing: " + ", and ".join(observed)
+    return [Advice("learned_nothing", what, tuple(tries[:3]))]
 
 
 def diverged_advice(what: str, lr: float, default_lr: float, optimizer: str | None) -> Advice:
@@ -235,36 +246,9 @@ def diverged_advice(what: str, lr: float, default_lr: float, optimizer: str | No
     )
 
 
-def _learning_tries(
-    lr: float,
-    default_lr: float,
-    optimizer: str | None,
-    batch_size: int,
-    samples: int,
-    relu: bool,
-    steps: int,
-    epochs: bool,
-) -> tuple[dict[str, Any], ...]:
-    """List what most often makes a stuck run learn, most likely first; three at most."""
-    tries: list[dict[str, Any]] = []
-    if batch_size >= samples and samples > 256:  # one update per pass over many points
-        tries.append({"batch_size": 32, "epochs": 10})
-    if relu:  # ReLUs that output 0 for every point pass no gradient: they never recover
-        tries.append({"activation": "tanh"})
-    if optimizer == "sgd":
-        tries.append({"optimizer": "adam", "lr": 0.01})
-    if lr <= default_lr:
-        tries.append({"lr": _round(lr * 10)})
-    if not epochs and steps < 2000:
-        tries.append({"steps": steps * 5})
-    return tuple(tries[:3])
-
-
 def _flat_from(loss: Sequence[float], window: int) -> int | None:
     """Find the first step from which the (smoothed) loss stays within 1% of its final value."""
-    sums = [0.0]
-    for value in loss:
-        sums.append(sums[-1] + value)
+    sums = [0.0, *itertools.accumulate(loss)]
     smooth = [
         (sums[k + 1] - sums[max(0, k - window + 1)]) / (k + 1 - max(0, k - window + 1))
         for k in range(len(loss))

@@ -28,6 +28,7 @@ row in the table.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import random
@@ -67,12 +68,7 @@ def _noise(value: Any, who: str) -> float:
 
 
 def _seed(value: Any, who: str) -> int | None:
-    must = "a non-negative integer or None"
-    return (
-        None
-        if value is None
-        else int(check_number(value, f"{who}: seed", lambda v: v >= 0, must, True))
-    )
+    return None if value is None else _count(value, who, "seed", 0)
 
 
 def _coded(classes: Sequence[int], n_classes: int, labels: str, who: str) -> list[int]:
@@ -304,12 +300,8 @@ def spirals(
         for i in range(m):
             r = 0.05 + 0.95 * (i / (m - 1) if m > 1 else 1.0)  # keep off the shared centre
             angle = 2 * math.pi * (k / k_classes + turns * r)
-            X.append(
-                [
-                    r * math.cos(angle) + rng.gauss(0, noise),
-                    r * math.sin(angle) + rng.gauss(0, noise),
-                ]
-            )
+            x1 = r * math.cos(angle) + rng.gauss(0, noise)  # drawn in this order: the seed's
+            X.append([x1, r * math.sin(angle) + rng.gauss(0, noise)])
             ys.append(k)
     return X, _coded(ys, k_classes, labels, who)
 
@@ -410,16 +402,13 @@ def plain_moons(n: int, noise: float, seed: int) -> tuple[Rows, list[int]]:
     Returns:
         `(X, y)`, with class indices.
     """
-    outer, inner = n // 2, n - n // 2
     X, y = [], []
-    for i in range(outer):
-        t = math.pi * i / max(outer - 1, 1)
-        X.append([math.cos(t), math.sin(t)])
-        y.append(0)
-    for i in range(inner):
-        t = math.pi * i / max(inner - 1, 1)
-        X.append([1 - math.cos(t), 1 - math.sin(t) - 0.5])
-        y.append(1)
+    for count, label in ((n // 2, 0), (n - n // 2, 1)):
+        for i in range(count):
+            t = math.pi * i / max(count - 1, 1)
+            a, b = math.cos(t), math.sin(t)
+            X.append([a, b] if label == 0 else [1 - a, 1 - b - 0.5])
+            y.append(label)
     return _noisy(X, noise, random.Random(seed)), y
 
 
@@ -471,10 +460,10 @@ def plain_blobs(n: int, noise: float, seed: int) -> tuple[Rows, list[int]]:
 _EXTRA = "pip install 'chainrule[data]'"
 
 
-def _package_folder(package: str, who: str, what: str) -> Any:
-    """Find the folder of an installed package without importing it.
+def _shipped_file(package: str, relative: str, who: str, what: str) -> Any:
+    """Find a file that an installed package ships, without importing the package.
 
-    A missing package is an ImportError that says what to install.
+    A missing package (or file) is an ImportError that says what to install.
     """
     import importlib.util
     from pathlib import Path
@@ -485,11 +474,7 @@ def _package_folder(package: str, who: str, what: str) -> Any:
             f"{who} reads {what} that the {package!r} package ships, and it is not installed: "
             f"pip install {package} (or {_EXTRA})"
         )
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-def _shipped_file(package: str, relative: str, who: str, what: str) -> Any:
-    path = _package_folder(package, who, what) / relative
+    path = Path(next(iter(spec.submodule_search_locations))) / relative
     if not path.is_file():
         raise ImportError(
             f"{who}: the {package!r} package is installed but has no {relative}; "
@@ -533,24 +518,18 @@ def mnist5k(seed: int | None = None) -> tuple[Any, Any]:
     return X, y
 
 
+@functools.cache
 def _read_mnist(path: str) -> Any:
     """Read the CSV's 5,000 rows of 784 pixels and a label, once per process.
 
-    numpy's C parser takes a fraction of a second; each caller gets a copy.
+    numpy's C parser takes a fraction of a second; callers copy what they change.
     """
-    cached = _MNIST_CACHE.get(path)
-    if cached is None:
-        import gzip
+    import gzip
 
-        import numpy as np
+    import numpy as np
 
-        with gzip.open(path, "rt") as handle:
-            cached = np.loadtxt(handle, delimiter=",", dtype=np.float32)
-        _MNIST_CACHE[path] = cached
-    return cached.copy()
-
-
-_MNIST_CACHE: dict[str, Any] = {}
+    with gzip.open(path, "rt") as handle:
+        return np.loadtxt(handle, delimiter=",", dtype=np.float32)
 
 
 def mnist5k_arrays(test_size: int = 1000, seed: int | None = 0) -> tuple[Any, Any, Any, Any]:

@@ -247,9 +247,7 @@ def check(recipe: Any) -> dict[str, Any]:
         lambda v: isinstance(v, list) and bool(v) and all(isinstance(f, str) for f in v),
         "a non-empty list of feature names",
     )
-    unknown = [f for f in names if f not in FEATURES]
-    if unknown:
-        raise ValueError(f"unknown feature {unknown[0]!r}; the features are {', '.join(FEATURES)}")
+    features([], names)  # an unknown feature is named
     r.setdefault("added", [])
     need(
         "added", lambda v: isinstance(v, list) and all(map(_is_added, v)), "[[x1, x2, class], ...]"
@@ -263,25 +261,14 @@ def _number(x: Any) -> bool:
 
 def _is_scaling(v: Any) -> bool:
     center = v.get("center") if isinstance(v, Mapping) else None
-    return (
-        isinstance(center, list)
-        and len(center) == 2
-        and all(map(_number, center))
-        and _number(v.get("scale"))
-        and v["scale"] > 0
-    )
+    centred = isinstance(center, list) and len(center) == 2 and all(map(_number, center))
+    return centred and _number(v.get("scale")) and v["scale"] > 0
 
 
 def _is_added(p: Any) -> bool:
     """Say whether `p` is an added point: [x1, x2, class] on the plane."""
-    return (
-        isinstance(p, list)
-        and len(p) == 3
-        and _number(p[0])
-        and _number(p[1])
-        and type(p[2]) is int
-        and p[2] >= 0
-    )
+    on_plane = isinstance(p, list) and len(p) == 3 and _number(p[0]) and _number(p[1])
+    return on_plane and type(p[2]) is int and p[2] >= 0
 
 
 def plane_points(recipe: Mapping[str, Any]) -> tuple[list, list, list, list]:

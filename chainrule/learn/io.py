@@ -25,7 +25,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -314,7 +314,7 @@ def _read(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
         raise ModelFileError(path, f"parameter {bad[0]} is not a finite number: {bad[1]}")
     _check_metadata(path, metadata)
     needed = _size(path, document["config"])  # before building: a tampered config allocates
-    stored = _count_leaves(parameters)
+    stored = sum(1 for _ in _leaves(parameters))
     if needed > stored and needed > _BUILD_TO_DIAGNOSE:
         raise ModelFileError(
             path, f"the config describes {needed:,} parameters but the file holds {stored:,}"
@@ -499,28 +499,19 @@ def _refuse_constant(name: str) -> float:
 _BUILD_TO_DIAGNOSE = 1_000_000
 
 
-def _count_leaves(tree: Any) -> int:
-    """Count the numbers a (checked) parameter tree holds."""
-    if isinstance(tree, dict):
-        return sum(map(_count_leaves, tree.values()))
-    if isinstance(tree, (list, tuple)):
-        return sum(map(_count_leaves, tree))
-    return 1
-
-
-def _bad_leaves(tree: Any, prefix: str = "") -> tuple[str, Any] | None:
-    """Find the first leaf that is not a finite real number (bools excluded), with its name."""
-    if isinstance(tree, dict):
-        items: Any = tree.items()
-    elif isinstance(tree, (list, tuple)):
-        items = enumerate(tree)
+def _leaves(tree: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every leaf of a parameter tree (nested objects and lists), with its dotted name."""
+    if isinstance(tree, (dict, list, tuple)):
+        items = tree.items() if isinstance(tree, dict) else enumerate(tree)
+        for key, value in items:
+            yield from _leaves(value, _join(prefix, str(key)))
     else:
-        return None if _number(tree) else (prefix or "<root>", _shown(tree))
-    for key, value in items:
-        found = _bad_leaves(value, f"{prefix}.{key}" if prefix else str(key))
-        if found:
-            return found
-    return None
+        yield prefix or "<root>", tree
+
+
+def _bad_leaves(tree: Any) -> tuple[str, Any] | None:
+    """Find the first leaf that is not a finite real number (bools excluded), with its name."""
+    return next(((name, _shown(v)) for name, v in _leaves(tree) if not _number(v)), None)
 
 
 def _check_same_shape(
@@ -571,12 +562,10 @@ def _join(prefix: str, key: str) -> str:
 
 
 def _kind(obj: Any) -> str:
-    names = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
-    if obj is None:
-        return "null"
-    return names.get(
-        type(obj), f"the number {obj!r}" if isinstance(obj, (int, float)) else type(obj).__name__
-    )
+    names: dict[type, str] = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}
+    names[type(None)] = "null"
+    number = isinstance(obj, (int, float)) and not isinstance(obj, bool)
+    return f"the number {obj!r}" if number else names.get(type(obj), type(obj).__name__)
 
 
 def _describe(err: BaseException) -> str:

@@ -16,10 +16,11 @@ Every string `chainrule train` takes, `fit` takes too: `loss="cross_entropy"`,
 `optimizer="adam"`, `schedule="cosine"`.
 
 Failures speak. Data holding a NaN or an infinity are refused before the first step, naming
-the row and column. A run whose loss becomes inf or nan stops (`TrainingDiverged`, saying what
-to try). A run that ends having learned nothing (chance-level accuracy, a loss flat from the
-start) or whose loss grew far above where it began warns (`TrainingWarning`) and keeps the
-advice in `History.warnings` (`chainrule.learn.advice`).
+the row and column. A run whose loss, or whose BatchNorm's running statistics, become inf or
+nan stops (`TrainingDiverged`, saying where and what to try). A run that ends having learned
+nothing (chance-level accuracy, a loss flat from the start) or whose loss grew far above where
+it began warns (`TrainingWarning`) and keeps the advice in `History.warnings`
+(`chainrule.learn.advice`).
 
 Labels. Give class labels as the data sets do: 0/1 (or -1/+1) for two classes, 0..C-1 for more.
 `fit` turns them into what the loss needs (`chainrule.learn.losses.Task`): -1/+1 for `hinge`,
@@ -51,7 +52,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..autograd import collector_paused, no_grad
-from ..engines import Engine, engine_for
+from ..engines import engine_for
 from ..extras import require
 from ..nn import check_number, check_size
 from . import optim
@@ -321,7 +322,8 @@ def fit(
     Raises:
         ValueError: A bad argument or bad data, named (a NaN in `X` names its row and column).
         TypeError: An optimizer or a schedule of the wrong kind.
-        TrainingDiverged: The loss became inf or nan; the message says what to try.
+        TrainingDiverged: The loss (or BatchNorm's running statistics) became inf or nan;
+            the message says where, and what to try.
         chainrule.extras.MissingExtra: `progress=True` without tqdm installed.
 
     Examples:
@@ -356,6 +358,7 @@ def fit(
     every = max(1, total // 10) if eval_every is None else check_size(eval_every, "fit: eval_every")
 
     params = model.parameters()
+    buffers: list[tuple[str, Any]] = getattr(model, "named_buffers", list)()
     optimizer, name = _optimizer(optimizer, params, lr, momentum)
     scheduler, lr_at = _schedule(schedule, optimizer, total)
     tqdm = _tqdm() if progress else None  # before any work: a missing tqdm is said at once
@@ -364,15 +367,21 @@ def fit(
         width = engine.width(engine.forward(model, engine.inputs(X[:1])))
     task = Task(loss, y, width)
     inputs, targets, classes = engine.inputs(X), engine.targets(task.targets(y)), task.classes(y)
-    held_out = None
-    if X_test is not None and y_test is not None:
-        held_out = (engine.inputs(X_test), task.classes(y_test))
     history = History(threshold=task.threshold, batch_size=batch, train_size=n, l2=l2)
 
     def score_held_out(done: int) -> None:
-        if held_out is not None:
+        if X_test is not None and y_test is not None:
             history.eval_steps.append(done)
-            history.test_accuracy.append(_accuracy(engine, model, *held_out, task.threshold))
+            history.test_accuracy.append(accuracy(test_inputs, task.classes(y_test)))
+
+    def accuracy(inputs: Any, classes: list[int] | None) -> float | None:
+        if classes is None:
+            return None
+        with no_grad(), evaluating(model):
+            outputs = engine.forward(model, inputs)
+            return engine.correct(outputs, classes, task.threshold) / len(classes)
+
+    test_inputs = None if X_test is None else engine.inputs(X_test)
 
     rng = random.Random(seed)
     order = list(range(n))
@@ -413,8 +422,12 @@ def fit(
             history.step_time.append(clock() - t0)
             history.loss.append(value)
             history.train_accuracy.append(acc)
-            if not math.isfinite(value):
-                what = f"the loss became {value} at step {k} (it started at {history.loss[0]:.4g})"
+            # BatchNorm's running statistics can overflow while the loss stays finite (a
+            # batch's loss is computed with the batch's own statistics): that run is lost too.
+            bad = next((n for n, b in buffers if not math.isfinite(float(b.data.sum()))), None)
+            if not math.isfinite(value) or bad:
+                became = f"the loss became {value}" if bad is None else f"{bad} became inf or nan"
+                what = f"{became} at step {k} (the loss started at {history.loss[0]:.4g})"
                 advice = diverged_advice(what, history.lr[0], _default_lr(name), name)
                 raise TrainingDiverged(f"fit: {advice}", advice)
             if (k + 1) % every == 0 or k + 1 == total:
@@ -437,7 +450,7 @@ def fit(
         if classes is not None:
             history.final_train_accuracy = engine.correct(outputs, classes, task.threshold) / n
         del outputs
-    if held_out is not None:
+    if X_test is not None:
         history.final_test_accuracy = history.test_accuracy[-1]
     run: dict[str, Any] = {"lr": history.lr[0], "default_lr": _default_lr(name), "optimizer": name}
     run.update(batch_size=batch, samples=n, relu=_uses_relu(model), epochs=epochs is not None)
@@ -448,15 +461,6 @@ def fit(
 
 
 # -- helpers -------------------------------------------------------------------------------------
-
-
-def _accuracy(
-    engine: type[Engine], model: Any, inputs: Any, classes: list[int] | None, threshold: float
-) -> float | None:
-    if classes is None:
-        return None
-    with no_grad(), evaluating(model):
-        return engine.correct(engine.forward(model, inputs), classes, threshold) / len(classes)
 
 
 @contextmanager

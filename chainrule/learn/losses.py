@@ -548,11 +548,8 @@ def categorical_accuracy(logits_rows: Sequence[Sequence[Any]], labels: Sequence[
         raise ValueError(f"categorical_accuracy: {len(logits_rows)} rows but {len(labels)} labels")
     if len(logits_rows) == 0:
         raise ValueError("categorical_accuracy: no rows")
-    hits = 0
-    for row, label in zip(logits_rows, labels):
-        data = [_score(z) for z in row]
-        hits += data.index(max(data)) == label
-    return hits / len(logits_rows)
+    rows = [[_score(z) for z in row] for row in logits_rows]
+    return sum(row.index(max(row)) == label for row, label in zip(rows, labels)) / len(rows)
 
 
 def accuracy(outputs: Sequence[Any], labels: Sequence[float]) -> float:
