@@ -49,12 +49,16 @@ def kept_shape(shape: tuple[int, ...], axis: int | tuple[int, ...]) -> tuple[int
     return tuple(kept)
 
 
-@lru_cache(maxsize=64)
-def ones(n: int, dtype: np.dtype) -> np.ndarray:
-    """A row of n ones (cached, read-only), to sum a batch's gradients with one BLAS call."""
-    row = np.ones(n, dtype)
-    row.flags.writeable = False
-    return row
+@lru_cache(maxsize=128)
+def ones(shape: int | tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """Ones of `shape` (cached, read-only).
+
+    A row of them sums a batch's gradients with one BLAS call; times a reduction's gradient,
+    they spread it over what was reduced.
+    """
+    out = np.ones(shape, dtype)
+    out.flags.writeable = False
+    return out
 
 
 @lru_cache(maxsize=64)

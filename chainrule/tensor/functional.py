@@ -361,18 +361,15 @@ def _batched(x: Tensor, who: str, shape_hint: str) -> tuple[Tensor, bool]:
 
 
 def _fitted(
-    who: str,
-    what: str,
-    kernel: tuple[int, int],
-    stride: tuple[int, int],
-    padding: tuple[int, int],
-    channels: str,
-    shape: tuple[int, ...],
+    who: str, what: str, sizes: Any, channels: str, shape: tuple[int, ...]
 ) -> tuple[int, int]:
-    """(OH, OW), the positions the kernel takes; a ValueError when it takes none."""
-    (KH, KW), (ph, pw) = kernel, padding
-    OH = conv_output_size(shape[-2], KH, stride[0], ph)
-    OW = conv_output_size(shape[-1], KW, stride[1], pw)
+    """(OH, OW), the positions the kernel takes; a ValueError when it takes none.
+
+    `sizes` is ((KH, KW), stride, padding), each a (height, width) pair.
+    """
+    (KH, KW), (sh, sw), (ph, pw) = sizes
+    OH = conv_output_size(shape[-2], KH, sh, ph)
+    OW = conv_output_size(shape[-1], KW, sw, pw)
     if OH < 1 or OW < 1:
         raise ValueError(
             f"{who}: the {KH}x{KW} {what} does not fit: expected input of shape "
@@ -460,7 +457,7 @@ def conv2d(
         )
     if bias is not None and bias.shape != (O,):
         raise ValueError(f"{who}: bias must have shape ({O},), got {bias.shape}")
-    OH, OW = _fitted(who, "kernel", (KH, KW), (sh, sw), (ph, pw), str(C), x.shape)
+    OH, OW = _fitted(who, "kernel", ((KH, KW), (sh, sw), (ph, pw)), str(C), x.shape)
     # The first layer of a network (an input that needs no gradient) keeps the plain layout:
     # its backward pass is only the weights', which would pay for the wide rows and gain
     # nothing from them.
@@ -606,21 +603,18 @@ def max_pool2d(
     """
     who = "max_pool2d"
     x = _as_input(input, None, who)
-    (KH, KW), (sh, sw), (ph, pw) = _pool_sizes(f"{who}:", kernel_size, stride, padding)
+    sizes = _pool_sizes(f"{who}:", kernel_size, stride, padding)
+    (KH, KW), (sh, sw), (ph, pw) = sizes
     if x.dtype.kind != "f":
         raise TypeError(f"{who}: expected a float input, got dtype {x.dtype}")
     x4, one = _batched(x, who, "(N, C, H, W) or (C, H, W)")
     N, C, H, W = x4.shape
-    OH, OW = _fitted(who, "window", (KH, KW), (sh, sw), (ph, pw), "C", x.shape)
+    OH, OW = _fitted(who, "window", sizes, "C", x.shape)
     xp = _padded(x4.data, ph, pw, -np.inf)
-    offsets = [(i, j) for i in range(KH) for j in range(KW)]
-    first = xp[_window(0, 0, sh, sw, OH, OW)]
-    if len(offsets) == 1:
-        out = first.copy()
-    else:
-        out = np.maximum(first, xp[_window(*offsets[1], sh, sw, OH, OW)])
-        for i, j in offsets[2:]:
-            np.maximum(out, xp[_window(i, j, sh, sw, OH, OW)], out=out)
+    windows = [xp[_window(k // KW, k % KW, sh, sw, OH, OW)] for k in range(KH * KW)]
+    out = np.maximum(windows[0], windows[1]) if len(windows) > 1 else windows[0].copy()
+    for window in windows[2:]:
+        np.maximum(out, window, out=out)
     result = _unary(out, "max_pool2d", x4, (xp, (KH, KW, sh, sw, ph, pw)))
     return result.reshape(out.shape[1:]) if one else result
 

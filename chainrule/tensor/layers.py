@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import inspect
 import math
-import numbers
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -36,6 +35,7 @@ from ..nn import (
     Module,
     build_model,
     check_activation,
+    check_number,
     check_size,
     count_parameters,
 )
@@ -595,12 +595,6 @@ class Flatten(TensorModule):
 # -- makemore's layers: lookup, normalisation, dropout --------------------------------------
 
 
-def _positive_float(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value) > 0:
-        raise ValueError(f"{what} must be a number > 0, got {value!r}")
-    return float(value)
-
-
 class Embedding(TensorModule):
     """A table of vectors looked up by integer index, PyTorch's `nn.Embedding`.
 
@@ -708,7 +702,7 @@ class BatchNorm1d(TensorModule):
         dtype: Any = np.float32,
     ) -> None:
         self.num_features = C = check_size(num_features, "BatchNorm1d num_features")
-        self.eps = _positive_float(eps, "BatchNorm1d eps")
+        self.eps = float(check_number(eps, "BatchNorm1d eps", lambda v: v > 0, "a number > 0"))
         if momentum is not None:
             momentum = float(momentum)
             if not 0 <= momentum <= 1:
@@ -786,7 +780,7 @@ class LayerNorm(TensorModule):
         self.normalized_shape = tuple(check_size(n, "LayerNorm normalized_shape") for n in shape)
         if not self.normalized_shape:
             raise ValueError("LayerNorm normalized_shape must name at least one dimension")
-        self.eps = _positive_float(eps, "LayerNorm eps")
+        self.eps = float(check_number(eps, "LayerNorm eps", lambda v: v > 0, "a number > 0"))
         self.elementwise_affine = bool(elementwise_affine)
         self._has_bias = bool(bias)
         shape, affine = self.normalized_shape, elementwise_affine
@@ -836,9 +830,9 @@ class Dropout(TensorModule):
     """
 
     def __init__(self, p: float = 0.5, seed: int | None = None) -> None:
-        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
-            raise ValueError(f"Dropout p must be a probability in [0, 1], got {p!r}")
-        self.p: float = float(p)
+        self.p = float(
+            check_number(p, "Dropout p", lambda v: 0 <= v <= 1, "a probability in [0, 1]")
+        )
         self._generator: np.random.Generator = np.random.default_rng(seed)
 
     def __call__(self, x: Any) -> Tensor:

@@ -10,8 +10,8 @@ autograd is the same, piece for piece:
   `chainrule.ops` uses its row's derivatives) that multiplies the incoming gradient by the
   local derivative. It is written once, with operations arrays and Tensors both have: on
   arrays it is the training step, on Tensors the recorded one (`create_graph=True`), whose
-  gradients can be differentiated again. The arithmetic and the lecture's functions keep a
-  hand-written numpy step (`RULES`, fewer temporaries), checked against their table rows;
+  gradients can be differentiated again. The arithmetic and relu keep a hand-written numpy
+  step (`RULES`, fewer temporaries), checked against their table rows;
 * `backward()` hands the graph to `chainrule.autograd.backpropagate`, the very walk `Value` uses.
 
 The array helpers (broadcast gradients summed back, the error messages) are in `arrays.py`.
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterator, Sequence
-from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
@@ -54,6 +53,7 @@ from .arrays import (
     broadcast_error,
     kept_shape,
     matmul_error,
+    ones,
     scattered,
     sum_to_shape,
     tensor_name,
@@ -501,10 +501,8 @@ class Tensor:
                 f"permute: {tuple(dims)} is not an ordering of the {n} axes of {tensor_name(self)} "
                 f"of shape {self.shape}"
             )
-        inverse = [0] * n
-        for i, d in enumerate(dims):
-            inverse[d % n] = i
-        return _unary(self.data.transpose(dims), "permute", self, tuple(inverse))
+        inverse = tuple(sorted(range(n), key=lambda i: dims[i] % n))  # the permutation undone
+        return _unary(self.data.transpose(dims), "permute", self, inverse)
 
     def transpose(self, dim0: int = -2, dim1: int = -1) -> Tensor:
         """Swap two axes, as `torch.transpose`.
@@ -767,31 +765,18 @@ def _d_pow(out: Tensor) -> None:  # d(a**b)/da = b * a**(b-1), d(a**b)/db = a**b
             _add_grad(b, g * local)
 
 
-def _d_neg(out: Tensor) -> None:  # d(-a)/da = -1
-    _add_grad(out._args[0], -out.grad)
-
-
-def _d_exp(out: Tensor) -> None:  # d(e**a)/da = e**a
-    _add_grad(out._args[0], out.grad * out.data)
-
-
-def _d_log(out: Tensor) -> None:  # d(ln a)/da = 1/a
-    a = out._args[0]
-    _add_grad(a, out.grad / a.data)
-
-
-def _d_tanh(out: Tensor) -> None:  # d(tanh a)/da = 1 - tanh(a)**2
-    t = out.data
-    _add_grad(out._args[0], out.grad * (1 - t * t))
-
-
 def _d_relu(out: Tensor) -> None:  # d(relu a)/da = 1 where a > 0 (or nan, as torch), else 0
     _add_grad(out._args[0], out.grad * (out.data != 0))  # relu is 0 exactly where a <= 0
 
 
-def _d_sigmoid(out: Tensor) -> None:  # d(s(a))/da = s(a) * (1 - s(a))
-    s = out.data
-    _add_grad(out._args[0], out.grad * (s * (1 - s)))
+def _d_table(out: Tensor) -> None:  # a row of the op table: g times each local derivative
+    op = out._ctx if out._ctx.__class__ is Op else ops.TABLE[out._op]
+    args = out._args
+    g = out.grad
+    xs = [a.data for a in args]
+    for i, a in enumerate(args):
+        if a.requires_grad:
+            _add_grad(a, g * op.partials[i](*xs, out.data))
 
 
 RULES: dict[str, Callable[[Tensor], None]] = {
@@ -800,23 +785,14 @@ RULES: dict[str, Callable[[Tensor], None]] = {
     "*": _d_mul,
     "/": _d_div,
     "**": _d_pow,
-    "neg": _d_neg,
-    "exp": _d_exp,
-    "log": _d_log,
-    "tanh": _d_tanh,
     "relu": _d_relu,
-    "sigmoid": _d_sigmoid,
+    # the others' rows are as cheap as a hand-written step: g times the row's local derivative
+    "neg": _d_table,
+    "exp": _d_table,
+    "log": _d_table,
+    "tanh": _d_table,
+    "sigmoid": _d_table,
 }
-
-
-def _d_table(out: Tensor) -> None:  # a row of the op table: g times each local derivative
-    op = out._ctx
-    args = out._args
-    g = out.grad
-    xs = [a.data for a in args]
-    for i, a in enumerate(args):
-        if a.requires_grad:
-            _add_grad(a, g * op.partials[i](*xs, out.data))
 
 
 def local_step(node: Tensor) -> None:
@@ -891,19 +867,11 @@ def _scatter(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
     return g._scatter(shape, index) if g.__class__ is Tensor else scattered(g, index, shape)
 
 
-@lru_cache(maxsize=64)
-def _filled(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """Ones of `shape` (cached, read-only): times a reduction's gradient, its spread."""
-    out = np.ones(shape, dtype)
-    out.flags.writeable = False
-    return out
-
-
 def _spread(g: Any, a: Tensor, axis: Axis, keepdims: bool) -> Any:
     """A reduction's gradient copied back over every element that was reduced."""
     if axis is not None and not keepdims:
         g = g.reshape(kept_shape(a.data.shape, axis))
-    return g * _filled(a.data.shape, a.data.dtype)
+    return g * ones(a.data.shape, a.data.dtype)  # times ones: the spread, for arrays and Tensors
 
 
 def _vjp_matmul(node: Tensor, g: Any) -> Pairs:  # dA = G @ Bᵀ, dB = Aᵀ @ G
