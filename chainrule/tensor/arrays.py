@@ -23,8 +23,9 @@ Axis = int | tuple[int, ...] | None
 
 
 def sum_to_shape(g: Any, shape: tuple[int, ...]) -> Any:
-    """The sum of `g` over the axes broadcasting added or stretched, for an array or a Tensor
-    (the recorded backward pass sums with Tensor ops, so the sum is differentiable too).
+    """The sum of `g` over the axes broadcasting added or stretched, for an array or a Tensor.
+
+    The recorded backward pass sums with Tensor ops, so the sum is differentiable too.
 
     If `x` of shape (10,) was added to every row of a (32, 10) array, each of the 32 rows
     sent a gradient back to the same `x`: the total is the sum over that leading axis.
@@ -70,8 +71,10 @@ def rows(n: int) -> np.ndarray:
 
 
 def scattered(values: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
-    """A zero array of `shape` with `values` added in at `index`: the gradient of indexing,
-    where an element picked twice collects both values."""
+    """A zero array of `shape` with `values` added in at `index`: the gradient of indexing.
+
+    An element picked twice collects both values.
+    """
     out = np.zeros(shape, values.dtype)
     parts = index if isinstance(index, tuple) else (index,)
     if all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis for i in parts):
@@ -90,7 +93,9 @@ class Named(Protocol):
     label: str
 
     @property
-    def shape(self) -> tuple[int, ...]: ...
+    def shape(self) -> tuple[int, ...]:
+        """The operand's shape."""
+        ...
 
 
 def tensor_name(t: Named) -> str:
