@@ -193,21 +193,15 @@ def from_torch(module: Any, dtype: Any = np.float32) -> Any:
     """
     torch = _torch()
     if isinstance(module, torch.nn.Sequential):
-        layers = [_layer_from_torch(torch, m, name, dtype) for name, m in _flat(torch, module)]
+        # the leaves of nested stacks, by their dotted names ("2.0"), each use of a module counted
+        leaves = module.named_modules(remove_duplicate=False)
+        layers = [
+            _layer_from_torch(torch, m, name, dtype)
+            for name, m in leaves
+            if not isinstance(m, torch.nn.Sequential)
+        ]
         return Sequential(*layers).train(module.training)
     return _layer_from_torch(torch, module, "0", dtype)
-
-
-def _flat(torch: Any, module: Any, prefix: str = "") -> list[tuple[str, Any]]:
-    """The leaf layers of a (possibly nested) Sequential, with their dotted names."""
-    out = []
-    for name, child in module.named_children():
-        full = f"{prefix}{name}"
-        if isinstance(child, torch.nn.Sequential):
-            out += _flat(torch, child, full + ".")
-        else:
-            out.append((full, child))
-    return out
 
 
 def _layer_from_torch(torch: Any, m: Any, name: str, dtype: Any) -> Any:

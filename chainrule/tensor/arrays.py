@@ -95,7 +95,6 @@ class Named(Protocol):
     @property
     def shape(self) -> tuple[int, ...]:
         """The operand's shape."""
-        ...
 
 
 def tensor_name(t: Named) -> str:

@@ -584,8 +584,7 @@ class Flatten(TensorModule):
         if not (0 <= start < n and 0 <= end < n) or start > end:
             need = max(self.start_dim + 1, self.end_dim + 1, -self.start_dim, -self.end_dim)
             raise shape_error(self, f"at least {need} dimensions", x.shape)
-        shape = x.shape
-        return x.reshape(shape[:start] + (-1,) + shape[end + 1 :])
+        return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1 :])
 
     def extra_repr(self) -> str:
         """Show the layer's arguments in `repr()`."""
