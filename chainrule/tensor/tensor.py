@@ -151,12 +151,9 @@ class Tensor:
             )
         what = f" for {label!r}" if label else ""
         try:
-            if dtype is not None:
-                array = _asarray(data, dtype=dtype)
-            elif isinstance(data, (_ndarray, np.generic)):
-                array = _asarray(data)
-            else:
-                array = _asarray(data, dtype=_float32)
+            if dtype is None and not isinstance(data, (_ndarray, np.generic)):
+                dtype = _float32  # an array keeps its own
+            array = _asarray(data, dtype=dtype)
         except (TypeError, ValueError) as err:
             raise TypeError(f"Tensor data{what} must be numeric array-like: {err}") from None
         if array.dtype.kind not in "fiub":
@@ -440,13 +437,11 @@ class Tensor:
         """Mean over `axis` (an int, a tuple of ints, or None for all)."""
         x = self.data
         try:
-            if x.dtype.kind == "f":  # the sum, then one division: what ndarray.mean does
-                total = _add_reduce(x, axis=axis, keepdims=keepdims)
-                count = x.size // max(total.size, 1)
-                data = total / x.dtype.type(count)
-            else:  # integers average to float64, as in numpy
-                data = x.mean(axis=axis, keepdims=keepdims)
-                count = x.size // max(data.size, 1)
+            # the sum, then one division: what ndarray.mean does (integers sum as float64)
+            wide = None if x.dtype.kind == "f" else np.float64
+            total = _add_reduce(x, axis=axis, keepdims=keepdims, dtype=wide)
+            count = x.size // max(total.size, 1)
+            data = total / total.dtype.type(count)
         except ValueError as err:
             raise axis_error("mean", self, axis, err) from None
         return _unary(data, "mean", self, (axis, keepdims, count))
