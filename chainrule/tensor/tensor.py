@@ -793,10 +793,7 @@ RULES: dict[str, Callable[[Tensor], None]] = {
 def local_step(node: Tensor) -> None:
     """One node's chain-rule step (leaves and constants have none)."""
     if node._op:
-        if node._ctx.__class__ is Op:
-            _d_table(node)
-            return
-        rule = RULES.get(node._op)
+        rule = _d_table if node._ctx.__class__ is Op else RULES.get(node._op)
         if rule is not None:
             rule(node)
             return
