@@ -94,21 +94,19 @@ def _generator(seed: int | np.random.Generator | None) -> np.random.Generator:
 
 
 def _uniform_parameters(
-    shape: tuple[int, ...],
-    fan_in: int,
-    bias: bool,
-    seed: int | np.random.Generator | None,
-    dtype: Any,
+    shape: tuple[int, ...], bias: bool, seed: int | np.random.Generator | None, dtype: Any
 ) -> tuple[Tensor, Tensor | None]:
     """A weight of `shape` and, if `bias`, a bias of `shape[0]`, both uniform in ±1/sqrt(fan_in).
 
+    fan_in is what one output sums over: every dimension of the weight but the first (the
+    inputs of a Linear layer, channels x kernel of a convolution).
     [-1/sqrt(fan_in), 1/sqrt(fan_in)] is PyTorch's default for Linear and Conv2d (kaiming_uniform
     with a=sqrt(5) works out to exactly that bound), which keeps the output's scale independent
     of the number of inputs. The weight is drawn before the bias: a seeded layer's numbers
     depend on that order.
     """
     rng = _generator(seed)
-    bound = 1.0 / math.sqrt(fan_in)
+    bound = 1.0 / math.sqrt(math.prod(shape[1:]))
     w = rng.uniform(-bound, bound, shape).astype(dtype)
     weight = Tensor(w, requires_grad=True, label="weight")
     if not bias:
@@ -194,8 +192,7 @@ class Linear(TensorModule):
     ) -> None:
         self.nin = check_size(nin, "Linear nin")
         self.nout = check_size(nout, "Linear nout")
-        shape = (self.nout, self.nin)
-        self.weight, self.bias = _uniform_parameters(shape, self.nin, bias, seed, dtype)
+        self.weight, self.bias = _uniform_parameters((self.nout, self.nin), bias, seed, dtype)
 
     @property
     def in_features(self) -> int:
@@ -478,8 +475,7 @@ class Conv2d(TensorModule):
         self.padding = pair(padding, "Conv2d padding", 0)
         kh, kw = self.kernel_size
         shape = (self.out_channels, self.in_channels, kh, kw)
-        fan_in = self.in_channels * kh * kw
-        self.weight, self.bias = _uniform_parameters(shape, fan_in, bias, seed, dtype)
+        self.weight, self.bias = _uniform_parameters(shape, bias, seed, dtype)
 
     def output_shape(self, height: int, width: int) -> tuple[int, int, int]:
         """(C_out, H_out, W_out) for an input image of this height and width."""
