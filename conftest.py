@@ -33,6 +33,8 @@ docstrings = Sybil(
         "chainrule/calculus/*.py",
         "chainrule/learn/*.py",
         "chainrule/viz/*.py",
+        "chainrule/tensor/*.py",
+        "chainrule/interop/torch.py",
     ],
     excludes=["chainrule/__main__.py"],
     document_types={".py": PythonDocStringDocument},

@@ -24,7 +24,8 @@ MODULES = [
     "chainrule.learn.advice", "chainrule.learn.data", "chainrule.learn.inputs",
     "chainrule.learn.io", "chainrule.learn.loop", "chainrule.learn.losses",
     "chainrule.learn.optim", "chainrule.viz.animate", "chainrule.viz.graph",
-    "chainrule.viz.narrate", "chainrule.viz.plots",
+    "chainrule.viz.narrate", "chainrule.viz.plots", "chainrule.tensor.tensor",
+    "chainrule.tensor.functional", "chainrule.tensor.layers", "chainrule.interop.torch",
 ]  # fmt: skip
 
 

@@ -1,5 +1,7 @@
-"""chainrule and PyTorch: models converted both ways, weights and all, and trained
-data-parallel by PyTorch's DistributedDataParallel (`fit_distributed`)."""
+"""Chainrule and PyTorch: models converted both ways, weights and all, and trained in parallel.
+
+The training is data-parallel, by PyTorch's DistributedDataParallel (`fit_distributed`).
+"""
 
 from .distributed import fit_distributed
 from .torch import from_torch, to_torch

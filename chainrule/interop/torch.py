@@ -23,11 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor.layers import KINDS, Sequential, arguments
+from ..tensor.layers import ACTIVATION_LAYERS, KINDS, Linear, Sequential, arguments
 
 __all__ = ["from_torch", "to_torch"]
 
-_TORCH_ACTIVATIONS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid"}
 _RENAMED = {"nin": "in_features", "nout": "out_features"}  # Linear's sizes, chainrule's names
 _TENSORS = ("weight", "bias", "running_mean", "running_var", "num_batches_tracked")
 # PyTorch's hyper-parameters that chainrule's layers lack: converted only at these values
@@ -53,15 +52,41 @@ def _torch() -> Any:
 def to_torch(model: Any, dtype: Any = None) -> Any:
     """A `torch.nn.Module` with the same weights and activations as `model`.
 
-    `model` is a tensor `Sequential` of the layers of `chainrule.tensor.layers` (Linear, the
-    activations ReLU, Tanh and Sigmoid, Conv2d, MaxPool2d, Flatten, Embedding, BatchNorm1d,
-    LayerNorm, Dropout), or one such layer, or a scalar `MLP` or `Layer` (`chainrule.nn`).
     The PyTorch copy has its own weights (changing one model does not change the other),
-    `requires_grad` set, ready to train, and the model's training mode. `dtype` (a torch
-    dtype) defaults to the model's own precision: the tensor model's dtype (float32 unless
-    made otherwise), and float64 for the scalar engine, whose numbers are Python floats, so
-    the weights carry over exactly. A scalar model's PyTorch copy takes a batch (N, nin) and
-    returns (N, nout), also for one output.
+    `requires_grad` set, ready to train, and the model's training mode. A scalar model's
+    PyTorch copy takes a batch (N, nin) and returns (N, nout), also for one output.
+
+    Args:
+        model: A tensor `Sequential` of the layers of `chainrule.tensor.layers` (Linear, the
+            activations ReLU, Tanh and Sigmoid, Conv2d, MaxPool2d, Flatten, Embedding,
+            BatchNorm1d, LayerNorm, Dropout), or one such layer, or a scalar `MLP` or `Layer`
+            (`chainrule.nn`).
+        dtype: A torch dtype; by default the model's own precision: the tensor model's dtype
+            (float32 unless made otherwise), and float64 for the scalar engine, whose numbers
+            are Python floats, so that the weights carry over exactly.
+
+    Returns:
+        The `torch.nn` model.
+
+    Raises:
+        TypeError: The model or one of its layers has no PyTorch counterpart here.
+        ImportError: PyTorch is not installed.
+
+    Examples:
+        >>> import torch
+        >>> from chainrule.interop import to_torch
+        >>> from chainrule.tensor.layers import mlp
+        >>> model = mlp([2, 3, 1], seed=0)
+        >>> theirs = to_torch(model)
+        >>> theirs
+        Sequential(
+          (0): Linear(in_features=2, out_features=3, bias=True)
+          (1): ReLU()
+          (2): Linear(in_features=3, out_features=1, bias=True)
+        )
+        >>> ours = model([[0.5, -1.0]]).item()
+        >>> abs(theirs(torch.tensor([[0.5, -1.0]])).item() - ours) < 1e-6
+        True
     """
     torch = _torch()
     if isinstance(model, Sequential):
@@ -70,7 +95,7 @@ def to_torch(model: Any, dtype: Any = None) -> Any:
     if type(model).__name__ in _CONVERTED and type(model) is KINDS[type(model).__name__]:
         return _layer_to_torch(torch, model, 0, dtype)
     if hasattr(model, "layers") or hasattr(model, "neurons"):
-        return _scalar_to_torch(torch, model, torch.float64 if dtype is None else dtype)
+        return _scalar_to_torch(model, torch.float64 if dtype is None else dtype)
     raise TypeError(
         f"to_torch: cannot convert {type(model).__name__}; it takes a tensor Sequential "
         f"({', '.join(_CONVERTED)}) or a scalar MLP / Layer"
@@ -102,23 +127,25 @@ def _layer_to_torch(torch: Any, layer: Any, i: int, dtype: Any) -> Any:
 
 
 def _torch_dtype(torch: Any, t: Any) -> Any:
+    """The torch dtype of a chainrule tensor's numpy dtype."""
     return torch.from_numpy(np.zeros(0, t.data.dtype)).dtype
 
 
-def _scalar_to_torch(torch: Any, model: Any, dtype: Any) -> Any:
-    """A scalar MLP (`layers`, each with `neurons`, each with `w` and `b`) as Linear layers."""
+def _scalar_to_torch(model: Any, dtype: Any) -> Any:
+    """A scalar MLP (`layers`, each with `neurons`, each with `w` and `b`) as Linear layers.
+
+    Built as the tensor model of the same numbers (float64, exactly the scalars' floats), which
+    then converts as every tensor model does.
+    """
     layers = model.layers if hasattr(model, "layers") else [model]
-    modules = []
+    modules: list[Any] = []
     for i, layer in enumerate(layers):
         neurons = getattr(layer, "neurons", None)
         if not neurons:
             raise TypeError(f"to_torch: layer {i} of {type(model).__name__} has no neurons")
-        rows = [[float(w.data) for w in n.w] for n in neurons]
-        bias = [float(n.b.data) for n in neurons]
-        linear = torch.nn.Linear(len(rows[0]), len(rows), dtype=dtype)
-        with torch.no_grad():
-            linear.weight.copy_(torch.tensor(rows, dtype=torch.float64))
-            linear.bias.copy_(torch.tensor(bias, dtype=torch.float64))
+        linear = Linear(len(neurons[0].w), len(neurons), dtype=np.float64)
+        linear.weight.data[...] = [[w.data for w in n.w] for n in neurons]
+        linear.bias.data[...] = [n.b.data for n in neurons]  # type: ignore[union-attr]
         modules.append(linear)
         activation = getattr(layer, "activation", None)
         if activation is None:  # an older layer that does not say: ask the model
@@ -126,39 +153,62 @@ def _scalar_to_torch(torch: Any, model: Any, dtype: Any) -> Any:
             activation = getattr(model, "output_activation" if last else "activation", "tanh")
         activation = activation or "linear"
         if activation != "linear":
-            if activation not in _TORCH_ACTIVATIONS:
+            if activation not in ACTIVATION_LAYERS:
                 raise ValueError(f"to_torch: layer {i} has unknown activation {activation!r}")
-            modules.append(getattr(torch.nn, _TORCH_ACTIVATIONS[activation])())
-    return torch.nn.Sequential(*modules)
+            modules.append(ACTIVATION_LAYERS[activation]())
+    return to_torch(Sequential(*modules), dtype)
 
 
 def from_torch(module: Any, dtype: Any = np.float32) -> Any:
-    """A chainrule tensor model with `module`'s weights: a `torch.nn.Sequential` (nested ones
-    are flattened) of `Linear`, `ReLU`, `Tanh`, `Sigmoid` and the layers `to_torch` makes
-    becomes a `Sequential` (one such layer on its own becomes that layer). Weights and running
-    statistics are copied, as `dtype` (float32 default); the training mode is kept."""
+    """A chainrule tensor model with `module`'s weights, its layers and its training mode.
+
+    Args:
+        module: A `torch.nn.Sequential` (nested ones are flattened) of `Linear`, `ReLU`,
+            `Tanh`, `Sigmoid` and the layers `to_torch` makes, which becomes a `Sequential`;
+            or one such layer, which becomes that layer.
+        dtype: The numpy dtype the weights and running statistics are copied as.
+
+    Returns:
+        The chainrule model.
+
+    Raises:
+        TypeError: A layer has no chainrule counterpart, or uses an option chainrule's lacks
+            (a dilation, groups, ...).
+        ImportError: PyTorch is not installed.
+
+    Examples:
+        >>> import torch
+        >>> from chainrule.interop import from_torch
+        >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
+        <torch._C.Generator object at ...>
+        >>> theirs = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh())
+        >>> ours = from_torch(theirs)
+        >>> ours
+        Sequential(
+          (layers.0): Linear(2 -> 3)
+          (layers.1): Tanh()
+        )  # 9 parameters
+        >>> (ours.layers[0].weight.numpy() == theirs[0].weight.detach().numpy()).all()
+        np.True_
+    """
     torch = _torch()
     if isinstance(module, torch.nn.Sequential):
-        layers = [_layer_from_torch(torch, m, name, dtype) for name, m in _flat(torch, module)]
+        # the leaves of nested stacks, by their dotted names ("2.0"), each use of a module counted
+        leaves = module.named_modules(remove_duplicate=False)
+        layers = [
+            _layer_from_torch(torch, m, name, dtype)
+            for name, m in leaves
+            if not isinstance(m, torch.nn.Sequential)
+        ]
         return Sequential(*layers).train(module.training)
     return _layer_from_torch(torch, module, "0", dtype)
 
 
-def _flat(torch: Any, module: Any, prefix: str = "") -> list[tuple[str, Any]]:
-    """The leaf layers of a (possibly nested) Sequential, with their dotted names."""
-    out = []
-    for name, child in module.named_children():
-        full = f"{prefix}{name}"
-        if isinstance(child, torch.nn.Sequential):
-            out += _flat(torch, child, full + ".")
-        else:
-            out.append((full, child))
-    return out
-
-
 def _layer_from_torch(torch: Any, m: Any, name: str, dtype: Any) -> Any:
-    """chainrule's namesake of the module `m`, built from `m`'s attributes of the same names,
-    with copies of its tensors."""
+    """Chainrule's namesake of the module `m`, with copies of its tensors.
+
+    Built from `m`'s attributes of the same names.
+    """
     kind = type(m).__name__
     if kind not in _CONVERTED or type(m) is not getattr(torch.nn, kind, None):
         raise TypeError(

@@ -23,8 +23,9 @@ Axis = int | tuple[int, ...] | None
 
 
 def sum_to_shape(g: Any, shape: tuple[int, ...]) -> Any:
-    """The sum of `g` over the axes broadcasting added or stretched, for an array or a Tensor
-    (the recorded backward pass sums with Tensor ops, so the sum is differentiable too).
+    """The sum of `g` over the axes broadcasting added or stretched, for an array or a Tensor.
+
+    The recorded backward pass sums with Tensor ops, so the sum is differentiable too.
 
     If `x` of shape (10,) was added to every row of a (32, 10) array, each of the 32 rows
     sent a gradient back to the same `x`: the total is the sum over that leading axis.
@@ -49,12 +50,16 @@ def kept_shape(shape: tuple[int, ...], axis: int | tuple[int, ...]) -> tuple[int
     return tuple(kept)
 
 
-@lru_cache(maxsize=64)
-def ones(n: int, dtype: np.dtype) -> np.ndarray:
-    """A row of n ones (cached, read-only), to sum a batch's gradients with one BLAS call."""
-    row = np.ones(n, dtype)
-    row.flags.writeable = False
-    return row
+@lru_cache(maxsize=128)
+def ones(shape: int | tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """Ones of `shape` (cached, read-only).
+
+    A row of them sums a batch's gradients with one BLAS call; times a reduction's gradient,
+    they spread it over what was reduced.
+    """
+    out = np.ones(shape, dtype)
+    out.flags.writeable = False
+    return out
 
 
 @lru_cache(maxsize=64)
@@ -66,8 +71,10 @@ def rows(n: int) -> np.ndarray:
 
 
 def scattered(values: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
-    """A zero array of `shape` with `values` added in at `index`: the gradient of indexing,
-    where an element picked twice collects both values."""
+    """A zero array of `shape` with `values` added in at `index`: the gradient of indexing.
+
+    An element picked twice collects both values.
+    """
     out = np.zeros(shape, values.dtype)
     parts = index if isinstance(index, tuple) else (index,)
     if all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis for i in parts):
@@ -86,7 +93,8 @@ class Named(Protocol):
     label: str
 
     @property
-    def shape(self) -> tuple[int, ...]: ...
+    def shape(self) -> tuple[int, ...]:
+        """The operand's shape."""
 
 
 def tensor_name(t: Named) -> str:

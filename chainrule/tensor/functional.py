@@ -1,6 +1,7 @@
-"""The functional ops, as `torch.nn.functional` has them: each one fused node of the graph,
-where the composition of smaller ops would cost more nodes, arrays and passes (and, for the
-losses, lose numerical stability).
+"""The functional ops, as `torch.nn.functional` has them: each one fused node of the graph.
+
+Fused, because the composition of smaller ops would cost more nodes, arrays and passes (and, for
+the losses, lose numerical stability).
 
 * `linear`, `cross_entropy`, `binary_cross_entropy_with_logits`: a layer and the two losses;
 * `conv2d`, `max_pool2d`: images are NCHW, PyTorch's layout: (batch, channels, height, width);
@@ -18,12 +19,13 @@ Each op's vector-Jacobian product sits after it, registered in `VJPS` by the op'
 written once, with operations that arrays and Tensors both have: on arrays it is the training
 step, on Tensors the recorded one of `backward(create_graph=True)`. Where a step is a numpy
 loop (im2col's copies, pooling's masks), the loop and its adjoint are a pair of ops, each the
-other's VJP (`_im2col` / `_col2im`, `_unpool` / `_pick`), so the recorded step can be
+other's VJP (`_LOOPS`: im2col / col2im, unpool / pick), so the recorded step can be
 differentiated again too. The derivation of each step is written next to it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -70,9 +72,29 @@ _ONE_HOT_LIMIT = 1 << 18  # table rows x picks up to which the gradient is a one
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """`x @ weight.T + bias` as ONE node, like `torch.nn.functional.linear`.
 
-    `weight` has shape (out_features, in_features), as in PyTorch. Fusing the product and the
-    bias saves a node, an array and a pass over the output, in the forward and the backward
-    pass alike; the gradients are those of the two-op version.
+    Fusing the product and the bias saves a node, an array and a pass over the output, in the
+    forward and the backward pass alike; the gradients are those of the two-op version.
+
+    Args:
+        x: The input, (..., in_features): a Tensor, an array or a list.
+        weight: (out_features, in_features), PyTorch's layout.
+        bias: (out_features,), or None for none.
+
+    Returns:
+        The output, (..., out_features).
+
+    Raises:
+        ValueError: The input's last dimension or the bias does not fit the weight.
+
+    Examples:
+        >>> from chainrule.tensor import Tensor, linear
+        >>> w = Tensor([[1.0, 2.0], [0.0, -1.0], [3.0, 1.0]], requires_grad=True)
+        >>> y = linear(Tensor([[1.0, 1.0]]), w, Tensor([0.5, 0.5, 0.5]))
+        >>> y.tolist()
+        [[3.5, -0.5, 4.5]]
+        >>> y.sum().backward()
+        >>> w.grad.tolist()
+        [[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]]
     """
     if x.__class__ is not Tensor:
         x = _as_input(x, weight, "linear")
@@ -96,12 +118,34 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 
 def cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tensor:
-    """Softmax cross-entropy of `logits` (N, C) against integer class `labels` (N,), like
-    `torch.nn.functional.cross_entropy` (also logits (C,) with one label).
+    """Softmax cross-entropy of `logits` against integer class `labels`, one fused node.
 
-    Fused and stable: the log-softmax is computed with the max subtracted, only the entries at
-    the labels are read, and the backward pass is the one-line (softmax - one_hot) / N instead
-    of a chain of exp, sum, log and indexing nodes. `reduction` is 'mean', 'sum' or 'none'.
+    Like `torch.nn.functional.cross_entropy`. Fused and stable: the log-softmax is computed with
+    the max subtracted, only the entries at the labels are read, and the backward pass is the
+    one-line (softmax - one_hot) / N instead of a chain of exp, sum, log and indexing nodes.
+
+    Args:
+        logits: (N, C) scores, or (C,) for one sample.
+        labels: (N,) integer classes in 0..C-1 (one label for (C,) logits).
+        reduction: 'mean', 'sum' or 'none' (the loss of each sample).
+
+    Returns:
+        The loss: one number, or (N,) for 'none'.
+
+    Raises:
+        ValueError: The shapes do not match, a label is not an integer in range, or the
+            reduction is unknown.
+
+    Examples:
+        >>> from chainrule.tensor import Tensor, cross_entropy
+        >>> logits = Tensor([[2.0, 0.0], [0.0, 0.0]], requires_grad=True)
+        >>> loss = cross_entropy(logits, [0, 1])
+        >>> round(loss.item(), 4)
+        0.41
+        >>> loss.backward()
+        >>> logits.grad.round(3)
+        array([[-0.06,  0.06],
+               [ 0.25, -0.25]], dtype=float32)
     """
     if logits.__class__ is not Tensor:
         logits = _as_input(logits, None, "cross_entropy", "logits")
@@ -145,12 +189,28 @@ def cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tenso
 def binary_cross_entropy_with_logits(
     logits: Tensor, labels: Any, reduction: str = "mean"
 ) -> Tensor:
-    """Binary cross-entropy of raw scores against labels in [0, 1], as one stable node, like
-    `torch.nn.functional.binary_cross_entropy_with_logits`.
+    """Binary cross-entropy of raw scores against labels in [0, 1], as one stable node.
 
-    Per element `log(1 + e^x) - x*y` (= -[y log s(x) + (1-y) log(1-s(x))]), with
-    `log(1 + e^x)` from `np.logaddexp(0, x)`, which never overflows; the gradient is the
-    one-line `sigmoid(x) - y`. `labels` must have the logits' shape.
+    Like `torch.nn.functional.binary_cross_entropy_with_logits`. Per element
+    `log(1 + e^x) - x*y` (= -[y log s(x) + (1-y) log(1-s(x))]), with `log(1 + e^x)` from
+    `np.logaddexp(0, x)`, which never overflows; the gradient is the one-line `sigmoid(x) - y`.
+
+    Args:
+        logits: Raw scores, any shape.
+        labels: Targets in [0, 1], of the logits' shape.
+        reduction: 'mean', 'sum' or 'none' (the loss of each element).
+
+    Returns:
+        The loss: one number, or the logits' shape for 'none'.
+
+    Raises:
+        ValueError: The shapes differ or the reduction is unknown.
+
+    Examples:
+        >>> from chainrule.tensor import Tensor, binary_cross_entropy_with_logits
+        >>> loss = binary_cross_entropy_with_logits(Tensor([0.0, 0.0]), [1.0, 0.0])
+        >>> round(loss.item(), 4)
+        0.6931
     """
     if logits.__class__ is not Tensor:
         logits = _as_input(logits, None, "binary_cross_entropy_with_logits", "logits")
@@ -172,8 +232,10 @@ def _check_reduction(who: str, reduction: str) -> None:
 
 
 def _reduced(terms: np.ndarray, reduction: str) -> Any:
-    """A loss's per-element `terms` as `reduction` asks: as they are ('none'), their sum, or
-    their mean (0-d results: numpy's scalars, which `_unary` turns into arrays)."""
+    """A loss's per-element `terms` as `reduction` asks: as they are ('none'), summed or averaged.
+
+    0-d results are numpy's scalars, which `_unary` turns into arrays.
+    """
     if reduction == "none":
         return terms
     loss = _add_reduce(terms, axis=None)
@@ -224,19 +286,69 @@ def _vjp_bce_with_logits(node: Tensor, g: Any) -> Pairs:  # (sigmoid(x) - y) · 
 # -- convolution and pooling ----------------------------------------------------------------
 
 
-def pair(value: Any, what: str) -> tuple[int, int]:
-    """An int or a pair of ints (height, width), as PyTorch's `kernel_size=3` or `(3, 5)`."""
+def pair(value: Any, what: str, low: int = 0) -> tuple[int, int]:
+    """An int or a pair of ints (height, width), as PyTorch's `kernel_size=3` or `(3, 5)`.
+
+    Args:
+        value: An int (both), or a tuple or list of two ints.
+        what: What it is, for the error message.
+        low: The least value allowed.
+
+    Returns:
+        (height, width).
+
+    Raises:
+        ValueError: Not an int or a pair of ints, or below `low`.
+
+    Examples:
+        >>> from chainrule.tensor.functional import pair
+        >>> pair(3, "kernel_size"), pair([2, 1], "stride", low=1)
+        ((3, 3), (2, 1))
+    """
     items = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
     if len(items) != 2 or not all(
         isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items
     ):
         raise ValueError(f"{what} must be an int or a pair of ints, got {value!r}")
+    if min(items) < low:
+        raise ValueError(f"{what} must be >= {low}, got {value!r}")
     return int(items[0]), int(items[1])
 
 
 def conv_output_size(size: int, kernel: int, stride: int, padding: int) -> int:
-    """How many positions a kernel takes along one axis: floor((size + 2p - k) / s) + 1."""
+    """How many positions a kernel takes along one axis: floor((size + 2p - k) / s) + 1.
+
+    Args:
+        size: The input's length along the axis.
+        kernel: The kernel's.
+        stride: The step between positions.
+        padding: The zeros added on each side.
+
+    Returns:
+        The output's length along the axis (below 1: the kernel does not fit).
+
+    Examples:
+        >>> from chainrule.tensor.functional import conv_output_size
+        >>> conv_output_size(28, 3, 1, 1), conv_output_size(28, 2, 2, 0)
+        (28, 14)
+    """
     return (size + 2 * padding - kernel) // stride + 1
+
+
+def _pool_sizes(
+    who: str, kernel_size: Any, stride: Any, padding: Any
+) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    """The kernel, stride and padding of a max pool, checked; `who` starts the messages.
+
+    The stride defaults to the kernel; the padding (-inf) may be at most half the kernel, as in
+    PyTorch, so that every window holds a real element.
+    """
+    kernel = pair(kernel_size, f"{who} kernel_size", 1)
+    steps = kernel if stride is None else pair(stride, f"{who} stride", 1)
+    pad = pair(padding, f"{who} padding")
+    if 2 * pad[0] > kernel[0] or 2 * pad[1] > kernel[1]:
+        raise ValueError(f"{who} padding {pad} must be at most half the kernel size {kernel}")
+    return kernel, steps, pad
 
 
 def _batched(x: Tensor, who: str, shape_hint: str) -> tuple[Tensor, bool]:
@@ -249,18 +361,15 @@ def _batched(x: Tensor, who: str, shape_hint: str) -> tuple[Tensor, bool]:
 
 
 def _fitted(
-    who: str,
-    what: str,
-    kernel: tuple[int, int],
-    stride: tuple[int, int],
-    padding: tuple[int, int],
-    channels: str,
-    shape: tuple[int, ...],
+    who: str, what: str, sizes: Any, channels: str, shape: tuple[int, ...]
 ) -> tuple[int, int]:
-    """(OH, OW), the positions the kernel takes; a ValueError when it takes none."""
-    (KH, KW), (ph, pw) = kernel, padding
-    OH = conv_output_size(shape[-2], KH, stride[0], ph)
-    OW = conv_output_size(shape[-1], KW, stride[1], pw)
+    """(OH, OW), the positions the kernel takes; a ValueError when it takes none.
+
+    `sizes` is ((KH, KW), stride, padding), each a (height, width) pair.
+    """
+    (KH, KW), (sh, sw), (ph, pw) = sizes
+    OH = conv_output_size(shape[-2], KH, sh, ph)
+    OW = conv_output_size(shape[-1], KW, sw, pw)
     if OH < 1 or OW < 1:
         raise ValueError(
             f"{who}: the {KH}x{KW} {what} does not fit: expected input of shape "
@@ -270,8 +379,10 @@ def _fitted(
 
 
 def _padded(x: np.ndarray, ph: int, pw: int, fill: float = 0.0) -> np.ndarray:
-    """x with `ph` rows and `pw` columns of `fill` on each side of the last two axes, laid out
-    channel-major in memory, as the convolutions here produce and read their arrays."""
+    """`x` with `ph` rows and `pw` columns of `fill` on each side of the last two axes.
+
+    Laid out channel-major in memory, as the convolutions here produce and read their arrays.
+    """
     if not ph and not pw:
         return x
     N, C, H, W = x.shape
@@ -297,13 +408,10 @@ def conv2d(
     stride: int | tuple[int, int] = 1,
     padding: int | tuple[int, int] = 0,
 ) -> Tensor:
-    """2-D convolution (cross-correlation, as in every deep-learning library), like
-    `torch.nn.functional.conv2d` without dilation and groups.
+    """2-D convolution (cross-correlation, as in every deep-learning library).
 
-    `input` (N, C, H, W) or (C, H, W); `weight` (O, C, KH, KW); `bias` (O,) or None. The
-    output is (N, O, OH, OW) with OH = floor((H + 2*padding - KH) / stride) + 1, and so OW.
-
-    The forward pass, with xp the input padded with zeros:
+    Like `torch.nn.functional.conv2d` without dilation and groups. The forward pass, with xp
+    the input padded with zeros:
 
         out[n, o, p, q] = b[o] + sum_{c,i,j} W[o, c, i, j] * xp[n, c, s*p + i, s*q + j]
 
@@ -311,15 +419,32 @@ def conv2d(
     (the patches of the whole batch side by side), so that with W2 = W reshaped to
     (O, C*KH*KW) the whole sum is ONE matrix product, out = W2 @ cols + b, of shape
     (O, N*OH*OW), then moved to (N, O, OH, OW).
+
+    Args:
+        input: Images (N, C, H, W), or one image (C, H, W).
+        weight: The kernels, (O, C, KH, KW).
+        bias: (O,), or None for none.
+        stride: The step between kernel positions: an int or (height, width).
+        padding: The zeros added on each side: an int or (height, width).
+
+    Returns:
+        (N, O, OH, OW), OH = floor((H + 2*padding - KH) / stride) + 1 and so OW; (O, OH, OW)
+        for one image.
+
+    Raises:
+        ValueError: A shape does not fit, or the stride or the padding is out of range.
+
+    Examples:
+        >>> import numpy as np
+        >>> from chainrule.tensor import Tensor, conv2d
+        >>> image = Tensor(np.arange(9.0).reshape(1, 1, 3, 3))
+        >>> conv2d(image, Tensor(np.ones((1, 1, 2, 2)))).tolist()
+        [[[[8.0, 12.0], [20.0, 24.0]]]]
     """
     who = "conv2d"
     x = _as_input(input, weight, who)
-    sh, sw = pair(stride, f"{who}: stride")
+    sh, sw = pair(stride, f"{who}: stride", 1)
     ph, pw = pair(padding, f"{who}: padding")
-    if sh < 1 or sw < 1 or ph < 0 or pw < 0:
-        raise ValueError(
-            f"{who}: stride must be >= 1 and padding >= 0, got {stride!r} and {padding!r}"
-        )
     if weight.ndim != 4:
         raise ValueError(f"{who}: weight must have shape (O, C, KH, KW), got {weight.shape}")
     O, C, KH, KW = weight.shape
@@ -332,7 +457,7 @@ def conv2d(
         )
     if bias is not None and bias.shape != (O,):
         raise ValueError(f"{who}: bias must have shape ({O},), got {bias.shape}")
-    OH, OW = _fitted(who, "kernel", (KH, KW), (sh, sw), (ph, pw), str(C), x.shape)
+    OH, OW = _fitted(who, "kernel", ((KH, KW), (sh, sw), (ph, pw)), str(C), x.shape)
     # The first layer of a network (an input that needs no gradient) keeps the plain layout:
     # its backward pass is only the weights', which would pay for the wide rows and gain
     # nothing from them.
@@ -385,10 +510,12 @@ def _im2col_array(x: np.ndarray, geometry: tuple[int, ...]) -> np.ndarray:
 
 
 def _col2im_array(dcols: np.ndarray, geometry: tuple[int, ...]) -> np.ndarray:
-    """The adjoint of `_im2col_array`: each column's gradient sent back to the pixel it was
-    copied from. A pixel that appeared in several patches (every pixel does when the stride
+    """The adjoint of `_im2col_array`: each column's gradient sent back to its pixel.
+
+    A pixel that appeared in several patches (every pixel does when the stride
     is smaller than the kernel) collects the sum, dxp[n, c, s*p+i, s*q+j] +=
-    dcols[(c,i,j), (n,p,q)]; cutting the padding off dxp gives dL/dx, (N, C, H, W)."""
+    dcols[(c,i,j), (n,p,q)]; cutting the padding off dxp gives dL/dx, (N, C, H, W).
+    """
     N, C, H, W, KH, KW, sh, sw, ph, pw, OH, OW, width = geometry
     Hp, Wp = H + 2 * ph, W + 2 * pw
     if width != OW:  # the forward pass's runs, in reverse
@@ -406,20 +533,6 @@ def _col2im_array(dcols: np.ndarray, geometry: tuple[int, ...]) -> np.ndarray:
             for j in range(KW):
                 dxp[_window(i, j, sh, sw, OH, OW)] += dcols[:, i, j]
     return dxp[:, :, ph : Hp - ph, pw : Wp - pw].transpose(1, 0, 2, 3)
-
-
-def _im2col(x: Any, geometry: tuple[int, ...]) -> Any:
-    """`_im2col_array` of an array, or of a Tensor as a node (its VJP is `_col2im`)."""
-    if x.__class__ is Tensor:
-        return _unary(_im2col_array(x.data, geometry), "im2col", x, geometry)
-    return _im2col_array(x, geometry)
-
-
-def _col2im(dcols: Any, geometry: tuple[int, ...]) -> Any:
-    """`_col2im_array` of an array, or of a Tensor as a node (its VJP is `_im2col`)."""
-    if dcols.__class__ is Tensor:
-        return _unary(_col2im_array(dcols.data, geometry), "col2im", dcols, geometry)
-    return _col2im_array(dcols, geometry)
 
 
 def _vjp_conv2d(node: Tensor, g: Any) -> Pairs:
@@ -446,9 +559,9 @@ def _vjp_conv2d(node: Tensor, g: Any) -> Pairs:
         G = _scatter(G, (slice(None), slice(None), slice(None), slice(0, OW)), (O, N, OH, width))
     G = G.reshape(O, N * OH * width)
     if x.requires_grad:
-        yield x, _col2im(_dot(_like(g, weight).reshape(O, -1).T, G), geometry)
+        yield x, _looped("col2im", _dot(_like(g, weight).reshape(O, -1).T, G), geometry)
     if weight.requires_grad:
-        cols = _im2col(x, geometry) if g.__class__ is Tensor else cols
+        cols = _looped("im2col", x, geometry) if g.__class__ is Tensor else cols
         yield weight, _dot(G, cols.T).reshape(weight.data.shape)
     if len(args) == 3 and args[2].requires_grad:
         yield args[2], _dot(G, ones(G.shape[1], G.dtype))
@@ -463,38 +576,45 @@ def max_pool2d(
     stride: int | tuple[int, int] | None = None,
     padding: int | tuple[int, int] = 0,
 ) -> Tensor:
-    """The largest value of each window, like `torch.nn.functional.max_pool2d` (no dilation,
-    no ceil_mode): `stride` defaults to `kernel_size`, and the padding (at most half the
-    kernel, as in PyTorch) is -inf, so it is never the maximum.
+    """The largest value of each window, like `torch.nn.functional.max_pool2d`.
 
-    Computed as a running maximum over the KH*KW kernel offsets, each one strided slice of the
-    whole batch, so a 2x2 pool is three `np.maximum` calls on quarter-size arrays.
+    No dilation, no ceil_mode. The padding is -inf, so it is never the maximum. Computed as a
+    running maximum over the KH*KW kernel offsets, each one strided slice of the whole batch,
+    so a 2x2 pool is three `np.maximum` calls on quarter-size arrays.
+
+    Args:
+        input: Images (N, C, H, W), or one image (C, H, W); floats.
+        kernel_size: The window: an int or (height, width).
+        stride: The step between windows (default: the kernel size, windows that tile).
+        padding: Added on each side, at most half the kernel (as in PyTorch).
+
+    Returns:
+        (N, C, OH, OW), or (C, OH, OW) for one image.
+
+    Raises:
+        ValueError: A size is out of range, or the window does not fit the input.
+        TypeError: The input is not floating-point.
+
+    Examples:
+        >>> import numpy as np
+        >>> from chainrule.tensor import Tensor, max_pool2d
+        >>> max_pool2d(Tensor(np.arange(16.0).reshape(1, 4, 4)), 2).tolist()
+        [[[5.0, 7.0], [13.0, 15.0]]]
     """
     who = "max_pool2d"
     x = _as_input(input, None, who)
-    KH, KW = pair(kernel_size, f"{who}: kernel_size")
-    sh, sw = (KH, KW) if stride is None else pair(stride, f"{who}: stride")
-    ph, pw = pair(padding, f"{who}: padding")
-    if min(KH, KW, sh, sw) < 1 or ph < 0 or pw < 0:
-        raise ValueError(f"{who}: kernel_size and stride must be >= 1 and padding >= 0")
-    if 2 * ph > KH or 2 * pw > KW:
-        raise ValueError(
-            f"{who}: padding {(ph, pw)} must be at most half the kernel size {(KH, KW)}"
-        )
+    sizes = _pool_sizes(f"{who}:", kernel_size, stride, padding)
+    (KH, KW), (sh, sw), (ph, pw) = sizes
     if x.dtype.kind != "f":
         raise TypeError(f"{who}: expected a float input, got dtype {x.dtype}")
     x4, one = _batched(x, who, "(N, C, H, W) or (C, H, W)")
     N, C, H, W = x4.shape
-    OH, OW = _fitted(who, "window", (KH, KW), (sh, sw), (ph, pw), "C", x.shape)
+    OH, OW = _fitted(who, "window", sizes, "C", x.shape)
     xp = _padded(x4.data, ph, pw, -np.inf)
-    offsets = [(i, j) for i in range(KH) for j in range(KW)]
-    first = xp[_window(0, 0, sh, sw, OH, OW)]
-    if len(offsets) == 1:
-        out = first.copy()
-    else:
-        out = np.maximum(first, xp[_window(*offsets[1], sh, sw, OH, OW)])
-        for i, j in offsets[2:]:
-            np.maximum(out, xp[_window(i, j, sh, sw, OH, OW)], out=out)
+    windows = [xp[_window(k // KW, k % KW, sh, sw, OH, OW)] for k in range(KH * KW)]
+    out = np.maximum(windows[0], windows[1]) if len(windows) > 1 else windows[0].copy()
+    for window in windows[2:]:
+        np.maximum(out, window, out=out)
     result = _unary(out, "max_pool2d", x4, (xp, (KH, KW, sh, sw, ph, pw)))
     return result.reshape(out.shape[1:]) if one else result
 
@@ -503,19 +623,22 @@ def _vjp_max_pool2d(node: Tensor, g: Any) -> Pairs:
     """The backward pass of `max_pool2d`: each window's gradient goes to its maximum.
 
     out[n, c, p, q] = max_{i,j} xp[n, c, s*p + i, s*q + j], so d out / d xp is 1 at the
-    element that is the maximum and 0 elsewhere (`_winners`): the step is `_unpool`, linear in
-    the gradient, whose own VJP picks the winners' gradients again (`_pick`).
+    element that is the maximum and 0 elsewhere (`_winners`): the step is "unpool", linear in
+    the gradient, whose own VJP picks the winners' gradients again ("pick").
     """
     xp, pool = node._ctx
-    yield node._args[0], _unpool(g, (_winners(xp, node.data, pool), xp, pool))
+    yield node._args[0], _looped("unpool", g, (_winners(xp, node.data, pool), xp, pool))
 
 
 def _winners(xp: np.ndarray, m: np.ndarray, pool: tuple[int, ...]) -> list[np.ndarray]:
-    """For each kernel offset, the outputs whose maximum is there. Where several elements of a
+    """For each kernel offset, the outputs whose maximum is there.
+
+    Where several elements of a
     window tie, the first in row-major order takes it all, as PyTorch does (it records that
     element's index): the offsets are visited in that order, and an output already served is
     skipped. Windows that tile the input (stride = kernel, the usual pool) give the last
-    offset every output not yet served, without a comparison."""
+    offset every output not yet served, without a comparison.
+    """
     KH, KW, sh, sw, ph, pw = pool
     OH, OW = m.shape[2], m.shape[3]
     tiled = (sh, sw) == (KH, KW) and not ph and not pw
@@ -537,9 +660,11 @@ def _winners(xp: np.ndarray, m: np.ndarray, pool: tuple[int, ...]) -> list[np.nd
 
 
 def _unpool_array(g: np.ndarray, how: tuple[Any, ...]) -> np.ndarray:
-    """Each output's gradient put where its window's maximum was, (N, C, H, W). Windows that
-    overlap (stride < kernel) add into the same pixel; windows that tile the input write each
-    pixel once, straight into place."""
+    """Each output's gradient put where its window's maximum was, (N, C, H, W).
+
+    Windows that overlap (stride < kernel) add into the same pixel; windows that tile the input
+    write each pixel once, straight into place.
+    """
     hits, xp, (KH, KW, sh, sw, ph, pw) = how
     if g.strides != hits[0].strides:  # bring the gradient into the masks' memory order once
         g = _in_order_of(hits[0], g)
@@ -569,23 +694,35 @@ def _pick_array(dx: np.ndarray, how: tuple[Any, ...]) -> np.ndarray:
     return out
 
 
-def _unpool(g: Any, how: tuple[Any, ...]) -> Any:
-    """`_unpool_array` of an array, or of a Tensor as a node (its VJP is `_pick`)."""
-    if g.__class__ is Tensor:
-        return _unary(_unpool_array(g.data, how), "unpool", g, how)
-    return _unpool_array(g, how)
+# The numpy loops whose steps are ops too, by name: (the loop on arrays, the op whose loop is
+# its adjoint, and so its VJP). The recorded backward pass of a convolution or a pool is then
+# made of these nodes, which can be differentiated again.
+_LOOPS: dict[str, tuple[Callable[[np.ndarray, Any], np.ndarray], str]] = {
+    "im2col": (_im2col_array, "col2im"),
+    "col2im": (_col2im_array, "im2col"),
+    "unpool": (_unpool_array, "pick"),
+    "pick": (_pick_array, "unpool"),
+}
 
 
-def _pick(dx: Any, how: tuple[Any, ...]) -> Any:
-    """`_pick_array` of an array, or of a Tensor as a node (its VJP is `_unpool`)."""
-    if dx.__class__ is Tensor:
-        return _unary(_pick_array(dx.data, how), "pick", dx, how)
-    return _pick_array(dx, how)
+def _looped(op: str, x: Any, ctx: Any) -> Any:
+    """The loop of `op` (`_LOOPS`) on an array, or on a Tensor as a node of the graph."""
+    loop = _LOOPS[op][0]
+    if x.__class__ is Tensor:
+        return _unary(loop(x.data, ctx), op, x, ctx)
+    return loop(x, ctx)
+
+
+def _vjp_looped(node: Tensor, g: Any) -> Pairs:  # a loop's VJP: the loop of its adjoint
+    yield node._args[0], _looped(_LOOPS[node._op][1], g, node._ctx)
 
 
 def _in_order_of(like: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """A copy of `a` laid out in memory as `like` is: the elementwise passes that combine
-    them then walk both in order, instead of one of them across its strides."""
+    """A copy of `a` laid out in memory as `like` is.
+
+    The elementwise passes that combine them then walk both in order, instead of one of them
+    across its strides.
+    """
     out = np.empty_like(like, a.dtype)
     np.copyto(out, a)
     return out
@@ -598,12 +735,24 @@ def _data(t: Any) -> np.ndarray | None:
     return None if t is None else (t.data if isinstance(t, Tensor) else np.asarray(t))
 
 
-def _affine(xhat: np.ndarray, w: np.ndarray | None, b: np.ndarray | None) -> np.ndarray:
-    """weight * xhat + bias, into xhat's own array when it can (it is kept for backward)."""
-    out = xhat * w if w is not None else xhat.copy()
-    if b is not None:
-        out += b
-    return out
+def _normalized(
+    op: str, x: Tensor, centred: np.ndarray, var: np.ndarray, eps: float, affine: tuple[Any, ...]
+) -> Tensor:
+    """The node of `batch_norm` or `layer_norm`: weight * xhat + bias, xhat = centred * invstd.
+
+    `var` has the shape that broadcasts against x (one number per group normalised together);
+    `affine` is (weight, bias, the shape they broadcast as, `axes`, `paxes`, `centre`), what
+    the backward step (`_vjp_normalized`) needs besides xhat and invstd.
+    """
+    weight, bias, view, *rest = affine
+    invstd = (1.0 / np.sqrt(var + x.dtype.type(eps))).astype(x.dtype, copy=False)
+    xhat = centred
+    xhat *= invstd
+    out = xhat * weight.data.reshape(view) if weight is not None else xhat.copy()
+    if bias is not None:
+        out += bias.data.reshape(view)
+    args = tuple(t for t in (x, weight, bias) if t is not None)
+    return _node(out, op, args, (xhat, invstd, *rest, eps, weight is not None))
 
 
 # -- BatchNorm --------------------------------------------------------------------------------
@@ -619,13 +768,41 @@ def batch_norm(
     momentum: float = 0.1,
     eps: float = 1e-5,
 ) -> Tensor:
-    """Batch normalisation of `input` (N, C) or (N, C, L) per channel C, like
-    `torch.nn.functional.batch_norm` (same arguments, same order).
+    """Batch normalisation per channel C, like `torch.nn.functional.batch_norm`.
 
-    training=True: normalise with the batch's mean and (biased) variance over N (and L), and
-    update `running_mean` / `running_var` in place, when given, as PyTorch does:
-    running = (1 - momentum) * running + momentum * batch statistic, the variance's unbiased
-    (times n / (n - 1)). training=False: normalise with the running statistics.
+    Same arguments, same order. In training, each channel is normalised with the batch's mean
+    and (biased) variance over N (and L), and the running statistics, when given, move towards
+    them in place, as PyTorch does: running = (1 - momentum) * running + momentum * batch
+    statistic, the variance's unbiased (times n / (n - 1)). In evaluation, the running
+    statistics normalise.
+
+    Args:
+        input: (N, C) or (N, C, L), floats.
+        running_mean: (C,) array or Tensor, or None (then training must be True).
+        running_var: (C,) array or Tensor, or None.
+        weight: (C,) scale, or None for none.
+        bias: (C,) shift, or None for none.
+        training: Normalise with the batch's statistics (and update the running ones).
+        momentum: How far the running statistics move towards each batch's.
+        eps: Added to the variance, so that a constant channel does not divide by 0.
+
+    Returns:
+        The normalised input, its shape.
+
+    Raises:
+        ValueError: A shape does not fit, training has one value per channel, or evaluation
+            has no running statistics.
+        TypeError: The input is not floating-point.
+
+    Examples:
+        >>> import numpy as np
+        >>> from chainrule.tensor import Tensor, batch_norm
+        >>> mean, var = np.zeros(1), np.ones(1)
+        >>> batch_norm(Tensor([[1.0], [3.0]]), mean, var, training=True).data.round(4)
+        array([[-1.],
+               [ 1.]], dtype=float32)
+        >>> mean, var
+        (array([0.2]), array([1.1]))
     """
     who = "batch_norm"
     x = _as_input(input, None, who)
@@ -665,16 +842,9 @@ def batch_norm(
             )
         centred = X - rm.reshape(view)
         var = rv
-    invstd = (1.0 / np.sqrt(var + X.dtype.type(eps))).astype(X.dtype, copy=False)  # (C,)
-    xhat = centred
-    xhat *= invstd.reshape(view)
-    w = None if weight is None else weight.data.reshape(view)
-    b = None if bias is None else bias.data.reshape(view)
-    out = _affine(xhat, w, b)
-    args = tuple(t for t in (x, weight, bias) if t is not None)
     centre = None if training else rm.reshape(view).copy()  # type: ignore[union-attr]
-    ctx = (xhat, invstd.reshape(view), axes, axes, centre, eps, weight is not None)
-    return _node(out, "batch_norm", args, ctx)
+    affine = (weight, bias, view, axes, axes, centre)
+    return _normalized("batch_norm", x, centred, var.reshape(view), eps, affine)
 
 
 # -- LayerNorm --------------------------------------------------------------------------------
@@ -687,10 +857,30 @@ def layer_norm(
     bias: Tensor | None = None,
     eps: float = 1e-5,
 ) -> Tensor:
-    """Layer normalisation over the last dimensions (`normalized_shape`), like
-    `torch.nn.functional.layer_norm`: each sample is normalised with its own mean and
-    (biased) variance, then scaled by `weight` and shifted by `bias` (both of that shape).
+    """Layer normalisation over the last dimensions, like `torch.nn.functional.layer_norm`.
+
+    Each sample is normalised with its own mean and (biased) variance, then scaled and shifted.
     The same in training and evaluation: there are no running statistics.
+
+    Args:
+        input: (*, *normalized_shape), floats.
+        normalized_shape: The last dimensions, normalised together: a size or a list of them.
+        weight: The scale, of `normalized_shape`, or None for none.
+        bias: The shift, of `normalized_shape`, or None for none.
+        eps: Added to the variance, so that a constant sample does not divide by 0.
+
+    Returns:
+        The normalised input, its shape.
+
+    Raises:
+        ValueError: The input, the weight or the bias does not end in `normalized_shape`.
+        TypeError: The input is not floating-point.
+
+    Examples:
+        >>> from chainrule.tensor import Tensor, layer_norm
+        >>> layer_norm(Tensor([[1.0, 3.0], [2.0, 2.0]]), 2).data.round(4)
+        array([[-1.,  1.],
+               [ 0.,  0.]], dtype=float32)
     """
     who = "layer_norm"
     x = _as_input(input, None, who)
@@ -710,18 +900,16 @@ def layer_norm(
     mean = X.mean(axis=axes, keepdims=True)
     xhat = X - mean
     var = np.mean(xhat * xhat, axis=axes, keepdims=True)
-    invstd = (1.0 / np.sqrt(var + X.dtype.type(eps))).astype(X.dtype, copy=False)
-    xhat *= invstd
-    w = None if weight is None else weight.data
-    out = _affine(xhat, w, None if bias is None else bias.data)
-    args = tuple(t for t in (x, weight, bias) if t is not None)
-    ctx = (xhat, invstd, axes, tuple(range(X.ndim - k)), None, eps, weight is not None)
-    return _node(out, "layer_norm", args, ctx)
+    affine = (weight, bias, shape, axes, tuple(range(X.ndim - k)), None)
+    return _normalized("layer_norm", x, xhat, var, eps, affine)
 
 
 def _total(a: Any, axes: tuple[int, ...]) -> Any:
-    """The sum over `axes`, kept as axes of 1. Over the rows of a matrix (a batch), a product
-    with a row of ones, which BLAS does several times faster than numpy's sum(axis=0)."""
+    """The sum over `axes`, kept as axes of 1.
+
+    Over the rows of a matrix (a batch), a product with a row of ones, which BLAS does several
+    times faster than numpy's sum(axis=0).
+    """
     if axes == (0,) and a.ndim == 2:
         return _dot(ones(len(a), a.dtype), a).reshape(1, -1)
     if a.__class__ is Tensor:
@@ -730,8 +918,9 @@ def _total(a: Any, axes: tuple[int, ...]) -> Any:
 
 
 def _vjp_normalized(node: Tensor, g: Any) -> Pairs:
-    """The step of `batch_norm` and `layer_norm`: out = weight * xhat + bias, with
-    xhat = (x - mean) * invstd over `axes`, and the weight and bias repeated over `paxes`.
+    """The step of `batch_norm` and `layer_norm`: out = weight * xhat + bias.
+
+    With xhat = (x - mean) * invstd over `axes`, and the weight and bias repeated over `paxes`:
 
         dL/dweight = G * xhat and dL/dbias = G, each summed over `paxes`
         dL/dxhat   = G * weight
@@ -784,11 +973,31 @@ def _vjp_normalized(node: Tensor, g: Any) -> Pairs:
 
 
 def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
-    """Rows of `weight` (num_embeddings, embedding_dim) picked by the integer `input` of any
-    shape, like `torch.nn.functional.embedding`: the output has shape input.shape + (dim,).
+    """Rows of `weight` picked by integer indices, like `torch.nn.functional.embedding`.
 
-    `padding_idx`: that row gets no gradient (it stays as it is, usually zeros). Indices must
-    be integers in [0, num_embeddings), as in PyTorch; a float array is refused.
+    Args:
+        input: Integer indices in [0, num_embeddings), any shape (a float array is refused,
+            as in PyTorch).
+        weight: The table, (num_embeddings, embedding_dim).
+        padding_idx: A row that gets no gradient (it stays as it is, usually zeros).
+
+    Returns:
+        The rows, input.shape + (embedding_dim,).
+
+    Raises:
+        TypeError: The indices are not integers.
+        ValueError: The table is not a matrix.
+        IndexError: An index is out of range.
+
+    Examples:
+        >>> from chainrule.tensor import Tensor, embedding
+        >>> table = Tensor([[0.0, 0.0], [1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        >>> out = embedding([[2, 1, 2]], table)
+        >>> out.shape, out.tolist()
+        ((1, 3, 2), [[[3.0, 4.0], [1.0, 2.0], [3.0, 4.0]]])
+        >>> out.sum().backward()
+        >>> table.grad.tolist()
+        [[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]
     """
     who = "embedding"
     idx = input.data if isinstance(input, Tensor) else np.asarray(input)
@@ -811,12 +1020,15 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
 
 
 def _vjp_embedding(node: Tensor, g: Any) -> Pairs:
-    """out[..., :] = weight[idx[...], :], so row r of the table receives the sum of the
+    """The step of `embedding`: each row of the table gets the gradients of its picks, summed.
+
+    out[..., :] = weight[idx[...], :], so row r of the table receives the sum of the
     gradients of every position that picked r (a token seen twice in a batch gets both):
     dL/dweight[r] = sum over positions with idx == r of G[position], that is
     onehot(idx)^T @ G. For a small table and batch (makemore's 27 characters) that product is
     the fastest way (one BLAS call); for a large one the rows are scattered (`np.add.at`)
-    without making the one-hot matrix. The padding row gets no gradient."""
+    without making the one-hot matrix. The padding row gets no gradient.
+    """
     weight = node._args[0]
     idx, padding_idx = node._ctx
     num, dim = weight.data.shape
@@ -840,10 +1052,30 @@ def dropout(
     training: bool = True,
     generator: np.random.Generator | None = None,
 ) -> Tensor:
-    """Zero each element with probability `p` and scale the others by 1 / (1 - p), like
-    `torch.nn.functional.dropout` ("inverted" dropout: the expected value of every element is
-    unchanged, so evaluation, training=False, returns the input as it is). `generator` draws
-    the mask (a numpy Generator; default: this module's own).
+    """Zero each element with probability `p`, like `torch.nn.functional.dropout`.
+
+    "Inverted" dropout: the others are scaled by 1 / (1 - p), so the expected value of every
+    element is unchanged, and evaluation returns the input as it is.
+
+    Args:
+        input: Floats, any shape.
+        p: The probability of zeroing an element, in [0, 1].
+        training: False: return the input as it is.
+        generator: A numpy Generator to draw the mask with (default: this module's own).
+
+    Returns:
+        The input, masked and scaled.
+
+    Raises:
+        ValueError: `p` is not a probability.
+        TypeError: The input is not floating-point (in training).
+
+    Examples:
+        >>> import numpy as np
+        >>> from chainrule.tensor import Tensor, dropout
+        >>> out = dropout(Tensor(np.ones(1000)), 0.5, generator=np.random.default_rng(0))
+        >>> sorted(set(out.tolist())), 400 < int((out.data == 0).sum()) < 600
+        ([0.0, 2.0], True)
     """
     if not 0 <= p <= 1:
         raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
@@ -863,16 +1095,13 @@ def dropout(
 
 
 def _vjp_dropout(node: Tensor, g: Any) -> Pairs:
-    """out = x * scale (scale = mask / (1 - p), fixed in the forward pass): dL/dx = G * scale."""
+    """The step of out = x * scale (mask / (1 - p), fixed in the forward pass): G * scale."""
     yield node._args[0], g * node._ctx
 
 
 VJPS.update(
     {
-        "im2col": lambda node, g: iter([(node._args[0], _col2im(g, node._ctx))]),
-        "col2im": lambda node, g: iter([(node._args[0], _im2col(g, node._ctx))]),
-        "unpool": lambda node, g: iter([(node._args[0], _pick(g, node._ctx))]),
-        "pick": lambda node, g: iter([(node._args[0], _unpool(g, node._ctx))]),
+        **dict.fromkeys(_LOOPS, _vjp_looped),
         "linear": _vjp_linear,
         "cross_entropy": _vjp_cross_entropy,
         "bce_with_logits": _vjp_bce_with_logits,

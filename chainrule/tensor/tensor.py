@@ -10,8 +10,8 @@ autograd is the same, piece for piece:
   `chainrule.ops` uses its row's derivatives) that multiplies the incoming gradient by the
   local derivative. It is written once, with operations arrays and Tensors both have: on
   arrays it is the training step, on Tensors the recorded one (`create_graph=True`), whose
-  gradients can be differentiated again. The arithmetic and the lecture's functions keep a
-  hand-written numpy step (`RULES`, fewer temporaries), checked against their table rows;
+  gradients can be differentiated again. The arithmetic and relu keep a hand-written numpy
+  step (`RULES`, fewer temporaries), checked against their table rows;
 * `backward()` hands the graph to `chainrule.autograd.backpropagate`, the very walk `Value` uses.
 
 The array helpers (broadcast gradients summed back, the error messages) are in `arrays.py`.
@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterator, Sequence
-from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
@@ -54,6 +53,7 @@ from .arrays import (
     broadcast_error,
     kept_shape,
     matmul_error,
+    ones,
     scattered,
     sum_to_shape,
     tensor_name,
@@ -72,13 +72,52 @@ _new = object.__new__
 _needs_grad = attrgetter("requires_grad")
 
 
+def _reflected(method: Callable[[Tensor, Tensor], Tensor]) -> Callable[[Tensor, Any], Tensor]:
+    """`other op self`: the other operand lifted to a Tensor (`_lift`), then `method` on both.
+
+    Python calls these when the left operand (a number, an array, a list) cannot do the op
+    with a Tensor; what cannot be lifted gives NotImplemented, so Python raises its TypeError.
+    """
+
+    def reflected(self: Tensor, other: Any) -> Tensor:
+        b = _lift(other, self)
+        return NotImplemented if b is None else method(b, self)
+
+    return reflected
+
+
 class Tensor:
     """An n-dimensional array in a computation graph, with its gradient.
 
-    `Tensor(data, requires_grad=False, label='', dtype=None)`: `data` is a number, a (nested)
-    list or a numpy array (see the module notes for the dtype it gets); set `requires_grad`
-    on the tensors you want gradients for (the weights of a model); `label` names the tensor
-    in error messages and pictures.
+    Every operation on a tensor computes its array and, when an operand requires a gradient,
+    records the operands in the result; `backward()` on a loss then fills the `grad` of every
+    tensor it was computed from, as in PyTorch. The methods are PyTorch's (and numpy's) names,
+    each a node of the graph; their one-line notes say what differs, if anything.
+
+    Args:
+        data: A number, a (nested) list or a numpy array (the module notes say which dtype
+            each becomes).
+        requires_grad: Whether `backward()` fills this tensor's `grad`: set it on the tensors
+            you want gradients for (a model's weights). Float tensors only.
+        label: A name for error messages and pictures.
+        dtype: The numpy dtype to store, instead of the one `data` gives.
+
+    Raises:
+        TypeError: `data` is a Tensor or not numeric, or an integer tensor requires a gradient.
+
+    Examples:
+        >>> from chainrule import Tensor
+        >>> x = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True, label="x")
+        >>> w = Tensor([0.5, -1.0], requires_grad=True, label="w")
+        >>> loss = ((x * w).sum(axis=1) ** 2).mean()
+        >>> loss
+        Tensor(4.25, requires_grad=True, op='mean')
+        >>> loss.backward()
+        >>> x.grad
+        array([[-0.75,  1.5 ],
+               [-1.25,  2.5 ]], dtype=float32)
+        >>> w.grad.tolist(), x.shape, x.T.shape, x[0].tolist()
+        ([-9.0, -13.0], (2, 2), (2, 2), [1.0, 2.0])
     """
 
     __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_args", "_prev", "_ctx", "_rule")
@@ -112,12 +151,9 @@ class Tensor:
             )
         what = f" for {label!r}" if label else ""
         try:
-            if dtype is not None:
-                array = _asarray(data, dtype=dtype)
-            elif isinstance(data, (_ndarray, np.generic)):
-                array = _asarray(data)
-            else:
-                array = _asarray(data, dtype=_float32)
+            if dtype is None and not isinstance(data, (_ndarray, np.generic)):
+                dtype = _float32  # an array keeps its own
+            array = _asarray(data, dtype=dtype)
         except (TypeError, ValueError) as err:
             raise TypeError(f"Tensor data{what} must be numeric array-like: {err}") from None
         if array.dtype.kind not in "fiub":
@@ -141,18 +177,22 @@ class Tensor:
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """The size of each axis, as numpy's `shape`."""
         return self.data.shape
 
     @property
     def ndim(self) -> int:
+        """The number of axes."""
         return self.data.ndim
 
     @property
     def size(self) -> int:
+        """The number of elements."""
         return self.data.size
 
     @property
     def dtype(self) -> np.dtype:
+        """The numpy dtype of the data."""
         return self.data.dtype
 
     def numpy(self) -> np.ndarray:
@@ -176,12 +216,15 @@ class Tensor:
         return _const(self.data)
 
     def __float__(self) -> float:
+        """The single number, as a Python float."""
         return float(self.item())
 
     def __bool__(self) -> bool:
+        """The truth of a one-element tensor (numpy's rule for larger ones: an error)."""
         return bool(self.data)
 
     def __len__(self) -> int:
+        """The size of the first axis."""
         return len(self.data)
 
     def __iter__(self) -> Iterator[Tensor]:
@@ -191,10 +234,11 @@ class Tensor:
         return (self[i] for i in range(len(self.data)))
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        # Lets np.asarray(t) and matplotlib read a tensor's values.
+        """The data, so that `np.asarray(t)` and matplotlib read a tensor's values."""
         return self.data if dtype is None else self.data.astype(dtype, copy=False)
 
     def __repr__(self) -> str:
+        """`Tensor([...])`, with the dtype (when not float32), the op and the label."""
         body = np.array2string(self.data, separator=", ", prefix="Tensor(")
         extra = ""
         if self.data.dtype != _float32:
@@ -257,8 +301,7 @@ class Tensor:
         backpropagate(self, _edges, _checked_step if anomaly_mode.enabled else local_step, seed)
 
     def _vjp(self, g: Any) -> Iterator[tuple[Tensor, Any]]:
-        """This node's chain-rule step: (operand, contribution) pairs, arrays for an array
-        `g`, recorded Tensors for a Tensor `g` (`vjp`)."""
+        """This node's chain-rule step: (operand, contribution) pairs (`vjp`)."""
         return vjp(self, g)
 
     def zero_grad(self) -> None:
@@ -269,95 +312,96 @@ class Tensor:
     # -- elementwise arithmetic, numpy broadcasting both ways ---------------------------------
 
     def __add__(self, other: Any) -> Tensor:
+        """`self + other`."""
         return _elementwise(self, other, "+", operator.add)
 
     def __sub__(self, other: Any) -> Tensor:
+        """`self - other`."""
         return _elementwise(self, other, "-", operator.sub)
 
     def __mul__(self, other: Any) -> Tensor:
+        """`self * other`."""
         return _elementwise(self, other, "*", operator.mul)
 
     def __truediv__(self, other: Any) -> Tensor:
+        """`self / other`."""
         return _elementwise(self, other, "/", operator.truediv)
 
     def __pow__(self, other: Any) -> Tensor:
+        """`self ** other`."""
         return _elementwise(self, other, "**", operator.pow)
 
+    def __matmul__(self, other: Any) -> Tensor:
+        """`self @ other`, the matrix product (batch axes broadcast, as in numpy)."""
+        return _elementwise(self, other, "@", operator.matmul)
+
     def __neg__(self) -> Tensor:
+        """`-self`."""
         return _unary(-self.data, "neg", self)
 
-    def __radd__(self, other: Any) -> Tensor:  # other + self
+    def __radd__(self, other: Any) -> Tensor:
+        """`other + self`."""
         return self + other
 
-    def __rmul__(self, other: Any) -> Tensor:  # other * self
+    def __rmul__(self, other: Any) -> Tensor:
+        """`other * self`."""
         return self * other
 
-    def __rsub__(self, other: Any) -> Tensor:  # other - self
-        b = _lift(other, self)
-        return NotImplemented if b is None else b - self
-
-    def __rtruediv__(self, other: Any) -> Tensor:  # other / self
-        b = _lift(other, self)
-        return NotImplemented if b is None else b / self
-
-    def __rpow__(self, other: Any) -> Tensor:  # other ** self
-        b = _lift(other, self)
-        return NotImplemented if b is None else b**self
-
-    # -- matrix product -----------------------------------------------------------------------
-
-    def __matmul__(self, other: Any) -> Tensor:
-        b = other if other.__class__ is Tensor else _lift(other, self)
-        if b is None:
-            return NotImplemented
-        try:
-            data = self.data @ b.data
-        except ValueError:
-            raise matmul_error(self, b) from None
-        return _binary(data, "@", self, b)
-
-    def __rmatmul__(self, other: Any) -> Tensor:  # other @ self
-        b = _lift(other, self)
-        return NotImplemented if b is None else b @ self
+    __rsub__ = _reflected(operator.sub)
+    __rtruediv__ = _reflected(operator.truediv)
+    __rpow__ = _reflected(operator.pow)
+    __rmatmul__ = _reflected(operator.matmul)
 
     # -- elementwise functions ------------------------------------------------------------------
 
     def exp(self) -> Tensor:
+        """The exponential e^x of each element."""
         return _unary(np.exp(self.data), "exp", self)
 
     def log(self) -> Tensor:
+        """The natural logarithm of each element."""
         return _unary(np.log(self.data), "log", self)
 
     def tanh(self) -> Tensor:
+        """The hyperbolic tangent of each element."""
         return _unary(np.tanh(self.data), "tanh", self)
 
     def relu(self) -> Tensor:
+        """max(x, 0) of each element."""
         return _unary(np.maximum(self.data, 0), "relu", self)
 
     def sigmoid(self) -> Tensor:
+        """1 / (1 + e^-x) of each element."""
         return _unary(_sigmoid(self.data), "sigmoid", self)
 
     def abs(self) -> Tensor:
+        """|x| of each element."""
         return ops.ABS(self)
 
     __abs__ = abs
 
     def sin(self) -> Tensor:
+        """The sine of each element."""
         return ops.SIN(self)
 
     def cos(self) -> Tensor:
+        """The cosine of each element."""
         return ops.COS(self)
 
     def sqrt(self) -> Tensor:
+        """The square root of each element."""
         return ops.SQRT(self)
 
     def softplus(self) -> Tensor:
+        """log(1 + e^x) of each element."""
         return ops.SOFTPLUS(self)
 
     def silu(self) -> Tensor:
+        """The SiLU of each element, x * sigmoid(x)."""
         return ops.SILU(self)
 
     def gelu(self) -> Tensor:
+        """The GELU of each element, x * Φ(x)."""
         return ops.GELU(self)
 
     def _apply_op(self, op: ops.Op, args: tuple[Any, ...]) -> Tensor:
@@ -393,13 +437,11 @@ class Tensor:
         """Mean over `axis` (an int, a tuple of ints, or None for all)."""
         x = self.data
         try:
-            if x.dtype.kind == "f":  # the sum, then one division: what ndarray.mean does
-                total = _add_reduce(x, axis=axis, keepdims=keepdims)
-                count = x.size // max(total.size, 1)
-                data = total / x.dtype.type(count)
-            else:  # integers average to float64, as in numpy
-                data = x.mean(axis=axis, keepdims=keepdims)
-                count = x.size // max(data.size, 1)
+            # the sum, then one division: what ndarray.mean does (integers sum as float64)
+            wide = None if x.dtype.kind == "f" else np.float64
+            total = _add_reduce(x, axis=axis, keepdims=keepdims, dtype=wide)
+            count = x.size // max(total.size, 1)
+            data = total / total.dtype.type(count)
         except ValueError as err:
             raise axis_error("mean", self, axis, err) from None
         return _unary(data, "mean", self, (axis, keepdims, count))
@@ -418,8 +460,10 @@ class Tensor:
         return _unary(data, "max", self, (axis, keepdims))
 
     def _scatter(self, shape: tuple[int, ...], index: Any) -> Tensor:
-        """A zero tensor of `shape` with this one added in at `index` (the gradient of
-        indexing; repeated indices add up)."""
+        """A zero tensor of `shape` with this one added in at `index`.
+
+        The gradient of indexing: repeated indices add up.
+        """
         data = scattered(self.data, index, shape)
         return _unary(data, "scatter", self, (index, shape))
 
@@ -452,14 +496,14 @@ class Tensor:
                 f"permute: {tuple(dims)} is not an ordering of the {n} axes of {tensor_name(self)} "
                 f"of shape {self.shape}"
             )
-        inverse = [0] * n
-        for i, d in enumerate(dims):
-            inverse[d % n] = i
-        return _unary(self.data.transpose(dims), "permute", self, tuple(inverse))
+        inverse = tuple(sorted(range(n), key=lambda i: dims[i] % n))  # the permutation undone
+        return _unary(self.data.transpose(dims), "permute", self, inverse)
 
     def transpose(self, dim0: int = -2, dim1: int = -1) -> Tensor:
-        """Swap two axes, as `torch.transpose`; with no arguments, the last two (the matrix
-        transpose, also for a batch of matrices)."""
+        """Swap two axes, as `torch.transpose`.
+
+        With no arguments, the last two: the matrix transpose, also of a batch of matrices.
+        """
         n = self.data.ndim
         if not (-n <= dim0 < n and -n <= dim1 < n):
             raise ValueError(
@@ -475,8 +519,7 @@ class Tensor:
     @property
     def T(self) -> Tensor:
         """All axes reversed: the transpose of a matrix (numpy's `.T`)."""
-        dims = tuple(range(self.data.ndim - 1, -1, -1))
-        return _unary(self.data.T, "permute", self, dims)
+        return self.permute(*range(self.data.ndim - 1, -1, -1))
 
     def __getitem__(self, index: Any) -> Tensor:
         """Slices, integers, integer or boolean arrays, `None` and `...`, as in numpy."""
@@ -491,23 +534,23 @@ class Tensor:
 
     def softmax(self, axis: int = -1) -> Tensor:
         """e^x / Σ e^x along `axis`; the max is subtracted first so e^x cannot overflow."""
-        x = self.data
-        try:
-            e = np.exp(x - _max_reduce(x, axis=axis, keepdims=True))
-        except ValueError as err:
-            raise axis_error("softmax", self, axis, err) from None
+        e = np.exp(self._shifted("softmax", axis))
         e /= _add_reduce(e, axis=axis, keepdims=True)
         return _unary(e, "softmax", self, axis)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
-        """x - log Σ e^x along `axis`, computed without overflow (the log-sum-exp trick)."""
-        x = self.data
-        try:
-            z = x - _max_reduce(x, axis=axis, keepdims=True)
-        except ValueError as err:
-            raise axis_error("log_softmax", self, axis, err) from None
+        """The log of the softmax, x - log Σ e^x along `axis`, without overflow (log-sum-exp)."""
+        z = self._shifted("log_softmax", axis)
         z -= np.log(_add_reduce(np.exp(z), axis=axis, keepdims=True))
         return _unary(z, "log_softmax", self, axis)
+
+    def _shifted(self, op: str, axis: int) -> np.ndarray:
+        """The data less its max along `axis`: what the softmaxes exponentiate, never above 0."""
+        x = self.data
+        try:
+            return x - _max_reduce(x, axis=axis, keepdims=True)
+        except ValueError as err:
+            raise axis_error(op, self, axis, err) from None
 
 
 # -- making nodes: every op's result, and the functional ops' too ---------------------------
@@ -519,8 +562,10 @@ class Tensor:
 
 
 def _unary(data: Any, op: str, a: Tensor, ctx: Any = None) -> Tensor:
-    """The result of a one-operand op: records `a` when it needs a gradient (and grad mode
-    is on); otherwise the result is a plain leaf holding no reference to `a`."""
+    """The result of a one-operand op: a node recording `a` when it needs a gradient.
+
+    Only while grad mode is on; otherwise the result is a plain leaf holding no reference to `a`.
+    """
     if a.requires_grad and grad_mode.enabled:
         args = (a,)
         return _recorded(data, op, args, args, ctx)
@@ -528,7 +573,7 @@ def _unary(data: Any, op: str, a: Tensor, ctx: Any = None) -> Tensor:
 
 
 def _elementwise(a: Tensor, other: Any, op: str, compute: Callable[[Any, Any], Any]) -> Any:
-    """`a op other` with numpy broadcasting: the forward value of the five arithmetic ops.
+    """`a op other` with numpy broadcasting: the arithmetic ops and the matrix product.
 
     A shape mismatch becomes a ValueError naming the op and both shapes, not numpy's message.
     """
@@ -538,7 +583,7 @@ def _elementwise(a: Tensor, other: Any, op: str, compute: Callable[[Any, Any], A
     try:
         data = compute(a.data, b.data)
     except ValueError:
-        raise broadcast_error(op, a, b) from None
+        raise (matmul_error(a, b) if op == "@" else broadcast_error(op, a, b)) from None
     return _binary(data, op, a, b)
 
 
@@ -622,8 +667,11 @@ def _lift(other: Any, like: Tensor | None) -> Tensor | None:
 
 
 def _as_input(x: Any, like: Tensor | None, who: str, what: str = "input") -> Tensor:
-    """The operand `x` of the functional op `who` as a Tensor: itself, or lifted (`_lift`)
-    from an array, a list or a number; anything else is a TypeError that names the op."""
+    """The operand `x` of the functional op `who` as a Tensor.
+
+    Itself, or lifted (`_lift`) from an array, a list or a number; anything else is a TypeError
+    that names the op.
+    """
     if x.__class__ is Tensor:
         return x
     t = _lift(x, like)
@@ -662,22 +710,14 @@ def _add_grad(t: Tensor, g: np.ndarray, fresh: bool = True) -> None:
         old += g
 
 
-def _d_add(out: Tensor) -> None:  # d(a+b)/da = 1, d(a+b)/db = 1
+def _d_add(out: Tensor) -> None:  # d(a±b)/da = 1, d(a±b)/db = ±1
     a, b = out._args
     g = out.grad
     if a.requires_grad:
         _add_grad(a, g, False)
     if b.requires_grad:
-        _add_grad(b, g, False)
-
-
-def _d_sub(out: Tensor) -> None:  # d(a-b)/da = 1, d(a-b)/db = -1
-    a, b = out._args
-    g = out.grad
-    if a.requires_grad:
-        _add_grad(a, g, False)
-    if b.requires_grad:
-        _add_grad(b, -g)
+        minus = out._op == "-"
+        _add_grad(b, -g if minus else g, minus)  # -g is a new array, g is shared
 
 
 def _d_mul(out: Tensor) -> None:  # d(a*b)/da = b, d(a*b)/db = a
@@ -720,50 +760,12 @@ def _d_pow(out: Tensor) -> None:  # d(a**b)/da = b * a**(b-1), d(a**b)/db = a**b
             _add_grad(b, g * local)
 
 
-def _d_neg(out: Tensor) -> None:  # d(-a)/da = -1
-    _add_grad(out._args[0], -out.grad)
-
-
-def _d_exp(out: Tensor) -> None:  # d(e**a)/da = e**a
-    _add_grad(out._args[0], out.grad * out.data)
-
-
-def _d_log(out: Tensor) -> None:  # d(ln a)/da = 1/a
-    a = out._args[0]
-    _add_grad(a, out.grad / a.data)
-
-
-def _d_tanh(out: Tensor) -> None:  # d(tanh a)/da = 1 - tanh(a)**2
-    t = out.data
-    _add_grad(out._args[0], out.grad * (1 - t * t))
-
-
 def _d_relu(out: Tensor) -> None:  # d(relu a)/da = 1 where a > 0 (or nan, as torch), else 0
     _add_grad(out._args[0], out.grad * (out.data != 0))  # relu is 0 exactly where a <= 0
 
 
-def _d_sigmoid(out: Tensor) -> None:  # d(s(a))/da = s(a) * (1 - s(a))
-    s = out.data
-    _add_grad(out._args[0], out.grad * (s * (1 - s)))
-
-
-RULES: dict[str, Callable[[Tensor], None]] = {
-    "+": _d_add,
-    "-": _d_sub,
-    "*": _d_mul,
-    "/": _d_div,
-    "**": _d_pow,
-    "neg": _d_neg,
-    "exp": _d_exp,
-    "log": _d_log,
-    "tanh": _d_tanh,
-    "relu": _d_relu,
-    "sigmoid": _d_sigmoid,
-}
-
-
 def _d_table(out: Tensor) -> None:  # a row of the op table: g times each local derivative
-    op = out._ctx
+    op = out._ctx if out._ctx.__class__ is Op else ops.TABLE[out._op]
     args = out._args
     g = out.grad
     xs = [a.data for a in args]
@@ -772,13 +774,26 @@ def _d_table(out: Tensor) -> None:  # a row of the op table: g times each local 
             _add_grad(a, g * op.partials[i](*xs, out.data))
 
 
+RULES: dict[str, Callable[[Tensor], None]] = {
+    "+": _d_add,
+    "-": _d_add,
+    "*": _d_mul,
+    "/": _d_div,
+    "**": _d_pow,
+    "relu": _d_relu,
+    # the others' rows are as cheap as a hand-written step: g times the row's local derivative
+    "neg": _d_table,
+    "exp": _d_table,
+    "log": _d_table,
+    "tanh": _d_table,
+    "sigmoid": _d_table,
+}
+
+
 def local_step(node: Tensor) -> None:
     """One node's chain-rule step (leaves and constants have none)."""
     if node._op:
-        if node._ctx.__class__ is Op:
-            _d_table(node)
-            return
-        rule = RULES.get(node._op)
+        rule = _d_table if node._ctx.__class__ is Op else RULES.get(node._op)
         if rule is not None:
             rule(node)
             return
@@ -819,13 +834,15 @@ def vjp(node: Tensor, g: Any) -> Pairs:
 
 
 def _like(g: Any, t: Tensor) -> Any:
-    """`t` as a VJP computes with it: its array when `g` is an array, else the Tensor itself,
-    so that every product is recorded."""
+    """`t` as a VJP computes with it: its array when `g` is an array, else the Tensor itself.
+
+    With Tensors every product of the step is recorded.
+    """
     return t if g.__class__ is Tensor else t.data
 
 
 def _dot(a: Any, b: Any) -> Any:
-    """a @ b; for two arrays `np.dot`, which has less overhead on small matrices."""
+    """The product a @ b; for two arrays `np.dot`, which has less overhead on small matrices."""
     return _np_dot(a, b) if a.__class__ is _ndarray is b.__class__ else a @ b
 
 
@@ -842,19 +859,11 @@ def _scatter(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
     return g._scatter(shape, index) if g.__class__ is Tensor else scattered(g, index, shape)
 
 
-@lru_cache(maxsize=64)
-def _filled(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """Ones of `shape` (cached, read-only): times a reduction's gradient, its spread."""
-    out = np.ones(shape, dtype)
-    out.flags.writeable = False
-    return out
-
-
 def _spread(g: Any, a: Tensor, axis: Axis, keepdims: bool) -> Any:
     """A reduction's gradient copied back over every element that was reduced."""
     if axis is not None and not keepdims:
         g = g.reshape(kept_shape(a.data.shape, axis))
-    return g * _filled(a.data.shape, a.data.dtype)
+    return g * ones(a.data.shape, a.data.dtype)  # times ones: the spread, for arrays and Tensors
 
 
 def _vjp_matmul(node: Tensor, g: Any) -> Pairs:  # dA = G @ Bᵀ, dB = Aᵀ @ G
@@ -879,15 +888,8 @@ def _vjp_matmul(node: Tensor, g: Any) -> Pairs:  # dA = G @ Bᵀ, dB = Aᵀ @ G
 
 
 def _vjp_sum(node: Tensor, g: Any) -> Pairs:  # every summed element gets the sum's gradient
-    a = node._args[0]
-    axis, keepdims = node._ctx
-    yield a, _spread(g, a, axis, keepdims)
-
-
-def _vjp_mean(node: Tensor, g: Any) -> Pairs:  # every averaged element gets 1/count of it
-    a = node._args[0]
-    axis, keepdims, count = node._ctx
-    yield a, _spread(g / count, a, axis, keepdims)
+    a, ctx = node._args[0], node._ctx  # (a mean's: 1/count of it)
+    yield a, _spread(g / ctx[2] if node._op == "mean" else g, a, ctx[0], ctx[1])
 
 
 def _vjp_max(node: Tensor, g: Any) -> Pairs:  # to the maxima, shared between ties (a constant)
@@ -915,7 +917,7 @@ def _vjp_log_softmax(node: Tensor, g: Any) -> Pairs:  # d(log s_i)/da_j = δ_ij 
 VJPS: dict[str, VJP] = {
     "@": _vjp_matmul,
     "sum": _vjp_sum,
-    "mean": _vjp_mean,
+    "mean": _vjp_sum,
     "max": _vjp_max,
     "reshape": lambda node, g: iter([(node._args[0], g.reshape(node._args[0].data.shape))]),
     "permute": lambda node, g: iter([(node._args[0], _permuted(g, node._ctx))]),
