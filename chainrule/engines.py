@@ -9,9 +9,9 @@ here, in one of two ways:
   `label`, `_op`, `_prev` (the walk), `_rule`, `shape`, `tolist()`, `backward()`,
   `zero_grad()`, and `_vjp(g)`, its chain-rule step recorded as graph nodes;
 * what depends on how an engine holds its numbers is asked of the node's `Engine`:
-  `engine_of(x)` (for a node, a list of nodes, or a model) gives `ScalarEngine` or
-  `TensorEngine`, found by the node class's `engine` name, never by importing the tensor
-  engine, so numpy is imported only once a Tensor exists.
+  `engine_of(x)` (for a node, a list of nodes, or a model) gives `SCALAR` or `TENSOR`, the
+  one `ScalarEngine` and the one `TensorEngine`, found by the node class's `engine` name,
+  never by importing the tensor engine, so numpy is imported only once a Tensor exists.
 
 An engine answers four kinds of question, each a few lines: its leaves (what is a parameter,
 a fresh leaf to differentiate with respect to, how a saved value is restored), shapes, numbers
@@ -31,6 +31,8 @@ from .value import Value, _children, dot
 
 __all__ = [
     "ENGINES",
+    "SCALAR",
+    "TENSOR",
     "Engine",
     "Node",
     "ScalarEngine",
@@ -86,7 +88,7 @@ class Node(Protocol):
 
 
 class Engine(Protocol):
-    """What an engine provides: each engine is one subclass of static methods.
+    """What an engine provides: each engine is one object (`SCALAR`, `TENSOR`) of a subclass.
 
     A protocol, so the stubs here are only signatures and what each one is for.
 
@@ -104,50 +106,41 @@ class Engine(Protocol):
 
     # -- its leaves --------------------------------------------------------------------------
 
-    @staticmethod
-    def leaf(x: Any) -> Any:
+    def leaf(self, x: Any) -> Any:
         """Make a new leaf holding a copy of `x`'s numbers, which takes a gradient.
 
         What a gradient check may nudge freely.
         """
 
-    @staticmethod
-    def as_input(x: Any) -> Any:
+    def as_input(self, x: Any) -> Any:
         """Give `x` itself if it takes a gradient, else a leaf over the same numbers that does."""
 
-    @staticmethod
-    def why_not_differentiable(x: Any) -> str | None:
+    def why_not_differentiable(self, x: Any) -> str | None:
         """Say why `x` cannot be differentiated with respect to, or None."""
         return None
 
-    @staticmethod
-    def seed(out: Any) -> Any:
+    def seed(self, out: Any) -> Any:
         """Give d out / d out: the gradient a recorded backward pass starts from."""
 
-    @staticmethod
-    def zero_grad(p: Any) -> None:
+    def zero_grad(self, p: Any) -> None:
         """Forget a parameter's gradient."""
 
-    @staticmethod
-    def restored(name: str, p: Any, value: Any) -> Any:
+    def restored(self, name: str, p: Any, value: Any) -> Any:
         """Check a state dict's entry against parameter `p`, ready for `assign`."""
 
-    @staticmethod
-    def assign(p: Any, value: Any) -> None:
+    def assign(self, p: Any, value: Any) -> None:
         """Set parameter `p` to `value` (checked by `restored`)."""
 
     # -- its graph -----------------------------------------------------------------------------
 
-    @staticmethod
-    def operands(node: Any) -> tuple[Any, ...]:
+    def operands(self, node: Any) -> tuple[Any, ...]:
         """List every operand of `node` that is a node, in the order written, once per use.
 
         `a + a` lists `a` twice: what a picture draws an arrow from. (`_prev` holds only those
         that receive a gradient.)
         """
 
-    @staticmethod
-    def step(node: Any, g: Any) -> list[tuple[Any, Any]]:
+    def step(self, node: Any, g: Any) -> list[tuple[Any, Any]]:
         """Run `node`'s chain-rule step on `g`, recording nothing: (operand, contribution).
 
         What `explain` narrates, one node at a time, in the engine's own numbers.
@@ -155,92 +148,73 @@ class Engine(Protocol):
 
     # -- numbers out -------------------------------------------------------------------------
 
-    @staticmethod
-    def grads(x: Any) -> list[float]:
+    def grads(self, x: Any) -> list[float]:
         """Give a leaf's gradient as plain floats, one per element (zeros before any backward)."""
 
-    @staticmethod
-    def backward(y: Any, seed: list[float]) -> None:
+    def backward(self, y: Any, seed: list[float]) -> None:
         """Backpropagate from `y`, seeded with one number per element of `y`."""
 
     # -- batches -----------------------------------------------------------------------------
 
-    @staticmethod
-    def owns(model: Any) -> bool:
+    def owns(self, model: Any) -> bool:
         """Say whether this engine runs `model`."""
 
-    @staticmethod
-    def inputs(X: Sequence[Sequence[float]]) -> Any:
+    def inputs(self, X: Sequence[Sequence[float]]) -> Any:
         """Put the data in the engine's own form, once per run."""
 
-    @staticmethod
-    def targets(targets: list[Any]) -> Any:
+    def targets(self, targets: list[Any]) -> Any:
         """Put the targets in the engine's own form, once per run."""
 
-    @staticmethod
-    def take(data: Any, index: list[int]) -> Any:
+    def take(self, data: Any, index: list[int]) -> Any:
         """Take the rows `index` of inputs or targets (a minibatch)."""
 
-    @staticmethod
-    def forward(model: Any, inputs: Any) -> Any:
+    def forward(self, model: Any, inputs: Any) -> Any:
         """Run the model on a batch."""
 
-    @staticmethod
-    def penalty(params: list[Any]) -> Any:
+    def penalty(self, params: list[Any]) -> Any:
         """Sum the squared parameters, as a node (the L2 term)."""
 
-    @staticmethod
-    def scores(outputs: Any) -> list[float] | list[list[float]]:
+    def scores(self, outputs: Any) -> list[float] | list[list[float]]:
         """Give the outputs as plain numbers: one score per sample, or one row of scores."""
 
-    @staticmethod
-    def correct(outputs: Any, classes: list[int], threshold: float) -> int:
+    def correct(self, outputs: Any, classes: list[int], threshold: float) -> int:
         """Count the outputs that predict their class (score > threshold, or the largest)."""
 
-    @staticmethod
-    def width(outputs: Any) -> int:
+    def width(self, outputs: Any) -> int:
         """Count the numbers the model returns per sample."""
 
     # -- optimizer arithmetic ------------------------------------------------------------------
 
-    @staticmethod
-    def copy(g: Any) -> Any:
+    def copy(self, g: Any) -> Any:
         """Copy a gradient, so that a later backward pass cannot change the copy."""
 
-    @staticmethod
-    def zeros_like(g: Any) -> Any:
+    def zeros_like(self, g: Any) -> Any:
         """Give zeros of a gradient's shape."""
 
-    @staticmethod
-    def sqrt(x: Any) -> Any:
+    def sqrt(self, x: Any) -> Any:
         """Take the square root, elementwise."""
 
     # -- what a loss needs (`chainrule.learn.losses` writes each loss once over these) ----------
 
-    @staticmethod
-    def column(outputs: Any, who: str, what: str) -> Any:
+    def column(self, outputs: Any, who: str, what: str) -> Any:
         """Check one score per sample, and give them as the engine's column of nodes.
 
         What a loss of one output per sample (mse, hinge, bce) is computed on.
         """
 
-    @staticmethod
-    def rows(outputs: Any, who: str) -> tuple[Any, int]:
+    def rows(self, outputs: Any, who: str) -> tuple[Any, int]:
         """Check one row of scores per sample: give (the rows, how many scores each holds)."""
 
-    @staticmethod
-    def each(term: Callable[[Any, Any], Any], xs: Any, ys: list[float]) -> Any:
+    def each(self, term: Callable[[Any, Any], Any], xs: Any, ys: list[float]) -> Any:
         """Apply `term(x, y)` to every sample: a column of terms.
 
         x comes from the column `xs`, y is the plain number of `ys`.
         """
 
-    @staticmethod
-    def total(terms: Any) -> Any:
+    def total(self, terms: Any) -> Any:
         """Sum a column of terms, as one node."""
 
-    @staticmethod
-    def nll(rows: Any, classes: list[int]) -> Any:
+    def nll(self, rows: Any, classes: list[int]) -> Any:
         """Compute `-log softmax(row)[class]` of every row: a column of terms.
 
         Computed stably: the row's largest score is subtracted first, so no exponential
@@ -256,10 +230,10 @@ class ScalarEngine(Engine):
 
     Examples:
         >>> from chainrule import Value, nn
-        >>> from chainrule.engines import ScalarEngine
+        >>> from chainrule.engines import SCALAR
         >>> model = nn.Neuron(2, activation=None, seed=0)
-        >>> outputs = ScalarEngine.forward(model, ScalarEngine.inputs([[1.0, 0.0], [-3.0, 0.0]]))
-        >>> ScalarEngine.scores(outputs), ScalarEngine.correct(outputs, [1, 0], 0.0)
+        >>> outputs = SCALAR.forward(model, SCALAR.inputs([[1.0, 0.0], [-3.0, 0.0]]))
+        >>> SCALAR.scores(outputs), SCALAR.correct(outputs, [1, 0], 0.0)
         ([0.5299868647117862, -2.2253879474885987], 2)
     """
 
@@ -267,28 +241,23 @@ class ScalarEngine(Engine):
     kind = "Value"
     PARAMETERS = "Values"
 
-    @staticmethod
-    def leaf(x: Value) -> Value:
+    def leaf(self, x: Value) -> Value:
         """Make a new Value with `x`'s number and label."""
         return Value(float(x.data), label=x.label)
 
-    @staticmethod
-    def as_input(x: Value) -> Value:
+    def as_input(self, x: Value) -> Value:
         """Give `x` itself: every Value takes a gradient."""
         return x
 
-    @staticmethod
-    def seed(out: Value) -> float:
+    def seed(self, out: Value) -> float:
         """Give 1.0."""
         return 1.0
 
-    @staticmethod
-    def zero_grad(p: Value) -> None:
+    def zero_grad(self, p: Value) -> None:
         """Set the gradient to 0.0."""
         p.grad = 0.0  # a Value's gradient accumulates from 0
 
-    @staticmethod
-    def restored(name: str, p: Value, value: Any) -> float:
+    def restored(self, name: str, p: Value, value: Any) -> float:
         """Check that a state entry is a finite real number, and make it a float."""
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             kind = type(value).__name__
@@ -298,34 +267,28 @@ class ScalarEngine(Engine):
             raise ValueError(f"state[{name!r}] must be finite, got {value}")
         return value
 
-    @staticmethod
-    def assign(p: Value, value: float) -> None:
+    def assign(self, p: Value, value: float) -> None:
         """Set the Value's number."""
         p.data = value
 
-    @staticmethod
-    def operands(node: Value) -> tuple[Value, ...]:
+    def operands(self, node: Value) -> tuple[Value, ...]:
         """List the Value's operands that are nodes."""
         return _children(node)  # (a constant exponent, `x**2`, is no node)
 
-    @staticmethod
-    def step(node: Value, g: Any) -> list[tuple[Any, Any]]:
+    def step(self, node: Value, g: Any) -> list[tuple[Any, Any]]:
         """Run the Value's recorded step with grad mode off: plain numbers in and out."""
         with no_grad():
             return list(node._vjp(g))
 
-    @staticmethod
-    def grads(x: Value) -> list[float]:
+    def grads(self, x: Value) -> list[float]:
         """Give the Value's gradient, in a list of one."""
         return [float(x.grad)]
 
-    @staticmethod
-    def backward(y: Value, seed: list[float]) -> None:
+    def backward(self, y: Value, seed: list[float]) -> None:
         """Backpropagate from the Value, seeded with its one number."""
         y.backward(seed[0])
 
-    @staticmethod
-    def row(x: Any, names: Sequence[str]) -> list[Value]:
+    def row(self, x: Any, names: Sequence[str]) -> list[Value]:
         """Make one row of a scalar model's inputs into Values.
 
         Each number becomes a constant labeled by `names` (x1, x2, ...), each Value is kept as
@@ -347,45 +310,37 @@ class ScalarEngine(Engine):
             for i, v in enumerate(x)
         ]
 
-    @staticmethod
-    def owns(model: Any) -> bool:
+    def owns(self, model: Any) -> bool:
         """Say yes to any callable: the fallback engine, for models whose parameters are Values."""
         return callable(model)
 
-    @staticmethod
-    def inputs(X: Sequence[Sequence[float]]) -> list[list[Value]]:
+    def inputs(self, X: Sequence[Sequence[float]]) -> list[list[Value]]:
         """Make each number a constant Value, once for the whole run (not once per step)."""
         return [[Value(x) for x in row] for row in X]
 
-    @staticmethod
-    def targets(targets: list[Any]) -> list[Any]:
+    def targets(self, targets: list[Any]) -> list[Any]:
         """Keep the targets as they are: plain numbers."""
         return targets
 
-    @staticmethod
-    def take(data: list[Any], index: list[int]) -> list[Any]:
+    def take(self, data: list[Any], index: list[int]) -> list[Any]:
         """Take the rows `index` of a list."""
         return [data[i] for i in index]
 
-    @staticmethod
-    def forward(model: Any, inputs: list[list[Value]]) -> list[Any]:
+    def forward(self, model: Any, inputs: list[list[Value]]) -> list[Any]:
         """Call the model on each row in turn."""
         return list(map(model, inputs))
 
-    @staticmethod
-    def penalty(params: list[Value]) -> Value:
+    def penalty(self, params: list[Value]) -> Value:
         """Sum the squared weights, as one node (the L2 term of micrograd's demo)."""
         return dot(params, params, 0.0)
 
-    @staticmethod
-    def scores(outputs: list[Any]) -> list[float] | list[list[float]]:
+    def scores(self, outputs: list[Any]) -> list[float] | list[list[float]]:
         """Give each output's number, or each row's numbers."""
         if outputs and isinstance(outputs[0], (list, tuple)):
             return [[v.data for v in row] for row in outputs]
         return [v.data if isinstance(v, Value) else float(v) for v in outputs]
 
-    @staticmethod
-    def correct(outputs: list[Any], classes: list[int], threshold: float) -> int:
+    def correct(self, outputs: list[Any], classes: list[int], threshold: float) -> int:
         """Count the outputs that predict their class, one row at a time."""
         if outputs and isinstance(outputs[0], (list, tuple)):
             hits = 0
@@ -395,29 +350,24 @@ class ScalarEngine(Engine):
             return hits
         return sum((s.data > threshold) == c for s, c in zip(outputs, classes))
 
-    @staticmethod
-    def width(outputs: list[Any]) -> int:
+    def width(self, outputs: list[Any]) -> int:
         """Count the outputs of the first sample."""
         first = outputs[0]
         return len(first) if isinstance(first, (list, tuple)) else 1
 
-    @staticmethod
-    def copy(g: float) -> float:
+    def copy(self, g: float) -> float:
         """Give the float itself."""
         return g  # floats are immutable: nothing can change it behind the optimizer's back
 
-    @staticmethod
-    def zeros_like(g: float) -> float:
+    def zeros_like(self, g: float) -> float:
         """Give 0.0."""
         return 0.0
 
-    @staticmethod
-    def sqrt(x: float) -> float:
+    def sqrt(self, x: float) -> float:
         """Take `math.sqrt`."""
         return math.sqrt(x)
 
-    @staticmethod
-    def column(outputs: Any, who: str, what: str) -> list[Value]:
+    def column(self, outputs: Any, who: str, what: str) -> list[Value]:
         """Check a list of Values; plain numbers become constants."""
         if isinstance(outputs, (Value, str, bytes)) or not isinstance(outputs, Sequence):
             raise TypeError(f"{who}: {what} must be a list of Values or numbers, got {outputs!r}")
@@ -434,8 +384,7 @@ class ScalarEngine(Engine):
             raise ValueError(f"{who}: {what} is empty")
         return out
 
-    @staticmethod
-    def rows(outputs: Any, who: str) -> tuple[list[list[Value]], int]:
+    def rows(self, outputs: Any, who: str) -> tuple[list[list[Value]], int]:
         """Check a list of rows of equal length (a model with C outputs returns one per sample)."""
         if isinstance(outputs, (Value, str, bytes)) or not isinstance(outputs, Sequence):
             raise TypeError(f"{who}: logits_rows must be a list of rows, got {outputs!r}")
@@ -448,7 +397,7 @@ class ScalarEngine(Engine):
                     f"{who}: logits_rows[{i}] is a single score; each row needs one score per "
                     "class (a model with C outputs)"
                 )
-            rows.append(ScalarEngine.column(row, who, f"logits_rows[{i}]"))
+            rows.append(self.column(row, who, f"logits_rows[{i}]"))
             if len(rows[-1]) != len(rows[0]):
                 raise ValueError(
                     f"{who}: logits_rows[{i}] has {len(rows[-1])} scores, the first row "
@@ -456,27 +405,26 @@ class ScalarEngine(Engine):
                 )
         return rows, len(rows[0])
 
-    @staticmethod
-    def each(term: Callable[[Any, Any], Any], xs: list[Value], ys: list[float]) -> list[Value]:
+    def each(
+        self, term: Callable[[Any, Any], Any], xs: list[Value], ys: list[float]
+    ) -> list[Value]:
         """Apply the term to each sample in turn."""
         return list(map(term, xs, ys))
 
-    @staticmethod
-    def total(terms: list[Value]) -> Value:
+    def total(self, terms: list[Value]) -> Value:
         """Sum the terms as one `dot` node with a shared constant 1: exactly `sum(terms)`.
 
         One node instead of one per term, so a loss over a batch backpropagates cheaply.
         """
         return dot(terms, [Value(1.0)] * len(terms), 0.0)
 
-    @staticmethod
-    def nll(rows: list[list[Value]], classes: list[int]) -> list[Value]:
+    def nll(self, rows: list[list[Value]], classes: list[int]) -> list[Value]:
         """Compute each row's `log Σ exp(z - m) - (z[class] - m)` with Values."""
         out = []
         for zs, c in zip(rows, classes):
             m = max(z.data for z in zs)  # a constant: the value and gradient are unchanged
             shifted = [z - m for z in zs]
-            out.append(ScalarEngine.total([d.exp() for d in shifted]).log() - shifted[c])
+            out.append(self.total([d.exp() for d in shifted]).log() - shifted[c])
         return out
 
 
@@ -491,9 +439,9 @@ class TensorEngine(Engine):
     Examples:
         >>> import numpy as np
         >>> from chainrule import Tensor
-        >>> from chainrule.engines import TensorEngine
+        >>> from chainrule.engines import TENSOR
         >>> outputs = Tensor(np.array([[1.0], [-2.0]]))
-        >>> TensorEngine.scores(outputs), TensorEngine.correct(outputs, [1, 1], 0.0)
+        >>> TENSOR.scores(outputs), TENSOR.correct(outputs, [1, 1], 0.0)
         ([1.0, -2.0], 1)
     """
 
@@ -501,35 +449,29 @@ class TensorEngine(Engine):
     kind = "Tensor"
     PARAMETERS = "Tensors that require grad"
 
-    @staticmethod
-    def leaf(x: Any) -> Any:
+    def leaf(self, x: Any) -> Any:
         """Make a new Tensor over a copy of `x`'s array, taking a gradient."""
         return type(x)(x.data.copy(), requires_grad=True, label=x.label)
 
-    @staticmethod
-    def as_input(x: Any) -> Any:
+    def as_input(self, x: Any) -> Any:
         """Give `x`, or a Tensor over its array that takes a gradient."""
         return x if x.requires_grad else type(x)(x.data, requires_grad=True, label=x.label)
 
-    @staticmethod
-    def why_not_differentiable(x: Any) -> str | None:
+    def why_not_differentiable(self, x: Any) -> str | None:
         """Refuse a tensor of whole numbers or booleans."""
         if x.dtype.kind != "f":
             return f"a tensor of dtype {x.dtype}, which cannot be differentiated; make it float"
         return None
 
-    @staticmethod
-    def seed(out: Any) -> Any:
+    def seed(self, out: Any) -> Any:
         """Give ones of the output's shape and dtype, as a Tensor."""
         return type(out)(out.data * 0 + 1, dtype=out.dtype)
 
-    @staticmethod
-    def zero_grad(p: Any) -> None:
+    def zero_grad(self, p: Any) -> None:
         """Set the gradient to None."""
         p.grad = None  # no array until the next backward (PyTorch's set_to_none)
 
-    @staticmethod
-    def restored(name: str, p: Any, value: Any) -> Any:
+    def restored(self, name: str, p: Any, value: Any) -> Any:
         """Check that a state entry is an array of finite numbers of the parameter's shape."""
         import numpy as np
 
@@ -546,39 +488,33 @@ class TensorEngine(Engine):
             raise ValueError(f"state[{name!r}] holds values that are not finite")
         return array
 
-    @staticmethod
-    def assign(p: Any, value: Any) -> None:
+    def assign(self, p: Any, value: Any) -> None:
         """Copy the numbers into the parameter's array, in place."""
         p.data[...] = value  # in place: optimizers and views keep seeing the parameter
 
-    @staticmethod
-    def operands(node: Any) -> tuple[Any, ...]:
+    def operands(self, node: Any) -> tuple[Any, ...]:
         """List the Tensor's operands, constants included."""
         return node._args  # constants included: backward() walks `_prev`, the others
 
-    @staticmethod
-    def step(node: Any, g: Any) -> list[tuple[Any, Any]]:
+    def step(self, node: Any, g: Any) -> list[tuple[Any, Any]]:
         """Run the Tensor's step on arrays (every op has one there), each result a Tensor."""
         kind = type(node)
         return [(a, kind(c, dtype=c.dtype)) for a, c in node._vjp(g.data)]
 
-    @staticmethod
-    def grads(x: Any) -> list[float]:
+    def grads(self, x: Any) -> list[float]:
         """Give the Tensor's gradient, flattened (zeros before any backward)."""
         if x.grad is None:
             return [0.0] * int(x.data.size)
         return [float(g) for g in x.grad.reshape(-1).tolist()]
 
-    @staticmethod
-    def backward(y: Any, seed: list[float]) -> None:
+    def backward(self, y: Any, seed: list[float]) -> None:
         """Backpropagate from the Tensor, seeded with an array of `seed`'s numbers."""
         if y.requires_grad:  # else nothing checked reaches it
             gradient = y.data.copy()
             gradient.reshape(-1)[:] = seed
             y.backward(gradient=gradient)
 
-    @staticmethod
-    def owns(model: Any) -> bool:
+    def owns(self, model: Any) -> bool:
         """Say whether `model` takes a whole batch (a tensor layer) or has Tensor parameters."""
         if getattr(model, "batched", False):
             return True
@@ -588,8 +524,7 @@ class TensorEngine(Engine):
         params = parameters()
         return bool(params) and getattr(type(params[0]), "engine", None) == "tensor"
 
-    @staticmethod
-    def inputs(X: Sequence[Sequence[float]]) -> Any:
+    def inputs(self, X: Sequence[Sequence[float]]) -> Any:
         """Make the data a float32 array, the type networks train in.
 
         An integer array stays as it is (token ids for an Embedding, which takes no floats).
@@ -600,39 +535,33 @@ class TensorEngine(Engine):
             return X
         return np.asarray(X, dtype=np.float32)
 
-    @staticmethod
-    def targets(targets: list[Any]) -> Any:
+    def targets(self, targets: list[Any]) -> Any:
         """Make the targets an array (float32 for numbers with a fraction)."""
         import numpy as np
 
         y = np.asarray(targets)
         return y.astype(np.float32) if y.dtype.kind == "f" else y
 
-    @staticmethod
-    def take(data: Any, index: list[int]) -> Any:
+    def take(self, data: Any, index: list[int]) -> Any:
         """Index the array with `index`."""
         return data[index]
 
-    @staticmethod
-    def forward(model: Any, inputs: Any) -> Any:
+    def forward(self, model: Any, inputs: Any) -> Any:
         """Call the model once on the whole batch."""
         return model(inputs)
 
-    @staticmethod
-    def penalty(params: list[Any]) -> Any:
+    def penalty(self, params: list[Any]) -> Any:
         """Sum p² over every element of every parameter, as a node."""
         return sum((p * p).sum() for p in params)
 
-    @staticmethod
-    def scores(outputs: Any) -> list[float] | list[list[float]]:
+    def scores(self, outputs: Any) -> list[float] | list[list[float]]:
         """Give the outputs as lists: one score per row for one output."""
         data = outputs.data
         if data.ndim == 2 and data.shape[1] == 1:
             return data[:, 0].tolist()
         return data.tolist()
 
-    @staticmethod
-    def correct(outputs: Any, classes: list[int], threshold: float) -> int:
+    def correct(self, outputs: Any, classes: list[int], threshold: float) -> int:
         """Count the outputs that predict their class, with numpy."""
         import numpy as np
 
@@ -643,33 +572,28 @@ class TensorEngine(Engine):
             predicted = data.reshape(-1) > threshold
         return int(np.count_nonzero(predicted == np.asarray(classes)))
 
-    @staticmethod
-    def width(outputs: Any) -> int:
+    def width(self, outputs: Any) -> int:
         """Give the size of the outputs' last axis."""
         shape = outputs.data.shape
         return shape[-1] if len(shape) > 1 else 1
 
-    @staticmethod
-    def copy(g: Any) -> Any:
+    def copy(self, g: Any) -> Any:
         """Copy the array."""
         return g.copy()  # backward may later add into the same array
 
-    @staticmethod
-    def zeros_like(g: Any) -> Any:
+    def zeros_like(self, g: Any) -> Any:
         """Give `numpy.zeros_like`."""
         import numpy as np
 
         return np.zeros_like(g)
 
-    @staticmethod
-    def sqrt(x: Any) -> Any:
+    def sqrt(self, x: Any) -> Any:
         """Take `numpy.sqrt`."""
         import numpy as np
 
         return np.sqrt(x)
 
-    @staticmethod
-    def column(outputs: Any, who: str, what: str) -> Any:
+    def column(self, outputs: Any, who: str, what: str) -> Any:
         """Check a column of shape (N,); the (N, 1) outputs of a one-output model are flattened."""
         if outputs.ndim == 2 and outputs.shape[1] == 1:
             return outputs.reshape(-1)
@@ -680,36 +604,35 @@ class TensorEngine(Engine):
             )
         return outputs
 
-    @staticmethod
-    def rows(outputs: Any, who: str) -> tuple[Any, int]:
+    def rows(self, outputs: Any, who: str) -> tuple[Any, int]:
         """Check logits of shape (N, C)."""
         if outputs.ndim != 2:
             raise ValueError(f"{who}: logits must have shape (N, C), got {outputs.shape}")
         return outputs, outputs.shape[1]
 
-    @staticmethod
-    def each(term: Callable[[Any, Any], Any], xs: Any, ys: list[float]) -> Any:
+    def each(self, term: Callable[[Any, Any], Any], xs: Any, ys: list[float]) -> Any:
         """Apply the term in one call on the whole column: its arithmetic is elementwise."""
         import numpy as np
 
         return term(xs, np.asarray(ys, dtype=xs.dtype))
 
-    @staticmethod
-    def total(terms: Any) -> Any:
+    def total(self, terms: Any) -> Any:
         """Sum the column with `.sum()`."""
         return terms.sum()
 
-    @staticmethod
-    def nll(rows: Any, classes: list[int]) -> Any:
+    def nll(self, rows: Any, classes: list[int]) -> Any:
         """Compute the fused, stable `log_softmax`, read at each row's class."""
         return -rows.log_softmax(axis=-1)[list(range(len(classes))), classes]
 
 
-# Each node class names its engine (`Value.engine == 'scalar'`): the one registry of engines.
-ENGINES: dict[str, type[Engine]] = {"scalar": ScalarEngine, "tensor": TensorEngine}
+# The engines: one object each, which the code above them asks its questions of. Each node
+# class names its engine (`Value.engine == 'scalar'`): ENGINES is the one registry of engines.
+SCALAR = ScalarEngine()
+TENSOR = TensorEngine()
+ENGINES: dict[str, Engine] = {"scalar": SCALAR, "tensor": TENSOR}
 
 
-def engine_of(x: Any) -> type[Engine] | None:
+def engine_of(x: Any) -> Engine | None:
     """Find the engine whose node `x` is; None for plain numbers, lists and anything else.
 
     Found by the node class's `engine` name, never by importing the tensor engine.
@@ -718,7 +641,7 @@ def engine_of(x: Any) -> type[Engine] | None:
         x: Anything.
 
     Returns:
-        `ScalarEngine`, `TensorEngine` or None.
+        `SCALAR`, `TENSOR` or None.
 
     Examples:
         >>> from chainrule import Value
@@ -729,14 +652,14 @@ def engine_of(x: Any) -> type[Engine] | None:
     return ENGINES.get(getattr(type(x), "engine", None))  # type: ignore[arg-type]
 
 
-def engine_for(model: Any) -> type[Engine]:
+def engine_for(model: Any) -> Engine:
     """Find the engine that knows how to run `model` (the scalar engine takes any callable).
 
     Args:
         model: A model of either engine.
 
     Returns:
-        `ScalarEngine` or `TensorEngine`.
+        `SCALAR` or `TENSOR`.
 
     Raises:
         TypeError: `model` is not callable.
@@ -747,16 +670,16 @@ def engine_for(model: Any) -> type[Engine]:
         >>> engine_for(nn.MLP(2, [1], seed=0)).name
         'scalar'
     """
-    if TensorEngine.owns(model):
-        return TensorEngine
-    if ScalarEngine.owns(model):
-        return ScalarEngine
+    if TENSOR.owns(model):
+        return TENSOR
+    if SCALAR.owns(model):
+        return SCALAR
     raise TypeError(f"no engine can train a {type(model).__name__}: models must be callable")
 
 
-def batch_engine(outputs: Any) -> type[Engine]:
+def batch_engine(outputs: Any) -> Engine:
     """Find the engine whose numbers `outputs` are (a Tensor, or a list of Values and numbers)."""
-    return TensorEngine if engine_of(outputs) is TensorEngine else ScalarEngine  # lists: scalar
+    return TENSOR if engine_of(outputs) is TENSOR else SCALAR  # lists: scalar
 
 
 def is_parameter(obj: object) -> bool:
@@ -782,13 +705,13 @@ def is_parameter(obj: object) -> bool:
     )
 
 
-def parameter_engine(p: Any) -> type[Engine]:
+def parameter_engine(p: Any) -> Engine:
     """Find the engine of one parameter.
 
     A Value's is the scalar engine, and anything else that holds its numbers in `.data` and
     `.grad` (a Tensor) the tensor engine, whose arithmetic is numpy's.
     """
-    return ScalarEngine if p.__class__ is Value else TensorEngine
+    return SCALAR if p.__class__ is Value else TENSOR
 
 
 def numbers_of(x: Any) -> list[float]:

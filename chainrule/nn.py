@@ -48,7 +48,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from . import ops
-from .engines import ScalarEngine, is_parameter, parameter_engine
+from .engines import SCALAR, is_parameter, parameter_engine
 from .value import Value, dot
 
 __all__ = [
@@ -649,7 +649,7 @@ def _inputs(x: Sequence[Input] | Input, nin: int, who: str) -> list[Value]:
     Numbers become Values labeled x1, x2, ...; Values stay as they are (with their own labels).
     """
     try:
-        xs = ScalarEngine.row(x, _input_names(nin))
+        xs = SCALAR.row(x, _input_names(nin))
     except TypeError as err:
         if _is_rows(x):
             raise RowsGiven(who, nin, len(x)) from None  # type: ignore[arg-type]

@@ -44,7 +44,8 @@ def test_fit_gives_the_same_run_on_both_engines(name, loss, nouts, out_act, batc
     X = np.float32(X).tolist()  # numbers a float32 input array holds exactly
     scalar = MLP(2, nouts, activation="relu", output_activation=out_act, seed=5)
     tensor = twin(scalar)
-    assert engine_for(scalar) is ScalarEngine and engine_for(tensor) is TensorEngine
+    assert isinstance(engine_for(scalar), ScalarEngine)
+    assert isinstance(engine_for(tensor), TensorEngine)
     runs = []
     for model in (scalar, tensor):
         runs.append(

@@ -572,7 +572,7 @@ def _describe(name: str, position: int) -> str:
     return f"input {positional}" if name == positional else f"input {name!r} ({positional})"
 
 
-def _engine(x: Any) -> type[Engine]:
+def _engine(x: Any) -> Engine:
     """The engine of a node already known to be one."""
     engine = engine_of(x)
     assert engine is not None

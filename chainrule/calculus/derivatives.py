@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..autograd import enable_grad, no_grad, sweep
-from ..engines import ScalarEngine, TensorEngine, engine_of, numbers_of
+from ..engines import SCALAR, TENSOR, engine_of, numbers_of
 from ..extras import MissingExtra
 from ..value import Value
 
@@ -221,7 +221,7 @@ def _lift(x: Any, i: int, who: str) -> tuple[Any, str]:
     if isinstance(x, (int, float)):
         return Value(float(x)), "float"
     if isinstance(x, (list, tuple)):
-        items = [v if engine_of(v) is ScalarEngine else _number(v, i, who) for v in x]
+        items = [v if engine_of(v) is SCALAR else _number(v, i, who) for v in x]
         return items, "list"
     dtype = getattr(x, "dtype", None)
     if dtype is not None and getattr(x, "shape", None) is not None:
@@ -276,4 +276,4 @@ def _as_kind(g: Any, kind: str) -> Any:
         return g
     if kind == "float":
         return _as_float(g)
-    return g.data if engine_of(g) is TensorEngine else g  # "array"
+    return g.data if engine_of(g) is TENSOR else g  # "array"

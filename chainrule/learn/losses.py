@@ -424,7 +424,7 @@ def _index(v: Any) -> int | None:
 
 def _batch(
     who: str, outputs: Any, what: str, targets: Any, named: str, reduction: str = "mean"
-) -> tuple[type[Engine], Any, list[float]]:
+) -> tuple[Engine, Any, list[float]]:
     """Check a batch: give the engine, the outputs as its column, the targets as numbers."""
     _check_reduction(reduction, who)
     engine = batch_engine(outputs)
@@ -472,7 +472,7 @@ def _is_list_like(items: object) -> bool:
     return not isinstance(items, (str, bytes)) and hasattr(items, "__len__")
 
 
-def _reduce(engine: type[Engine], terms: Any, reduction: str, n: int) -> Any:
+def _reduce(engine: Engine, terms: Any, reduction: str, n: int) -> Any:
     s = engine.total(terms)
     return s if reduction == "sum" else s * (1.0 / n)
 

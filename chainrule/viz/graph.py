@@ -183,7 +183,7 @@ def box_fields(node: Any) -> list[str]:
 # -- 1. the walk ---------------------------------------------------------------------------------
 
 
-def engine(node: Any) -> type[Engine]:
+def engine(node: Any) -> Engine:
     """Find the engine of `node`, or raise a TypeError saying what a picture needs."""
     found, what = engine_of(node), "the Value or Tensor at the end of a computation"
     if found is None:

@@ -58,7 +58,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from .. import ops
-from ..engines import ScalarEngine, engine_of, numbers_of
+from ..engines import SCALAR, engine_of, numbers_of
 from ..value import Fused
 from .graph import Walk, permutation, quotient, row_of, shape_text, summary
 
@@ -578,7 +578,7 @@ def _numbers(node: Any, kids: Kids, g: Any, totals: dict[int, Any]) -> Slots:
         ]
     if rule is not None and type(rule) is not ops.Op:  # a closure written the lecture's way
         return _measured(node, kids, g, totals)
-    engine = engine_of(node) or ScalarEngine  # its step, run on the engine's own numbers
+    engine = engine_of(node) or SCALAR  # its step, run on the engine's own numbers
     pairs = engine.step(node, g)
     units = [c for _, c in engine.step(node, 1.0)] if engine_of(g) is None else []
     if not pairs:  # an op with no rule at all: the engine passes nothing back through it
