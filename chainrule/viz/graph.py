@@ -232,17 +232,9 @@ class Walk:
         if max_nodes is not None and len(self.order) > max_nodes and not force:
             what = f"{self.engine.kind.lower()}s"
             raise GraphTooLargeError(len(self.order), max_nodes, what)
-        self.written = written_order(root, self.operands)
-
-
-def written_order(root: Any, children: Callable[[Any], Iterable[Any]]) -> list[Any]:
-    """Order the nodes as the lecture's recursive `build_topo` does, without recursion.
-
-    Each node comes after its operands, the operands in the order they were written: the
-    engine's walk (`topological_order`), which takes the last operand first, given them in
-    reverse.
-    """
-    return topological_order(root, lambda node: reversed(tuple(children(node))))
+        # the lecture's recursive `build_topo`, without recursion: the engine's walk takes the
+        # last operand first, so it is given them in reverse
+        self.written = topological_order(root, lambda node: reversed(self.operands(node)))
 
 
 def graph_size(root: Any) -> int:
@@ -314,15 +306,11 @@ class Picture:
 
     def __init__(self, statements: list[Any], rankdir: str, walk: Walk | None = None) -> None:
         self.statements, self.rankdir, self.walk = statements, rankdir, walk
+        self.root = walk.root if walk is not None else None  # (None: read back from data)
         self.boxes = {s.id: s for s in statements if isinstance(s, Box)}
         self.ovals = {s.id: s for s in statements if isinstance(s, Oval)}
         self.edges = [s for s in statements if isinstance(s, Edge)]
         self.edge = {e.id: e for e in self.edges}
-
-    @property
-    def root(self) -> Any:
-        """The node the picture ends at (None when read back from an animation's data)."""
-        return self.walk.root if self.walk is not None else None
 
     def owner(self, edge: Edge) -> str:
         """Find the box an edge belongs to: the one it points into, or its oval's result.
@@ -386,12 +374,10 @@ def describe(
 
         No oval for an op written by hand with no name: its operands point straight at it.
         """
-        oval = [Oval(f"{uid}op", op, uid), edge(f"{uid}op", uid)] if op else []
-        inputs = [edge(tail, f"{uid}op" if op else uid, name) for tail, name in into]
-        box = Box(
-            uid, label, tuple(fields), f"{uid}op" if op else None, tuple(e.id for e in inputs)
-        )
-        return [box, *oval, *inputs]
+        op_id = f"{uid}op" if op else None
+        oval = [Oval(op_id, op, uid), edge(op_id, uid)] if op_id else []
+        inputs = [edge(tail, op_id or uid, name) for tail, name in into]
+        return [Box(uid, label, tuple(fields), op_id, tuple(e.id for e in inputs)), *oval, *inputs]
 
     statements: list[Any] = []
     for node in walk.order:
@@ -619,8 +605,10 @@ def _body(
 
     Quoted as the graphviz package quotes them.
     """
-    lines = ["\tnode [fontname=Helvetica fontsize=11]\n"]
-    lines.append("\tedge [arrowsize=0.7 fontname=Helvetica fontsize=9]\n")
+    lines = [
+        "\tnode [fontname=Helvetica fontsize=11]\n",
+        "\tedge [arrowsize=0.7 fontname=Helvetica fontsize=9]\n",
+    ]
     for s in picture.statements:
         extra = {**attrs.get(s.id, {}), **({"id": s.id} if ids else {})}
         if isinstance(s, Box):
@@ -641,10 +629,7 @@ def _body(
 
 def _record_text(text: str) -> str:
     """Escape what a Graphviz record label treats as structure, so any label prints as typed."""
-    text = text.replace("\\", "\\\\")
-    for ch in '{}|<>"':
-        text = text.replace(ch, "\\" + ch)
-    return text.replace("\n", " ")
+    return re.sub(r'([\\{}|<>"])', r"\\\1", text).replace("\n", " ")
 
 
 _ID = re.compile(r"([a-zA-Z_][a-zA-Z0-9_]*|-?(\.[0-9]+|[0-9]+(\.[0-9]*)?))$")
