@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Any
 from .. import ops
 from ..autograd import topological_order
 from ..engines import Engine, engine_of
+from ..extras import require
 from ..files import write_bytes
 from ..value import Fused
 
@@ -721,7 +722,7 @@ def draw_dot(
         <BLANKLINE>
     """
     picture = describe(root, rankdir, max_nodes, force, unfused=unfused)
-    graphviz = _import_graphviz()
+    graphviz = require("graphviz", "viz", "drawing graphs")
     body = _body(picture, {}, {}, False, {})  # the lines `source` writes: the same text
     try:
         return graphviz.Digraph(format=format, graph_attr={"rankdir": rankdir}, body=body)
@@ -787,7 +788,7 @@ def save_graph(
     text = graph.source.encode("utf-8")
     if fmt == "dot":
         return write_bytes(target, text)
-    graphviz = _import_graphviz()
+    graphviz = require("graphviz", "viz", "drawing graphs")
     try:
         return write_bytes(target, graph.pipe(format=fmt))
     except graphviz.ExecutableNotFound:
@@ -824,14 +825,3 @@ def checked_target(path: str | os.PathLike[str], formats: Iterable[str], what: s
     if not target.parent.is_dir() and str(target.parent):
         raise FileNotFoundError(f"cannot write {target}: folder {target.parent} does not exist")
     return target
-
-
-def _import_graphviz() -> Any:
-    try:
-        import graphviz
-    except ImportError:
-        raise ImportError(
-            "drawing graphs needs the graphviz Python package: pip install 'chainrule[viz]' "
-            "(or pip install graphviz), plus the Graphviz program itself: " + INSTALL_HINT
-        ) from None
-    return graphviz

@@ -587,17 +587,13 @@ def _numbers(node: Any, kids: Kids, g: Any, totals: dict[int, Any]) -> Slots:
     out = [(next(j for j in slots if kids[j] is kid), kid, c) for kid, c in pairs]
     if units:  # a Value's `x**2`: its local derivative is the step at g = 1, as numbers
         return [(i, k, ops.numbers(u), ops.numbers(c), None) for (i, k, c), u in zip(out, units)]
-    return [(i, kid, _partial(row, i, kids, node), c, None) for i, kid, c in out]
-
-
-def _partial(row: ops.Op | None, i: int, kids: Kids, node: Any) -> Any:
-    """Compute a table row's local derivative d node / d operand i, on arrays (else None)."""
     if row is None:
-        return None
+        return [(i, kid, None, c, None) for i, kid, c in out]
     import numpy as np
 
-    with np.errstate(all="ignore"):
-        return np.asarray(row.partials[i](*[k.data for k in kids], node.data))
+    with np.errstate(all="ignore"):  # the row's local derivative d node / d operand i, on arrays
+        xs = [k.data for k in kids]
+        return [(i, kid, np.asarray(row.partials[i](*xs, node.data)), c, None) for i, kid, c in out]
 
 
 class _Slot:

@@ -93,12 +93,7 @@ def plot_history(
     values = list(h.get("loss") or [])
     if not values:
         raise ValueError("plot_history: the history has no steps to plot")
-    if ax is None:
-        fig = new_figure(figsize=(10, 4))
-        ax_loss, ax_acc = fig.subplots(1, 2)
-    else:
-        ax_loss, ax_acc = ax
-        fig = ax_loss.figure
+    fig, (ax_loss, ax_acc) = _figure(ax, (10, 4), columns=2)
     batch, size = h.get("batch_size") or 0, h.get("train_size") or 0
     window = _window(len(values), batch < size, smoothing)
     _curve(ax_loss, range(len(values)), values, window, "batch")
@@ -602,12 +597,15 @@ def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 100) -> str:
     return path
 
 
-def _figure(ax: Any, size: tuple[float, float]) -> tuple[Any, Any]:
-    """Give the figure and axes to draw in: `ax` and its figure, or a new figure of `size`."""
+def _figure(ax: Any, size: tuple[float, float], columns: int = 1) -> tuple[Any, Any]:
+    """Give the figure and axes to draw in: `ax` and its figure, or a new figure of `size`.
+
+    With several `columns`, `ax` is a sequence of axes, one per column, as a new figure has.
+    """
     if ax is not None:
-        return ax.figure, ax
+        return (ax[0] if columns > 1 else ax).figure, ax
     fig = new_figure(figsize=size)
-    return fig, fig.add_subplot()
+    return fig, fig.subplots(1, columns)
 
 
 def _save(fig: Any, path: str | os.PathLike[str] | None) -> Any:
