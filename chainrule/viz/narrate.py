@@ -370,15 +370,13 @@ class Explanation:
     def _repr_markdown_(self) -> str:
         title = f"**How {md(self.root)} depends on each {self._what}**"
         rows = [f"{title} ({len(self.steps)} chain-rule steps)", ""]
-        if self.shapes:
-            rows.append("| # | chain rule | shapes | contribution |")
-            cells = [(s.rule, s.shapes, s.contribution) for s in self]
-        else:
-            rows.append(
-                f"| # | chain rule | local derivative | {md(d(self.root))}/d(value) so far |"
-            )
-            cells = [(s.formula(), s.rule, s.total) for s in self]
-        rows.append("|---|---|---|---|")
+        so_far = f"{md(d(self.root))}/d(value) so far"
+        head = "shapes | contribution" if self.shapes else f"local derivative | {so_far}"
+        rows += [f"| # | chain rule | {head} |", "|---|---|---|---|"]
+        cells = [
+            (s.rule, s.shapes, s.contribution) if self.shapes else (s.formula(), s.rule, s.total)
+            for s in self
+        ]
         for i, (chain, rule, number) in enumerate(cells, 1):
             rows.append(f"| {i} | `{md(chain)}` | `{md(rule)}` | {md(show(number))} |")
         rows += ["", md(kept_note(self.kept))] * bool(self.kept)
@@ -795,9 +793,7 @@ def _array_rule(node: Any, kids: Kids, i: int, names: Names, G: str) -> Words:
     if op == "linear":  # out = x·Wᵀ + b, the batch axes of x flattened into rows
         rows = math.prod(node.shape[:-1])
         flat, xflat = _s((rows, node.shape[-1])), _s((rows, kids[0].shape[-1]))
-        note = (
-            "" if len(node.shape) == 2 else f"the batch axes are flattened into one ({rows} rows)"
-        )
+        note = f"the batch axes are flattened into one ({rows} rows)" * (len(node.shape) != 2)
         return [
             (f"{G} · {t[1]}", f"{s[0]} = {o}·{s[1]}", ""),
             (f"({G})ᵀ · {t[0]}", f"{s[1]} = {flat}ᵀ·{xflat}", note),

@@ -424,15 +424,10 @@ def plot_confusion_matrix(
                 ax.text(p, t, counts[t][p], ha="center", va="center", color=colour, fontsize=8)
     right = sum(t == p for t, p in zip(true, pred))
     grouped = f" (groups of {group}: 0-{group - 1}, {group}-{2 * group - 1}, ...)" * (group > 1)
-    ax.set(
-        xticks=range(m),
-        yticks=range(m),
-        xticklabels=[k * group for k in range(m)],
-        yticklabels=[k * group for k in range(m)],
-        xlabel=f"predicted class{grouped}",
-        ylabel=f"true class{grouped}",
-        title=title or f"confusion matrix: {right} of {len(true)} right",
-    )
+    ticks = [k * group for k in range(m)]
+    ax.set(xticks=range(m), yticks=range(m), xticklabels=ticks, yticklabels=ticks)
+    ax.set(xlabel=f"predicted class{grouped}", ylabel=f"true class{grouped}")
+    ax.set_title(title or f"confusion matrix: {right} of {len(true)} right")
     return _save(fig, path)
 
 
@@ -503,11 +498,8 @@ def plot_sample_predictions(
         text = f"{y_pred[i]}" if right else f"{y_pred[i]} (is {y_true[i]})"
         ax.set_title(text, fontsize=9, color="black" if right else "tab:red")
     wrong_count = sum(1 for t, p in zip(y_true, y_pred) if t != p)
-    fig.suptitle(
-        title
-        or f"predictions: {wrong_count} of {len(X)} wrong, in red"
-        + (" (shown first)" if mistakes_first and wrong_count else "")
-    )
+    first = " (shown first)" if mistakes_first and wrong_count else ""
+    fig.suptitle(title or f"predictions: {wrong_count} of {len(X)} wrong, in red{first}")
     return _save(fig, path)
 
 
