@@ -233,9 +233,17 @@ class Walk:
         if max_nodes is not None and len(self.order) > max_nodes and not force:
             what = f"{self.engine.kind.lower()}s"
             raise GraphTooLargeError(len(self.order), max_nodes, what)
-        # the lecture's recursive `build_topo`, without recursion: the engine's walk takes the
-        # last operand first, so it is given them in reverse
-        self.written = topological_order(root, lambda node: reversed(self.operands(node)))
+        self.written = written_order(root, self.operands)
+
+
+def written_order(root: Any, children: Callable[[Any], Iterable[Any]]) -> list[Any]:
+    """Order the nodes as the lecture's recursive `build_topo` does, without recursion.
+
+    Each node comes after its operands, the operands in the order they were written: the
+    engine's walk (`topological_order`), which takes the last operand first, given them in
+    reverse.
+    """
+    return topological_order(root, lambda node: reversed(tuple(children(node))))
 
 
 def graph_size(root: Any) -> int:
