@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..exercises.isolate import check_file
 from ..exercises.probes import op_names
-from .common import UsageError, add_flags
+from .common import UsageError, add_flags, usage_errors
 
 __all__ = ["register", "run"]
 
@@ -54,10 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check the file; print the report; 0 when nothing fails, 1 otherwise."""
-    try:
+    with usage_errors(f"--require {args.require}: ", ValueError):
         required = op_names(args.require)
-    except ValueError as err:
-        raise UsageError(f"--require {args.require}: {err}") from None
     if not args.class_name.isidentifier():
         raise UsageError(f"--class {args.class_name}: not a Python class name")
     path = Path(args.file)

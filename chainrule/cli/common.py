@@ -16,7 +16,8 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,16 @@ from ..viz import plots
 
 class UsageError(Exception):
     """A mistake in what the user asked for; reported in one line, exit status 2."""
+
+
+@contextmanager
+def usage_errors(prefix: str, *kinds: type[Exception]) -> Iterator[None]:
+    """Errors of the kinds `kinds` in the block are the user's to fix: each becomes a one-line
+    `UsageError`, `prefix` then the error's own text, without a traceback."""
+    try:
+        yield
+    except kinds as err:
+        raise UsageError(f"{prefix}{err}") from None
 
 
 def require_packages(purpose: str, modules: Sequence[str], extra: str) -> None:
@@ -275,7 +286,7 @@ def load_data(args: argparse.Namespace) -> tuple[Any, Any, Any, Any, str]:
         args.samples = kwargs.setdefault("n", row.defaults.samples)
     seed = {"seed": args.data_seed} if "seed" in takes else {}
     X_test = y_test = None
-    try:
+    with usage_errors("", ValueError):
         X, y = row.load(**kwargs, **seed)
         if args.test_fraction is not None:
             X, X_test, y, y_test = data.train_test_split(X, y, args.test_fraction, args.data_seed)
@@ -296,8 +307,6 @@ def load_data(args: argparse.Namespace) -> tuple[Any, Any, Any, Any, str]:
                 f"--test-samples needs a generated data set; {args.data} is fixed "
                 "(use --test-fraction)"
             )
-    except ValueError as err:
-        raise UsageError(str(err)) from None
     parts = [f"noise {kwargs['noise']:g}"] if "noise" in kwargs else []
     parts += [f"seed {args.data_seed}"] if seed else []
     about = f"{args.data}: {len(X)} points" + (f" ({', '.join(parts)})" if parts else "")
@@ -431,16 +440,12 @@ def report(history: Any, wall: float, written: list[Path], after: str = "") -> N
 
 def load_model(path: Path) -> tuple[Any, dict[str, Any]]:
     """The model a file holds, and its metadata; a bad file is a one-line `UsageError`."""
-    try:
+    with usage_errors("", io.ModelFileError):
         return io.load(path), io.read_metadata(path)
-    except io.ModelFileError as err:
-        raise UsageError(str(err)) from None
 
 
 def network_inputs(path: Path, recipe: Any, points: Any) -> list[list[float]]:
     """Points in the data set's units as a playground model takes them (scaled onto the
     page's plane, then its features: `chainrule.learn.inputs`)."""
-    try:
+    with usage_errors(f"{path}: ", ValueError):
         return inputs.network_inputs(recipe, points)
-    except ValueError as err:
-        raise UsageError(f"{path}: {err}") from None

@@ -57,10 +57,8 @@ def _points(args: argparse.Namespace, meta: dict[str, Any], given: dict[str, Any
             )
         return preset.rebuild(args.model, meta)[:5]
     if recipe is not None and not given:  # the very points it was trained and tested on
-        try:
+        with common.usage_errors(f"{args.model}: ", ValueError):
             points, about = inputs.rebuild(recipe), inputs.describe(recipe)
-        except ValueError as err:
-            raise UsageError(f"{args.model}: {err}") from None
         args.data = recipe["dataset"]
         return points.X, points.y, points.X_test, points.y_test, about
     trained = meta["data_flags"] if isinstance(meta.get("data_flags"), dict) else {}
@@ -106,11 +104,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"{kept:6} {', '.join(page)} at step {meta.get('steps', '?')} (kept in the file)")
     held_out = X_test is not None and len(X_test) > 0
     sets = [("train", X, y)] + ([("held-out", X_test, y_test)] if held_out else [])
+    wrong = f"{args.model} cannot score --data {args.data}: "
     for name, xs, labels in sets:
-        try:
+        with common.usage_errors(wrong, ValueError, TypeError):
             value, accuracy = evaluate(model, xs, labels, loss=loss)
-        except (ValueError, TypeError) as err:
-            raise UsageError(f"{args.model} cannot score --data {args.data}: {err}") from None
         digits = ".4f" if kept == "run" else ".4g"  # a preset printed .4f
         shown = f"accuracy {common.percent(accuracy)}, {loss} loss {value:{digits}}"
         print(f"{name:9}  {shown} ({len(xs)} points)")
@@ -159,12 +156,9 @@ def _describe(model: Any) -> str:
 def _check_fits(args: argparse.Namespace, model: Any, X: Any, y: Any) -> int:
     """The model takes the data's features and has an output for each of its classes; returns
     how many numbers it gives per point."""
-    try:
+    taken = f"{args.model} cannot take the {len(X[0])} features of {args.data}: "
+    with common.usage_errors(taken, ValueError, TypeError):
         scores = predict_scores(model, X[:1])[0]
-    except (ValueError, TypeError) as err:
-        raise UsageError(
-            f"{args.model} cannot take the {len(X[0])} features of {args.data}: {err}"
-        ) from None
     width = len(scores) if isinstance(scores, list) else 1
     classes = len(set(y))
     if (width == 1 and classes > 2) or (width > 1 and max(y) >= width):

@@ -56,7 +56,8 @@ _BINARY: dict[type, Callable[[Any, Any], Any]] = {
     ast.Pow: lambda a, b: a**b,
 }
 
-# What people might type that is not allowed, said in words.
+# What people might type that is not allowed, said in words (an operator not named here is
+# said by its base class's row).
 _REFUSED: dict[type, str] = {
     getattr(ast, name): words
     for name, words in (
@@ -71,7 +72,8 @@ _REFUSED: dict[type, str] = {
         ("Invert", "the operator ~"), ("FloorDiv", "the operator //"), ("Mod", "the operator %"),
         ("MatMult", "the operator @"), ("LShift", "the operator <<"),
         ("RShift", "the operator >>"), ("BitOr", "the operator |"), ("BitXor", "the operator ^"),
-        ("BitAnd", "the operator &"),
+        ("BitAnd", "the operator &"), ("operator", "that operator"),
+        ("unaryop", "that unary operator"),
     )
 }  # fmt: skip
 
@@ -129,10 +131,9 @@ def evaluate_program(source: str, values: dict[str, float]) -> Value:
         raise ProgramError("the expression is only a comment; write an expression before the #")
     _check_whitelist(tree, source)
 
-    inputs = {name: Value(float(v), label=name) for name, v in values.items()}
-    env: dict[str, Operand] = dict(inputs)
+    env: dict[str, Operand] = {name: Value(float(v), label=name) for name, v in values.items()}
     used: set[str] = set()
-    named = {id(v) for v in inputs.values()}  # Values that already carry a name of their own
+    named = {id(v) for v in env.values()}  # Values that already carry a name of their own
     result: Operand = None
     result_name = "out"
     for statement in tree.body:
@@ -185,14 +186,8 @@ def _check_whitelist(tree: ast.Module, source: str) -> None:
             elif isinstance(node, ast.Call):
                 _check_call(node, source)
             continue
-        what = _REFUSED.get(type(node))
-        if what is None:
-            if isinstance(node, ast.operator):
-                what = "that operator"
-            elif isinstance(node, ast.unaryop):
-                what = "that unary operator"
-            else:
-                what = f"Python's {type(node).__name__}"
+        said = (_REFUSED[kind] for kind in type(node).__mro__ if kind in _REFUSED)
+        what = next(said, f"Python's {type(node).__name__}")
         anchor = node if hasattr(node, "col_offset") else _parent_with_position(tree, node)
         raise ProgramError(f"{_where(anchor, source)}: {what} is not allowed; {HELP_LANGUAGE}")
 

@@ -28,7 +28,7 @@ from ..viz.graph import (
     save_graph,
 )
 from ..viz.narrate import explain
-from .common import UsageError, add_flags, check_file, path, positive_int
+from .common import UsageError, add_flags, check_file, path, positive_int, usage_errors
 from .expressions import FUNCTIONS, HELP_LANGUAGE, ProgramError, evaluate_program, lecture_neuron
 
 
@@ -77,10 +77,8 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--set gives values to an expression, but no expression was given")
         root = lecture_neuron()
     else:
-        try:
+        with usage_errors("", ProgramError):
             root = evaluate_program(args.program, values)
-        except ProgramError as err:
-            raise UsageError(str(err)) from None
 
     count = graph_size(root)
     if count > args.max_nodes and not args.force:
@@ -88,14 +86,12 @@ def run(args: argparse.Namespace) -> int:
             f"the graph has {count} values, more than --max-nodes {args.max_nodes}; "
             "draw a smaller part of the expression, raise --max-nodes, or pass --force"
         )
-    try:
+    with usage_errors("backward failed: ", ArithmeticError, ValueError):
         if args.explain:
             print(explain(root))
             print()
         else:
             root.backward()
-    except (ArithmeticError, ValueError) as err:
-        raise UsageError(f"backward failed: {err}") from None
 
     if args.animate:
         _save_animation(root, args.animate, args)

@@ -23,7 +23,7 @@ from ..extras import require
 from ..learn import inputs
 from ..learn.loop import predict_scores
 from ..learn.losses import LOSSES
-from . import preset
+from . import common, preset
 from .common import UsageError, finite_float, load_model, network_inputs, nonneg_int, path
 
 # How many names a names model makes up after the prefix.
@@ -56,10 +56,8 @@ def run(args: argparse.Namespace) -> int:
             what = "a prefix of letters" if names else "a held-out row index or an image file"
             raise UsageError(f"{args.model} takes one input, {what}; got {len(args.x)}")
         return (_names if names else _digit)(args, model.eval(), meta, args.x[0])
-    try:
+    with common.usage_errors("argument X: ", argparse.ArgumentTypeError):
         numbers = [finite_float(x) for x in args.x]
-    except argparse.ArgumentTypeError as err:
-        raise UsageError(f"argument X: {err}") from None
     row = numbers
     if meta.get("inputs") is not None:  # a playground model: scaled, then its features
         row = network_inputs(args.model, meta["inputs"], [numbers])[0]
@@ -67,10 +65,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"input   {' '.join(args.x)}: ({a:.4g}, {b:.4g}) on the playground's plane")
     elif getattr(model, "nin", None) not in (None, len(numbers)):
         raise UsageError(f"{args.model} takes {model.nin} numbers, got {len(numbers)}")
-    try:
+    wrong = f"{args.model} cannot take these {len(numbers)} numbers: "
+    with common.usage_errors(wrong, ValueError, TypeError):
         scores = predict_scores(model, [row])[0]
-    except (ValueError, TypeError) as err:
-        raise UsageError(f"{args.model} cannot take these {len(numbers)} numbers: {err}") from None
     if isinstance(scores, list):
         print("output  " + " ".join(f"{v:.6g}" for v in scores))
         print(f"class   {scores.index(max(scores))} (the largest score)")

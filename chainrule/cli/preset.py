@@ -112,21 +112,19 @@ def run(args: argparse.Namespace) -> int:
     common.check_out(out, args.force)
     distributed.prepare(args)
     common.require_packages(f"chainrule preset {args.name}", ["numpy"], "tensor")
-    try:  # read as a model file is: bounded in size, depth and parameters before it is built
+    # Read as a model file is: bounded in size, depth and parameters before it is built. A
+    # file's error names the file itself; a config's does not.
+    bad_config = common.usage_errors(f"--model-config {args.model_config}: ", ConfigError)
+    with bad_config, common.usage_errors("--model-config ", io.ModelFileError):
         config = args.model_config and io.read_config(args.model_config)
         make = getattr(recipes, preset.model)
         model: Any = io.from_config(config) if config else make(seed=args.seed)
-    except io.ModelFileError as err:
-        raise UsageError(f"--model-config {err}") from None
-    except ConfigError as err:
-        raise UsageError(f"--model-config {args.model_config}: {err}") from None
     X, y, X_test, y_test, about_data, extra = load_data(args.name, args.seed)
-    try:
+    wrong = f"the model does not take {args.name}'s data: "
+    with common.usage_errors(wrong, ValueError, TypeError, IndexError):
         with no_grad():
             outputs = model.eval()(X[:2])
         model.train()
-    except (ValueError, TypeError, IndexError) as err:
-        raise UsageError(f"the model does not take {args.name}'s data: {err}") from None
     classes = int(max(y.max(), y_test.max())) + 1
     if outputs.shape != (2, classes):
         raise UsageError(
@@ -192,7 +190,7 @@ def load_data(name: str, seed: int) -> tuple[Any, ...]:
     import numpy as np
 
     split = PRESETS[name].split
-    try:
+    with common.usage_errors("", ImportError):
         if name == "names-mlp":
             words = data.names("first")
             words = [words[i] for i in np.random.default_rng(seed).permutation(len(words))]
@@ -207,8 +205,6 @@ def load_data(name: str, seed: int) -> tuple[Any, ...]:
             extra = {"what": "dev contexts", "metadata": {"block_size": BLOCK_SIZE}}
             return X, y, X_dev, y_dev, about, extra
         X, y, X_test, y_test = data.mnist5k_arrays(test_size=int(split["held_out"]), seed=seed)
-    except ImportError as err:
-        raise UsageError(str(err)) from None
     mean, std = float(X.mean()), float(X.std())
     X, X_test = (X - mean) / std, (X_test - mean) / std
     about = (

@@ -29,8 +29,7 @@ import argparse
 import textwrap
 import time
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -152,26 +151,9 @@ def _as_flag(name: str, defaults: DataDefaults) -> str:
 FIT_SETTINGS = "loss optimizer lr momentum l2 steps epochs batch_size schedule".split()
 
 
-@dataclass
-class Settings:
-    """Every choice of a run, resolved: what the flags said, else the data set's defaults."""
-
-    loss: str
-    sizes: list[int]
-    activation: str
-    output_activation: str
-    optimizer: str
-    lr: float
-    momentum: float
-    l2: float
-    schedule: str
-    steps: int | None
-    epochs: int | None
-    batch_size: int | None
-
-
-def resolve(args: argparse.Namespace, features: int, n_classes: int) -> Settings:
-    """The run's settings, checked against the data (inputs and outputs must fit)."""
+def resolve(args: argparse.Namespace, features: int, n_classes: int) -> argparse.Namespace:
+    """Every choice of the run, resolved: what the flags said, else the data set's defaults;
+    checked against the data (inputs and outputs must fit)."""
     r = DATASETS[args.data].defaults
     own_loss = r.loss or default_loss(n_classes)
     loss = args.loss or own_loss
@@ -202,7 +184,7 @@ def resolve(args: argparse.Namespace, features: int, n_classes: int) -> Settings
         raise UsageError(
             f"--model ends with {sizes[-1]} outputs, but --loss {loss} on {args.data} needs {need}"
         )
-    return Settings(
+    return argparse.Namespace(
         loss=loss,
         sizes=sizes,
         activation=args.activation or r.activation,
@@ -254,12 +236,12 @@ def run(args: argparse.Namespace) -> int:
         f"train  {s.loss}{l2}, {s.optimizer} lr {s.lr:g}{momentum} ({s.schedule}), {length}, "
         f"{batch}"
     )
+    options = {k: getattr(s, k) for k in FIT_SETTINGS}
+    held_out = {"X_test": X_test, "y_test": y_test, "eval_every": args.eval_every}
+    options.update(held_out, progress=not args.quiet, seed=args.seed)
     try:
-        with warnings.catch_warnings():  # the advice is printed below, with flags
-            warnings.simplefilter("ignore", TrainingWarning)
-            options = {k: getattr(s, k) for k in FIT_SETTINGS}
-            held_out = {"X_test": X_test, "y_test": y_test, "eval_every": args.eval_every}
-            options.update(held_out, progress=not args.quiet, seed=args.seed)
+        with warnings.catch_warnings(), common.usage_errors("", MissingExtra):
+            warnings.simplefilter("ignore", TrainingWarning)  # the advice is printed below
             if engine == "torch":
                 history = distributed.fit(args, model, X, y, **options)
                 if history is None:  # another rank of torchrun's: rank 0 reports
@@ -268,8 +250,6 @@ def run(args: argparse.Namespace) -> int:
                 history = fit(model, X, y, **options)
     except TrainingDiverged as err:
         raise UsageError(err.advice.text("cli")) from None
-    except MissingExtra as err:
-        raise UsageError(str(err)) from None
 
     test = history.final_test_accuracy
     results = f"train accuracy {common.percent(history.final_train_accuracy)}" + (
@@ -281,7 +261,7 @@ def run(args: argparse.Namespace) -> int:
     about["data_flags"] = {name: getattr(args, name, None) for name in common.DATA_FLAGS}
     metadata = {**about, **common.summary(history), "seed": args.seed, "data_seed": args.data_seed}
     metadata.update(distributed.run_metadata(history))
-    writers: dict[str, Callable[[Path], Any]] = {}
+    writers: common.Writers = {}
     if features == 2:
         title = f"{args.data}: {results.replace(', test', chr(10) + 'test')}"
         writers["boundary.png"] = lambda p: plots.plot_decision_boundary(
@@ -304,7 +284,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _class_pictures(
     model: Any, history: History, classes: int, name: str, points: Any, labels: Any, which: str
-) -> dict[str, Callable[[Path], Any]]:
+) -> common.Writers:
     """confusion.png for more than two classes, samples.png for pictures, on the held-out
     points where there are some."""
     guesses = predict(model, points, threshold=history.threshold)
@@ -314,7 +294,7 @@ def _class_pictures(
     def confusion(p: Path) -> Any:
         return plots.plot_confusion_matrix(labels, guesses, p, classes=classes, title=title)
 
-    writers: dict[str, Callable[[Path], Any]] = {"confusion.png": confusion}
+    writers: common.Writers = {"confusion.png": confusion}
     shape = DATASETS[name].image_shape
     if shape is not None and len(points[0]) == shape[0] * shape[1]:
         writers["samples.png"] = lambda p: plots.plot_sample_predictions(
@@ -323,7 +303,7 @@ def _class_pictures(
     return writers
 
 
-def _model(engine: str, s: Settings, seed: int) -> Any:
+def _model(engine: str, s: argparse.Namespace, seed: int) -> Any:
     """An MLP of the run's sizes and activations on the engine named "scalar" or "tensor"."""
     sizes, hidden, last = s.sizes, s.activation, s.output_activation
     if engine == "scalar":
