@@ -677,17 +677,14 @@ def check_finite(X: Any, name: str = "X", who: str = "fit") -> None:
             index = tuple(int(i) for i in np.argwhere(bad)[0])
             _refuse(name, who, index, X[index], count)
         return
-    first: tuple[tuple[int, ...], Any] | None = None
-    count = 0
-    for i, row in enumerate(X):
-        cells = (row,) if isinstance(row, numbers.Real) else row
-        for j, v in enumerate(cells):
-            if isinstance(v, numbers.Real) and not math.isfinite(v):
-                count += 1
-                if first is None:
-                    first = ((i, j), v)
-    if first is not None:
-        _refuse(name, who, first[0], first[1], count)
+    bad = [
+        ((i, j), v)
+        for i, row in enumerate(X)
+        for j, v in enumerate((row,) if isinstance(row, numbers.Real) else row)
+        if isinstance(v, numbers.Real) and not math.isfinite(v)
+    ]
+    if bad:
+        _refuse(name, who, bad[0][0], bad[0][1], len(bad))
 
 
 def _refuse(name: str, who: str, index: tuple[int, ...], value: Any, count: int) -> None:

@@ -46,6 +46,10 @@ def _number(value: Any, who: str, name: str, low: float = 0.0, below: float | No
     return float(check_number(value, f"{who}: {name}", ok, f"a number {bound}"))
 
 
+def _whole(value: Any, what: str) -> int:
+    return int(check_number(value, what, lambda v: v >= 0, "an integer >= 0", whole=True))
+
+
 def _param_list(params: object, who: str) -> list[Any]:
     if isinstance(params, Module):
         params = params.parameters()
@@ -395,8 +399,7 @@ class LRScheduler:
         self.optimizer.lr = self.lr_at(self.last_step)
 
     def _check_k(self, k: int) -> int:
-        who = f"{type(self).__name__}: step"
-        return int(check_number(k, who, lambda v: v >= 0, "an integer >= 0", whole=True))
+        return _whole(k, f"{type(self).__name__}: step")
 
 
 class ConstantLR(LRScheduler):
@@ -422,9 +425,7 @@ class ConstantLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, factor: float = 1.0, total_iters: int = 0) -> None:
         self.factor = _number(factor, "ConstantLR", "factor")
-        must = "an integer >= 0"
-        check_number(total_iters, "ConstantLR: total_iters", lambda v: v >= 0, must, whole=True)
-        self.total_iters: int = int(total_iters)
+        self.total_iters = _whole(total_iters, "ConstantLR: total_iters")
         super().__init__(optimizer)
 
     def lr_at(self, k: int) -> float:
