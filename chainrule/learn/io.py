@@ -134,13 +134,8 @@ def save(
     bad = _bad_leaves(parameters)
     if bad:
         raise ValueError(f"cannot save to {path}: parameter {bad[0]} is not a finite number")
-    document = {
-        "format": FORMAT,
-        "version": VERSION,
-        "config": config,
-        "parameters": parameters,
-        "metadata": dict(metadata or {}),
-    }
+    document = {"format": FORMAT, "version": VERSION, "config": config, "parameters": parameters}
+    document["metadata"] = dict(metadata or {})
     if path.is_dir():
         raise IsADirectoryError(f"cannot save to {path}: it is a folder")
     with atomic_write(path) as handle:
