@@ -478,12 +478,9 @@ def _reduce(engine: Engine, terms: Any, reduction: str, n: int) -> Any:
 
 
 def _class_index(label: Any, n_classes: int, where: str) -> int:
-    try:
-        if isinstance(label, bool):
-            raise TypeError
-        c = index(label)  # ints and numpy integers; 1.0 is not a class index
-    except TypeError:
-        raise TypeError(f"{where} must be an integer class index, got {label!r}") from None
+    c = None if isinstance(label, bool) else _index(label)
+    if c is None:
+        raise TypeError(f"{where} must be an integer class index, got {label!r}")
     if not 0 <= c < n_classes:
         raise ValueError(f"{where} = {c} is not a class index in 0..{n_classes - 1}")
     return c
@@ -495,6 +492,13 @@ def _class_index(label: Any, n_classes: int, where: str) -> int:
 def _score(x: Any) -> float:
     """Give a node's number, or a plain number, as a float."""
     return numbers_of(x)[0]
+
+
+def _check_pairs(who: str, outputs: Sequence[Any], what: str, labels: Sequence[float]) -> None:
+    if len(outputs) != len(labels):
+        raise ValueError(f"{who}: {len(outputs)} {what} but {len(labels)} labels")
+    if len(outputs) == 0:
+        raise ValueError(f"{who}: no {what}")
 
 
 def binary_accuracy(scores: Sequence[Any], labels: Sequence[float]) -> float:
@@ -518,10 +522,7 @@ def binary_accuracy(scores: Sequence[Any], labels: Sequence[float]) -> float:
         >>> binary_accuracy([0.5, -1.0, 2.0, -0.1], [1, -1, -1, 0])
         0.75
     """
-    if len(scores) != len(labels):
-        raise ValueError(f"binary_accuracy: {len(scores)} scores but {len(labels)} labels")
-    if len(scores) == 0:
-        raise ValueError("binary_accuracy: no scores")
+    _check_pairs("binary_accuracy", scores, "scores", labels)
     hits = sum((_score(s) > 0) == (_score(y) > 0) for s, y in zip(scores, labels))
     return hits / len(scores)
 
@@ -544,10 +545,7 @@ def categorical_accuracy(logits_rows: Sequence[Sequence[Any]], labels: Sequence[
         >>> categorical_accuracy([[0.1, 0.9], [2.0, 1.0]], [1, 1])
         0.5
     """
-    if len(logits_rows) != len(labels):
-        raise ValueError(f"categorical_accuracy: {len(logits_rows)} rows but {len(labels)} labels")
-    if len(logits_rows) == 0:
-        raise ValueError("categorical_accuracy: no rows")
+    _check_pairs("categorical_accuracy", logits_rows, "rows", labels)
     rows = [[_score(z) for z in row] for row in logits_rows]
     return sum(row.index(max(row)) == label for row, label in zip(rows, labels)) / len(rows)
 
