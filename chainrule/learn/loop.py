@@ -370,7 +370,8 @@ def fit(
             history.eval_steps.append(done)
             with no_grad(), evaluating(model):
                 outputs = None if test_classes is None else engine.forward(model, test_inputs)
-                history.test_accuracy.append(_accuracy(engine, outputs, test_classes, task))
+                history.final_test_accuracy = _accuracy(engine, outputs, test_classes, task)
+                history.test_accuracy.append(history.final_test_accuracy)
 
     rng = random.Random(seed)
     order = list(range(n))
@@ -428,8 +429,6 @@ def fit(
     history.total_time = clock() - started
     scores = _scored(model, engine, loss, task, inputs, targets, classes)
     history.final_loss, history.final_train_accuracy = scores
-    if X_test is not None:
-        history.final_test_accuracy = history.test_accuracy[-1]
     run: dict[str, Any] = {"lr": history.lr[0], "default_lr": _default_lr(name), "optimizer": name}
     run.update(batch_size=batch, samples=n, relu=_uses_relu(model), epochs=epochs is not None)
     history.warnings = diagnose(history.loss, history.final_train_accuracy, classes, **run)

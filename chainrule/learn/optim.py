@@ -278,8 +278,7 @@ class Adam(Optimizer):
         w1 = 1 - beta1
         for p, state, g, engine in self._gradients(self.weight_decay):
             if not state:
-                zeros = engine.zeros_like
-                state.update(step=0, exp_avg=zeros(g), exp_avg_sq=zeros(g))
+                state.update(step=0, exp_avg=engine.zeros_like(g), exp_avg_sq=engine.zeros_like(g))
             t = state["step"] = state["step"] + 1
             m, v = state["exp_avg"], state["exp_avg_sq"]
             # m moves toward g by (1 - beta1), as torch's lerp computes it
