@@ -294,20 +294,18 @@ def _read(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
             path,
             f"file format version {version[1]} is not supported (this chainrule reads {VERSION})",
         )
-    for key in ("config", "parameters"):
+    document.setdefault("metadata", {})
+    for key in ("config", "parameters", "metadata"):
         if not isinstance(document.get(key), dict):
             raise ModelFileError(
                 path, f"'{key}' must be a JSON object, got {_kind(document.get(key))}"
             )
-    metadata = document.setdefault("metadata", {})
-    if not isinstance(metadata, dict):
-        raise ModelFileError(path, f"'metadata' must be a JSON object, got {_kind(metadata)}")
 
     parameters = document["parameters"]
     bad = _bad_leaves(parameters)
     if bad:
         raise ModelFileError(path, f"parameter {bad[0]} is not a finite number: {bad[1]}")
-    _check_metadata(path, metadata)
+    _check_metadata(path, document["metadata"])
     needed = _size(path, document["config"])  # before building: a tampered config allocates
     stored = sum(1 for _ in _leaves(parameters))
     if needed > stored and needed > _BUILD_TO_DIAGNOSE:
