@@ -211,9 +211,7 @@ def cross_entropy(logits_rows: Any, labels: Any, reduction: str = "mean") -> Any
     _check_reduction(reduction, who)
     engine = batch_engine(logits_rows)
     rows, width = engine.rows(logits_rows, who)
-    if not _is_list_like(labels):
-        raise TypeError(f"{who}: labels must be a list of class indices, got {labels!r}")
-    labels = _plain(labels)
+    labels = _listed(labels, f"{who}: labels must be a list of class indices")
     if len(labels) != len(rows):
         raise ValueError(f"{who}: {len(rows)} rows but {len(labels)} labels")
     classes = [_class_index(c, width, f"{who}: labels[{i}]") for i, c in enumerate(labels)]
@@ -430,9 +428,7 @@ def _batch(
     engine = batch_engine(outputs)
     column = engine.column(outputs, who, what)
     n = len(column)
-    if not _is_list_like(targets):
-        raise TypeError(f"{who}: {named} must be a list of numbers, got {targets!r}")
-    targets = _plain(targets)
+    targets = _listed(targets, f"{who}: {named} must be a list of numbers")
     if len(targets) != n:
         raise ValueError(f"{who}: {n} predictions but {len(targets)} {named}")
     ys = []
@@ -445,8 +441,10 @@ def _batch(
     return engine, column, ys
 
 
-def _plain(items: Any) -> Any:
-    """Give an array's or a Tensor's numbers as a list (each one then checked in Python)."""
+def _listed(items: Any, must: str) -> Any:
+    """Give a list, an array or a Tensor as a list; a string or a number is refused: `must`."""
+    if isinstance(items, (str, bytes)) or not hasattr(items, "__len__"):
+        raise TypeError(f"{must}, got {items!r}")
     return items.tolist() if hasattr(items, "tolist") else items
 
 
@@ -465,11 +463,6 @@ def _check_labels(
             f"{who}: labels must be {what}, got labels[{i}] = {y[i]:g} "
             f"(load the data with labels='{code}')"
         )
-
-
-def _is_list_like(items: object) -> bool:
-    """Say whether `items` is a list, tuple, array or Tensor (not a string, not a number)."""
-    return not isinstance(items, (str, bytes)) and hasattr(items, "__len__")
 
 
 def _reduce(engine: Engine, terms: Any, reduction: str, n: int) -> Any:
