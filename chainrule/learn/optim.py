@@ -265,10 +265,8 @@ class Adam(Optimizer):
         super().__init__(params, lr)
         if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
             raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (
-            _number(betas[0], "Adam", "betas[0]", 0.0, 1.0),
-            _number(betas[1], "Adam", "betas[1]", 0.0, 1.0),
-        )
+        beta1, beta2 = (_number(b, "Adam", f"betas[{i}]", 0.0, 1.0) for i, b in enumerate(betas))
+        self.betas = (beta1, beta2)
         self.eps = _number(eps, "Adam", "eps")
         self.weight_decay = _number(weight_decay, "Adam", "weight_decay")
 
