@@ -239,11 +239,8 @@ def diverged_advice(what: str, lr: float, default_lr: float, optimizer: str | No
     tries: list[dict[str, Any]] = [{"lr": _round(smaller)}]
     if optimizer == "sgd":
         tries.append({"optimizer": "adam", "lr": 0.01})
-    return Advice(
-        "diverged",
-        f"the run diverged: {what}; lr={lr:g} made the loss grow",
-        tuple(tries),
-    )
+    message = f"the run diverged: {what}; lr={lr:g} made the loss grow"
+    return Advice("diverged", message, tuple(tries))
 
 
 def _flat_from(loss: Sequence[float], window: int) -> int | None:

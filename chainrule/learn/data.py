@@ -85,7 +85,12 @@ def _coded(classes: Sequence[int], n_classes: int, labels: str, who: str) -> lis
     return [int(c) for c in classes]
 
 
-def _from_sklearn(X: Any, y: Any, n_classes: int, labels: str, who: str) -> tuple[Rows, Labels]:
+def _drawn(
+    who: str, n_classes: int, labels: str, seed: Any, **settings: Any
+) -> tuple[Rows, Labels]:
+    """Draw with scikit-learn's `make_<who>` (the settings already checked); code the labels."""
+    random_state = _seed(seed, who)
+    X, y = getattr(_sklearn("datasets", who), f"make_{who}")(random_state=random_state, **settings)
     return X.tolist(), _coded(y.tolist(), n_classes, labels, who)
 
 
@@ -124,10 +129,8 @@ def moons(
         [1, 1, -1, -1]
     """
     who = "moons"
-    X, y = _sklearn("datasets", who).make_moons(
-        n_samples=_count(n, who, "n", 2), noise=_noise(noise, who), random_state=_seed(seed, who)
-    )
-    return _from_sklearn(X, y, 2, labels, who)
+    n, noise = _count(n, who, "n", 2), _noise(noise, who)
+    return _drawn(who, 2, labels, seed, n_samples=n, noise=noise)
 
 
 def circles(
@@ -160,13 +163,8 @@ def circles(
     """
     who = "circles"
     factor = _real(factor, who, "factor", lambda v: 0 < v < 1, "in (0, 1)")
-    X, y = _sklearn("datasets", who).make_circles(
-        n_samples=_count(n, who, "n", 2),
-        noise=_noise(noise, who),
-        factor=float(factor),
-        random_state=_seed(seed, who),
-    )
-    return _from_sklearn(X, y, 2, labels, who)
+    n, noise = _count(n, who, "n", 2), _noise(noise, who)
+    return _drawn(who, 2, labels, seed, n_samples=n, noise=noise, factor=factor)
 
 
 def blobs(
@@ -202,14 +200,9 @@ def blobs(
     who = "blobs"
     centers = _count(centers, who, "centers", 2)
     std = _real(std, who, "std", lambda v: v > 0, "> 0")
-    X, y = _sklearn("datasets", who).make_blobs(
-        n_samples=_count(n, who, "n"),
-        centers=centers,
-        n_features=_count(features, who, "features"),
-        cluster_std=float(std),
-        random_state=_seed(seed, who),
-    )
-    return _from_sklearn(X, y, centers, labels, who)
+    n, features = _count(n, who, "n"), _count(features, who, "features")
+    settings = {"n_samples": n, "centers": centers, "n_features": features, "cluster_std": std}
+    return _drawn(who, centers, labels, seed, **settings)
 
 
 # -- generated here ------------------------------------------------------------------------
@@ -677,17 +670,14 @@ def check_finite(X: Any, name: str = "X", who: str = "fit") -> None:
             index = tuple(int(i) for i in np.argwhere(bad)[0])
             _refuse(name, who, index, X[index], count)
         return
-    first: tuple[tuple[int, ...], Any] | None = None
-    count = 0
-    for i, row in enumerate(X):
-        cells = (row,) if isinstance(row, numbers.Real) else row
-        for j, v in enumerate(cells):
-            if isinstance(v, numbers.Real) and not math.isfinite(v):
-                count += 1
-                if first is None:
-                    first = ((i, j), v)
-    if first is not None:
-        _refuse(name, who, first[0], first[1], count)
+    bad = [
+        ((i, j), v)
+        for i, row in enumerate(X)
+        for j, v in enumerate((row,) if isinstance(row, numbers.Real) else row)
+        if isinstance(v, numbers.Real) and not math.isfinite(v)
+    ]
+    if bad:
+        _refuse(name, who, bad[0][0], bad[0][1], len(bad))
 
 
 def _refuse(name: str, who: str, index: tuple[int, ...], value: Any, count: int) -> None:

@@ -134,13 +134,8 @@ def save(
     bad = _bad_leaves(parameters)
     if bad:
         raise ValueError(f"cannot save to {path}: parameter {bad[0]} is not a finite number")
-    document = {
-        "format": FORMAT,
-        "version": VERSION,
-        "config": config,
-        "parameters": parameters,
-        "metadata": dict(metadata or {}),
-    }
+    document = {"format": FORMAT, "version": VERSION, "config": config, "parameters": parameters}
+    document["metadata"] = dict(metadata or {})
     if path.is_dir():
         raise IsADirectoryError(f"cannot save to {path}: it is a folder")
     with atomic_write(path) as handle:
@@ -299,20 +294,18 @@ def _read(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
             path,
             f"file format version {version[1]} is not supported (this chainrule reads {VERSION})",
         )
-    for key in ("config", "parameters"):
+    document.setdefault("metadata", {})
+    for key in ("config", "parameters", "metadata"):
         if not isinstance(document.get(key), dict):
             raise ModelFileError(
                 path, f"'{key}' must be a JSON object, got {_kind(document.get(key))}"
             )
-    metadata = document.setdefault("metadata", {})
-    if not isinstance(metadata, dict):
-        raise ModelFileError(path, f"'metadata' must be a JSON object, got {_kind(metadata)}")
 
     parameters = document["parameters"]
     bad = _bad_leaves(parameters)
     if bad:
         raise ModelFileError(path, f"parameter {bad[0]} is not a finite number: {bad[1]}")
-    _check_metadata(path, metadata)
+    _check_metadata(path, document["metadata"])
     needed = _size(path, document["config"])  # before building: a tampered config allocates
     stored = sum(1 for _ in _leaves(parameters))
     if needed > stored and needed > _BUILD_TO_DIAGNOSE:

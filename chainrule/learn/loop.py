@@ -47,7 +47,7 @@ import random
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -250,14 +250,9 @@ def evaluate(
     """
     _check_data(X, y, "X", "y")
     engine = engine_for(model)
-    with no_grad(), evaluating(model):
-        outputs = engine.forward(model, engine.inputs(X))
-        task = Task(loss, y, engine.width(outputs))
-        value = float(compute_loss(loss, outputs, engine.targets(task.targets(y))).data)
-        classes = task.classes(y)
-        if classes is None:
-            return value, None
-        return value, engine.correct(outputs, classes, task.threshold) / len(classes)
+    task = _task(model, engine, loss, X, y)
+    targets = engine.targets(task.targets(y))
+    return _scored(model, engine, loss, task, engine.inputs(X), targets, task.classes(y))
 
 
 # -- the loop ------------------------------------------------------------------------------------
@@ -363,25 +358,20 @@ def fit(
     scheduler, lr_at = _schedule(schedule, optimizer, total)
     tqdm = _tqdm() if progress else None  # before any work: a missing tqdm is said at once
 
-    with no_grad(), evaluating(model):
-        width = engine.width(engine.forward(model, engine.inputs(X[:1])))
-    task = Task(loss, y, width)
+    task = _task(model, engine, loss, X, y)
     inputs, targets, classes = engine.inputs(X), engine.targets(task.targets(y)), task.classes(y)
     history = History(threshold=task.threshold, batch_size=batch, train_size=n, l2=l2)
 
-    def score_held_out(done: int) -> None:
-        if X_test is not None and y_test is not None:
-            history.eval_steps.append(done)
-            history.test_accuracy.append(accuracy(test_inputs, task.classes(y_test)))
-
-    def accuracy(inputs: Any, classes: list[int] | None) -> float | None:
-        if classes is None:
-            return None
-        with no_grad(), evaluating(model):
-            outputs = engine.forward(model, inputs)
-            return engine.correct(outputs, classes, task.threshold) / len(classes)
-
     test_inputs = None if X_test is None else engine.inputs(X_test)
+    test_classes = None if y_test is None else task.classes(y_test)
+
+    def score_held_out(done: int) -> None:
+        if test_inputs is not None:
+            history.eval_steps.append(done)
+            with no_grad(), evaluating(model):
+                outputs = None if test_classes is None else engine.forward(model, test_inputs)
+                history.final_test_accuracy = _accuracy(engine, outputs, test_classes, task)
+                history.test_accuracy.append(history.final_test_accuracy)
 
     rng = random.Random(seed)
     order = list(range(n))
@@ -389,10 +379,8 @@ def fit(
     clock = time.perf_counter
     started = clock()
     score_held_out(0)
-    was_training = getattr(model, "training", None)
-    if was_training is not None:
-        model.train()  # BatchNorm and Dropout behave as in training for the steps
-    try:
+    # BatchNorm and Dropout behave as in training for the steps; the bar closes however it ends
+    with nullcontext() if bar is None else bar, evaluating(model, training=True):
         for k in range(total):
             t0 = clock()
             xb, yb, cb = inputs, targets, classes
@@ -417,7 +405,7 @@ def fit(
                 if scheduler is not None:
                     scheduler.step()
                 value = float(total_loss.data)
-                acc = None if cb is None else engine.correct(outputs, cb, task.threshold) / len(cb)
+                acc = _accuracy(engine, outputs, cb, task)
                 del outputs, total_loss  # free the graph while the collector is paused
             history.step_time.append(clock() - t0)
             history.loss.append(value)
@@ -438,20 +426,9 @@ def fit(
                     f"loss {value:.4f}{shown} lr {history.lr[-1]:.3g}", refresh=False
                 )
                 bar.update()
-    finally:
-        if bar is not None:
-            bar.close()
-        if was_training is not None:
-            model.train(was_training)
     history.total_time = clock() - started
-    with no_grad(), evaluating(model):
-        outputs = engine.forward(model, inputs)
-        history.final_loss = float(compute_loss(loss, outputs, targets).data)
-        if classes is not None:
-            history.final_train_accuracy = engine.correct(outputs, classes, task.threshold) / n
-        del outputs
-    if X_test is not None:
-        history.final_test_accuracy = history.test_accuracy[-1]
+    scores = _scored(model, engine, loss, task, inputs, targets, classes)
+    history.final_loss, history.final_train_accuracy = scores
     run: dict[str, Any] = {"lr": history.lr[0], "default_lr": _default_lr(name), "optimizer": name}
     run.update(batch_size=batch, samples=n, relu=_uses_relu(model), epochs=epochs is not None)
     history.warnings = diagnose(history.loss, history.final_train_accuracy, classes, **run)
@@ -464,14 +441,15 @@ def fit(
 
 
 @contextmanager
-def evaluating(model: Any) -> Iterator[None]:
+def evaluating(model: Any, training: bool = False) -> Iterator[None]:
     """Put the model in evaluation mode for the block, then back in the mode it was in.
 
     Evaluation mode means BatchNorm's running statistics and no dropout. Models without modes
-    (any callable) are left alone.
+    (any callable) are left alone. `fit` runs its steps in training mode the same way.
 
     Args:
         model: The model.
+        training: Put it in training mode instead.
 
     Yields:
         Nothing: the block runs with the model evaluating.
@@ -490,11 +468,33 @@ def evaluating(model: Any) -> Iterator[None]:
     if was_training is None or not callable(getattr(model, "train", None)):
         yield
         return
-    model.train(False)
+    model.train(training)
     try:
         yield
     finally:
         model.train(was_training)
+
+
+def _task(model: Any, engine: Any, loss: Any, X: Any, y: Any) -> Task:
+    """Read the labels for `loss`, given the model's output width (one row's forward pass)."""
+    with no_grad(), evaluating(model):
+        return Task(loss, y, engine.width(engine.forward(model, engine.inputs(X[:1]))))
+
+
+def _accuracy(engine: Any, outputs: Any, classes: list[int] | None, task: Task) -> float | None:
+    return (
+        None if classes is None else engine.correct(outputs, classes, task.threshold) / len(classes)
+    )
+
+
+def _scored(
+    model: Any, engine: Any, loss: Any, task: Task, inputs: Any, targets: Any, classes: Any
+) -> tuple[float, float | None]:
+    """Give the loss (no L2 term) and the accuracy of the whole set, without a graph."""
+    with no_grad(), evaluating(model):
+        outputs = engine.forward(model, inputs)
+        value = float(compute_loss(loss, outputs, targets).data)
+        return value, _accuracy(engine, outputs, classes, task)
 
 
 def _check_data(X: Any, y: Any, xname: str, yname: str) -> int:

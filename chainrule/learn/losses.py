@@ -211,9 +211,7 @@ def cross_entropy(logits_rows: Any, labels: Any, reduction: str = "mean") -> Any
     _check_reduction(reduction, who)
     engine = batch_engine(logits_rows)
     rows, width = engine.rows(logits_rows, who)
-    if not _is_list_like(labels):
-        raise TypeError(f"{who}: labels must be a list of class indices, got {labels!r}")
-    labels = _plain(labels)
+    labels = _listed(labels, f"{who}: labels must be a list of class indices")
     if len(labels) != len(rows):
         raise ValueError(f"{who}: {len(rows)} rows but {len(labels)} labels")
     classes = [_class_index(c, width, f"{who}: labels[{i}]") for i, c in enumerate(labels)]
@@ -430,9 +428,7 @@ def _batch(
     engine = batch_engine(outputs)
     column = engine.column(outputs, who, what)
     n = len(column)
-    if not _is_list_like(targets):
-        raise TypeError(f"{who}: {named} must be a list of numbers, got {targets!r}")
-    targets = _plain(targets)
+    targets = _listed(targets, f"{who}: {named} must be a list of numbers")
     if len(targets) != n:
         raise ValueError(f"{who}: {n} predictions but {len(targets)} {named}")
     ys = []
@@ -445,8 +441,10 @@ def _batch(
     return engine, column, ys
 
 
-def _plain(items: Any) -> Any:
-    """Give an array's or a Tensor's numbers as a list (each one then checked in Python)."""
+def _listed(items: Any, must: str) -> Any:
+    """Give a list, an array or a Tensor as a list; a string or a number is refused: `must`."""
+    if isinstance(items, (str, bytes)) or not hasattr(items, "__len__"):
+        raise TypeError(f"{must}, got {items!r}")
     return items.tolist() if hasattr(items, "tolist") else items
 
 
@@ -467,23 +465,15 @@ def _check_labels(
         )
 
 
-def _is_list_like(items: object) -> bool:
-    """Say whether `items` is a list, tuple, array or Tensor (not a string, not a number)."""
-    return not isinstance(items, (str, bytes)) and hasattr(items, "__len__")
-
-
 def _reduce(engine: Engine, terms: Any, reduction: str, n: int) -> Any:
     s = engine.total(terms)
     return s if reduction == "sum" else s * (1.0 / n)
 
 
 def _class_index(label: Any, n_classes: int, where: str) -> int:
-    try:
-        if isinstance(label, bool):
-            raise TypeError
-        c = index(label)  # ints and numpy integers; 1.0 is not a class index
-    except TypeError:
-        raise TypeError(f"{where} must be an integer class index, got {label!r}") from None
+    c = None if isinstance(label, bool) else _index(label)
+    if c is None:
+        raise TypeError(f"{where} must be an integer class index, got {label!r}")
     if not 0 <= c < n_classes:
         raise ValueError(f"{where} = {c} is not a class index in 0..{n_classes - 1}")
     return c
@@ -495,6 +485,13 @@ def _class_index(label: Any, n_classes: int, where: str) -> int:
 def _score(x: Any) -> float:
     """Give a node's number, or a plain number, as a float."""
     return numbers_of(x)[0]
+
+
+def _check_pairs(who: str, outputs: Sequence[Any], what: str, labels: Sequence[float]) -> None:
+    if len(outputs) != len(labels):
+        raise ValueError(f"{who}: {len(outputs)} {what} but {len(labels)} labels")
+    if len(outputs) == 0:
+        raise ValueError(f"{who}: no {what}")
 
 
 def binary_accuracy(scores: Sequence[Any], labels: Sequence[float]) -> float:
@@ -518,10 +515,7 @@ def binary_accuracy(scores: Sequence[Any], labels: Sequence[float]) -> float:
         >>> binary_accuracy([0.5, -1.0, 2.0, -0.1], [1, -1, -1, 0])
         0.75
     """
-    if len(scores) != len(labels):
-        raise ValueError(f"binary_accuracy: {len(scores)} scores but {len(labels)} labels")
-    if len(scores) == 0:
-        raise ValueError("binary_accuracy: no scores")
+    _check_pairs("binary_accuracy", scores, "scores", labels)
     hits = sum((_score(s) > 0) == (_score(y) > 0) for s, y in zip(scores, labels))
     return hits / len(scores)
 
@@ -544,10 +538,7 @@ def categorical_accuracy(logits_rows: Sequence[Sequence[Any]], labels: Sequence[
         >>> categorical_accuracy([[0.1, 0.9], [2.0, 1.0]], [1, 1])
         0.5
     """
-    if len(logits_rows) != len(labels):
-        raise ValueError(f"categorical_accuracy: {len(logits_rows)} rows but {len(labels)} labels")
-    if len(logits_rows) == 0:
-        raise ValueError("categorical_accuracy: no rows")
+    _check_pairs("categorical_accuracy", logits_rows, "rows", labels)
     rows = [[_score(z) for z in row] for row in logits_rows]
     return sum(row.index(max(row)) == label for row, label in zip(rows, labels)) / len(rows)
 

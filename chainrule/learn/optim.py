@@ -46,6 +46,10 @@ def _number(value: Any, who: str, name: str, low: float = 0.0, below: float | No
     return float(check_number(value, f"{who}: {name}", ok, f"a number {bound}"))
 
 
+def _whole(value: Any, what: str) -> int:
+    return int(check_number(value, what, lambda v: v >= 0, "an integer >= 0", whole=True))
+
+
 def _param_list(params: object, who: str) -> list[Any]:
     if isinstance(params, Module):
         params = params.parameters()
@@ -261,10 +265,8 @@ class Adam(Optimizer):
         super().__init__(params, lr)
         if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
             raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (
-            _number(betas[0], "Adam", "betas[0]", 0.0, 1.0),
-            _number(betas[1], "Adam", "betas[1]", 0.0, 1.0),
-        )
+        beta1, beta2 = (_number(b, "Adam", f"betas[{i}]", 0.0, 1.0) for i, b in enumerate(betas))
+        self.betas = (beta1, beta2)
         self.eps = _number(eps, "Adam", "eps")
         self.weight_decay = _number(weight_decay, "Adam", "weight_decay")
 
@@ -274,8 +276,7 @@ class Adam(Optimizer):
         w1 = 1 - beta1
         for p, state, g, engine in self._gradients(self.weight_decay):
             if not state:
-                zeros = engine.zeros_like
-                state.update(step=0, exp_avg=zeros(g), exp_avg_sq=zeros(g))
+                state.update(step=0, exp_avg=engine.zeros_like(g), exp_avg_sq=engine.zeros_like(g))
             t = state["step"] = state["step"] + 1
             m, v = state["exp_avg"], state["exp_avg_sq"]
             # m moves toward g by (1 - beta1), as torch's lerp computes it
@@ -395,8 +396,7 @@ class LRScheduler:
         self.optimizer.lr = self.lr_at(self.last_step)
 
     def _check_k(self, k: int) -> int:
-        who = f"{type(self).__name__}: step"
-        return int(check_number(k, who, lambda v: v >= 0, "an integer >= 0", whole=True))
+        return _whole(k, f"{type(self).__name__}: step")
 
 
 class ConstantLR(LRScheduler):
@@ -422,9 +422,7 @@ class ConstantLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, factor: float = 1.0, total_iters: int = 0) -> None:
         self.factor = _number(factor, "ConstantLR", "factor")
-        must = "an integer >= 0"
-        check_number(total_iters, "ConstantLR: total_iters", lambda v: v >= 0, must, whole=True)
-        self.total_iters: int = int(total_iters)
+        self.total_iters = _whole(total_iters, "ConstantLR: total_iters")
         super().__init__(optimizer)
 
     def lr_at(self, k: int) -> float:
