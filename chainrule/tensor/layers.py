@@ -741,6 +741,14 @@ class BatchNorm1d(TensorModule):
         return f"{self.num_features}, eps={self.eps:g}, momentum={self.momentum}"
 
 
+def _normalized_shape(value: Any) -> tuple[int, ...]:
+    """LayerNorm's `normalized_shape` as a tuple of sizes: a size, or a list or tuple of them."""
+    shape = [value] if isinstance(value, int) else value
+    if not isinstance(shape, (list, tuple)) or not shape:
+        raise ValueError(f"LayerNorm normalized_shape must name at least one dimension: {value!r}")
+    return tuple(check_size(n, "LayerNorm normalized_shape") for n in shape)
+
+
 class LayerNorm(TensorModule):
     """Normalisation of each sample over its last dimensions, PyTorch's `nn.LayerNorm`.
 
@@ -771,10 +779,7 @@ class LayerNorm(TensorModule):
         bias: bool = True,
         dtype: Any = np.float32,
     ) -> None:
-        shape = [normalized_shape] if isinstance(normalized_shape, int) else normalized_shape
-        self.normalized_shape = tuple(check_size(n, "LayerNorm normalized_shape") for n in shape)
-        if not self.normalized_shape:
-            raise ValueError("LayerNorm normalized_shape must name at least one dimension")
+        self.normalized_shape = _normalized_shape(normalized_shape)
         self.eps = float(check_number(eps, "LayerNorm eps", lambda v: v > 0, "a number > 0"))
         self.elementwise_affine = bool(elementwise_affine)
         self._has_bias = bool(bias)
@@ -790,11 +795,7 @@ class LayerNorm(TensorModule):
     @classmethod
     def parameter_count(cls, config: Mapping[str, Any]) -> int:
         """Count the numbers a layer of `config` learns, without building it."""
-        shape = config.get("normalized_shape")
-        shape = [shape] if isinstance(shape, int) else shape
-        if not isinstance(shape, list) or not shape:
-            raise ValueError(f"LayerNorm normalized_shape must be a size or a list, got {shape!r}")
-        n = math.prod(check_size(s, "LayerNorm normalized_shape") for s in shape)
+        n = math.prod(_normalized_shape(config.get("normalized_shape")))
         if not config.get("elementwise_affine", True):
             return 0
         return n * (2 if config.get("bias", True) else 1)

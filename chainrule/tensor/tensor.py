@@ -86,6 +86,16 @@ def _reflected(method: Callable[[Tensor, Tensor], Tensor]) -> Callable[[Tensor, 
     return reflected
 
 
+def _row_method(name: str) -> Callable[[Tensor], Tensor]:
+    """A method applying the op table's row `name` to the tensor, elementwise."""
+
+    def method(self: Tensor) -> Tensor:
+        return ops.TABLE[name](self)
+
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
 class Tensor:
     """An n-dimensional array in a computation graph, with its gradient.
 
@@ -374,35 +384,11 @@ class Tensor:
         """1 / (1 + e^-x) of each element."""
         return _unary(_sigmoid(self.data), "sigmoid", self)
 
-    def abs(self) -> Tensor:
-        """|x| of each element."""
-        return ops.ABS(self)
-
+    # The other functions of the op table (`chainrule.ops.functions` adds them): x.sin(), abs(x).
+    sin, cos, sqrt, softplus, silu, gelu, abs = map(
+        _row_method, ("sin", "cos", "sqrt", "softplus", "silu", "gelu", "abs")
+    )
     __abs__ = abs
-
-    def sin(self) -> Tensor:
-        """The sine of each element."""
-        return ops.SIN(self)
-
-    def cos(self) -> Tensor:
-        """The cosine of each element."""
-        return ops.COS(self)
-
-    def sqrt(self) -> Tensor:
-        """The square root of each element."""
-        return ops.SQRT(self)
-
-    def softplus(self) -> Tensor:
-        """log(1 + e^x) of each element."""
-        return ops.SOFTPLUS(self)
-
-    def silu(self) -> Tensor:
-        """The SiLU of each element, x * sigmoid(x)."""
-        return ops.SILU(self)
-
-    def gelu(self) -> Tensor:
-        """The GELU of each element, x * Φ(x)."""
-        return ops.GELU(self)
 
     def _apply_op(self, op: ops.Op, args: tuple[Any, ...]) -> Tensor:
         """Record the table's `op` applied to `args` (this tensor among them), elementwise."""
