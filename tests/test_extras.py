@@ -64,7 +64,8 @@ PLAIN = ["sklearn", "numpy", "matplotlib", "tqdm", "graphviz", "PIL"]  # none of
         (["eval", "{model}"], f"chainrule eval: error: chainrule eval --data moons needs "
                               f"scikit-learn, matplotlib and numpy, which are not installed: "
                               f"{TRAIN}"),
-        (["graph"], "pip install 'chainrule[viz]'"),
+        (["graph"], "chainrule graph: error: drawing graphs needs graphviz, which is not "
+                    'installed: pip install "chainrule[viz]"'),
     ],
 )  # fmt: skip
 def test_commands_in_a_plain_install_name_the_extra(tmp_path, args, message):
