@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..autograd import no_grad
-from ..engines import Engine, engine_of, numbers_of
+from ..engines import engine_of, numbers_of, parameter_engine
 from ..value import Value
 
 __all__ = [
@@ -384,13 +384,10 @@ def gradcheck_report(
     if fast_mode:
         rng = random.Random(0)
         direction = [rng.uniform(-1.0, 1.0) for _ in range(total)]
-        rows = [_vjp(leaves, slots, outputs, sizes, direction)]
-    else:
-        rows = []
-        for k in range(total):
-            one_hot = [0.0] * total
-            one_hot[k] = 1.0
-            rows.append(_vjp(leaves, slots, outputs, sizes, one_hot))
+        seeds = [direction]
+    else:  # row k of the Jacobian, seeded with the one-hot vector e_k
+        seeds = [[float(i == k) for i in range(total)] for k in range(total)]
+    rows = [_vjp(leaves, slots, outputs, sizes, v) for v in seeds]
 
     # the numeric side: every input element nudged both ways, every output read
     leaves = _fresh(args, slots)
@@ -400,7 +397,7 @@ def gradcheck_report(
         array = hasattr(leaf.data, "shape")  # a Tensor's elements are indexed, a Value's is not
         for j in range(leaf.size):
             index = _unravel(j, leaf.shape) if array else None
-            x = _get(leaf, index)
+            x = float(leaf.data if index is None else leaf.data[index])
             _set(leaf, index, x + eps)
             plus = _evaluate(fn, leaves, total)
             _set(leaf, index, x - eps)
@@ -414,8 +411,12 @@ def gradcheck_report(
             else:
                 pairs = [(out_names[k], rows[k][s][j], column[k]) for k in range(total)]
             for output, analytic, numeric in pairs:
+                err = abs(analytic - numeric)
+                scale = max(abs(analytic), abs(numeric))
+                rel = err / scale if scale > 0 else 0.0
+                ok = err <= atol + rtol * abs(numeric)  # False for NaN, as it should be
                 entries.append(
-                    _entry(name, analytic, numeric, atol, rtol, label, pos, index, output)
+                    GradcheckEntry(name, analytic, numeric, err, rel, ok, label, pos, index, output)
                 )
     return GradcheckReport(entries, eps, atol, rtol, fast_mode=fast_mode)
 
@@ -435,14 +436,13 @@ def _checked_inputs(args: tuple[Any, ...]) -> list[tuple[int, str]]:
         if engine_of(x) is None or not x.requires_grad:
             continue
         dtype = getattr(x.data, "dtype", None)  # an array's; a Value holds a Python float
-        if dtype is not None:
-            if str(dtype) != "float64":
-                raise TypeError(
-                    f"gradcheck: {_describe(name, i)} is a {x.data.dtype} tensor; central "
-                    f"differences in {x.data.dtype} are mostly rounding error, so gradients "
-                    "are checked in float64 (PyTorch's gradcheck warns about this too): make it "
-                    "Tensor(data, dtype=np.float64, requires_grad=True)"
-                )
+        if dtype is not None and str(dtype) != "float64":
+            raise TypeError(
+                f"gradcheck: {_describe(name, i)} is a {dtype} tensor; central differences in "
+                f"{dtype} are mostly rounding error, so gradients are checked in float64 "
+                "(PyTorch's gradcheck warns about this too): make it "
+                "Tensor(data, dtype=np.float64, requires_grad=True)"
+            )
         slots.append((i, name))
     if not slots:
         raise ValueError(
@@ -457,7 +457,7 @@ def _fresh(args: tuple[Any, ...], slots: list[tuple[int, str]]) -> list[Any]:
     leaves = list(args)
     for pos, _ in slots:
         x = args[pos]
-        leaves[pos] = _engine(x).leaf(x)
+        leaves[pos] = parameter_engine(x).leaf(x)
     return leaves
 
 
@@ -511,8 +511,8 @@ def _vjp(
         start += n
         if not any(seed):
             continue
-        _engine(y).backward(y, seed)
-    return [_engine(leaves[pos]).grads(leaves[pos]) for pos, _ in slots]
+        parameter_engine(y).backward(y, seed)
+    return [parameter_engine(leaves[pos]).grads(leaves[pos]) for pos, _ in slots]
 
 
 def _evaluate(fn: Callable[..., Any], leaves: list[Any], total: int) -> list[float]:
@@ -528,24 +528,6 @@ def _evaluate(fn: Callable[..., Any], leaves: list[Any], total: int) -> list[flo
             f"{total} before: its outputs must not change shape"
         )
     return values
-
-
-def _entry(
-    name: str,
-    analytic: float,
-    numeric: float,
-    atol: float,
-    rtol: float,
-    label: str,
-    pos: int,
-    index: tuple[int, ...] | None,
-    output: str | None,
-) -> GradcheckEntry:
-    err = abs(analytic - numeric)
-    scale = max(abs(analytic), abs(numeric))
-    rel = err / scale if scale > 0 else 0.0
-    ok = err <= atol + rtol * abs(numeric)  # False for NaN, as it should be
-    return GradcheckEntry(name, analytic, numeric, err, rel, ok, label, pos, index, output)
 
 
 def _failure_message(report: GradcheckReport) -> str:
@@ -572,13 +554,6 @@ def _describe(name: str, position: int) -> str:
     return f"input {positional}" if name == positional else f"input {name!r} ({positional})"
 
 
-def _engine(x: Any) -> Engine:
-    """The engine of a node already known to be one."""
-    engine = engine_of(x)
-    assert engine is not None
-    return engine
-
-
 def _unravel(j: int, shape: tuple[int, ...]) -> tuple[int, ...]:
     """The index of the j-th element, in C order (numpy's unravel_index, without numpy)."""
     index = []
@@ -586,10 +561,6 @@ def _unravel(j: int, shape: tuple[int, ...]) -> tuple[int, ...]:
         j, i = divmod(j, n)
         index.append(i)
     return tuple(reversed(index))
-
-
-def _get(leaf: Any, index: tuple[int, ...] | None) -> float:
-    return float(leaf.data) if index is None else float(leaf.data[index])
 
 
 def _set(leaf: Any, index: tuple[int, ...] | None, x: float) -> None:
