@@ -17,29 +17,20 @@ from .value import Value, dot, zero_grad
 
 __version__ = "0.1.0"
 
-# name -> module that defines it; loaded on first access (PEP 562).
-_LAZY = {
-    "Tensor": "tensor",
-    "draw_dot": "viz",
-    "save_graph": "viz",
-    "explain": "viz",
-    "animate": "viz.animate",
-    "gradcheck": "calculus",
-    "gradcheck_report": "calculus",
-    "GradcheckError": "calculus",
-    "numerical_derivative": "calculus",
-    "fit": "learn",
-    "grad": "calculus",
-    "value_and_grad": "calculus",
-    "hessian": "calculus",
-    "nn": None,
-    "learn": None,
-    "viz": None,
-    "calculus": None,
-    "interop": None,
-    "exercises": None,
-    "tensor": None,
-    "autograd": None,
+# Module -> the names it defines, loaded on first access (PEP 562).
+_EXPORTS = {
+    "tensor": ["Tensor"],
+    "viz": ["draw_dot", "save_graph", "explain"],
+    "viz.animate": ["animate"],
+    "calculus.check": ["gradcheck", "gradcheck_report", "GradcheckError", "numerical_derivative"],
+    "calculus.derivatives": ["grad", "value_and_grad", "hessian"],
+    "learn": ["fit"],
+}
+# Subpackages, reachable as attributes once first used: `chainrule.nn`.
+_SUBMODULES = ["nn", "learn", "viz", "calculus", "interop", "exercises", "tensor", "autograd"]
+_LAZY: dict[str, str | None] = {
+    **{name: module for module, names in _EXPORTS.items() for name in names},
+    **dict.fromkeys(_SUBMODULES),
 }
 
 # Modules reachable under a short name: `chainrule.calculus.plot_function(...)`.

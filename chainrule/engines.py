@@ -342,13 +342,10 @@ class ScalarEngine(Engine):
 
     def correct(self, outputs: list[Any], classes: list[int], threshold: float) -> int:
         """Count the outputs that predict their class, one row at a time."""
-        if outputs and isinstance(outputs[0], (list, tuple)):
-            hits = 0
-            for row, c in zip(outputs, classes):
-                data = [v.data for v in row]
-                hits += data.index(max(data)) == c
-            return hits
-        return sum((s.data > threshold) == c for s, c in zip(outputs, classes))
+        scores: list[Any] = self.scores(outputs)
+        if scores and isinstance(scores[0], list):
+            return sum(row.index(max(row)) == c for row, c in zip(scores, classes))
+        return sum((s > threshold) == c for s, c in zip(scores, classes))
 
     def width(self, outputs: list[Any]) -> int:
         """Count the outputs of the first sample."""
