@@ -133,6 +133,7 @@ class GradcheckEntry:
     output: str | None = None
 
 
+@dataclass(eq=False)
 class GradcheckReport:
     """Every compared number; `ok` if all of them agree within `atol + rtol·|numeric|`.
 
@@ -156,17 +157,11 @@ class GradcheckReport:
         all gradients agree (Jacobian entries; central differences, eps=1e-06; ok when ...)
     """
 
-    def __init__(
-        self,
-        entries: list[GradcheckEntry],
-        eps: float,
-        atol: float,
-        rtol: float,
-        fast_mode: bool = False,
-    ):
-        self.entries = entries
-        self.eps, self.atol, self.rtol = eps, atol, rtol
-        self.fast_mode = fast_mode
+    entries: list[GradcheckEntry]
+    eps: float
+    atol: float
+    rtol: float
+    fast_mode: bool = False
 
     @property
     def ok(self) -> bool:
@@ -321,10 +316,8 @@ def gradcheck(
         backward() gives 3, central differences give 6.000000001 (abs error 3, ...)
     """
     report = gradcheck_report(fn, inputs, eps=eps, atol=atol, rtol=rtol, fast_mode=fast_mode)
-    if report.ok:
-        return True
-    if not raise_exception:
-        return False
+    if report.ok or not raise_exception:
+        return report.ok
     raise GradcheckError(_failure_message(report), report)
 
 
