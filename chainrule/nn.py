@@ -170,13 +170,10 @@ class Module:
             >>> [name for name, _ in Neuron(2, seed=0).named_parameters()]
             ['w.0', 'w.1', 'b']
         """
-        seen: set[int] = set()
-        out: list[tuple[str, Any]] = []
+        first: dict[int, tuple[str, Any]] = {}  # a shared parameter keeps its first name
         for name, p in _walk(self, prefix):
-            if id(p) not in seen:
-                seen.add(id(p))
-                out.append((name, p))
-        return out
+            first.setdefault(id(p), (name, p))
+        return list(first.values())
 
     def parameters(self) -> list[Any]:
         """List the parameters to optimise, in a stable order (the order attributes were set).
@@ -399,8 +396,11 @@ class Module:
         """Show the tree of modules, and the number of parameters on the outermost."""
         return self._repr(outermost=True)
 
+    # Whether repr() lists the sub-modules, one line each, or shows this module in one line.
+    _repr_children = True
+
     def _repr(self, outermost: bool) -> str:
-        children = list(_submodules(self))
+        children = list(_submodules(self)) if self._repr_children else []
         head = f"{type(self).__name__}({self.extra_repr()}"
         if children:
             lines = [head]
@@ -808,6 +808,8 @@ class Layer(ScalarModule):
         3
     """
 
+    _repr_children = False  # one line per layer: its neurons are all alike, listing them is noise
+
     def __init__(self, nin: int, nout: int, activation: str | None = "tanh", seed: Seed = None):
         self.nin = check_size(nin, "Layer nin")
         self.nout = check_size(nout, "Layer nout")
@@ -845,11 +847,6 @@ class Layer(ScalarModule):
     def extra_repr(self) -> str:
         """Show the sizes and the activation."""
         return f"{self.nin} -> {self.nout}, activation={self._activation!r}"
-
-    def _repr(self, outermost: bool) -> str:
-        # One line per layer: its neurons are all alike, listing them would only add noise.
-        text = f"Layer({self.extra_repr()})"
-        return text + f"  # {self.num_parameters():,} parameters" if outermost else text
 
 
 class _Same:
