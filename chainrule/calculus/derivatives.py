@@ -125,8 +125,7 @@ def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
     """
 
     def matrix(*args: Any) -> Any:
-        nums = _check_argnums(argnums, len(args), "hessian")
-        (i,) = nums
+        (i,) = _check_argnums(argnums, len(args), "hessian")
         lifted, kind = _lift(args[i], i, "hessian")
         if kind == "list":
             xs = lifted
@@ -169,16 +168,13 @@ def _value_and_grad(f: Callable[..., Any], argnums: Argnums, args: tuple, who: s
         out = _scalar_output(f(*call), who)
         inputs = [x for i in nums for x in (call[i] if isinstance(call[i], list) else [call[i]])]
         grads = _sweep(out, inputs, record=record)
+    rest = iter(grads)  # in the order of `inputs`: a list argument gives one per item
     results = []
-    position = 0
     for i, kind in zip(nums, kinds):
         if kind == "list":
-            n = len(call[i])
-            results.append([_as_float(g) for g in grads[position : position + n]])
-            position += n
+            results.append([_as_float(next(rest)) for _ in call[i]])
         else:
-            results.append(_as_kind(grads[position], kind))
-            position += 1
+            results.append(_as_kind(next(rest), kind))
     value = out if record else _as_float(out)
     gradient = results[0] if isinstance(argnums, int) else tuple(results)
     return value, gradient
