@@ -372,15 +372,14 @@ def gradcheck_report(
     result = fn(*leaves)
     outputs = _outputs(result)
     out_names = _output_names(outputs, single=not isinstance(result, (tuple, list)))
-    sizes = [y.size for y in outputs]
-    total = sum(sizes)
+    total = sum(y.size for y in outputs)
     if fast_mode:
         rng = random.Random(0)
         direction = [rng.uniform(-1.0, 1.0) for _ in range(total)]
         seeds = [direction]
     else:  # row k of the Jacobian, seeded with the one-hot vector e_k
         seeds = [[float(i == k) for i in range(total)] for k in range(total)]
-    rows = [_vjp(leaves, slots, outputs, sizes, v) for v in seeds]
+    rows = [_vjp(leaves, slots, outputs, v) for v in seeds]
 
     # the numeric side: every input element nudged both ways, every output read
     leaves = _fresh(args, slots)
@@ -449,8 +448,7 @@ def _fresh(args: tuple[Any, ...], slots: list[tuple[int, str]]) -> list[Any]:
     """The inputs, with every checked one replaced by a new leaf holding a copy of its data."""
     leaves = list(args)
     for pos, _ in slots:
-        x = args[pos]
-        leaves[pos] = parameter_engine(x).leaf(x)
+        leaves[pos] = parameter_engine(args[pos]).leaf(args[pos])
     return leaves
 
 
@@ -489,19 +487,15 @@ def _output_names(outputs: list[Any], single: bool) -> list[str | None]:
 
 
 def _vjp(
-    leaves: list[Any],
-    slots: list[tuple[int, str]],
-    outputs: list[Any],
-    sizes: list[int],
-    v: list[float],
+    leaves: list[Any], slots: list[tuple[int, str]], outputs: list[Any], v: list[float]
 ) -> list[list[float]]:
     """vᵀJ by backward passes seeded with v: per checked input, one number per element."""
     for pos, _ in slots:
         leaves[pos].zero_grad()
     start = 0
-    for y, n in zip(outputs, sizes):
-        seed = v[start : start + n]
-        start += n
+    for y in outputs:
+        seed = v[start : start + y.size]
+        start += y.size
         if not any(seed):
             continue
         parameter_engine(y).backward(y, seed)
@@ -512,9 +506,7 @@ def _evaluate(fn: Callable[..., Any], leaves: list[Any], total: int) -> list[flo
     """Every output element of `fn(*leaves)` as a float, computed without recording a graph."""
     with no_grad():
         outputs = _outputs(fn(*leaves))
-    values = []
-    for y in outputs:
-        values.extend(numbers_of(y))
+    values = [v for y in outputs for v in numbers_of(y)]
     if len(values) != total:
         raise ValueError(
             f"gradcheck: fn returned {len(values)} output elements after an input was nudged, "
