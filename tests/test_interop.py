@@ -130,7 +130,8 @@ def test_missing_torch_gives_a_clear_import_error():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
-    assert "needs PyTorch" in out.stdout and "pip install torch" in out.stdout
+    assert "needs torch, which is not installed" in out.stdout
+    assert 'pip install "chainrule[torch]"' in out.stdout
 
 
 def test_benchmark_runs_quickly():

@@ -13,7 +13,7 @@ renamed), and its tensors are copied by name. The other way, the layer's argumen
 off the module's attributes of the same names; a module that uses what chainrule's layer does
 not have (a dilation, groups, ceil_mode, ...) is refused by name.
 
-PyTorch is optional: it is imported inside the functions, and only they need it.
+PyTorch is optional (the `torch` extra): it is imported inside the functions, and only they need it.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..extras import require
 from ..tensor.layers import ACTIVATION_LAYERS, KINDS, Linear, Sequential, arguments
 
 __all__ = ["from_torch", "to_torch"]
@@ -39,14 +40,7 @@ _CONVERTED = [kind for kind in KINDS if kind not in ("Sequential", "Activation")
 
 
 def _torch() -> Any:
-    try:
-        import torch
-    except ImportError:
-        raise ImportError(
-            "chainrule.interop needs PyTorch, which is not installed: "
-            "pip install torch (see https://pytorch.org for the build that fits your machine)"
-        ) from None
-    return torch
+    return require("torch", "torch", "to_torch / from_torch (moving models to PyTorch)")
 
 
 def to_torch(model: Any, dtype: Any = None) -> Any:
