@@ -136,10 +136,8 @@ def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
                 f"hessian: argument {i} must be a 1-D tensor or array, or a list of numbers; "
                 f"got shape {getattr(lifted, 'shape', ())}"
             )
-        call = list(args)
-        call[i] = lifted
         with enable_grad():
-            out = _scalar_output(f(*call), "hessian")
+            out = _scalar_output(f(*args[:i], lifted, *args[i + 1 :]), "hessian")
             first = _sweep(out, xs, record=True)
             if kind == "list":
                 return [[_as_float(g) for g in _sweep(gi, xs, record=False)] for gi in first]
@@ -212,9 +210,7 @@ def _lift(x: Any, i: int, who: str) -> tuple[Any, str]:
         if why:
             raise TypeError(f"{who}: argument {i} is {why}")
         return engine.as_input(x), "node"
-    if isinstance(x, (bool, str, bytes)):
-        raise TypeError(f"{who}: argument {i} is {type(x).__name__} {x!r}, not differentiable")
-    if isinstance(x, (int, float)):
+    if isinstance(x, (int, float)) and not isinstance(x, bool):  # a bool is no number here
         return Value(float(x)), "float"
     if isinstance(x, (list, tuple)):
         items = [v if engine_of(v) is SCALAR else _number(v, i, who) for v in x]
