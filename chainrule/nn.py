@@ -226,13 +226,12 @@ class Module:
         Returns:
             (name, buffer) pairs; none for the scalar models.
         """
-        out = []
-        for name, module in _walk_modules(self, prefix):
-            for attr in module._buffer_names:
-                value = getattr(module, attr, None)
-                if value is not None:
-                    out.append((f"{name}.{attr}" if name else attr, value))
-        return out
+        return [
+            (f"{name}.{attr}" if name else attr, getattr(module, attr))
+            for name, module in _walk_modules(self, prefix)
+            for attr in module._buffer_names
+            if getattr(module, attr, None) is not None
+        ]
 
     def train(self, mode: bool = True) -> Module:
         """Put every module of the tree in training mode (False: evaluation); returns self.

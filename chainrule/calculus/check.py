@@ -476,13 +476,11 @@ def _output_names(outputs: list[Any], single: bool) -> list[str | None]:
     names: list[str | None] = []
     for o, y in enumerate(outputs):
         base = "out" if single else f"outputs[{o}]"
-        shape = y.shape
-        if not shape or (single and y.size == 1):
+        if not y.shape or (single and y.size == 1):
             names.append(None if single else base)
             continue
         for j in range(y.size):
-            index = _unravel(j, shape)
-            names.append(f"{base}[{', '.join(map(str, index))}]")
+            names.append(f"{base}[{', '.join(map(str, _unravel(j, y.shape)))}]")
     return names
 
 
