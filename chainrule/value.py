@@ -420,10 +420,7 @@ class Value:
         return float(self.data)
 
     tolist = item  # a Value is a tensor of no dimensions: its list is its number
-
-    def __float__(self) -> float:
-        """Give the number, as `float(x)` asks."""
-        return float(self.data)
+    __float__ = item  # what `float(x)` asks for
 
     def __repr__(self) -> str:
         """Show `Value(data=..., grad=...)`, with the label where there is one."""
