@@ -145,8 +145,7 @@ def _scalar_to_torch(model: Any, dtype: Any) -> Any:
         if activation is None:  # an older layer that does not say: ask the model
             last = i == len(layers) - 1
             activation = getattr(model, "output_activation" if last else "activation", "tanh")
-        activation = activation or "linear"
-        if activation != "linear":
+        if activation and activation != "linear":  # None (set to no activation) is linear too
             if activation not in ACTIVATION_LAYERS:
                 raise ValueError(f"to_torch: layer {i} has unknown activation {activation!r}")
             modules.append(ACTIVATION_LAYERS[activation]())
