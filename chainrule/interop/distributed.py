@@ -1,5 +1,6 @@
-"""Data-parallel training by PyTorch: the model a learner built in chainrule, trained by several
-worker processes at once, and brought home.
+"""Data-parallel training by PyTorch, and the trained model brought home to chainrule.
+
+The model a learner built in chainrule is trained by several worker processes at once. The call
 
     history = fit_distributed(model, X, y, workers=2, loss="cross_entropy", batch_size=64, ...)
 
@@ -108,8 +109,10 @@ _GRACE = 0.5
 
 
 class WorkerFailed(RuntimeError):
-    """A worker process failed or died; the others were stopped. `rank` is the failed
-    worker's rank (None where it is not known)."""
+    """A worker process failed or died; the others were stopped.
+
+    `rank` is the failed worker's rank (None where it is not known).
+    """
 
     def __init__(self, message: str, rank: int | None = None) -> None:
         super().__init__(message)
@@ -118,9 +121,12 @@ class WorkerFailed(RuntimeError):
 
 @dataclass
 class ParallelHistory(History):
-    """A `History` of a data-parallel run, and how it ran: `workers` (processes in the
-    group), `start_time` (seconds to start them and form the group, not in `total_time`), and
-    `shards`: for each step, each worker's example indices (filled by `record_shards=True`)."""
+    """A `History` of a data-parallel run, and how it ran.
+
+    `workers` is the number of processes in the group, `start_time` the seconds to start them
+    and form the group (not in `total_time`), and `shards`, for each step, each worker's
+    example indices (filled by `record_shards=True`).
+    """
 
     workers: int = 1
     start_time: float = 0.0
@@ -184,8 +190,9 @@ def fit_distributed(
     timeout: float = 60.0,
     record_shards: bool = False,
 ) -> ParallelHistory | None:
-    """Train the tensor model `model` in place, data-parallel on `workers` PyTorch processes,
-    and return the run's `ParallelHistory` (a `History`, as `fit` returns).
+    """Train the tensor model `model` in place, data-parallel on `workers` PyTorch processes.
+
+    Returns the run's `ParallelHistory` (a `History`, as `fit` returns).
 
     The training arguments are `fit`'s (a loss by name: PyTorch cannot run a Python loss
     function of chainrule's). `workers` defaults to 1, or under torchrun to its world size
@@ -360,8 +367,11 @@ def _as_list(values: Any) -> list[int] | None:
 
 
 def _chainrule_optimizer(given: Any, model: Any, lr: Any, momentum: float) -> optim.Optimizer:
-    """The optimizer `fit` would use: made from a name over the model's parameters, or the
-    one given (with `lr`, if any, replacing its rate). Only its settings are read."""
+    """The optimizer `fit` would use; only its settings are read.
+
+    It is made from a name over the model's parameters, or it is the one given (with `lr`,
+    if any, replacing its rate).
+    """
     if given is None or isinstance(given, str):
         name = given or "sgd"
         if name not in optim.OPTIMIZERS:
@@ -475,11 +485,13 @@ def _check_shards(world: int, job: _Job) -> None:
 
 
 def _before_joining(torch: Any) -> None:
-    """Import, before this process joins a group, what DistributedDataParallel imports the
-    first time it is made (`torch._dynamo`). Imported while a group exists, it keeps
-    references to the group that `destroy_process_group` cannot drop: the group's gloo threads
-    then outlive it, and the interpreter's exit can abort on them ("terminate called without an
-    active exception", in about one run in five under torchrun)."""
+    """Import `torch._dynamo` before this process joins a group.
+
+    DistributedDataParallel imports it the first time one is made. Imported while a group
+    exists, it keeps references to the group that `destroy_process_group` cannot drop: the
+    group's gloo threads then outlive it, and the interpreter's exit can abort on them
+    ("terminate called without an active exception", in about one run in five under torchrun).
+    """
     try:
         importlib.import_module("torch._dynamo.utils")
     except ImportError:  # a PyTorch without it has nothing to import early
@@ -508,8 +520,10 @@ def _listening_socket(port: int | None) -> socket.socket:
 
 
 def _store(torch: Any, sock: socket.socket, timeout: float) -> Any:
-    """The group's meeting point, served by this process on the socket already bound (the
-    store owns the socket from then on, and closes it)."""
+    """The group's meeting point, served by this process on the socket already bound.
+
+    The store owns the socket from then on, and closes it.
+    """
     store = torch.distributed.TCPStore(
         HOST,
         sock.getsockname()[1],
@@ -641,9 +655,11 @@ def _launch(job: _Job, world: int, port: int | None) -> dict[str, Any]:
 
 
 def _remove_stale_folders() -> None:
-    """Remove the folders of earlier runs whose starting process was killed (nothing else
-    could remove them: a `kill -9` leaves no time to clean up). Each folder is named after
-    the process that made it."""
+    """Remove the folders of earlier runs whose starting process was killed.
+
+    Nothing else could remove them: a `kill -9` leaves no time to clean up. Each folder is
+    named after the process that made it.
+    """
     if os.name != "posix":
         return
     for folder in Path(tempfile.gettempdir()).glob(f"{_FOLDER}*-*"):
@@ -717,8 +733,11 @@ def _report(folder: Path, rank: int) -> dict[str, Any] | None:
 
 
 def _failure(codes: list[int | None], reports: dict[int, Any], world: int) -> Exception:
-    """The error that explains a failed run: a worker's own error first, then a worker that
-    died without one, then one that only lost contact with the others."""
+    """The error that explains a failed run.
+
+    A worker's own error comes first, then a worker that died without one, then one that only
+    lost contact with the others.
+    """
     stopped = "; the other worker was stopped" if world == 2 else "; the others were stopped"
     for report in reports.values():
         if report is not None and report["kind"] == "diverged":
@@ -763,9 +782,11 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
 
 
 def worker_main() -> None:
-    """The body of a worker process started by `fit_distributed` (its settings come through
-    the environment): join the group, train, and leave rank 0's result, or this worker's
-    error, in the run's folder. Ends the process."""
+    """The body of a worker process started by `fit_distributed`; ends the process.
+
+    Its settings come through the environment. It joins the group, trains, and leaves rank
+    0's result, or this worker's error, in the run's folder.
+    """
     env = os.environ
     folder = Path(env[f"{_ENV}FOLDER"])
     rank, world = int(env[f"{_ENV}RANK"]), int(env[f"{_ENV}WORLD"])
@@ -818,8 +839,11 @@ def _write(path: Path, value: Any) -> None:
 
 
 def _die_with_parent(parent: int) -> None:
-    """End this worker when the process that started it ends, however it ends: Linux's
-    parent-death signal where there is one, and a watch on the parent everywhere."""
+    """End this worker when the process that started it ends, however it ends.
+
+    Linux's parent-death signal is used where there is one, and a watch on the parent
+    everywhere.
+    """
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
@@ -847,8 +871,10 @@ def _lost_contact(err: BaseException) -> bool:
 
 
 def _gloo_message(err: BaseException) -> str:
-    """gloo's message without its source path and sign-off: `Read error ...: Connection reset
-    by peer`."""
+    """The message of a gloo error without its source path and sign-off.
+
+    For example: `Read error ...: Connection reset by peer`.
+    """
     text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
     if text.startswith("[") and "] " in text:
         text = text.split("] ", 1)[1]
@@ -859,8 +885,11 @@ def _gloo_message(err: BaseException) -> str:
 
 
 def _train(torch: Any, job: _Job, rank: int, world: int) -> dict[str, Any] | None:
-    """Train the job's model as worker `rank` of `world`; rank 0 returns the weights (as a
-    chainrule state dict) and the `ParallelHistory`, the others None."""
+    """Train the job's model as worker `rank` of `world`.
+
+    Rank 0 returns the weights (as a chainrule state dict) and the `ParallelHistory`; the
+    others return None.
+    """
     dist = torch.distributed
     nn = torch.nn
     torch.manual_seed(0 if job.seed is None else job.seed + rank)  # dropout masks, if any
@@ -1000,8 +1029,10 @@ def _train(torch: Any, job: _Job, rank: int, world: int) -> dict[str, Any] | Non
 
 
 def _no_buffer_sync(torch: Any) -> dict[str, bool]:
-    """DDP's option not to send rank 0's buffers to the others before every forward pass
-    (named `forward_sync_buffers` since PyTorch 2.13, `broadcast_buffers` before)."""
+    """DDP's option not to send rank 0's buffers to the others before every forward pass.
+
+    It is named `forward_sync_buffers` since PyTorch 2.13, `broadcast_buffers` before.
+    """
     takes = inspect.signature(torch.nn.parallel.DistributedDataParallel).parameters
     name = "forward_sync_buffers" if "forward_sync_buffers" in takes else "broadcast_buffers"
     return {name: False}
