@@ -623,16 +623,13 @@ def _body(
         if isinstance(s, Box):
             shown = " | ".join(_record_text(f) for f in fields.get(s.id, s.fields))
             label = _record_text(labels[s.id]) if s.id in labels else s.label
-            line = (
-                f"{s.id} [{_attr_list(f'{{ {label} | {shown} }}', {'shape': 'record', **extra})}]"
-            )
+            name, text, extra = s.id, f"{{ {label} | {shown} }}", {"shape": "record", **extra}
         elif isinstance(s, Oval):
-            oval = {"height": "0.3", "shape": "ellipse", **extra}
-            line = f"{s.id} [{_attr_list(escape(s.text), oval)}]"
-        else:
-            listed = _attr_list(escape(s.label) if s.label else None, extra)
-            line = f"{s.tail} -> {s.head}" + (f" [{listed}]" if listed else "")
-        lines.append(f"\t{line}\n")
+            name, text, extra = s.id, escape(s.text), {"height": "0.3", "shape": "ellipse", **extra}
+        else:  # an edge: its attributes (and their brackets) only where it has some
+            name, text = f"{s.tail} -> {s.head}", escape(s.label)
+        listed = _attr_list(text, extra)
+        lines.append(f"\t{name}" + (f" [{listed}]" if listed else "") + "\n")
     return lines
 
 
@@ -663,8 +660,8 @@ def escape(text: str) -> str:
 
 
 def _attr_list(label: str | None, attrs: Mapping[str, str]) -> str:
-    """Write `label=... key=value ...`: the label first, then the others sorted by name."""
-    parts = [f"label={quote(label)}"] if label is not None else []
+    """Write `label=... key=value ...`: the label first (if any), then the others sorted by name."""
+    parts = [f"label={quote(label)}"] if label else []
     return " ".join(parts + [f"{quote(k)}={quote(str(v))}" for k, v in sorted(attrs.items())])
 
 
