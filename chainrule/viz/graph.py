@@ -781,23 +781,21 @@ def save_graph(
     """
     target = checked_target(path, SAVE_FORMATS, "a graph")
     fmt = SAVE_FORMATS[target.suffix.lower()]
-    if hasattr(root, "pipe") and hasattr(root, "source"):  # a Digraph drawn already
-        graph = root
+    drawn = hasattr(root, "pipe") and hasattr(root, "source")  # a Digraph drawn already
+    if drawn:
+        text = root.source
     elif engine_of(root) is None:
         raise TypeError(f"save_graph needs a Value, a Tensor or a graphviz.Digraph, got {root!r}")
-    elif fmt == "dot":  # DOT text is written in pure Python: no graphviz package needed
-        picture = describe(root, rankdir, max_nodes, force, unfused=unfused)
-        return write_bytes(target, source(picture, ids=False).encode("utf-8"))
-    else:
-        graph = draw_dot(root, rankdir=rankdir, max_nodes=max_nodes, force=force, unfused=unfused)
-    text = graph.source.encode("utf-8")
+    else:  # `draw_dot`'s source, written in pure Python: `.dot` needs no graphviz package
+        text = source(describe(root, rankdir, max_nodes, force, unfused=unfused), ids=False)
     if fmt == "dot":
-        return write_bytes(target, text)
+        return write_bytes(target, text.encode("utf-8"))
     graphviz = require("graphviz", "viz", "drawing graphs")
+    graph = root if drawn else graphviz.Source(text)
     try:
         return write_bytes(target, graph.pipe(format=fmt))
     except graphviz.ExecutableNotFound:
-        write_bytes(target.with_suffix(".dot"), text)
+        write_bytes(target.with_suffix(".dot"), text.encode("utf-8"))
         raise GraphvizNotFoundError(target, target.with_suffix(".dot")) from None
     except graphviz.CalledProcessError as err:
         detail = (err.stderr or b"").decode("utf-8", "replace").strip().splitlines()
