@@ -64,8 +64,10 @@ def test_activation_derivatives_come_out_of_backward_right(tmp_path):
 def test_png_only_and_repr_png(tmp_path):
     fig = plot_activations()
     assert fig._repr_png_().startswith(b"\x89PNG")  # what Jupyter shows
-    with pytest.raises(ValueError, match=".png"):
+    with pytest.raises(ValueError, match=r"f\.jpg: '\.jpg' is not one of \.png"):
         plot_function(f, path=tmp_path / "f.jpg")
+    with pytest.raises(FileNotFoundError, match="folder .*missing does not exist"):
+        plot_activations(tmp_path / "missing" / "a.png")  # refused before anything is drawn
     assert list(tmp_path.iterdir()) == []
 
 

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..engines import numbers_of
 from ..value import Value
-from ..viz.plots import _save, new_figure, png_path, save_figure
+from ..viz.plots import _figure, _save, png_path, save_figure
 from .check import numerical_derivative
-from .derivatives import grad
+from .derivatives import grad, value_and_grad
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -79,8 +79,7 @@ def plot_function(
     colors = ["tab:blue", "tab:orange", "tab:green", "tab:purple"]
     titles = ["f(x)", "its derivative", "its second derivative", "its third derivative"]
 
-    fig = new_figure(figsize=(5 * (order + 1), 4))
-    axes = fig.subplots(1, order + 1)
+    fig, axes = _figure(None, (5 * (order + 1), 4), columns=order + 1)
     for k, ax in enumerate(axes):
         ys = [derivs[k](x) for x in grid]
         ax.plot(grid, ys, label=names[k] + (how if k else ""), color=colors[k])
@@ -92,11 +91,9 @@ def plot_function(
         axes[order].plot([x0], [last], "o", color="tab:red", label=f"at x = {x0:g}: {last:.4g}")
         axes[order].axvline(x0, color="tab:red", lw=0.6, alpha=0.5)
     for ax, title in zip(axes, titles):
-        ax.set_title(title)
-        ax.set_xlabel("x")
+        ax.set(title=title, xlabel="x")
         ax.grid(True, alpha=0.3)
         ax.legend(loc="best", fontsize=8)
-    fig.tight_layout()
     return _save(fig, path)
 
 
@@ -115,13 +112,8 @@ def _tangent(ax: Any, grid: list[float], x0: float, y0: float, slope: float, nam
     half = (max(grid) - min(grid)) / 4
     lo, hi = min(min(grid), x0), max(max(grid), x0)
     tx = [max(x0 - half, lo), min(x0 + half, hi)]
-    ax.plot(
-        tx,
-        [y0 + slope * (t - x0) for t in tx],
-        "--",
-        color="tab:red",
-        label=f"tangent of {name} at x = {x0:g} (slope {slope:.4g})",
-    )
+    label = f"tangent of {name} at x = {x0:g} (slope {slope:.4g})"
+    ax.plot(tx, [y0 + slope * (t - x0) for t in tx], "--", color="tab:red", label=label)
     ax.plot([x0], [y0], "o", color="tab:red")
 
 
@@ -159,24 +151,16 @@ def plot_activations(
     if path is not None:
         png_path(path)
     grid = _grid(xs, None)
-    fig = new_figure(figsize=(12, 3.6))
-    axes = fig.subplots(1, len(ACTIVATIONS))
+    fig, axes = _figure(None, (12, 3.6), columns=len(ACTIVATIONS))
     for ax, name in zip(axes, ACTIVATIONS):
-        ys, ds = [], []
-        for x in grid:
-            v = Value(x, label="x")
-            y = getattr(v, name)()
-            y.backward()
-            ys.append(y.data)
-            ds.append(v.grad)
+        act = value_and_grad(lambda v, name=name: getattr(v, name)())  # y.backward(); x.grad
+        ys, ds = zip(*map(act, grid))
         ax.plot(grid, ys, label=f"{name}(x)", color="tab:blue")
         ax.plot(grid, ds, "--", label=f"d {name}/dx (backward)", color="tab:orange")
-        ax.set_title(name)
-        ax.set_xlabel("x")
+        ax.set(title=name, xlabel="x")
         ax.axhline(0, color="black", lw=0.5)
         ax.grid(True, alpha=0.3)
         ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
     return _save(fig, path)
 
 

@@ -623,16 +623,13 @@ def _body(
         if isinstance(s, Box):
             shown = " | ".join(_record_text(f) for f in fields.get(s.id, s.fields))
             label = _record_text(labels[s.id]) if s.id in labels else s.label
-            line = (
-                f"{s.id} [{_attr_list(f'{{ {label} | {shown} }}', {'shape': 'record', **extra})}]"
-            )
+            name, text, extra = s.id, f"{{ {label} | {shown} }}", {"shape": "record", **extra}
         elif isinstance(s, Oval):
-            oval = {"height": "0.3", "shape": "ellipse", **extra}
-            line = f"{s.id} [{_attr_list(escape(s.text), oval)}]"
-        else:
-            listed = _attr_list(escape(s.label) if s.label else None, extra)
-            line = f"{s.tail} -> {s.head}" + (f" [{listed}]" if listed else "")
-        lines.append(f"\t{line}\n")
+            name, text, extra = s.id, escape(s.text), {"height": "0.3", "shape": "ellipse", **extra}
+        else:  # an edge: its attributes (and their brackets) only where it has some
+            name, text = f"{s.tail} -> {s.head}", escape(s.label)
+        listed = _attr_list(text, extra)
+        lines.append(f"\t{name}" + (f" [{listed}]" if listed else "") + "\n")
     return lines
 
 
@@ -663,8 +660,8 @@ def escape(text: str) -> str:
 
 
 def _attr_list(label: str | None, attrs: Mapping[str, str]) -> str:
-    """Write `label=... key=value ...`: the label first, then the others sorted by name."""
-    parts = [f"label={quote(label)}"] if label is not None else []
+    """Write `label=... key=value ...`: the label first (if any), then the others sorted by name."""
+    parts = [f"label={quote(label)}"] if label else []
     return " ".join(parts + [f"{quote(k)}={quote(str(v))}" for k, v in sorted(attrs.items())])
 
 
@@ -784,23 +781,21 @@ def save_graph(
     """
     target = checked_target(path, SAVE_FORMATS, "a graph")
     fmt = SAVE_FORMATS[target.suffix.lower()]
-    if hasattr(root, "pipe") and hasattr(root, "source"):  # a Digraph drawn already
-        graph = root
+    drawn = hasattr(root, "pipe") and hasattr(root, "source")  # a Digraph drawn already
+    if drawn:
+        text = root.source
     elif engine_of(root) is None:
         raise TypeError(f"save_graph needs a Value, a Tensor or a graphviz.Digraph, got {root!r}")
-    elif fmt == "dot":  # DOT text is written in pure Python: no graphviz package needed
-        picture = describe(root, rankdir, max_nodes, force, unfused=unfused)
-        return write_bytes(target, source(picture, ids=False).encode("utf-8"))
-    else:
-        graph = draw_dot(root, rankdir=rankdir, max_nodes=max_nodes, force=force, unfused=unfused)
-    text = graph.source.encode("utf-8")
+    else:  # `draw_dot`'s source, written in pure Python: `.dot` needs no graphviz package
+        text = source(describe(root, rankdir, max_nodes, force, unfused=unfused), ids=False)
     if fmt == "dot":
-        return write_bytes(target, text)
+        return write_bytes(target, text.encode("utf-8"))
     graphviz = require("graphviz", "viz", "drawing graphs")
+    graph = root if drawn else graphviz.Source(text)
     try:
         return write_bytes(target, graph.pipe(format=fmt))
     except graphviz.ExecutableNotFound:
-        write_bytes(target.with_suffix(".dot"), text)
+        write_bytes(target.with_suffix(".dot"), text.encode("utf-8"))
         raise GraphvizNotFoundError(target, target.with_suffix(".dot")) from None
     except graphviz.CalledProcessError as err:
         detail = (err.stderr or b"").decode("utf-8", "replace").strip().splitlines()

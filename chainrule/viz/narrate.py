@@ -139,10 +139,8 @@ class Step:
             return f"{self.rule}    [{self.shapes}]    → {show(self.contribution, digits)}"
         lhs = f"{d(self.root)}/{d(self.child)} {'=' if self.index == 1 else '+='}"
         result = show(self.contribution, digits)
-        if self.parent == self.root:
-            if self.local is None:  # a custom op's rule: only its measured effect is known
-                return f"{lhs} {result}"
-            derivative = _derivative(self.rule)
+        if self.parent == self.root:  # (a custom op's rule: only its measured effect is known)
+            derivative = "" if self.local is None else _derivative(self.rule)
             shown = "" if not derivative or _is_number(derivative) else f" {derivative} ="
             return f"{lhs}{shown} {result}"
         chain = f"{d(self.root)}/{d(self.parent)} · {d(self.parent)}/{d(self.child)}"
@@ -690,9 +688,12 @@ def _number_rule(node: Any, kids: Kids, i: int, names: Names, G: str) -> Words:
         return f"{who}; chainrule cannot read the local rule of {what}", "", ""
     else:
         return f"{what} has no backward rule: no gradient flows through it", "", ""
-    if sum(k is kids[i] for k in kids) > 1:  # the same value fills several operand slots
-        text += f" (operand {i + 1} of {len(kids)})"
-    return text, "", ""
+    return text + _slot(kids, i), "", ""
+
+
+def _slot(kids: Kids, i: int) -> str:
+    """Say which operand slot a step is for, where the same value fills several."""
+    return f" (operand {i + 1} of {len(kids)})" if sum(k is kids[i] for k in kids) > 1 else ""
 
 
 def _head(row: ops.Op, t: list[str]) -> str:
@@ -848,8 +849,7 @@ def _elementwise(node: Any, kids: Kids, row: ops.Op, i: int, names: Names, G: st
         rhs = local
     else:
         rhs = f"{G} ⊙ {local if term(local) == local else f'({local})'}"
-    if sum(k is kids[i] for k in kids) > 1:
-        rhs += f" (operand {i + 1} of {len(kids)})"
+    rhs += _slot(kids, i)
     small, big = kids[i].shape, node.shape
     extra = len(big) - len(small)  # the axes broadcasting added, then those it stretched
     stretched = [extra + j for j, n in enumerate(small) if n == 1 and big[extra + j] != 1]

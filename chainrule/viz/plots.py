@@ -25,6 +25,7 @@ from typing import Any
 from ..extras import require
 from ..files import atomic_path
 from ..learn.loop import predict_scores
+from .graph import checked_target
 
 __all__ = [
     "plot_confusion_matrix",
@@ -542,7 +543,7 @@ def new_figure(**kwargs: Any) -> Any:
 
 
 def png_path(path: str | os.PathLike[str]) -> str:
-    """Check that `path` names a PNG file, before any drawing starts.
+    """Check that `path` names a PNG file in a folder that exists, before any drawing starts.
 
     Args:
         path: The file.
@@ -552,11 +553,9 @@ def png_path(path: str | os.PathLike[str]) -> str:
 
     Raises:
         ValueError: It does not end in `.png`.
+        FileNotFoundError: Its folder does not exist.
     """
-    path = os.fspath(path)
-    if not path.lower().endswith(".png"):
-        raise ValueError(f"cannot save {path}: plots are saved as PNG, give a path ending in .png")
-    return path
+    return str(checked_target(path, (".png",), "a plot"))
 
 
 def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 100) -> str:
