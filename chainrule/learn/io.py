@@ -282,24 +282,23 @@ def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def _read(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
     document = _parse(path)
-    version = document.get("format"), document.get("version")
-    if version[0] != FORMAT:
-        raise ModelFileError(
-            path, f"not a chainrule model file (format is {version[0]!r}, expected {FORMAT!r})"
-        )
-    if type(version[1]) is not int:
-        raise ModelFileError(path, f"version must be an integer, got {version[1]!r}")
-    if version[1] != VERSION:
-        raise ModelFileError(
-            path,
-            f"file format version {version[1]} is not supported (this chainrule reads {VERSION})",
-        )
+    kind, version = document.get("format"), document.get("version")
     document.setdefault("metadata", {})
+    # What a model file must be, in the order it is checked: the first that fails is said.
+    musts = [
+        (kind == FORMAT, f"not a chainrule model file (format is {kind!r}, expected {FORMAT!r})"),
+        (type(version) is int, f"version must be an integer, got {version!r}"),
+        (
+            version == VERSION,
+            f"file format version {version} is not supported (this chainrule reads {VERSION})",
+        ),
+    ]
     for key in ("config", "parameters", "metadata"):
-        if not isinstance(document.get(key), dict):
-            raise ModelFileError(
-                path, f"'{key}' must be a JSON object, got {_kind(document.get(key))}"
-            )
+        got = document.get(key)
+        musts.append((isinstance(got, dict), f"'{key}' must be a JSON object, got {_kind(got)}"))
+    failed = next((why for ok, why in musts if not ok), None)
+    if failed:
+        raise ModelFileError(path, failed)
 
     parameters = document["parameters"]
     bad = _bad_leaves(parameters)
