@@ -380,8 +380,16 @@ def toy() -> tuple[Rows, list[float]]:
 # -- drawn in plain Python, for the playground (the browser has no scikit-learn) -----------------
 
 
-def _noisy(X: list[list[float]], noise: float, rng: random.Random) -> list[list[float]]:
-    return [[a + rng.gauss(0, noise), b + rng.gauss(0, noise)] for a, b in X]
+def _noisy(
+    points: list[tuple[list[float], int]], noise: float, seed: int
+) -> tuple[Rows, list[int]]:
+    """Add Gaussian noise to each coordinate of (point, class) pairs; give `(X, y)`.
+
+    Drawn point by point, x then y, from `random.Random(seed)`: the page draws in this order.
+    """
+    rng = random.Random(seed)
+    X = [[a + rng.gauss(0, noise), b + rng.gauss(0, noise)] for (a, b), _ in points]
+    return X, [label for _, label in points]
 
 
 def plain_moons(n: int, noise: float, seed: int) -> tuple[Rows, list[int]]:
@@ -395,14 +403,13 @@ def plain_moons(n: int, noise: float, seed: int) -> tuple[Rows, list[int]]:
     Returns:
         `(X, y)`, with class indices.
     """
-    X, y = [], []
+    points = []
     for count, label in ((n // 2, 0), (n - n // 2, 1)):
         for i in range(count):
             t = math.pi * i / max(count - 1, 1)
             a, b = math.cos(t), math.sin(t)
-            X.append([a, b] if label == 0 else [1 - a, 1 - b - 0.5])
-            y.append(label)
-    return _noisy(X, noise, random.Random(seed)), y
+            points.append(([a, b] if label == 0 else [1 - a, 1 - b - 0.5], label))
+    return _noisy(points, noise, seed)
 
 
 def plain_circles(n: int, noise: float, seed: int) -> tuple[Rows, list[int]]:
@@ -416,14 +423,12 @@ def plain_circles(n: int, noise: float, seed: int) -> tuple[Rows, list[int]]:
     Returns:
         `(X, y)`, with class indices.
     """
-    outer, inner = n // 2, n - n // 2
-    X, y = [], []
-    for count, radius, label in ((outer, 1.0, 0), (inner, 0.5, 1)):
+    points = []
+    for count, radius, label in ((n // 2, 1.0, 0), (n - n // 2, 0.5, 1)):
         for i in range(count):
             t = 2 * math.pi * i / count
-            X.append([radius * math.cos(t), radius * math.sin(t)])
-            y.append(label)
-    return _noisy(X, noise, random.Random(seed)), y
+            points.append(([radius * math.cos(t), radius * math.sin(t)], label))
+    return _noisy(points, noise, seed)
 
 
 def plain_blobs(n: int, noise: float, seed: int) -> tuple[Rows, list[int]]:
@@ -437,15 +442,9 @@ def plain_blobs(n: int, noise: float, seed: int) -> tuple[Rows, list[int]]:
     Returns:
         `(X, y)`, with class indices.
     """
-    rng = random.Random(seed)
-    X, y = [], []
-    spread = 0.15 + noise
-    for i in range(n):
-        k = i % 3
-        angle = 2 * math.pi * k / 3 + 0.5
-        X.append([math.cos(angle) + rng.gauss(0, spread), math.sin(angle) + rng.gauss(0, spread)])
-        y.append(k)
-    return X, y
+    angles = [2 * math.pi * k / 3 + 0.5 for k in range(3)]
+    points = [([math.cos(angles[i % 3]), math.sin(angles[i % 3])], i % 3) for i in range(n)]
+    return _noisy(points, 0.15 + noise, seed)
 
 
 # -- real data that packages ship (for the tensor engine) ----------------------------------
