@@ -509,38 +509,39 @@ def _bad_leaves(tree: Any) -> tuple[str, Any] | None:
 def _check_same_shape(
     path: str | os.PathLike[str], expected: Any, got: Any, name: str = ""
 ) -> None:
-    """Check that the file's parameter names and sizes match those of the model they rebuild."""
+    """Check that the file's parameter names and sizes match those of the model they rebuild.
+
+    An object and a list are compared alike, key by key (a list's keys are its indices), once
+    the list's length is found right: the first difference is named.
+    """
     where = f"parameter {name}" if name else "parameters"
-    if isinstance(expected, dict):
-        if not isinstance(got, dict):
-            raise ModelFileError(path, f"{where} should be an object, got {_kind(got)}")
-        missing = [k for k in expected if k not in got]
-        extra = [k for k in got if k not in expected]
-        if missing:
-            raise ModelFileError(
-                path, f"missing parameter {_join(name, missing[0])} ({len(missing)} missing in all)"
-            )
-        if extra:
-            raise ModelFileError(
-                path,
-                f"unexpected parameter {_join(name, extra[0])} "
-                "(not part of the model its config describes)",
-            )
-        for key in expected:
-            _check_same_shape(path, expected[key], got[key], _join(name, key))
-    elif isinstance(expected, (list, tuple)):
-        if not isinstance(got, list):
-            raise ModelFileError(
-                path, f"{where} should be a list of {len(expected)}, got {_kind(got)}"
-            )
-        if len(got) != len(expected):
-            raise ModelFileError(
-                path, f"{where} has {len(got)} entries, the model needs {len(expected)}"
-            )
-        for i, (e, g) in enumerate(zip(expected, got)):
-            _check_same_shape(path, e, g, _join(name, str(i)))
-    elif isinstance(got, (dict, list)):
-        raise ModelFileError(path, f"{where} should be a number, got {_kind(got)}")
+    if not isinstance(expected, (dict, list, tuple)):
+        if isinstance(got, (dict, list)):
+            raise ModelFileError(path, f"{where} should be a number, got {_kind(got)}")
+        return
+    listed = not isinstance(expected, dict)
+    if not isinstance(got, list if listed else dict):
+        need = f"a list of {len(expected)}" if listed else "an object"
+        raise ModelFileError(path, f"{where} should be {need}, got {_kind(got)}")
+    if len(got) != len(expected) and listed:
+        raise ModelFileError(
+            path, f"{where} has {len(got)} entries, the model needs {len(expected)}"
+        )
+    want, have = (dict(enumerate(x)) if listed else x for x in (expected, got))
+    missing = [k for k in want if k not in have]
+    if missing:
+        raise ModelFileError(
+            path, f"missing parameter {_join(name, missing[0])} ({len(missing)} missing in all)"
+        )
+    extra = next((k for k in have if k not in want), None)
+    if extra is not None:
+        raise ModelFileError(
+            path,
+            f"unexpected parameter {_join(name, extra)} "
+            "(not part of the model its config describes)",
+        )
+    for key in want:
+        _check_same_shape(path, want[key], have[key], _join(name, key))
 
 
 def _shown(value: Any) -> str:
@@ -549,7 +550,7 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 40 else f"{text[:12]}...{text[-6:]} ({len(text)} characters)"
 
 
-def _join(prefix: str, key: str) -> str:
+def _join(prefix: str, key: Any) -> str:
     return f"{prefix}.{key}" if prefix else str(key)
 
 
