@@ -663,27 +663,23 @@ def check_finite(X: Any, name: str = "X", who: str = "fit") -> None:
 
         if X.dtype.kind not in "fc":
             return
-        bad = ~np.isfinite(X)
-        count = int(np.count_nonzero(bad))
-        if count:
-            index = tuple(int(i) for i in np.argwhere(bad)[0])
-            _refuse(name, who, index, X[index], count)
+        mask = ~np.isfinite(X)
+        bad = [(tuple(int(i) for i in at), X[tuple(at)]) for at in np.argwhere(mask)[:1]]
+        count = int(np.count_nonzero(mask)) if bad else 0
+    else:
+        bad = [
+            ((i, j), v)
+            for i, row in enumerate(X)
+            for j, v in enumerate((row,) if isinstance(row, numbers.Real) else row)
+            if isinstance(v, numbers.Real) and not math.isfinite(v)
+        ]
+        count = len(bad)
+    if not bad:
         return
-    bad = [
-        ((i, j), v)
-        for i, row in enumerate(X)
-        for j, v in enumerate((row,) if isinstance(row, numbers.Real) else row)
-        if isinstance(v, numbers.Real) and not math.isfinite(v)
-    ]
-    if bad:
-        _refuse(name, who, bad[0][0], bad[0][1], len(bad))
-
-
-def _refuse(name: str, who: str, index: tuple[int, ...], value: Any, count: int) -> None:
+    index, value = bad[0]
     where = f"row {index[0]}, column {index[1]}" if len(index) == 2 else f"row {index[0]}"
     cell = f"{name}[{index[0]}][{index[1]}]" if len(index) == 2 else f"{name}{list(index)}"
-    others = count - 1
-    more = f" (and {others} more value{'s' * (others > 1)} not finite)" if others else ""
+    more = f" (and {count - 1} more value{'s' * (count > 2)} not finite)" if count > 1 else ""
     raise ValueError(
         f"{who}: {cell} is {float(value)} ({where}){more}; one NaN or infinity in the data makes "
         "every weight nan: remove or replace it before training"
