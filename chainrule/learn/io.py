@@ -24,7 +24,6 @@ import json
 import os
 import re
 import stat
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from ..files import atomic_write
 from ..nn import Module, build_model, count_parameters
 from . import inputs
 from .data import DATASETS
+from .inputs import _number
 from .losses import LOSSES
 
 try:
@@ -426,11 +426,6 @@ def _size(path: str | os.PathLike[str], config: Any) -> int:
         return parameter_count(config)
     except (ValueError, TypeError) as err:
         raise ModelFileError(path, f"bad model config: {_describe(err)}") from None
-
-
-def _number(v: Any) -> bool:
-    """A finite real number (an integer of 400 digits is not one: no float holds it)."""
-    return type(v) in (int, float) and abs(v) <= sys.float_info.max
 
 
 def _fraction(v: Any) -> bool:
