@@ -42,6 +42,7 @@ and `fit`, `predict` and the plots only call these (`owns`, `inputs`, `targets`,
 from __future__ import annotations
 
 import math
+import numbers
 import random
 import time
 import warnings
@@ -505,7 +506,8 @@ def _check_data(X: Any, y: Any, xname: str, yname: str) -> int:
     if len(X) != len(y):
         raise ValueError(f"fit: {xname} has {len(X)} rows but {yname} has {len(y)} labels")
     for i, v in enumerate(y):
-        check_number(v, f"fit: {yname}[{i}]", math.isfinite, "a finite number")
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+            raise ValueError(f"fit: {yname}[{i}] must be a finite number, got {v!r}")
     return len(X)
 
 
