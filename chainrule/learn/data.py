@@ -664,8 +664,9 @@ def check_finite(X: Any, name: str = "X", who: str = "fit") -> None:
         if X.dtype.kind not in "fc":
             return
         mask = ~np.isfinite(X)
-        bad = [(tuple(int(i) for i in at), X[tuple(at)]) for at in np.argwhere(mask)[:1]]
-        count = int(np.count_nonzero(mask)) if bad else 0
+        count = int(np.count_nonzero(mask))  # and where only if any: argwhere is the slower
+        at = tuple(int(i) for i in np.argwhere(mask)[0]) if count else ()
+        bad = [(at, X[at])] if count else []
     else:
         bad = [
             ((i, j), v)
