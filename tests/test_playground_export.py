@@ -166,6 +166,8 @@ def test_chainrule_predict_scales_a_point_and_feeds_its_features(tmp_path, capsy
         (lambda r: r.pop("scaling"), "the inputs have no 'scaling'"),
         (lambda r: r.update(dataset="digits"), "inputs 'dataset' must be one of moons"),
         (lambda r: r.update(added=[[0, 0]]), "inputs 'added' must be"),
+        # an integer no float holds is refused as the others are, not an OverflowError
+        (lambda r: r["scaling"].update(scale=10**400), "inputs 'scaling' must be"),
     ],
 )
 def test_a_damaged_recipe_is_a_one_line_error(tmp_path, capsys, edit, words):

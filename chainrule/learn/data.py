@@ -380,8 +380,16 @@ def toy() -> tuple[Rows, list[float]]:
 # -- drawn in plain Python, for the playground (the browser has no scikit-learn) -----------------
 
 
-def _noisy(X: list[list[float]], noise: float, rng: random.Random) -> list[list[float]]:
-    return [[a + rng.gauss(0, noise), b + rng.gauss(0, noise)] for a, b in X]
+def _noisy(
+    points: list[tuple[list[float], int]], noise: float, seed: int
+) -> tuple[Rows, list[int]]:
+    """Add Gaussian noise to each coordinate of (point, class) pairs; give `(X, y)`.
+
+    Drawn point by point, x then y, from `random.Random(seed)`: the page draws in this order.
+    """
+    rng = random.Random(seed)
+    X = [[a + rng.gauss(0, noise), b + rng.gauss(0, noise)] for (a, b), _ in points]
+    return X, [label for _, label in points]
 
 
 def plain_moons(n: int, noise: float, seed: int) -> tuple[Rows, list[int]]:
@@ -395,14 +403,13 @@ def plain_moons(n: int, noise: float, seed: int) -> tuple[Rows, list[int]]:
     Returns:
         `(X, y)`, with class indices.
     """
-    X, y = [], []
+    points = []
     for count, label in ((n // 2, 0), (n - n // 2, 1)):
         for i in range(count):
             t = math.pi * i / max(count - 1, 1)
             a, b = math.cos(t), math.sin(t)
-            X.append([a, b] if label == 0 else [1 - a, 1 - b - 0.5])
-            y.append(label)
-    return _noisy(X, noise, random.Random(seed)), y
+            points.append(([a, b] if label == 0 else [1 - a, 1 - b - 0.5], label))
+    return _noisy(points, noise, seed)
 
 
 def plain_circles(n: int, noise: float, seed: int) -> tuple[Rows, list[int]]:
@@ -416,14 +423,12 @@ def plain_circles(n: int, noise: float, seed: int) -> tuple[Rows, list[int]]:
     Returns:
         `(X, y)`, with class indices.
     """
-    outer, inner = n // 2, n - n // 2
-    X, y = [], []
-    for count, radius, label in ((outer, 1.0, 0), (inner, 0.5, 1)):
+    points = []
+    for count, radius, label in ((n // 2, 1.0, 0), (n - n // 2, 0.5, 1)):
         for i in range(count):
             t = 2 * math.pi * i / count
-            X.append([radius * math.cos(t), radius * math.sin(t)])
-            y.append(label)
-    return _noisy(X, noise, random.Random(seed)), y
+            points.append(([radius * math.cos(t), radius * math.sin(t)], label))
+    return _noisy(points, noise, seed)
 
 
 def plain_blobs(n: int, noise: float, seed: int) -> tuple[Rows, list[int]]:
@@ -437,15 +442,9 @@ def plain_blobs(n: int, noise: float, seed: int) -> tuple[Rows, list[int]]:
     Returns:
         `(X, y)`, with class indices.
     """
-    rng = random.Random(seed)
-    X, y = [], []
-    spread = 0.15 + noise
-    for i in range(n):
-        k = i % 3
-        angle = 2 * math.pi * k / 3 + 0.5
-        X.append([math.cos(angle) + rng.gauss(0, spread), math.sin(angle) + rng.gauss(0, spread)])
-        y.append(k)
-    return X, y
+    angles = [2 * math.pi * k / 3 + 0.5 for k in range(3)]
+    points = [([math.cos(angles[i % 3]), math.sin(angles[i % 3])], i % 3) for i in range(n)]
+    return _noisy(points, 0.15 + noise, seed)
 
 
 # -- real data that packages ship (for the tensor engine) ----------------------------------
@@ -664,27 +663,24 @@ def check_finite(X: Any, name: str = "X", who: str = "fit") -> None:
 
         if X.dtype.kind not in "fc":
             return
-        bad = ~np.isfinite(X)
-        count = int(np.count_nonzero(bad))
-        if count:
-            index = tuple(int(i) for i in np.argwhere(bad)[0])
-            _refuse(name, who, index, X[index], count)
+        mask = ~np.isfinite(X)
+        count = int(np.count_nonzero(mask))  # and where only if any: argwhere is the slower
+        at = tuple(int(i) for i in np.argwhere(mask)[0]) if count else ()
+        bad = [(at, X[at])] if count else []
+    else:
+        bad = [
+            ((i, j), v)
+            for i, row in enumerate(X)
+            for j, v in enumerate((row,) if isinstance(row, numbers.Real) else row)
+            if isinstance(v, numbers.Real) and not math.isfinite(v)
+        ]
+        count = len(bad)
+    if not bad:
         return
-    bad = [
-        ((i, j), v)
-        for i, row in enumerate(X)
-        for j, v in enumerate((row,) if isinstance(row, numbers.Real) else row)
-        if isinstance(v, numbers.Real) and not math.isfinite(v)
-    ]
-    if bad:
-        _refuse(name, who, bad[0][0], bad[0][1], len(bad))
-
-
-def _refuse(name: str, who: str, index: tuple[int, ...], value: Any, count: int) -> None:
+    index, value = bad[0]
     where = f"row {index[0]}, column {index[1]}" if len(index) == 2 else f"row {index[0]}"
     cell = f"{name}[{index[0]}][{index[1]}]" if len(index) == 2 else f"{name}{list(index)}"
-    others = count - 1
-    more = f" (and {others} more value{'s' * (others > 1)} not finite)" if others else ""
+    more = f" (and {count - 1} more value{'s' * (count > 2)} not finite)" if count > 1 else ""
     raise ValueError(
         f"{who}: {cell} is {float(value)} ({where}){more}; one NaN or infinity in the data makes "
         "every weight nan: remove or replace it before training"

@@ -23,6 +23,7 @@ the data set's own units into what the network takes (`chainrule predict`).
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -255,8 +256,9 @@ def check(recipe: Any) -> dict[str, Any]:
     return r
 
 
-def _number(x: Any) -> bool:
-    return type(x) in (int, float) and math.isfinite(x)
+def _number(v: Any) -> bool:
+    """A finite real number (an integer of 400 digits is not one: no float holds it)."""
+    return type(v) in (int, float) and abs(v) <= sys.float_info.max
 
 
 def _is_scaling(v: Any) -> bool:

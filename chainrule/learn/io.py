@@ -24,7 +24,6 @@ import json
 import os
 import re
 import stat
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from ..files import atomic_write
 from ..nn import Module, build_model, count_parameters
 from . import inputs
 from .data import DATASETS
+from .inputs import _number
 from .losses import LOSSES
 
 try:
@@ -282,24 +282,23 @@ def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def _read(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
     document = _parse(path)
-    version = document.get("format"), document.get("version")
-    if version[0] != FORMAT:
-        raise ModelFileError(
-            path, f"not a chainrule model file (format is {version[0]!r}, expected {FORMAT!r})"
-        )
-    if type(version[1]) is not int:
-        raise ModelFileError(path, f"version must be an integer, got {version[1]!r}")
-    if version[1] != VERSION:
-        raise ModelFileError(
-            path,
-            f"file format version {version[1]} is not supported (this chainrule reads {VERSION})",
-        )
+    kind, version = document.get("format"), document.get("version")
     document.setdefault("metadata", {})
+    # What a model file must be, in the order it is checked: the first that fails is said.
+    musts = [
+        (kind == FORMAT, f"not a chainrule model file (format is {kind!r}, expected {FORMAT!r})"),
+        (type(version) is int, f"version must be an integer, got {version!r}"),
+        (
+            version == VERSION,
+            f"file format version {version} is not supported (this chainrule reads {VERSION})",
+        ),
+    ]
     for key in ("config", "parameters", "metadata"):
-        if not isinstance(document.get(key), dict):
-            raise ModelFileError(
-                path, f"'{key}' must be a JSON object, got {_kind(document.get(key))}"
-            )
+        got = document.get(key)
+        musts.append((isinstance(got, dict), f"'{key}' must be a JSON object, got {_kind(got)}"))
+    failed = next((why for ok, why in musts if not ok), None)
+    if failed:
+        raise ModelFileError(path, failed)
 
     parameters = document["parameters"]
     bad = _bad_leaves(parameters)
@@ -429,11 +428,6 @@ def _size(path: str | os.PathLike[str], config: Any) -> int:
         raise ModelFileError(path, f"bad model config: {_describe(err)}") from None
 
 
-def _number(v: Any) -> bool:
-    """A finite real number (an integer of 400 digits is not one: no float holds it)."""
-    return type(v) in (int, float) and abs(v) <= sys.float_info.max
-
-
 def _fraction(v: Any) -> bool:
     return v is None or (_number(v) and 0 <= v <= 1)
 
@@ -510,38 +504,39 @@ def _bad_leaves(tree: Any) -> tuple[str, Any] | None:
 def _check_same_shape(
     path: str | os.PathLike[str], expected: Any, got: Any, name: str = ""
 ) -> None:
-    """Check that the file's parameter names and sizes match those of the model they rebuild."""
+    """Check that the file's parameter names and sizes match those of the model they rebuild.
+
+    An object and a list are compared alike, key by key (a list's keys are its indices), once
+    the list's length is found right: the first difference is named.
+    """
     where = f"parameter {name}" if name else "parameters"
-    if isinstance(expected, dict):
-        if not isinstance(got, dict):
-            raise ModelFileError(path, f"{where} should be an object, got {_kind(got)}")
-        missing = [k for k in expected if k not in got]
-        extra = [k for k in got if k not in expected]
-        if missing:
-            raise ModelFileError(
-                path, f"missing parameter {_join(name, missing[0])} ({len(missing)} missing in all)"
-            )
-        if extra:
-            raise ModelFileError(
-                path,
-                f"unexpected parameter {_join(name, extra[0])} "
-                "(not part of the model its config describes)",
-            )
-        for key in expected:
-            _check_same_shape(path, expected[key], got[key], _join(name, key))
-    elif isinstance(expected, (list, tuple)):
-        if not isinstance(got, list):
-            raise ModelFileError(
-                path, f"{where} should be a list of {len(expected)}, got {_kind(got)}"
-            )
-        if len(got) != len(expected):
-            raise ModelFileError(
-                path, f"{where} has {len(got)} entries, the model needs {len(expected)}"
-            )
-        for i, (e, g) in enumerate(zip(expected, got)):
-            _check_same_shape(path, e, g, _join(name, str(i)))
-    elif isinstance(got, (dict, list)):
-        raise ModelFileError(path, f"{where} should be a number, got {_kind(got)}")
+    if not isinstance(expected, (dict, list, tuple)):
+        if isinstance(got, (dict, list)):
+            raise ModelFileError(path, f"{where} should be a number, got {_kind(got)}")
+        return
+    listed = not isinstance(expected, dict)
+    if not isinstance(got, list if listed else dict):
+        need = f"a list of {len(expected)}" if listed else "an object"
+        raise ModelFileError(path, f"{where} should be {need}, got {_kind(got)}")
+    if len(got) != len(expected) and listed:
+        raise ModelFileError(
+            path, f"{where} has {len(got)} entries, the model needs {len(expected)}"
+        )
+    want, have = (dict(enumerate(x)) if listed else x for x in (expected, got))
+    missing = [k for k in want if k not in have]
+    if missing:
+        raise ModelFileError(
+            path, f"missing parameter {_join(name, missing[0])} ({len(missing)} missing in all)"
+        )
+    extra = next((k for k in have if k not in want), None)
+    if extra is not None:
+        raise ModelFileError(
+            path,
+            f"unexpected parameter {_join(name, extra)} "
+            "(not part of the model its config describes)",
+        )
+    for key in want:
+        _check_same_shape(path, want[key], have[key], _join(name, key))
 
 
 def _shown(value: Any) -> str:
@@ -550,7 +545,7 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 40 else f"{text[:12]}...{text[-6:]} ({len(text)} characters)"
 
 
-def _join(prefix: str, key: str) -> str:
+def _join(prefix: str, key: Any) -> str:
     return f"{prefix}.{key}" if prefix else str(key)
 
 
