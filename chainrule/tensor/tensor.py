@@ -810,7 +810,8 @@ def vjp(node: Tensor, g: Any) -> Pairs:
         for i, a in enumerate(node._args):
             if a.requires_grad:
                 local = op.partials[i](*args, out)
-                yield a, sum_to_shape(g if _is_one(local) else g * local, a.shape)
+                one = local.__class__ is int and local == 1  # a slope of 1: g itself
+                yield a, sum_to_shape(g if one else g * local, a.shape)
         return
     for a, c in VJPS[node._op](node, g):
         if a.requires_grad:
@@ -828,10 +829,6 @@ def _like(g: Any, t: Tensor) -> Any:
 def _dot(a: Any, b: Any) -> Any:
     """The product a @ b; for two arrays `np.dot`, which has less overhead on small matrices."""
     return _np_dot(a, b) if a.__class__ is _ndarray is b.__class__ else a @ b
-
-
-def _is_one(local: Any) -> bool:
-    return local.__class__ is int and local == 1
 
 
 def _permuted(g: Any, dims: tuple[int, ...]) -> Any:
