@@ -173,15 +173,7 @@ class Tensor:
                 f"only floating-point tensors can require gradients, got dtype {array.dtype}"
                 f"{what}; pass float data or dtype=np.float32"
             )
-        self.data = array
-        self.grad = None
-        self.requires_grad = bool(requires_grad)
-        self.label = label
-        self._op = ""
-        self._args = ()
-        self._prev = ()
-        self._ctx = None
-        self._rule = None
+        _leaf(self, array, bool(requires_grad), label)
 
     # -- what it holds ----------------------------------------------------------------------
 
@@ -621,11 +613,15 @@ def _as_array(data: Any) -> np.ndarray:
 
 def _const(array: np.ndarray) -> Tensor:
     """A leaf that needs no gradient (a lifted constant, a detached copy)."""
-    out = _new(Tensor)
+    return _leaf(_new(Tensor), array, False, "")
+
+
+def _leaf(out: Tensor, array: np.ndarray, requires_grad: bool, label: str) -> Tensor:
+    """`out` made a leaf holding `array`: no operands, no gradient yet."""
     out.data = array
     out.grad = None
-    out.requires_grad = False
-    out.label = ""
+    out.requires_grad = requires_grad
+    out.label = label
     out._op = ""
     out._args = out._prev = ()
     out._ctx = out._rule = None
