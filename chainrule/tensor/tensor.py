@@ -522,11 +522,7 @@ class Tensor:
 
     def _shifted(self, op: str, axis: int) -> np.ndarray:
         """The data less its max along `axis`: what the softmaxes exponentiate, never above 0."""
-        x = self.data
-        try:
-            return x - _max_reduce(x, axis=axis, keepdims=True)
-        except ValueError as err:
-            raise axis_error(op, self, axis, err) from None
+        return self.data - self._reduce(op, _max_reduce, axis, True)
 
 
 # -- making nodes: every op's result, and the functional ops' too ---------------------------
