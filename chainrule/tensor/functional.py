@@ -96,8 +96,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         >>> w.grad.tolist()
         [[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]]
     """
-    if x.__class__ is not Tensor:
-        x = _as_input(x, weight, "linear")
+    x = _as_input(x, weight, "linear")
     W = weight.data
     try:
         data = _dot(x.data, W.T)  # np.dot: less overhead than @ on small matrices
@@ -147,8 +146,7 @@ def cross_entropy(logits: Tensor, labels: Any, reduction: str = "mean") -> Tenso
         array([[-0.06,  0.06],
                [ 0.25, -0.25]], dtype=float32)
     """
-    if logits.__class__ is not Tensor:
-        logits = _as_input(logits, None, "cross_entropy", "logits")
+    logits = _as_input(logits, None, "cross_entropy", "logits")
     x = logits.data
     y = labels.data if isinstance(labels, Tensor) else _asarray(labels)
     _check_reduction("cross_entropy", reduction)
@@ -212,11 +210,10 @@ def binary_cross_entropy_with_logits(
         >>> round(loss.item(), 4)
         0.6931
     """
-    if logits.__class__ is not Tensor:
-        logits = _as_input(logits, None, "binary_cross_entropy_with_logits", "logits")
+    who = "binary_cross_entropy_with_logits"
+    logits = _as_input(logits, None, who, "logits")
     x = logits.data
     y = labels.data if isinstance(labels, Tensor) else _asarray(labels, dtype=x.dtype)
-    who = "binary_cross_entropy_with_logits"
     _check_reduction(who, reduction)
     if y.shape != x.shape:
         raise ValueError(
@@ -829,12 +826,12 @@ def batch_norm(
         mean = _total(X, axes).reshape(C) * inv_n
         centred = X - mean.reshape(view)
         var = _total(centred * centred, axes).reshape(C) * inv_n  # biased, as the forward's
-        if rm is not None:
-            rm *= 1 - momentum
-            rm += momentum * mean
-        if rv is not None:
-            rv *= 1 - momentum
-            rv += (momentum * n / (n - 1)) * var  # unbiased, as PyTorch keeps it
+        # each running statistic moves by `momentum` towards the batch's (the variance
+        # unbiased, as PyTorch keeps it)
+        for stat, new, step in ((rm, mean, momentum), (rv, var, momentum * n / (n - 1))):
+            if stat is not None:
+                stat *= 1 - momentum
+                stat += step * new
     else:
         if rm is None or rv is None:
             raise ValueError(

@@ -173,15 +173,7 @@ class Tensor:
                 f"only floating-point tensors can require gradients, got dtype {array.dtype}"
                 f"{what}; pass float data or dtype=np.float32"
             )
-        self.data = array
-        self.grad = None
-        self.requires_grad = bool(requires_grad)
-        self.label = label
-        self._op = ""
-        self._args = ()
-        self._prev = ()
-        self._ctx = None
-        self._rule = None
+        _leaf(self, array, bool(requires_grad), label)
 
     # -- what it holds ----------------------------------------------------------------------
 
@@ -413,24 +405,16 @@ class Tensor:
 
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Sum over `axis` (an int, a tuple of ints, or None for all)."""
-        try:
-            data = _add_reduce(self.data, axis=axis, keepdims=keepdims)
-        except ValueError as err:  # numpy's AxisError is a ValueError
-            raise axis_error("sum", self, axis, err) from None
+        data = self._reduce("sum", _add_reduce, axis, keepdims)
         return _unary(data, "sum", self, (axis, keepdims))
 
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Mean over `axis` (an int, a tuple of ints, or None for all)."""
-        x = self.data
-        try:
-            # the sum, then one division: what ndarray.mean does (integers sum as float64)
-            wide = None if x.dtype.kind == "f" else np.float64
-            total = _add_reduce(x, axis=axis, keepdims=keepdims, dtype=wide)
-            count = x.size // max(total.size, 1)
-            data = total / total.dtype.type(count)
-        except ValueError as err:
-            raise axis_error("mean", self, axis, err) from None
-        return _unary(data, "mean", self, (axis, keepdims, count))
+        # the sum, then one division: what ndarray.mean does (integers sum as float64)
+        wide = None if self.data.dtype.kind == "f" else np.float64
+        total = self._reduce("mean", _add_reduce, axis, keepdims, wide)
+        count = self.data.size // max(total.size, 1)
+        return _unary(total / total.dtype.type(count), "mean", self, (axis, keepdims, count))
 
     def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Largest value over `axis` (an int, a tuple of ints, or None for all).
@@ -439,11 +423,17 @@ class Tensor:
         them, as `torch.amax(x, dim)` and the full `torch.max(x)` do; `torch.max(x, dim)`,
         which also returns indices, gives it all to the first one instead.
         """
-        try:
-            data = self.data.max(axis=axis, keepdims=keepdims)
-        except ValueError as err:
-            raise axis_error("max", self, axis, err) from None
+        data = self._reduce("max", _max_reduce, axis, keepdims)
         return _unary(data, "max", self, (axis, keepdims))
+
+    def _reduce(
+        self, op: str, reduce: Callable[..., Any], axis: Axis, keepdims: bool, dtype: Any = None
+    ) -> Any:
+        """`reduce` (a ufunc's reduce) of the data over `axis`; a bad axis is named for `op`."""
+        try:
+            return reduce(self.data, axis=axis, keepdims=keepdims, dtype=dtype)
+        except ValueError as err:  # numpy's AxisError is a ValueError
+            raise axis_error(op, self, axis, err) from None
 
     def _scatter(self, shape: tuple[int, ...], index: Any) -> Tensor:
         """A zero tensor of `shape` with this one added in at `index`.
@@ -532,11 +522,7 @@ class Tensor:
 
     def _shifted(self, op: str, axis: int) -> np.ndarray:
         """The data less its max along `axis`: what the softmaxes exponentiate, never above 0."""
-        x = self.data
-        try:
-            return x - _max_reduce(x, axis=axis, keepdims=True)
-        except ValueError as err:
-            raise axis_error(op, self, axis, err) from None
+        return self.data - self._reduce(op, _max_reduce, axis, True)
 
 
 # -- making nodes: every op's result, and the functional ops' too ---------------------------
@@ -623,11 +609,15 @@ def _as_array(data: Any) -> np.ndarray:
 
 def _const(array: np.ndarray) -> Tensor:
     """A leaf that needs no gradient (a lifted constant, a detached copy)."""
-    out = _new(Tensor)
+    return _leaf(_new(Tensor), array, False, "")
+
+
+def _leaf(out: Tensor, array: np.ndarray, requires_grad: bool, label: str) -> Tensor:
+    """`out` made a leaf holding `array`: no operands, no gradient yet."""
     out.data = array
     out.grad = None
-    out.requires_grad = False
-    out.label = ""
+    out.requires_grad = requires_grad
+    out.label = label
     out._op = ""
     out._args = out._prev = ()
     out._ctx = out._rule = None
@@ -812,7 +802,8 @@ def vjp(node: Tensor, g: Any) -> Pairs:
         for i, a in enumerate(node._args):
             if a.requires_grad:
                 local = op.partials[i](*args, out)
-                yield a, sum_to_shape(g if _is_one(local) else g * local, a.shape)
+                one = local.__class__ is int and local == 1  # a slope of 1: g itself
+                yield a, sum_to_shape(g if one else g * local, a.shape)
         return
     for a, c in VJPS[node._op](node, g):
         if a.requires_grad:
@@ -832,10 +823,6 @@ def _dot(a: Any, b: Any) -> Any:
     return _np_dot(a, b) if a.__class__ is _ndarray is b.__class__ else a @ b
 
 
-def _is_one(local: Any) -> bool:
-    return local.__class__ is int and local == 1
-
-
 def _permuted(g: Any, dims: tuple[int, ...]) -> Any:
     return g.permute(dims) if g.__class__ is Tensor else g.transpose(dims)
 
@@ -845,10 +832,14 @@ def _scatter(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
     return g._scatter(shape, index) if g.__class__ is Tensor else scattered(g, index, shape)
 
 
+def _kept(g: Any, a: Tensor, axis: Axis, keepdims: bool) -> Any:
+    """A reduction's result or gradient with the reduced axes kept as 1s, to line up with `a`."""
+    return g if axis is None or keepdims else g.reshape(kept_shape(a.data.shape, axis))
+
+
 def _spread(g: Any, a: Tensor, axis: Axis, keepdims: bool) -> Any:
     """A reduction's gradient copied back over every element that was reduced."""
-    if axis is not None and not keepdims:
-        g = g.reshape(kept_shape(a.data.shape, axis))
+    g = _kept(g, a, axis, keepdims)
     return g * ones(a.data.shape, a.data.dtype)  # times ones: the spread, for arrays and Tensors
 
 
@@ -881,12 +872,8 @@ def _vjp_sum(node: Tensor, g: Any) -> Pairs:  # every summed element gets the su
 def _vjp_max(node: Tensor, g: Any) -> Pairs:  # to the maxima, shared between ties (a constant)
     a = node._args[0]
     axis, keepdims = node._ctx
-    m = node.data
-    if axis is not None and not keepdims:
-        kept = kept_shape(a.data.shape, axis)
-        g = g.reshape(kept)
-        m = m.reshape(kept)
-    hit = a.data == m
+    g = _kept(g, a, axis, keepdims)
+    hit = a.data == _kept(node.data, a, axis, keepdims)
     yield a, g * (hit / hit.sum(axis=axis, keepdims=True)).astype(a.data.dtype, copy=False)
 
 
