@@ -397,9 +397,23 @@ def write_run(out: Path, writers: Writers, force: bool) -> None:
         raise UsageError(f"cannot write the run into {out}: {err.strerror or err}") from None
 
 
-def summary(history: Any) -> dict[str, Any]:
-    """What a model file keeps of the run that trained it (`History`'s final numbers)."""
-    return {
+def save_run(
+    out: Path,
+    force: bool,
+    model: Any,
+    history: Any,
+    metadata: dict[str, Any],
+    more: Writers,
+    done: str,
+    wall: float,
+    after: str = "",
+) -> None:
+    """Write the run into `out` (`write_run`): model.json, its metadata with the run's final
+    numbers (and the workers of a data-parallel run), loss.png and the `more` pictures; then
+    print `done`, how long it took (`wall`: when the command started) and what was written."""
+    workers = getattr(history, "workers", None)  # a ParallelHistory's
+    metadata = {
+        **metadata,
         "threshold": history.threshold,
         "steps": history.steps,
         "final_loss": history.final_loss,
@@ -408,31 +422,21 @@ def summary(history: Any) -> dict[str, Any]:
         "train_seconds": history.total_time,
         "seconds_per_step": history.time_per_step,
         "warnings": [w.text("cli") for w in history.warnings],
+        **({} if workers is None else {"engine": "torch", "workers": workers}),
     }
-
-
-def save_run(
-    out: Path, force: bool, model: Any, history: Any, metadata: dict[str, Any], more: Writers
-) -> list[Path]:
-    """Write model.json and loss.png, and the `more` pictures, into `out` (`write_run`);
-    returns the files written."""
     writers: Writers = {
         "model.json": lambda p: io.save(model, p, metadata=metadata),
         "loss.png": lambda p: plots.plot_history(history, p, loss=metadata.get("loss")),
         **more,
     }
     write_run(out, writers, force)
-    return [out / name for name in writers]
-
-
-def report(history: Any, wall: float, written: list[Path], after: str = "") -> None:
-    """The last lines of a run: how long it took, and what it wrote."""
+    print(done)
     print(
         f"time   training {history.total_time:.2f} s ({history.steps} steps, "
         f"{1e3 * history.time_per_step:.2f} ms/step); wall {time.perf_counter() - wall:.2f} s"
         + (f" {after}" if after else "")
     )
-    print(f"wrote  {', '.join(map(str, written))}")
+    print(f"wrote  {', '.join(str(out / name) for name in writers)}")
 
 
 # -- a saved model: `eval` and `predict` read one the same way -----------------------------------

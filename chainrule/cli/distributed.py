@@ -19,6 +19,7 @@ import os
 import sys
 from typing import Any
 
+from ..learn import loop
 from .common import UsageError, positive_int, require_packages
 
 try:
@@ -26,7 +27,7 @@ try:
 except ImportError:  # no numpy: `prepare` asks for the packages first
     distributed = None  # type: ignore[assignment]
 
-__all__ = ["add_flags", "fit", "prepare", "run_metadata"]
+__all__ = ["add_flags", "fit", "prepare"]
 
 # The variables torchrun sets for each of its workers (as `chainrule.interop.distributed`).
 TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
@@ -93,17 +94,14 @@ def prepare(args: argparse.Namespace) -> None:
 
 
 def fit(args: argparse.Namespace, model: Any, X: Any, y: Any, **options: Any) -> Any:
-    """Train `model` as `chainrule.learn.fit` would, data-parallel in PyTorch; the `History`,
-    or None on a torchrun rank other than 0. Problems are one-line `UsageError`s."""
+    """Train `model` as `chainrule.learn.fit` does: on this machine, or, with --engine torch,
+    data-parallel in PyTorch. The `History`, or None on a torchrun rank other than 0; the
+    problems of a data-parallel run are one-line `UsageError`s."""
+    if args.engine != "torch":
+        return loop.fit(model, X, y, **options)
     try:
         return distributed.fit_distributed(
             model, X, y, workers=args.workers, port=args.port, **options
         )
     except (ValueError, TypeError, distributed.WorkerFailed) as err:
         raise UsageError(str(err)) from None
-
-
-def run_metadata(history: Any) -> dict[str, Any]:
-    """What a model file adds about a data-parallel run: the engine and the workers."""
-    workers = getattr(history, "workers", None)  # a ParallelHistory's
-    return {} if workers is None else {"engine": "torch", "workers": workers}

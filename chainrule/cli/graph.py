@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import keyword
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..viz.animate import SAVE_FORMATS as ANIMATION_FORMATS
@@ -97,13 +99,8 @@ def run(args: argparse.Namespace) -> int:
         _save_animation(root, args.animate, args)
     if out is None:
         return 0
-    try:
+    with _writing(out, GraphvizNotFoundError, GraphTooLargeError, ImportError, RuntimeError):
         written = save_graph(root, out, rankdir=args.rankdir, max_nodes=args.max_nodes, force=True)
-    except OSError as err:
-        reason = f"cannot write {out}: {err.strerror}" if err.strerror else str(err)
-        raise UsageError(reason) from None
-    except (GraphvizNotFoundError, GraphTooLargeError, ImportError, RuntimeError) as err:
-        raise UsageError(str(err)) from None  # no `dot` program, no graphviz package, ...
     name = root.label or "output"
     values_word = "value" if count == 1 else "values"
     print(f"wrote {written} ({count} {values_word}; {name} = {root.data:.4f}, grads from backward)")
@@ -112,19 +109,27 @@ def run(args: argparse.Namespace) -> int:
 
 def _save_animation(root: object, target: Path, args: argparse.Namespace) -> None:
     """`--animate FILE`: the player (.html) or the GIF of the forward and backward pass."""
-    try:
+    with _writing(target, ArithmeticError, ValueError, ImportError, RuntimeError):
         movie = animate(root, rankdir=args.rankdir, max_nodes=args.max_nodes, force=True)
         written = movie.save(target)
-    except OSError as err:
-        reason = f"cannot write {target}: {err.strerror}" if err.strerror else str(err)
-        raise UsageError(reason) from None
-    except (ArithmeticError, ValueError, ImportError, RuntimeError) as err:
-        raise UsageError(str(err)) from None  # no `dot` program, no Pillow, ...
     counts = movie.counts
     print(
         f"wrote {written} ({len(movie)} frames: {counts['forward']} forward, "
         f"{counts['backward']} backward)"
     )
+
+
+@contextmanager
+def _writing(target: Path, *kinds: type[Exception]) -> Iterator[None]:
+    """A picture that cannot be written says why in one line: the file, or (errors of the kinds
+    `kinds`) what is missing (no `dot` program, no graphviz package, no Pillow, ...)."""
+    try:
+        yield
+    except OSError as err:
+        said = f"cannot write {target}: {err.strerror}" if err.strerror else str(err)
+        raise UsageError(said) from None
+    except kinds as err:
+        raise UsageError(str(err)) from None
 
 
 def _parse_assignments(items: list[str]) -> dict[str, float]:

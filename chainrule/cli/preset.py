@@ -25,7 +25,6 @@ from ..autograd import no_grad
 from ..extras import MissingExtra
 from ..learn import data, io, optim
 from ..learn.advice import TrainingDiverged
-from ..learn.loop import fit
 from ..learn.losses import cross_entropy
 from ..nn import ConfigError
 from . import common, distributed
@@ -155,10 +154,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         with warnings.catch_warnings():  # numpy's overflows: a divergence, said in one line
             warnings.simplefilter("ignore", RuntimeWarning)
-            if args.engine == "torch":
-                history = distributed.fit(args, model, X, y, **run)
-            else:
-                history = fit(model, X, y, **run)
+            history = distributed.fit(args, model, X, y, **run)
     except TrainingDiverged as err:  # nothing is written: an earlier run in --out stays
         said = err.advice.message.replace("lr=", "--lr ")
         own = f"{args.name}'s own is {preset.lr:g}"
@@ -168,18 +164,17 @@ def run(args: argparse.Namespace) -> int:
     model.eval()
     with no_grad():
         test_loss = float(cross_entropy(model(X_test), y_test).item())
-    metadata = {"preset": args.name, "dataset": preset.dataset, "split": preset.split}
-    metadata.update(seed=args.seed, loss=preset.loss, data=about_data, **common.summary(history))
-    metadata.update(test_loss=test_loss, **extra["metadata"], **distributed.run_metadata(history))
-    written = common.save_run(out, args.force, model, history, metadata, {})
-    print(
+    done = (
         f"done   train accuracy {common.percent(history.final_train_accuracy)}, held-out "
         f"accuracy {common.percent(history.final_test_accuracy)} and loss {test_loss:.4f} "
         f"({len(y_test)} {extra['what']}); final batch loss {history.loss[-1]:.4g}"
     )
     if args.name == "names-mlp":
-        print(f"names  {', '.join(sample_names(model, 8, args.seed))}")
-    common.report(history, wall, written)
+        done += f"\nnames  {', '.join(sample_names(model, 8, args.seed))}"
+    metadata = {"preset": args.name, "dataset": preset.dataset, "split": preset.split}
+    metadata.update(seed=args.seed, loss=preset.loss, data=about_data, test_loss=test_loss)
+    metadata.update(extra["metadata"])
+    common.save_run(out, args.force, model, history, metadata, {}, done, wall)
     return 0
 
 

@@ -37,7 +37,7 @@ from .. import nn
 from ..extras import MissingExtra
 from ..learn.advice import TrainingDiverged, TrainingWarning
 from ..learn.data import DATASETS, MICROGRAD, DataDefaults
-from ..learn.loop import History, fit, predict
+from ..learn.loop import History, predict
 from ..learn.losses import LOSSES, default_loss, outputs_needed
 from ..learn.optim import OPTIMIZERS, SCHEDULES
 from ..viz import plots
@@ -242,14 +242,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         with warnings.catch_warnings(), common.usage_errors("", MissingExtra):
             warnings.simplefilter("ignore", TrainingWarning)  # the advice is printed below
-            if engine == "torch":
-                history = distributed.fit(args, model, X, y, **options)
-                if history is None:  # another rank of torchrun's: rank 0 reports
-                    return 0
-            else:
-                history = fit(model, X, y, **options)
+            history = distributed.fit(args, model, X, y, **options)
     except TrainingDiverged as err:
         raise UsageError(err.advice.text("cli")) from None
+    if history is None:  # another rank of torchrun's: rank 0 reports
+        return 0
 
     test = history.final_test_accuracy
     results = f"train accuracy {common.percent(history.final_train_accuracy)}" + (
@@ -259,8 +256,7 @@ def run(args: argparse.Namespace) -> int:
     )
     about = {"data": about_data, "engine": engine, "loss": s.loss, "l2": s.l2}
     about["data_flags"] = {name: getattr(args, name, None) for name in common.DATA_FLAGS}
-    metadata = {**about, **common.summary(history), "seed": args.seed, "data_seed": args.data_seed}
-    metadata.update(distributed.run_metadata(history))
+    about.update(seed=args.seed, data_seed=args.data_seed)
     writers: common.Writers = {}
     if features == 2:
         title = f"{args.data}: {results.replace(', test', chr(10) + 'test')}"
@@ -270,13 +266,14 @@ def run(args: argparse.Namespace) -> int:
     if s.sizes[-1] >= 3:
         which = (X_test, y_test, "held-out") if X_test else (X, y, "training")
         writers.update(_class_pictures(model, history, s.sizes[-1], args.data, *which))
-    written = common.save_run(out, args.force, model, history, metadata, writers)
     l2_term = ", without the L2 term" if s.l2 else ""
-    print(
+    done = (
         f"done   {results}; final loss {history.final_loss:.4g} ({s.loss} on all "
         f"{history.train_size} training points{l2_term})"
     )
-    common.report(history, wall, written, "with data, plots and files")
+    common.save_run(
+        out, args.force, model, history, about, writers, done, wall, "with data, plots and files"
+    )
     for advice in history.warnings:
         print(f"warning: {advice.text('cli')}")
     return 0
