@@ -258,7 +258,7 @@ def _evaluate(expr: ast.expr, source: str, env: dict[str, Operand], used: set[st
         if isinstance(node, ast.Name):
             results[id(node)] = _lookup(node, source, env, used)
             continue
-        operands = _operands(node)
+        operands = node.args if isinstance(node, ast.Call) else _children(node)
         if not ready:
             stack.append((node, True))
             stack.extend((child, False) for child in reversed(operands))
@@ -273,14 +273,9 @@ def _evaluate(expr: ast.expr, source: str, env: dict[str, Operand], used: set[st
     return results[id(expr)]
 
 
-def _operands(node: ast.expr) -> list[ast.expr]:
-    if isinstance(node, ast.BinOp):
-        return [node.left, node.right]
-    if isinstance(node, ast.UnaryOp):
-        return [node.operand]
-    if isinstance(node, ast.Call):
-        return list(node.args)
-    raise AssertionError(f"not whitelisted: {type(node).__name__}")  # _check_whitelist ran
+def _children(node: ast.AST) -> list[ast.expr]:
+    """The expressions under `node`, in order (not its operator, nor a call's function)."""
+    return [child for child in ast.iter_child_nodes(node) if isinstance(child, ast.expr)]
 
 
 def _lookup(node: ast.Name, source: str, env: dict[str, Operand], used: set[str]):
