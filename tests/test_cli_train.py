@@ -194,6 +194,7 @@ def test_force_keeps_files_that_are_not_part_of_the_run(tmp_path, capsys):
         (["--lr", "fast"], "argument --lr: must be a number > 0 and <= 1e+12, got 'fast'"),
         (["--steps", "0"], "argument --steps: must be a whole number from 1 to"),
         (["--steps", "5", "--epochs", "2"], "argument --epochs: not allowed with argument --steps"),
+        (["--port", "0"], "argument --port: must be a port number from 1 to 65535, got '0'"),
         (
             ["--test-fraction", "1.5"],
             "argument --test-fraction: must be a fraction between 0 and 1",

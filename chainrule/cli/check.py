@@ -66,9 +66,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--gradescope {gradescope}: folder {gradescope.parent} does not exist")
     report = check_file(str(path), args.class_name, require=required)
     if gradescope is not None:
-        try:
+        with usage_errors(f"cannot write {gradescope}: ", OSError):
             gradescope.write_text(json.dumps(report.gradescope(), indent=2) + "\n")
-        except OSError as err:
-            raise UsageError(f"cannot write {gradescope}: {err.strerror or err}") from None
     print(report.to_json() if args.json else report.format())
     return 0 if report.passed else 1

@@ -33,11 +33,12 @@ class UsageError(Exception):
 @contextmanager
 def usage_errors(prefix: str, *kinds: type[Exception]) -> Iterator[None]:
     """Errors of the kinds `kinds` in the block are the user's to fix: each becomes a one-line
-    `UsageError`, `prefix` then the error's own text, without a traceback."""
+    `UsageError`, `prefix` then the error's own text (an OSError's without its number and
+    file: "Permission denied"), without a traceback."""
     try:
         yield
     except kinds as err:
-        raise UsageError(f"{prefix}{err}") from None
+        raise UsageError(f"{prefix}{getattr(err, 'strerror', None) or err}") from None
 
 
 def require_packages(purpose: str, modules: Sequence[str], extra: str) -> None:
@@ -100,11 +101,10 @@ class Parser(argparse.ArgumentParser):
                     usage = f"usage: {self.prog} [options]"
                 usage += f"   ({self.prog} --help lists every flag)\n"
         elif "invalid choice: " in message:
-            given = re.search(r"invalid choice: '([^']*)'", message)
-            listed = re.search(r"\(choose from (.*)\)", message)
-            if given and listed:
-                choices = [c.strip(" '") for c in listed.group(1).split(",")]
-                close = difflib.get_close_matches(given.group(1), choices + [*self.elsewhere])
+            found = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+            if found:
+                choices = [c.strip(" '") for c in found.group(2).split(",")]
+                close = difflib.get_close_matches(found.group(1), choices + [*self.elsewhere])
                 if close:
                     message += f"; did you mean {close[0]!r}?"
                     if close[0] in self.elsewhere:
@@ -166,6 +166,7 @@ nonneg_float = _typed(float, lambda v: 0 <= v <= MAX_NUMBER, f"must be a number 
 finite_float = _typed(float, lambda v: abs(v) <= MAX_NUMBER, f"must be a number from -{_M} to {_M}")
 fraction = _typed(float, lambda v: 0 < v < 1, "must be a fraction between 0 and 1")
 port = _typed(int, lambda v: 0 <= v <= 65535, "must be a port number from 0 to 65535")
+worker_port = _typed(int, lambda v: 0 < v <= 65535, "must be a port number from 1 to 65535")
 momentum = _typed(float, lambda v: 0 <= v < 1, "must be a number in [0, 1)")
 
 
@@ -189,7 +190,12 @@ def check_file(flag: str, file: Path | None, formats: Collection[str]) -> None:
             f"{flag} {file}: {shown} is not a format chainrule can write; "
             f"use one of {', '.join(formats)}"
         )
-    folder = file.parent
+    check_folder(flag, file, file.parent)
+
+
+def check_folder(flag: str, file: Path, folder: Path) -> None:
+    """Refuse, before any work, a `folder` for `file` that does not exist or cannot be
+    written in."""
     if not folder.is_dir():
         raise UsageError(f"{flag} {file}: folder {folder} does not exist")
     try:  # a file made and removed: permissions alone do not tell (root, /proc, read-only)
@@ -360,7 +366,7 @@ def write_run(out: Path, writers: Writers, force: bool) -> None:
     files that this run does not write are removed. A failure leaves `out` as it was.
     """
     check_out(out, force)
-    try:
+    with usage_errors(f"cannot write the run into {out}: ", OSError):
         out.parent.mkdir(parents=True, exist_ok=True)
         own = out.is_dir() and (
             out.is_symlink()
@@ -393,24 +399,14 @@ def write_run(out: Path, writers: Writers, force: bool) -> None:
                 shutil.rmtree(aside, ignore_errors=True)
         finally:
             shutil.rmtree(stage, ignore_errors=True)
-    except OSError as err:
-        raise UsageError(f"cannot write the run into {out}: {err.strerror or err}") from None
 
 
 def save_run(
-    out: Path,
-    force: bool,
-    model: Any,
-    history: Any,
-    metadata: dict[str, Any],
-    more: Writers,
-    done: str,
-    wall: float,
-    after: str = "",
-) -> None:
+    out: Path, force: bool, model: Any, history: Any, metadata: dict[str, Any], more: Writers
+) -> list[Path]:
     """Write the run into `out` (`write_run`): model.json, its metadata with the run's final
-    numbers (and the workers of a data-parallel run), loss.png and the `more` pictures; then
-    print `done`, how long it took (`wall`: when the command started) and what was written."""
+    numbers (and the workers of a data-parallel run), loss.png and the `more` pictures; returns
+    the files written."""
     workers = getattr(history, "workers", None)  # a ParallelHistory's
     metadata = {
         **metadata,
@@ -430,13 +426,17 @@ def save_run(
         **more,
     }
     write_run(out, writers, force)
-    print(done)
+    return [out / name for name in writers]
+
+
+def report(history: Any, wall: float, written: list[Path], after: str = "") -> None:
+    """The last lines of a run: how long it took, and what it wrote."""
     print(
         f"time   training {history.total_time:.2f} s ({history.steps} steps, "
         f"{1e3 * history.time_per_step:.2f} ms/step); wall {time.perf_counter() - wall:.2f} s"
         + (f" {after}" if after else "")
     )
-    print(f"wrote  {', '.join(str(out / name) for name in writers)}")
+    print(f"wrote  {', '.join(map(str, written))}")
 
 
 # -- a saved model: `eval` and `predict` read one the same way -----------------------------------

@@ -20,7 +20,7 @@ import sys
 from typing import Any
 
 from ..learn import loop
-from .common import UsageError, positive_int, require_packages
+from .common import UsageError, positive_int, require_packages, worker_port
 
 try:
     from ..interop import distributed
@@ -31,17 +31,6 @@ __all__ = ["add_flags", "fit", "prepare"]
 
 # The variables torchrun sets for each of its workers (as `chainrule.interop.distributed`).
 TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
-
-
-def port_number(text: str) -> int:
-    """A TCP port, 1 to 65535."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be a port number from 1 to 65535, got {text!r}")
-    return value
 
 
 def add_flags(g: Any, engine: bool) -> None:
@@ -63,7 +52,7 @@ def add_flags(g: Any, engine: bool) -> None:
     )
     g.add_argument(
         "--port",
-        type=port_number,
+        type=worker_port,
         metavar="P",
         help="with --engine torch: the port the workers meet on, on 127.0.0.1 (default: a "
         "free one)",

@@ -68,8 +68,6 @@ def _points(args: argparse.Namespace, meta: dict[str, Any], given: dict[str, Any
         for name, value in trained.items():  # the training run's points, unless a flag says
             if name in DATA_FLAGS and name not in given:
                 setattr(args, name, value)
-    else:
-        args.data = given["data"]
     args.quiet = True
     common.require_packages(
         f"chainrule eval --data {args.data}", common.required_modules(args), "train"
@@ -113,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{name:9}  {shown} ({len(xs)} points)")
     points, labels, which = (X_test, y_test, "held-out") if held_out else (X, y, "training")
     threshold = float(meta.get("threshold", 0.0))
-    try:
+    # checked before the work, but a disk may fill or a folder go
+    with common.usage_errors("writing the pictures failed: ", OSError):
         if args.boundary is not None:
             if len(points[0]) != 2:
                 what = f"{args.model} takes" if recipe is not None else f"{args.data} has"
@@ -132,8 +131,6 @@ def run(args: argparse.Namespace) -> int:
                 classes, guesses, args.confusion, classes=max(width, 2), title=title
             )
             print(f"wrote  {args.confusion}")
-    except OSError as err:  # checked before the work, but a disk may fill or a folder go
-        raise UsageError(f"writing the pictures failed: {err.strerror or err}") from None
     return 0
 
 

@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import keyword
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from ..viz.animate import SAVE_FORMATS as ANIMATION_FORMATS
@@ -99,7 +97,10 @@ def run(args: argparse.Namespace) -> int:
         _save_animation(root, args.animate, args)
     if out is None:
         return 0
-    with _writing(out, GraphvizNotFoundError, GraphTooLargeError, ImportError, RuntimeError):
+    with (
+        usage_errors(f"cannot write {out}: ", OSError),
+        usage_errors("", GraphvizNotFoundError, GraphTooLargeError, ImportError, RuntimeError),
+    ):  # no `dot` program, no graphviz package, ...
         written = save_graph(root, out, rankdir=args.rankdir, max_nodes=args.max_nodes, force=True)
     name = root.label or "output"
     values_word = "value" if count == 1 else "values"
@@ -109,7 +110,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _save_animation(root: object, target: Path, args: argparse.Namespace) -> None:
     """`--animate FILE`: the player (.html) or the GIF of the forward and backward pass."""
-    with _writing(target, ArithmeticError, ValueError, ImportError, RuntimeError):
+    with (
+        usage_errors(f"cannot write {target}: ", OSError),
+        usage_errors("", ArithmeticError, ValueError, ImportError, RuntimeError),
+    ):  # no `dot` program, no Pillow, ...
         movie = animate(root, rankdir=args.rankdir, max_nodes=args.max_nodes, force=True)
         written = movie.save(target)
     counts = movie.counts
@@ -117,19 +121,6 @@ def _save_animation(root: object, target: Path, args: argparse.Namespace) -> Non
         f"wrote {written} ({len(movie)} frames: {counts['forward']} forward, "
         f"{counts['backward']} backward)"
     )
-
-
-@contextmanager
-def _writing(target: Path, *kinds: type[Exception]) -> Iterator[None]:
-    """A picture that cannot be written says why in one line: the file, or (errors of the kinds
-    `kinds`) what is missing (no `dot` program, no graphviz package, no Pillow, ...)."""
-    try:
-        yield
-    except OSError as err:
-        said = f"cannot write {target}: {err.strerror}" if err.strerror else str(err)
-        raise UsageError(said) from None
-    except kinds as err:
-        raise UsageError(str(err)) from None
 
 
 def _parse_assignments(items: list[str]) -> dict[str, float]:

@@ -27,7 +27,7 @@ import webbrowser
 from pathlib import Path
 from typing import Any
 
-from .common import UsageError, add_flags, path, port
+from .common import UsageError, add_flags, check_folder, path, port
 
 DEFAULT_PORT = 8765
 
@@ -131,14 +131,8 @@ def export(dist: Path, target: Path) -> Path:
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise UsageError(f"--export {target}: the folder exists and is not empty; name a new one")
     parent = target.resolve().parent
-    if not parent.is_dir():
-        raise UsageError(f"--export {target}: folder {parent} does not exist")
-    try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
-    except OSError as err:
-        raise UsageError(
-            f"--export {target}: cannot write in folder {parent} ({err.strerror})"
-        ) from None
+    check_folder("--export", target, parent)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
     try:
         shutil.copytree(dist, staging, dirs_exist_ok=True)
         (staging / ".nojekyll").touch()  # GitHub Pages: serve the files as they are

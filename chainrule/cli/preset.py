@@ -120,10 +120,9 @@ def run(args: argparse.Namespace) -> int:
         model: Any = io.from_config(config) if config else make(seed=args.seed)
     X, y, X_test, y_test, about_data, extra = load_data(args.name, args.seed)
     wrong = f"the model does not take {args.name}'s data: "
-    with common.usage_errors(wrong, ValueError, TypeError, IndexError):
-        with no_grad():
-            outputs = model.eval()(X[:2])
-        model.train()
+    with common.usage_errors(wrong, ValueError, TypeError, IndexError), no_grad():
+        outputs = model.eval()(X[:2])
+    model.train()
     classes = int(max(y.max(), y_test.max())) + 1
     if outputs.shape != (2, classes):
         raise UsageError(
@@ -164,17 +163,18 @@ def run(args: argparse.Namespace) -> int:
     model.eval()
     with no_grad():
         test_loss = float(cross_entropy(model(X_test), y_test).item())
-    done = (
+    metadata = {"preset": args.name, "dataset": preset.dataset, "split": preset.split}
+    metadata.update(seed=args.seed, loss=preset.loss, data=about_data, test_loss=test_loss)
+    metadata.update(extra["metadata"])
+    written = common.save_run(out, args.force, model, history, metadata, {})
+    print(
         f"done   train accuracy {common.percent(history.final_train_accuracy)}, held-out "
         f"accuracy {common.percent(history.final_test_accuracy)} and loss {test_loss:.4f} "
         f"({len(y_test)} {extra['what']}); final batch loss {history.loss[-1]:.4g}"
     )
     if args.name == "names-mlp":
-        done += f"\nnames  {', '.join(sample_names(model, 8, args.seed))}"
-    metadata = {"preset": args.name, "dataset": preset.dataset, "split": preset.split}
-    metadata.update(seed=args.seed, loss=preset.loss, data=about_data, test_loss=test_loss)
-    metadata.update(extra["metadata"])
-    common.save_run(out, args.force, model, history, metadata, {}, done, wall)
+        print(f"names  {', '.join(sample_names(model, 8, args.seed))}")
+    common.report(history, wall, written)
     return 0
 
 

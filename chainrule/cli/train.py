@@ -266,14 +266,13 @@ def run(args: argparse.Namespace) -> int:
     if s.sizes[-1] >= 3:
         which = (X_test, y_test, "held-out") if X_test else (X, y, "training")
         writers.update(_class_pictures(model, history, s.sizes[-1], args.data, *which))
+    written = common.save_run(out, args.force, model, history, about, writers)
     l2_term = ", without the L2 term" if s.l2 else ""
-    done = (
+    print(
         f"done   {results}; final loss {history.final_loss:.4g} ({s.loss} on all "
         f"{history.train_size} training points{l2_term})"
     )
-    common.save_run(
-        out, args.force, model, history, about, writers, done, wall, "with data, plots and files"
-    )
+    common.report(history, wall, written, "with data, plots and files")
     for advice in history.warnings:
         print(f"warning: {advice.text('cli')}")
     return 0
