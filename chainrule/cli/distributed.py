@@ -20,6 +20,7 @@ import sys
 from typing import Any
 
 from ..learn import loop
+from . import common
 from .common import UsageError, positive_int, require_packages, worker_port
 
 try:
@@ -36,27 +37,17 @@ TORCHRUN_VARIABLES = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
 def add_flags(g: Any, engine: bool) -> None:
     """--workers and --port (and, for a command that has none yet, --engine tensor|torch)."""
     if engine:
-        g.add_argument(
-            "--engine",
-            default="tensor",
-            choices=["tensor", "torch"],
-            help="tensor (chainrule's numpy engine) or torch (PyTorch, data-parallel over "
-            "--workers processes) (default: tensor)",
-        )
-    g.add_argument(
-        "--workers",
-        type=positive_int,
-        metavar="N",
-        help="with --engine torch: worker processes on this machine, each training on its "
-        "share of every batch (default: 1; under torchrun, torchrun's)",
-    )
-    g.add_argument(
-        "--port",
-        type=worker_port,
-        metavar="P",
-        help="with --engine torch: the port the workers meet on, on 127.0.0.1 (default: a "
-        "free one)",
-    )
+        g.set_defaults(engine="tensor")
+        common.add_flags(g, [
+            ("--engine", ["tensor", "torch"], "tensor (chainrule's numpy engine) or torch "
+             "(PyTorch, data-parallel over --workers processes) (default: tensor)"),
+        ])  # fmt: skip
+    common.add_flags(g, [
+        ("--workers N", positive_int, "with --engine torch: worker processes on this machine, "
+         "each training on its share of every batch (default: 1; under torchrun, torchrun's)"),
+        ("--port P", worker_port, "with --engine torch: the port the workers meet on, on "
+         "127.0.0.1 (default: a free one)"),
+    ])  # fmt: skip
 
 
 def prepare(args: argparse.Namespace) -> None:
