@@ -80,6 +80,15 @@ def test_gradcheck_passes_on_correct_value_ops(fn, numbers):
         assert entry.ok and entry.abs_error < 1e-6 and entry.index is None
 
 
+def test_gradcheck_checks_a_subclass_of_value_with_the_scalar_engine():
+    class Mine(Value):  # a learner's own Value, as the lecture's notebooks extend it
+        pass
+
+    report = gradcheck_report(lambda a: a * a, Mine(3.0, label="a"))
+    assert report.ok
+    assert [(e.name, e.analytic) for e in report] == [("a", 6.0)]
+
+
 def test_report_numbers_and_text():
     x, y = Value(2.0, label="x"), Value(-3.0, label="y")
     report = gradcheck_report(lambda a, b: a * b, (x, y))

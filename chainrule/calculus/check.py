@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..autograd import no_grad
-from ..engines import engine_of, numbers_of, parameter_engine
+from ..engines import Engine, engine_of, numbers_of
 from ..value import Value
 
 __all__ = [
@@ -448,7 +448,7 @@ def _fresh(args: tuple[Any, ...], slots: list[tuple[int, str]]) -> list[Any]:
     """The inputs, with every checked one replaced by a new leaf holding a copy of its data."""
     leaves = list(args)
     for pos, _ in slots:
-        leaves[pos] = parameter_engine(args[pos]).leaf(args[pos])
+        leaves[pos] = _engine(args[pos]).leaf(args[pos])
     return leaves
 
 
@@ -496,8 +496,8 @@ def _vjp(
         start += y.size
         if not any(seed):
             continue
-        parameter_engine(y).backward(y, seed)
-    return [parameter_engine(leaves[pos]).grads(leaves[pos]) for pos, _ in slots]
+        _engine(y).backward(y, seed)
+    return [_engine(leaves[pos]).grads(leaves[pos]) for pos, _ in slots]
 
 
 def _evaluate(fn: Callable[..., Any], leaves: list[Any], total: int) -> list[float]:
@@ -535,6 +535,17 @@ def _failure_message(report: GradcheckReport) -> str:
 def _describe(name: str, position: int) -> str:
     positional = f"inputs[{position}]"
     return f"input {positional}" if name == positional else f"input {name!r} ({positional})"
+
+
+def _engine(x: Any) -> Engine:
+    """The engine of a node already known to be one.
+
+    It is found by the node's type, so a subclass of Value (a learner's own) is checked by
+    the scalar engine too.
+    """
+    engine = engine_of(x)
+    assert engine is not None
+    return engine
 
 
 def _unravel(j: int, shape: tuple[int, ...]) -> tuple[int, ...]:
